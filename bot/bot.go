@@ -1,0 +1,285 @@
+// Package bot runs rallybot: the Discord session, command registration,
+// interaction dispatch and the cron schedules, from start-up to a clean stop.
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+	"github.com/gorilla/websocket"
+	"github.com/robfig/cron/v3"
+
+	"rallybot/commands"
+	"rallybot/store"
+)
+
+// Options are what a caller injects: the clock, the logger and, for tests, a
+// tick that runs the scheduled jobs on demand.
+type Options struct {
+	Now    func() time.Time
+	Logger *slog.Logger
+	// Tick, when set, runs every scheduled job each time it receives, in
+	// addition to the cron schedules.
+	Tick <-chan time.Time
+	// Ready, when set, is called once the bot is connected and its commands
+	// are registered.
+	Ready func()
+	// EditInterval overrides the least time between two edits of one
+	// announcement (default 1s).
+	EditInterval time.Duration
+}
+
+// Permissions the bot needs in chapter and coordinator channels.
+const invitePermissions = discordgo.PermissionViewChannel | discordgo.PermissionSendMessages | discordgo.PermissionEmbedLinks
+
+// handlerTimeout bounds one interaction's work; Discord's token lasts 15 minutes.
+const handlerTimeout = 5 * time.Minute
+
+// deferAfter is when a slow handler's interaction is acknowledged as
+// "thinking", safely inside Discord's 3-second deadline.
+const deferAfter = 2 * time.Second
+
+type bot struct {
+	cfg     Config
+	opts    Options
+	log     *slog.Logger
+	db      *store.DB
+	session *discordgo.Session
+	app     *commands.App
+
+	ctx    context.Context // lives until in-flight work is done
+	cancel context.CancelFunc
+
+	mu       sync.Mutex
+	closing  bool
+	inflight sync.WaitGroup
+
+	stopping chan struct{} // closed when shutdown begins
+
+	fatal     chan error
+	fatalOnce sync.Once
+}
+
+// Run starts the bot and blocks until ctx is cancelled or the bot cannot go
+// on (a rejected token, a disallowed intent). It then stops taking
+// interactions, finishes the ones in flight, and closes the session and the
+// database.
+func Run(ctx context.Context, cfg Config, opts Options) error {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	log := opts.Logger
+	started := time.Now()
+
+	db, err := store.Open(ctx, cfg.DatabasePath)
+	if err != nil {
+		return &ConfigError{"DATABASE_PATH", fmt.Sprintf("cannot open %q: %v. Point it at a writable file path", cfg.DatabasePath, err)}
+	}
+	db.Now = opts.Now
+	defer db.Close()
+
+	session, err := newSession(cfg, log)
+	if err != nil {
+		return err
+	}
+	b := &bot{cfg: cfg, opts: opts, log: log, db: db, session: session, fatal: make(chan error, 1), stopping: make(chan struct{})}
+	b.ctx, b.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	defer b.cancel()
+	b.app = commands.New(db, session, log.With("subsystem", "commands"), opts.Now, commands.Config{
+		ReminderOffsets: cfg.ReminderOffsets,
+		RetentionDays:   cfg.RetentionDays,
+		SummarySchedule: cfg.summarySchedule,
+		EditInterval:    opts.EditInterval,
+	})
+
+	// A token Discord rejects is reported before the gateway's reconnect loop
+	// can hide it.
+	me, err := session.User("@me", discordgo.WithContext(ctx))
+	if err != nil {
+		if isUnauthorized(err) {
+			return &ConfigError{"DISCORD_TOKEN", "Discord rejected the token (401 Unauthorized): copy it again from the Developer Portal (Bot → Reset Token)"}
+		}
+		return fmt.Errorf("reach Discord at %s: %w", cfg.APIURL, err)
+	}
+
+	session.AddHandler(func(_ *discordgo.Session, g *discordgo.GuildCreate) { b.onGuild(g) })
+	session.AddHandler(func(s *discordgo.Session, ic *discordgo.InteractionCreate) { b.onInteraction(ic.Interaction) })
+	session.AddHandler(func(_ *discordgo.Session, _ *discordgo.Disconnect) { go b.onDisconnect() })
+
+	if err := session.Open(); err != nil {
+		return gatewayError(err)
+	}
+	defer session.Close()
+
+	appID := me.ID
+	if session.State != nil && session.State.Application != nil && session.State.Application.ID != "" {
+		appID = session.State.Application.ID
+	}
+	if _, err := session.ApplicationCommandBulkOverwrite(appID, cfg.GuildID, b.app.Definitions(), discordgo.WithContext(ctx)); err != nil {
+		return fmt.Errorf("register commands: %w", err)
+	}
+	scope := "globally (new commands can take up to an hour to show)"
+	if cfg.GuildID != "" {
+		scope = "in server " + cfg.GuildID
+	}
+	log.Info("ready", "user_id", me.ID, "commands", len(b.app.Definitions()), "registered", scope,
+		"startup", time.Since(started).Round(time.Millisecond).String())
+	log.Info("invite the bot with " + inviteURL(appID))
+
+	sched, err := b.startSchedules()
+	if err != nil {
+		return err
+	}
+	if opts.Ready != nil {
+		opts.Ready()
+	}
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down")
+	case runErr = <-b.fatal:
+		log.Error("stopping", "err", runErr)
+	}
+	b.shutdown(sched)
+	return runErr
+}
+
+func newSession(cfg Config, log *slog.Logger) (*discordgo.Session, error) {
+	origin, err := url.Parse(cfg.APIURL)
+	if err != nil {
+		return nil, err
+	}
+	session, err := discordgo.New("Bot " + cfg.Token)
+	if err != nil {
+		return nil, err
+	}
+	// Never session.Debug: it logs the Authorization header.
+	discordgo.Logger = discordLogger(log.With("subsystem", "discordgo"))
+	session.LogLevel = discordgo.LogWarning
+	session.Client = &http.Client{Timeout: 30 * time.Second, Transport: &rewriteTransport{origin: origin, base: http.DefaultTransport}}
+	session.Identify.Intents = discordgo.IntentsGuilds
+	session.StateEnabled = true
+	session.State.TrackChannels = false
+	session.State.TrackEmojis = false
+	session.State.TrackMembers = false
+	session.State.TrackRoles = false
+	session.State.TrackVoice = false
+	session.State.TrackPresences = false
+	session.State.TrackThreads = false
+	session.State.TrackThreadMembers = false
+	session.State.TrackStickers = false
+	session.State.MaxMessageCount = 0
+	return session, nil
+}
+
+// rewriteTransport sends every https://discord.com request to the configured
+// origin, same path, so a REST proxy or a test server can stand in.
+type rewriteTransport struct {
+	origin *url.URL
+	base   http.RoundTripper
+}
+
+func (t *rewriteTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.URL.Host == "discord.com" && (t.origin.Host != "discord.com" || t.origin.Scheme != "https") {
+		req = req.Clone(req.Context())
+		req.URL.Scheme, req.URL.Host = t.origin.Scheme, t.origin.Host
+		req.Host = t.origin.Host
+	}
+	return t.base.RoundTrip(req)
+}
+
+func inviteURL(appID string) string {
+	q := url.Values{}
+	q.Set("client_id", appID)
+	q.Set("scope", "bot applications.commands")
+	q.Set("permissions", fmt.Sprint(invitePermissions))
+	return "https://discord.com/oauth2/authorize?" + q.Encode()
+}
+
+func isUnauthorized(err error) bool {
+	var rest *discordgo.RESTError
+	return errors.Is(err, discordgo.ErrUnauthorized) ||
+		(errors.As(err, &rest) && rest.Response != nil && rest.Response.StatusCode == http.StatusUnauthorized)
+}
+
+// gatewayError turns the gateway's fatal close codes into a clear line.
+func gatewayError(err error) error {
+	var ce *websocket.CloseError
+	if errors.As(err, &ce) {
+		switch ce.Code {
+		case 4004:
+			return &ConfigError{"DISCORD_TOKEN", "the gateway rejected the token (close 4004 Authentication failed): copy it again from the Developer Portal"}
+		case 4013, 4014:
+			return fmt.Errorf("the gateway refused the bot's intents (close %d): the bot asks only for the Guilds intent; check the application's settings in the Developer Portal", ce.Code)
+		}
+	}
+	return fmt.Errorf("connect to the gateway: %w", err)
+}
+
+// onDisconnect checks whether the token still works; if Discord now rejects
+// it, reconnecting for ever would only hide that.
+func (b *bot) onDisconnect() {
+	b.mu.Lock()
+	closing := b.closing
+	b.mu.Unlock()
+	if closing {
+		return
+	}
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	if _, err := b.session.User("@me", discordgo.WithContext(ctx)); isUnauthorized(err) {
+		b.stop(&ConfigError{"DISCORD_TOKEN", "Discord no longer accepts the token (401 Unauthorized): it was reset or revoked; set the new one and restart"})
+	}
+}
+
+func (b *bot) stop(err error) {
+	b.fatalOnce.Do(func() { b.fatal <- err })
+}
+
+func (b *bot) onGuild(g *discordgo.GuildCreate) {
+	if g.Unavailable {
+		return
+	}
+	if err := b.app.SeedGuild(b.ctx, g.ID); err != nil {
+		b.log.Error("could not record guild", "guild", g.ID, "err", err)
+	}
+}
+
+// begin registers an in-flight interaction, unless the bot is stopping.
+func (b *bot) begin() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closing {
+		return false
+	}
+	b.inflight.Add(1)
+	return true
+}
+
+func (b *bot) shutdown(sched *cron.Cron) {
+	b.mu.Lock()
+	b.closing = true
+	b.mu.Unlock()
+	close(b.stopping)
+	stopped := sched.Stop()
+	done := make(chan struct{})
+	go func() { b.inflight.Wait(); <-stopped.Done(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		b.log.Warn("gave up waiting for in-flight work")
+	}
+	b.app.Close()
+	b.cancel()
+}

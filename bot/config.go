@@ -1,0 +1,147 @@
+package bot
+
+import (
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/robfig/cron/v3"
+)
+
+// Config is everything the bot reads from its environment.
+type Config struct {
+	Token           string
+	GuildID         string
+	DatabasePath    string
+	APIURL          string // origin that replaces https://discord.com
+	LogLevel        slog.Level
+	ReminderCron    string
+	ReminderOffsets []time.Duration
+	SummaryCron     string
+	RetentionDays   int
+
+	reminderSchedule cron.Schedule
+	summarySchedule  cron.Schedule
+}
+
+// Defaults for the optional variables.
+const (
+	DefaultDatabasePath    = "rallybot.db"
+	DefaultAPIURL          = "https://discord.com"
+	DefaultReminderCron    = "@every 1m"
+	DefaultReminderOffsets = "24h,2h"
+	DefaultSummaryCron     = "CRON_TZ=America/New_York 0 8 * * *"
+	DefaultRetentionDays   = 30
+)
+
+// cronParser accepts the five-field standard spec, an optional leading seconds
+// field, descriptors such as @every 5s and @daily, and a CRON_TZ= prefix.
+var cronParser = cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+
+// ConfigError names the variable at fault and how to fix it; main prints it as
+// the one line that explains why start-up stopped.
+type ConfigError struct {
+	Var     string
+	Problem string
+}
+
+func (e *ConfigError) Error() string { return e.Var + ": " + e.Problem }
+
+// LoadConfig reads and checks the configuration. now is used to check that
+// cron specs fire at all.
+func LoadConfig(getenv func(string) string, now time.Time) (Config, error) {
+	get := func(name, def string) string {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			return v
+		}
+		return def
+	}
+	c := Config{
+		Token:        strings.TrimSpace(getenv("DISCORD_TOKEN")),
+		GuildID:      strings.TrimSpace(getenv("DISCORD_GUILD_ID")),
+		DatabasePath: get("DATABASE_PATH", DefaultDatabasePath),
+		APIURL:       strings.TrimRight(get("DISCORD_API_URL", DefaultAPIURL), "/"),
+		ReminderCron: get("REMINDER_CRON", DefaultReminderCron),
+		SummaryCron:  get("SUMMARY_CRON", DefaultSummaryCron),
+	}
+	c.Token = strings.TrimPrefix(c.Token, "Bot ")
+	if c.Token == "" {
+		return c, &ConfigError{"DISCORD_TOKEN", "missing: set it to your bot's token (Developer Portal → your application → Bot → Reset Token) in .env or the environment"}
+	}
+	if strings.ContainsAny(c.Token, " \t\r\n") {
+		return c, &ConfigError{"DISCORD_TOKEN", "contains whitespace: paste the token alone, without quotes or spaces"}
+	}
+	if c.GuildID != "" && !isSnowflake(c.GuildID) {
+		return c, &ConfigError{"DISCORD_GUILD_ID", fmt.Sprintf("%q is not a server id: use the numeric id (Developer Mode → right-click the server → Copy Server ID), or leave it empty", c.GuildID)}
+	}
+	u, err := url.Parse(c.APIURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+		return c, &ConfigError{"DISCORD_API_URL", fmt.Sprintf("%q is not an origin: use a URL like https://discord.com, with no path", c.APIURL)}
+	}
+	switch strings.ToLower(get("LOG_LEVEL", "info")) {
+	case "debug":
+		c.LogLevel = slog.LevelDebug
+	case "info":
+		c.LogLevel = slog.LevelInfo
+	case "warn", "warning":
+		c.LogLevel = slog.LevelWarn
+	case "error":
+		c.LogLevel = slog.LevelError
+	default:
+		return c, &ConfigError{"LOG_LEVEL", fmt.Sprintf("%q is not a level: use debug, info, warn or error", getenv("LOG_LEVEL"))}
+	}
+	if c.reminderSchedule, err = parseCron("REMINDER_CRON", c.ReminderCron, now); err != nil {
+		return c, err
+	}
+	if c.summarySchedule, err = parseCron("SUMMARY_CRON", c.SummaryCron, now); err != nil {
+		return c, err
+	}
+	if c.ReminderOffsets, err = parseOffsets(get("REMINDER_OFFSETS", DefaultReminderOffsets)); err != nil {
+		return c, err
+	}
+	days := get("RETENTION_DAYS", strconv.Itoa(DefaultRetentionDays))
+	c.RetentionDays, err = strconv.Atoi(days)
+	if err != nil || c.RetentionDays < 1 || c.RetentionDays > 3650 {
+		return c, &ConfigError{"RETENTION_DAYS", fmt.Sprintf("%q is not a number of days: use a whole number from 1 to 3650, e.g. 30", days)}
+	}
+	return c, nil
+}
+
+func parseCron(name, spec string, now time.Time) (cron.Schedule, error) {
+	sched, err := cronParser.Parse(spec)
+	if err != nil {
+		return nil, &ConfigError{name, fmt.Sprintf("%q is not a cron spec (%v): use e.g. \"0 8 * * *\", \"CRON_TZ=America/New_York 0 8 * * *\" or \"@every 1m\"", spec, err)}
+	}
+	if sched.Next(now).IsZero() {
+		return nil, &ConfigError{name, fmt.Sprintf("%q never fires (no such date): pick a day that exists, e.g. \"0 8 * * *\"", spec)}
+	}
+	return sched, nil
+}
+
+func parseOffsets(s string) ([]time.Duration, error) {
+	var out []time.Duration
+	seen := map[time.Duration]bool{}
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		d, err := time.ParseDuration(part)
+		if err != nil || d < time.Second || d > 30*24*time.Hour || d%time.Second != 0 {
+			return nil, &ConfigError{"REMINDER_OFFSETS", fmt.Sprintf("%q is not a reminder offset: use comma-separated Go durations between 1s and 720h, e.g. 24h,2h or 30m", part)}
+		}
+		if !seen[d] {
+			seen[d] = true
+			out = append(out, d)
+		}
+	}
+	return out, nil
+}
+
+func isSnowflake(s string) bool {
+	if len(s) < 1 || len(s) > 20 {
+		return false
+	}
+	_, err := strconv.ParseUint(s, 10, 64)
+	return err == nil
+}

@@ -1,0 +1,442 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/bwmarrin/discordgo"
+
+	"rallybot/store"
+)
+
+// Limits on what a lead types.
+const (
+	maxTitle    = 100
+	maxLocation = 200
+	maxDetails  = 1000
+	maxReason   = 300
+	maxCapacity = 100000
+)
+
+func rallyOpt(desc string) *discordgo.ApplicationCommandOption {
+	return &discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionString, Name: "rally",
+		Description: desc, Required: true, Autocomplete: true, MaxLength: 100}
+}
+
+func (a *App) rallyCommand() *Command {
+	minCap, minEditCap := float64(1), float64(0)
+	str := func(name, desc string, required bool, max int) *discordgo.ApplicationCommandOption {
+		return &discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionString, Name: name,
+			Description: desc, Required: required, MaxLength: max}
+	}
+	return &Command{
+		Def: &discordgo.ApplicationCommand{
+			Name:        "rally",
+			Description: "Schedule, find and manage rallies",
+			Options: []*discordgo.ApplicationCommandOption{
+				{Type: discordgo.ApplicationCommandOptionSubCommand, Name: "create", Description: "Schedule a rally and announce it in the chapter's channel (leads)",
+					Options: []*discordgo.ApplicationCommandOption{
+						{Type: discordgo.ApplicationCommandOptionString, Name: "chapter", Description: "Chapter holding the rally", Required: true, Autocomplete: true, MaxLength: maxChapterName},
+						str("title", "What the action is", true, maxTitle),
+						str("when", "Chapter-local start, YYYY-MM-DD HH:MM (e.g. 2026-05-01 14:30 or 2026-05-01 2:30pm)", true, 40),
+						str("location", "Where to meet", true, maxLocation),
+						str("details", "What to bring, accessibility, safety notes", false, maxDetails),
+						{Type: discordgo.ApplicationCommandOptionInteger, Name: "capacity", Description: "Most people who can come (a waitlist forms after)", MinValue: &minCap, MaxValue: maxCapacity},
+						str("duration", "How long it lasts, e.g. 2h or 90m (default 2h)", false, 20),
+					}},
+				{Type: discordgo.ApplicationCommandOptionSubCommand, Name: "list", Description: "Upcoming rallies with going/maybe counts",
+					Options: []*discordgo.ApplicationCommandOption{
+						{Type: discordgo.ApplicationCommandOptionString, Name: "chapter", Description: "Only this chapter", Autocomplete: true, MaxLength: maxChapterName},
+					}},
+				{Type: discordgo.ApplicationCommandOptionSubCommand, Name: "info", Description: "One rally, with counts",
+					Options: []*discordgo.ApplicationCommandOption{rallyOpt("Rally to show")}},
+				{Type: discordgo.ApplicationCommandOptionSubCommand, Name: "edit", Description: "Change a rally and update its announcement (leads)",
+					Options: []*discordgo.ApplicationCommandOption{
+						rallyOpt("Rally to change"),
+						str("title", "New title", false, maxTitle),
+						str("when", "New chapter-local start, YYYY-MM-DD HH:MM", false, 40),
+						str("location", "New meeting place", false, maxLocation),
+						str("details", "New details", false, maxDetails),
+						{Type: discordgo.ApplicationCommandOptionInteger, Name: "capacity", Description: "New capacity (0 removes the limit)", MinValue: &minEditCap, MaxValue: maxCapacity},
+						str("duration", "New length, e.g. 2h or 90m", false, 20),
+					}},
+				{Type: discordgo.ApplicationCommandOptionSubCommand, Name: "cancel", Description: "Cancel a rally and tell its channel (leads)",
+					Options: []*discordgo.ApplicationCommandOption{
+						rallyOpt("Rally to cancel"),
+						str("reason", "Why, shown to volunteers", false, maxReason),
+					}},
+				{Type: discordgo.ApplicationCommandOptionSubCommand, Name: "attendees", Description: "Who is going, maybe or waitlisted (leads, only you see it)",
+					Options: []*discordgo.ApplicationCommandOption{rallyOpt("Rally")}},
+			},
+		},
+		Handlers: map[string]Handler{
+			"create":    a.rallyCreate,
+			"list":      a.rallyList,
+			"info":      a.rallyInfo,
+			"edit":      a.rallyEdit,
+			"cancel":    a.rallyCancel,
+			"attendees": a.rallyAttendees,
+		},
+		Autocomplete: a.autocompleteOptions,
+	}
+}
+
+// rallyChoices offers the guild's upcoming rallies matching what was typed.
+func (a *App) rallyChoices(ctx context.Context, in *Input, typed string) ([]*discordgo.ApplicationCommandOptionChoice, error) {
+	typed = strings.TrimPrefix(strings.TrimSpace(typed), "#")
+	f := store.RallyFilter{GuildID: in.GuildID, Search: typed, Limit: 25}
+	if id, err := strconv.ParseInt(typed, 10, 64); err == nil && id > 0 {
+		if r, err := a.db.Rally(ctx, in.GuildID, id); err == nil && !r.Cancelled() && r.EndsAt.After(in.Now) {
+			return []*discordgo.ApplicationCommandOptionChoice{rallyChoice(r)}, nil
+		}
+	}
+	rallies, err := a.db.UpcomingRallies(ctx, in.Now, f)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*discordgo.ApplicationCommandOptionChoice, 0, len(rallies))
+	for _, r := range rallies {
+		out = append(out, rallyChoice(r))
+	}
+	return out, nil
+}
+
+func rallyChoice(r store.Rally) *discordgo.ApplicationCommandOptionChoice {
+	local := r.StartsAt.In(location(r.TimeZone))
+	name := fmt.Sprintf("#%d %s — %s, %s", r.ID, r.Title, r.ChapterName, local.Format("Jan 2 3:04 PM MST"))
+	return &discordgo.ApplicationCommandOptionChoice{Name: truncate(name, 100), Value: strconv.FormatInt(r.ID, 10)}
+}
+
+// rallyFromOption reads a rally option. Its value is never trusted: an id of
+// another guild, or one that does not exist, is "no such rally".
+func (a *App) rallyFromOption(ctx context.Context, in *Input) (store.Rally, error) {
+	raw := strings.TrimPrefix(in.str("rally"), "#")
+	id, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil || id <= 0 {
+		return store.Rally{}, store.Errorf(store.ENotFound, "No such rally. Pick one from the list as you type, or see /rally list.")
+	}
+	return a.db.Rally(ctx, in.GuildID, id)
+}
+
+// requireLead lets the chapter's leads and the server's admins through.
+func requireLead(in *Input, leadRoleID, chapter string) error {
+	if in.isAdmin() || in.hasRole(leadRoleID) {
+		return nil
+	}
+	if leadRoleID == "" {
+		return forbidden("Only server admins can manage %s rallies until an admin sets its lead role with `/chapter setup`.", escape(chapter))
+	}
+	return forbidden("Only %s leads (<@&%s>) or server admins can do that.", escape(chapter), leadRoleID)
+}
+
+func checkText(field, s string, max int, required bool) (string, error) {
+	if required && s == "" {
+		return "", invalid("`%s` cannot be empty.", field)
+	}
+	if n := utf8.RuneCountInString(s); n > max {
+		return "", invalid("`%s` is %d characters; the most is %d. Shorten it and try again.", field, n, max)
+	}
+	if field != "details" && strings.ContainsAny(s, "\r\n") {
+		return "", invalid("`%s` must be a single line.", field)
+	}
+	return s, nil
+}
+
+// checkStart resolves `when` in the chapter's zone and checks it is in the
+// coming year.
+func checkStart(when, tz string, now time.Time) (ParsedWhen, error) {
+	loc, err := time.LoadLocation(tz)
+	if err != nil {
+		return ParsedWhen{}, fmt.Errorf("chapter zone %q: %w", tz, err)
+	}
+	p, err := ParseWhen(when, loc)
+	if err != nil {
+		return p, err
+	}
+	if !p.Time.After(now) {
+		return p, invalid("`when`: %s is in the past (it is now %s in %s). Give a future time.",
+			p.Time.Format("2006-01-02 15:04"), now.In(loc).Format("2006-01-02 15:04"), tz)
+	}
+	if p.Time.After(now.AddDate(1, 0, 0)) {
+		return p, invalid("`when`: %s is more than a year ahead. Schedule rallies up to a year out.", p.Time.Format("2006-01-02"))
+	}
+	return p, nil
+}
+
+func checkCapacity(in *Input, min int64) (int, bool, error) {
+	n, ok, err := in.int("capacity")
+	if err != nil || !ok {
+		return 0, ok, err
+	}
+	if n < min || n > maxCapacity {
+		return 0, true, invalid("`capacity` must be between %d and %d.", min, maxCapacity)
+	}
+	return int(n), true, nil
+}
+
+func (a *App) rallyCreate(ctx context.Context, in *Input) (*Response, error) {
+	ch, err := a.db.ChapterByName(ctx, in.GuildID, in.str("chapter"))
+	if err != nil {
+		return nil, err
+	}
+	if err := requireLead(in, ch.LeadRoleID, ch.Name); err != nil {
+		return nil, err
+	}
+	n := store.NewRally{GuildID: in.GuildID, ChapterID: ch.ID, TimeZone: ch.TimeZone, Duration: 2 * time.Hour}
+	if n.Title, err = checkText("title", in.str("title"), maxTitle, true); err != nil {
+		return nil, err
+	}
+	if n.Location, err = checkText("location", in.str("location"), maxLocation, true); err != nil {
+		return nil, err
+	}
+	if n.Details, err = checkText("details", in.str("details"), maxDetails, false); err != nil {
+		return nil, err
+	}
+	start, err := checkStart(in.str("when"), ch.TimeZone, in.Now)
+	if err != nil {
+		return nil, err
+	}
+	n.StartsAt = start.Time.UTC()
+	if n.Capacity, _, err = checkCapacity(in, 1); err != nil {
+		return nil, err
+	}
+	if in.has("duration") {
+		if n.Duration, err = ParseRallyDuration(in.str("duration")); err != nil {
+			return nil, err
+		}
+	}
+	if ch.ChannelID == "" {
+		return nil, store.Errorf(store.EConflict, "%s has no announcement channel yet. An admin can bind one with `/chapter setup chapter:%s channel:#…`, then try again.", escape(ch.Name), ch.Name)
+	}
+
+	r, err := a.db.CreateRally(ctx, n, a.cfg.ReminderOffsets)
+	if err != nil {
+		return nil, err
+	}
+	embed, components := announcement(r)
+	msg, err := a.post(ctx, ch.ChannelID, outMessage{Embeds: []*discordgo.MessageEmbed{embed}, Components: components}, store.NewNonce())
+	if err != nil {
+		// Without its announcement nobody can RSVP: take the rally back.
+		if derr := a.db.DeleteRally(context.WithoutCancel(ctx), in.GuildID, r.ID); derr != nil {
+			a.log.Error("could not remove unannounced rally", "rally", r.ID, "err", derr)
+		}
+		if gone(err) {
+			return nil, store.Errorf(store.EConflict, "I can't post in <#%s>. Give me the View Channel, Send Messages and Embed Links permissions there (or bind another channel with `/chapter setup`), then try again. Nothing was saved.", ch.ChannelID)
+		}
+		return nil, fmt.Errorf("post announcement: %w", err)
+	}
+	if err := a.db.SetAnnouncement(ctx, r.ID, msg.ChannelID, msg.ID); err != nil {
+		return nil, err
+	}
+	a.log.Info("rally created", "guild", in.GuildID, "rally", r.ID, "chapter", ch.ID)
+	note := ""
+	if start.Ambiguous {
+		note = fmt.Sprintf("\nNote: %s happens twice that night (clocks fall back); I used the first, %s.",
+			start.Time.Format("15:04"), describeZone(start.Time))
+	}
+	return ephemeral("📣 Scheduled **%s** (#%d) for %s. Announcement: %s%s",
+		escape(r.Title), r.ID, timestamp(r.StartsAt, "F"), messageLink(in.GuildID, msg.ChannelID, msg.ID), note), nil
+}
+
+func (a *App) rallyList(ctx context.Context, in *Input) (*Response, error) {
+	f := store.RallyFilter{GuildID: in.GuildID}
+	title := "Upcoming rallies"
+	if in.str("chapter") != "" {
+		ch, err := a.db.ChapterByName(ctx, in.GuildID, in.str("chapter"))
+		if err != nil {
+			return nil, err
+		}
+		f.ChapterID = ch.ID
+		title = "Upcoming rallies in " + ch.Name
+	}
+	rallies, err := a.db.UpcomingRallies(ctx, in.Now, f)
+	if err != nil {
+		return nil, err
+	}
+	if len(rallies) == 0 {
+		return ephemeral("No upcoming rallies. Chapter leads can schedule one with `/rally create`."), nil
+	}
+	lines := make([]string, len(rallies))
+	for i, r := range rallies {
+		lines[i] = rallyLine(r)
+	}
+	return messagesResponse(listEmbeds(fmt.Sprintf("%s (%d)", title, len(rallies)), lines, colorScheduled), false), nil
+}
+
+// messagesResponse replies with the first message and follows up with the rest.
+func messagesResponse(msgs [][]*discordgo.MessageEmbed, ephemeral bool) *Response {
+	resp := &Response{Embeds: msgs[0], Ephemeral: ephemeral}
+	for _, m := range msgs[1:] {
+		resp.Followups = append(resp.Followups, &Response{Embeds: m, Ephemeral: ephemeral})
+	}
+	return resp
+}
+
+func (a *App) rallyInfo(ctx context.Context, in *Input) (*Response, error) {
+	r, err := a.rallyFromOption(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	embed, components := announcement(r)
+	if r.MessageID != "" {
+		embed.Fields = append(embed.Fields, &discordgo.MessageEmbedField{Name: "Announcement", Value: messageLink(in.GuildID, r.ChannelID, r.MessageID)})
+	}
+	if r.Started(in.Now) {
+		components = nil
+	}
+	return &Response{Embeds: []*discordgo.MessageEmbed{embed}, Components: components}, nil
+}
+
+func (a *App) rallyEdit(ctx context.Context, in *Input) (*Response, error) {
+	r, err := a.rallyFromOption(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	if err := requireLead(in, r.ChapterLeadRoleID, r.ChapterName); err != nil {
+		return nil, err
+	}
+	var u store.RallyUpdate
+	var changed []string
+	text := func(field string, max int, dst **string, required bool) error {
+		if !in.has(field) {
+			return nil
+		}
+		s, err := checkText(field, in.str(field), max, required)
+		if err != nil {
+			return err
+		}
+		*dst = &s
+		changed = append(changed, field)
+		return nil
+	}
+	if err := text("title", maxTitle, &u.Title, true); err != nil {
+		return nil, err
+	}
+	if err := text("location", maxLocation, &u.Location, true); err != nil {
+		return nil, err
+	}
+	if err := text("details", maxDetails, &u.Details, false); err != nil {
+		return nil, err
+	}
+	var start ParsedWhen
+	if in.has("when") {
+		if start, err = checkStart(in.str("when"), r.TimeZone, in.Now); err != nil {
+			return nil, err
+		}
+		t := start.Time.UTC()
+		u.StartsAt = &t
+		changed = append(changed, "when")
+	}
+	if c, ok, err := checkCapacity(in, 0); err != nil {
+		return nil, err
+	} else if ok {
+		u.Capacity = &c
+		changed = append(changed, "capacity")
+	}
+	if in.has("duration") {
+		d, err := ParseRallyDuration(in.str("duration"))
+		if err != nil {
+			return nil, err
+		}
+		u.Duration = &d
+		changed = append(changed, "duration")
+	}
+	if len(changed) == 0 {
+		return nil, invalid("Nothing to change: give at least one of `title`, `when`, `location`, `details`, `capacity` or `duration`.")
+	}
+	before := r
+	r, promoted, err := a.db.UpdateRally(ctx, in.GuildID, r.ID, u, a.cfg.ReminderOffsets)
+	if err != nil {
+		return nil, err
+	}
+	a.log.Info("rally edited", "guild", in.GuildID, "rally", r.ID, "fields", strings.Join(changed, ","))
+	a.refresher.mark(r.ID)
+	a.tellPromoted(ctx, r, promoted)
+	if !before.StartsAt.Equal(r.StartsAt) && r.ChannelID != "" {
+		notice := fmt.Sprintf("⏰ **%s** has moved to %s (%s). Your RSVP still stands.", escape(r.Title), timestamp(r.StartsAt, "F"), timestamp(r.StartsAt, "R"))
+		if _, err := a.post(ctx, r.ChannelID, outMessage{Content: notice}, store.NewNonce()); err != nil {
+			a.log.Warn("could not post time change notice", "rally", r.ID, "err", err)
+		}
+	}
+	return ephemeral("✏️ Updated **%s** (#%d): %s. The announcement is being updated.", escape(r.Title), r.ID, strings.Join(changed, ", ")), nil
+}
+
+func (a *App) rallyCancel(ctx context.Context, in *Input) (*Response, error) {
+	r, err := a.rallyFromOption(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	if err := requireLead(in, r.ChapterLeadRoleID, r.ChapterName); err != nil {
+		return nil, err
+	}
+	reason, err := checkText("reason", in.str("reason"), maxReason, false)
+	if err != nil {
+		return nil, err
+	}
+	r, err = a.db.CancelRally(ctx, in.GuildID, r.ID, reason)
+	if err != nil {
+		return nil, err
+	}
+	a.log.Info("rally cancelled", "guild", in.GuildID, "rally", r.ID)
+	a.refresher.mark(r.ID)
+	if r.ChannelID != "" {
+		notice := fmt.Sprintf("❌ **%s** on %s has been cancelled.", escape(r.Title), timestamp(r.StartsAt, "F"))
+		if reason != "" {
+			notice += " Reason: " + escape(reason)
+		}
+		if _, err := a.post(ctx, r.ChannelID, outMessage{Content: notice}, store.NewNonce()); err != nil {
+			a.log.Warn("could not post cancel notice", "rally", r.ID, "err", err)
+		}
+	}
+	return ephemeral("Cancelled **%s** (#%d). The announcement now shows it, its buttons are off, and its reminders are dropped.", escape(r.Title), r.ID), nil
+}
+
+func (a *App) rallyAttendees(ctx context.Context, in *Input) (*Response, error) {
+	r, err := a.rallyFromOption(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	if err := requireLead(in, r.ChapterLeadRoleID, r.ChapterName); err != nil {
+		return nil, err
+	}
+	att, err := a.db.RallyAttendees(ctx, r.ID)
+	if err != nil {
+		return nil, err
+	}
+	mentions := func(ids []string) []string {
+		out := make([]string, len(ids))
+		for i, id := range ids {
+			out[i] = fmt.Sprintf("%d. <@%s>", i+1, id)
+		}
+		return out
+	}
+	var lines []string
+	section := func(name string, ids []string) {
+		lines = append(lines, fmt.Sprintf("**%s (%d)**", name, len(ids)))
+		if len(ids) == 0 {
+			lines = append(lines, "—")
+		}
+		lines = append(lines, mentions(ids)...)
+	}
+	section("Going", att.Going)
+	section("Maybe", att.Maybe)
+	if r.Capacity > 0 || len(att.Waitlist) > 0 {
+		section("Waitlist", att.Waitlist)
+	}
+	title := fmt.Sprintf("Attendees of #%d %s", r.ID, truncate(r.Title, 150))
+	return messagesResponse(listEmbeds(title, lines, colorScheduled), true), nil
+}
+
+// refreshAnnouncement renders a rally's announcement from the store and edits it in.
+func (a *App) refreshAnnouncement(ctx context.Context, rallyID int64) error {
+	r, err := a.db.RallyByID(ctx, rallyID)
+	if err != nil || r.MessageID == "" {
+		return err
+	}
+	embed, components := announcement(r)
+	return a.editMessage(ctx, r.ChannelID, r.MessageID, []*discordgo.MessageEmbed{embed}, components)
+}

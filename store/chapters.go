@@ -1,0 +1,259 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+)
+
+// Chapter is a city chapter of a guild: where its rallies are announced, who
+// leads it, and the time zone its rally times are written in.
+type Chapter struct {
+	ID         int64
+	GuildID    string
+	Name       string
+	TimeZone   string
+	ChannelID  string // "" until /chapter setup binds one
+	LeadRoleID string
+}
+
+// DefaultChapters are the chapters every guild starts with.
+var DefaultChapters = []Chapter{
+	{Name: "Seattle", TimeZone: "America/Los_Angeles"},
+	{Name: "Chicago", TimeZone: "America/Chicago"},
+	{Name: "Los Angeles", TimeZone: "America/Los_Angeles"},
+	{Name: "New York City", TimeZone: "America/New_York"},
+	{Name: "Oakland", TimeZone: "America/Los_Angeles"},
+	{Name: "San Bernardino", TimeZone: "America/Los_Angeles"},
+	{Name: "Washington DC", TimeZone: "America/New_York"},
+}
+
+// Guild holds a guild's settings.
+type Guild struct {
+	ID                   string
+	CoordinatorChannelID string
+	CoordinatorRoleID    string
+}
+
+// SeedGuild records the guild and gives it the default chapters, once: a guild
+// seen again (a restart, a reconnect) is left as its admins made it.
+func (db *DB) SeedGuild(ctx context.Context, guildID string) (seeded bool, err error) {
+	err = db.update(ctx, func(tx *Tx) error {
+		res, err := tx.ExecContext(ctx,
+			`INSERT INTO guilds (id, seeded_at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING`,
+			guildID, tx.now.Unix())
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil
+		}
+		for _, c := range DefaultChapters {
+			if _, err := tx.ExecContext(ctx,
+				`INSERT INTO chapters (guild_id, name, timezone) VALUES (?, ?, ?)`,
+				guildID, c.Name, c.TimeZone); err != nil {
+				return err
+			}
+		}
+		seeded = true
+		return nil
+	})
+	return seeded, err
+}
+
+// Guild returns the guild's settings; a guild never seen has empty settings.
+func (db *DB) Guild(ctx context.Context, guildID string) (Guild, error) {
+	g := Guild{ID: guildID}
+	var ch, role sql.NullString
+	err := db.read.QueryRowContext(ctx,
+		`SELECT coordinator_channel_id, coordinator_role_id FROM guilds WHERE id = ?`, guildID).Scan(&ch, &role)
+	if errors.Is(err, sql.ErrNoRows) {
+		return g, nil
+	}
+	g.CoordinatorChannelID, g.CoordinatorRoleID = ch.String, role.String
+	return g, err
+}
+
+// Guilds lists every guild the bot has seen.
+func (db *DB) Guilds(ctx context.Context) ([]Guild, error) {
+	rows, err := db.read.QueryContext(ctx,
+		`SELECT id, coordinator_channel_id, coordinator_role_id FROM guilds ORDER BY id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Guild
+	for rows.Next() {
+		var g Guild
+		var ch, role sql.NullString
+		if err := rows.Scan(&g.ID, &ch, &role); err != nil {
+			return nil, err
+		}
+		g.CoordinatorChannelID, g.CoordinatorRoleID = ch.String, role.String
+		out = append(out, g)
+	}
+	return out, rows.Err()
+}
+
+// SetCoordinators sets where the guild's summaries go and which role counts as
+// coordinator ("" for none).
+func (db *DB) SetCoordinators(ctx context.Context, guildID, channelID, roleID string) error {
+	return db.update(ctx, func(tx *Tx) error {
+		_, err := tx.ExecContext(ctx, `
+			INSERT INTO guilds (id, seeded_at, coordinator_channel_id, coordinator_role_id) VALUES (?, ?, ?, ?)
+			ON CONFLICT (id) DO UPDATE SET coordinator_channel_id = excluded.coordinator_channel_id,
+				coordinator_role_id = excluded.coordinator_role_id`,
+			guildID, tx.now.Unix(), channelID, nullIfEmpty(roleID))
+		return err
+	})
+}
+
+const chapterColumns = `id, guild_id, name, timezone, COALESCE(channel_id, ''), COALESCE(lead_role_id, '')`
+
+func scanChapter(row interface{ Scan(...any) error }) (Chapter, error) {
+	var c Chapter
+	err := row.Scan(&c.ID, &c.GuildID, &c.Name, &c.TimeZone, &c.ChannelID, &c.LeadRoleID)
+	return c, err
+}
+
+// Chapters lists the guild's chapters by name.
+func (db *DB) Chapters(ctx context.Context, guildID string) ([]Chapter, error) {
+	rows, err := db.read.QueryContext(ctx,
+		`SELECT `+chapterColumns+` FROM chapters WHERE guild_id = ? AND removed_at IS NULL ORDER BY name COLLATE NOCASE`, guildID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Chapter
+	for rows.Next() {
+		c, err := scanChapter(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// ChapterByName finds a chapter of the guild by name, ignoring case and
+// surrounding space.
+func (db *DB) ChapterByName(ctx context.Context, guildID, name string) (Chapter, error) {
+	return chapterByName(ctx, db.read, guildID, name)
+}
+
+type queryer interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func chapterByName(ctx context.Context, q queryer, guildID, name string) (Chapter, error) {
+	c, err := scanChapter(q.QueryRowContext(ctx,
+		`SELECT `+chapterColumns+` FROM chapters WHERE guild_id = ? AND name = ? COLLATE NOCASE AND removed_at IS NULL`,
+		guildID, strings.TrimSpace(name)))
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, Errorf(ENotFound, "There is no chapter called %q here. Run /chapter list to see the chapters.", strings.TrimSpace(name))
+	}
+	return c, err
+}
+
+// AddChapter adds a chapter; its name must be new in the guild.
+func (db *DB) AddChapter(ctx context.Context, c Chapter) (Chapter, error) {
+	err := db.update(ctx, func(tx *Tx) error {
+		if _, err := tx.ExecContext(ctx,
+			`INSERT INTO guilds (id, seeded_at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING`, c.GuildID, tx.now.Unix()); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx,
+			`INSERT INTO chapters (guild_id, name, timezone, channel_id, lead_role_id) VALUES (?, ?, ?, ?, ?)`,
+			c.GuildID, c.Name, c.TimeZone, nullIfEmpty(c.ChannelID), nullIfEmpty(c.LeadRoleID))
+		if isUniqueViolation(err) {
+			return Errorf(EConflict, "A chapter called %q already exists. Pick another name, or change it with /chapter setup.", c.Name)
+		}
+		if err != nil {
+			return err
+		}
+		c.ID, err = res.LastInsertId()
+		return err
+	})
+	return c, err
+}
+
+// ChapterUpdate holds the fields /chapter setup changes; nil leaves a field as it is.
+type ChapterUpdate struct {
+	Name       *string
+	TimeZone   *string
+	ChannelID  *string
+	LeadRoleID *string
+}
+
+// UpdateChapter changes the named chapter and returns it as it now is.
+func (db *DB) UpdateChapter(ctx context.Context, guildID, name string, u ChapterUpdate) (Chapter, error) {
+	var c Chapter
+	err := db.update(ctx, func(tx *Tx) error {
+		var err error
+		c, err = chapterByName(ctx, tx, guildID, name)
+		if err != nil {
+			return err
+		}
+		if u.Name != nil {
+			c.Name = *u.Name
+		}
+		if u.TimeZone != nil {
+			c.TimeZone = *u.TimeZone
+		}
+		if u.ChannelID != nil {
+			c.ChannelID = *u.ChannelID
+		}
+		if u.LeadRoleID != nil {
+			c.LeadRoleID = *u.LeadRoleID
+		}
+		_, err = tx.ExecContext(ctx,
+			`UPDATE chapters SET name = ?, timezone = ?, channel_id = ?, lead_role_id = ? WHERE id = ?`,
+			c.Name, c.TimeZone, nullIfEmpty(c.ChannelID), nullIfEmpty(c.LeadRoleID), c.ID)
+		if isUniqueViolation(err) {
+			return Errorf(EConflict, "A chapter called %q already exists. Pick another name.", c.Name)
+		}
+		return err
+	})
+	return c, err
+}
+
+// RemoveChapter removes a chapter that has no upcoming rallies. Its past
+// rallies keep their history.
+func (db *DB) RemoveChapter(ctx context.Context, guildID, name string) (Chapter, error) {
+	var c Chapter
+	err := db.update(ctx, func(tx *Tx) error {
+		var err error
+		c, err = chapterByName(ctx, tx, guildID, name)
+		if err != nil {
+			return err
+		}
+		var upcoming int
+		if err := tx.QueryRowContext(ctx,
+			`SELECT COUNT(*) FROM rallies WHERE chapter_id = ? AND status = 'scheduled' AND ends_at > ?`,
+			c.ID, tx.now.Unix()).Scan(&upcoming); err != nil {
+			return err
+		}
+		if upcoming > 0 {
+			return Errorf(EConflict, "%s has %d upcoming rall%s. Cancel %s with /rally cancel first, then remove the chapter.",
+				c.Name, upcoming, plural(upcoming, "y", "ies"), plural(upcoming, "it", "them"))
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE chapters SET removed_at = ? WHERE id = ?`, tx.now.Unix(), c.ID)
+		return err
+	})
+	return c, err
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+func nullIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}

@@ -1,0 +1,324 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+	"time"
+)
+
+// Rally statuses.
+const (
+	RallyScheduled = "scheduled"
+	RallyCancelled = "cancelled"
+)
+
+// Rally is one action of a chapter, with its RSVP counts.
+type Rally struct {
+	ID                int64
+	GuildID           string
+	ChapterID         int64
+	ChapterName       string
+	ChapterLeadRoleID string
+	Title             string
+	Location          string
+	Details           string
+	StartsAt          time.Time // UTC
+	EndsAt            time.Time
+	TimeZone          string
+	Capacity          int // 0: no limit
+	ChannelID         string
+	MessageID         string
+	Status            string
+	CancelReason      string
+	Going             int
+	Maybe             int
+	Waitlist          int
+}
+
+// Cancelled reports whether the rally was called off.
+func (r Rally) Cancelled() bool { return r.Status == RallyCancelled }
+
+// Started reports whether the rally has begun at now.
+func (r Rally) Started(now time.Time) bool { return !now.Before(r.StartsAt) }
+
+// Full reports whether every seat is taken.
+func (r Rally) Full() bool { return r.Capacity > 0 && r.Going >= r.Capacity }
+
+const rallyColumns = `r.id, r.guild_id, r.chapter_id, c.name, COALESCE(c.lead_role_id, ''), r.title, r.location, r.details,
+	r.starts_at, r.ends_at, r.timezone, COALESCE(r.capacity, 0), COALESCE(r.channel_id, ''), COALESCE(r.message_id, ''),
+	r.status, r.cancel_reason, r.going_count, r.maybe_count, r.waitlist_count`
+
+const rallyFrom = ` FROM rallies r JOIN chapters c ON c.id = r.chapter_id `
+
+func scanRally(row interface{ Scan(...any) error }) (Rally, error) {
+	var r Rally
+	var start, end int64
+	err := row.Scan(&r.ID, &r.GuildID, &r.ChapterID, &r.ChapterName, &r.ChapterLeadRoleID, &r.Title, &r.Location, &r.Details,
+		&start, &end, &r.TimeZone, &r.Capacity, &r.ChannelID, &r.MessageID,
+		&r.Status, &r.CancelReason, &r.Going, &r.Maybe, &r.Waitlist)
+	r.StartsAt, r.EndsAt = time.Unix(start, 0).UTC(), time.Unix(end, 0).UTC()
+	return r, err
+}
+
+func scanRallies(rows *sql.Rows, err error) ([]Rally, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Rally
+	for rows.Next() {
+		r, err := scanRally(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+func errNoSuchRally() error {
+	return Errorf(ENotFound, "No such rally. Pick one from the list as you type, or see /rally list.")
+}
+
+// Rally returns one rally of the guild. A rally of another guild is "no such
+// rally", exactly like one that does not exist.
+func (db *DB) Rally(ctx context.Context, guildID string, id int64) (Rally, error) {
+	return rallyByID(ctx, db.read, guildID, id)
+}
+
+// RallyByID returns a rally whatever its guild, for the bot's own jobs.
+func (db *DB) RallyByID(ctx context.Context, id int64) (Rally, error) {
+	r, err := scanRally(db.read.QueryRowContext(ctx, `SELECT `+rallyColumns+rallyFrom+`WHERE r.id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, errNoSuchRally()
+	}
+	return r, err
+}
+
+func rallyByID(ctx context.Context, q queryer, guildID string, id int64) (Rally, error) {
+	r, err := scanRally(q.QueryRowContext(ctx,
+		`SELECT `+rallyColumns+rallyFrom+`WHERE r.id = ? AND r.guild_id = ?`, id, guildID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, errNoSuchRally()
+	}
+	return r, err
+}
+
+// NewRally is what /rally create stores.
+type NewRally struct {
+	GuildID   string
+	ChapterID int64
+	Title     string
+	Location  string
+	Details   string
+	StartsAt  time.Time
+	Duration  time.Duration
+	TimeZone  string
+	Capacity  int
+}
+
+// CreateRally stores a rally and arms its reminders at the given offsets
+// before its start (those still in the future).
+func (db *DB) CreateRally(ctx context.Context, n NewRally, reminderOffsets []time.Duration) (Rally, error) {
+	var r Rally
+	err := db.update(ctx, func(tx *Tx) error {
+		res, err := tx.ExecContext(ctx, `
+			INSERT INTO rallies (guild_id, chapter_id, title, location, details, starts_at, ends_at, timezone, capacity, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			n.GuildID, n.ChapterID, n.Title, n.Location, n.Details, n.StartsAt.Unix(), n.StartsAt.Add(n.Duration).Unix(),
+			n.TimeZone, nullIfZero(n.Capacity), tx.now.Unix(), tx.now.Unix())
+		if err != nil {
+			return err
+		}
+		id, err := res.LastInsertId()
+		if err != nil {
+			return err
+		}
+		if err := armReminders(ctx, tx, id, n.StartsAt, reminderOffsets); err != nil {
+			return err
+		}
+		r, err = rallyByID(ctx, tx, n.GuildID, id)
+		return err
+	})
+	return r, err
+}
+
+// SetAnnouncement records the message that announces the rally.
+func (db *DB) SetAnnouncement(ctx context.Context, rallyID int64, channelID, messageID string) error {
+	return db.update(ctx, func(tx *Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE rallies SET channel_id = ?, message_id = ? WHERE id = ?`,
+			channelID, messageID, rallyID)
+		return err
+	})
+}
+
+// DeleteRally removes a rally that never got announced (its post failed).
+func (db *DB) DeleteRally(ctx context.Context, guildID string, rallyID int64) error {
+	return db.update(ctx, func(tx *Tx) error {
+		_, err := tx.ExecContext(ctx, `DELETE FROM rallies WHERE id = ? AND guild_id = ?`, rallyID, guildID)
+		return err
+	})
+}
+
+// RallyFilter selects upcoming rallies.
+type RallyFilter struct {
+	GuildID   string
+	ChapterID int64  // 0: every chapter
+	Search    string // matched against title, chapter and local date
+	Until     time.Time
+	Limit     int
+}
+
+// UpcomingRallies lists the scheduled rallies of a guild that have not ended
+// at now, soonest first.
+func (db *DB) UpcomingRallies(ctx context.Context, now time.Time, f RallyFilter) ([]Rally, error) {
+	q := `SELECT ` + rallyColumns + rallyFrom + `WHERE r.guild_id = ? AND r.status = 'scheduled' AND r.ends_at > ?`
+	args := []any{f.GuildID, now.Unix()}
+	if f.ChapterID != 0 {
+		q += ` AND r.chapter_id = ?`
+		args = append(args, f.ChapterID)
+	}
+	if !f.Until.IsZero() {
+		q += ` AND r.starts_at < ?`
+		args = append(args, f.Until.Unix())
+	}
+	q += ` ORDER BY r.starts_at, r.id`
+	rallies, err := scanRallies(db.read.QueryContext(ctx, q, args...))
+	if err != nil || f.Search == "" {
+		return limit(rallies, f.Limit), err
+	}
+	needle := strings.ToLower(strings.TrimSpace(f.Search))
+	var out []Rally
+	for _, r := range rallies {
+		if strings.Contains(strings.ToLower(r.searchText()), needle) {
+			out = append(out, r)
+		}
+	}
+	return limit(out, f.Limit), nil
+}
+
+func (r Rally) searchText() string {
+	date := r.StartsAt.Format("2006-01-02")
+	if loc, err := time.LoadLocation(r.TimeZone); err == nil {
+		date = r.StartsAt.In(loc).Format("2006-01-02 Mon Jan 2")
+	}
+	return r.Title + " " + r.ChapterName + " " + date + " " + r.Location
+}
+
+func limit(rallies []Rally, n int) []Rally {
+	if n > 0 && len(rallies) > n {
+		return rallies[:n]
+	}
+	return rallies
+}
+
+// RallyUpdate holds the fields /rally edit changes; nil leaves a field alone.
+type RallyUpdate struct {
+	Title    *string
+	Location *string
+	Details  *string
+	StartsAt *time.Time
+	Duration *time.Duration
+	Capacity *int // 0 removes the limit
+}
+
+// UpdateRally changes a scheduled rally. A new start re-arms its reminders; a
+// larger capacity promotes from the waitlist (returned, to be told).
+func (db *DB) UpdateRally(ctx context.Context, guildID string, id int64, u RallyUpdate, reminderOffsets []time.Duration) (Rally, []string, error) {
+	var r Rally
+	var promoted []string
+	err := db.update(ctx, func(tx *Tx) error {
+		var err error
+		r, err = rallyByID(ctx, tx, guildID, id)
+		if err != nil {
+			return err
+		}
+		if r.Cancelled() {
+			return Errorf(EConflict, "%q was cancelled; it can no longer be edited.", r.Title)
+		}
+		if r.Started(tx.now) {
+			return Errorf(EConflict, "%q has already started; it can no longer be edited.", r.Title)
+		}
+		duration := r.EndsAt.Sub(r.StartsAt)
+		if u.Title != nil {
+			r.Title = *u.Title
+		}
+		if u.Location != nil {
+			r.Location = *u.Location
+		}
+		if u.Details != nil {
+			r.Details = *u.Details
+		}
+		if u.Duration != nil {
+			duration = *u.Duration
+		}
+		if u.Capacity != nil {
+			r.Capacity = *u.Capacity
+		}
+		retime := u.StartsAt != nil && !u.StartsAt.Equal(r.StartsAt)
+		if u.StartsAt != nil {
+			r.StartsAt = u.StartsAt.UTC()
+		}
+		r.EndsAt = r.StartsAt.Add(duration)
+		if _, err := tx.ExecContext(ctx, `
+			UPDATE rallies SET title = ?, location = ?, details = ?, starts_at = ?, ends_at = ?, capacity = ?, updated_at = ?
+			WHERE id = ?`,
+			r.Title, r.Location, r.Details, r.StartsAt.Unix(), r.EndsAt.Unix(), nullIfZero(r.Capacity), tx.now.Unix(), id); err != nil {
+			return err
+		}
+		if retime {
+			if err := armReminders(ctx, tx, id, r.StartsAt, reminderOffsets); err != nil {
+				return err
+			}
+		}
+		if promoted, err = fillSeats(ctx, tx, id); err != nil {
+			return err
+		}
+		if err := recount(ctx, tx, id); err != nil {
+			return err
+		}
+		r, err = rallyByID(ctx, tx, guildID, id)
+		return err
+	})
+	return r, promoted, err
+}
+
+// CancelRally marks a rally cancelled (it is kept) and drops its pending reminders.
+func (db *DB) CancelRally(ctx context.Context, guildID string, id int64, reason string) (Rally, error) {
+	var r Rally
+	err := db.update(ctx, func(tx *Tx) error {
+		var err error
+		r, err = rallyByID(ctx, tx, guildID, id)
+		if err != nil {
+			return err
+		}
+		if r.Cancelled() {
+			return Errorf(EConflict, "%q is already cancelled.", r.Title)
+		}
+		if !tx.now.Before(r.EndsAt) {
+			return Errorf(EConflict, "%q is already over; there is nothing to cancel.", r.Title)
+		}
+		if _, err := tx.ExecContext(ctx,
+			`UPDATE rallies SET status = 'cancelled', cancel_reason = ?, updated_at = ? WHERE id = ?`,
+			reason, tx.now.Unix(), id); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx,
+			`UPDATE reminders SET state = 'dropped', updated_at = ? WHERE rally_id = ? AND state = 'pending'`,
+			tx.now.Unix(), id); err != nil {
+			return err
+		}
+		r.Status, r.CancelReason = RallyCancelled, reason
+		return nil
+	})
+	return r, err
+}
+
+func nullIfZero(n int) any {
+	if n == 0 {
+		return nil
+	}
+	return n
+}

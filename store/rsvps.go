@@ -1,0 +1,306 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+)
+
+// RSVP statuses. NotGoing is never stored: "can't go" deletes the row.
+const (
+	Going    = "going"
+	Maybe    = "maybe"
+	NotGoing = "not_going"
+	Waitlist = "waitlist"
+)
+
+// RSVPResult says where a member stands after an RSVP.
+type RSVPResult struct {
+	Rally    Rally    // with the counts after the change
+	Previous string   // NotGoing if there was no RSVP
+	Status   string   // Going, Maybe, Waitlist or NotGoing
+	Position int      // place on the waitlist (1 = next), when Status is Waitlist
+	Promoted []string // members moved from the waitlist to going by this change
+}
+
+// SetRSVP records a member's RSVP. Asking for Going on a full rally puts the
+// member on the waitlist; a going member who leaves frees a seat for the first
+// on the waitlist, in the same transaction.
+func (db *DB) SetRSVP(ctx context.Context, guildID string, rallyID int64, userID, status string) (RSVPResult, error) {
+	var res RSVPResult
+	switch status {
+	case Going, Maybe, NotGoing:
+	default:
+		return res, Errorf(EInvalid, "RSVP must be going, maybe or not_going.")
+	}
+	err := db.update(ctx, func(tx *Tx) error {
+		r, err := rallyByID(ctx, tx, guildID, rallyID)
+		if err != nil {
+			return err
+		}
+		if r.Cancelled() {
+			return Errorf(EConflict, "%q was cancelled, so RSVPs are closed.", r.Title)
+		}
+		if r.Started(tx.now) {
+			return Errorf(EConflict, "%q has already started, so RSVPs are closed.", r.Title)
+		}
+		prev, err := rsvpStatus(ctx, tx, rallyID, userID)
+		if err != nil {
+			return err
+		}
+		res.Previous = prev
+		next := status
+		if status == Going && prev != Going {
+			if prev == Waitlist {
+				next = Waitlist // keep their place; they are promoted in order
+			} else if r.Full() {
+				next = Waitlist
+			}
+		}
+		switch {
+		case next == NotGoing:
+			_, err = tx.ExecContext(ctx, `DELETE FROM rsvps WHERE rally_id = ? AND user_id = ?`, rallyID, userID)
+		case next != prev:
+			_, err = tx.ExecContext(ctx, `
+				INSERT INTO rsvps (rally_id, user_id, status, seq, updated_at)
+				VALUES (?1, ?2, ?3, (SELECT COALESCE(MAX(seq), 0) + 1 FROM rsvps WHERE rally_id = ?1), ?4)
+				ON CONFLICT (rally_id, user_id) DO UPDATE SET status = excluded.status, seq = excluded.seq,
+					promoted = 0, updated_at = excluded.updated_at`,
+				rallyID, userID, next, tx.now.Unix())
+		}
+		if err != nil {
+			return err
+		}
+		if prev == Going && next != Going {
+			if res.Promoted, err = fillSeats(ctx, tx, rallyID); err != nil {
+				return err
+			}
+		}
+		if err := recount(ctx, tx, rallyID); err != nil {
+			return err
+		}
+		res.Status = next
+		if next == Waitlist {
+			if res.Position, err = waitlistPosition(ctx, tx, rallyID, userID); err != nil {
+				return err
+			}
+		}
+		res.Rally, err = rallyByID(ctx, tx, guildID, rallyID)
+		return err
+	})
+	return res, err
+}
+
+func rsvpStatus(ctx context.Context, tx *Tx, rallyID int64, userID string) (string, error) {
+	var s string
+	err := tx.QueryRowContext(ctx, `SELECT status FROM rsvps WHERE rally_id = ? AND user_id = ?`, rallyID, userID).Scan(&s)
+	if errors.Is(err, sql.ErrNoRows) {
+		return NotGoing, nil
+	}
+	return s, err
+}
+
+func waitlistPosition(ctx context.Context, tx *Tx, rallyID int64, userID string) (int, error) {
+	var n int
+	err := tx.QueryRowContext(ctx, `
+		SELECT COUNT(*) FROM rsvps WHERE rally_id = ?1 AND status = 'waitlist'
+		AND seq <= (SELECT seq FROM rsvps WHERE rally_id = ?1 AND user_id = ?2)`, rallyID, userID).Scan(&n)
+	return n, err
+}
+
+// fillSeats promotes waitlisted members, first come first served, while the
+// rally has free seats, and returns who was promoted.
+func fillSeats(ctx context.Context, tx *Tx, rallyID int64) ([]string, error) {
+	var capacity sql.NullInt64
+	var going int
+	if err := tx.QueryRowContext(ctx, `
+		SELECT capacity, (SELECT COUNT(*) FROM rsvps WHERE rally_id = ?1 AND status = 'going')
+		FROM rallies WHERE id = ?1`, rallyID).Scan(&capacity, &going); err != nil {
+		return nil, err
+	}
+	free := -1 // no limit: everyone waiting gets in
+	if capacity.Valid {
+		free = int(capacity.Int64) - going
+		if free <= 0 {
+			return nil, nil
+		}
+	}
+	rows, err := tx.QueryContext(ctx, `
+		SELECT user_id FROM rsvps WHERE rally_id = ? AND status = 'waitlist' ORDER BY seq LIMIT ?`, rallyID, free)
+	if err != nil {
+		return nil, err
+	}
+	var users []string
+	for rows.Next() {
+		var u string
+		if err := rows.Scan(&u); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		users = append(users, u)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for _, u := range users {
+		if _, err := tx.ExecContext(ctx,
+			`UPDATE rsvps SET status = 'going', promoted = 1, updated_at = ? WHERE rally_id = ? AND user_id = ?`,
+			tx.now.Unix(), rallyID, u); err != nil {
+			return nil, err
+		}
+	}
+	return users, nil
+}
+
+// recount stores the rally's counts on its row.
+func recount(ctx context.Context, tx *Tx, rallyID int64) error {
+	_, err := tx.ExecContext(ctx, `
+		UPDATE rallies SET
+			going_count    = (SELECT COUNT(*) FROM rsvps WHERE rally_id = ?1 AND status = 'going'),
+			maybe_count    = (SELECT COUNT(*) FROM rsvps WHERE rally_id = ?1 AND status = 'maybe'),
+			waitlist_count = (SELECT COUNT(*) FROM rsvps WHERE rally_id = ?1 AND status = 'waitlist')
+		WHERE id = ?1`, rallyID)
+	return err
+}
+
+// PromotionTold records that a promoted member has been told (by DM or by /myrsvps).
+func (db *DB) PromotionTold(ctx context.Context, rallyID int64, userID string) error {
+	return db.update(ctx, func(tx *Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE rsvps SET promoted = 0 WHERE rally_id = ? AND user_id = ?`, rallyID, userID)
+		return err
+	})
+}
+
+// MyRSVP is one of a member's RSVPs.
+type MyRSVP struct {
+	Rally    Rally
+	Status   string
+	Position int  // on the waitlist
+	Promoted bool // moved off the waitlist and not yet told
+}
+
+// MemberRSVPs lists a member's RSVPs to the guild's rallies that have not ended.
+func (db *DB) MemberRSVPs(ctx context.Context, guildID, userID string, now time.Time) ([]MyRSVP, error) {
+	rows, err := db.read.QueryContext(ctx, `
+		SELECT `+rallyColumns+`, v.status, v.promoted,
+			(SELECT COUNT(*) FROM rsvps w WHERE w.rally_id = v.rally_id AND w.status = 'waitlist' AND w.seq <= v.seq)
+		FROM rsvps v JOIN rallies r ON r.id = v.rally_id JOIN chapters c ON c.id = r.chapter_id
+		WHERE v.user_id = ? AND r.guild_id = ? AND r.ends_at > ?
+		ORDER BY r.starts_at, r.id`, userID, guildID, now.Unix())
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []MyRSVP
+	for rows.Next() {
+		var m MyRSVP
+		var start, end int64
+		r := &m.Rally
+		if err := rows.Scan(&r.ID, &r.GuildID, &r.ChapterID, &r.ChapterName, &r.ChapterLeadRoleID, &r.Title, &r.Location, &r.Details,
+			&start, &end, &r.TimeZone, &r.Capacity, &r.ChannelID, &r.MessageID,
+			&r.Status, &r.CancelReason, &r.Going, &r.Maybe, &r.Waitlist, &m.Status, &m.Promoted, &m.Position); err != nil {
+			return nil, err
+		}
+		r.StartsAt, r.EndsAt = time.Unix(start, 0).UTC(), time.Unix(end, 0).UTC()
+		if m.Status != Waitlist {
+			m.Position = 0
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// Attendees lists who is going, maybe and waitlisted (in order) for a rally.
+type Attendees struct {
+	Going, Maybe, Waitlist []string
+}
+
+// RallyAttendees returns the user ids RSVPed to the rally.
+func (db *DB) RallyAttendees(ctx context.Context, rallyID int64) (Attendees, error) {
+	var a Attendees
+	rows, err := db.read.QueryContext(ctx,
+		`SELECT user_id, status FROM rsvps WHERE rally_id = ? ORDER BY seq`, rallyID)
+	if err != nil {
+		return a, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var u, s string
+		if err := rows.Scan(&u, &s); err != nil {
+			return a, err
+		}
+		switch s {
+		case Going:
+			a.Going = append(a.Going, u)
+		case Maybe:
+			a.Maybe = append(a.Maybe, u)
+		case Waitlist:
+			a.Waitlist = append(a.Waitlist, u)
+		}
+	}
+	return a, rows.Err()
+}
+
+// Promotion is a member moved off a rally's waitlist.
+type Promotion struct {
+	Rally  Rally
+	UserID string
+}
+
+// ForgetMember deletes every RSVP the member has in the guild, fills the seats
+// that frees, and returns the rallies the member was removed from and who was
+// promoted.
+func (db *DB) ForgetMember(ctx context.Context, guildID, userID string) ([]int64, []Promotion, error) {
+	var removed []int64
+	var promotions []Promotion
+	err := db.update(ctx, func(tx *Tx) error {
+		rows, err := tx.QueryContext(ctx, `
+			SELECT v.rally_id FROM rsvps v JOIN rallies r ON r.id = v.rally_id
+			WHERE v.user_id = ? AND r.guild_id = ?`, userID, guildID)
+		if err != nil {
+			return err
+		}
+		var ids []int64
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			ids = append(ids, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, id := range ids {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM rsvps WHERE rally_id = ? AND user_id = ?`, id, userID); err != nil {
+				return err
+			}
+			r, err := rallyByID(ctx, tx, guildID, id)
+			if err != nil {
+				return err
+			}
+			var users []string
+			if !r.Cancelled() && !r.Started(tx.now) {
+				if users, err = fillSeats(ctx, tx, id); err != nil {
+					return err
+				}
+			}
+			if err := recount(ctx, tx, id); err != nil {
+				return err
+			}
+			if r, err = rallyByID(ctx, tx, guildID, id); err != nil {
+				return err
+			}
+			for _, u := range users {
+				promotions = append(promotions, Promotion{Rally: r, UserID: u})
+			}
+		}
+		removed = ids
+		return nil
+	})
+	return removed, promotions, err
+}
