@@ -1,0 +1,816 @@
+// Package discordtest is a fake Discord (REST + gateway) for tests. The bot
+// under test talks to it with an unmodified discordgo session whose HTTP
+// transport is pointed at Server.URL, so the fake sees exactly the bytes the
+// real Discord would and checks them against Discord's OpenAPI spec.
+package discordtest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+	"github.com/gorilla/websocket"
+)
+
+// Config describes the fake's identity and strictness. Zero values get the
+// defaults documented on each field.
+type Config struct {
+	// Token is the bot token without the "Bot " prefix.
+	Token string
+	// AppID is the application id, which Discord also uses as the bot user id.
+	// Default "100000000000000001".
+	AppID string
+	// SpecPath is Discord's OpenAPI document. Default: $DISCORD_OPENAPI, else
+	// shared/discord-api-spec/openapi.json in the nearest ancestor directory.
+	SpecPath string
+	// HeartbeatInterval is sent in HELLO. Default 41250ms.
+	HeartbeatInterval time.Duration
+	// PrivilegedIntentsAllowed mirrors the developer-portal toggles: when
+	// false, identifying with a privileged intent closes the gateway with 4014.
+	PrivilegedIntentsAllowed bool
+	// InteractionDeadline is how long after INTERACTION_CREATE the initial
+	// callback is accepted. Default 3s, as on Discord.
+	InteractionDeadline time.Duration
+	// AppPermissions is sent as app_permissions in interactions. Default: all.
+	AppPermissions int64
+}
+
+const (
+	defaultAppID        = "100000000000000001"
+	discordEpochMillis  = 1420070400000
+	privilegedIntents   = discordgo.IntentsGuildMembers | discordgo.IntentsGuildPresences | discordgo.IntentMessageContent
+	interactionTokenTTL = 15 * time.Minute
+	// maxWait bounds every blocking helper so a hung bot fails a test instead
+	// of stalling the whole run until go test's timeout.
+	maxWait = 10 * time.Second
+	// nonceWindow is how long Discord remembers an enforce_nonce.
+	nonceWindow    = 5 * time.Minute
+	allPermissions = int64(1)<<50 - 1
+)
+
+// Violation is a request the real Discord would reject or that breaks a rule
+// of this project (e.g. missing allowed_mentions).
+type Violation struct {
+	Method, Path, Reason string
+	Body                 []byte
+}
+
+// Request is one REST call as the fake saw it.
+type Request struct {
+	Method string
+	// Path is without the /api/vN prefix.
+	Path string
+	// Route is the OpenAPI path template that matched, "" if none.
+	Route  string
+	Query  url.Values
+	Header http.Header
+	Body   []byte
+	Status int
+	At     time.Time
+}
+
+// Identify is what a client sent in op 2.
+type Identify struct {
+	Token   string
+	Intents discordgo.Intent
+}
+
+// Guild is guild state announced via GUILD_CREATE.
+type Guild struct {
+	ID, Name, OwnerID string
+	Channels          []Channel
+	Roles             []Role
+}
+
+// Channel is a guild channel; Type defaults to GuildText (which is 0).
+type Channel struct {
+	ID, Name string
+	Type     discordgo.ChannelType
+}
+
+// Role is a guild role.
+type Role struct {
+	ID, Name    string
+	Permissions int64
+}
+
+// Server is a running fake Discord.
+type Server struct {
+	tb       testing.TB
+	cfg      Config
+	spec     *openAPI
+	routes   []string
+	hs       *httptest.Server
+	upgrader websocket.Upgrader
+	gwWG     sync.WaitGroup
+	botUser  map[string]any
+	handlers map[string]handlerFunc
+
+	mu         sync.Mutex
+	changed    chan struct{} // closed and replaced on every state change waiters care about
+	closed     bool
+	lastID     int64
+	violations []Violation
+	requests   []Request
+	failNext   map[string]*failRule
+	guilds     []*guildState
+	guildByID  map[string]*guildState
+	channels   map[string]*channelState
+	dmByUser   map[string]string
+	failDM     map[string]bool
+	commands   map[string][]map[string]any // guild id ("" global) -> stored command objects
+	conns      map[*gwConn]bool
+	current    *gwConn
+	sessions   map[string]*gwSession
+	identifies []Identify
+	readyCount int
+	ixByID     map[string]*interaction
+	ixByToken  map[string]*interaction
+}
+
+type failRule struct {
+	n, status int
+}
+
+type guildState struct {
+	g        Guild
+	joinedAt time.Time
+}
+
+type channelState struct {
+	id, guildID, name string
+	typ               discordgo.ChannelType
+	recipient         string
+	msgs              []*storedMsg
+	failStatus        int
+	failCode          int
+}
+
+type storedMsg struct {
+	id      string
+	channel string
+	raw     map[string]any
+	edits   int
+	nonce   string
+	created time.Time
+	deleted bool
+}
+
+// New starts a fake Discord. Cleanup closes it and fails tb once per recorded
+// Violation, so an invalid body fails the test that caused it.
+func New(tb testing.TB, cfg Config) *Server {
+	tb.Helper()
+	if cfg.AppID == "" {
+		cfg.AppID = defaultAppID
+	}
+	if cfg.HeartbeatInterval == 0 {
+		cfg.HeartbeatInterval = 41250 * time.Millisecond
+	}
+	if cfg.InteractionDeadline == 0 {
+		cfg.InteractionDeadline = 3 * time.Second
+	}
+	if cfg.AppPermissions == 0 {
+		cfg.AppPermissions = allPermissions
+	}
+	s := &Server{
+		tb:        tb,
+		cfg:       cfg,
+		changed:   make(chan struct{}),
+		failNext:  map[string]*failRule{},
+		guildByID: map[string]*guildState{},
+		channels:  map[string]*channelState{},
+		dmByUser:  map[string]string{},
+		failDM:    map[string]bool{},
+		commands:  map[string][]map[string]any{},
+		conns:     map[*gwConn]bool{},
+		sessions:  map[string]*gwSession{},
+		ixByID:    map[string]*interaction{},
+		ixByToken: map[string]*interaction{},
+		botUser: map[string]any{
+			"id": cfg.AppID, "username": "rallybot", "discriminator": "0", "global_name": nil,
+			"avatar": nil, "bot": true, "verified": true, "flags": 0,
+		},
+	}
+	if p := findSpec(cfg.SpecPath); p != "" {
+		spec, err := loadSpec(p)
+		if err != nil {
+			tb.Fatalf("discordtest: load OpenAPI spec %s: %v", p, err)
+		}
+		s.spec = spec
+		s.routes = append(s.routes, spec.templates...)
+	} else {
+		tb.Log("discordtest: OpenAPI spec not found (set DISCORD_OPENAPI); request bodies are NOT validated")
+	}
+	// Routes the fake serves must resolve even without the spec.
+	s.handlers = handlers()
+	for k := range s.handlers {
+		s.routes = append(s.routes, k[strings.Index(k, " ")+1:])
+	}
+	s.hs = httptest.NewServer(s)
+	tb.Cleanup(func() {
+		s.Close()
+		for _, v := range s.TakeViolations() {
+			tb.Errorf("discordtest: %s %s: %s\nbody: %s", v.Method, v.Path, v.Reason, truncate(v.Body, 2000))
+		}
+	})
+	return s
+}
+
+func truncate(b []byte, n int) string {
+	if len(b) > n {
+		return string(b[:n]) + "…"
+	}
+	return string(b)
+}
+
+// URL is the fake's origin, e.g. "http://127.0.0.1:41234".
+func (s *Server) URL() string { return s.hs.URL }
+
+// Close stops the server and every gateway connection. It is idempotent.
+func (s *Server) Close() {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.closed = true
+	conns := make([]*gwConn, 0, len(s.conns))
+	for c := range s.conns {
+		conns = append(conns, c)
+	}
+	s.notifyLocked()
+	s.mu.Unlock()
+	for _, c := range conns {
+		c.close(websocket.CloseGoingAway, "server closing")
+	}
+	s.hs.Close()
+	s.gwWG.Wait()
+}
+
+// TakeViolations returns the violations so far and forgets them, for tests
+// that send bad bodies on purpose.
+func (s *Server) TakeViolations() []Violation {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v := s.violations
+	s.violations = nil
+	return v
+}
+
+func (s *Server) violate(method, path, reason string, body []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.violations = append(s.violations, Violation{Method: method, Path: path, Reason: reason, Body: bytes.Clone(body)})
+}
+
+// notifyLocked wakes every waiter; callers hold s.mu.
+func (s *Server) notifyLocked() {
+	close(s.changed)
+	s.changed = make(chan struct{})
+}
+
+// waitFor blocks until cond (evaluated under s.mu) holds, ctx ends or the
+// server closes.
+func (s *Server) waitFor(ctx context.Context, cond func() bool) error {
+	for {
+		s.mu.Lock()
+		if cond() {
+			s.mu.Unlock()
+			return nil
+		}
+		if s.closed {
+			s.mu.Unlock()
+			return fmt.Errorf("discordtest: server closed")
+		}
+		ch := s.changed
+		s.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// newID returns a strictly increasing snowflake, so ids sort like Discord's.
+func (s *Server) newID() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.newIDLocked()
+}
+
+func (s *Server) newIDLocked() string {
+	id := (time.Now().UnixMilli() - discordEpochMillis) << 22
+	if id <= s.lastID {
+		id = s.lastID + 1
+	}
+	s.lastID = id
+	return strconv.FormatInt(id, 10)
+}
+
+// AddGuild adds (or replaces) a guild; a connected session gets GUILD_CREATE
+// at once.
+func (s *Server) AddGuild(g Guild) {
+	s.mu.Lock()
+	gs := &guildState{g: g, joinedAt: time.Now().UTC()}
+	if old, ok := s.guildByID[g.ID]; ok {
+		for i, x := range s.guilds {
+			if x == old {
+				s.guilds[i] = gs
+			}
+		}
+	} else {
+		s.guilds = append(s.guilds, gs)
+	}
+	s.guildByID[g.ID] = gs
+	for _, c := range g.Channels {
+		s.addChannelLocked(g.ID, c)
+	}
+	cur := s.current
+	payload := s.guildCreateLocked(gs)
+	s.mu.Unlock()
+	if cur != nil {
+		cur.dispatch("GUILD_CREATE", payload)
+	}
+}
+
+// AddChannel adds a channel to a known guild.
+func (s *Server) AddChannel(guildID string, c Channel) {
+	s.mu.Lock()
+	gs, ok := s.guildByID[guildID]
+	if ok {
+		gs.g.Channels = append(gs.g.Channels, c)
+	}
+	s.addChannelLocked(guildID, c)
+	cur := s.current
+	s.mu.Unlock()
+	if ok && cur != nil {
+		cur.dispatch("CHANNEL_CREATE", channelJSON(guildID, c))
+	}
+}
+
+func (s *Server) addChannelLocked(guildID string, c Channel) {
+	if cs, ok := s.channels[c.ID]; ok {
+		cs.name, cs.typ, cs.guildID = c.Name, c.Type, guildID
+		return
+	}
+	s.channels[c.ID] = &channelState{id: c.ID, guildID: guildID, name: c.Name, typ: c.Type}
+}
+
+// FailChannel makes every message POST/PATCH in the channel fail with status
+// and Discord error code, e.g. (403, 50013) or (404, 10003).
+func (s *Server) FailChannel(channelID string, status, code int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cs, ok := s.channels[channelID]
+	if !ok {
+		cs = &channelState{id: channelID}
+		s.channels[channelID] = cs
+	}
+	cs.failStatus, cs.failCode = status, code
+}
+
+// FailDMs makes sending a DM to the user fail with 403 / 50007, as when the
+// user has DMs from server members disabled. Opening the DM channel still
+// succeeds, as it does on Discord.
+func (s *Server) FailDMs(userID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failDM[userID] = true
+}
+
+// FailNext makes the next n requests matching method and route template fail
+// with status (500, 502, 503 or 429).
+func (s *Server) FailNext(method, route string, n int, status int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failNext[strings.ToUpper(method)+" "+route] = &failRule{n: n, status: status}
+}
+
+// Requests returns every REST request so far, in arrival order.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Request, len(s.requests))
+	copy(out, s.requests)
+	return out
+}
+
+// CountRequests counts requests (any status) for method and route template.
+func (s *Server) CountRequests(method, route string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, r := range s.requests {
+		if r.Method == strings.ToUpper(method) && r.Route == route {
+			n++
+		}
+	}
+	return n
+}
+
+// Identifies returns every IDENTIFY received, including rejected ones.
+func (s *Server) Identifies() []Identify {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Identify(nil), s.identifies...)
+}
+
+// WaitReady waits until READY (and the GUILD_CREATEs after it) has been sent
+// n times in total.
+func (s *Server) WaitReady(ctx context.Context, n int) error {
+	ctx, cancel := context.WithTimeout(ctx, maxWait)
+	defer cancel()
+	if err := s.waitFor(ctx, func() bool { return s.readyCount >= n }); err != nil {
+		return fmt.Errorf("discordtest: waiting for READY #%d: %w", n, err)
+	}
+	return nil
+}
+
+// Messages returns the channel's current messages, oldest first, as deep
+// copies. Non-ephemeral interaction responses are included, as on Discord.
+func (s *Server) Messages(channelID string) []*discordgo.Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cs, ok := s.channels[channelID]
+	if !ok {
+		return nil
+	}
+	var out []*discordgo.Message
+	for _, m := range cs.msgs {
+		if !m.deleted {
+			out = append(out, toMessage(m.raw))
+		}
+	}
+	return out
+}
+
+// Message returns one message (deep copy) or nil.
+func (s *Server) Message(channelID, messageID string) *discordgo.Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if m := s.findMsgLocked(channelID, messageID); m != nil {
+		return toMessage(m.raw)
+	}
+	return nil
+}
+
+// DMs returns the messages sent to the user's DM channel.
+func (s *Server) DMs(userID string) []*discordgo.Message {
+	s.mu.Lock()
+	id := s.dmByUser[userID]
+	s.mu.Unlock()
+	if id == "" {
+		return nil
+	}
+	return s.Messages(id)
+}
+
+// Edits is how many PATCHes the message received.
+func (s *Server) Edits(channelID, messageID string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if m := s.findMsgLocked(channelID, messageID); m != nil {
+		return m.edits
+	}
+	for _, ix := range s.ixByID {
+		for _, m := range ix.ownMsgs() {
+			if m.id == messageID && m.channel == channelID {
+				return m.edits
+			}
+		}
+	}
+	return 0
+}
+
+// Commands returns the commands registered by bulk overwrite for the guild
+// ("" for global ones).
+func (s *Server) Commands(guildID string) []*discordgo.ApplicationCommand {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []*discordgo.ApplicationCommand
+	for _, c := range s.commands[guildID] {
+		b, _ := json.Marshal(c)
+		var ac discordgo.ApplicationCommand
+		if err := json.Unmarshal(b, &ac); err == nil {
+			out = append(out, &ac)
+		}
+	}
+	return out
+}
+
+func (s *Server) findMsgLocked(channelID, messageID string) *storedMsg {
+	cs, ok := s.channels[channelID]
+	if !ok {
+		return nil
+	}
+	for _, m := range cs.msgs {
+		if m.id == messageID && !m.deleted {
+			return m
+		}
+	}
+	return nil
+}
+
+// toMessage deep-copies via JSON because discordgo.Message only knows how to
+// decode its interface-typed components from JSON.
+func toMessage(raw map[string]any) *discordgo.Message {
+	b, err := json.Marshal(raw)
+	if err != nil {
+		return nil
+	}
+	var m discordgo.Message
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil
+	}
+	return &m
+}
+
+// ---- HTTP plumbing ----
+
+// call is one REST request being served.
+type call struct {
+	r      *http.Request
+	path   string
+	route  string
+	params map[string]string
+	query  url.Values
+	body   []byte // the JSON document (payload_json for multipart)
+	json   map[string]any
+	header http.Header // response headers
+}
+
+type handlerFunc func(s *Server, c *call) (int, any)
+
+// apiError is Discord's error body.
+func apiError(code int, msg string) map[string]any {
+	return map[string]any{"code": code, "message": msg}
+}
+
+func codeError(code int) map[string]any {
+	msg := "Error " + strconv.Itoa(code)
+	switch code {
+	case 10003:
+		msg = "Unknown Channel"
+	case 10008:
+		msg = "Unknown Message"
+	case 10013:
+		msg = "Unknown User"
+	case 10015:
+		msg = "Unknown Webhook"
+	case 10062:
+		msg = "Unknown interaction"
+	case 40060:
+		msg = "Interaction has already been acknowledged."
+	case 50001:
+		msg = "Missing Access"
+	case 50007:
+		msg = "Cannot send messages to this user"
+	case 50013:
+		msg = "Missing Permissions"
+	}
+	return apiError(code, msg)
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if websocket.IsWebSocketUpgrade(r) && !strings.HasPrefix(r.URL.Path, "/api/") {
+		s.serveGateway(w, r)
+		return
+	}
+	path, ok := stripAPIPrefix(r.URL.Path)
+	if !ok {
+		writeJSON(w, nil, http.StatusNotFound, apiError(0, "404: Not Found"))
+		return
+	}
+	raw, _ := io.ReadAll(io.LimitReader(r.Body, 32<<20))
+	c := &call{r: r, path: path, query: r.URL.Query(), header: http.Header{}}
+	c.route = matchRoute(s.routes, path)
+	c.params = routeParams(c.route, path)
+	status, resp := s.handle(c, raw)
+	writeJSON(w, c.header, status, resp)
+	s.mu.Lock()
+	s.requests = append(s.requests, Request{
+		Method: r.Method, Path: path, Route: c.route, Query: c.query,
+		Header: r.Header.Clone(), Body: raw, Status: status, At: time.Now(),
+	})
+	s.mu.Unlock()
+}
+
+func stripAPIPrefix(p string) (string, bool) {
+	for _, pre := range []string{"/api/v9/", "/api/v10/"} {
+		if strings.HasPrefix(p, pre) {
+			return "/" + strings.TrimPrefix(p, pre), true
+		}
+	}
+	return "", false
+}
+
+func routeParams(tmpl, path string) map[string]string {
+	out := map[string]string{}
+	ts := strings.Split(strings.Trim(tmpl, "/"), "/")
+	ps := strings.Split(strings.Trim(path, "/"), "/")
+	for i, t := range ts {
+		if i < len(ps) && strings.HasPrefix(t, "{") {
+			out[strings.Trim(t, "{}")] = ps[i]
+		}
+	}
+	return out
+}
+
+func writeJSON(w http.ResponseWriter, h http.Header, status int, body any) {
+	for k, v := range h {
+		w.Header()[k] = v
+	}
+	if status == http.StatusNoContent || body == nil {
+		w.WriteHeader(status)
+		return
+	}
+	b, err := json.Marshal(body)
+	if err != nil {
+		w.WriteHeader(http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	w.Write(b)
+}
+
+// tokenRoute reports routes authenticated by the interaction token in the
+// path instead of the Authorization header.
+func tokenRoute(route string) bool {
+	return strings.HasPrefix(route, "/interactions/") || strings.HasPrefix(route, "/webhooks/{webhook_id}/{webhook_token}")
+}
+
+func (s *Server) handle(c *call, raw []byte) (int, any) {
+	method := c.r.Method
+	if !tokenRoute(c.route) && c.route != "/gateway" {
+		if got := c.r.Header.Get("Authorization"); got != "Bot "+s.cfg.Token {
+			s.violate(method, c.path, fmt.Sprintf("Authorization header %q, want \"Bot <token>\"", redact(got)), raw)
+			return http.StatusUnauthorized, apiError(0, "401: Unauthorized")
+		}
+	}
+	if st, body, failed := s.takeFailure(method, c.route, c.header); failed {
+		return st, body
+	}
+	body, err := jsonBody(c.r.Header.Get("Content-Type"), raw)
+	if err != nil {
+		s.violate(method, c.path, err.Error(), raw)
+		return http.StatusBadRequest, apiError(50109, "The request body contains invalid JSON.")
+	}
+	c.body = body
+	if len(bytes.TrimSpace(body)) > 0 {
+		if s.spec != nil && c.route != "" {
+			if reason, errs, ok := s.spec.validateBody(method, c.route, body); !ok {
+				s.violate(method, c.path, "body does not match the OpenAPI schema: "+reason, body)
+				return http.StatusBadRequest, map[string]any{"code": 50035, "message": "Invalid Form Body", "errors": marshalErrors(errs)}
+			}
+		}
+		var obj map[string]any
+		dec := json.NewDecoder(bytes.NewReader(body))
+		dec.UseNumber()
+		if dec.Decode(&obj) == nil {
+			c.json = obj
+		}
+	}
+	if msgBody := s.messageBody(method, c); msgBody != nil {
+		if st, resp := s.checkMessageBody(method, c, msgBody); st != 0 {
+			return st, resp
+		}
+	}
+	h, ok := s.handlers[method+" "+c.route]
+	if !ok {
+		s.tb.Logf("discordtest: unimplemented route %s %s (404)", method, c.path)
+		return http.StatusNotFound, apiError(0, "404: Not Found")
+	}
+	return h(s, c)
+}
+
+func redact(auth string) string {
+	if len(auth) > 12 {
+		return auth[:12] + "…"
+	}
+	return auth
+}
+
+func (s *Server) takeFailure(method, route string, h http.Header) (int, any, bool) {
+	s.mu.Lock()
+	rule, ok := s.failNext[method+" "+route]
+	if !ok || rule.n <= 0 {
+		s.mu.Unlock()
+		return 0, nil, false
+	}
+	rule.n--
+	status := rule.status
+	s.mu.Unlock()
+	switch status {
+	case http.StatusTooManyRequests:
+		// The header is whole seconds on Discord; discordgo uses the body.
+		h.Set("Retry-After", "1")
+		h.Set("X-RateLimit-Scope", "user")
+		return status, map[string]any{"message": "You are being rate limited.", "retry_after": 0.05, "global": false}, true
+	default:
+		return status, apiError(0, fmt.Sprintf("%d: %s", status, http.StatusText(status))), true
+	}
+}
+
+// jsonBody extracts the JSON document from a JSON or multipart request.
+func jsonBody(contentType string, raw []byte) ([]byte, error) {
+	if len(raw) == 0 {
+		return nil, nil
+	}
+	mt, params, _ := mime.ParseMediaType(contentType)
+	if mt != "multipart/form-data" {
+		return raw, nil
+	}
+	mr := multipart.NewReader(bytes.NewReader(raw), params["boundary"])
+	for {
+		p, err := mr.NextPart()
+		if err == io.EOF {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("bad multipart body: %w", err)
+		}
+		if p.FormName() == "payload_json" {
+			return io.ReadAll(p)
+		}
+	}
+}
+
+// messageBody returns the part of the request body that creates or edits a
+// message, or nil.
+func (s *Server) messageBody(method string, c *call) map[string]any {
+	if c.json == nil {
+		return nil
+	}
+	switch method + " " + c.route {
+	case "POST /channels/{channel_id}/messages",
+		"PATCH /channels/{channel_id}/messages/{message_id}",
+		"POST /webhooks/{webhook_id}/{webhook_token}",
+		"PATCH /webhooks/{webhook_id}/{webhook_token}/messages/@original",
+		"PATCH /webhooks/{webhook_id}/{webhook_token}/messages/{message_id}":
+		return c.json
+	case "POST /interactions/{interaction_id}/{interaction_token}/callback":
+		t := numInt(c.json["type"])
+		if t == int64(discordgo.InteractionResponseChannelMessageWithSource) || t == int64(discordgo.InteractionResponseUpdateMessage) {
+			d, _ := c.json["data"].(map[string]any)
+			if d == nil {
+				d = map[string]any{}
+			}
+			return d
+		}
+	}
+	return nil
+}
+
+// checkMessageBody applies rules the spec does not express: Discord limits
+// bot message content to 2000 characters (the spec says 4000, the limit for
+// Nitro users), and this project requires explicit, safe allowed_mentions.
+func (s *Server) checkMessageBody(method string, c *call, m map[string]any) (int, any) {
+	if content, ok := m["content"].(string); ok && len([]rune(content)) > 2000 {
+		s.violate(method, c.path, fmt.Sprintf("content is %d characters; bots are limited to 2000", len([]rune(content))), c.body)
+		errs := map[string]any{}
+		addFieldError(errs, []string{"content"}, "BASE_TYPE_MAX_LENGTH", "Must be 2000 or fewer in length.")
+		return http.StatusBadRequest, map[string]any{"code": 50035, "message": "Invalid Form Body", "errors": errs}
+	}
+	am, ok := m["allowed_mentions"].(map[string]any)
+	if !ok {
+		s.violate(method, c.path, "message body lacks allowed_mentions (Discord would then parse @everyone and role mentions)", c.body)
+		return 0, nil
+	}
+	parse, _ := am["parse"].([]any)
+	for _, p := range parse {
+		if p == "everyone" || p == "roles" {
+			s.violate(method, c.path, fmt.Sprintf("allowed_mentions.parse contains %q", p), c.body)
+		}
+	}
+	return 0, nil
+}
+
+func numInt(v any) int64 {
+	switch x := v.(type) {
+	case json.Number:
+		n, _ := x.Int64()
+		return n
+	case float64:
+		return int64(x)
+	case int64:
+		return x
+	case int:
+		return int64(x)
+	}
+	return 0
+}

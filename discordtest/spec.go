@@ -1,0 +1,290 @@
+package discordtest
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
+)
+
+// specRelPath is where the Discord OpenAPI document sits relative to some
+// ancestor of the working directory (the spec is checked out next to the repo).
+const specRelPath = "shared/discord-api-spec/openapi.json"
+
+// specCache is the one piece of package-level state: a test binary creates
+// dozens of servers and the spec is 1.2 MB, so parsing and compiling it per
+// server would dominate the run time. Entries are immutable once loaded except
+// for their own mutex-guarded schema cache.
+var specCache sync.Map // absolute path -> *specEntry
+
+type specEntry struct {
+	once sync.Once
+	spec *openAPI
+	err  error
+}
+
+// openAPI holds the parsed document and lazily compiled request schemas.
+type openAPI struct {
+	url       string
+	templates []string
+	// bodies maps "METHOD template" to the JSON pointer of its JSON request
+	// schema; an operation without a JSON body is absent.
+	bodies map[string]string
+
+	// mu serializes the compiler, which is not safe for concurrent use; it is
+	// held shared while validating so a compile in progress (which may touch
+	// schemas shared through $ref) never overlaps a validation.
+	mu       sync.RWMutex
+	compiler *jsonschema.Compiler
+	compiled map[string]*jsonschema.Schema
+}
+
+// findSpec implements Config.SpecPath's defaulting rules.
+func findSpec(configured string) string {
+	if configured != "" {
+		return configured
+	}
+	if p := os.Getenv("DISCORD_OPENAPI"); p != "" {
+		return p
+	}
+	dir, err := os.Getwd()
+	if err != nil {
+		return ""
+	}
+	for {
+		p := filepath.Join(dir, specRelPath)
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return ""
+		}
+		dir = parent
+	}
+}
+
+func loadSpec(path string) (*openAPI, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, err
+	}
+	v, _ := specCache.LoadOrStore(abs, &specEntry{})
+	e := v.(*specEntry)
+	e.once.Do(func() { e.spec, e.err = parseSpec(abs) })
+	return e.spec, e.err
+}
+
+func parseSpec(abs string) (*openAPI, error) {
+	f, err := os.Open(abs)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	doc, err := jsonschema.UnmarshalJSON(f)
+	if err != nil {
+		return nil, fmt.Errorf("parse %s: %w", abs, err)
+	}
+	root, ok := doc.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("%s: not an object", abs)
+	}
+	paths, ok := root["paths"].(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("%s: no paths", abs)
+	}
+	o := &openAPI{
+		url:      "file://" + filepath.ToSlash(abs),
+		bodies:   map[string]string{},
+		compiled: map[string]*jsonschema.Schema{},
+	}
+	for tmpl, item := range paths {
+		o.templates = append(o.templates, tmpl)
+		ops, _ := item.(map[string]any)
+		for method, op := range ops {
+			opm, _ := op.(map[string]any)
+			rb, _ := opm["requestBody"].(map[string]any)
+			content, _ := rb["content"].(map[string]any)
+			if _, ok := content["application/json"]; !ok {
+				continue
+			}
+			o.bodies[strings.ToUpper(method)+" "+tmpl] = "/paths/" + escapePointer(tmpl) + "/" + method + "/requestBody/content/application~1json/schema"
+		}
+	}
+	sort.Strings(o.templates)
+	c := jsonschema.NewCompiler()
+	// OpenAPI 3.1 schemas are draft 2020-12 but the document carries no $schema.
+	c.DefaultDraft(jsonschema.Draft2020)
+	if err := c.AddResource(o.url, doc); err != nil {
+		return nil, err
+	}
+	o.compiler = c
+	return o, nil
+}
+
+func escapePointer(s string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
+}
+
+// schema returns the compiled request schema, or nil if the operation takes
+// no JSON body.
+func (o *openAPI) schema(method, tmpl string) (*jsonschema.Schema, error) {
+	key := method + " " + tmpl
+	ptr, ok := o.bodies[key]
+	if !ok {
+		return nil, nil
+	}
+	o.mu.RLock()
+	s, ok := o.compiled[key]
+	o.mu.RUnlock()
+	if ok {
+		return s, nil
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if s, ok := o.compiled[key]; ok {
+		return s, nil
+	}
+	s, err := o.compiler.Compile(o.url + "#" + ptr)
+	if err != nil {
+		return nil, err
+	}
+	o.compiled[key] = s
+	return s, nil
+}
+
+// matchRoute finds the template for path among templates. Literal segments
+// beat parameters position by position, so "/messages/@original" wins over
+// "/messages/{message_id}" as it does on Discord's router.
+func matchRoute(templates []string, path string) string {
+	segs := strings.Split(strings.Trim(path, "/"), "/")
+	best := ""
+	var bestScore []bool
+	for _, t := range templates {
+		ts := strings.Split(strings.Trim(t, "/"), "/")
+		if len(ts) != len(segs) {
+			continue
+		}
+		score := make([]bool, len(ts))
+		ok := true
+		for i, s := range ts {
+			if strings.HasPrefix(s, "{") && strings.HasSuffix(s, "}") {
+				continue
+			}
+			if s != segs[i] {
+				ok = false
+				break
+			}
+			score[i] = true
+		}
+		if !ok {
+			continue
+		}
+		if best == "" || moreSpecific(score, bestScore) {
+			best, bestScore = t, score
+		}
+	}
+	return best
+}
+
+func moreSpecific(a, b []bool) bool {
+	for i := range a {
+		if a[i] != b[i] {
+			return a[i]
+		}
+	}
+	return false
+}
+
+// validateBody checks body against the operation's schema. It returns a
+// human-readable reason and Discord's nested "errors" object, or ok.
+func (o *openAPI) validateBody(method, tmpl string, body []byte) (reason string, errs map[string]any, ok bool) {
+	sch, err := o.schema(method, tmpl)
+	if err != nil {
+		return "discordtest: cannot compile schema: " + err.Error(), nil, false
+	}
+	if sch == nil {
+		return "", nil, true
+	}
+	v, err := jsonschema.UnmarshalJSON(strings.NewReader(string(body)))
+	if err != nil {
+		return "body is not JSON: " + err.Error(), map[string]any{"_errors": []any{discordErr("BASE_TYPE_INVALID", "Invalid JSON")}}, false
+	}
+	o.mu.RLock()
+	err = sch.Validate(v)
+	o.mu.RUnlock()
+	if err == nil {
+		return "", nil, true
+	}
+	var ve *jsonschema.ValidationError
+	if !errors.As(err, &ve) {
+		return err.Error(), nil, false
+	}
+	errs = map[string]any{}
+	var walk func(e *jsonschema.ValidationError)
+	walk = func(e *jsonschema.ValidationError) {
+		if len(e.Causes) > 0 {
+			for _, c := range e.Causes {
+				walk(c)
+			}
+			return
+		}
+		addFieldError(errs, e.InstanceLocation, errorCode(e), fmt.Sprint(e.ErrorKind))
+	}
+	walk(ve)
+	return ve.Error(), errs, false
+}
+
+func errorCode(e *jsonschema.ValidationError) string {
+	kw := e.ErrorKind.KeywordPath()
+	if len(kw) == 0 {
+		return "BASE_TYPE_INVALID"
+	}
+	switch kw[len(kw)-1] {
+	case "maxLength", "maxItems":
+		return "BASE_TYPE_MAX_LENGTH"
+	case "minLength", "minItems":
+		return "BASE_TYPE_MIN_LENGTH"
+	case "required":
+		return "BASE_TYPE_REQUIRED"
+	case "enum", "const":
+		return "BASE_TYPE_CHOICES"
+	default:
+		return "BASE_TYPE_INVALID"
+	}
+}
+
+func discordErr(code, msg string) map[string]any {
+	return map[string]any{"code": code, "message": msg}
+}
+
+// addFieldError nests an error the way Discord's 50035 responses do:
+// {"embeds":{"0":{"title":{"_errors":[...]}}}}.
+func addFieldError(errs map[string]any, loc []string, code, msg string) {
+	m := errs
+	for _, k := range loc {
+		next, ok := m[k].(map[string]any)
+		if !ok {
+			next = map[string]any{}
+			m[k] = next
+		}
+		m = next
+	}
+	list, _ := m["_errors"].([]any)
+	m["_errors"] = append(list, discordErr(code, msg))
+}
+
+// marshalErrors is used where a nil map must still render as {}.
+func marshalErrors(errs map[string]any) json.RawMessage {
+	if errs == nil {
+		errs = map[string]any{}
+	}
+	b, _ := json.Marshal(errs)
+	return b
+}
