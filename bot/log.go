@@ -60,7 +60,9 @@ func (h *redactHandler) redactAttr(a slog.Attr) slog.Attr {
 	return a
 }
 
-func (h *redactHandler) Enabled(ctx context.Context, l slog.Level) bool { return h.inner.Enabled(ctx, l) }
+func (h *redactHandler) Enabled(ctx context.Context, l slog.Level) bool {
+	return h.inner.Enabled(ctx, l)
+}
 
 func (h *redactHandler) Handle(ctx context.Context, r slog.Record) error {
 	out := slog.NewRecord(r.Time, r.Level, h.redact(r.Message), r.PC)

@@ -34,12 +34,12 @@ func (a *App) summaryCommand() *Command {
 }
 
 func (a *App) setupCommand() *Command {
-	manage := int64(discordgo.PermissionManageGuild)
+	// No default_member_permissions: discordgo sends it as a string, which
+	// Discord's OpenAPI spec rejects (it wants an integer); the handler checks.
 	return &Command{
 		Def: &discordgo.ApplicationCommand{
-			Name:                     "setup",
-			Description:              "Server settings (admins)",
-			DefaultMemberPermissions: &manage,
+			Name:        "setup",
+			Description: "Server settings (admins)",
 			Options: []*discordgo.ApplicationCommandOption{
 				{Type: discordgo.ApplicationCommandOptionSubCommand, Name: "coordinators", Description: "Where daily summaries go, and who counts as coordinator",
 					Options: []*discordgo.ApplicationCommandOption{

@@ -1,0 +1,207 @@
+package bot_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/bwmarrin/discordgo"
+
+	"rallybot/discordtest"
+)
+
+// specCommands is SPEC.md's command table: every command path and its options.
+var specCommands = map[string][]string{
+	"chapter list":       nil,
+	"chapter add":        {"name", "timezone", "channel", "lead_role"},
+	"chapter setup":      {"chapter", "channel", "lead_role", "timezone"},
+	"chapter remove":     {"chapter"},
+	"rally create":       {"chapter", "title", "when", "location", "details", "capacity", "duration"},
+	"rally list":         {"chapter"},
+	"rally info":         {"rally"},
+	"rally edit":         {"rally", "title", "when", "location", "details", "capacity"},
+	"rally cancel":       {"rally", "reason"},
+	"rally attendees":    {"rally"},
+	"rsvp":               {"rally", "status"},
+	"myrsvps":            nil,
+	"summary now":        {"days"},
+	"setup coordinators": {"channel", "role"},
+	"privacy forget-me":  nil,
+}
+
+// registered flattens the commands the bot registered into path → options.
+func registered(cmds []*discordgo.ApplicationCommand) map[string]map[string]*discordgo.ApplicationCommandOption {
+	out := map[string]map[string]*discordgo.ApplicationCommandOption{}
+	for _, c := range cmds {
+		leaf := func(path string, opts []*discordgo.ApplicationCommandOption) {
+			m := map[string]*discordgo.ApplicationCommandOption{}
+			for _, o := range opts {
+				m[o.Name] = o
+			}
+			out[path] = m
+		}
+		hasSub := false
+		for _, o := range c.Options {
+			if o.Type == discordgo.ApplicationCommandOptionSubCommand {
+				hasSub = true
+				leaf(c.Name+" "+o.Name, o.Options)
+			}
+		}
+		if !hasSub {
+			leaf(c.Name, c.Options)
+		}
+	}
+	return out
+}
+
+func TestStartup(t *testing.T) {
+	h := newHarness(t, "DISCORD_GUILD_ID", guildID)
+
+	t.Run("IdentifiesWithTokenAndNoPrivilegedIntents", func(t *testing.T) {
+		ids := h.fake.Identifies()
+		if len(ids) != 1 {
+			t.Fatalf("%d identifies, want 1", len(ids))
+		}
+		if strings.TrimPrefix(ids[0].Token, "Bot ") != token {
+			t.Errorf("identified with another token")
+		}
+		if ids[0].Intents != discordgo.IntentsGuilds {
+			t.Errorf("intents = %d, want Guilds (%d) only", ids[0].Intents, discordgo.IntentsGuilds)
+		}
+	})
+
+	t.Run("RegistersEverySpecCommandInTheGuild", func(t *testing.T) {
+		if n := len(h.fake.Commands("")); n != 0 {
+			t.Errorf("%d global commands with DISCORD_GUILD_ID set, want 0", n)
+		}
+		got := registered(h.fake.Commands(guildID))
+		for path, opts := range specCommands {
+			have, ok := got[path]
+			if !ok {
+				t.Errorf("/%s not registered", path)
+				continue
+			}
+			for _, o := range opts {
+				if have[o] == nil {
+					t.Errorf("/%s has no option %q", path, o)
+				}
+			}
+		}
+		for _, path := range []string{"chapter setup", "rally create", "rally info", "rsvp"} {
+			for name, o := range got[path] {
+				if (name == "chapter" || name == "rally") && !o.Autocomplete {
+					t.Errorf("/%s %s is not autocompleted", path, name)
+				}
+			}
+		}
+		// The bodies were validated against Discord's OpenAPI spec by the fake;
+		// any violation fails the test at cleanup.
+		if n := h.fake.CountRequests("PUT", "/applications/{application_id}/guilds/{guild_id}/commands"); n != 1 {
+			t.Errorf("%d bulk overwrites, want 1", n)
+		}
+	})
+
+	t.Run("ChapterListHasSevenChaptersWithinDeadline", func(t *testing.T) {
+		r := h.cmd(volunteer, seattleChannel, "chapter list")
+		mustContain(t, r, false, "Seattle", "America/Los_Angeles", "Chicago", "America/Chicago", "Los Angeles",
+			"New York City", "America/New_York", "Oakland", "San Bernardino", "Washington DC", "Chapters (7)")
+		t.Logf("/chapter list answered in %v", r.Latency)
+	})
+
+	t.Run("RestartKeepsEverythingAndSeedsOnce", func(t *testing.T) {
+		h.setupChapter("Seattle", seattleChannel, seattleLead)
+		h.cmd(admin, seattleChannel, "chapter remove", discordtest.Str("chapter", "Oakland"))
+		h.restart()
+		r := h.cmd(volunteer, seattleChannel, "chapter list")
+		mustContain(t, r, false, "Chapters (6)", "<#"+seattleChannel+">", "<@&"+seattleLead+">")
+		if strings.Contains(r.Text(), "Oakland") {
+			t.Errorf("removed chapter came back after restart: %q", r.Text())
+		}
+		if n := strings.Count(h.logs.String(), "seeded default chapters"); n != 2 {
+			// one for each guild, on the first start only
+			t.Errorf("seeded %d times, want 2 (two guilds, once each)", n)
+		}
+	})
+
+	t.Run("InviteLinkLogged", func(t *testing.T) {
+		if !strings.Contains(h.logs.String(), "oauth2/authorize?client_id=") || !strings.Contains(h.logs.String(), "applications.commands") {
+			t.Errorf("no invite link in the log")
+		}
+	})
+}
+
+func TestGlobalRegistrationWithoutGuildID(t *testing.T) {
+	h := newHarness(t)
+	if n := len(h.fake.Commands("")); n != len(map[string]bool{"chapter": true, "rally": true, "rsvp": true, "myrsvps": true, "summary": true, "setup": true, "privacy": true}) {
+		t.Fatalf("%d global commands, want 7", n)
+	}
+	if n := len(h.fake.Commands(guildID)); n != 0 {
+		t.Fatalf("%d guild commands, want 0", n)
+	}
+}
+
+func TestChapterCommands(t *testing.T) {
+	h := newHarness(t, "DISCORD_GUILD_ID", guildID)
+
+	t.Run("SetupByAdmin", func(t *testing.T) {
+		r := h.cmd(admin, seattleChannel, "chapter setup", discordtest.Str("chapter", "seattle"),
+			discordtest.ChannelOpt("channel", seattleChannel), discordtest.RoleOpt("lead_role", seattleLead))
+		mustContain(t, r, true, "Seattle", "<#"+seattleChannel+">", "<@&"+seattleLead+">")
+	})
+	t.Run("ErrSetupByNonAdminChangesNothing", func(t *testing.T) {
+		before := h.cmd(volunteer, seattleChannel, "chapter list").Text()
+		r := h.cmd(lead, seattleChannel, "chapter setup", discordtest.Str("chapter", "Seattle"),
+			discordtest.ChannelOpt("channel", chicagoChannel))
+		mustContain(t, r, true, "Only server admins", "Manage Server")
+		if after := h.cmd(volunteer, seattleChannel, "chapter list").Text(); after != before {
+			t.Errorf("a refused setup changed the chapters:\n%s\n→\n%s", before, after)
+		}
+	})
+
+	bad := []struct {
+		name string
+		m    discordtest.Member
+		path string
+		opts []discordtest.Option
+		want string
+	}{
+		{"ErrUnknownTimeZone", admin, "chapter add", []discordtest.Option{discordtest.Str("name", "Portland"), discordtest.Str("timezone", "America/Portland")}, "not a time zone"},
+		{"ErrDuplicateName", admin, "chapter add", []discordtest.Option{discordtest.Str("name", "chicago"), discordtest.Str("timezone", "America/Chicago")}, "already exists"},
+		{"ErrTooLongName", admin, "chapter add", []discordtest.Option{discordtest.Str("name", strings.Repeat("x", 51)), discordtest.Str("timezone", "UTC")}, "too long"},
+		{"ErrAddByNonAdmin", volunteer, "chapter add", []discordtest.Option{discordtest.Str("name", "Portland"), discordtest.Str("timezone", "America/Los_Angeles")}, "Only server admins"},
+		{"ErrRemoveByNonAdmin", lead, "chapter remove", []discordtest.Option{discordtest.Str("chapter", "Chicago")}, "Only server admins"},
+		{"ErrRemoveUnknown", admin, "chapter remove", []discordtest.Option{discordtest.Str("chapter", "Atlantis")}, "no chapter called"},
+		{"ErrForgedChannel", admin, "chapter setup", []discordtest.Option{discordtest.Str("chapter", "Chicago"), discordtest.Str("channel", "999")}, "pick a channel"},
+		{"ErrSetupNothing", admin, "chapter setup", []discordtest.Option{discordtest.Str("chapter", "Chicago")}, "Nothing to change"},
+	}
+	for _, c := range bad {
+		t.Run(c.name, func(t *testing.T) {
+			before := h.cmd(volunteer, seattleChannel, "chapter list").Text()
+			r := h.cmd(c.m, seattleChannel, c.path, c.opts...)
+			mustContain(t, r, true, c.want)
+			if after := h.cmd(volunteer, seattleChannel, "chapter list").Text(); after != before {
+				t.Errorf("refused command changed the chapters")
+			}
+		})
+	}
+
+	t.Run("AddAndRemove", func(t *testing.T) {
+		r := h.cmd(admin, seattleChannel, "chapter add", discordtest.Str("name", "Portland"), discordtest.Str("timezone", "america/los_angeles"),
+			discordtest.ChannelOpt("channel", seattleChannel))
+		mustContain(t, r, true, "Added chapter **Portland**", "America/Los_Angeles", "lead_role")
+		mustContain(t, h.cmd(volunteer, seattleChannel, "chapter list"), false, "Portland", "Chapters (8)")
+		mustContain(t, h.cmd(admin, seattleChannel, "chapter remove", discordtest.Str("chapter", "Portland")), true, "Removed chapter **Portland**")
+	})
+
+	t.Run("Autocomplete", func(t *testing.T) {
+		inv := discordtest.Invocation{GuildID: guildID, ChannelID: seattleChannel, Member: admin}
+		choices, err := h.fake.Autocomplete(h.ctx(), inv, "chapter setup", discordtest.Option{Name: "chapter", Type: discordgo.ApplicationCommandOptionString, Value: "sea", Focused: true})
+		if err != nil || len(choices) != 1 || choices[0].Name != "Seattle" {
+			t.Fatalf("chapter choices for \"sea\" = %v, %v", choices, err)
+		}
+		choices, err = h.fake.Autocomplete(h.ctx(), inv, "chapter add", discordtest.Str("name", "X"),
+			discordtest.Option{Name: "timezone", Type: discordgo.ApplicationCommandOptionString, Value: "chic", Focused: true})
+		if err != nil || len(choices) == 0 || choices[0].Value != "America/Chicago" {
+			t.Fatalf("timezone choices for \"chic\" = %v, %v", choices, err)
+		}
+	})
+}
