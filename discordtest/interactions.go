@@ -188,6 +188,17 @@ func (s *Server) Autocomplete(ctx context.Context, inv Invocation, path string, 
 
 // Click presses the button customID on a stored message in inv.ChannelID.
 func (s *Server) Click(ctx context.Context, inv Invocation, messageID, customID string) (*Reply, error) {
+	return s.click(ctx, inv, messageID, customID, true)
+}
+
+// ForgedClick sends a button interaction with a custom_id that need not be on
+// the message: what a bot sees from a message an older version made, or from
+// a tampered client.
+func (s *Server) ForgedClick(ctx context.Context, inv Invocation, messageID, customID string) (*Reply, error) {
+	return s.click(ctx, inv, messageID, customID, false)
+}
+
+func (s *Server) click(ctx context.Context, inv Invocation, messageID, customID string, mustExist bool) (*Reply, error) {
 	s.mu.Lock()
 	m := s.findMsgLocked(inv.ChannelID, messageID)
 	if m == nil {
@@ -208,7 +219,7 @@ func (s *Server) Click(ctx context.Context, inv Invocation, messageID, customID 
 	if m == nil {
 		return nil, fmt.Errorf("discordtest: no message %s in channel %s", messageID, inv.ChannelID)
 	}
-	if !found {
+	if !found && mustExist {
 		return nil, fmt.Errorf("discordtest: message %s has no component with custom_id %q", messageID, customID)
 	}
 	data := map[string]any{"custom_id": customID, "component_type": discordgo.ButtonComponent}
