@@ -250,7 +250,9 @@ func errorResponse(err error) *Response {
 
 func invalid(format string, args ...any) error { return store.Errorf(store.EInvalid, format, args...) }
 
-func forbidden(format string, args ...any) error { return store.Errorf(store.EForbidden, format, args...) }
+func forbidden(format string, args ...any) error {
+	return store.Errorf(store.EForbidden, format, args...)
+}
 
 // str returns a string option, trimmed; "" when absent.
 func (in *Input) str(name string) string {
