@@ -491,3 +491,26 @@ func TestAnnouncementEditsCoalesce(t *testing.T) {
 		t.Fatalf("%d edits for %d clicks over %v; want at most %d", edits, clicks, burst, limit)
 	}
 }
+
+// TestDiscordErrorsLoseNothing: server errors on the announcement and on the
+// interaction reply are retried, and the announcement still appears once.
+func TestDiscordErrorsLoseNothing(t *testing.T) {
+	h := rallyHarness(t)
+	h.fake.FailNext("POST", "/channels/{channel_id}/messages", 2, 500)
+	h.fake.FailNext("POST", "/interactions/{interaction_id}/{interaction_token}/callback", 1, 500)
+	id, ann := h.createRally() // fails unless exactly one announcement appeared
+	var nonces []string
+	for _, req := range h.fake.Requests() {
+		if req.Method == "POST" && req.Route == "/channels/{channel_id}/messages" {
+			nonces = append(nonces, regexp.MustCompile(`"nonce":"([^"]+)","enforce_nonce":true`).FindString(string(req.Body)))
+		}
+	}
+	if len(nonces) != 3 || nonces[0] == "" || nonces[0] != nonces[1] || nonces[1] != nonces[2] {
+		t.Fatalf("announcement attempts carried nonces %q; want three attempts with one enforced nonce", nonces)
+	}
+	h.fake.FailNext("PATCH", "/channels/{channel_id}/messages/{message_id}", 1, 500)
+	h.click(member(1), seattleChannel, ann.ID, "rsvp:going:"+id)
+	eventually(t, 5*time.Second, "the announcement edit is retried after a 500", func() bool {
+		return strings.Contains(embedText(h.fake.Message(seattleChannel, ann.ID)), "1 going")
+	})
+}
