@@ -3,7 +3,6 @@ package commands
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -202,8 +201,7 @@ func (a *App) chapterList(ctx context.Context, in *Input) (*Response, error) {
 		}
 		lines = append(lines, fmt.Sprintf("**%s** — %s · %s · %s", escape(c.Name), c.TimeZone, channel, lead))
 	}
-	msgs := listEmbeds(fmt.Sprintf("Chapters (%d)", len(chapters)), lines, colorScheduled)
-	return &Response{Embeds: msgs[0]}, nil
+	return messagesResponse(listEmbeds(fmt.Sprintf("Chapters (%d)", len(chapters)), lines, colorScheduled), false), nil
 }
 
 func (a *App) chapterAdd(ctx context.Context, in *Input) (*Response, error) {
@@ -310,14 +308,4 @@ func (a *App) chapterRemove(ctx context.Context, in *Input) (*Response, error) {
 	}
 	a.log.Info("chapter removed", "guild", in.GuildID, "chapter", c.ID)
 	return ephemeral("Removed chapter **%s**. Its past rallies stay in the history.", escape(c.Name)), nil
-}
-
-// sortedKeys is used where output order must be stable.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
