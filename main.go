@@ -22,15 +22,15 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv, os.Stderr); err != nil {
+	if err := run(ctx, os.Args[1:], os.LookupEnv, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "rallybot:", err)
 		os.Exit(1)
 	}
 }
 
-// run loads .env (the real environment wins), checks the configuration and
-// runs the bot until ctx ends.
-func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
+// run loads .env (the real environment wins, even where it sets a variable to
+// empty), checks the configuration and runs the bot until ctx ends.
+func run(ctx context.Context, args []string, lookupEnv func(string) (string, bool), stderr io.Writer) error {
 	envFile := ".env"
 	if len(args) > 0 {
 		envFile = args[0]
@@ -40,7 +40,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		return fmt.Errorf("%s: %w", envFile, err)
 	}
 	lookup := func(name string) string {
-		if v := getenv(name); v != "" {
+		if v, ok := lookupEnv(name); ok {
 			return v
 		}
 		return dotenv[name]

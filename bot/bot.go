@@ -83,7 +83,7 @@ func Run(ctx context.Context, cfg Config, opts Options) error {
 
 	db, err := store.Open(ctx, cfg.DatabasePath)
 	if err != nil {
-		return &ConfigError{"DATABASE_PATH", fmt.Sprintf("cannot open %q: %v. Point it at a writable file path", cfg.DatabasePath, err)}
+		return &ConfigError{"DATABASE_PATH", fmt.Sprintf("cannot open %q: %v. Point DATABASE_PATH at rallybot's SQLite file, or at a new path in a writable directory to start empty", cfg.DatabasePath, err)}
 	}
 	db.Now = opts.Now
 	defer db.Close()

@@ -57,8 +57,11 @@ func Open(ctx context.Context, filePath string) (*DB, error) {
 	params.Set("_busy_timeout", "5000")
 	params.Set("_secure_delete", "on")
 	params.Set("_synchronous", "NORMAL")
-	writeDSN := "file:" + filePath + "?" + params.Encode() + "&_txlock=immediate"
-	readDSN := "file:" + filePath + "?" + params.Encode() + "&_query_only=on"
+	// The path is a URI here: escape what would end or change it, or the data
+	// would go to another (world-readable) file.
+	uriPath := strings.NewReplacer("%", "%25", "?", "%3F", "#", "%23").Replace(filePath)
+	writeDSN := "file:" + uriPath + "?" + params.Encode() + "&_txlock=immediate"
+	readDSN := "file:" + uriPath + "?" + params.Encode() + "&_query_only=on"
 
 	write, err := sql.Open("sqlite3", writeDSN)
 	if err != nil {

@@ -98,6 +98,25 @@ func TestOpen(t *testing.T) {
 			}
 		}
 	})
+	t.Run("PathWithURICharacters", func(t *testing.T) {
+		dir := t.TempDir()
+		path := filepath.Join(dir, "a?b#c%20d.db")
+		db := MustOpen(t, path, newClock(t0))
+		if _, err := db.SeedGuild(ctx(), "g1"); err != nil {
+			t.Fatal(err)
+		}
+		db.Close()
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			if !strings.HasPrefix(e.Name(), "a?b#c%20d.db") {
+				t.Errorf("stray file %q: the path was read as a URI", e.Name())
+			}
+		}
+		db = MustOpen(t, path, newClock(t0))
+		if chapters, _ := db.Chapters(ctx(), "g1"); len(chapters) != 7 {
+			t.Errorf("reopened file has %d chapters, want 7", len(chapters))
+		}
+	})
 	t.Run("ErrUnreadable", func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "not-a-db")
 		if err := os.WriteFile(path, []byte(strings.Repeat("garbage!", 1000)), 0o600); err != nil {
