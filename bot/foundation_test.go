@@ -3,6 +3,7 @@ package bot_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bwmarrin/discordgo"
 
@@ -204,4 +205,22 @@ func TestChapterCommands(t *testing.T) {
 			t.Fatalf("timezone choices for \"chic\" = %v, %v", choices, err)
 		}
 	})
+}
+
+// TestGatewayDropReconnects: after the gateway drops, the bot resumes, answers
+// commands again, and neither re-registers nor re-seeds.
+func TestGatewayDropReconnects(t *testing.T) {
+	h := newHarness(t, "DISCORD_GUILD_ID", guildID)
+	h.fake.DropGateway(4000)
+	if err := h.fake.WaitReady(h.ctx(), 1); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, "the bot reconnects", func() bool { return len(h.fake.Identifies()) >= 1 && h.fake.CountRequests("GET", "/gateway") >= 1 })
+	mustContain(t, h.cmd(volunteer, seattleChannel, "chapter list"), false, "Chapters (7)")
+	if n := h.fake.CountRequests("PUT", "/applications/{application_id}/guilds/{guild_id}/commands"); n != 1 {
+		t.Errorf("%d registrations after a reconnect, want 1", n)
+	}
+	if n := strings.Count(h.logs.String(), "seeded default chapters"); n != 2 {
+		t.Errorf("seeded %d times, want 2 (once per guild)", n)
+	}
 }
