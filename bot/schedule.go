@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"log/slog"
+	"runtime/debug"
 	"time"
 
 	"github.com/robfig/cron/v3"
@@ -22,24 +23,28 @@ func (b *bot) startSchedules() (*cron.Cron, error) {
 		cron.WithLogger(clog),
 		cron.WithChain(cron.Recover(clog), cron.SkipIfStillRunning(clog)),
 	)
-	reminders := func() {
-		b.job("reminders", b.app.SendDueReminders)
+	// Each job runs at the time it is given: cron's runs at the clock's now;
+	// a tick's at the tick's time, so a test's second tick (sent to wait for
+	// the first run) cannot act at a time the test has moved on to since.
+	reminders := func(now time.Time) {
+		b.job("reminders", now, b.app.SendDueReminders)
 		// Also retries a summary whose post failed, within its grace period.
-		b.job("summaries", b.app.SendSummaries)
+		b.job("summaries", now, b.app.SendSummaries)
 	}
-	summaries := func() { b.job("summaries", b.app.SendSummaries) }
-	retention := func() { b.job("retention", b.app.PurgeOldRSVPs) }
-	if _, err := c.AddFunc(b.cfg.ReminderCron, reminders); err != nil {
+	summaries := func(now time.Time) { b.job("summaries", now, b.app.SendSummaries) }
+	retention := func(now time.Time) { b.job("retention", now, b.app.PurgeOldRSVPs) }
+	atNow := func(fn func(time.Time)) func() { return func() { fn(b.opts.Now()) } }
+	if _, err := c.AddFunc(b.cfg.ReminderCron, atNow(reminders)); err != nil {
 		return nil, &ConfigError{"REMINDER_CRON", err.Error()}
 	}
-	if _, err := c.AddFunc(b.cfg.SummaryCron, summaries); err != nil {
+	if _, err := c.AddFunc(b.cfg.SummaryCron, atNow(summaries)); err != nil {
 		return nil, &ConfigError{"SUMMARY_CRON", err.Error()}
 	}
-	if _, err := c.AddFunc(retentionSpec, retention); err != nil {
+	if _, err := c.AddFunc(retentionSpec, atNow(retention)); err != nil {
 		return nil, err
 	}
-	all := func() { reminders(); retention() }
-	all()
+	all := func(now time.Time) { reminders(now); retention(now) }
+	all(b.opts.Now())
 	c.Start()
 	if b.opts.Tick != nil {
 		b.inflight.Add(1)
@@ -49,11 +54,11 @@ func (b *bot) startSchedules() (*cron.Cron, error) {
 				select {
 				case <-b.stopping:
 					return
-				case _, ok := <-b.opts.Tick:
+				case t, ok := <-b.opts.Tick:
 					if !ok || b.isClosing() {
 						return
 					}
-					all()
+					all(t)
 				}
 			}
 		}()
@@ -67,8 +72,15 @@ func (b *bot) isClosing() bool {
 	return b.closing
 }
 
-func (b *bot) job(name string, fn func(context.Context, time.Time) error) {
-	if err := fn(b.ctx, b.opts.Now()); err != nil {
+// job runs one scheduled job. Cron's runs are also guarded by cron.Recover;
+// this guards the start-up and tick runs, which cron does not wrap.
+func (b *bot) job(name string, now time.Time, fn func(context.Context, time.Time) error) {
+	defer func() {
+		if p := recover(); p != nil {
+			b.log.Error("scheduled job panicked", "job", name, "panic", p, "stack", string(debug.Stack()))
+		}
+	}()
+	if err := fn(b.ctx, now); err != nil {
 		b.log.Error("scheduled job failed", "job", name, "err", err)
 	}
 }

@@ -2,9 +2,11 @@ package commands
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -18,80 +20,182 @@ import (
 // restart, say); an older one is skipped rather than posted hours late.
 const summaryGrace = time.Hour
 
-// jobs holds the locks that keep two runs of one job from overlapping (a
-// cron tick during a slow run, or the start-up catch-up).
+// dueBatch is how many due reminders one query fetches.
+const dueBatch = 50
+
+// scanLimit is how many recent messages are searched for a send whose outcome
+// was never recorded.
+const scanLimit = 50
+
+// jobs holds the locks that keep two runs of one job from overlapping (a cron
+// tick during a slow run, the start-up catch-up, a test's tick). A second run
+// waits for the first, then finds nothing left to do: what is done is in the
+// database.
 type jobs struct {
 	reminders, summaries, retention sync.Mutex
-
-	slotMu   sync.Mutex
-	lastSlot time.Time
 }
 
 // SendDueReminders posts every reminder that has come due at now, once each.
 // The database says what is due; the caller (cron) only says when to look.
+//
+// Exactly once: the nonce is recorded before the send and reused by every
+// later attempt, and the send carries enforce_nonce, so a send that reached
+// Discord but was never recorded as sent (a crash, a lost response, a 5xx
+// after all) is dropped by Discord within its nonce window. An attempt resumed
+// later than that first looks for the message in the channel.
 func (a *App) SendDueReminders(ctx context.Context, now time.Time) error {
-	if !a.jobs.reminders.TryLock() {
-		return nil
-	}
+	a.jobs.reminders.Lock()
 	defer a.jobs.reminders.Unlock()
 	for {
-		due, err := a.db.DueReminders(ctx, now, 50)
+		due, err := a.db.DueReminders(ctx, now, dueBatch)
 		if err != nil {
 			return err
 		}
+		// When several reminders of one rally are due at once (the bot was
+		// down), only the latest is worth posting.
+		latest := map[int64]time.Time{}
 		for _, d := range due {
-			if err := a.sendReminder(ctx, now, d); err != nil {
+			if d.DueAt.After(latest[d.Rally.ID]) {
+				latest[d.Rally.ID] = d.DueAt
+			}
+		}
+		for _, d := range due {
+			if err := a.sendReminder(ctx, now, d, d.DueAt.Before(latest[d.Rally.ID])); err != nil {
 				return err
 			}
 		}
-		if len(due) < 50 {
+		// Every reminder handled leaves the due set (sent, failed, dropped or
+		// backing off), so the next batch is new ones.
+		if len(due) < dueBatch {
 			return nil
 		}
 	}
 }
 
-func (a *App) sendReminder(ctx context.Context, now time.Time, d store.DueReminder) error {
+func (a *App) sendReminder(ctx context.Context, now time.Time, d store.DueReminder, superseded bool) error {
 	r := d.Rally
 	log := a.log.With("rally", r.ID, "offset", d.Offset.String())
+	channel := d.ChapterChannelID
+	if channel == "" {
+		channel = r.ChannelID
+	}
 	switch {
 	case r.Cancelled():
-		return a.db.FinishReminder(ctx, r.ID, d.Offset, store.ReminderDropped, "")
+		return a.db.FinishDue(ctx, d, d.Nonce, store.ReminderDropped, "")
 	case r.Started(now):
-		log.Info("dropped a reminder missed while the bot was down: the rally has begun", "due", d.DueAt)
-		return a.db.FinishReminder(ctx, r.ID, d.Offset, store.ReminderDropped, "")
-	case r.ChannelID == "":
+		log.Info("dropped a reminder missed while the bot was down: the rally has begun", "due", d.DueAt, "starts", r.StartsAt)
+		return a.db.FinishDue(ctx, d, d.Nonce, store.ReminderDropped, "")
+	case superseded:
+		log.Info("dropped a reminder missed while the bot was down: a later one for the rally is due too", "due", d.DueAt)
+		return a.db.FinishDue(ctx, d, d.Nonce, store.ReminderDropped, "")
+	case channel == "":
 		log.Warn("reminder has no channel to go to")
-		return a.db.FinishReminder(ctx, r.ID, d.Offset, store.ReminderFailed, "")
+		return a.db.FinishDue(ctx, d, d.Nonce, store.ReminderFailed, "")
 	}
-	nonce, ok, err := a.db.BeginReminder(ctx, r.ID, d.Offset)
+	att, ok, err := a.db.BeginDue(ctx, d)
 	if err != nil || !ok {
 		return err
 	}
+	content, embed, components := reminderMessage(r, d.Offset)
+	if att.Resumed {
+		if id := a.findOwnMessage(ctx, channel, func(m *discordgo.Message) bool {
+			return strings.Contains(m.Content, timestamp(r.StartsAt, "R")) && hasFooter(m, embed.Footer.Text)
+		}); id != "" {
+			log.Info("reminder was already posted by an earlier attempt", "message", id)
+			return a.db.FinishDue(ctx, d, att.Nonce, store.ReminderSent, id)
+		}
+	}
+	msg, err := a.post(ctx, channel, outMessage{Content: content, Embeds: []*discordgo.MessageEmbed{embed}, Components: components}, att.Nonce)
+	noteKey := "channel:" + channel
+	switch {
+	case err == nil:
+		log.Info("reminder posted", "message", msg.ID)
+		if err := a.db.FinishDue(ctx, d, att.Nonce, store.ReminderSent, msg.ID); err != nil {
+			return err
+		}
+		// The channel works (again): if it breaks later, say so again.
+		return a.db.ForgetNote(ctx, r.GuildID, noteKey)
+	case gone(err):
+		log.Warn("reminder cannot be posted: channel gone or forbidden", "channel", channel, "err", err)
+		if err := a.db.FinishDue(ctx, d, att.Nonce, store.ReminderFailed, ""); err != nil {
+			return err
+		}
+		a.tellCoordinatorsOnce(ctx, r.GuildID, noteKey,
+			fmt.Sprintf("⚠️ I could not post a reminder for **%s** (%s chapter) in <#%s>: the channel is gone or I lack permission there. Give me View Channel, Send Messages and Embed Links there, or bind another channel with `/chapter setup`. I will not retry this reminder.",
+				escape(r.Title), escape(r.ChapterName), channel))
+		return nil
+	case errors.Is(err, context.Canceled):
+		return err // shutting down: still pending, resumed with its nonce at the next start
+	case retryable(err):
+		backoff := time.Duration(1<<min(d.Attempts, 6)) * 30 * time.Second
+		log.Warn("reminder send failed; will retry", "err", err, "retry_in", backoff)
+		return a.db.RetryDue(ctx, d, att.Nonce, now.Add(backoff))
+	default:
+		// Discord refused the message itself (a 4xx): sending it again would
+		// be refused again.
+		log.Error("reminder refused by Discord; giving up", "err", err)
+		return a.db.FinishDue(ctx, d, att.Nonce, store.ReminderFailed, "")
+	}
+}
+
+// reminderMessage renders a reminder: the announcement again (title, times,
+// place, counts, buttons), marked as a reminder. The footer names the rally
+// and the offset, so a send whose outcome was lost can be recognised.
+func reminderMessage(r store.Rally, offset time.Duration) (string, *discordgo.MessageEmbed, []discordgo.MessageComponent) {
 	embed, components := announcement(r)
 	embed.Title = truncate("Reminder: "+embed.Title, 256)
 	embed.Color = colorReminder
+	embed.Footer = &discordgo.MessageEmbedFooter{Text: fmt.Sprintf("Rally #%d · reminder %s before the start · RSVP below; only the chapter's leads see who is coming.",
+		r.ID, shortDuration(offset))}
 	content := fmt.Sprintf("⏰ **%s** starts %s.", escape(r.Title), timestamp(r.StartsAt, "R"))
-	msg, err := a.post(ctx, r.ChannelID, outMessage{Content: content, Embeds: []*discordgo.MessageEmbed{embed}, Components: components}, nonce)
-	switch {
-	case err == nil:
-		log.Info("reminder posted")
-		return a.db.FinishReminder(ctx, r.ID, d.Offset, store.ReminderSent, msg.ID)
-	case gone(err):
-		log.Warn("reminder cannot be posted: channel gone or forbidden", "err", err)
-		if err := a.db.FinishReminder(ctx, r.ID, d.Offset, store.ReminderFailed, ""); err != nil {
-			return err
-		}
-		a.tellCoordinatorsOnce(ctx, r.GuildID, "channel:"+r.ChannelID,
-			fmt.Sprintf("⚠️ I could not post a reminder for **%s** (%s chapter) in <#%s>: the channel is gone or I lack permission there. Fix the channel's permissions, or bind another with `/chapter setup`.",
-				escape(r.Title), escape(r.ChapterName), r.ChannelID))
-		return nil
-	case errors.Is(err, context.Canceled):
-		return err
-	default:
-		backoff := time.Duration(1<<min(d.Attempts, 6)) * 30 * time.Second
-		log.Warn("reminder send failed; will retry", "err", err, "retry_in", backoff)
-		return a.db.RetryReminder(ctx, r.ID, d.Offset, now.Add(backoff))
+	return content, embed, components
+}
+
+// shortDuration writes 24h0m0s as 24h and 1h30m0s as 1h30m.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
 	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
+
+func hasFooter(m *discordgo.Message, footer string) bool {
+	for _, e := range m.Embeds {
+		if e != nil && e.Footer != nil && e.Footer.Text == footer {
+			return true
+		}
+	}
+	return false
+}
+
+// findOwnMessage looks through the channel's recent messages for one the bot
+// posted that matches, and returns its id or "". It is the fallback for a send
+// resumed after Discord's nonce window may have passed; it needs the Read
+// Message History permission, and without it the send goes ahead with its
+// nonce.
+func (a *App) findOwnMessage(ctx context.Context, channelID string, match func(*discordgo.Message) bool) string {
+	msgs, err := a.discord.ChannelMessages(channelID, scanLimit, "", "", "", discordgo.WithContext(ctx))
+	if err != nil {
+		a.log.Debug("could not look for an earlier send", "channel", channelID, "err", err)
+		return ""
+	}
+	self := ""
+	if a.discord.State != nil && a.discord.State.User != nil {
+		self = a.discord.State.User.ID
+	}
+	for _, m := range msgs {
+		if m.Author == nil || !m.Author.Bot || (self != "" && m.Author.ID != self) {
+			continue
+		}
+		if match(m) {
+			return m.ID
+		}
+	}
+	return ""
 }
 
 // tellCoordinatorsOnce posts a problem to the guild's coordinator channel the
@@ -99,6 +203,7 @@ func (a *App) sendReminder(ctx context.Context, now time.Time, d store.DueRemind
 func (a *App) tellCoordinatorsOnce(ctx context.Context, guildID, key, text string) {
 	g, err := a.db.Guild(ctx, guildID)
 	if err != nil || g.CoordinatorChannelID == "" {
+		a.log.Debug("no coordinator channel to tell", "guild", guildID, "notice", key)
 		return
 	}
 	fresh, err := a.db.NoteOnce(ctx, guildID, key)
@@ -107,41 +212,49 @@ func (a *App) tellCoordinatorsOnce(ctx context.Context, guildID, key, text strin
 	}
 	if _, err := a.post(ctx, g.CoordinatorChannelID, outMessage{Content: text}, store.NewNonce()); err != nil {
 		a.log.Warn("could not tell the coordinators", "guild", guildID, "err", err)
+		// Not told: let the next occurrence try again.
+		if err := a.db.ForgetNote(context.WithoutCancel(ctx), guildID, key); err != nil {
+			a.log.Warn("could not forget a notice", "guild", guildID, "err", err)
+		}
 	}
 }
 
-// SummarySlot is the latest time at or before now that the schedule fires.
-func (a *App) SummarySlot(now time.Time) time.Time {
-	sched := a.cfg.SummarySchedule
+// summarySlot is the scheduled run a summary at now belongs to: for a cron
+// spec, its latest firing at or before now (zero if none within the grace
+// period); for @every, the start of the period now falls in, whenever in it
+// cron happens to fire.
+func summarySlot(sched cron.Schedule, now time.Time) time.Time {
+	// Cron runs in UTC (bot.startSchedules), so a spec without CRON_TZ means
+	// UTC here too, whatever the machine's zone.
+	now = now.UTC()
 	if every, ok := sched.(cron.ConstantDelaySchedule); ok {
 		return now.Truncate(every.Delay)
 	}
-	a.jobs.slotMu.Lock()
-	defer a.jobs.slotMu.Unlock()
-	from := now.Add(-25 * time.Hour)
-	if a.jobs.lastSlot.After(from) && !a.jobs.lastSlot.After(now) {
-		from = a.jobs.lastSlot.Add(-time.Second)
-	}
 	var last time.Time
-	for t := sched.Next(from); !t.IsZero() && !t.After(now); t = sched.Next(t) {
+	for t := sched.Next(now.Add(-summaryGrace - time.Second)); !t.IsZero() && !t.After(now); t = sched.Next(t) {
 		last = t
-	}
-	if !last.IsZero() {
-		a.jobs.lastSlot = last
 	}
 	return last
 }
 
-// SendSummaries posts each guild's turnout summary for the schedule's latest
-// slot at now, once per guild per slot, even across restarts: the run is
-// recorded before posting, and each message carries a nonce.
-func (a *App) SendSummaries(ctx context.Context, now time.Time) error {
-	if !a.jobs.summaries.TryLock() {
-		return nil
+// summaryZone is where the schedule's times are written: its CRON_TZ, else UTC.
+func summaryZone(sched cron.Schedule) *time.Location {
+	if s, ok := sched.(*cron.SpecSchedule); ok && s.Location != nil && s.Location != time.Local {
+		return s.Location
 	}
+	return time.UTC
+}
+
+// SendSummaries posts each guild's turnout summary for the schedule's latest
+// slot at now, once per guild per slot, even across restarts: the run and
+// what it posts are recorded before posting, and each message carries a
+// nonce. It is also called on every reminder sweep, which retries a run whose
+// post failed, within the grace period.
+func (a *App) SendSummaries(ctx context.Context, now time.Time) error {
+	a.jobs.summaries.Lock()
 	defer a.jobs.summaries.Unlock()
-	slot := a.SummarySlot(now)
-	if slot.IsZero() || now.Sub(slot) > summaryGrace {
+	slot := summarySlot(a.cfg.SummarySchedule, now)
+	if slot.IsZero() || now.Sub(slot) > summaryGrace && !isEvery(a.cfg.SummarySchedule) {
 		return nil
 	}
 	guilds, err := a.db.Guilds(ctx)
@@ -155,11 +268,13 @@ func (a *App) SendSummaries(ctx context.Context, now time.Time) error {
 			continue
 		}
 		if err := a.sendSummary(ctx, now, slot, g); err != nil {
-			errs = append(errs, err)
+			errs = append(errs, fmt.Errorf("guild %s: %w", g.ID, err))
 		}
 	}
 	return errors.Join(errs...)
 }
+
+func isEvery(s cron.Schedule) bool { _, ok := s.(cron.ConstantDelaySchedule); return ok }
 
 func (a *App) sendSummary(ctx context.Context, now, slot time.Time, g store.Guild) error {
 	log := a.log.With("guild", g.ID, "slot", slot)
@@ -167,39 +282,80 @@ func (a *App) sendSummary(ctx context.Context, now, slot time.Time, g store.Guil
 	if err != nil || !ok {
 		return err
 	}
-	msgs, rallies, err := a.buildSummary(ctx, g.ID, now, defaultSummaryDays)
-	if err != nil {
-		return err
+	if run.Parts == nil {
+		s, err := a.buildSummary(ctx, g.ID, now, defaultSummaryDays)
+		if err != nil {
+			return err
+		}
+		footSummary(s.msgs, slot.In(summaryZone(a.cfg.SummarySchedule)))
+		b, err := json.Marshal(s.msgs)
+		if err != nil {
+			return err
+		}
+		if run.Parts, err = a.db.SaveSummaryContent(ctx, g.ID, slot, b, s.baseline); err != nil {
+			return err
+		}
+	}
+	var msgs [][]*discordgo.MessageEmbed
+	if err := json.Unmarshal(run.Parts, &msgs); err != nil {
+		return fmt.Errorf("stored summary: %w", err)
 	}
 	for i := run.PartsSent; i < len(msgs); i++ {
+		if last := msgs[i][len(msgs[i])-1]; run.Resumed && i == run.PartsSent && last.Footer != nil {
+			// This part may have been posted by the attempt that was cut short.
+			footer := last.Footer.Text
+			if id := a.findOwnMessage(ctx, g.CoordinatorChannelID, func(m *discordgo.Message) bool { return hasFooter(m, footer) }); id != "" {
+				log.Info("summary part was already posted by an earlier attempt", "part", i+1, "message", id)
+				if err := a.db.SummaryPartSent(ctx, g.ID, slot, i+1); err != nil {
+					return err
+				}
+				continue
+			}
+		}
 		_, err := a.post(ctx, g.CoordinatorChannelID, outMessage{Embeds: msgs[i]}, run.Nonce+"-"+strconv.Itoa(i))
-		if err == nil {
+		switch {
+		case err == nil:
 			if err := a.db.SummaryPartSent(ctx, g.ID, slot, i+1); err != nil {
 				return err
 			}
 			continue
+		case gone(err):
+			log.Warn("summary cannot be posted: coordinator channel gone or forbidden; set another with /setup coordinators", "err", err)
+			return a.db.FinishSummary(ctx, g.ID, slot, store.SummaryFailed)
+		case errors.Is(err, context.Canceled):
+			return err
+		case retryable(err):
+			attempts, rerr := a.db.RetrySummary(ctx, g.ID, slot)
+			if rerr != nil {
+				return rerr
+			}
+			log.Warn("summary send failed; will retry on the next sweep", "err", err, "attempts", attempts)
+			return nil
+		default:
+			log.Error("summary refused by Discord; giving up", "err", err)
+			return a.db.FinishSummary(ctx, g.ID, slot, store.SummaryFailed)
 		}
-		if gone(err) {
-			log.Warn("summary cannot be posted: coordinator channel gone or forbidden", "err", err)
-			return a.db.FinishSummary(ctx, g.ID, slot, "failed", nil)
-		}
-		attempts, rerr := a.db.RetrySummary(ctx, g.ID, slot)
-		if rerr != nil {
-			return rerr
-		}
-		log.Warn("summary send failed; will retry on the next tick", "err", err, "attempts", attempts)
-		return nil
 	}
-	log.Info("summary posted", "messages", len(msgs), "rallies", len(rallies))
-	return a.db.FinishSummary(ctx, g.ID, slot, "sent", rallies)
+	log.Info("summary posted", "messages", len(msgs))
+	return a.db.FinishSummary(ctx, g.ID, slot, store.SummarySent)
+}
+
+// footSummary marks each message of a scheduled summary with its run and
+// place, for readers and to recognise a part whose send was cut short.
+func footSummary(msgs [][]*discordgo.MessageEmbed, slot time.Time) {
+	for i, m := range msgs {
+		text := "Daily summary · " + slot.Format("Mon Jan 2, 2006 3:04 PM MST")
+		if len(msgs) > 1 {
+			text += fmt.Sprintf(" · message %d of %d", i+1, len(msgs))
+		}
+		m[len(m)-1].Footer = &discordgo.MessageEmbedFooter{Text: text}
+	}
 }
 
 // PurgeOldRSVPs deletes the RSVPs of rallies that ended more than the
 // retention period ago, keeping only their counts.
 func (a *App) PurgeOldRSVPs(ctx context.Context, now time.Time) error {
-	if !a.jobs.retention.TryLock() {
-		return nil
-	}
+	a.jobs.retention.Lock()
 	defer a.jobs.retention.Unlock()
 	cutoff := now.AddDate(0, 0, -a.cfg.RetentionDays)
 	rsvps, rallies, err := a.db.PurgeRSVPs(ctx, cutoff)

@@ -98,38 +98,58 @@ func (a *App) summaryNow(ctx context.Context, in *Input) (*Response, error) {
 		}
 		days = n
 	}
-	msgs, _, err := a.buildSummary(ctx, in.GuildID, in.Now, int(days))
+	s, err := a.buildSummary(ctx, in.GuildID, in.Now, int(days))
 	if err != nil {
 		return nil, err
 	}
-	return messagesResponse(msgs, true), nil
+	return messagesResponse(s.msgs, true), nil
+}
+
+// summary is a rendered turnout summary.
+type summary struct {
+	msgs [][]*discordgo.MessageEmbed // each message's embeds
+	// baseline is the counts of every upcoming rally of the guild (in the
+	// window or not), which a posted summary leaves for the next one's changes.
+	baseline map[int64]store.Counts
 }
 
 // buildSummary renders a guild's turnout for the coming days: per chapter,
 // each rally's counts and their change since the last posted summary, then
 // totals. Counts only, never names.
-func (a *App) buildSummary(ctx context.Context, guildID string, now time.Time, days int) ([][]*discordgo.MessageEmbed, []store.Rally, error) {
+func (a *App) buildSummary(ctx context.Context, guildID string, now time.Time, days int) (summary, error) {
+	var s summary
 	chapters, err := a.db.Chapters(ctx, guildID)
 	if err != nil {
-		return nil, nil, err
+		return s, err
 	}
-	rallies, err := a.db.UpcomingRallies(ctx, now, store.RallyFilter{GuildID: guildID, Until: now.AddDate(0, 0, days)})
+	upcoming, err := a.db.UpcomingRallies(ctx, now, store.RallyFilter{GuildID: guildID})
 	if err != nil {
-		return nil, nil, err
+		return s, err
 	}
-	ids := make([]int64, len(rallies))
+	last, err := a.db.LastSummary(ctx, guildID)
+	if err != nil {
+		return s, err
+	}
+	previous := !last.IsZero()
+	until := now.AddDate(0, 0, days)
+	ids := make([]int64, len(upcoming))
+	s.baseline = make(map[int64]store.Counts, len(upcoming))
+	var rallies []store.Rally
 	byChapter := map[int64][]store.Rally{}
-	for i, r := range rallies {
+	for i, r := range upcoming {
 		ids[i] = r.ID
-		byChapter[r.ChapterID] = append(byChapter[r.ChapterID], r)
+		s.baseline[r.ID] = store.Counts{Going: r.Going, Maybe: r.Maybe, Waitlist: r.Waitlist}
+		if r.StartsAt.Before(until) {
+			rallies = append(rallies, r)
+			byChapter[r.ChapterID] = append(byChapter[r.ChapterID], r)
+		}
 	}
 	before, err := a.db.SummaryCounts(ctx, ids)
 	if err != nil {
-		return nil, nil, err
+		return s, err
 	}
 	var lines []string
-	var total, prevTotal store.Counts
-	tracked := false
+	var total, change store.Counts
 	seen := map[int64]bool{}
 	section := func(name string, rs []store.Rally) {
 		lines = append(lines, "**"+escape(name)+"**")
@@ -139,25 +159,23 @@ func (a *App) buildSummary(ctx context.Context, guildID string, now time.Time, d
 		for _, r := range rs {
 			seen[r.ID] = true
 			prev, had := before[r.ID]
-			line := fmt.Sprintf("• #%d %s — %s: %d going%s, %d maybe%s", r.ID, escape(truncate(r.Title, 80)),
+			line := fmt.Sprintf("• #%d %s — %s: %d going%s, %d maybe%s", r.ID, escape(r.Title),
 				r.StartsAt.In(location(r.TimeZone)).Format("Mon Jan 2 3:04 PM MST"),
-				r.Going, delta(r.Going, prev.Going, had), r.Maybe, delta(r.Maybe, prev.Maybe, had))
+				r.Going, delta(r.Going-prev.Going, had), r.Maybe, delta(r.Maybe-prev.Maybe, had))
 			if r.Capacity > 0 {
-				line += fmt.Sprintf(", %d waitlisted%s · capacity %d", r.Waitlist, delta(r.Waitlist, prev.Waitlist, had), r.Capacity)
+				line += fmt.Sprintf(", %d waitlisted%s · capacity %d", r.Waitlist, delta(r.Waitlist-prev.Waitlist, had), r.Capacity)
 			}
-			if !had {
+			if previous && !had {
 				line += " · new since the last summary"
 			}
 			lines = append(lines, line)
 			total.Going += r.Going
 			total.Maybe += r.Maybe
 			total.Waitlist += r.Waitlist
-			if had {
-				tracked = true
-				prevTotal.Going += prev.Going
-				prevTotal.Maybe += prev.Maybe
-				prevTotal.Waitlist += prev.Waitlist
-			}
+			// A rally new since the last summary adds all its RSVPs.
+			change.Going += r.Going - prev.Going
+			change.Maybe += r.Maybe - prev.Maybe
+			change.Waitlist += r.Waitlist - prev.Waitlist
 		}
 	}
 	for _, c := range chapters {
@@ -168,17 +186,28 @@ func (a *App) buildSummary(ctx context.Context, guildID string, now time.Time, d
 			section(r.ChapterName, []store.Rally{r})
 		}
 	}
-	lines = append(lines, fmt.Sprintf("**All chapters:** %d rall%s · %d going%s · %d maybe%s · %d waitlisted",
-		len(rallies), map[bool]string{true: "y", false: "ies"}[len(rallies) == 1],
-		total.Going, delta(total.Going, prevTotal.Going, tracked), total.Maybe, delta(total.Maybe, prevTotal.Maybe, tracked), total.Waitlist))
-	title := fmt.Sprintf("Turnout, next %d day%s", days, map[bool]string{true: "", false: "s"}[days == 1])
-	return listEmbeds(title, lines, colorSummary), rallies, nil
+	lines = append(lines, fmt.Sprintf("**All chapters:** %d rall%s · %d going%s · %d maybe%s · %d waitlisted%s",
+		len(rallies), ending(len(rallies), "y", "ies"),
+		total.Going, delta(change.Going, previous), total.Maybe, delta(change.Maybe, previous), total.Waitlist, delta(change.Waitlist, previous)))
+	if previous {
+		lines = append(lines, fmt.Sprintf("Changes are since the summary of %s.", timestamp(last, "f")))
+	}
+	title := fmt.Sprintf("Turnout, next %d day%s", days, ending(days, "", "s"))
+	s.msgs = listEmbeds(title, lines, colorSummary)
+	return s, nil
 }
 
-// delta shows a change since the last summary, e.g. " (+12)".
-func delta(now, before int, known bool) string {
-	if !known || now == before {
+// delta shows a change since the last summary, e.g. " (+12 since last summary)".
+func delta(change int, known bool) string {
+	if !known || change == 0 {
 		return ""
 	}
-	return fmt.Sprintf(" (%+d since last summary)", now-before)
+	return fmt.Sprintf(" (%+d since last summary)", change)
+}
+
+func ending(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -18,42 +20,60 @@ const (
 // armReminders (re)schedules one reminder per offset before the rally's start.
 // One whose time has already passed is recorded as dropped, so a rally made
 // an hour ahead does not get a "tomorrow" reminder. A re-timed rally's
-// reminders go out again for the new time.
+// reminders go out again for the new time; a pending reminder of an offset no
+// longer configured is dropped, since its time belongs to the old start.
 func armReminders(ctx context.Context, tx *Tx, rallyID int64, start time.Time, offsets []time.Duration) error {
+	keep := make([]string, 0, len(offsets))
 	for _, off := range offsets {
 		due := start.Add(-off)
 		state := ReminderPending
 		if !due.After(tx.now) {
 			state = ReminderDropped
 		}
+		secs := int64(off / time.Second)
+		keep = append(keep, itoa(secs))
 		if _, err := tx.ExecContext(ctx, `
 			INSERT INTO reminders (rally_id, offset_s, due_at, state, updated_at) VALUES (?, ?, ?, ?, ?)
 			ON CONFLICT (rally_id, offset_s) DO UPDATE SET due_at = excluded.due_at, state = excluded.state,
 				nonce = NULL, attempts = 0, next_try_at = 0, message_id = NULL, updated_at = excluded.updated_at`,
-			rallyID, int64(off/time.Second), due.Unix(), state, tx.now.Unix()); err != nil {
+			rallyID, secs, due.Unix(), state, tx.now.Unix()); err != nil {
 			return err
 		}
 	}
-	return nil
+	q := `UPDATE reminders SET state = 'dropped', updated_at = ? WHERE rally_id = ? AND state = 'pending'`
+	if len(keep) > 0 {
+		q += ` AND offset_s NOT IN (` + strings.Join(keep, ",") + `)` // integers formatted here, not user text
+	}
+	_, err := tx.ExecContext(ctx, q, tx.now.Unix(), rallyID)
+	return err
 }
 
-// DueReminder is a reminder whose time has come.
+// DueReminder is a reminder whose time has come, as read: Nonce and DueAt
+// identify this arming of it, so a rally re-timed meanwhile is not touched by
+// a sweep that read it before.
 type DueReminder struct {
 	Rally    Rally
 	Offset   time.Duration
 	DueAt    time.Time
 	Attempts int
+	Nonce    string // "" until a send was begun
+	// ChapterChannelID is the chapter's channel now ("" if unbound); the
+	// rally's own ChannelID is where it was announced.
+	ChapterChannelID string
 }
 
-// DueReminders returns pending reminders due at now (and not backing off),
-// oldest first. The query walks the partial index of pending reminders, so
-// its cost does not grow with the history of sent ones.
-func (db *DB) DueReminders(ctx context.Context, now time.Time, max int) ([]DueReminder, error) {
-	rows, err := db.read.QueryContext(ctx, `
-		SELECT m.offset_s, m.due_at, m.attempts, `+rallyColumns+`
+// dueRemindersQuery selects pending reminders due at ?1 (and not backing
+// off), oldest first. It walks the partial index of pending reminders, so its
+// cost does not grow with the history of sent ones.
+const dueRemindersQuery = `
+		SELECT m.offset_s, m.due_at, m.attempts, COALESCE(m.nonce, ''), COALESCE(c.channel_id, ''), ` + rallyColumns + `
 		FROM reminders m JOIN rallies r ON r.id = m.rally_id JOIN chapters c ON c.id = r.chapter_id
 		WHERE m.state = 'pending' AND m.due_at <= ?1 AND m.next_try_at <= ?1
-		ORDER BY m.due_at LIMIT ?2`, now.Unix(), max)
+		ORDER BY m.due_at LIMIT ?2`
+
+// DueReminders returns up to max pending reminders due at now.
+func (db *DB) DueReminders(ctx context.Context, now time.Time, max int) ([]DueReminder, error) {
+	rows, err := db.read.QueryContext(ctx, dueRemindersQuery, now.Unix(), max)
 	if err != nil {
 		return nil, err
 	}
@@ -63,7 +83,7 @@ func (db *DB) DueReminders(ctx context.Context, now time.Time, max int) ([]DueRe
 		var d DueReminder
 		var off, due, start, end int64
 		r := &d.Rally
-		if err := rows.Scan(&off, &due, &d.Attempts,
+		if err := rows.Scan(&off, &due, &d.Attempts, &d.Nonce, &d.ChapterChannelID,
 			&r.ID, &r.GuildID, &r.ChapterID, &r.ChapterName, &r.ChapterLeadRoleID, &r.Title, &r.Location, &r.Details,
 			&start, &end, &r.TimeZone, &r.Capacity, &r.ChannelID, &r.MessageID,
 			&r.Status, &r.CancelReason, &r.Going, &r.Maybe, &r.Waitlist); err != nil {
@@ -76,12 +96,10 @@ func (db *DB) DueReminders(ctx context.Context, now time.Time, max int) ([]DueRe
 	return out, rows.Err()
 }
 
-// DueRemindersPlan returns SQLite's plan for the due-reminder query, so a test
-// can show it walks an index.
+// DueRemindersPlan returns SQLite's plan for the very query DueReminders
+// runs, so a test can show it walks an index.
 func (db *DB) DueRemindersPlan(ctx context.Context) ([]string, error) {
-	rows, err := db.read.QueryContext(ctx, `EXPLAIN QUERY PLAN
-		SELECT m.rally_id FROM reminders m
-		WHERE m.state = 'pending' AND m.due_at <= ?1 AND m.next_try_at <= ?1 ORDER BY m.due_at LIMIT 100`, 0)
+	rows, err := db.read.QueryContext(ctx, `EXPLAIN QUERY PLAN `+dueRemindersQuery, 0, 100)
 	if err != nil {
 		return nil, err
 	}
@@ -98,36 +116,70 @@ func (db *DB) DueRemindersPlan(ctx context.Context) ([]string, error) {
 	return plan, rows.Err()
 }
 
-// BeginReminder records the intent to send a pending reminder and returns the
-// nonce to send it with: the one recorded by an earlier attempt if there was
-// one, so Discord drops a duplicate of a send whose outcome was never
-// recorded. ok is false if the reminder is no longer pending.
+// ReminderAttempt is a send about to be made.
+type ReminderAttempt struct {
+	Nonce string
+	// Resumed is true when an earlier attempt recorded this nonce and its
+	// outcome is unknown: it may have been posted.
+	Resumed bool
+}
+
+// BeginDue records the intent to send the reminder as read in d and returns
+// the nonce to send it with: the one recorded by an earlier attempt if there
+// was one, so Discord drops a duplicate of a send whose outcome was never
+// recorded. ok is false if the reminder is no longer pending, or was re-armed
+// (its rally re-timed) since d was read.
+func (db *DB) BeginDue(ctx context.Context, d DueReminder) (att ReminderAttempt, ok bool, err error) {
+	due := d.DueAt.Unix()
+	return db.beginReminder(ctx, d.Rally.ID, d.Offset, &due)
+}
+
+// BeginReminder is BeginDue for whatever arming of the reminder is stored.
 func (db *DB) BeginReminder(ctx context.Context, rallyID int64, offset time.Duration) (nonce string, ok bool, err error) {
+	att, ok, err := db.beginReminder(ctx, rallyID, offset, nil)
+	return att.Nonce, ok, err
+}
+
+func (db *DB) beginReminder(ctx context.Context, rallyID int64, offset time.Duration, dueAt *int64) (att ReminderAttempt, ok bool, err error) {
 	err = db.update(ctx, func(tx *Tx) error {
 		var state string
+		var due int64
 		var existing *string
-		if err := tx.QueryRowContext(ctx, `SELECT state, nonce FROM reminders WHERE rally_id = ? AND offset_s = ?`,
-			rallyID, int64(offset/time.Second)).Scan(&state, &existing); err != nil {
+		if err := tx.QueryRowContext(ctx, `SELECT state, due_at, nonce FROM reminders WHERE rally_id = ? AND offset_s = ?`,
+			rallyID, int64(offset/time.Second)).Scan(&state, &due, &existing); err != nil {
 			return err
 		}
-		if state != ReminderPending {
+		if state != ReminderPending || (dueAt != nil && due != *dueAt) {
 			return nil
 		}
 		ok = true
 		if existing != nil {
-			nonce = *existing
+			att = ReminderAttempt{Nonce: *existing, Resumed: true}
 			return nil
 		}
-		nonce = NewNonce()
+		att.Nonce = NewNonce()
 		_, err := tx.ExecContext(ctx, `UPDATE reminders SET nonce = ?, updated_at = ? WHERE rally_id = ? AND offset_s = ?`,
-			nonce, tx.now.Unix(), rallyID, int64(offset/time.Second))
+			att.Nonce, tx.now.Unix(), rallyID, int64(offset/time.Second))
 		return err
 	})
-	return nonce, ok, err
+	return att, ok, err
 }
 
-// FinishReminder moves a reminder to its final state: sent (with its message),
-// failed or dropped.
+// FinishDue moves the reminder as read in d to its final state: sent (with
+// its message), failed or dropped. nonce is the one it was sent with ("" if
+// no send was begun). A reminder re-armed meanwhile (its rally re-timed: a new
+// due time, its nonce cleared) is left pending for its new time.
+func (db *DB) FinishDue(ctx context.Context, d DueReminder, nonce, state, messageID string) error {
+	return db.update(ctx, func(tx *Tx) error {
+		_, err := tx.ExecContext(ctx, `
+			UPDATE reminders SET state = ?, message_id = ?, updated_at = ?
+			WHERE rally_id = ? AND offset_s = ? AND state = 'pending' AND due_at = ? AND nonce IS ?`,
+			state, nullIfEmpty(messageID), tx.now.Unix(), d.Rally.ID, int64(d.Offset/time.Second), d.DueAt.Unix(), nullIfEmpty(nonce))
+		return err
+	})
+}
+
+// FinishReminder is FinishDue for whatever arming of the reminder is stored.
 func (db *DB) FinishReminder(ctx context.Context, rallyID int64, offset time.Duration, state, messageID string) error {
 	return db.update(ctx, func(tx *Tx) error {
 		_, err := tx.ExecContext(ctx, `
@@ -137,12 +189,14 @@ func (db *DB) FinishReminder(ctx context.Context, rallyID int64, offset time.Dur
 	})
 }
 
-// RetryReminder leaves a reminder pending, to be tried again at next.
-func (db *DB) RetryReminder(ctx context.Context, rallyID int64, offset time.Duration, next time.Time) error {
+// RetryDue leaves the reminder as read in d pending, to be tried again at
+// next with the same nonce.
+func (db *DB) RetryDue(ctx context.Context, d DueReminder, nonce string, next time.Time) error {
 	return db.update(ctx, func(tx *Tx) error {
 		_, err := tx.ExecContext(ctx, `
-			UPDATE reminders SET attempts = attempts + 1, next_try_at = ?, updated_at = ? WHERE rally_id = ? AND offset_s = ? AND state = 'pending'`,
-			next.Unix(), tx.now.Unix(), rallyID, int64(offset/time.Second))
+			UPDATE reminders SET attempts = attempts + 1, next_try_at = ?, updated_at = ?
+			WHERE rally_id = ? AND offset_s = ? AND state = 'pending' AND due_at = ? AND nonce IS ?`,
+			next.Unix(), tx.now.Unix(), d.Rally.ID, int64(d.Offset/time.Second), d.DueAt.Unix(), nullIfEmpty(nonce))
 		return err
 	})
 }
@@ -153,12 +207,13 @@ type ReminderState struct {
 	DueAt     time.Time
 	State     string
 	MessageID string
+	Attempts  int
 }
 
 // Reminders lists the reminders of a rally.
 func (db *DB) Reminders(ctx context.Context, rallyID int64) ([]ReminderState, error) {
 	rows, err := db.read.QueryContext(ctx, `
-		SELECT offset_s, due_at, state, COALESCE(message_id, '') FROM reminders WHERE rally_id = ? ORDER BY due_at`, rallyID)
+		SELECT offset_s, due_at, state, COALESCE(message_id, ''), attempts FROM reminders WHERE rally_id = ? ORDER BY due_at`, rallyID)
 	if err != nil {
 		return nil, err
 	}
@@ -167,7 +222,7 @@ func (db *DB) Reminders(ctx context.Context, rallyID int64) ([]ReminderState, er
 	for rows.Next() {
 		var s ReminderState
 		var off, due int64
-		if err := rows.Scan(&off, &due, &s.State, &s.MessageID); err != nil {
+		if err := rows.Scan(&off, &due, &s.State, &s.MessageID, &s.Attempts); err != nil {
 			return nil, err
 		}
 		s.Offset, s.DueAt = time.Duration(off)*time.Second, time.Unix(due, 0).UTC()
@@ -193,9 +248,20 @@ func (db *DB) NoteOnce(ctx context.Context, guildID, key string) (bool, error) {
 	return fresh, err
 }
 
+// ForgetNote removes a notice, so the same problem is told again if it comes
+// back (the channel was fixed, then broke again), or if telling it failed.
+func (db *DB) ForgetNote(ctx context.Context, guildID, key string) error {
+	return db.update(ctx, func(tx *Tx) error {
+		_, err := tx.ExecContext(ctx, `DELETE FROM notices WHERE guild_id = ? AND key = ?`, guildID, key)
+		return err
+	})
+}
+
 // NewNonce returns a random message nonce within Discord's 25-character limit.
 func NewNonce() string {
 	b := make([]byte, 10)
 	rand.Read(b)
 	return hex.EncodeToString(b)
 }
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -3,13 +3,17 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
+	"strconv"
 	"time"
 )
 
 // Counts are a rally's RSVP totals at some moment.
 type Counts struct {
-	Going, Maybe, Waitlist int
+	Going    int `json:"going"`
+	Maybe    int `json:"maybe"`
+	Waitlist int `json:"waitlist"`
 }
 
 // SummaryCounts returns the counts of each rally as of the last posted
@@ -31,6 +35,13 @@ func (db *DB) SummaryCounts(ctx context.Context, rallyIDs []int64) (map[int64]Co
 	return out, nil
 }
 
+// Summary run states.
+const (
+	SummaryPending = "pending"
+	SummarySent    = "sent"
+	SummaryFailed  = "failed"
+)
+
 // SummaryRun is the durable record of one guild's summary for one scheduled time.
 type SummaryRun struct {
 	GuildID      string
@@ -38,28 +49,73 @@ type SummaryRun struct {
 	State        string
 	Nonce        string
 	PartsSent    int
+	Attempts     int
+	// Parts is what the run posts, as the caller rendered it (nil until
+	// SaveSummaryContent); a retry resends these very messages.
+	Parts []byte
+	// Resumed is true when the run was begun before (by an earlier attempt
+	// or process): a part it was sending may have been posted.
+	Resumed bool
 }
 
 // BeginSummary records the intent to post the guild's summary for a scheduled
 // time, or returns the run already recorded. ok is false when that run was
 // already posted (or given up on): it must not be posted again.
 func (db *DB) BeginSummary(ctx context.Context, guildID string, scheduledFor time.Time) (run SummaryRun, ok bool, err error) {
+	// Every reminder sweep asks; a run already closed is answered without a
+	// write transaction.
+	var state string
+	err = db.read.QueryRowContext(ctx, `SELECT state FROM summary_runs WHERE guild_id = ? AND scheduled_for = ?`,
+		guildID, scheduledFor.Unix()).Scan(&state)
+	switch {
+	case err == nil && state != SummaryPending:
+		return SummaryRun{GuildID: guildID, ScheduledFor: scheduledFor, State: state}, false, nil
+	case err != nil && !errors.Is(err, sql.ErrNoRows):
+		return run, false, err
+	}
 	err = db.update(ctx, func(tx *Tx) error {
-		if _, err := tx.ExecContext(ctx, `
+		res, err := tx.ExecContext(ctx, `
 			INSERT INTO summary_runs (guild_id, scheduled_for, nonce, updated_at) VALUES (?, ?, ?, ?)
 			ON CONFLICT (guild_id, scheduled_for) DO NOTHING`,
-			guildID, scheduledFor.Unix(), NewNonce()[:16], tx.now.Unix()); err != nil {
+			guildID, scheduledFor.Unix(), NewNonce()[:16], tx.now.Unix())
+		if err != nil {
 			return err
 		}
-		run = SummaryRun{GuildID: guildID, ScheduledFor: scheduledFor}
-		if err := tx.QueryRowContext(ctx, `SELECT state, nonce, parts_sent FROM summary_runs WHERE guild_id = ? AND scheduled_for = ?`,
-			guildID, scheduledFor.Unix()).Scan(&run.State, &run.Nonce, &run.PartsSent); err != nil {
+		n, _ := res.RowsAffected()
+		run = SummaryRun{GuildID: guildID, ScheduledFor: scheduledFor, Resumed: n == 0}
+		var parts sql.NullString
+		if err := tx.QueryRowContext(ctx, `SELECT state, nonce, parts_sent, attempts, parts FROM summary_runs WHERE guild_id = ? AND scheduled_for = ?`,
+			guildID, scheduledFor.Unix()).Scan(&run.State, &run.Nonce, &run.PartsSent, &run.Attempts, &parts); err != nil {
 			return err
 		}
-		ok = run.State == "pending"
+		if parts.Valid {
+			run.Parts = []byte(parts.String)
+		}
+		ok = run.State == SummaryPending
 		return nil
 	})
 	return run, ok, err
+}
+
+// SaveSummaryContent stores what a run posts and the counts it shows, unless
+// an earlier attempt stored them first; it returns the parts the run must
+// post.
+func (db *DB) SaveSummaryContent(ctx context.Context, guildID string, scheduledFor time.Time, parts []byte, counts map[int64]Counts) ([]byte, error) {
+	b, err := json.Marshal(counts)
+	if err != nil {
+		return nil, err
+	}
+	var stored string
+	err = db.update(ctx, func(tx *Tx) error {
+		if _, err := tx.ExecContext(ctx, `
+			UPDATE summary_runs SET parts = ?, counts = ?, updated_at = ? WHERE guild_id = ? AND scheduled_for = ? AND parts IS NULL`,
+			string(parts), string(b), tx.now.Unix(), guildID, scheduledFor.Unix()); err != nil {
+			return err
+		}
+		return tx.QueryRowContext(ctx, `SELECT parts FROM summary_runs WHERE guild_id = ? AND scheduled_for = ?`,
+			guildID, scheduledFor.Unix()).Scan(&stored)
+	})
+	return []byte(stored), err
 }
 
 // SummaryPartSent records that one more message of a run was posted.
@@ -71,23 +127,38 @@ func (db *DB) SummaryPartSent(ctx context.Context, guildID string, scheduledFor 
 	})
 }
 
-// FinishSummary closes a run. A posted run ("sent") also becomes the baseline
-// for the next summary's changes.
-func (db *DB) FinishSummary(ctx context.Context, guildID string, scheduledFor time.Time, state string, rallies []Rally) error {
+// FinishSummary closes a run. A posted run (SummarySent) also makes the
+// counts it showed the baseline for the next summary's changes.
+func (db *DB) FinishSummary(ctx context.Context, guildID string, scheduledFor time.Time, state string) error {
 	return db.update(ctx, func(tx *Tx) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE summary_runs SET state = ?, updated_at = ? WHERE guild_id = ? AND scheduled_for = ?`,
-			state, tx.now.Unix(), guildID, scheduledFor.Unix()); err != nil {
+		var counts sql.NullString
+		if err := tx.QueryRowContext(ctx, `
+			UPDATE summary_runs SET state = ?, updated_at = ? WHERE guild_id = ? AND scheduled_for = ? AND state = 'pending'
+			RETURNING counts`, state, tx.now.Unix(), guildID, scheduledFor.Unix()).Scan(&counts); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return nil // already closed
+			}
 			return err
 		}
-		if state != "sent" {
+		if state != SummarySent || !counts.Valid {
 			return nil
 		}
-		for _, r := range rallies {
+		var byRally map[string]Counts
+		if err := json.Unmarshal([]byte(counts.String), &byRally); err != nil {
+			return err
+		}
+		for key, c := range byRally {
+			id, err := strconv.ParseInt(key, 10, 64)
+			if err != nil {
+				return err
+			}
+			// A rally deleted since (an announcement that failed) has no baseline to keep.
 			if _, err := tx.ExecContext(ctx, `
-				INSERT INTO summary_counts (rally_id, going, maybe, waitlist, at) VALUES (?, ?, ?, ?, ?)
+				INSERT INTO summary_counts (rally_id, going, maybe, waitlist, at)
+				SELECT id, ?, ?, ?, ? FROM rallies WHERE id = ?
 				ON CONFLICT (rally_id) DO UPDATE SET going = excluded.going, maybe = excluded.maybe,
 					waitlist = excluded.waitlist, at = excluded.at`,
-				r.ID, r.Going, r.Maybe, r.Waitlist, tx.now.Unix()); err != nil {
+				c.Going, c.Maybe, c.Waitlist, tx.now.Unix(), id); err != nil {
 				return err
 			}
 		}

@@ -1,0 +1,46 @@
+package commands
+
+import (
+	"testing"
+	"time"
+
+	"github.com/robfig/cron/v3"
+)
+
+func TestSummarySlot(t *testing.T) {
+	parser := cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+	la, _ := time.LoadLocation("America/Los_Angeles")
+	utc := func(s string) time.Time {
+		t, err := time.Parse("2006-01-02 15:04:05", s)
+		if err != nil {
+			panic(err)
+		}
+		return t
+	}
+	cases := []struct {
+		name, spec string
+		now        time.Time
+		want       time.Time // zero: no run within the grace period
+	}{
+		{"CronTZAtTheMinute", "CRON_TZ=America/New_York 0 8 * * *", utc("2026-11-24 13:00:00"), utc("2026-11-24 13:00:00")},
+		{"CronTZLate", "CRON_TZ=America/New_York 0 8 * * *", utc("2026-11-24 13:59:00"), utc("2026-11-24 13:00:00")},
+		{"CronTZPastGrace", "CRON_TZ=America/New_York 0 8 * * *", utc("2026-11-24 14:00:01"), time.Time{}},
+		{"CronTZBefore", "CRON_TZ=America/New_York 0 8 * * *", utc("2026-11-24 12:59:59"), time.Time{}},
+		{"CronTZSummerTime", "CRON_TZ=America/New_York 0 8 * * *", utc("2026-07-01 12:30:00"), utc("2026-07-01 12:00:00")},
+		{"NoTZIsUTCWhateverTheClockZone", "0 8 * * *", utc("2026-11-24 08:10:00").In(la), utc("2026-11-24 08:00:00")},
+		{"EveryPeriodStart", "@every 5s", utc("2026-11-24 08:00:07"), utc("2026-11-24 08:00:05")},
+		{"EveryLongPeriod", "@every 2h", utc("2026-11-24 09:59:00"), utc("2026-11-24 08:00:00")},
+		{"EveryMinuteSpec", "*/10 * * * * *", utc("2026-11-24 08:00:27"), utc("2026-11-24 08:00:20")},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			sched, err := parser.Parse(c.spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := summarySlot(sched, c.now); !got.Equal(c.want) {
+				t.Errorf("slot at %v = %v, want %v", c.now, got, c.want)
+			}
+		})
+	}
+}
