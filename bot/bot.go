@@ -25,8 +25,8 @@ import (
 type Options struct {
 	Now    func() time.Time
 	Logger *slog.Logger
-	// Tick, when set, runs every scheduled job each time it receives, in
-	// addition to the cron schedules.
+	// Tick, when set, runs every scheduled job at each time it receives, in
+	// addition to the cron schedules (which run them at Now).
 	Tick <-chan time.Time
 	// Ready, when set, is called once the bot is connected and its commands
 	// are registered.
@@ -36,8 +36,9 @@ type Options struct {
 	EditInterval time.Duration
 }
 
-// Permissions the bot needs in chapter and coordinator channels.
-const invitePermissions = discordgo.PermissionViewChannel | discordgo.PermissionSendMessages | discordgo.PermissionEmbedLinks
+// Permissions the bot needs in chapter and coordinator channels. Read Message
+// History lets it find a reminder an interrupted send already posted.
+const invitePermissions = discordgo.PermissionViewChannel | discordgo.PermissionSendMessages | discordgo.PermissionEmbedLinks | discordgo.PermissionReadMessageHistory
 
 // handlerTimeout bounds one interaction's work; Discord's token lasts 15 minutes.
 const handlerTimeout = 5 * time.Minute
