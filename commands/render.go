@@ -127,25 +127,31 @@ func statusWords(status string, position int) string {
 }
 
 // chunkLines packs lines into pieces no longer than max characters, never
-// splitting a line (a line longer than max is cut, with a mark).
+// splitting a line that fits; a longer line is split across pieces, never cut.
 func chunkLines(lines []string, max int) []string {
 	var out []string
-	var b strings.Builder
+	var cur []rune
 	for _, l := range lines {
-		if len([]rune(l)) > max {
-			l = truncate(l, max)
+		r := []rune(l)
+		for len(r) > max {
+			if len(cur) > 0 {
+				out = append(out, string(cur))
+				cur = nil
+			}
+			out = append(out, string(r[:max]))
+			r = r[max:]
 		}
-		if b.Len() > 0 && len([]rune(b.String()))+1+len([]rune(l)) > max {
-			out = append(out, b.String())
-			b.Reset()
+		if len(cur) > 0 && len(cur)+1+len(r) > max {
+			out = append(out, string(cur))
+			cur = nil
 		}
-		if b.Len() > 0 {
-			b.WriteByte('\n')
+		if len(cur) > 0 {
+			cur = append(cur, '\n')
 		}
-		b.WriteString(l)
+		cur = append(cur, r...)
 	}
-	if b.Len() > 0 {
-		out = append(out, b.String())
+	if len(cur) > 0 {
+		out = append(out, string(cur))
 	}
 	return out
 }

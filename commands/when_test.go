@@ -167,3 +167,18 @@ func TestListEmbedsSplitsWithinLimits(t *testing.T) {
 		t.Fatalf("expected the list to be split across messages, got %d", len(msgs))
 	}
 }
+
+func TestChunkLinesNeverCuts(t *testing.T) {
+	long := strings.Repeat("a", 9000)
+	lines := []string{"first", long, "last"}
+	chunks := chunkLines(lines, 3900)
+	joined := strings.ReplaceAll(strings.Join(chunks, ""), "\n", "")
+	if joined != "first"+long+"last" {
+		t.Fatalf("chunks lost text: got %d characters, want %d", len(joined), len("first"+long+"last"))
+	}
+	for _, c := range chunks {
+		if n := len([]rune(c)); n > 3900 {
+			t.Fatalf("chunk of %d characters", n)
+		}
+	}
+}
