@@ -52,12 +52,14 @@ const rallyColumns = `r.id, r.guild_id, r.chapter_id, c.name, COALESCE(c.lead_ro
 
 const rallyFrom = ` FROM rallies r JOIN chapters c ON c.id = r.chapter_id `
 
-func scanRally(row interface{ Scan(...any) error }) (Rally, error) {
+// scanRally reads rallyColumns, then any extra columns that follow them.
+func scanRally(row interface{ Scan(...any) error }, extra ...any) (Rally, error) {
 	var r Rally
 	var start, end int64
-	err := row.Scan(&r.ID, &r.GuildID, &r.ChapterID, &r.ChapterName, &r.ChapterLeadRoleID, &r.Title, &r.Location, &r.Details,
+	dest := append([]any{&r.ID, &r.GuildID, &r.ChapterID, &r.ChapterName, &r.ChapterLeadRoleID, &r.Title, &r.Location, &r.Details,
 		&start, &end, &r.TimeZone, &r.Capacity, &r.ChannelID, &r.MessageID,
-		&r.Status, &r.CancelReason, &r.Going, &r.Maybe, &r.Waitlist)
+		&r.Status, &r.CancelReason, &r.Going, &r.Maybe, &r.Waitlist}, extra...)
+	err := row.Scan(dest...)
 	r.StartsAt, r.EndsAt = time.Unix(start, 0).UTC(), time.Unix(end, 0).UTC()
 	return r, err
 }

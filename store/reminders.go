@@ -66,7 +66,7 @@ type DueReminder struct {
 // off), oldest first. It walks the partial index of pending reminders, so its
 // cost does not grow with the history of sent ones.
 const dueRemindersQuery = `
-		SELECT m.offset_s, m.due_at, m.attempts, COALESCE(m.nonce, ''), COALESCE(c.channel_id, ''), ` + rallyColumns + `
+		SELECT ` + rallyColumns + `, m.offset_s, m.due_at, m.attempts, COALESCE(m.nonce, ''), COALESCE(c.channel_id, '')
 		FROM reminders m JOIN rallies r ON r.id = m.rally_id JOIN chapters c ON c.id = r.chapter_id
 		WHERE m.state = 'pending' AND m.due_at <= ?1 AND m.next_try_at <= ?1
 		ORDER BY m.due_at LIMIT ?2`
@@ -81,16 +81,12 @@ func (db *DB) DueReminders(ctx context.Context, now time.Time, max int) ([]DueRe
 	var out []DueReminder
 	for rows.Next() {
 		var d DueReminder
-		var off, due, start, end int64
-		r := &d.Rally
-		if err := rows.Scan(&off, &due, &d.Attempts, &d.Nonce, &d.ChapterChannelID,
-			&r.ID, &r.GuildID, &r.ChapterID, &r.ChapterName, &r.ChapterLeadRoleID, &r.Title, &r.Location, &r.Details,
-			&start, &end, &r.TimeZone, &r.Capacity, &r.ChannelID, &r.MessageID,
-			&r.Status, &r.CancelReason, &r.Going, &r.Maybe, &r.Waitlist); err != nil {
+		var off, due int64
+		var err error
+		if d.Rally, err = scanRally(rows, &off, &due, &d.Attempts, &d.Nonce, &d.ChapterChannelID); err != nil {
 			return nil, err
 		}
 		d.Offset, d.DueAt = time.Duration(off)*time.Second, time.Unix(due, 0).UTC()
-		r.StartsAt, r.EndsAt = time.Unix(start, 0).UTC(), time.Unix(end, 0).UTC()
 		out = append(out, d)
 	}
 	return out, rows.Err()

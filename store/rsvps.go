@@ -196,14 +196,10 @@ func (db *DB) MemberRSVPs(ctx context.Context, guildID, userID string, now time.
 	var out []MyRSVP
 	for rows.Next() {
 		var m MyRSVP
-		var start, end int64
-		r := &m.Rally
-		if err := rows.Scan(&r.ID, &r.GuildID, &r.ChapterID, &r.ChapterName, &r.ChapterLeadRoleID, &r.Title, &r.Location, &r.Details,
-			&start, &end, &r.TimeZone, &r.Capacity, &r.ChannelID, &r.MessageID,
-			&r.Status, &r.CancelReason, &r.Going, &r.Maybe, &r.Waitlist, &m.Status, &m.Promoted, &m.Position); err != nil {
+		var err error
+		if m.Rally, err = scanRally(rows, &m.Status, &m.Promoted, &m.Position); err != nil {
 			return nil, err
 		}
-		r.StartsAt, r.EndsAt = time.Unix(start, 0).UTC(), time.Unix(end, 0).UTC()
 		if m.Status != Waitlist {
 			m.Position = 0
 		}
