@@ -514,3 +514,47 @@ func TestDiscordErrorsLoseNothing(t *testing.T) {
 		return strings.Contains(embedText(h.fake.Message(seattleChannel, ann.ID)), "1 going")
 	})
 }
+
+// TestSlowDiscord: when Discord is slow (a long rate limit on the channel), the
+// bot acknowledges the command within the deadline, edits in its answer when
+// done, and a shutdown meanwhile finishes the command instead of dropping it.
+func TestSlowDiscord(t *testing.T) {
+	h := rallyHarness(t)
+	route := "/channels/{channel_id}/messages"
+
+	t.Run("DefersThenAnswers", func(t *testing.T) {
+		h.fake.RateLimitNext("POST", route, 1, 2500*time.Millisecond)
+		r := h.cmd(lead, seattleChannel, "rally create", createOpts()...)
+		if r.Type != discordgo.InteractionResponseDeferredChannelMessageWithSource || !r.Ephemeral {
+			t.Errorf("reply type %d ephemeral %v; want a deferred ephemeral reply", r.Type, r.Ephemeral)
+		}
+		mustContain(t, r, true, "Scheduled")
+		if n := len(h.fake.Messages(seattleChannel)); n != 1 {
+			t.Errorf("%d announcements, want 1", n)
+		}
+	})
+
+	t.Run("ShutdownFinishesInFlight", func(t *testing.T) {
+		h.fake.RateLimitNext("POST", route, 1, 1500*time.Millisecond)
+		replies := make(chan *discordtest.Reply, 1)
+		go func() {
+			r, err := h.fake.Command(h.ctx(), discordtest.Invocation{GuildID: guildID, ChannelID: seattleChannel, Member: lead}, "rally create",
+				createOpts(discordtest.Str("title", "In flight at shutdown"))...)
+			if err != nil {
+				t.Errorf("in-flight command: %v", err)
+			}
+			replies <- r
+		}()
+		eventually(t, 5*time.Second, "the command reaches Discord", func() bool {
+			return h.fake.CountRequests("POST", route) >= 3
+		})
+		h.stop()
+		r := <-replies
+		if r == nil {
+			return
+		}
+		mustContain(t, r, true, "Scheduled **In flight at shutdown**")
+		h.start()
+		mustContain(t, h.cmd(volunteer, seattleChannel, "rally list"), false, "In flight at shutdown")
+	})
+}

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"mime"
 	"mime/multipart"
 	"net/http"
@@ -142,7 +143,8 @@ type Server struct {
 }
 
 type failRule struct {
-	n, status int
+	n, status  int
+	retryAfter time.Duration // for 429s
 }
 
 type guildState struct {
@@ -397,7 +399,15 @@ func (s *Server) FailDMs(userID string) {
 func (s *Server) FailNext(method, route string, n int, status int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.failNext[strings.ToUpper(method)+" "+route] = &failRule{n: n, status: status}
+	s.failNext[strings.ToUpper(method)+" "+route] = &failRule{n: n, status: status, retryAfter: 50 * time.Millisecond}
+}
+
+// RateLimitNext answers the next n requests matching with 429 and the given
+// retry_after: a slow Discord, as the bot sees it.
+func (s *Server) RateLimitNext(method, route string, n int, retryAfter time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failNext[strings.ToUpper(method)+" "+route] = &failRule{n: n, status: http.StatusTooManyRequests, retryAfter: retryAfter}
 }
 
 // Requests returns every REST request so far, in arrival order.
@@ -713,14 +723,14 @@ func (s *Server) takeFailure(method, route string, h http.Header) (int, any, boo
 		return 0, nil, false
 	}
 	rule.n--
-	status := rule.status
+	status, retryAfter := rule.status, rule.retryAfter
 	s.mu.Unlock()
 	switch status {
 	case http.StatusTooManyRequests:
 		// The header is whole seconds on Discord; discordgo uses the body.
-		h.Set("Retry-After", "1")
+		h.Set("Retry-After", strconv.Itoa(int(math.Ceil(retryAfter.Seconds()))))
 		h.Set("X-RateLimit-Scope", "user")
-		return status, map[string]any{"message": "You are being rate limited.", "retry_after": 0.05, "global": false}, true
+		return status, map[string]any{"message": "You are being rate limited.", "retry_after": retryAfter.Seconds(), "global": false}, true
 	default:
 		return status, apiError(0, fmt.Sprintf("%d: %s", status, http.StatusText(status))), true
 	}
