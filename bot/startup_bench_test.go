@@ -65,7 +65,6 @@ func maxRSSKiB(ru *syscall.Rusage) float64 {
 	return float64(ru.Maxrss)
 }
 
-
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
 // toFake sends discordgo's https://discord.com requests to the fake, as the
