@@ -558,3 +558,21 @@ func TestSlowDiscord(t *testing.T) {
 		mustContain(t, h.cmd(volunteer, seattleChannel, "rally list"), false, "In flight at shutdown")
 	})
 }
+
+func TestRSVPRefusals(t *testing.T) {
+	h := rallyHarness(t)
+	id, ann := h.createRally(discordtest.Str("when", "2026-11-24 09:00"))
+
+	t.Run("ErrForgedStatus", func(t *testing.T) {
+		r := h.cmd(volunteer, seattleChannel, "rsvp", discordtest.Str("rally", id), discordtest.Str("status", "definitely"))
+		mustContain(t, r, true, "`status`", "going, maybe or not_going")
+		mustContain(t, h.cmd(volunteer, seattleChannel, "myrsvps"), true, "no upcoming RSVPs")
+	})
+	t.Run("ErrRallyAlreadyStarted", func(t *testing.T) {
+		h.clock.Set(time.Date(2026, 11, 24, 17, 30, 0, 0, time.UTC)) // 09:30 in Seattle
+		defer h.clock.Set(start)
+		mustContain(t, h.click(member(1), seattleChannel, ann.ID, "rsvp:going:"+id), true, "already started", "RSVPs are closed")
+		mustContain(t, h.cmd(volunteer, seattleChannel, "rally info", discordtest.Str("rally", id)), false, "0 going")
+		mustContain(t, h.cmd(lead, seattleChannel, "rally edit", discordtest.Str("rally", id), discordtest.Str("title", "Late")), true, "already started")
+	})
+}

@@ -192,7 +192,8 @@ func (a *App) Handle(ctx context.Context, i *discordgo.Interaction) (resp *Respo
 		if store.ErrorCode(err) == store.EInternal {
 			log.Error("handler failed", "err", err)
 		} else {
-			log.Debug("refused", "code", store.ErrorCode(err), "reason", store.ErrorMessage(err))
+			// The reason can quote what the member typed: log only its kind.
+			log.Debug("refused", "code", store.ErrorCode(err))
 		}
 		return errorResponse(err)
 	}
