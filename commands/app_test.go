@@ -1,0 +1,75 @@
+package commands
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"rallybot/store"
+)
+
+// newTestApp builds the handlers over a real SQLite file. Its session has no
+// network: these cases must be answered without calling Discord.
+func newTestApp(t *testing.T) *App {
+	t.Helper()
+	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "rallybot.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	now := func() time.Time { return time.Date(2026, 11, 23, 20, 0, 0, 0, time.UTC) }
+	db.Now = now
+	if _, err := db.SeedGuild(context.Background(), "200000000000000001"); err != nil {
+		t.Fatal(err)
+	}
+	s, _ := discordgo.New("Bot test")
+	s.Client = nil // any REST call would panic, and Handle would report it as an internal error
+	a := New(db, s, slog.New(slog.NewTextHandler(io.Discard, nil)), now, Config{ReminderOffsets: []time.Duration{time.Hour}})
+	t.Cleanup(a.Close)
+	return a
+}
+
+func loadInteraction(t *testing.T, name string) *discordgo.Interaction {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var i discordgo.Interaction
+	if err := json.Unmarshal(raw, &i); err != nil {
+		t.Fatal(err)
+	}
+	return &i
+}
+
+// TestHandleCapturedPayloads runs the router on interaction payloads as
+// Discord sends them (testdata/*.json).
+func TestHandleCapturedPayloads(t *testing.T) {
+	a := newTestApp(t)
+	for _, c := range []struct {
+		file, want string
+	}{
+		{"command_in_dm.json", "works inside a server"},
+		{"button_unknown_custom_id.json", "This button is no longer valid."},
+		{"rally_create_by_member.json", "Only server admins can manage Seattle rallies"},
+	} {
+		t.Run(strings.TrimSuffix(c.file, ".json"), func(t *testing.T) {
+			resp := a.Handle(context.Background(), loadInteraction(t, c.file))
+			if resp == nil || !resp.Ephemeral || !strings.Contains(resp.Content, c.want) {
+				t.Fatalf("got %+v, want an ephemeral reply containing %q", resp, c.want)
+			}
+		})
+	}
+	rallies, err := a.db.UpcomingRallies(context.Background(), a.now(), store.RallyFilter{GuildID: "200000000000000001"})
+	if err != nil || len(rallies) != 0 {
+		t.Fatalf("refused payloads stored %d rallies (%v)", len(rallies), err)
+	}
+}
