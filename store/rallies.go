@@ -278,7 +278,7 @@ func (db *DB) UpdateRally(ctx context.Context, guildID string, id int64, u Rally
 		if promoted, err = fillSeats(ctx, tx, id); err != nil {
 			return err
 		}
-		if err := recount(ctx, tx, id); err != nil {
+		if _, err := recount(ctx, tx, id); err != nil {
 			return err
 		}
 		r, err = rallyByID(ctx, tx, guildID, id)

@@ -77,17 +77,19 @@ func (db *DB) SetRSVP(ctx context.Context, guildID string, rallyID int64, userID
 				return err
 			}
 		}
-		if err := recount(ctx, tx, rallyID); err != nil {
+		counts, err := recount(ctx, tx, rallyID)
+		if err != nil {
 			return err
 		}
+		r.Going, r.Maybe, r.Waitlist = counts.Going, counts.Maybe, counts.Waitlist
+		res.Rally = r
 		res.Status = next
 		if next == Waitlist {
 			if res.Position, err = waitlistPosition(ctx, tx, rallyID, userID); err != nil {
 				return err
 			}
 		}
-		res.Rally, err = rallyByID(ctx, tx, guildID, rallyID)
-		return err
+		return nil
 	})
 	return res, err
 }
@@ -154,15 +156,17 @@ func fillSeats(ctx context.Context, tx *Tx, rallyID int64) ([]string, error) {
 	return users, nil
 }
 
-// recount stores the rally's counts on its row.
-func recount(ctx context.Context, tx *Tx, rallyID int64) error {
-	_, err := tx.ExecContext(ctx, `
+// recount stores the rally's counts on its row and returns them.
+func recount(ctx context.Context, tx *Tx, rallyID int64) (Counts, error) {
+	var c Counts
+	err := tx.QueryRowContext(ctx, `
 		UPDATE rallies SET
 			going_count    = (SELECT COUNT(*) FROM rsvps WHERE rally_id = ?1 AND status = 'going'),
 			maybe_count    = (SELECT COUNT(*) FROM rsvps WHERE rally_id = ?1 AND status = 'maybe'),
 			waitlist_count = (SELECT COUNT(*) FROM rsvps WHERE rally_id = ?1 AND status = 'waitlist')
-		WHERE id = ?1`, rallyID)
-	return err
+		WHERE id = ?1
+		RETURNING going_count, maybe_count, waitlist_count`, rallyID).Scan(&c.Going, &c.Maybe, &c.Waitlist)
+	return c, err
 }
 
 // PromotionTold records that a promoted member has been told (by DM or by /myrsvps).
@@ -285,7 +289,7 @@ func (db *DB) ForgetMember(ctx context.Context, guildID, userID string) ([]int64
 					return err
 				}
 			}
-			if err := recount(ctx, tx, id); err != nil {
+			if _, err := recount(ctx, tx, id); err != nil {
 				return err
 			}
 			if r, err = rallyByID(ctx, tx, guildID, id); err != nil {
