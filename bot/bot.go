@@ -110,7 +110,7 @@ func Run(ctx context.Context, cfg Config, opts Options) error {
 		if isUnauthorized(err) {
 			return &ConfigError{"DISCORD_TOKEN", "Discord rejected the token (401 Unauthorized): copy it again from the Developer Portal (Bot → Reset Token)"}
 		}
-		return fmt.Errorf("reach Discord at %s: %w", cfg.APIURL, err)
+		return fmt.Errorf("reach Discord at %s (DISCORD_API_URL; check the network or the URL): %w", cfg.APIURL, err)
 	}
 
 	session.AddHandler(func(_ *discordgo.Session, g *discordgo.GuildCreate) { b.onGuild(g) })
