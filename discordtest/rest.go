@@ -171,16 +171,25 @@ func (s *Server) listMessages(c *call) (int, any) {
 	return http.StatusOK, json.RawMessage(b)
 }
 
-func (s *Server) getMessage(c *call) (int, any) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+// messageLocked finds the message a route names, or the error Discord gives.
+func (s *Server) messageLocked(c *call) (*storedMsg, int, any) {
 	cs, st, body := s.channelLocked(c.params["channel_id"])
 	if cs == nil {
-		return st, body
+		return nil, st, body
 	}
 	m := s.findMsgLocked(cs.id, c.params["message_id"])
 	if m == nil {
-		return http.StatusNotFound, codeError(10008)
+		return nil, http.StatusNotFound, codeError(10008)
+	}
+	return m, 0, nil
+}
+
+func (s *Server) getMessage(c *call) (int, any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m, st, body := s.messageLocked(c)
+	if m == nil {
+		return st, body
 	}
 	return http.StatusOK, rawCopy(m.raw)
 }
@@ -302,13 +311,9 @@ func (s *Server) editMessage(c *call) (int, any) {
 	if ok && cs.failStatus != 0 {
 		return cs.failStatus, codeError(cs.failCode)
 	}
-	cs, st, body := s.channelLocked(c.params["channel_id"])
-	if cs == nil {
-		return st, body
-	}
-	m := s.findMsgLocked(cs.id, c.params["message_id"])
+	m, st, body := s.messageLocked(c)
 	if m == nil {
-		return http.StatusNotFound, codeError(10008)
+		return st, body
 	}
 	if au, _ := m.raw["author"].(map[string]any); au == nil || au["id"] != s.cfg.AppID {
 		return http.StatusForbidden, apiError(50005, "Cannot edit a message authored by another user")
@@ -326,13 +331,9 @@ func (s *Server) editLocked(m *storedMsg, body map[string]any) {
 func (s *Server) deleteMessage(c *call) (int, any) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	cs, st, body := s.channelLocked(c.params["channel_id"])
-	if cs == nil {
-		return st, body
-	}
-	m := s.findMsgLocked(cs.id, c.params["message_id"])
+	m, st, body := s.messageLocked(c)
 	if m == nil {
-		return http.StatusNotFound, codeError(10008)
+		return st, body
 	}
 	m.deleted = true
 	return http.StatusNoContent, nil
