@@ -55,7 +55,7 @@ func (b *bot) onInteraction(i *discordgo.Interaction) {
 		Content:         resp.Content,
 		Embeds:          nonNilEmbeds(resp.Embeds),
 		Components:      nonNilComponents(resp.Components),
-		AllowedMentions: noMentions(),
+		AllowedMentions: commands.NoMentions(),
 	}
 	if resp.Ephemeral {
 		data.Flags = discordgo.MessageFlagsEphemeral
@@ -91,7 +91,7 @@ func (b *bot) editReply(ctx context.Context, i *discordgo.Interaction, resp *com
 			Content:         &content,
 			Embeds:          &embeds,
 			Components:      &components,
-			AllowedMentions: noMentions(),
+			AllowedMentions: commands.NoMentions(),
 		}, discordgo.WithContext(ctx))
 		if err == nil || !serverError(err) {
 			break
@@ -113,7 +113,7 @@ func (b *bot) followUp(ctx context.Context, i *discordgo.Interaction, resp *comm
 			Content:         f.Content,
 			Embeds:          f.Embeds,
 			Components:      nonNilComponents(f.Components),
-			AllowedMentions: noMentions(),
+			AllowedMentions: commands.NoMentions(),
 		}
 		if f.Ephemeral {
 			params.Flags = discordgo.MessageFlagsEphemeral
@@ -128,10 +128,6 @@ func (b *bot) followUp(ctx context.Context, i *discordgo.Interaction, resp *comm
 func serverError(err error) bool {
 	var rest *discordgo.RESTError
 	return errors.As(err, &rest) && rest.Response != nil && rest.Response.StatusCode >= 500
-}
-
-func noMentions() *discordgo.MessageAllowedMentions {
-	return &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{}}
 }
 
 func nonNilEmbeds(e []*discordgo.MessageEmbed) []*discordgo.MessageEmbed {

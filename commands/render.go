@@ -28,10 +28,10 @@ var escaper = strings.NewReplacer(
 // escape makes user text safe to show as markdown.
 func escape(s string) string { return escaper.Replace(s) }
 
-// noMentions is the allowed_mentions of every message the bot sends: nothing
+// NoMentions is the allowed_mentions of every message the bot sends: nothing
 // in the text pings anyone (users may still be listed as mentions, which
 // render as names).
-func noMentions() *discordgo.MessageAllowedMentions {
+func NoMentions() *discordgo.MessageAllowedMentions {
 	return &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{}}
 }
 

@@ -75,13 +75,12 @@ func (a *App) rsvpButton(ctx context.Context, in *Input) (*Response, error) {
 	if err != nil {
 		return ephemeral("This button is no longer valid."), nil
 	}
-	if _, err := a.db.Rally(ctx, in.GuildID, id); store.ErrorCode(err) == store.ENotFound {
+	resp, err := a.rsvp(ctx, in, id, in.Match[1])
+	if store.ErrorCode(err) == store.ENotFound { // no such rally in this guild
 		a.log.Warn("button for an unknown rally", "custom_id", in.MessageComponentData().CustomID, "guild", in.GuildID)
 		return ephemeral("This button is no longer valid."), nil
-	} else if err != nil {
-		return nil, err
 	}
-	return a.rsvp(ctx, in, id, in.Match[1])
+	return resp, err
 }
 
 func (a *App) rsvp(ctx context.Context, in *Input, rallyID int64, status string) (*Response, error) {

@@ -31,7 +31,7 @@ const sendAttempts = 4
 // enforces, it is safe to retry after a server error or a lost response.
 func (a *App) post(ctx context.Context, channelID string, m outMessage, nonce string) (*discordgo.Message, error) {
 	if m.AllowedMentions == nil {
-		m.AllowedMentions = noMentions()
+		m.AllowedMentions = NoMentions()
 	}
 	if nonce != "" {
 		m.Nonce, m.EnforceNonce = nonce, true
@@ -110,7 +110,7 @@ func (a *App) editMessage(ctx context.Context, channelID, messageID string, embe
 		Embeds          []*discordgo.MessageEmbed         `json:"embeds"`
 		Components      []discordgo.MessageComponent      `json:"components"`
 		AllowedMentions *discordgo.MessageAllowedMentions `json:"allowed_mentions"`
-	}{embeds, components, noMentions()}
+	}{embeds, components, NoMentions()}
 	_, err := a.discord.RequestWithBucketID(http.MethodPatch, discordgo.EndpointChannelMessage(channelID, messageID), body,
 		discordgo.EndpointChannelMessage(channelID, ""), discordgo.WithContext(ctx))
 	return err
@@ -124,7 +124,7 @@ func (a *App) dm(ctx context.Context, userID, content string) error {
 	}
 	_, err = a.discord.ChannelMessageSendComplex(ch.ID, &discordgo.MessageSend{
 		Content:         content,
-		AllowedMentions: noMentions(),
+		AllowedMentions: NoMentions(),
 	}, discordgo.WithContext(ctx))
 	return err
 }
