@@ -467,7 +467,13 @@ func TestUnknownRouteIs404(t *testing.T) {
 	if !errors.As(err, &re) || re.Response.StatusCode != 404 {
 		t.Fatalf("err = %v", err)
 	}
-	if r := srv.Requests(); len(r) != 1 || r[0].Route != "/guilds/{guild_id}/roles" || r[0].Status != 404 {
-		t.Fatalf("requests = %+v", r)
+	// Without the OpenAPI file (a newcomer's clone) the fake knows only the
+	// routes it implements, so an unknown one has no template.
+	wantRoute := ""
+	if srv.spec != nil {
+		wantRoute = "/guilds/{guild_id}/roles"
+	}
+	if r := srv.Requests(); len(r) != 1 || r[0].Route != wantRoute || r[0].Status != 404 {
+		t.Fatalf("requests = %+v, want one 404 with route %q", r, wantRoute)
 	}
 }
