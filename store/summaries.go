@@ -186,8 +186,9 @@ func (db *DB) LastSummary(ctx context.Context, guildID string) (time.Time, error
 	return time.Unix(t.Int64, 0).UTC(), nil
 }
 
-// PurgeRSVPs deletes the RSVPs of rallies that ended before cutoff; the counts
-// stay on the rally rows. It returns how many RSVPs and rallies it cleared.
+// PurgeRSVPs deletes the RSVPs of rallies that ended before cutoff and clears
+// their place and details, which can say where people met; the counts and
+// title stay on the rally rows for summaries. It returns how many RSVPs and rallies it cleared.
 func (db *DB) PurgeRSVPs(ctx context.Context, cutoff time.Time) (rsvps, rallies int, err error) {
 	err = db.update(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `
@@ -198,7 +199,7 @@ func (db *DB) PurgeRSVPs(ctx context.Context, cutoff time.Time) (rsvps, rallies 
 		}
 		n, _ := res.RowsAffected()
 		rsvps = int(n)
-		res, err = tx.ExecContext(ctx, `UPDATE rallies SET rsvps_purged_at = ? WHERE ends_at < ? AND rsvps_purged_at IS NULL`,
+		res, err = tx.ExecContext(ctx, `UPDATE rallies SET rsvps_purged_at = ?, location = '', details = '' WHERE ends_at < ? AND rsvps_purged_at IS NULL`,
 			tx.now.Unix(), cutoff.Unix())
 		if err != nil {
 			return err

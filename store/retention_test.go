@@ -1,0 +1,40 @@
+package store_test
+
+import (
+	"testing"
+	"time"
+
+	"rallybot/store"
+)
+
+// The spec keeps a rally's counts past retention but not where people met.
+func TestPurgeClearsPlaceAndDetails(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	old, err := f.db.CreateRally(ctx(), store.NewRally{
+		GuildID: "g1", ChapterID: f.chapter.ID, Title: "March", Location: "Behind the church on 5th",
+		Details: "Meet at the side door", StartsAt: t0.Add(3 * time.Hour), Duration: 2 * time.Hour, TimeZone: f.chapter.TimeZone,
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recent := f.rally(t, 0, t0.Add(20*24*time.Hour))
+	f.clock.Add(40 * 24 * time.Hour)
+	if _, _, err := f.db.PurgeRSVPs(ctx(), f.clock.Now().AddDate(0, 0, -30)); err != nil {
+		t.Fatal(err)
+	}
+	got, err := f.db.RallyByID(ctx(), old.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Location != "" || got.Details != "" {
+		t.Errorf("after retention location = %q, details = %q; want both cleared", got.Location, got.Details)
+	}
+	if got.Title != "March" {
+		t.Errorf("title = %q, want it kept for summaries", got.Title)
+	}
+	kept, _ := f.db.RallyByID(ctx(), recent.ID)
+	if kept.Location != "City Hall" {
+		t.Errorf("a rally inside retention lost its place: %q", kept.Location)
+	}
+}
