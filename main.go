@@ -14,8 +14,6 @@ import (
 	"time"
 	_ "time/tzdata" // chapter time zones work on machines without a zone database
 
-	"github.com/joho/godotenv"
-
 	"rallybot/bot"
 )
 
@@ -28,27 +26,36 @@ func main() {
 	}
 }
 
-// run loads .env (the real environment wins, even where it sets a variable to
-// empty), checks the configuration and runs the bot until ctx ends.
+// run reads the command line and the settings (.env then the environment,
+// which wins even where it sets a variable to empty) and does what was asked:
+// by default, runs the bot until ctx ends.
 func run(ctx context.Context, args []string, lookupEnv func(string) (string, bool), stderr io.Writer) error {
-	envFile := ".env"
-	if len(args) > 0 {
-		envFile = args[0]
+	inv, err := parseArgs(args)
+	if err != nil {
+		return err
 	}
-	dotenv, err := godotenv.Read(envFile)
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("%s: %w", envFile, err)
+	switch inv.command {
+	case "help":
+		fmt.Fprint(stderr, usage)
+		return nil
+	case "version":
+		fmt.Fprintln(stderr, "rallybot", version())
+		return nil
+	case "sandbox":
+		return errors.New("sandbox: not in this build yet")
 	}
-	lookup := func(name string) string {
-		if v, ok := lookupEnv(name); ok {
-			return v
-		}
-		return dotenv[name]
+	lookup, err := environment(inv, lookupEnv)
+	if err != nil {
+		return err
+	}
+	if inv.command == "backup" {
+		return backup(ctx, inv, lookup, stderr)
 	}
 	cfg, err := bot.LoadConfig(lookup, time.Now())
 	if err != nil {
 		return err
 	}
 	log := bot.NewLogger(stderr, cfg.LogLevel, cfg.Token)
+	log.Info("starting rallybot", "version", version())
 	return bot.Run(ctx, cfg, bot.Options{Logger: log})
 }

@@ -46,10 +46,14 @@ func environ(m map[string]string) func(string) (string, bool) {
 	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
 }
 
-// noDotenv is a .env path that does not exist, so a developer's own .env in
-// the working directory cannot change what a test sees.
+// noDotenv is an empty env file, so a developer's own .env in the working
+// directory cannot change what a test sees.
 func noDotenv(t *testing.T) string {
-	return filepath.Join(t.TempDir(), "absent.env")
+	path := filepath.Join(t.TempDir(), "empty.env")
+	if err := os.WriteFile(path, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 // baseEnv is a complete, valid configuration that reaches no real server:
