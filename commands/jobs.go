@@ -172,32 +172,6 @@ func hasFooter(m *discordgo.Message, footer string) bool {
 	return false
 }
 
-// findOwnMessage looks through the channel's recent messages for one the bot
-// posted that matches, and returns its id or "". It is the fallback for a send
-// resumed after Discord's nonce window may have passed; it needs the Read
-// Message History permission, and without it the send goes ahead with its
-// nonce.
-func (a *App) findOwnMessage(ctx context.Context, channelID string, match func(*discordgo.Message) bool) string {
-	msgs, err := a.discord.ChannelMessages(channelID, scanLimit, "", "", "", discordgo.WithContext(ctx))
-	if err != nil {
-		a.log.Debug("could not look for an earlier send", "channel", channelID, "err", err)
-		return ""
-	}
-	self := ""
-	if a.discord.State != nil && a.discord.State.User != nil {
-		self = a.discord.State.User.ID
-	}
-	for _, m := range msgs {
-		if m.Author == nil || !m.Author.Bot || (self != "" && m.Author.ID != self) {
-			continue
-		}
-		if match(m) {
-			return m.ID
-		}
-	}
-	return ""
-}
-
 // tellCoordinatorsOnce posts a problem to the guild's coordinator channel the
 // first time it happens.
 func (a *App) tellCoordinatorsOnce(ctx context.Context, guildID, key, text string) {
