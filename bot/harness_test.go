@@ -13,7 +13,9 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"rallybot/bot"
+	"rallybot/commands"
 	"rallybot/discordtest"
+	"rallybot/store"
 )
 
 const (
@@ -133,7 +135,7 @@ func (h *harness) start() {
 	ready := make(chan struct{})
 	h.tick, h.cancel, h.done = make(chan time.Time), cancel, make(chan error, 1)
 	go func() {
-		h.done <- bot.Run(ctx, cfg, bot.Options{
+		h.done <- runBot(ctx, cfg, bot.Options{
 			Now:    h.clock.Now,
 			Logger: bot.NewLogger(h.logs, cfg.LogLevel, cfg.Token),
 			Tick:   h.tick,
@@ -241,6 +243,26 @@ func mustContain(t *testing.T, r *discordtest.Reply, ephemeral bool, parts ...st
 			t.Errorf("reply %q does not contain %q", r.Text(), p)
 		}
 	}
+}
+
+// runBot wires the bot as main does (store → commands, over one session) and
+// runs it until ctx ends.
+func runBot(ctx context.Context, cfg bot.Config, opts bot.Options) error {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	db, err := store.Open(ctx, cfg.DatabasePath)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	db.Now = opts.Now
+	session, err := bot.NewSession(cfg)
+	if err != nil {
+		return err
+	}
+	app := commands.New(db, commands.NewDiscord(session), opts.Logger.With("subsystem", "commands"), opts.Now, cfg.Commands())
+	return bot.Run(ctx, cfg, session, app, opts)
 }
 
 // eventually retries cond until it holds or the deadline passes.
