@@ -78,6 +78,8 @@ type harness struct {
 	env    map[string]string
 	logs   *syncBuffer
 
+	deferAfter time.Duration // bot.Options.DeferAfter; 0 for the default
+
 	tick   chan time.Time
 	cancel context.CancelFunc
 	done   chan error
@@ -87,6 +89,12 @@ type harness struct {
 var start = time.Date(2026, 11, 23, 20, 0, 0, 0, time.UTC)
 
 func newHarness(t *testing.T, env ...string) *harness {
+	t.Helper()
+	return newHarnessWith(t, nil, env...)
+}
+
+// newHarnessWith is newHarness with a change to the harness before the bot starts.
+func newHarnessWith(t *testing.T, change func(*harness), env ...string) *harness {
 	t.Helper()
 	fake := discordtest.New(t, discordtest.Config{Token: token})
 	fake.AddGuild(discordtest.Guild{ID: guildID, Name: "Coalition", OwnerID: admin.UserID,
@@ -112,6 +120,9 @@ func newHarness(t *testing.T, env ...string) *harness {
 	for i := 0; i+1 < len(env); i += 2 {
 		h.env[env[i]] = env[i+1]
 	}
+	if change != nil {
+		change(h)
+	}
 	h.start()
 	t.Cleanup(func() {
 		h.stop()
@@ -136,10 +147,11 @@ func (h *harness) start() {
 	h.tick, h.cancel, h.done = make(chan time.Time), cancel, make(chan error, 1)
 	go func() {
 		h.done <- runBot(ctx, cfg, bot.Options{
-			Now:    h.clock.Now,
-			Logger: bot.NewLogger(h.logs, cfg.LogLevel, cfg.Token),
-			Tick:   h.tick,
-			Ready:  func() { close(ready) },
+			Now:        h.clock.Now,
+			Logger:     bot.NewLogger(h.logs, cfg.LogLevel, cfg.Token),
+			Tick:       h.tick,
+			Ready:      func() { close(ready) },
+			DeferAfter: h.deferAfter,
 		})
 	}()
 	select {
