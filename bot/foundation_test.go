@@ -56,6 +56,7 @@ func registered(cmds []*discordgo.ApplicationCommand) map[string]map[string]*dis
 }
 
 func TestStartup(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, "DISCORD_GUILD_ID", guildID)
 
 	t.Run("IdentifiesWithTokenAndNoPrivilegedIntents", func(t *testing.T) {
@@ -132,6 +133,7 @@ func TestStartup(t *testing.T) {
 }
 
 func TestGlobalRegistrationWithoutGuildID(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	if n := len(h.fake.Commands("")); n != len(map[string]bool{"chapter": true, "rally": true, "rsvp": true, "myrsvps": true, "summary": true, "setup": true, "privacy": true}) {
 		t.Fatalf("%d global commands, want 7", n)
@@ -142,6 +144,7 @@ func TestGlobalRegistrationWithoutGuildID(t *testing.T) {
 }
 
 func TestChapterCommands(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, "DISCORD_GUILD_ID", guildID)
 
 	t.Run("SetupByAdmin", func(t *testing.T) {
@@ -211,6 +214,7 @@ func TestChapterCommands(t *testing.T) {
 // TestGatewayDropReconnects: after the gateway drops, the bot resumes, answers
 // commands again, and neither re-registers nor re-seeds.
 func TestGatewayDropReconnects(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, "DISCORD_GUILD_ID", guildID)
 	h.fake.DropGateway(4000)
 	// Interactions sent while the bot reconnects may go to the dropped socket;

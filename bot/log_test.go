@@ -19,6 +19,7 @@ type tokenValuer struct{}
 func (tokenValuer) LogValue() slog.Value { return slog.StringValue("Bot " + logSecret) }
 
 func TestRedactingLogger(t *testing.T) {
+	t.Parallel()
 	ixToken := "aW50ZXJhY3Rpb246MTIzNDU2Nzg5MDEyMzQ1Njc4OnNlY3JldA.x-y_z"
 	cases := []struct {
 		name string
@@ -99,6 +100,7 @@ func TestRedactingLogger(t *testing.T) {
 }
 
 func TestDiscordLogger(t *testing.T) {
+	t.Parallel()
 	var buf bytes.Buffer
 	logf := DiscordLogger(NewLogger(&buf, slog.LevelDebug, logSecret).With("subsystem", "discordgo"))
 	logf(discordgo.LogError, 1, "error connecting to gateway %s, %s\n", "wss://gateway", "Bot "+logSecret)

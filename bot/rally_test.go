@@ -86,6 +86,7 @@ func embedText(m *discordgo.Message) string {
 }
 
 func TestRallyCreate(t *testing.T) {
+	t.Parallel()
 	h := rallyHarness(t)
 
 	t.Run("LeadCreatesAnnouncementWithThreeButtons", func(t *testing.T) {
@@ -200,6 +201,7 @@ func TestRallyCreate(t *testing.T) {
 }
 
 func TestRSVPButtonsAndCounts(t *testing.T) {
+	t.Parallel()
 	h := rallyHarness(t)
 	id, ann := h.createRally()
 	going, maybe, notGoing := "rsvp:going:"+id, "rsvp:maybe:"+id, "rsvp:not_going:"+id
@@ -255,6 +257,7 @@ func TestRSVPButtonsAndCounts(t *testing.T) {
 }
 
 func TestCapacityAndWaitlist(t *testing.T) {
+	t.Parallel()
 	h := rallyHarness(t)
 	id, ann := h.createRally(discordtest.Int("capacity", 2))
 	going := "rsvp:going:" + id
@@ -331,6 +334,7 @@ func TestCapacityAndWaitlist(t *testing.T) {
 }
 
 func TestRallyEditCancel(t *testing.T) {
+	t.Parallel()
 	h := rallyHarness(t)
 	id, ann := h.createRally()
 	h.click(member(1), seattleChannel, ann.ID, "rsvp:going:"+id)
@@ -375,6 +379,7 @@ func TestRallyEditCancel(t *testing.T) {
 }
 
 func TestRallyOfAnotherGuild(t *testing.T) {
+	t.Parallel()
 	h := rallyHarness(t, "DISCORD_GUILD_ID", "") // global commands reach both guilds
 	id, ann := h.createRally()
 	otherAdmin := discordtest.Member{UserID: "600000000000000001", Permissions: discordgo.PermissionAdministrator}
@@ -420,6 +425,7 @@ func TestRallyOfAnotherGuild(t *testing.T) {
 }
 
 func TestRallyAutocompleteAndList(t *testing.T) {
+	t.Parallel()
 	h := rallyHarness(t)
 	for i := 0; i < 30; i++ {
 		h.cmd(lead, seattleChannel, "rally create", createOpts(discordtest.Str("title", fmt.Sprintf("Vigil %02d", i)),
@@ -455,6 +461,7 @@ func TestRallyAutocompleteAndList(t *testing.T) {
 // TestAnnouncementEditsCoalesce: a burst of clicks updates the announcement a
 // handful of times, and the last edit shows the true counts.
 func TestAnnouncementEditsCoalesce(t *testing.T) {
+	t.Parallel()
 	h := rallyHarness(t)
 	id, ann := h.createRally()
 	// 120 clicks spread over about two and a half seconds.
@@ -495,6 +502,7 @@ func TestAnnouncementEditsCoalesce(t *testing.T) {
 // TestDiscordErrorsLoseNothing: server errors on the announcement and on the
 // interaction reply are retried, and the announcement still appears once.
 func TestDiscordErrorsLoseNothing(t *testing.T) {
+	t.Parallel()
 	h := rallyHarness(t)
 	h.fake.FailNext("POST", "/channels/{channel_id}/messages", 2, 500)
 	h.fake.FailNext("POST", "/interactions/{interaction_id}/{interaction_token}/callback", 1, 500)
@@ -519,6 +527,7 @@ func TestDiscordErrorsLoseNothing(t *testing.T) {
 // bot acknowledges the command within the deadline, edits in its answer when
 // done, and a shutdown meanwhile finishes the command instead of dropping it.
 func TestSlowDiscord(t *testing.T) {
+	t.Parallel()
 	h := rallyHarness(t)
 	route := "/channels/{channel_id}/messages"
 
@@ -560,6 +569,7 @@ func TestSlowDiscord(t *testing.T) {
 }
 
 func TestRSVPRefusals(t *testing.T) {
+	t.Parallel()
 	h := rallyHarness(t)
 	id, ann := h.createRally(discordtest.Str("when", "2026-11-24 09:00"))
 

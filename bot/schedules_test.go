@@ -172,6 +172,7 @@ func schedStamp(t time.Time, style string) string {
 // TestReminders runs the reminder sweep on cron every second of real time,
 // against the fake clock: what is due comes from the database.
 func TestReminders(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, "DISCORD_GUILD_ID", guildID, "REMINDER_CRON", "@every 1s")
 	h.setupChapter("Seattle", seattleChannel, seattleLead)
 	h.schedSetupCoordinators()
@@ -421,6 +422,7 @@ func TestReminders(t *testing.T) {
 // TestRemindersMissedWhileDown stops the bot across reminder times and starts
 // it later: the start-up sweep posts what is still useful and drops the rest.
 func TestRemindersMissedWhileDown(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, "DISCORD_GUILD_ID", guildID)
 	h.setupChapter("Seattle", seattleChannel, seattleLead)
 	late := h.schedRally("Seattle", seattleChannel, "Late but useful", start.Add(50*time.Hour))   // 24h mark at +26h
@@ -465,6 +467,7 @@ func TestRemindersMissedWhileDown(t *testing.T) {
 // between recording the intent and recording the send would: the nonce is
 // stored, the message reached Discord, the reminder is still pending.
 func TestReminderResumedAfterCrash(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, "DISCORD_GUILD_ID", guildID)
 	h.setupChapter("Seattle", seattleChannel, seattleLead)
 	at := start.Add(30 * time.Hour)
@@ -553,6 +556,7 @@ type summaryRally struct {
 // TestDailySummary: a guild with seven chapters gets its turnout summary in
 // the coordinator channel once per scheduled run, with changes since the last.
 func TestDailySummary(t *testing.T) {
+	t.Parallel()
 	// Reminders an hour ahead stay out of the way of the summaries.
 	h := newHarness(t, "DISCORD_GUILD_ID", guildID, "REMINDER_OFFSETS", "1h")
 	channels := map[string]string{"Seattle": seattleChannel, "Chicago": chicagoChannel}
@@ -719,6 +723,7 @@ func TestDailySummary(t *testing.T) {
 // TestSummarySplitsLongMessages: a summary too long for one message arrives
 // in several, with every rally in exactly one of them.
 func TestSummarySplitsLongMessages(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, "DISCORD_GUILD_ID", guildID, "REMINDER_OFFSETS", "1h")
 	h.setupChapter("Seattle", seattleChannel, seattleLead)
 	h.schedSetupCoordinators()
@@ -771,6 +776,7 @@ func TestSummarySplitsLongMessages(t *testing.T) {
 // TestRetentionAndForgetMe: RSVPs go away when a member asks, and after the
 // retention period; the counts stay.
 func TestRetentionAndForgetMe(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, "DISCORD_GUILD_ID", guildID)
 	h.setupChapter("Seattle", seattleChannel, seattleLead)
 	h.setupChapter("Chicago", chicagoChannel, chicagoLead)
