@@ -277,6 +277,22 @@ func runBot(ctx context.Context, cfg bot.Config, opts bot.Options) error {
 	return bot.Run(ctx, cfg, session, app, opts)
 }
 
+// messageText is a message's visible text: content, embeds and footers.
+func messageText(m *discordgo.Message) string {
+	var b strings.Builder
+	b.WriteString(m.Content + "\n")
+	for _, e := range m.Embeds {
+		b.WriteString(e.Title + "\n" + e.Description + "\n")
+		for _, f := range e.Fields {
+			b.WriteString(f.Name + "\n" + f.Value + "\n")
+		}
+		if e.Footer != nil {
+			b.WriteString(e.Footer.Text + "\n")
+		}
+	}
+	return b.String()
+}
+
 // eventually retries cond until it holds or the deadline passes.
 func eventually(t *testing.T, within time.Duration, what string, cond func() bool) {
 	t.Helper()

@@ -74,24 +74,13 @@ func buttons(m *discordgo.Message) []discordgo.Button {
 	return out
 }
 
-func embedText(m *discordgo.Message) string {
-	var b strings.Builder
-	for _, e := range m.Embeds {
-		b.WriteString(e.Title + "\n" + e.Description + "\n")
-		for _, f := range e.Fields {
-			b.WriteString(f.Name + ": " + f.Value + "\n")
-		}
-	}
-	return b.String()
-}
-
 func TestRallyCreate(t *testing.T) {
 	t.Parallel()
 	h := rallyHarness(t)
 
 	t.Run("LeadCreatesAnnouncementWithThreeButtons", func(t *testing.T) {
 		id, ann := h.createRally(discordtest.Str("details", "Bring water"), discordtest.Int("capacity", 50))
-		text := embedText(ann)
+		text := messageText(ann)
 		for _, want := range []string{"Rally for fair housing", "Seattle", "Westlake Park", "Bring water", "Sat Nov 28, 2026 2:30 PM",
 			"PST, UTC-08:00", "<t:1795905000:F>", "<t:1795905000:R>", "0 going", "0 maybe", "0/50"} {
 			if !strings.Contains(text, want) {
@@ -114,7 +103,7 @@ func TestRallyCreate(t *testing.T) {
 		r := h.cmd(admin, coordChannel, "rally create", createOpts(discordtest.Str("chapter", "Chicago"))...)
 		mustContain(t, r, true, "Scheduled", "/channels/"+guildID+"/"+chicagoChannel+"/")
 		msgs := h.fake.Messages(chicagoChannel)
-		if len(msgs) != before+1 || !strings.Contains(embedText(msgs[len(msgs)-1]), "CST, UTC-06:00") {
+		if len(msgs) != before+1 || !strings.Contains(messageText(msgs[len(msgs)-1]), "CST, UTC-06:00") {
 			t.Errorf("no announcement in Chicago's channel in Chicago time")
 		}
 	})
@@ -184,7 +173,7 @@ func TestRallyCreate(t *testing.T) {
 	t.Run("UserTextNeverPings", func(t *testing.T) {
 		_, ann := h.createRally(discordtest.Str("title", "@everyone [free food](https://evil.example) <@&"+seattleLead+">"),
 			discordtest.Str("location", "@here"))
-		text := embedText(ann)
+		text := messageText(ann)
 		for _, bad := range []string{"@everyone", "@here", "](https", "<@&"} {
 			if strings.Contains(text, bad) {
 				t.Errorf("announcement carries %q unescaped:\n%s", bad, text)
@@ -221,7 +210,7 @@ func TestRSVPButtonsAndCounts(t *testing.T) {
 
 	t.Run("AnnouncementCatchesUp", func(t *testing.T) {
 		eventually(t, 5*time.Second, "announcement shows 2 going, 1 maybe", func() bool {
-			return strings.Contains(embedText(h.fake.Message(seattleChannel, ann.ID)), "2 going · ❔ 1 maybe")
+			return strings.Contains(messageText(h.fake.Message(seattleChannel, ann.ID)), "2 going · ❔ 1 maybe")
 		})
 	})
 
@@ -351,7 +340,7 @@ func TestRallyEditCancel(t *testing.T) {
 			discordtest.Str("when", "2026-11-29 11:00"))
 		mustContain(t, r, true, "Updated", "title", "when")
 		eventually(t, 5*time.Second, "announcement shows the new title and time", func() bool {
-			text := embedText(h.fake.Message(seattleChannel, ann.ID))
+			text := messageText(h.fake.Message(seattleChannel, ann.ID))
 			return strings.Contains(text, "Housing march") && strings.Contains(text, "Sun Nov 29, 2026 11:00 AM")
 		})
 		msgs := h.fake.Messages(seattleChannel)
@@ -366,7 +355,7 @@ func TestRallyEditCancel(t *testing.T) {
 		eventually(t, 5*time.Second, "announcement shows the cancel", func() bool {
 			m := h.fake.Message(seattleChannel, ann.ID)
 			bs := buttons(m)
-			return strings.Contains(embedText(m), "CANCELLED") && len(bs) == 3 && bs[0].Disabled && bs[1].Disabled && bs[2].Disabled
+			return strings.Contains(messageText(m), "CANCELLED") && len(bs) == 3 && bs[0].Disabled && bs[1].Disabled && bs[2].Disabled
 		})
 		msgs := h.fake.Messages(seattleChannel)
 		if last := msgs[len(msgs)-1]; !strings.Contains(last.Content, "has been cancelled") || !strings.Contains(last.Content, "Storm warning") {
@@ -448,7 +437,7 @@ func TestRallyAutocompleteAndList(t *testing.T) {
 	r := h.cmd(volunteer, seattleChannel, "rally list", discordtest.Str("chapter", "Seattle"))
 	all := r.Text()
 	for _, f := range r.Followups {
-		all += embedText(f)
+		all += messageText(f)
 	}
 	for i := 0; i < 30; i++ {
 		if !strings.Contains(all, fmt.Sprintf("Vigil %02d", i)) {
@@ -488,7 +477,7 @@ func TestAnnouncementEditsCoalesce(t *testing.T) {
 	wg.Wait()
 	burst := time.Since(began)
 	eventually(t, 3*time.Second, "the announcement shows 80 going and 40 maybe", func() bool {
-		return strings.Contains(embedText(h.fake.Message(seattleChannel, ann.ID)), "80 going · ❔ 40 maybe")
+		return strings.Contains(messageText(h.fake.Message(seattleChannel, ann.ID)), "80 going · ❔ 40 maybe")
 	})
 	edits := h.fake.Edits(seattleChannel, ann.ID)
 	// First edit at once, then at most one a second, plus the trailing one.
@@ -519,7 +508,7 @@ func TestDiscordErrorsLoseNothing(t *testing.T) {
 	h.fake.FailNext("PATCH", "/channels/{channel_id}/messages/{message_id}", 1, 500)
 	h.click(member(1), seattleChannel, ann.ID, "rsvp:going:"+id)
 	eventually(t, 5*time.Second, "the announcement edit is retried after a 500", func() bool {
-		return strings.Contains(embedText(h.fake.Message(seattleChannel, ann.ID)), "1 going")
+		return strings.Contains(messageText(h.fake.Message(seattleChannel, ann.ID)), "1 going")
 	})
 }
 
