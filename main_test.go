@@ -111,6 +111,7 @@ func checkLine(t *testing.T, line string, err error, variable string, parts ...s
 }
 
 func TestStartupErrors(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name     string
 		set      map[string]string
@@ -142,6 +143,7 @@ func TestStartupErrors(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
 			env := baseEnv(t)
 			for k, v := range c.set {
 				env[k] = v
@@ -214,6 +216,7 @@ func writeDotenv(t *testing.T, content string) string {
 }
 
 func TestDotenv(t *testing.T) {
+	t.Parallel()
 	t.Run("FillsWhatTheEnvironmentLeavesUnset", func(t *testing.T) {
 		path := writeDotenv(t, "# comment\nDISCORD_TOKEN="+testToken+"\nLOG_LEVEL=loud\n")
 		env := baseEnv(t)
@@ -258,6 +261,7 @@ func TestDotenv(t *testing.T) {
 // with the token in .env and LOG_LEVEL=debug, runs a command, stops it as a
 // signal would, and checks that nothing the bot wrote shows the token.
 func TestRunNeverLogsToken(t *testing.T) {
+	t.Parallel()
 	fake := discordtest.New(t, discordtest.Config{Token: testToken})
 	fake.AddGuild(discordtest.Guild{ID: testGuild, Name: "Coalition", OwnerID: "500000000000000001",
 		Channels: []discordtest.Channel{{ID: testChannel, Name: "seattle"}},

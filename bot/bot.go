@@ -1,5 +1,7 @@
-// Package bot runs rallybot: the Discord session, command registration,
-// interaction dispatch and the cron schedules, from start-up to a clean stop.
+// Package bot is rallybot's gateway adapter: it connects a discordgo session,
+// registers the commands, hands each interaction to commands.App and sends
+// its reply, runs the cron schedules, and stops cleanly. What the bot does
+// lives in commands; how it is put together lives in main.
 package bot
 
 import (
@@ -17,7 +19,6 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"rallybot/commands"
-	"rallybot/store"
 )
 
 // Options are what a caller injects: the clock, the logger and, for tests, a
@@ -31,9 +32,9 @@ type Options struct {
 	// Ready, when set, is called once the bot is connected and its commands
 	// are registered.
 	Ready func()
-	// EditInterval overrides the least time between two edits of one
-	// announcement (default 1s).
-	EditInterval time.Duration
+	// DeferAfter overrides how long a handler may work before its
+	// interaction is acknowledged as "thinking" (default 2s).
+	DeferAfter time.Duration
 }
 
 // Permissions the bot needs in chapter and coordinator channels. Read Message
@@ -51,8 +52,8 @@ type bot struct {
 	cfg     Config
 	opts    Options
 	log     *slog.Logger
-	db      *store.DB
 	session *discordgo.Session
+	discord *commands.Discord
 	app     *commands.App
 
 	ctx    context.Context // lives until in-flight work is done
@@ -61,6 +62,7 @@ type bot struct {
 	mu       sync.Mutex
 	closing  bool
 	inflight sync.WaitGroup
+	seeded   map[string]bool // guilds given their default chapters, under mu
 
 	stopping chan struct{} // closed when shutdown begins
 
@@ -68,40 +70,29 @@ type bot struct {
 	fatalOnce sync.Once
 }
 
-// Run starts the bot and blocks until ctx is cancelled or the bot cannot go
-// on (a rejected token, a disallowed intent). It then stops taking
-// interactions, finishes the ones in flight, and closes the session and the
-// database.
-func Run(ctx context.Context, cfg Config, opts Options) error {
+// Run connects session (built by NewSession) and serves app's commands and
+// schedules until ctx is cancelled or the bot cannot go on (a rejected
+// token, a disallowed intent). It then stops taking interactions, finishes
+// the ones in flight, flushes app and closes the session. The caller owns
+// what app was built on (the database) and closes it after Run returns.
+func Run(ctx context.Context, cfg Config, session *discordgo.Session, app *commands.App, opts Options) error {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
+	if opts.DeferAfter == 0 {
+		opts.DeferAfter = deferAfter
+	}
 	log := opts.Logger
 	started := time.Now()
 
-	db, err := store.Open(ctx, cfg.DatabasePath)
-	if err != nil {
-		return &ConfigError{"DATABASE_PATH", fmt.Sprintf("cannot open %q: %v. Point DATABASE_PATH at rallybot's SQLite file, or at a new path in a writable directory to start empty", cfg.DatabasePath, err)}
-	}
-	db.Now = opts.Now
-	defer db.Close()
-
-	session, err := newSession(cfg, log)
-	if err != nil {
-		return err
-	}
-	b := &bot{cfg: cfg, opts: opts, log: log, db: db, session: session, fatal: make(chan error, 1), stopping: make(chan struct{})}
+	b := &bot{cfg: cfg, opts: opts, log: log, session: session, discord: commands.NewDiscord(session), app: app,
+		seeded: map[string]bool{}, fatal: make(chan error, 1), stopping: make(chan struct{})}
 	b.ctx, b.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	defer b.cancel()
-	b.app = commands.New(db, session, log.With("subsystem", "commands"), opts.Now, commands.Config{
-		ReminderOffsets: cfg.ReminderOffsets,
-		RetentionDays:   cfg.RetentionDays,
-		SummarySchedule: cfg.summarySchedule,
-		EditInterval:    opts.EditInterval,
-	})
+	defer app.Close()
 
 	// A token Discord rejects is reported before the gateway's reconnect loop
 	// can hide it.
@@ -113,7 +104,11 @@ func Run(ctx context.Context, cfg Config, opts Options) error {
 		return fmt.Errorf("reach Discord at %s (DISCORD_API_URL; check the network or the URL): %w", cfg.APIURL, err)
 	}
 
-	session.AddHandler(func(_ *discordgo.Session, g *discordgo.GuildCreate) { b.onGuild(g) })
+	session.AddHandler(func(_ *discordgo.Session, g *discordgo.GuildCreate) {
+		if !g.Unavailable {
+			b.seed(b.ctx, g.ID)
+		}
+	})
 	session.AddHandler(func(s *discordgo.Session, ic *discordgo.InteractionCreate) { b.onInteraction(ic.Interaction) })
 	session.AddHandler(func(_ *discordgo.Session, _ *discordgo.Disconnect) { go b.onDisconnect() })
 
@@ -156,7 +151,13 @@ func Run(ctx context.Context, cfg Config, opts Options) error {
 	return runErr
 }
 
-func newSession(cfg Config, log *slog.Logger) (*discordgo.Session, error) {
+// NewSession builds the discordgo session for cfg: REST calls go to
+// cfg.APIURL, the gateway asks only for the Guilds intent, and the state
+// cache keeps nothing the bot does not read. It connects nothing yet.
+//
+// discordgo logs through its package-level discordgo.Logger, which only main
+// sets (DiscordLogger), once, so that bots in one process share nothing.
+func NewSession(cfg Config) (*discordgo.Session, error) {
 	origin, err := url.Parse(cfg.APIURL)
 	if err != nil {
 		return nil, err
@@ -166,7 +167,6 @@ func newSession(cfg Config, log *slog.Logger) (*discordgo.Session, error) {
 		return nil, err
 	}
 	// Never session.Debug: it logs the Authorization header.
-	discordgo.Logger = discordLogger(log.With("subsystem", "discordgo"))
 	session.LogLevel = discordgo.LogWarning
 	session.Client = &http.Client{Timeout: 30 * time.Second, Transport: &rewriteTransport{origin: origin, base: http.DefaultTransport}}
 	session.Identify.Intents = discordgo.IntentsGuilds
@@ -248,13 +248,25 @@ func (b *bot) stop(err error) {
 	b.fatalOnce.Do(func() { b.fatal <- err })
 }
 
-func (b *bot) onGuild(g *discordgo.GuildCreate) {
-	if g.Unavailable {
+// seed gives a guild its default chapters the first time the bot meets it.
+// It runs on GUILD_CREATE and, before the handler, on every interaction:
+// discordgo handles GUILD_CREATE in a goroutine of its own, so a member's
+// first command can arrive before it has run, and must not find the guild
+// without its chapters. The store makes seeding happen once, whoever is first.
+func (b *bot) seed(ctx context.Context, guildID string) {
+	b.mu.Lock()
+	done := b.seeded[guildID]
+	b.mu.Unlock()
+	if done || guildID == "" {
 		return
 	}
-	if err := b.app.SeedGuild(b.ctx, g.ID); err != nil {
-		b.log.Error("could not record guild", "guild", g.ID, "err", err)
+	if err := b.app.SeedGuild(ctx, guildID); err != nil {
+		b.log.Error("could not record guild", "guild", guildID, "err", err)
+		return
 	}
+	b.mu.Lock()
+	b.seeded[guildID] = true
+	b.mu.Unlock()
 }
 
 // begin registers an in-flight interaction, unless the bot is stopping.
@@ -281,6 +293,5 @@ func (b *bot) shutdown(sched *cron.Cron) {
 	case <-time.After(30 * time.Second):
 		b.log.Warn("gave up waiting for in-flight work")
 	}
-	b.app.Close()
 	b.cancel()
 }

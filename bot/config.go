@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/robfig/cron/v3"
+
+	"rallybot/commands"
 )
 
 // Config is everything the bot reads from its environment.
@@ -25,6 +27,15 @@ type Config struct {
 
 	reminderSchedule cron.Schedule
 	summarySchedule  cron.Schedule
+}
+
+// Commands is the part of the configuration the commands and jobs read.
+func (c Config) Commands() commands.Config {
+	return commands.Config{
+		ReminderOffsets: c.ReminderOffsets,
+		RetentionDays:   c.RetentionDays,
+		SummarySchedule: c.summarySchedule,
+	}
 }
 
 // Defaults for the optional variables.

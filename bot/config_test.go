@@ -24,6 +24,7 @@ func envOf(kv ...string) func(string) string {
 }
 
 func TestLoadConfigDefaults(t *testing.T) {
+	t.Parallel()
 	c, err := LoadConfig(envOf("DISCORD_TOKEN", "abc.def.ghi"), configNow)
 	if err != nil {
 		t.Fatal(err)
@@ -56,6 +57,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 }
 
 func TestLoadConfigAccepts(t *testing.T) {
+	t.Parallel()
 	c, err := LoadConfig(envOf(
 		"DISCORD_TOKEN", "  Bot abc.def.ghi\n",
 		"DISCORD_GUILD_ID", "200000000000000001",
@@ -106,6 +108,7 @@ func TestLoadConfigAccepts(t *testing.T) {
 }
 
 func TestLoadConfigErrors(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name     string
 		env      []string // on top of a valid token
@@ -159,6 +162,7 @@ func TestLoadConfigErrors(t *testing.T) {
 }
 
 func TestGatewayError(t *testing.T) {
+	t.Parallel()
 	t.Run("4004NamesTheToken", func(t *testing.T) {
 		err := gatewayError(&websocket.CloseError{Code: 4004, Text: "Authentication failed."})
 		var ce *ConfigError

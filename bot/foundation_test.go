@@ -1,6 +1,7 @@
 package bot_test
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -55,6 +56,7 @@ func registered(cmds []*discordgo.ApplicationCommand) map[string]map[string]*dis
 }
 
 func TestStartup(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, "DISCORD_GUILD_ID", guildID)
 
 	t.Run("IdentifiesWithTokenAndNoPrivilegedIntents", func(t *testing.T) {
@@ -131,6 +133,7 @@ func TestStartup(t *testing.T) {
 }
 
 func TestGlobalRegistrationWithoutGuildID(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	if n := len(h.fake.Commands("")); n != len(map[string]bool{"chapter": true, "rally": true, "rsvp": true, "myrsvps": true, "summary": true, "setup": true, "privacy": true}) {
 		t.Fatalf("%d global commands, want 7", n)
@@ -141,6 +144,7 @@ func TestGlobalRegistrationWithoutGuildID(t *testing.T) {
 }
 
 func TestChapterCommands(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, "DISCORD_GUILD_ID", guildID)
 
 	t.Run("SetupByAdmin", func(t *testing.T) {
@@ -210,6 +214,7 @@ func TestChapterCommands(t *testing.T) {
 // TestGatewayDropReconnects: after the gateway drops, the bot resumes, answers
 // commands again, and neither re-registers nor re-seeds.
 func TestGatewayDropReconnects(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, "DISCORD_GUILD_ID", guildID)
 	h.fake.DropGateway(4000)
 	// Interactions sent while the bot reconnects may go to the dropped socket;
@@ -225,4 +230,64 @@ func TestGatewayDropReconnects(t *testing.T) {
 	if n := strings.Count(h.logs.String(), "seeded default chapters"); n != 2 {
 		t.Errorf("seeded %d times, want 2 (once per guild)", n)
 	}
+}
+
+// TestFirstCommandBeforeGuildCreate: a member's command can reach the bot
+// before discordgo has handled its guild's GUILD_CREATE (in a goroutine of
+// its own). Here the GUILD_CREATE never comes at all, the limit of that race:
+// the command must still find the guild's default chapters.
+func TestFirstCommandBeforeGuildCreate(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t) // commands registered globally, so the guild has them
+	const unannounced = "200000000000000003"
+	r, err := h.fake.Command(h.ctx(), discordtest.Invocation{GuildID: unannounced, ChannelID: "300000000000000031", Member: volunteer}, "chapter list")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustContain(t, r, false, "Chapters (7)", "Seattle")
+}
+
+// TestDeferredReplyKeepsVisibility: a reply slower than the defer deadline
+// (here every reply) is deferred with its route's visibility; a refusal of a
+// public command still reaches only the member.
+func TestDeferredReplyKeepsVisibility(t *testing.T) {
+	t.Parallel()
+	h := newHarnessWith(t, func(h *harness) { h.deferAfter = time.Nanosecond }, "DISCORD_GUILD_ID", guildID)
+	deferred := func(t *testing.T, r *discordtest.Reply) {
+		t.Helper()
+		if r.Type != discordgo.InteractionResponseDeferredChannelMessageWithSource {
+			t.Fatalf("reply type %v, want a deferred reply", r.Type)
+		}
+	}
+
+	t.Run("PublicList", func(t *testing.T) {
+		r := h.cmd(volunteer, seattleChannel, "chapter list")
+		deferred(t, r)
+		mustContain(t, r, false, "Chapters (7)")
+	})
+
+	t.Run("EphemeralCommand", func(t *testing.T) {
+		r := h.cmd(volunteer, seattleChannel, "myrsvps")
+		deferred(t, r)
+		if !r.Ephemeral {
+			t.Errorf("/myrsvps deferred in public: %q", r.Text())
+		}
+	})
+
+	t.Run("RefusalOfPublicCommandStaysPrivate", func(t *testing.T) {
+		r := h.cmd(volunteer, seattleChannel, "rally info", discordtest.Str("rally", "999"))
+		deferred(t, r)
+		if r.Data != nil && strings.Contains(r.Text(), "No such rally") {
+			t.Fatalf("the refusal is shown in the channel: %q (ephemeral %v)", r.Text(), r.Ephemeral)
+		}
+		eventually(t, 5*time.Second, "the refusal goes as an ephemeral follow-up", func() bool {
+			for _, q := range h.fake.Requests() {
+				if q.Method == "POST" && strings.HasPrefix(q.Path, "/webhooks/") && strings.Contains(string(q.Body), "No such rally") {
+					var body struct{ Flags int }
+					return json.Unmarshal(q.Body, &body) == nil && body.Flags&int(discordgo.MessageFlagsEphemeral) != 0
+				}
+			}
+			return false
+		})
+	})
 }

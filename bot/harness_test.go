@@ -13,7 +13,9 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"rallybot/bot"
+	"rallybot/commands"
 	"rallybot/discordtest"
+	"rallybot/store"
 )
 
 const (
@@ -76,6 +78,8 @@ type harness struct {
 	env    map[string]string
 	logs   *syncBuffer
 
+	deferAfter time.Duration // bot.Options.DeferAfter; 0 for the default
+
 	tick   chan time.Time
 	cancel context.CancelFunc
 	done   chan error
@@ -85,6 +89,12 @@ type harness struct {
 var start = time.Date(2026, 11, 23, 20, 0, 0, 0, time.UTC)
 
 func newHarness(t *testing.T, env ...string) *harness {
+	t.Helper()
+	return newHarnessWith(t, nil, env...)
+}
+
+// newHarnessWith is newHarness with a change to the harness before the bot starts.
+func newHarnessWith(t *testing.T, change func(*harness), env ...string) *harness {
 	t.Helper()
 	fake := discordtest.New(t, discordtest.Config{Token: token})
 	fake.AddGuild(discordtest.Guild{ID: guildID, Name: "Coalition", OwnerID: admin.UserID,
@@ -110,6 +120,9 @@ func newHarness(t *testing.T, env ...string) *harness {
 	for i := 0; i+1 < len(env); i += 2 {
 		h.env[env[i]] = env[i+1]
 	}
+	if change != nil {
+		change(h)
+	}
 	h.start()
 	t.Cleanup(func() {
 		h.stop()
@@ -133,11 +146,12 @@ func (h *harness) start() {
 	ready := make(chan struct{})
 	h.tick, h.cancel, h.done = make(chan time.Time), cancel, make(chan error, 1)
 	go func() {
-		h.done <- bot.Run(ctx, cfg, bot.Options{
-			Now:    h.clock.Now,
-			Logger: bot.NewLogger(h.logs, cfg.LogLevel, cfg.Token),
-			Tick:   h.tick,
-			Ready:  func() { close(ready) },
+		h.done <- runBot(ctx, cfg, bot.Options{
+			Now:        h.clock.Now,
+			Logger:     bot.NewLogger(h.logs, cfg.LogLevel, cfg.Token),
+			Tick:       h.tick,
+			Ready:      func() { close(ready) },
+			DeferAfter: h.deferAfter,
 		})
 	}()
 	select {
@@ -241,6 +255,42 @@ func mustContain(t *testing.T, r *discordtest.Reply, ephemeral bool, parts ...st
 			t.Errorf("reply %q does not contain %q", r.Text(), p)
 		}
 	}
+}
+
+// runBot wires the bot as main does (store → commands, over one session) and
+// runs it until ctx ends.
+func runBot(ctx context.Context, cfg bot.Config, opts bot.Options) error {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	db, err := store.Open(ctx, cfg.DatabasePath)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	db.Now = opts.Now
+	session, err := bot.NewSession(cfg)
+	if err != nil {
+		return err
+	}
+	app := commands.New(db, commands.NewDiscord(session), opts.Logger.With("subsystem", "commands"), opts.Now, cfg.Commands())
+	return bot.Run(ctx, cfg, session, app, opts)
+}
+
+// messageText is a message's visible text: content, embeds and footers.
+func messageText(m *discordgo.Message) string {
+	var b strings.Builder
+	b.WriteString(m.Content + "\n")
+	for _, e := range m.Embeds {
+		b.WriteString(e.Title + "\n" + e.Description + "\n")
+		for _, f := range e.Fields {
+			b.WriteString(f.Name + "\n" + f.Value + "\n")
+		}
+		if e.Footer != nil {
+			b.WriteString(e.Footer.Text + "\n")
+		}
+	}
+	return b.String()
 }
 
 // eventually retries cond until it holds or the deadline passes.

@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -11,8 +10,8 @@ import (
 )
 
 // onInteraction runs the handler and sends its reply. A handler that is still
-// working after deferAfter gets the interaction acknowledged ("thinking…",
-// only the member sees it) and its reply edited in when done.
+// working after DeferAfter gets the interaction acknowledged ("thinking…")
+// with the visibility its route declares, and its reply put in when done.
 func (b *bot) onInteraction(i *discordgo.Interaction) {
 	if !b.begin() {
 		return
@@ -22,7 +21,10 @@ func (b *bot) onInteraction(i *discordgo.Interaction) {
 	defer cancel()
 
 	done := make(chan *commands.Response, 1)
-	go func() { done <- b.app.Handle(ctx, i) }()
+	go func() {
+		b.seed(ctx, i.GuildID)
+		done <- b.app.Handle(ctx, i)
+	}()
 
 	var resp *commands.Response
 	if i.Type == discordgo.InteractionApplicationCommandAutocomplete {
@@ -30,14 +32,8 @@ func (b *bot) onInteraction(i *discordgo.Interaction) {
 	} else {
 		select {
 		case resp = <-done:
-		case <-time.After(deferAfter):
-			b.respond(ctx, i, &discordgo.InteractionResponse{
-				Type: discordgo.InteractionResponseDeferredChannelMessageWithSource,
-				Data: &discordgo.InteractionResponseData{Flags: discordgo.MessageFlagsEphemeral},
-			})
-			resp = <-done
-			b.editReply(ctx, i, resp)
-			b.followUp(ctx, i, resp)
+		case <-time.After(b.opts.DeferAfter):
+			b.deferred(ctx, i, done)
 			return
 		}
 	}
@@ -53,93 +49,68 @@ func (b *bot) onInteraction(i *discordgo.Interaction) {
 	}
 	data := &discordgo.InteractionResponseData{
 		Content:         resp.Content,
-		Embeds:          nonNilEmbeds(resp.Embeds),
-		Components:      nonNilComponents(resp.Components),
+		Embeds:          resp.Embeds,
+		Components:      resp.Components,
 		AllowedMentions: commands.NoMentions(),
+	}
+	if data.Embeds == nil {
+		data.Embeds = []*discordgo.MessageEmbed{}
+	}
+	if data.Components == nil {
+		data.Components = []discordgo.MessageComponent{}
 	}
 	if resp.Ephemeral {
 		data.Flags = discordgo.MessageFlagsEphemeral
 	}
 	b.respond(ctx, i, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseChannelMessageWithSource, Data: data})
-	b.followUp(ctx, i, resp)
+	b.followUps(ctx, i, resp.Followups)
 }
 
-// respond sends the interaction callback, retrying a server error: Discord
-// refuses a second callback for one interaction, so a retry cannot duplicate.
-func (b *bot) respond(ctx context.Context, i *discordgo.Interaction, r *discordgo.InteractionResponse) {
-	var err error
-	for attempt := 0; attempt < 3; attempt++ {
-		if err = b.session.InteractionRespond(i, r, discordgo.WithContext(ctx)); err == nil || !serverError(err) {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
+// deferred acknowledges a slow interaction, visible as its route declares,
+// then puts the handler's reply in. A public command can still be refused
+// (bad input, say), and a refusal is for the member alone: the public
+// "thinking" message is then deleted and the refusal sent as an ephemeral
+// follow-up, rather than shown to the channel.
+func (b *bot) deferred(ctx context.Context, i *discordgo.Interaction, done <-chan *commands.Response) {
+	ephemeral := b.app.Ephemeral(i)
+	data := &discordgo.InteractionResponseData{}
+	if ephemeral {
+		data.Flags = discordgo.MessageFlagsEphemeral
 	}
-	if err != nil {
+	b.respond(ctx, i, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredChannelMessageWithSource, Data: data})
+	resp := <-done
+	if resp == nil {
+		resp = &commands.Response{Content: "Done.", Ephemeral: ephemeral}
+	}
+	if resp.Ephemeral && !ephemeral {
+		if err := b.discord.DeleteReply(ctx, i); err != nil {
+			b.log.Warn("could not delete a public deferred reply", "interaction", i.ID, "err", err)
+		}
+		b.followUps(ctx, i, append([]*commands.Response{resp}, resp.Followups...))
+		return
+	}
+	if !resp.Ephemeral && ephemeral {
+		b.log.Warn("a public reply went out ephemeral: its route is not declared public", "interaction", i.ID)
+	}
+	if err := b.discord.EditReply(ctx, i, resp); err != nil {
+		b.log.Warn("interaction reply edit failed", "interaction", i.ID, "err", err)
+	}
+	b.followUps(ctx, i, resp.Followups)
+}
+
+func (b *bot) respond(ctx context.Context, i *discordgo.Interaction, r *discordgo.InteractionResponse) {
+	if err := b.discord.Respond(ctx, i, r); err != nil {
 		b.log.Warn("interaction reply failed", "interaction", i.ID, "err", err)
 	}
 }
 
-func (b *bot) editReply(ctx context.Context, i *discordgo.Interaction, resp *commands.Response) {
-	if resp == nil {
-		resp = &commands.Response{Content: "Done."}
-	}
-	embeds, components := nonNilEmbeds(resp.Embeds), nonNilComponents(resp.Components)
-	content := resp.Content
-	var err error
-	for attempt := 0; attempt < 3; attempt++ {
-		_, err = b.session.InteractionResponseEdit(i, &discordgo.WebhookEdit{
-			Content:         &content,
-			Embeds:          &embeds,
-			Components:      &components,
-			AllowedMentions: commands.NoMentions(),
-		}, discordgo.WithContext(ctx))
-		if err == nil || !serverError(err) {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	if err != nil {
-		b.log.Warn("interaction reply edit failed", "interaction", i.ID, "err", err)
-	}
-}
-
-// followUp sends the messages that did not fit in the reply.
-func (b *bot) followUp(ctx context.Context, i *discordgo.Interaction, resp *commands.Response) {
-	if resp == nil {
-		return
-	}
-	for _, f := range resp.Followups {
-		params := &discordgo.WebhookParams{
-			Content:         f.Content,
-			Embeds:          f.Embeds,
-			Components:      nonNilComponents(f.Components),
-			AllowedMentions: commands.NoMentions(),
-		}
-		if f.Ephemeral {
-			params.Flags = discordgo.MessageFlagsEphemeral
-		}
-		if _, err := b.session.FollowupMessageCreate(i, true, params, discordgo.WithContext(ctx)); err != nil {
+// followUps sends the messages that did not fit in the reply, in order,
+// stopping at the first that fails.
+func (b *bot) followUps(ctx context.Context, i *discordgo.Interaction, fs []*commands.Response) {
+	for _, f := range fs {
+		if err := b.discord.FollowUp(ctx, i, f); err != nil {
 			b.log.Warn("follow-up failed", "interaction", i.ID, "err", err)
 			return
 		}
 	}
-}
-
-func serverError(err error) bool {
-	var rest *discordgo.RESTError
-	return errors.As(err, &rest) && rest.Response != nil && rest.Response.StatusCode >= 500
-}
-
-func nonNilEmbeds(e []*discordgo.MessageEmbed) []*discordgo.MessageEmbed {
-	if e == nil {
-		return []*discordgo.MessageEmbed{}
-	}
-	return e
-}
-
-func nonNilComponents(c []discordgo.MessageComponent) []discordgo.MessageComponent {
-	if c == nil {
-		return []discordgo.MessageComponent{}
-	}
-	return c
 }

@@ -85,8 +85,9 @@ func (h *redactHandler) WithGroup(name string) slog.Handler {
 	return &redactHandler{inner: h.inner.WithGroup(name), secrets: h.secrets}
 }
 
-// discordLogger routes discordgo's logging into slog.
-func discordLogger(log *slog.Logger) func(msgL, caller int, format string, a ...any) {
+// DiscordLogger routes discordgo's logging into slog. discordgo has one
+// package-level logger, so only main sets it (discordgo.Logger), once.
+func DiscordLogger(log *slog.Logger) func(msgL, caller int, format string, a ...any) {
 	return func(msgL, caller int, format string, a ...any) {
 		level := slog.LevelDebug
 		switch msgL {

@@ -19,6 +19,7 @@ type tokenValuer struct{}
 func (tokenValuer) LogValue() slog.Value { return slog.StringValue("Bot " + logSecret) }
 
 func TestRedactingLogger(t *testing.T) {
+	t.Parallel()
 	ixToken := "aW50ZXJhY3Rpb246MTIzNDU2Nzg5MDEyMzQ1Njc4OnNlY3JldA.x-y_z"
 	cases := []struct {
 		name string
@@ -99,8 +100,9 @@ func TestRedactingLogger(t *testing.T) {
 }
 
 func TestDiscordLogger(t *testing.T) {
+	t.Parallel()
 	var buf bytes.Buffer
-	logf := discordLogger(NewLogger(&buf, slog.LevelDebug, logSecret).With("subsystem", "discordgo"))
+	logf := DiscordLogger(NewLogger(&buf, slog.LevelDebug, logSecret).With("subsystem", "discordgo"))
 	logf(discordgo.LogError, 1, "error connecting to gateway %s, %s\n", "wss://gateway", "Bot "+logSecret)
 	logf(discordgo.LogWarning, 1, "rate limited %d", 3)
 	logf(discordgo.LogInformational, 1, "closing listening channel")
@@ -123,7 +125,7 @@ func TestDiscordLogger(t *testing.T) {
 
 	// At the default level, discordgo's debug chatter is dropped.
 	buf.Reset()
-	logf = discordLogger(NewLogger(&buf, slog.LevelInfo))
+	logf = DiscordLogger(NewLogger(&buf, slog.LevelInfo))
 	logf(discordgo.LogDebug, 1, "sending heartbeat")
 	logf(discordgo.LogInformational, 1, "connected")
 	if out := buf.String(); strings.Contains(out, "heartbeat") || !strings.Contains(out, "msg=connected") {

@@ -74,23 +74,13 @@ func buttons(m *discordgo.Message) []discordgo.Button {
 	return out
 }
 
-func embedText(m *discordgo.Message) string {
-	var b strings.Builder
-	for _, e := range m.Embeds {
-		b.WriteString(e.Title + "\n" + e.Description + "\n")
-		for _, f := range e.Fields {
-			b.WriteString(f.Name + ": " + f.Value + "\n")
-		}
-	}
-	return b.String()
-}
-
 func TestRallyCreate(t *testing.T) {
+	t.Parallel()
 	h := rallyHarness(t)
 
 	t.Run("LeadCreatesAnnouncementWithThreeButtons", func(t *testing.T) {
 		id, ann := h.createRally(discordtest.Str("details", "Bring water"), discordtest.Int("capacity", 50))
-		text := embedText(ann)
+		text := messageText(ann)
 		for _, want := range []string{"Rally for fair housing", "Seattle", "Westlake Park", "Bring water", "Sat Nov 28, 2026 2:30 PM",
 			"PST, UTC-08:00", "<t:1795905000:F>", "<t:1795905000:R>", "0 going", "0 maybe", "0/50"} {
 			if !strings.Contains(text, want) {
@@ -113,7 +103,7 @@ func TestRallyCreate(t *testing.T) {
 		r := h.cmd(admin, coordChannel, "rally create", createOpts(discordtest.Str("chapter", "Chicago"))...)
 		mustContain(t, r, true, "Scheduled", "/channels/"+guildID+"/"+chicagoChannel+"/")
 		msgs := h.fake.Messages(chicagoChannel)
-		if len(msgs) != before+1 || !strings.Contains(embedText(msgs[len(msgs)-1]), "CST, UTC-06:00") {
+		if len(msgs) != before+1 || !strings.Contains(messageText(msgs[len(msgs)-1]), "CST, UTC-06:00") {
 			t.Errorf("no announcement in Chicago's channel in Chicago time")
 		}
 	})
@@ -183,7 +173,7 @@ func TestRallyCreate(t *testing.T) {
 	t.Run("UserTextNeverPings", func(t *testing.T) {
 		_, ann := h.createRally(discordtest.Str("title", "@everyone [free food](https://evil.example) <@&"+seattleLead+">"),
 			discordtest.Str("location", "@here"))
-		text := embedText(ann)
+		text := messageText(ann)
 		for _, bad := range []string{"@everyone", "@here", "](https", "<@&"} {
 			if strings.Contains(text, bad) {
 				t.Errorf("announcement carries %q unescaped:\n%s", bad, text)
@@ -200,6 +190,7 @@ func TestRallyCreate(t *testing.T) {
 }
 
 func TestRSVPButtonsAndCounts(t *testing.T) {
+	t.Parallel()
 	h := rallyHarness(t)
 	id, ann := h.createRally()
 	going, maybe, notGoing := "rsvp:going:"+id, "rsvp:maybe:"+id, "rsvp:not_going:"+id
@@ -219,7 +210,7 @@ func TestRSVPButtonsAndCounts(t *testing.T) {
 
 	t.Run("AnnouncementCatchesUp", func(t *testing.T) {
 		eventually(t, 5*time.Second, "announcement shows 2 going, 1 maybe", func() bool {
-			return strings.Contains(embedText(h.fake.Message(seattleChannel, ann.ID)), "2 going · ❔ 1 maybe")
+			return strings.Contains(messageText(h.fake.Message(seattleChannel, ann.ID)), "2 going · ❔ 1 maybe")
 		})
 	})
 
@@ -255,6 +246,7 @@ func TestRSVPButtonsAndCounts(t *testing.T) {
 }
 
 func TestCapacityAndWaitlist(t *testing.T) {
+	t.Parallel()
 	h := rallyHarness(t)
 	id, ann := h.createRally(discordtest.Int("capacity", 2))
 	going := "rsvp:going:" + id
@@ -331,6 +323,7 @@ func TestCapacityAndWaitlist(t *testing.T) {
 }
 
 func TestRallyEditCancel(t *testing.T) {
+	t.Parallel()
 	h := rallyHarness(t)
 	id, ann := h.createRally()
 	h.click(member(1), seattleChannel, ann.ID, "rsvp:going:"+id)
@@ -347,7 +340,7 @@ func TestRallyEditCancel(t *testing.T) {
 			discordtest.Str("when", "2026-11-29 11:00"))
 		mustContain(t, r, true, "Updated", "title", "when")
 		eventually(t, 5*time.Second, "announcement shows the new title and time", func() bool {
-			text := embedText(h.fake.Message(seattleChannel, ann.ID))
+			text := messageText(h.fake.Message(seattleChannel, ann.ID))
 			return strings.Contains(text, "Housing march") && strings.Contains(text, "Sun Nov 29, 2026 11:00 AM")
 		})
 		msgs := h.fake.Messages(seattleChannel)
@@ -362,7 +355,7 @@ func TestRallyEditCancel(t *testing.T) {
 		eventually(t, 5*time.Second, "announcement shows the cancel", func() bool {
 			m := h.fake.Message(seattleChannel, ann.ID)
 			bs := buttons(m)
-			return strings.Contains(embedText(m), "CANCELLED") && len(bs) == 3 && bs[0].Disabled && bs[1].Disabled && bs[2].Disabled
+			return strings.Contains(messageText(m), "CANCELLED") && len(bs) == 3 && bs[0].Disabled && bs[1].Disabled && bs[2].Disabled
 		})
 		msgs := h.fake.Messages(seattleChannel)
 		if last := msgs[len(msgs)-1]; !strings.Contains(last.Content, "has been cancelled") || !strings.Contains(last.Content, "Storm warning") {
@@ -375,6 +368,7 @@ func TestRallyEditCancel(t *testing.T) {
 }
 
 func TestRallyOfAnotherGuild(t *testing.T) {
+	t.Parallel()
 	h := rallyHarness(t, "DISCORD_GUILD_ID", "") // global commands reach both guilds
 	id, ann := h.createRally()
 	otherAdmin := discordtest.Member{UserID: "600000000000000001", Permissions: discordgo.PermissionAdministrator}
@@ -420,6 +414,7 @@ func TestRallyOfAnotherGuild(t *testing.T) {
 }
 
 func TestRallyAutocompleteAndList(t *testing.T) {
+	t.Parallel()
 	h := rallyHarness(t)
 	for i := 0; i < 30; i++ {
 		h.cmd(lead, seattleChannel, "rally create", createOpts(discordtest.Str("title", fmt.Sprintf("Vigil %02d", i)),
@@ -442,7 +437,7 @@ func TestRallyAutocompleteAndList(t *testing.T) {
 	r := h.cmd(volunteer, seattleChannel, "rally list", discordtest.Str("chapter", "Seattle"))
 	all := r.Text()
 	for _, f := range r.Followups {
-		all += embedText(f)
+		all += messageText(f)
 	}
 	for i := 0; i < 30; i++ {
 		if !strings.Contains(all, fmt.Sprintf("Vigil %02d", i)) {
@@ -455,6 +450,7 @@ func TestRallyAutocompleteAndList(t *testing.T) {
 // TestAnnouncementEditsCoalesce: a burst of clicks updates the announcement a
 // handful of times, and the last edit shows the true counts.
 func TestAnnouncementEditsCoalesce(t *testing.T) {
+	t.Parallel()
 	h := rallyHarness(t)
 	id, ann := h.createRally()
 	// 120 clicks spread over about two and a half seconds.
@@ -481,7 +477,7 @@ func TestAnnouncementEditsCoalesce(t *testing.T) {
 	wg.Wait()
 	burst := time.Since(began)
 	eventually(t, 3*time.Second, "the announcement shows 80 going and 40 maybe", func() bool {
-		return strings.Contains(embedText(h.fake.Message(seattleChannel, ann.ID)), "80 going · ❔ 40 maybe")
+		return strings.Contains(messageText(h.fake.Message(seattleChannel, ann.ID)), "80 going · ❔ 40 maybe")
 	})
 	edits := h.fake.Edits(seattleChannel, ann.ID)
 	// First edit at once, then at most one a second, plus the trailing one.
@@ -495,6 +491,7 @@ func TestAnnouncementEditsCoalesce(t *testing.T) {
 // TestDiscordErrorsLoseNothing: server errors on the announcement and on the
 // interaction reply are retried, and the announcement still appears once.
 func TestDiscordErrorsLoseNothing(t *testing.T) {
+	t.Parallel()
 	h := rallyHarness(t)
 	h.fake.FailNext("POST", "/channels/{channel_id}/messages", 2, 500)
 	h.fake.FailNext("POST", "/interactions/{interaction_id}/{interaction_token}/callback", 1, 500)
@@ -511,7 +508,7 @@ func TestDiscordErrorsLoseNothing(t *testing.T) {
 	h.fake.FailNext("PATCH", "/channels/{channel_id}/messages/{message_id}", 1, 500)
 	h.click(member(1), seattleChannel, ann.ID, "rsvp:going:"+id)
 	eventually(t, 5*time.Second, "the announcement edit is retried after a 500", func() bool {
-		return strings.Contains(embedText(h.fake.Message(seattleChannel, ann.ID)), "1 going")
+		return strings.Contains(messageText(h.fake.Message(seattleChannel, ann.ID)), "1 going")
 	})
 }
 
@@ -519,6 +516,7 @@ func TestDiscordErrorsLoseNothing(t *testing.T) {
 // bot acknowledges the command within the deadline, edits in its answer when
 // done, and a shutdown meanwhile finishes the command instead of dropping it.
 func TestSlowDiscord(t *testing.T) {
+	t.Parallel()
 	h := rallyHarness(t)
 	route := "/channels/{channel_id}/messages"
 
@@ -560,6 +558,7 @@ func TestSlowDiscord(t *testing.T) {
 }
 
 func TestRSVPRefusals(t *testing.T) {
+	t.Parallel()
 	h := rallyHarness(t)
 	id, ann := h.createRally(discordtest.Str("when", "2026-11-24 09:00"))
 

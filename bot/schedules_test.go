@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -18,9 +17,6 @@ import (
 	"rallybot/store"
 )
 
-// The helpers here are prefixed "sched" so they cannot collide with those of
-// the other test files of the package.
-
 const messagesRoute = "/channels/{channel_id}/messages"
 
 // schedZones are the zones of the default chapters, for writing `when`.
@@ -29,8 +25,6 @@ var schedZones = map[string]string{
 	"New York City": "America/New_York", "Oakland": "America/Los_Angeles", "San Bernardino": "America/Los_Angeles",
 	"Washington DC": "America/New_York",
 }
-
-var schedIDPattern = regexp.MustCompile(`\(#(\d+)\)`)
 
 // schedWhen writes t as the chapter's local `when`.
 func schedWhen(t *testing.T, chapter string, at time.Time) string {
@@ -46,12 +40,11 @@ func schedWhen(t *testing.T, chapter string, at time.Time) string {
 // minutes) and returns its id.
 func (h *harness) schedRally(chapter, channel, title string, at time.Time, extra ...discordtest.Option) int64 {
 	h.t.Helper()
-	opts := append([]discordtest.Option{
+	r := h.cmd(admin, channel, "rally create", createOpts(append([]discordtest.Option{
 		discordtest.Str("chapter", chapter), discordtest.Str("title", title),
 		discordtest.Str("when", schedWhen(h.t, chapter, at)), discordtest.Str("location", "City Hall steps"),
-	}, extra...)
-	r := h.cmd(admin, channel, "rally create", opts...)
-	m := schedIDPattern.FindStringSubmatch(r.Text())
+	}, extra...)...)...)
+	m := rallyIDPattern.FindStringSubmatch(r.Text())
 	if m == nil {
 		h.t.Fatalf("rally create %q: %q", title, r.Text())
 	}
@@ -91,22 +84,6 @@ func (h *harness) schedSummaries() []*discordgo.Message {
 		}
 	}
 	return out
-}
-
-// schedText is a message's visible text.
-func schedText(m *discordgo.Message) string {
-	var b strings.Builder
-	b.WriteString(m.Content + "\n")
-	for _, e := range m.Embeds {
-		b.WriteString(e.Title + "\n" + e.Description + "\n")
-		for _, f := range e.Fields {
-			b.WriteString(f.Name + "\n" + f.Value + "\n")
-		}
-		if e.Footer != nil {
-			b.WriteString(e.Footer.Text + "\n")
-		}
-	}
-	return b.String()
 }
 
 // schedPosts returns the bodies of the message POSTs to the channel whose
@@ -172,6 +149,7 @@ func schedStamp(t time.Time, style string) string {
 // TestReminders runs the reminder sweep on cron every second of real time,
 // against the fake clock: what is due comes from the database.
 func TestReminders(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, "DISCORD_GUILD_ID", guildID, "REMINDER_CRON", "@every 1s")
 	h.setupChapter("Seattle", seattleChannel, seattleLead)
 	h.schedSetupCoordinators()
@@ -198,7 +176,7 @@ func TestReminders(t *testing.T) {
 		if len(got) != 1 {
 			t.Fatalf("%d reminders after more sweeps, want 1", len(got))
 		}
-		text := schedText(got[0])
+		text := messageText(got[0])
 		for _, want := range []string{"Reminder: Housing justice march", schedStamp(startA, "F"), schedStamp(startA, "R"),
 			"City Hall steps", "0 going", "0 maybe", "Seattle", "reminder 24h before"} {
 			if !strings.Contains(text, want) {
@@ -259,7 +237,7 @@ func TestReminders(t *testing.T) {
 		h.clock.Set(startA.Add(-2 * time.Hour))
 		h.runJobs()
 		got := h.schedReminders(seattleChannel, a)
-		if len(got) != 2 || !strings.Contains(schedText(got[1]), "reminder 2h before") || !strings.Contains(schedText(got[1]), "1 going") {
+		if len(got) != 2 || !strings.Contains(messageText(got[1]), "reminder 2h before") || !strings.Contains(messageText(got[1]), "1 going") {
 			t.Fatalf("%d reminders at the 2h mark, want the second with 1 going", len(got))
 		}
 	})
@@ -421,6 +399,7 @@ func TestReminders(t *testing.T) {
 // TestRemindersMissedWhileDown stops the bot across reminder times and starts
 // it later: the start-up sweep posts what is still useful and drops the rest.
 func TestRemindersMissedWhileDown(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, "DISCORD_GUILD_ID", guildID)
 	h.setupChapter("Seattle", seattleChannel, seattleLead)
 	late := h.schedRally("Seattle", seattleChannel, "Late but useful", start.Add(50*time.Hour))   // 24h mark at +26h
@@ -433,7 +412,7 @@ func TestRemindersMissedWhileDown(t *testing.T) {
 
 	t.Run("PostedOnStart", func(t *testing.T) {
 		got := h.schedReminders(seattleChannel, late)
-		if len(got) != 1 || !strings.Contains(schedText(got[0]), "reminder 24h before") {
+		if len(got) != 1 || !strings.Contains(messageText(got[0]), "reminder 24h before") {
 			t.Fatalf("%d reminders for the rally still ahead, want its 24h one, posted at start", len(got))
 		}
 	})
@@ -452,7 +431,7 @@ func TestRemindersMissedWhileDown(t *testing.T) {
 	})
 	t.Run("OnlyTheLatestOfSeveralMissed", func(t *testing.T) {
 		got := h.schedReminders(seattleChannel, both)
-		if len(got) != 1 || !strings.Contains(schedText(got[0]), "reminder 2h before") {
+		if len(got) != 1 || !strings.Contains(messageText(got[0]), "reminder 2h before") {
 			t.Fatalf("%d reminders for a rally with two missed marks, want only the 2h one", len(got))
 		}
 		if st := h.schedStates(db, both)[24*time.Hour]; st.State != store.ReminderDropped {
@@ -465,6 +444,7 @@ func TestRemindersMissedWhileDown(t *testing.T) {
 // between recording the intent and recording the send would: the nonce is
 // stored, the message reached Discord, the reminder is still pending.
 func TestReminderResumedAfterCrash(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, "DISCORD_GUILD_ID", guildID)
 	h.setupChapter("Seattle", seattleChannel, seattleLead)
 	at := start.Add(30 * time.Hour)
@@ -553,6 +533,7 @@ type summaryRally struct {
 // TestDailySummary: a guild with seven chapters gets its turnout summary in
 // the coordinator channel once per scheduled run, with changes since the last.
 func TestDailySummary(t *testing.T) {
+	t.Parallel()
 	// Reminders an hour ahead stay out of the way of the summaries.
 	h := newHarness(t, "DISCORD_GUILD_ID", guildID, "REMINDER_OFFSETS", "1h")
 	channels := map[string]string{"Seattle": seattleChannel, "Chicago": chicagoChannel}
@@ -618,7 +599,7 @@ func TestDailySummary(t *testing.T) {
 		if len(got) != 1 {
 			t.Fatalf("%d summaries, want 1", len(got))
 		}
-		text := schedText(got[0])
+		text := messageText(got[0])
 		for _, want := range []string{
 			"Turnout, next 7 days",
 			"**Seattle**\n" + line("sea", "2 going, 1 maybe, 1 waitlisted · capacity 2") + "\n" + line("vigil", "0 going, 1 maybe"),
@@ -683,7 +664,7 @@ func TestDailySummary(t *testing.T) {
 		if len(got) != 2 {
 			t.Fatalf("%d summaries after the second day's run, want 2", len(got))
 		}
-		text := schedText(got[1])
+		text := messageText(got[1])
 		for _, want := range []string{
 			line("sea", "2 going, 1 maybe, 0 waitlisted (-1 since last summary) · capacity 2"),
 			line("vigil", "0 going, 1 maybe") + "\n",
@@ -719,6 +700,7 @@ func TestDailySummary(t *testing.T) {
 // TestSummarySplitsLongMessages: a summary too long for one message arrives
 // in several, with every rally in exactly one of them.
 func TestSummarySplitsLongMessages(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, "DISCORD_GUILD_ID", guildID, "REMINDER_OFFSETS", "1h")
 	h.setupChapter("Seattle", seattleChannel, seattleLead)
 	h.schedSetupCoordinators()
@@ -753,10 +735,10 @@ func TestSummarySplitsLongMessages(t *testing.T) {
 		if size > 6000 {
 			t.Errorf("message %d is %d characters of embeds; Discord allows 6000", i, size)
 		}
-		if text := schedText(m); !strings.Contains(text, fmt.Sprintf("message %d of %d", i+1, len(got))) {
+		if text := messageText(m); !strings.Contains(text, fmt.Sprintf("message %d of %d", i+1, len(got))) {
 			t.Errorf("message %d is not marked as %d of %d", i, i+1, len(got))
 		}
-		all.WriteString(schedText(m))
+		all.WriteString(messageText(m))
 	}
 	for _, title := range titles {
 		if n := strings.Count(all.String(), title+" — "); n != 1 {
@@ -771,6 +753,7 @@ func TestSummarySplitsLongMessages(t *testing.T) {
 // TestRetentionAndForgetMe: RSVPs go away when a member asks, and after the
 // retention period; the counts stay.
 func TestRetentionAndForgetMe(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, "DISCORD_GUILD_ID", guildID)
 	h.setupChapter("Seattle", seattleChannel, seattleLead)
 	h.setupChapter("Chicago", chicagoChannel, chicagoLead)

@@ -168,7 +168,7 @@ func startStop(b *testing.B, getenv func(string) string) (toReady, toStop time.D
 	ready := make(chan struct{})
 	done := make(chan error, 1)
 	go func() {
-		done <- bot.Run(ctx, cfg, bot.Options{
+		done <- runBot(ctx, cfg, bot.Options{
 			Logger: bot.NewLogger(io.Discard, cfg.LogLevel, cfg.Token),
 			Ready:  func() { close(ready) },
 		})

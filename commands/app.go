@@ -31,7 +31,7 @@ type Config struct {
 // App holds the route table and what the handlers share.
 type App struct {
 	db      *store.DB
-	discord *discordgo.Session
+	discord *Discord
 	log     *slog.Logger
 	now     func() time.Time
 	cfg     Config
@@ -85,7 +85,7 @@ type Input struct {
 }
 
 // New builds the route table.
-func New(db *store.DB, discord *discordgo.Session, log *slog.Logger, now func() time.Time, cfg Config) *App {
+func New(db *store.DB, discord *Discord, log *slog.Logger, now func() time.Time, cfg Config) *App {
 	if cfg.EditInterval == 0 {
 		cfg.EditInterval = time.Second
 	}

@@ -32,7 +32,7 @@ func newTestApp(t *testing.T) *App {
 	}
 	s, _ := discordgo.New("Bot test")
 	s.Client = nil // any REST call would panic, and Handle would report it as an internal error
-	a := New(db, s, slog.New(slog.NewTextHandler(io.Discard, nil)), now, Config{ReminderOffsets: []time.Duration{time.Hour}})
+	a := New(db, NewDiscord(s), slog.New(slog.NewTextHandler(io.Discard, nil)), now, Config{ReminderOffsets: []time.Duration{time.Hour}})
 	t.Cleanup(a.Close)
 	return a
 }
@@ -71,5 +71,38 @@ func TestHandleCapturedPayloads(t *testing.T) {
 	rallies, err := a.db.UpcomingRallies(context.Background(), a.now(), store.RallyFilter{GuildID: "200000000000000001"})
 	if err != nil || len(rallies) != 0 {
 		t.Fatalf("refused payloads stored %d rallies (%v)", len(rallies), err)
+	}
+}
+
+// TestEphemeral: the visibility a deferred reply takes, before the handler
+// has answered.
+func TestEphemeral(t *testing.T) {
+	a := newTestApp(t)
+	cmd := func(name string, sub ...string) *discordgo.Interaction {
+		data := discordgo.ApplicationCommandInteractionData{Name: name}
+		if len(sub) > 0 {
+			data.Options = []*discordgo.ApplicationCommandInteractionDataOption{{Name: sub[0], Type: discordgo.ApplicationCommandOptionSubCommand}}
+		}
+		return &discordgo.Interaction{Type: discordgo.InteractionApplicationCommand, Data: data}
+	}
+	for _, c := range []struct {
+		name string
+		i    *discordgo.Interaction
+		want bool
+	}{
+		{"ChapterList", cmd("chapter", "list"), false},
+		{"RallyList", cmd("rally", "list"), false},
+		{"RallyInfo", cmd("rally", "info"), false},
+		{"RallyCreate", cmd("rally", "create"), true},
+		{"RallyAttendees", cmd("rally", "attendees"), true},
+		{"RSVP", cmd("rsvp"), true},
+		{"MyRSVPs", cmd("myrsvps"), true},
+		{"Button", &discordgo.Interaction{Type: discordgo.InteractionMessageComponent, Data: discordgo.MessageComponentInteractionData{CustomID: "rsvp:going:1"}}, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := a.Ephemeral(c.i); got != c.want {
+				t.Errorf("Ephemeral = %v, want %v", got, c.want)
+			}
+		})
 	}
 }

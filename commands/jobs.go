@@ -33,6 +33,9 @@ const scanLimit = 50
 // database.
 type jobs struct {
 	reminders, summaries, retention sync.Mutex
+	// droppedSlot is the last summary slot whose drop was logged (under the
+	// summaries lock), so a missed run is logged once, not on every sweep.
+	droppedSlot time.Time
 }
 
 // SendDueReminders posts every reminder that has come due at now, once each.
@@ -172,32 +175,6 @@ func hasFooter(m *discordgo.Message, footer string) bool {
 	return false
 }
 
-// findOwnMessage looks through the channel's recent messages for one the bot
-// posted that matches, and returns its id or "". It is the fallback for a send
-// resumed after Discord's nonce window may have passed; it needs the Read
-// Message History permission, and without it the send goes ahead with its
-// nonce.
-func (a *App) findOwnMessage(ctx context.Context, channelID string, match func(*discordgo.Message) bool) string {
-	msgs, err := a.discord.ChannelMessages(channelID, scanLimit, "", "", "", discordgo.WithContext(ctx))
-	if err != nil {
-		a.log.Debug("could not look for an earlier send", "channel", channelID, "err", err)
-		return ""
-	}
-	self := ""
-	if a.discord.State != nil && a.discord.State.User != nil {
-		self = a.discord.State.User.ID
-	}
-	for _, m := range msgs {
-		if m.Author == nil || !m.Author.Bot || (self != "" && m.Author.ID != self) {
-			continue
-		}
-		if match(m) {
-			return m.ID
-		}
-	}
-	return ""
-}
-
 // tellCoordinatorsOnce posts a problem to the guild's coordinator channel the
 // first time it happens.
 func (a *App) tellCoordinatorsOnce(ctx context.Context, guildID, key, text string) {
@@ -255,7 +232,7 @@ func (a *App) SendSummaries(ctx context.Context, now time.Time) error {
 	defer a.jobs.summaries.Unlock()
 	slot := summarySlot(a.cfg.SummarySchedule, now)
 	if slot.IsZero() || now.Sub(slot) > summaryGrace && !isEvery(a.cfg.SummarySchedule) {
-		return nil
+		return a.logDroppedSummaries(ctx, now)
 	}
 	guilds, err := a.db.Guilds(ctx)
 	if err != nil {
@@ -272,6 +249,50 @@ func (a *App) SendSummaries(ctx context.Context, now time.Time) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// logDroppedSummaries logs, once per slot, each guild whose summary for the
+// schedule's latest slot was never posted and is now past its grace period
+// (the bot was down, or Discord failed until then).
+func (a *App) logDroppedSummaries(ctx context.Context, now time.Time) error {
+	missed := lastFiring(a.cfg.SummarySchedule, now)
+	if missed.IsZero() || missed.Equal(a.jobs.droppedSlot) {
+		return nil
+	}
+	guilds, err := a.db.Guilds(ctx)
+	if err != nil {
+		return err
+	}
+	for _, g := range guilds {
+		if g.CoordinatorChannelID == "" {
+			continue
+		}
+		last, err := a.db.LastSummary(ctx, g.ID)
+		if err != nil {
+			return err
+		}
+		if last.Before(missed) {
+			a.log.Warn("dropped a summary missed by more than its grace period", "guild", g.ID, "slot", missed,
+				"grace", summaryGrace.String(), "late_by", now.Sub(missed).Round(time.Second).String())
+		}
+	}
+	a.jobs.droppedSlot = missed
+	return nil
+}
+
+// lastFiring is the schedule's latest time at or before now, within a week;
+// zero for @every schedules, which have no missed slots.
+func lastFiring(sched cron.Schedule, now time.Time) time.Time {
+	if isEvery(sched) {
+		return time.Time{}
+	}
+	now = now.UTC()
+	var last time.Time
+	t := sched.Next(now.Add(-7 * 24 * time.Hour))
+	for n := 0; !t.IsZero() && !t.After(now) && n < 100000; n++ {
+		last, t = t, sched.Next(t)
+	}
+	return last
 }
 
 func isEvery(s cron.Schedule) bool { _, ok := s.(cron.ConstantDelaySchedule); return ok }

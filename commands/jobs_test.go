@@ -1,6 +1,9 @@
 package commands
 
 import (
+	"context"
+	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -42,5 +45,43 @@ func TestSummarySlot(t *testing.T) {
 				t.Errorf("slot at %v = %v, want %v", c.now, got, c.want)
 			}
 		})
+	}
+}
+
+// TestSendSummariesLogsDroppedOnce: a summary missed by more than its grace
+// period is not posted, and says so in the log once for its slot, not on
+// every sweep.
+func TestSendSummariesLogsDroppedOnce(t *testing.T) {
+	const guild = "200000000000000001"
+	var logs strings.Builder
+	a := newTestApp(t)
+	a.log = slog.New(slog.NewTextHandler(&logs, nil))
+	sched, err := cron.ParseStandard("CRON_TZ=UTC 0 8 * * *")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.cfg.SummarySchedule = sched
+	ctx := context.Background()
+	if err := a.db.SetCoordinators(ctx, guild, "300000000000000009", ""); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC) // two hours after 08:00
+	for _, now := range []time.Time{at, at.Add(time.Minute), at.Add(2 * time.Minute)} {
+		if err := a.SendSummaries(ctx, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := strings.Count(logs.String(), "dropped a summary"); n != 1 {
+		t.Fatalf("%d log lines about the dropped summary, want 1; log:\n%s", n, logs.String())
+	}
+	if !strings.Contains(logs.String(), "guild="+guild) || !strings.Contains(logs.String(), "slot=2026-11-24T08:00:00") {
+		t.Errorf("the line does not name the guild and the slot: %s", logs.String())
+	}
+	// The next day's run is missed too: one more line.
+	if err := a.SendSummaries(ctx, at.Add(24*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(logs.String(), "dropped a summary"); n != 2 {
+		t.Errorf("%d lines after the next day's missed run, want 2", n)
 	}
 }

@@ -11,6 +11,12 @@ import (
 // edited in at once, later ones at most once per interval, and the last edit,
 // rendered when it runs, shows the counts as they are then. A burst of 500
 // clicks becomes about one edit a second, not 500.
+//
+// Its interval is real time, on purpose, and only real time (time.Now and
+// timers, both on the monotonic clock): it paces requests to Discord, whose
+// rate limits run on real time. The App's injected clock says what is due in
+// the domain (reminders, summaries, "upcoming"); a test or the sandbox moving
+// it by a day must neither stall an edit for a day nor let a burst through.
 type refresher struct {
 	interval time.Duration
 	edit     func(ctx context.Context, rallyID int64) error
@@ -26,7 +32,7 @@ type refresher struct {
 }
 
 type refreshState struct {
-	last    time.Time   // when the last edit finished
+	last    time.Time   // when the last edit finished, by the wall clock
 	timer   *time.Timer // a scheduled edit
 	running bool
 	dirty   bool // changed while an edit was running

@@ -1,0 +1,266 @@
+package commands
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"rallybot/store"
+)
+
+// Discord is the one place rallybot talks to Discord's REST API: channel
+// posts, edits, DMs, the search for an earlier send, and the replies to
+// interactions. It holds the one retry policy and the one reading of
+// Discord's errors, so a job, a handler and the gateway adapter cannot
+// disagree about what is worth retrying.
+type Discord struct {
+	session *discordgo.Session
+	// attempts is how many times a retryable call is made in all; backoff is
+	// the wait before the second, growing with the square of the attempt.
+	attempts int
+	backoff  time.Duration
+}
+
+// NewDiscord wraps a session whose REST client (and, for the bot, gateway)
+// is already configured.
+func NewDiscord(session *discordgo.Session) *Discord {
+	return &Discord{session: session, attempts: 4, backoff: 100 * time.Millisecond}
+}
+
+// Failure is what a Discord error means for the caller.
+type Failure int
+
+const (
+	// Transient is Discord's or the network's passing trouble (5xx, 429, a
+	// lost connection): the same call may succeed later.
+	Transient Failure = iota + 1
+	// Gone is a missing channel or message, or a place the bot may not post:
+	// retrying will not help until someone changes the server.
+	Gone
+	// Rejected is a refusal of the request itself (another 4xx): sent again,
+	// it would be refused again.
+	Rejected
+)
+
+// Classify says what a REST error means; 0 for nil or a cancelled context.
+func Classify(err error) Failure {
+	if err == nil || errors.Is(err, context.Canceled) {
+		return 0
+	}
+	var rl *discordgo.RateLimitError
+	if errors.As(err, &rl) {
+		return Transient
+	}
+	var rest *discordgo.RESTError
+	if !errors.As(err, &rest) {
+		return Transient // no answer at all: a network error or a timeout
+	}
+	switch discordCode(err) {
+	case discordgo.ErrCodeUnknownChannel, discordgo.ErrCodeUnknownMessage, discordgo.ErrCodeMissingPermissions,
+		discordgo.ErrCodeMissingAccess, discordgo.ErrCodeCannotSendMessagesInVoiceChannel:
+		return Gone
+	}
+	status := 0
+	if rest.Response != nil {
+		status = rest.Response.StatusCode
+	}
+	switch {
+	case status >= 500 || status == http.StatusTooManyRequests:
+		return Transient
+	case status == http.StatusForbidden || status == http.StatusNotFound:
+		return Gone
+	}
+	return Rejected
+}
+
+func retryable(err error) bool { return Classify(err) == Transient }
+func gone(err error) bool      { return Classify(err) == Gone }
+
+// discordCode returns Discord's JSON error code of a REST error, or 0.
+func discordCode(err error) int {
+	var rest *discordgo.RESTError
+	if errors.As(err, &rest) && rest.Message != nil {
+		return rest.Message.Code
+	}
+	return 0
+}
+
+// retry makes call until it succeeds, fails for a reason other than a
+// transient one, the attempts run out or ctx ends. Only a call that cannot
+// take effect twice may be retried: a post with an enforced nonce, an edit,
+// an interaction callback (Discord refuses a second one).
+func (d *Discord) retry(ctx context.Context, call func() error) error {
+	var err error
+	for attempt := 0; attempt < d.attempts; attempt++ {
+		if attempt > 0 {
+			select {
+			case <-ctx.Done():
+				return errors.Join(ctx.Err(), err)
+			case <-time.After(time.Duration(attempt*attempt) * d.backoff):
+			}
+		}
+		if err = call(); err == nil || !retryable(err) {
+			return err
+		}
+	}
+	return err
+}
+
+// outMessage is a channel message as the bot sends it. discordgo's
+// MessageSend has no nonce fields, and a nonce with enforce_nonce is what
+// lets Discord drop a second copy of a send that was retried.
+type outMessage struct {
+	Content         string                            `json:"content,omitempty"`
+	Embeds          []*discordgo.MessageEmbed         `json:"embeds,omitempty"`
+	Components      []discordgo.MessageComponent      `json:"components,omitempty"`
+	AllowedMentions *discordgo.MessageAllowedMentions `json:"allowed_mentions"`
+	Nonce           string                            `json:"nonce,omitempty"`
+	EnforceNonce    bool                              `json:"enforce_nonce,omitempty"`
+}
+
+// Post sends a message to a channel exactly once: with a nonce Discord
+// enforces, it is retried after a server error or a lost response; without
+// one it is tried once, since a retry could post twice.
+func (d *Discord) Post(ctx context.Context, channelID string, m outMessage, nonce string) (*discordgo.Message, error) {
+	if m.AllowedMentions == nil {
+		m.AllowedMentions = NoMentions()
+	}
+	if nonce != "" {
+		m.Nonce, m.EnforceNonce = nonce, true
+	}
+	endpoint := discordgo.EndpointChannelMessages(channelID)
+	var body []byte
+	send := func() (err error) {
+		body, err = d.session.RequestWithBucketID(http.MethodPost, endpoint, m, endpoint, discordgo.WithContext(ctx))
+		return err
+	}
+	var err error
+	if nonce == "" {
+		err = send()
+	} else {
+		err = d.retry(ctx, send)
+	}
+	if err != nil {
+		return nil, err
+	}
+	var msg discordgo.Message
+	if err := json.Unmarshal(body, &msg); err != nil {
+		return nil, fmt.Errorf("decode message: %w", err)
+	}
+	return &msg, nil
+}
+
+// EditMessage replaces a message's embeds and components, with mentions off:
+// an edit without allowed_mentions would be re-parsed with Discord's defaults.
+// (discordgo's MessageEdit would also put its untagged ID and Channel fields
+// in the body.) It is not retried here: the refresher schedules the next
+// edit, which renders the counts as they are then.
+func (d *Discord) EditMessage(ctx context.Context, channelID, messageID string, embeds []*discordgo.MessageEmbed, components []discordgo.MessageComponent) error {
+	body := struct {
+		Embeds          []*discordgo.MessageEmbed         `json:"embeds"`
+		Components      []discordgo.MessageComponent      `json:"components"`
+		AllowedMentions *discordgo.MessageAllowedMentions `json:"allowed_mentions"`
+	}{embeds, components, NoMentions()}
+	_, err := d.session.RequestWithBucketID(http.MethodPatch, discordgo.EndpointChannelMessage(channelID, messageID), body,
+		discordgo.EndpointChannelMessage(channelID, ""), discordgo.WithContext(ctx))
+	return err
+}
+
+// DM sends a direct message to a member, once (with a nonce of its own).
+func (d *Discord) DM(ctx context.Context, userID, content string) error {
+	var ch *discordgo.Channel
+	if err := d.retry(ctx, func() (err error) {
+		ch, err = d.session.UserChannelCreate(userID, discordgo.WithContext(ctx))
+		return err
+	}); err != nil {
+		return err
+	}
+	_, err := d.Post(ctx, ch.ID, outMessage{Content: content}, store.NewNonce())
+	return err
+}
+
+// FindOwnMessage looks through the channel's recent messages for one the bot
+// posted that matches, and returns its id or "". It is the fallback for a
+// send resumed after Discord's nonce window may have passed; it needs the
+// Read Message History permission, and without it the send goes ahead with
+// its nonce.
+func (d *Discord) FindOwnMessage(ctx context.Context, channelID string, match func(*discordgo.Message) bool) (string, error) {
+	var msgs []*discordgo.Message
+	if err := d.retry(ctx, func() (err error) {
+		msgs, err = d.session.ChannelMessages(channelID, scanLimit, "", "", "", discordgo.WithContext(ctx))
+		return err
+	}); err != nil {
+		return "", err
+	}
+	self := ""
+	if d.session.State != nil && d.session.State.User != nil {
+		self = d.session.State.User.ID
+	}
+	for _, m := range msgs {
+		if m.Author == nil || !m.Author.Bot || (self != "" && m.Author.ID != self) {
+			continue
+		}
+		if match(m) {
+			return m.ID, nil
+		}
+	}
+	return "", nil
+}
+
+// Respond sends an interaction's callback. Discord accepts one callback per
+// interaction, so a retry after a server error cannot answer twice.
+func (d *Discord) Respond(ctx context.Context, i *discordgo.Interaction, r *discordgo.InteractionResponse) error {
+	return d.retry(ctx, func() error { return d.session.InteractionRespond(i, r, discordgo.WithContext(ctx)) })
+}
+
+// EditReply puts resp in the interaction's original reply (after a defer).
+// An edit is the same however often it is made, so it is retried.
+func (d *Discord) EditReply(ctx context.Context, i *discordgo.Interaction, resp *Response) error {
+	embeds, components := nonNilEmbeds(resp.Embeds), nonNilComponents(resp.Components)
+	content := resp.Content
+	edit := &discordgo.WebhookEdit{Content: &content, Embeds: &embeds, Components: &components, AllowedMentions: NoMentions()}
+	return d.retry(ctx, func() error {
+		_, err := d.session.InteractionResponseEdit(i, edit, discordgo.WithContext(ctx))
+		return err
+	})
+}
+
+// DeleteReply removes the interaction's original reply.
+func (d *Discord) DeleteReply(ctx context.Context, i *discordgo.Interaction) error {
+	return d.retry(ctx, func() error { return d.session.InteractionResponseDelete(i, discordgo.WithContext(ctx)) })
+}
+
+// FollowUp sends one further message for an interaction. A follow-up has no
+// nonce, so it is tried once: a retry could post it twice.
+func (d *Discord) FollowUp(ctx context.Context, i *discordgo.Interaction, f *Response) error {
+	params := &discordgo.WebhookParams{
+		Content:         f.Content,
+		Embeds:          f.Embeds,
+		Components:      nonNilComponents(f.Components),
+		AllowedMentions: NoMentions(),
+	}
+	if f.Ephemeral {
+		params.Flags = discordgo.MessageFlagsEphemeral
+	}
+	_, err := d.session.FollowupMessageCreate(i, true, params, discordgo.WithContext(ctx))
+	return err
+}
+
+func nonNilEmbeds(e []*discordgo.MessageEmbed) []*discordgo.MessageEmbed {
+	if e == nil {
+		return []*discordgo.MessageEmbed{}
+	}
+	return e
+}
+
+func nonNilComponents(c []discordgo.MessageComponent) []discordgo.MessageComponent {
+	if c == nil {
+		return []discordgo.MessageComponent{}
+	}
+	return c
+}
