@@ -101,6 +101,7 @@ func Run(ctx context.Context, cfg Config, opts Options) error {
 		RetentionDays:   cfg.RetentionDays,
 		SummarySchedule: cfg.summarySchedule,
 		EditInterval:    opts.EditInterval,
+		StaffingAlert:   cfg.StaffingAlert,
 	})
 
 	// A token Discord rejects is reported before the gateway's reconnect loop

@@ -143,11 +143,11 @@ type RoleErrorKind int
 
 // Why a role sign-up can be refused.
 const (
-	RoleInvalid    RoleErrorKind = iota + 1 // not a safety role, or a minimum out of range
-	RoleNotNeeded                           // the rally sets no minimum for it
-	RoleFull                                // every place was taken (perhaps a moment ago)
-	RoleRallyOver                           // the rally was cancelled or has started
-	RoleNotHeld                             // leaving a role the member does not hold
+	RoleInvalid   RoleErrorKind = iota + 1 // not a safety role, or a minimum out of range
+	RoleNotNeeded                          // the rally sets no minimum for it
+	RoleFull                               // every place was taken (perhaps a moment ago)
+	RoleRallyOver                          // the rally was cancelled or has started
+	RoleNotHeld                            // leaving a role the member does not hold
 )
 
 // RoleError is a refused role change. It carries no sentence: the caller
