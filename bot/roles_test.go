@@ -124,6 +124,8 @@ func TestRolesSignUp(t *testing.T) {
 		h.rolesAnnouncement(t, ann.ID, "Marshals 2/2", "2 going")
 		info := h.cmd(member(5), seattleChannel, "rally info", rallyOpt)
 		mustContain(t, info, false, "Marshals 2/2", "Medics 0/1", "2 going")
+		summary := h.cmd(admin, seattleChannel, "summary now")
+		mustContain(t, summary, true, "2 going", "safety roles Marshals 2/2 ✓ · Medics 0/1")
 	})
 
 	t.Run("FullRoleNotOffered", func(t *testing.T) {
