@@ -24,6 +24,9 @@ type Config struct {
 	ReminderOffsets []time.Duration
 	SummaryCron     string
 	RetentionDays   int
+	// StaffingAlert is how long before its start a rally short of a safety
+	// role minimum pings its chapter's leads.
+	StaffingAlert time.Duration
 
 	reminderSchedule cron.Schedule
 	summarySchedule  cron.Schedule
@@ -35,6 +38,7 @@ func (c Config) Commands() commands.Config {
 		ReminderOffsets: c.ReminderOffsets,
 		RetentionDays:   c.RetentionDays,
 		SummarySchedule: c.summarySchedule,
+		StaffingAlert:   c.StaffingAlert,
 	}
 }
 
@@ -46,6 +50,7 @@ const (
 	DefaultReminderOffsets = "24h,2h"
 	DefaultSummaryCron     = "CRON_TZ=America/New_York 0 8 * * *"
 	DefaultRetentionDays   = 30
+	DefaultStaffingAlert   = "24h"
 )
 
 // cronParser accepts the five-field standard spec, an optional leading seconds
@@ -112,6 +117,11 @@ func LoadConfig(getenv func(string) string, now time.Time) (Config, error) {
 	}
 	if c.ReminderOffsets, err = parseOffsets(get("REMINDER_OFFSETS", DefaultReminderOffsets)); err != nil {
 		return c, err
+	}
+	alert := get("STAFFING_ALERT", DefaultStaffingAlert)
+	c.StaffingAlert, err = time.ParseDuration(alert)
+	if err != nil || c.StaffingAlert < time.Minute || c.StaffingAlert > 30*24*time.Hour {
+		return c, &ConfigError{"STAFFING_ALERT", fmt.Sprintf("%q is not an alert time: use a Go duration between 1m and 720h before the start, e.g. 24h or 36h", alert)}
 	}
 	days := get("RETENTION_DAYS", strconv.Itoa(DefaultRetentionDays))
 	c.RetentionDays, err = strconv.Atoi(days)

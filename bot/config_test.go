@@ -47,6 +47,9 @@ func TestLoadConfigDefaults(t *testing.T) {
 	if c.RetentionDays != 30 {
 		t.Errorf("retention %d days, want 30", c.RetentionDays)
 	}
+	if c.StaffingAlert != 24*time.Hour {
+		t.Errorf("staffing alert %v before the start, want 24h", c.StaffingAlert)
+	}
 	if got, want := c.reminderSchedule.Next(configNow), configNow.Add(time.Minute); !got.Equal(want) {
 		t.Errorf("reminder sweep next at %v, want %v", got, want)
 	}
@@ -137,6 +140,8 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"ErrRetentionWord", []string{"RETENTION_DAYS", "thirty"}, "RETENTION_DAYS", []string{`"thirty"`, "from 1 to 3650"}},
 		{"ErrRetentionZero", []string{"RETENTION_DAYS", "0"}, "RETENTION_DAYS", []string{`"0"`}},
 		{"ErrRetentionTooMany", []string{"RETENTION_DAYS", "3651"}, "RETENTION_DAYS", []string{`"3651"`}},
+		{"ErrStaffingAlertWord", []string{"STAFFING_ALERT", "a day"}, "STAFFING_ALERT", []string{`"a day"`, "e.g. 24h"}},
+		{"ErrStaffingAlertTooLong", []string{"STAFFING_ALERT", "721h"}, "STAFFING_ALERT", []string{`"721h"`}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -3,6 +3,7 @@ package bot_test
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -34,8 +35,15 @@ func createOpts(extra ...discordtest.Option) []discordtest.Option {
 		base[o.Name] = o
 	}
 	var out []discordtest.Option
-	for _, k := range []string{"chapter", "title", "when", "location", "details", "capacity", "duration"} {
+	order := []string{"chapter", "title", "when", "location", "details", "capacity", "duration"}
+	for _, k := range order {
 		if o, ok := base[k]; ok {
+			out = append(out, o)
+		}
+	}
+	// Options added by later features follow, in the order given.
+	for _, o := range extra {
+		if !slices.Contains(order, o.Name) {
 			out = append(out, o)
 		}
 	}

@@ -28,6 +28,7 @@ func (b *bot) startSchedules() (*cron.Cron, error) {
 	// the first run) cannot act at a time the test has moved on to since.
 	reminders := func(now time.Time) {
 		b.job("reminders", now, b.app.SendDueReminders)
+		b.job("staffing", now, b.app.SendStaffingAlerts)
 		// Also retries a summary whose post failed, within its grace period.
 		b.job("summaries", now, b.app.SendSummaries)
 	}

@@ -26,6 +26,9 @@ type Config struct {
 	SummarySchedule cron.Schedule // for /summary now's "since" and the scheduled run's slot
 	// EditInterval is the least time between two edits of one announcement.
 	EditInterval time.Duration
+	// StaffingAlert is how long before its start a rally short of a role
+	// minimum is told to its chapter (0: never).
+	StaffingAlert time.Duration
 }
 
 // App holds the route table and what the handlers share.
@@ -107,6 +110,7 @@ func New(db *store.DB, discord *Discord, log *slog.Logger, now func() time.Time,
 	a.buttons = []buttonRoute{
 		{regexp.MustCompile(`^rsvp:(going|maybe|not_going):([1-9][0-9]{0,18})$`), a.rsvpButton},
 	}
+	a.buttons = append(a.buttons, a.roleButtonRoutes()...)
 	return a
 }
 

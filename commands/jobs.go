@@ -32,7 +32,7 @@ const scanLimit = 50
 // waits for the first, then finds nothing left to do: what is done is in the
 // database.
 type jobs struct {
-	reminders, summaries, retention sync.Mutex
+	reminders, summaries, retention, staffing sync.Mutex
 	// droppedSlot is the last summary slot whose drop was logged (under the
 	// summaries lock), so a missed run is logged once, not on every sweep.
 	droppedSlot time.Time
@@ -379,6 +379,9 @@ func (a *App) PurgeOldRSVPs(ctx context.Context, now time.Time) error {
 	a.jobs.retention.Lock()
 	defer a.jobs.retention.Unlock()
 	cutoff := now.AddDate(0, 0, -a.cfg.RetentionDays)
+	if _, err := a.db.PurgeRoleSignups(ctx, cutoff); err != nil {
+		return err
+	}
 	rsvps, rallies, err := a.db.PurgeRSVPs(ctx, cutoff)
 	if err != nil {
 		return err

@@ -39,7 +39,7 @@ func (a *App) rallyCommand() *Command {
 			Description: "Schedule, find and manage rallies",
 			Options: []*discordgo.ApplicationCommandOption{
 				{Type: discordgo.ApplicationCommandOptionSubCommand, Name: "create", Description: "Schedule a rally and announce it in the chapter's channel (leads)",
-					Options: []*discordgo.ApplicationCommandOption{
+					Options: append([]*discordgo.ApplicationCommandOption{
 						{Type: discordgo.ApplicationCommandOptionString, Name: "chapter", Description: "Chapter holding the rally", Required: true, Autocomplete: true, MaxLength: maxChapterName},
 						str("title", "What the action is", true, maxTitle),
 						str("when", "Chapter-local start, YYYY-MM-DD HH:MM (e.g. 2026-05-01 14:30 or 2026-05-01 2:30pm)", true, 40),
@@ -47,7 +47,7 @@ func (a *App) rallyCommand() *Command {
 						str("details", "What to bring, accessibility, safety notes", false, maxDetails),
 						{Type: discordgo.ApplicationCommandOptionInteger, Name: "capacity", Description: "Most people who can come (a waitlist forms after)", MinValue: &minCap, MaxValue: maxCapacity},
 						str("duration", "How long it lasts, e.g. 2h or 90m (default 2h)", false, 20),
-					}},
+					}, RoleMinimumOptions()...)},
 				{Type: discordgo.ApplicationCommandOptionSubCommand, Name: "list", Description: "Upcoming rallies with going/maybe counts",
 					Options: []*discordgo.ApplicationCommandOption{
 						{Type: discordgo.ApplicationCommandOptionString, Name: "chapter", Description: "Only this chapter", Autocomplete: true, MaxLength: maxChapterName},
@@ -55,7 +55,7 @@ func (a *App) rallyCommand() *Command {
 				{Type: discordgo.ApplicationCommandOptionSubCommand, Name: "info", Description: "One rally, with counts",
 					Options: []*discordgo.ApplicationCommandOption{rallyOpt("Rally to show")}},
 				{Type: discordgo.ApplicationCommandOptionSubCommand, Name: "edit", Description: "Change a rally and update its announcement (leads)",
-					Options: []*discordgo.ApplicationCommandOption{
+					Options: append([]*discordgo.ApplicationCommandOption{
 						rallyOpt("Rally to change"),
 						str("title", "New title", false, maxTitle),
 						str("when", "New chapter-local start, YYYY-MM-DD HH:MM", false, 40),
@@ -63,7 +63,7 @@ func (a *App) rallyCommand() *Command {
 						str("details", "New details", false, maxDetails),
 						{Type: discordgo.ApplicationCommandOptionInteger, Name: "capacity", Description: "New capacity (0 removes the limit)", MinValue: &minEditCap, MaxValue: maxCapacity},
 						str("duration", "New length, e.g. 2h or 90m", false, 20),
-					}},
+					}, RoleMinimumOptions()...)},
 				{Type: discordgo.ApplicationCommandOptionSubCommand, Name: "cancel", Description: "Cancel a rally and tell its channel (leads)",
 					Options: []*discordgo.ApplicationCommandOption{
 						rallyOpt("Rally to cancel"),
@@ -209,6 +209,11 @@ func (a *App) rallyCreate(ctx context.Context, in *Input) (*Response, error) {
 			return nil, err
 		}
 	}
+	minimums, err := ReadRoleMinimums(in)
+	if err != nil {
+		return nil, err
+	}
+	n.Needs = minimums.Needs()
 	if ch.ChannelID == "" {
 		return nil, store.Errorf(store.EConflict, "%s has no announcement channel yet. An admin can bind one with `/chapter setup chapter:%s channel:#…`, then try again.", escape(ch.Name), ch.Name)
 	}
@@ -345,8 +350,14 @@ func (a *App) rallyEdit(ctx context.Context, in *Input) (*Response, error) {
 		u.Duration = &d
 		changed = append(changed, "duration")
 	}
+	minimums, err := ReadRoleMinimums(in)
+	if err != nil {
+		return nil, err
+	}
+	u.Needs = minimums.Needs()
+	changed = append(changed, minimums.Given()...)
 	if len(changed) == 0 {
-		return nil, invalid("Nothing to change: give at least one of `title`, `when`, `location`, `details`, `capacity` or `duration`.")
+		return nil, invalid("Nothing to change: give at least one of `title`, `when`, `location`, `details`, `capacity`, `duration` or a safety role minimum.")
 	}
 	before := r
 	r, promoted, err := a.db.UpdateRally(ctx, in.GuildID, r.ID, u, a.cfg.ReminderOffsets)
@@ -362,7 +373,11 @@ func (a *App) rallyEdit(ctx context.Context, in *Input) (*Response, error) {
 			a.log.Warn("could not post time change notice", "rally", r.ID, "err", err)
 		}
 	}
-	return ephemeral("✏️ Updated **%s** (#%d): %s. The announcement is being updated.", escape(r.Title), r.ID, strings.Join(changed, ", ")), nil
+	over := ""
+	if r.OverCapacity() {
+		over = fmt.Sprintf("\n⚠️ It is now over capacity: %d going · capacity %d. Nobody was moved: those with a seat keep it, and new Going clicks join the waitlist until seats free up.", r.Going, r.Capacity)
+	}
+	return ephemeral("✏️ Updated **%s** (#%d): %s. The announcement is being updated.%s", escape(r.Title), r.ID, strings.Join(changed, ", "), over), nil
 }
 
 func (a *App) rallyCancel(ctx context.Context, in *Input) (*Response, error) {
@@ -423,6 +438,9 @@ func (a *App) rallyAttendees(ctx context.Context, in *Input) (*Response, error) 
 		lines = append(lines, mentions(ids)...)
 	}
 	section("Going", att.Going)
+	if err := a.roleSections(ctx, r, section); err != nil {
+		return nil, err
+	}
 	section("Maybe", att.Maybe)
 	if r.Capacity > 0 || len(att.Waitlist) > 0 {
 		section("Waitlist", att.Waitlist)

@@ -54,12 +54,19 @@ func localTime(r store.Rally) string {
 }
 
 func counts(r store.Rally) string {
-	s := fmt.Sprintf("✅ %d going · ❔ %d maybe", r.Going, r.Maybe)
-	if r.Capacity > 0 {
+	s := fmt.Sprintf("✅ %d going", r.GoingTotal())
+	if n := r.Staffing.Filled(); n > 0 {
+		s += fmt.Sprintf(" (%d in safety roles)", n)
+	}
+	s += fmt.Sprintf(" · ❔ %d maybe", r.Maybe)
+	if r.OverCapacity() {
+		// Capacity lowered below those with a seat: nobody was moved.
+		s += fmt.Sprintf(" · ⚠️ over capacity: %d going · capacity %d", r.Going, r.Capacity)
+	} else if r.Capacity > 0 {
 		s += fmt.Sprintf(" · %d/%d seats taken", r.Going, r.Capacity)
-		if r.Waitlist > 0 {
-			s += fmt.Sprintf(" · %d waitlisted", r.Waitlist)
-		}
+	}
+	if r.Capacity > 0 && r.Waitlist > 0 {
+		s += fmt.Sprintf(" · %d waitlisted", r.Waitlist)
 	}
 	return s
 }
@@ -87,7 +94,10 @@ func announcement(r store.Rally) (*discordgo.MessageEmbed, []discordgo.MessageCo
 		}
 		e.Fields = append([]*discordgo.MessageEmbedField{{Name: "Cancelled", Value: truncate(reason, 1024)}}, e.Fields...)
 	}
-	return e, rsvpButtons(r.ID, r.Cancelled())
+	if f := staffingField(r); f != nil {
+		e.Fields = append(e.Fields, f)
+	}
+	return e, withVolunteerButton(rsvpButtons(r.ID, r.Cancelled()), r)
 }
 
 func rsvpButtons(rallyID int64, disabled bool) []discordgo.MessageComponent {

@@ -24,6 +24,7 @@ func (a *App) rsvpCommand() *Command {
 						{Name: "Maybe", Value: store.Maybe},
 						{Name: "Can't go", Value: store.NotGoing},
 					}},
+				roleOption(),
 			},
 		},
 		Handlers:     map[string]Handler{"": a.rsvpSlash},
@@ -65,6 +66,15 @@ func (a *App) rsvpSlash(ctx context.Context, in *Input) (*Response, error) {
 	if err != nil {
 		return nil, err
 	}
+	if in.has("role") {
+		if status != store.Going {
+			return nil, invalid("A safety role counts as going: use `status: Going` with `role`.")
+		}
+		return a.takeRole(ctx, in, r.ID, store.Role(in.str("role")))
+	}
+	if resp, handled, err := a.rsvpWithRole(ctx, in, r.ID, status); handled || err != nil {
+		return resp, err
+	}
 	return a.rsvp(ctx, in, r.ID, status)
 }
 
@@ -75,7 +85,10 @@ func (a *App) rsvpButton(ctx context.Context, in *Input) (*Response, error) {
 	if err != nil {
 		return ephemeral("This button is no longer valid."), nil
 	}
-	resp, err := a.rsvp(ctx, in, id, in.Match[1])
+	resp, handled, err := a.rsvpWithRole(ctx, in, id, in.Match[1])
+	if !handled && err == nil {
+		resp, err = a.rsvp(ctx, in, id, in.Match[1])
+	}
 	if store.ErrorCode(err) == store.ENotFound { // no such rally in this guild
 		a.log.Warn("button for an unknown rally", "custom_id", in.MessageComponentData().CustomID, "guild", in.GuildID)
 		return ephemeral("This button is no longer valid."), nil
@@ -156,6 +169,14 @@ func (a *App) forgetMe(ctx context.Context, in *Input) (*Response, error) {
 	if err != nil {
 		return nil, err
 	}
+	roles, err := a.db.ForgetMemberRoles(ctx, in.GuildID, in.userID())
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range roles {
+		a.refresher.mark(id)
+	}
+	removed = append(removed, roles...)
 	for _, id := range removed {
 		a.refresher.mark(id)
 	}

@@ -138,7 +138,7 @@ func (a *App) buildSummary(ctx context.Context, guildID string, now time.Time, d
 	byChapter := map[int64][]store.Rally{}
 	for i, r := range upcoming {
 		ids[i] = r.ID
-		s.baseline[r.ID] = store.Counts{Going: r.Going, Maybe: r.Maybe, Waitlist: r.Waitlist}
+		s.baseline[r.ID] = store.Counts{Going: r.GoingTotal(), Maybe: r.Maybe, Waitlist: r.Waitlist}
 		if r.StartsAt.Before(until) {
 			rallies = append(rallies, r)
 			byChapter[r.ChapterID] = append(byChapter[r.ChapterID], r)
@@ -161,19 +161,22 @@ func (a *App) buildSummary(ctx context.Context, guildID string, now time.Time, d
 			prev, had := before[r.ID]
 			line := fmt.Sprintf("• #%d %s — %s: %d going%s, %d maybe%s", r.ID, escape(r.Title),
 				r.StartsAt.In(location(r.TimeZone)).Format("Mon Jan 2 3:04 PM MST"),
-				r.Going, delta(r.Going-prev.Going, had), r.Maybe, delta(r.Maybe-prev.Maybe, had))
+				r.GoingTotal(), delta(r.GoingTotal()-prev.Going, had), r.Maybe, delta(r.Maybe-prev.Maybe, had))
 			if r.Capacity > 0 {
 				line += fmt.Sprintf(", %d waitlisted%s · capacity %d", r.Waitlist, delta(r.Waitlist-prev.Waitlist, had), r.Capacity)
+			}
+			if len(r.Staffing) > 0 {
+				line += " · safety roles " + staffingLine(r.Staffing)
 			}
 			if previous && !had {
 				line += " · new since the last summary"
 			}
 			lines = append(lines, line)
-			total.Going += r.Going
+			total.Going += r.GoingTotal()
 			total.Maybe += r.Maybe
 			total.Waitlist += r.Waitlist
 			// A rally new since the last summary adds all its RSVPs.
-			change.Going += r.Going - prev.Going
+			change.Going += r.GoingTotal() - prev.Going
 			change.Maybe += r.Maybe - prev.Maybe
 			change.Waitlist += r.Waitlist - prev.Waitlist
 		}

@@ -78,6 +78,9 @@ type Reply struct {
 	// Followups are messages POSTed to the interaction webhook before the
 	// call returned (best effort: later ones are missed).
 	Followups []*discordgo.Message
+	// MessageID is the reply's own message (ephemeral ones included), for
+	// pressing its components.
+	MessageID string
 }
 
 // Text joins content and every embed's visible text, for substring asserts.
@@ -198,7 +201,18 @@ func (s *Server) ForgedClick(ctx context.Context, inv Invocation, messageID, cus
 	return s.click(ctx, inv, messageID, customID, false)
 }
 
+// Select picks values in the string select menu customID on a stored message
+// (ephemeral ones included) in inv.ChannelID. Each value must be one of the
+// menu's options, as Discord's client allows no other.
+func (s *Server) Select(ctx context.Context, inv Invocation, messageID, customID string, values ...string) (*Reply, error) {
+	return s.component(ctx, inv, messageID, customID, true, discordgo.SelectMenuComponent, values)
+}
+
 func (s *Server) click(ctx context.Context, inv Invocation, messageID, customID string, mustExist bool) (*Reply, error) {
+	return s.component(ctx, inv, messageID, customID, mustExist, discordgo.ButtonComponent, nil)
+}
+
+func (s *Server) component(ctx context.Context, inv Invocation, messageID, customID string, mustExist bool, kind discordgo.ComponentType, values []string) (*Reply, error) {
 	s.mu.Lock()
 	m := s.findMsgLocked(inv.ChannelID, messageID)
 	if m == nil {
@@ -212,8 +226,10 @@ func (s *Server) click(ctx context.Context, inv Invocation, messageID, customID 
 		}
 	}
 	var found bool
+	var offered []string
 	if m != nil {
 		found = hasCustomID(m.raw["components"], customID)
+		offered = optionValues(m.raw["components"], customID)
 	}
 	s.mu.Unlock()
 	if m == nil {
@@ -222,8 +238,50 @@ func (s *Server) click(ctx context.Context, inv Invocation, messageID, customID 
 	if !found && mustExist {
 		return nil, fmt.Errorf("discordtest: message %s has no component with custom_id %q", messageID, customID)
 	}
-	data := map[string]any{"custom_id": customID, "component_type": discordgo.ButtonComponent}
+	data := map[string]any{"custom_id": customID, "component_type": kind}
+	if kind == discordgo.SelectMenuComponent {
+		for _, v := range values {
+			if !contains(offered, v) {
+				return nil, fmt.Errorf("discordtest: menu %q on message %s offers %v, not %q", customID, messageID, offered, v)
+			}
+		}
+		data["values"] = values
+	}
 	return s.interact(ctx, inv, discordgo.InteractionMessageComponent, data, m)
+}
+
+// optionValues returns the option values of the select menu customID.
+func optionValues(v any, id string) []string {
+	switch x := v.(type) {
+	case []any:
+		for _, e := range x {
+			if out := optionValues(e, id); out != nil {
+				return out
+			}
+		}
+	case map[string]any:
+		if x["custom_id"] == id {
+			out := []string{}
+			opts, _ := x["options"].([]any)
+			for _, o := range opts {
+				if om, ok := o.(map[string]any); ok {
+					out = append(out, fmt.Sprint(om["value"]))
+				}
+			}
+			return out
+		}
+		return optionValues(x["components"], id)
+	}
+	return nil
+}
+
+func contains(list []string, s string) bool {
+	for _, e := range list {
+		if e == s {
+			return true
+		}
+	}
+	return false
 }
 
 func hasCustomID(v any, id string) bool {
@@ -458,6 +516,9 @@ func (s *Server) interact(ctx context.Context, inv Invocation, kind discordgo.In
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r := &Reply{Type: ix.cbType, Ephemeral: ix.ephemeral, Latency: ix.latency}
+	if ix.original != nil {
+		r.MessageID = ix.original.id
+	}
 	switch {
 	case ix.cbType == discordgo.InteractionResponseDeferredChannelMessageWithSource:
 		if ix.original != nil && !ix.original.deleted {

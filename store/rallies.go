@@ -35,6 +35,7 @@ type Rally struct {
 	Going             int
 	Maybe             int
 	Waitlist          int
+	Staffing          Staffing // safety roles needed or held (roles.go)
 }
 
 // Cancelled reports whether the rally was called off.
@@ -48,7 +49,7 @@ func (r Rally) Full() bool { return r.Capacity > 0 && r.Going >= r.Capacity }
 
 const rallyColumns = `r.id, r.guild_id, r.chapter_id, c.name, COALESCE(c.lead_role_id, ''), r.title, r.location, r.details,
 	r.starts_at, r.ends_at, r.timezone, COALESCE(r.capacity, 0), COALESCE(r.channel_id, ''), COALESCE(r.message_id, ''),
-	r.status, r.cancel_reason, r.going_count, r.maybe_count, r.waitlist_count`
+	r.status, r.cancel_reason, r.going_count, r.maybe_count, r.waitlist_count, ` + staffingColumn
 
 const rallyFrom = ` FROM rallies r JOIN chapters c ON c.id = r.chapter_id `
 
@@ -56,10 +57,12 @@ const rallyFrom = ` FROM rallies r JOIN chapters c ON c.id = r.chapter_id `
 func scanRally(row interface{ Scan(...any) error }, extra ...any) (Rally, error) {
 	var r Rally
 	var start, end int64
+	var staffing string
 	dest := append([]any{&r.ID, &r.GuildID, &r.ChapterID, &r.ChapterName, &r.ChapterLeadRoleID, &r.Title, &r.Location, &r.Details,
 		&start, &end, &r.TimeZone, &r.Capacity, &r.ChannelID, &r.MessageID,
-		&r.Status, &r.CancelReason, &r.Going, &r.Maybe, &r.Waitlist}, extra...)
+		&r.Status, &r.CancelReason, &r.Going, &r.Maybe, &r.Waitlist, &staffing}, extra...)
 	err := row.Scan(dest...)
+	r.Staffing = parseStaffing(staffing)
 	r.StartsAt, r.EndsAt = time.Unix(start, 0).UTC(), time.Unix(end, 0).UTC()
 	return r, err
 }
@@ -119,6 +122,7 @@ type NewRally struct {
 	Duration  time.Duration
 	TimeZone  string
 	Capacity  int
+	Needs     RoleNeeds // safety role minimums
 }
 
 // CreateRally stores a rally and arms its reminders at the given offsets
@@ -139,6 +143,9 @@ func (db *DB) CreateRally(ctx context.Context, n NewRally, reminderOffsets []tim
 			return err
 		}
 		if err := armReminders(ctx, tx, id, n.StartsAt, reminderOffsets); err != nil {
+			return err
+		}
+		if err := setRoleNeeds(ctx, tx, id, n.Needs); err != nil {
 			return err
 		}
 		r, err = rallyByID(ctx, tx, n.GuildID, id)
@@ -224,6 +231,7 @@ type RallyUpdate struct {
 	StartsAt *time.Time
 	Duration *time.Duration
 	Capacity *int // 0 removes the limit
+	Needs    RoleNeeds
 }
 
 // UpdateRally changes a scheduled rally. A new start re-arms its reminders; a
@@ -274,6 +282,9 @@ func (db *DB) UpdateRally(ctx context.Context, guildID string, id int64, u Rally
 			if err := armReminders(ctx, tx, id, r.StartsAt, reminderOffsets); err != nil {
 				return err
 			}
+		}
+		if err := setRoleNeeds(ctx, tx, id, u.Needs); err != nil {
+			return err
 		}
 		if promoted, err = fillSeats(ctx, tx, id); err != nil {
 			return err

@@ -1,0 +1,147 @@
+package store_test
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"rallybot/store"
+)
+
+func (f *fixture) staffedRally(tb testing.TB, capacity int, needs store.RoleNeeds) store.Rally {
+	tb.Helper()
+	r, err := f.db.CreateRally(ctx(), store.NewRally{
+		GuildID: "g1", ChapterID: f.chapter.ID, Title: "March", Location: "City Hall",
+		StartsAt: t0.Add(48 * time.Hour), Duration: 2 * time.Hour, TimeZone: f.chapter.TimeZone, Capacity: capacity, Needs: needs,
+	}, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return r
+}
+
+func roleKind(err error) store.RoleErrorKind {
+	var re *store.RoleError
+	if errors.As(err, &re) {
+		return re.Kind
+	}
+	return 0
+}
+
+func TestTakeRole(t *testing.T) {
+	f := newFixture(t)
+	r := f.staffedRally(t, 1, store.RoleNeeds{store.Marshal: 2, store.Medic: 1})
+	if got := r.Staffing.Of(store.Marshal); got.Needed != 2 || got.Filled != 0 {
+		t.Fatalf("marshals = %+v, want 0/2", got)
+	}
+
+	t.Run("SeatGivenUpAndWaitlistPromoted", func(t *testing.T) {
+		if _, err := f.db.SetRSVP(ctx(), "g1", r.ID, "u1", store.Going); err != nil {
+			t.Fatal(err)
+		}
+		if res, err := f.db.SetRSVP(ctx(), "g1", r.ID, "u2", store.Going); err != nil || res.Status != store.Waitlist {
+			t.Fatalf("u2: %+v %v, want waitlisted", res.Status, err)
+		}
+		res, err := f.db.TakeRole(ctx(), "g1", r.ID, "u1", store.Marshal)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(res.Promoted) != "[u2]" {
+			t.Errorf("promoted %v, want [u2]", res.Promoted)
+		}
+		if res.Rally.Going != 1 || res.Rally.GoingTotal() != 2 || res.Rally.Staffing.Of(store.Marshal).Filled != 1 {
+			t.Errorf("after: going %d, total %d, staffing %+v", res.Rally.Going, res.Rally.GoingTotal(), res.Rally.Staffing)
+		}
+	})
+
+	t.Run("ErrRoleNotNeeded", func(t *testing.T) {
+		if _, err := f.db.TakeRole(ctx(), "g1", r.ID, "u3", store.Interpreter); roleKind(err) != store.RoleNotNeeded {
+			t.Fatalf("err = %v, want RoleNotNeeded", err)
+		}
+	})
+
+	t.Run("RaceForTheLastPlace", func(t *testing.T) {
+		var wg sync.WaitGroup
+		errs := make([]error, 8)
+		for i := range errs {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				_, errs[i] = f.db.TakeRole(ctx(), "g1", r.ID, fmt.Sprintf("racer%d", i), store.Marshal)
+			}(i)
+		}
+		wg.Wait()
+		won := 0
+		for _, err := range errs {
+			switch {
+			case err == nil:
+				won++
+			case roleKind(err) != store.RoleFull:
+				t.Errorf("err = %v, want RoleFull", err)
+			}
+		}
+		if won != 1 {
+			t.Fatalf("%d won the last marshal place, want 1", won)
+		}
+		got, _ := f.db.Rally(ctx(), "g1", r.ID)
+		if c := got.Staffing.Of(store.Marshal); c.Filled != 2 {
+			t.Errorf("marshals %+v, want 2/2", c)
+		}
+	})
+
+	t.Run("LeaveAndForgetFree", func(t *testing.T) {
+		if _, err := f.db.LeaveRole(ctx(), "g1", r.ID, "u1"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.db.TakeRole(ctx(), "g1", r.ID, "u9", store.Medic); err != nil {
+			t.Fatal(err)
+		}
+		ids, err := f.db.ForgetMemberRoles(ctx(), "g1", "u9")
+		if err != nil || len(ids) != 1 {
+			t.Fatalf("forget: %v %v", ids, err)
+		}
+		got, _ := f.db.Rally(ctx(), "g1", r.ID)
+		if got.Staffing.Of(store.Marshal).Filled != 1 || got.Staffing.Of(store.Medic).Filled != 0 {
+			t.Errorf("staffing %+v, want 1 marshal, 0 medics", got.Staffing)
+		}
+	})
+}
+
+func TestStaffingAlerts(t *testing.T) {
+	f := newFixture(t)
+	r := f.staffedRally(t, 0, store.RoleNeeds{store.Marshal: 1})
+	due := func(at time.Time) int {
+		t.Helper()
+		got, err := f.db.DueStaffingAlerts(ctx(), at, 24*time.Hour, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(got)
+	}
+	if n := due(r.StartsAt.Add(-25 * time.Hour)); n != 0 {
+		t.Fatalf("%d due before the window", n)
+	}
+	at := r.StartsAt.Add(-24 * time.Hour)
+	if n := due(at); n != 1 {
+		t.Fatalf("%d due in the window, want 1", n)
+	}
+	att, ok, err := f.db.BeginStaffingAlert(ctx(), r.ID)
+	if err != nil || !ok || att.Resumed {
+		t.Fatalf("begin: %+v %v %v", att, ok, err)
+	}
+	again, ok, err := f.db.BeginStaffingAlert(ctx(), r.ID)
+	if err != nil || !ok || !again.Resumed || again.Nonce != att.Nonce {
+		t.Fatalf("second begin: %+v %v %v, want the same nonce, resumed", again, ok, err)
+	}
+	if err := f.db.FinishStaffingAlert(ctx(), r.ID, att.Nonce, store.ReminderSent, "m1"); err != nil {
+		t.Fatal(err)
+	}
+	if n := due(at); n != 0 {
+		t.Fatalf("%d due after sending, want 0", n)
+	}
+	if _, ok, _ := f.db.BeginStaffingAlert(ctx(), r.ID); ok {
+		t.Fatal("an alert sent could begin again")
+	}
+}
