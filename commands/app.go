@@ -145,7 +145,7 @@ func (a *App) Handle(ctx context.Context, i *discordgo.Interaction) (resp *Respo
 	defer func() {
 		if p := recover(); p != nil {
 			log.Error("handler panicked", "panic", p, "stack", string(debug.Stack()))
-			resp = errorResponse(fmt.Errorf("panic: %v", p))
+			resp = &Response{Content: "⚠️ " + internalMessage, Ephemeral: true}
 		}
 	}()
 	if i.GuildID == "" || i.Member == nil || i.Member.User == nil {
@@ -189,13 +189,7 @@ func (a *App) Handle(ctx context.Context, i *discordgo.Interaction) (resp *Respo
 	}
 	resp, err := h(ctx, in)
 	if err != nil {
-		if store.ErrorCode(err) == store.EInternal {
-			log.Error("handler failed", "err", err)
-		} else {
-			// The reason can quote what the member typed: log only its kind.
-			log.Debug("refused", "code", store.ErrorCode(err))
-		}
-		return errorResponse(err)
+		return errorReply(log, err)
 	}
 	return resp
 }
@@ -243,16 +237,6 @@ func flatten(data discordgo.ApplicationCommandInteractionData) (path, sub string
 
 func ephemeral(format string, args ...any) *Response {
 	return &Response{Content: fmt.Sprintf(format, args...), Ephemeral: true}
-}
-
-func errorResponse(err error) *Response {
-	return &Response{Content: "⚠️ " + store.ErrorMessage(err), Ephemeral: true}
-}
-
-func invalid(format string, args ...any) error { return store.Errorf(store.EInvalid, format, args...) }
-
-func forbidden(format string, args ...any) error {
-	return store.Errorf(store.EForbidden, format, args...)
 }
 
 // str returns a string option, trimmed; "" when absent.

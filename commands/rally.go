@@ -117,7 +117,7 @@ func (a *App) rallyFromOption(ctx context.Context, in *Input) (store.Rally, erro
 	raw := strings.TrimPrefix(in.str("rally"), "#")
 	id, err := strconv.ParseInt(raw, 10, 64)
 	if err != nil || id <= 0 {
-		return store.Rally{}, store.Errorf(store.ENotFound, "No such rally. Pick one from the list as you type, or see /rally list.")
+		return store.Rally{}, store.ErrNoSuchRally
 	}
 	return a.db.Rally(ctx, in.GuildID, id)
 }
@@ -210,7 +210,7 @@ func (a *App) rallyCreate(ctx context.Context, in *Input) (*Response, error) {
 		}
 	}
 	if ch.ChannelID == "" {
-		return nil, store.Errorf(store.EConflict, "%s has no announcement channel yet. An admin can bind one with `/chapter setup chapter:%s channel:#…`, then try again.", escape(ch.Name), ch.Name)
+		return nil, conflict("%s has no announcement channel yet. An admin can bind one with `/chapter setup chapter:%s channel:#…`, then try again.", escape(ch.Name), ch.Name)
 	}
 
 	r, err := a.db.CreateRally(ctx, n, a.cfg.ReminderOffsets)
@@ -225,7 +225,7 @@ func (a *App) rallyCreate(ctx context.Context, in *Input) (*Response, error) {
 			a.log.Error("could not remove unannounced rally", "rally", r.ID, "err", derr)
 		}
 		if gone(err) {
-			return nil, store.Errorf(store.EConflict, "I can't post in <#%s>. Give me the View Channel, Send Messages and Embed Links permissions there (or bind another channel with `/chapter setup`), then try again. Nothing was saved.", ch.ChannelID)
+			return nil, conflict("I can't post in <#%s>. Give me the View Channel, Send Messages and Embed Links permissions there (or bind another channel with `/chapter setup`), then try again. Nothing was saved.", ch.ChannelID)
 		}
 		return nil, fmt.Errorf("post announcement: %w", err)
 	}

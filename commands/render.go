@@ -113,7 +113,7 @@ func messageLink(guildID, channelID, messageID string) string {
 }
 
 // statusWords says where a member stands in plain words.
-func statusWords(status string, position int) string {
+func statusWords(status store.RSVPStatus, position int) string {
 	switch status {
 	case store.Going:
 		return "you're **going**"

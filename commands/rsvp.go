@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -20,9 +21,9 @@ func (a *App) rsvpCommand() *Command {
 				rallyOpt("Rally to RSVP to"),
 				{Type: discordgo.ApplicationCommandOptionString, Name: "status", Description: "Are you coming?", Required: true,
 					Choices: []*discordgo.ApplicationCommandOptionChoice{
-						{Name: "Going", Value: store.Going},
-						{Name: "Maybe", Value: store.Maybe},
-						{Name: "Can't go", Value: store.NotGoing},
+						{Name: "Going", Value: string(store.Going)},
+						{Name: "Maybe", Value: string(store.Maybe)},
+						{Name: "Can't go", Value: string(store.NotGoing)},
 					}},
 			},
 		},
@@ -55,7 +56,7 @@ func (a *App) privacyCommand() *Command {
 }
 
 func (a *App) rsvpSlash(ctx context.Context, in *Input) (*Response, error) {
-	status := in.str("status")
+	status := store.RSVPStatus(in.str("status"))
 	switch status {
 	case store.Going, store.Maybe, store.NotGoing:
 	default:
@@ -75,15 +76,15 @@ func (a *App) rsvpButton(ctx context.Context, in *Input) (*Response, error) {
 	if err != nil {
 		return ephemeral("This button is no longer valid."), nil
 	}
-	resp, err := a.rsvp(ctx, in, id, in.Match[1])
-	if store.ErrorCode(err) == store.ENotFound { // no such rally in this guild
+	resp, err := a.rsvp(ctx, in, id, store.RSVPStatus(in.Match[1]))
+	if errors.Is(err, store.ErrNoSuchRally) { // no such rally in this guild
 		a.log.Warn("button for an unknown rally", "custom_id", in.MessageComponentData().CustomID, "guild", in.GuildID)
 		return ephemeral("This button is no longer valid."), nil
 	}
 	return resp, err
 }
 
-func (a *App) rsvp(ctx context.Context, in *Input, rallyID int64, status string) (*Response, error) {
+func (a *App) rsvp(ctx context.Context, in *Input, rallyID int64, status store.RSVPStatus) (*Response, error) {
 	res, err := a.db.SetRSVP(ctx, in.GuildID, rallyID, in.userID(), status)
 	if err != nil {
 		return nil, err

@@ -67,7 +67,7 @@ func (a *App) setupCoordinators(ctx context.Context, in *Input) (*Response, erro
 	if err != nil {
 		return nil, err
 	}
-	if err := a.db.SetCoordinators(ctx, in.GuildID, channel, role); err != nil {
+	if err := a.db.SetCoordinators(ctx, store.Guild{ID: in.GuildID, CoordinatorChannelID: channel, CoordinatorRoleID: role}); err != nil {
 		return nil, err
 	}
 	a.log.Info("coordinators set", "guild", in.GuildID)
