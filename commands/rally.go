@@ -73,13 +73,13 @@ func (a *App) rallyCommand() *Command {
 					Options: []*discordgo.ApplicationCommandOption{rallyOpt("Rally")}},
 			},
 		},
-		Handlers: map[string]Handler{
-			"create":    a.rallyCreate,
-			"list":      a.rallyList,
-			"info":      a.rallyInfo,
-			"edit":      a.rallyEdit,
-			"cancel":    a.rallyCancel,
-			"attendees": a.rallyAttendees,
+		Routes: map[string]Route{
+			"create":    {ChapterLead, a.rallyCreate},
+			"list":      {Everyone, a.rallyList},
+			"info":      {Everyone, a.rallyInfo},
+			"edit":      {RallyLead, a.rallyEdit},
+			"cancel":    {RallyLead, a.rallyCancel},
+			"attendees": {RallyLead, a.rallyAttendees},
 		},
 		Autocomplete: a.autocompleteOptions,
 	}
@@ -120,17 +120,6 @@ func (a *App) rallyFromOption(ctx context.Context, in *Input) (store.Rally, erro
 		return store.Rally{}, store.ErrNoSuchRally
 	}
 	return a.db.Rally(ctx, in.GuildID, id)
-}
-
-// requireLead lets the chapter's leads and the server's admins through.
-func requireLead(in *Input, leadRoleID, chapter string) error {
-	if in.isAdmin() || in.hasRole(leadRoleID) {
-		return nil
-	}
-	if leadRoleID == "" {
-		return forbidden("Only server admins can manage %s rallies until an admin sets its lead role with `/chapter setup`.", escape(chapter))
-	}
-	return forbidden("Only %s leads (<@&%s>) or server admins can do that.", escape(chapter), leadRoleID)
 }
 
 func checkText(field, s string, max int, required bool) (string, error) {
@@ -179,14 +168,9 @@ func checkCapacity(in *Input, min int64) (int, bool, error) {
 }
 
 func (a *App) rallyCreate(ctx context.Context, in *Input) (*Response, error) {
-	ch, err := a.db.ChapterByName(ctx, in.GuildID, in.str("chapter"))
-	if err != nil {
-		return nil, err
-	}
-	if err := requireLead(in, ch.LeadRoleID, ch.Name); err != nil {
-		return nil, err
-	}
+	ch := in.Chapter
 	n := store.NewRally{GuildID: in.GuildID, ChapterID: ch.ID, TimeZone: ch.TimeZone, Duration: 2 * time.Hour}
+	var err error
 	if n.Title, err = checkText("title", in.str("title"), maxTitle, true); err != nil {
 		return nil, err
 	}
@@ -292,13 +276,7 @@ func (a *App) rallyInfo(ctx context.Context, in *Input) (*Response, error) {
 }
 
 func (a *App) rallyEdit(ctx context.Context, in *Input) (*Response, error) {
-	r, err := a.rallyFromOption(ctx, in)
-	if err != nil {
-		return nil, err
-	}
-	if err := requireLead(in, r.ChapterLeadRoleID, r.ChapterName); err != nil {
-		return nil, err
-	}
+	r := in.Rally
 	var u store.RallyUpdate
 	var changed []string
 	text := func(field string, max int, dst **string, required bool) error {
@@ -322,9 +300,9 @@ func (a *App) rallyEdit(ctx context.Context, in *Input) (*Response, error) {
 	if err := text("details", maxDetails, &u.Details, false); err != nil {
 		return nil, err
 	}
-	var start ParsedWhen
 	if in.has("when") {
-		if start, err = checkStart(in.str("when"), r.TimeZone, in.Now); err != nil {
+		start, err := checkStart(in.str("when"), r.TimeZone, in.Now)
+		if err != nil {
 			return nil, err
 		}
 		t := start.Time.UTC()
@@ -366,13 +344,7 @@ func (a *App) rallyEdit(ctx context.Context, in *Input) (*Response, error) {
 }
 
 func (a *App) rallyCancel(ctx context.Context, in *Input) (*Response, error) {
-	r, err := a.rallyFromOption(ctx, in)
-	if err != nil {
-		return nil, err
-	}
-	if err := requireLead(in, r.ChapterLeadRoleID, r.ChapterName); err != nil {
-		return nil, err
-	}
+	r := in.Rally
 	reason, err := checkText("reason", in.str("reason"), maxReason, false)
 	if err != nil {
 		return nil, err
@@ -396,13 +368,7 @@ func (a *App) rallyCancel(ctx context.Context, in *Input) (*Response, error) {
 }
 
 func (a *App) rallyAttendees(ctx context.Context, in *Input) (*Response, error) {
-	r, err := a.rallyFromOption(ctx, in)
-	if err != nil {
-		return nil, err
-	}
-	if err := requireLead(in, r.ChapterLeadRoleID, r.ChapterName); err != nil {
-		return nil, err
-	}
+	r := in.Rally
 	att, err := a.db.RallyAttendees(ctx, r.ID)
 	if err != nil {
 		return nil, err

@@ -91,11 +91,11 @@ func announcement(r store.Rally) (*discordgo.MessageEmbed, []discordgo.MessageCo
 }
 
 func rsvpButtons(rallyID int64, disabled bool) []discordgo.MessageComponent {
-	id := strconv.FormatInt(rallyID, 10)
+	var id rsvpCustomID
 	return []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{
-		discordgo.Button{Label: "Going", Style: discordgo.SuccessButton, CustomID: "rsvp:going:" + id, Disabled: disabled},
-		discordgo.Button{Label: "Maybe", Style: discordgo.SecondaryButton, CustomID: "rsvp:maybe:" + id, Disabled: disabled},
-		discordgo.Button{Label: "Can't go", Style: discordgo.DangerButton, CustomID: "rsvp:not_going:" + id, Disabled: disabled},
+		discordgo.Button{Label: "Going", Style: discordgo.SuccessButton, CustomID: id.build(store.Going, rallyID), Disabled: disabled},
+		discordgo.Button{Label: "Maybe", Style: discordgo.SecondaryButton, CustomID: id.build(store.Maybe, rallyID), Disabled: disabled},
+		discordgo.Button{Label: "Can't go", Style: discordgo.DangerButton, CustomID: id.build(store.NotGoing, rallyID), Disabled: disabled},
 	}}}
 }
 

@@ -27,7 +27,7 @@ func (a *App) rsvpCommand() *Command {
 					}},
 			},
 		},
-		Handlers:     map[string]Handler{"": a.rsvpSlash},
+		Routes:       map[string]Route{"": {Everyone, a.rsvpSlash}},
 		Autocomplete: a.autocompleteOptions,
 	}
 }
@@ -38,7 +38,7 @@ func (a *App) myRSVPsCommand() *Command {
 			Name:        "myrsvps",
 			Description: "Your upcoming RSVPs (only you see them)",
 		},
-		Handlers: map[string]Handler{"": a.myRSVPs},
+		Routes: map[string]Route{"": {Everyone, a.myRSVPs}},
 	}
 }
 
@@ -51,7 +51,7 @@ func (a *App) privacyCommand() *Command {
 				{Type: discordgo.ApplicationCommandOptionSubCommand, Name: "forget-me", Description: "Delete all your RSVPs in this server, now"},
 			},
 		},
-		Handlers: map[string]Handler{"forget-me": a.forgetMe},
+		Routes: map[string]Route{"forget-me": {Everyone, a.forgetMe}},
 	}
 }
 
@@ -69,14 +69,14 @@ func (a *App) rsvpSlash(ctx context.Context, in *Input) (*Response, error) {
 	return a.rsvp(ctx, in, r.ID, status)
 }
 
-// rsvpButton handles the Going / Maybe / Can't go buttons: custom_id
-// rsvp:<status>:<rally id>, checked against the guild the click came from.
+// rsvpButton handles the Going / Maybe / Can't go buttons (rsvpCustomID),
+// checked against the guild the click came from.
 func (a *App) rsvpButton(ctx context.Context, in *Input) (*Response, error) {
-	id, err := strconv.ParseInt(in.Match[2], 10, 64)
+	id, err := strconv.ParseInt(in.Params["rally"], 10, 64)
 	if err != nil {
 		return ephemeral("This button is no longer valid."), nil
 	}
-	resp, err := a.rsvp(ctx, in, id, store.RSVPStatus(in.Match[1]))
+	resp, err := a.rsvp(ctx, in, id, store.RSVPStatus(in.Params["status"]))
 	if errors.Is(err, store.ErrNoSuchRally) { // no such rally in this guild
 		a.log.Warn("button for an unknown rally", "custom_id", in.MessageComponentData().CustomID, "guild", in.GuildID)
 		return ephemeral("This button is no longer valid."), nil

@@ -1,0 +1,27 @@
+package commands
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+
+	"rallybot/store"
+)
+
+// Each button kind's custom_id is a contract between the message that carries
+// the button and the route that answers its click, possibly months and
+// releases later. Its type holds both sides, build and pattern, so neither
+// changes without the other; handlers read the pattern's groups by name.
+
+// rsvpCustomID is the announcement's Going / Maybe / Can't go buttons:
+// rsvp:<status>:<rally id>, groups "status" and "rally".
+type rsvpCustomID struct{}
+
+func (rsvpCustomID) build(status store.RSVPStatus, rallyID int64) string {
+	return "rsvp:" + string(status) + ":" + strconv.FormatInt(rallyID, 10)
+}
+
+func (rsvpCustomID) pattern() *regexp.Regexp {
+	return regexp.MustCompile(fmt.Sprintf(`^rsvp:(?P<status>%s|%s|%s):(?P<rally>[1-9][0-9]{0,18})$`,
+		store.Going, store.Maybe, store.NotGoing))
+}
