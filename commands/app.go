@@ -1,7 +1,8 @@
 // Package commands is what rallybot does: the slash commands, buttons and
-// autocomplete, each with its definition, permission check and handler, and
-// the scheduled jobs (reminders, summaries, retention). It talks to Discord's
-// REST API through a discordgo session but knows nothing of the gateway.
+// autocomplete, each with its definition, who may use it and its handler, and
+// the scheduled jobs (reminders, summaries, retention). Every sentence a
+// member reads is written here. It talks to Discord's REST API through a
+// discordgo session but knows nothing of the gateway.
 package commands
 
 import (
