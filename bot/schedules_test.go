@@ -115,13 +115,13 @@ func (h *harness) schedDB() *store.DB {
 }
 
 // schedStates returns the rally's reminder states by offset.
-func (h *harness) schedStates(db *store.DB, rallyID int64) map[time.Duration]store.ReminderState {
+func (h *harness) schedStates(db *store.DB, rallyID int64) map[time.Duration]store.Reminder {
 	h.t.Helper()
 	rs, err := db.Reminders(context.Background(), rallyID)
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	out := map[time.Duration]store.ReminderState{}
+	out := map[time.Duration]store.Reminder{}
 	for _, r := range rs {
 		out[r.Offset] = r
 	}
@@ -458,12 +458,22 @@ func TestReminderResumedAfterCrash(t *testing.T) {
 		t.Fatal(err)
 	}
 	db.Now = h.clock.Now
+	due, err := db.DueReminders(context.Background(), h.clock.Now(), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
 	begin := func(id int64) string {
-		nonce, ok, err := db.BeginReminder(context.Background(), id, 24*time.Hour)
-		if err != nil || !ok {
-			t.Fatalf("begin: %v %v", ok, err)
+		for _, d := range due {
+			if d.Rally.ID == id && d.Offset == 24*time.Hour {
+				att, ok, err := db.BeginDue(context.Background(), d)
+				if err != nil || !ok {
+					t.Fatalf("begin: %v %v", ok, err)
+				}
+				return att.Nonce
+			}
 		}
-		return nonce
+		t.Fatalf("rally %d has no 24h reminder due in %+v", id, due)
+		return ""
 	}
 	nonce := begin(inWindow)
 	begin(outWindow)

@@ -1,11 +1,13 @@
 // Package commands is what rallybot does: the slash commands, buttons and
-// autocomplete, each with its definition, permission check and handler, and
-// the scheduled jobs (reminders, summaries, retention). It talks to Discord's
-// REST API through a discordgo session but knows nothing of the gateway.
+// autocomplete, each with its definition, who may use it and its handler, and
+// the scheduled jobs (reminders, summaries, retention). Every sentence a
+// member reads is written here. It talks to Discord's REST API through a
+// discordgo session but knows nothing of the gateway.
 package commands
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"regexp"
@@ -52,18 +54,27 @@ type Handler func(ctx context.Context, in *Input) (*Response, error)
 // AutocompleteHandler returns the choices for the focused option.
 type AutocompleteHandler func(ctx context.Context, in *Input, focused *discordgo.ApplicationCommandInteractionDataOption) ([]*discordgo.ApplicationCommandOptionChoice, error)
 
-// Command is one top-level slash command: its definition and its handlers,
+// Route is one subcommand or button: who may use it and what it does.
+// authorize checks Access before Handle runs.
+type Route struct {
+	Access Access
+	Handle Handler
+}
+
+// Command is one top-level slash command: its definition and its routes,
 // keyed by subcommand name ("" when it has none). The same table feeds the
 // registration and the dispatch, so neither can exist without the other.
 type Command struct {
 	Def          *discordgo.ApplicationCommand
-	Handlers     map[string]Handler
+	Routes       map[string]Route
 	Autocomplete AutocompleteHandler
 }
 
+// buttonRoute routes a component by its custom_id; the pattern's named groups
+// reach the handler as Input.Params.
 type buttonRoute struct {
 	pattern *regexp.Regexp
-	handle  Handler
+	Route
 }
 
 // Response is a handler's reply. The bot turns it into an interaction
@@ -84,7 +95,14 @@ type Input struct {
 	Now     time.Time
 	Path    string // "rally create"
 	Options map[string]*discordgo.ApplicationCommandInteractionDataOption
-	Match   []string // a button's custom_id pattern groups
+	Params  map[string]string // a button's custom_id, by the pattern's group names
+
+	// What authorize loaded to check the route's Access, so the handler
+	// reads it once: the rally of a RallyLead route, the chapter of a
+	// ChapterLead route, the guild of a Coordinator route.
+	Rally   store.Rally
+	Chapter store.Chapter
+	Guild   store.Guild
 }
 
 // New builds the route table.
@@ -108,7 +126,7 @@ func New(db *store.DB, discord *Discord, log *slog.Logger, now func() time.Time,
 		a.byName[c.Def.Name] = c
 	}
 	a.buttons = []buttonRoute{
-		{regexp.MustCompile(`^rsvp:(going|maybe|not_going):([1-9][0-9]{0,18})$`), a.rsvpButton},
+		{rsvpCustomID{}.pattern(), Route{Everyone, a.rsvpButton}},
 	}
 	a.buttons = append(a.buttons, a.roleButtonRoutes()...)
 	return a
@@ -149,13 +167,13 @@ func (a *App) Handle(ctx context.Context, i *discordgo.Interaction) (resp *Respo
 	defer func() {
 		if p := recover(); p != nil {
 			log.Error("handler panicked", "panic", p, "stack", string(debug.Stack()))
-			resp = errorResponse(fmt.Errorf("panic: %v", p))
+			resp = &Response{Content: "⚠️ " + internalMessage, Ephemeral: true}
 		}
 	}()
 	if i.GuildID == "" || i.Member == nil || i.Member.User == nil {
 		return ephemeral("rallybot works inside a server. Use its commands in your organizing server's channels.")
 	}
-	var h Handler
+	var route Route
 	switch i.Type {
 	case discordgo.InteractionApplicationCommand, discordgo.InteractionApplicationCommandAutocomplete:
 		data := i.ApplicationCommandData()
@@ -170,8 +188,8 @@ func (a *App) Handle(ctx context.Context, i *discordgo.Interaction) (resp *Respo
 		if i.Type == discordgo.InteractionApplicationCommandAutocomplete {
 			return a.autocomplete(ctx, cmd, in, log)
 		}
-		h = cmd.Handlers[sub]
-		if h == nil {
+		route = cmd.Routes[sub]
+		if route.Handle == nil {
 			log.Warn("unknown subcommand")
 			return ephemeral("This command is not known any more. Discord may still be updating its list; try again in a minute.")
 		}
@@ -179,11 +197,11 @@ func (a *App) Handle(ctx context.Context, i *discordgo.Interaction) (resp *Respo
 		id := i.MessageComponentData().CustomID
 		for _, b := range a.buttons {
 			if m := b.pattern.FindStringSubmatch(id); m != nil {
-				in.Match, h = m, b.handle
+				in.Params, route = namedGroups(b.pattern, m), b.Route
 				break
 			}
 		}
-		if h == nil {
+		if route.Handle == nil {
 			log.Warn("button with an unknown custom_id", "custom_id", truncate(id, 100))
 			return ephemeral("This button is no longer valid.")
 		}
@@ -191,15 +209,16 @@ func (a *App) Handle(ctx context.Context, i *discordgo.Interaction) (resp *Respo
 	default:
 		return nil
 	}
-	resp, err := h(ctx, in)
-	if err != nil {
-		if store.ErrorCode(err) == store.EInternal {
-			log.Error("handler failed", "err", err)
-		} else {
-			// The reason can quote what the member typed: log only its kind.
-			log.Debug("refused", "code", store.ErrorCode(err))
+	if err := a.authorize(ctx, route.Access, in); err != nil {
+		if i.Type == discordgo.InteractionMessageComponent && errors.Is(err, store.ErrNoSuchRally) {
+			log.Warn("button for an unknown rally", "guild", i.GuildID)
+			return ephemeral("This button is no longer valid.")
 		}
-		return errorResponse(err)
+		return errorReply(log, err)
+	}
+	resp, err := route.Handle(ctx, in)
+	if err != nil {
+		return errorReply(log, err)
 	}
 	return resp
 }
@@ -249,16 +268,6 @@ func ephemeral(format string, args ...any) *Response {
 	return &Response{Content: fmt.Sprintf(format, args...), Ephemeral: true}
 }
 
-func errorResponse(err error) *Response {
-	return &Response{Content: "⚠️ " + store.ErrorMessage(err), Ephemeral: true}
-}
-
-func invalid(format string, args ...any) error { return store.Errorf(store.EInvalid, format, args...) }
-
-func forbidden(format string, args ...any) error {
-	return store.Errorf(store.EForbidden, format, args...)
-}
-
 // str returns a string option, trimmed; "" when absent.
 func (in *Input) str(name string) string {
 	if o, ok := in.Options[name]; ok {
@@ -267,6 +276,17 @@ func (in *Input) str(name string) string {
 		}
 	}
 	return ""
+}
+
+// namedGroups maps a pattern's named groups to what they matched.
+func namedGroups(p *regexp.Regexp, match []string) map[string]string {
+	out := make(map[string]string, len(match))
+	for i, name := range p.SubexpNames() {
+		if name != "" {
+			out[name] = match[i]
+		}
+	}
+	return out
 }
 
 // has reports whether the option was given.

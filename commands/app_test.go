@@ -106,3 +106,57 @@ func TestEphemeral(t *testing.T) {
 		})
 	}
 }
+
+const testGuild = "200000000000000001"
+
+// testMember is who sends a built interaction.
+type testMember struct {
+	id    string
+	roles []string
+	perms int64
+}
+
+// Members of the test guild: leadRole leads Seattle once a test sets it up,
+// coordRole is the coordinators' role.
+const (
+	leadRole  = "400000000000000011"
+	coordRole = "400000000000000022"
+)
+
+var (
+	member      = testMember{id: "500000000000000010"}
+	admin       = testMember{id: "500000000000000020", perms: discordgo.PermissionManageGuild}
+	seattleLead = testMember{id: "500000000000000030", roles: []string{leadRole}}
+	coordinator = testMember{id: "500000000000000040", roles: []string{coordRole}}
+)
+
+func (m testMember) build() *discordgo.Member {
+	return &discordgo.Member{User: &discordgo.User{ID: m.id}, Roles: m.roles, Permissions: m.perms}
+}
+
+func opt(name string, value any) *discordgo.ApplicationCommandInteractionDataOption {
+	t := discordgo.ApplicationCommandOptionString
+	if _, ok := value.(float64); ok {
+		t = discordgo.ApplicationCommandOptionInteger
+	}
+	return &discordgo.ApplicationCommandInteractionDataOption{Name: name, Type: t, Value: value}
+}
+
+// slash builds a command interaction as Discord sends it; sub "" is a
+// command without subcommands.
+func slash(m testMember, name, sub string, opts ...*discordgo.ApplicationCommandInteractionDataOption) *discordgo.Interaction {
+	data := discordgo.ApplicationCommandInteractionData{ID: "1200000000000000002", Name: name, Options: opts}
+	if sub != "" {
+		data.Options = []*discordgo.ApplicationCommandInteractionDataOption{
+			{Name: sub, Type: discordgo.ApplicationCommandOptionSubCommand, Options: opts}}
+	}
+	return &discordgo.Interaction{ID: "1300000000000000009", Type: discordgo.InteractionApplicationCommand,
+		GuildID: testGuild, ChannelID: "300000000000000001", Member: m.build(), Data: data}
+}
+
+// button builds a click on a component with the custom_id, forged or not.
+func button(m testMember, customID string) *discordgo.Interaction {
+	return &discordgo.Interaction{ID: "1300000000000000010", Type: discordgo.InteractionMessageComponent,
+		GuildID: testGuild, ChannelID: "300000000000000001", Member: m.build(),
+		Data: discordgo.MessageComponentInteractionData{CustomID: customID, ComponentType: discordgo.ButtonComponent}}
+}

@@ -49,11 +49,11 @@ func (a *App) chapterCommand() *Command {
 					Options: []*discordgo.ApplicationCommandOption{chapterOpt("Chapter to remove")}},
 			},
 		},
-		Handlers: map[string]Handler{
-			"list":   a.chapterList,
-			"add":    a.chapterAdd,
-			"setup":  a.chapterSetup,
-			"remove": a.chapterRemove,
+		Routes: map[string]Route{
+			"list":   {Everyone, a.chapterList},
+			"add":    {Admin, a.chapterAdd},
+			"setup":  {Admin, a.chapterSetup},
+			"remove": {Admin, a.chapterRemove},
 		},
 		Autocomplete: a.autocompleteOptions,
 	}
@@ -175,13 +175,6 @@ func resolvedRole(in *Input, name string) (string, error) {
 	return id, nil
 }
 
-func requireAdmin(in *Input) error {
-	if !in.isAdmin() {
-		return forbidden("Only server admins (Manage Server permission) can do that. Ask an admin to run `/%s`.", in.Path)
-	}
-	return nil
-}
-
 func (a *App) chapterList(ctx context.Context, in *Input) (*Response, error) {
 	chapters, err := a.db.Chapters(ctx, in.GuildID)
 	if err != nil {
@@ -205,9 +198,6 @@ func (a *App) chapterList(ctx context.Context, in *Input) (*Response, error) {
 }
 
 func (a *App) chapterAdd(ctx context.Context, in *Input) (*Response, error) {
-	if err := requireAdmin(in); err != nil {
-		return nil, err
-	}
 	name, err := checkChapterName(in.str("name"))
 	if err != nil {
 		return nil, err
@@ -247,9 +237,6 @@ func setupHint(c store.Chapter) string {
 }
 
 func (a *App) chapterSetup(ctx context.Context, in *Input) (*Response, error) {
-	if err := requireAdmin(in); err != nil {
-		return nil, err
-	}
 	var u store.ChapterUpdate
 	if in.has("channel") {
 		id, err := resolvedChannel(in, "channel")
@@ -299,9 +286,6 @@ func (a *App) chapterSetup(ctx context.Context, in *Input) (*Response, error) {
 }
 
 func (a *App) chapterRemove(ctx context.Context, in *Input) (*Response, error) {
-	if err := requireAdmin(in); err != nil {
-		return nil, err
-	}
 	c, err := a.db.RemoveChapter(ctx, in.GuildID, in.str("chapter"))
 	if err != nil {
 		return nil, err

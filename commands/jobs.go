@@ -84,16 +84,16 @@ func (a *App) sendReminder(ctx context.Context, now time.Time, d store.DueRemind
 	}
 	switch {
 	case r.Cancelled():
-		return a.db.FinishDue(ctx, d, d.Nonce, store.ReminderDropped, "")
+		return a.db.FinishDue(ctx, store.ReminderOutcome{Due: d, Nonce: d.Nonce, State: store.ReminderDropped})
 	case r.Started(now):
 		log.Info("dropped a reminder missed while the bot was down: the rally has begun", "due", d.DueAt, "starts", r.StartsAt)
-		return a.db.FinishDue(ctx, d, d.Nonce, store.ReminderDropped, "")
+		return a.db.FinishDue(ctx, store.ReminderOutcome{Due: d, Nonce: d.Nonce, State: store.ReminderDropped})
 	case superseded:
 		log.Info("dropped a reminder missed while the bot was down: a later one for the rally is due too", "due", d.DueAt)
-		return a.db.FinishDue(ctx, d, d.Nonce, store.ReminderDropped, "")
+		return a.db.FinishDue(ctx, store.ReminderOutcome{Due: d, Nonce: d.Nonce, State: store.ReminderDropped})
 	case channel == "":
 		log.Warn("reminder has no channel to go to")
-		return a.db.FinishDue(ctx, d, d.Nonce, store.ReminderFailed, "")
+		return a.db.FinishDue(ctx, store.ReminderOutcome{Due: d, Nonce: d.Nonce, State: store.ReminderFailed})
 	}
 	att, ok, err := a.db.BeginDue(ctx, d)
 	if err != nil || !ok {
@@ -105,7 +105,7 @@ func (a *App) sendReminder(ctx context.Context, now time.Time, d store.DueRemind
 			return strings.Contains(m.Content, timestamp(r.StartsAt, "R")) && hasFooter(m, embed.Footer.Text)
 		}); id != "" {
 			log.Info("reminder was already posted by an earlier attempt", "message", id)
-			return a.db.FinishDue(ctx, d, att.Nonce, store.ReminderSent, id)
+			return a.db.FinishDue(ctx, store.ReminderOutcome{Due: d, Nonce: att.Nonce, State: store.ReminderSent, MessageID: id})
 		}
 	}
 	msg, err := a.post(ctx, channel, outMessage{Content: content, Embeds: []*discordgo.MessageEmbed{embed}, Components: components}, att.Nonce)
@@ -113,14 +113,14 @@ func (a *App) sendReminder(ctx context.Context, now time.Time, d store.DueRemind
 	switch {
 	case err == nil:
 		log.Info("reminder posted", "message", msg.ID)
-		if err := a.db.FinishDue(ctx, d, att.Nonce, store.ReminderSent, msg.ID); err != nil {
+		if err := a.db.FinishDue(ctx, store.ReminderOutcome{Due: d, Nonce: att.Nonce, State: store.ReminderSent, MessageID: msg.ID}); err != nil {
 			return err
 		}
 		// The channel works (again): if it breaks later, say so again.
 		return a.db.ForgetNote(ctx, r.GuildID, noteKey)
 	case gone(err):
 		log.Warn("reminder cannot be posted: channel gone or forbidden", "channel", channel, "err", err)
-		if err := a.db.FinishDue(ctx, d, att.Nonce, store.ReminderFailed, ""); err != nil {
+		if err := a.db.FinishDue(ctx, store.ReminderOutcome{Due: d, Nonce: att.Nonce, State: store.ReminderFailed}); err != nil {
 			return err
 		}
 		a.tellCoordinatorsOnce(ctx, r.GuildID, noteKey,
@@ -132,12 +132,12 @@ func (a *App) sendReminder(ctx context.Context, now time.Time, d store.DueRemind
 	case retryable(err):
 		backoff := time.Duration(1<<min(d.Attempts, 6)) * 30 * time.Second
 		log.Warn("reminder send failed; will retry", "err", err, "retry_in", backoff)
-		return a.db.RetryDue(ctx, d, att.Nonce, now.Add(backoff))
+		return a.db.RetryDue(ctx, store.ReminderRetry{Due: d, Nonce: att.Nonce, At: now.Add(backoff)})
 	default:
 		// Discord refused the message itself (a 4xx): sending it again would
 		// be refused again.
 		log.Error("reminder refused by Discord; giving up", "err", err)
-		return a.db.FinishDue(ctx, d, att.Nonce, store.ReminderFailed, "")
+		return a.db.FinishDue(ctx, store.ReminderOutcome{Due: d, Nonce: att.Nonce, State: store.ReminderFailed})
 	}
 }
 

@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 	"log/slog"
+	"rallybot/store"
 	"strings"
 	"testing"
 	"time"
@@ -62,7 +63,7 @@ func TestSendSummariesLogsDroppedOnce(t *testing.T) {
 	}
 	a.cfg.SummarySchedule = sched
 	ctx := context.Background()
-	if err := a.db.SetCoordinators(ctx, guild, "300000000000000009", ""); err != nil {
+	if err := a.db.SetCoordinators(ctx, store.Guild{ID: guild, CoordinatorChannelID: "300000000000000009"}); err != nil {
 		t.Fatal(err)
 	}
 	at := time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC) // two hours after 08:00

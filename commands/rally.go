@@ -73,13 +73,13 @@ func (a *App) rallyCommand() *Command {
 					Options: []*discordgo.ApplicationCommandOption{rallyOpt("Rally")}},
 			},
 		},
-		Handlers: map[string]Handler{
-			"create":    a.rallyCreate,
-			"list":      a.rallyList,
-			"info":      a.rallyInfo,
-			"edit":      a.rallyEdit,
-			"cancel":    a.rallyCancel,
-			"attendees": a.rallyAttendees,
+		Routes: map[string]Route{
+			"create":    {ChapterLead, a.rallyCreate},
+			"list":      {Everyone, a.rallyList},
+			"info":      {Everyone, a.rallyInfo},
+			"edit":      {RallyLead, a.rallyEdit},
+			"cancel":    {RallyLead, a.rallyCancel},
+			"attendees": {RallyLead, a.rallyAttendees},
 		},
 		Autocomplete: a.autocompleteOptions,
 	}
@@ -117,20 +117,9 @@ func (a *App) rallyFromOption(ctx context.Context, in *Input) (store.Rally, erro
 	raw := strings.TrimPrefix(in.str("rally"), "#")
 	id, err := strconv.ParseInt(raw, 10, 64)
 	if err != nil || id <= 0 {
-		return store.Rally{}, store.Errorf(store.ENotFound, "No such rally. Pick one from the list as you type, or see /rally list.")
+		return store.Rally{}, store.ErrNoSuchRally
 	}
 	return a.db.Rally(ctx, in.GuildID, id)
-}
-
-// requireLead lets the chapter's leads and the server's admins through.
-func requireLead(in *Input, leadRoleID, chapter string) error {
-	if in.isAdmin() || in.hasRole(leadRoleID) {
-		return nil
-	}
-	if leadRoleID == "" {
-		return forbidden("Only server admins can manage %s rallies until an admin sets its lead role with `/chapter setup`.", escape(chapter))
-	}
-	return forbidden("Only %s leads (<@&%s>) or server admins can do that.", escape(chapter), leadRoleID)
 }
 
 func checkText(field, s string, max int, required bool) (string, error) {
@@ -179,14 +168,9 @@ func checkCapacity(in *Input, min int64) (int, bool, error) {
 }
 
 func (a *App) rallyCreate(ctx context.Context, in *Input) (*Response, error) {
-	ch, err := a.db.ChapterByName(ctx, in.GuildID, in.str("chapter"))
-	if err != nil {
-		return nil, err
-	}
-	if err := requireLead(in, ch.LeadRoleID, ch.Name); err != nil {
-		return nil, err
-	}
+	ch := in.Chapter
 	n := store.NewRally{GuildID: in.GuildID, ChapterID: ch.ID, TimeZone: ch.TimeZone, Duration: 2 * time.Hour}
+	var err error
 	if n.Title, err = checkText("title", in.str("title"), maxTitle, true); err != nil {
 		return nil, err
 	}
@@ -215,7 +199,7 @@ func (a *App) rallyCreate(ctx context.Context, in *Input) (*Response, error) {
 	}
 	n.Needs = minimums.Needs()
 	if ch.ChannelID == "" {
-		return nil, store.Errorf(store.EConflict, "%s has no announcement channel yet. An admin can bind one with `/chapter setup chapter:%s channel:#…`, then try again.", escape(ch.Name), ch.Name)
+		return nil, conflict("%s has no announcement channel yet. An admin can bind one with `/chapter setup chapter:%s channel:#…`, then try again.", escape(ch.Name), ch.Name)
 	}
 
 	r, err := a.db.CreateRally(ctx, n, a.cfg.ReminderOffsets)
@@ -230,7 +214,7 @@ func (a *App) rallyCreate(ctx context.Context, in *Input) (*Response, error) {
 			a.log.Error("could not remove unannounced rally", "rally", r.ID, "err", derr)
 		}
 		if gone(err) {
-			return nil, store.Errorf(store.EConflict, "I can't post in <#%s>. Give me the View Channel, Send Messages and Embed Links permissions there (or bind another channel with `/chapter setup`), then try again. Nothing was saved.", ch.ChannelID)
+			return nil, conflict("I can't post in <#%s>. Give me the View Channel, Send Messages and Embed Links permissions there (or bind another channel with `/chapter setup`), then try again. Nothing was saved.", ch.ChannelID)
 		}
 		return nil, fmt.Errorf("post announcement: %w", err)
 	}
@@ -297,13 +281,7 @@ func (a *App) rallyInfo(ctx context.Context, in *Input) (*Response, error) {
 }
 
 func (a *App) rallyEdit(ctx context.Context, in *Input) (*Response, error) {
-	r, err := a.rallyFromOption(ctx, in)
-	if err != nil {
-		return nil, err
-	}
-	if err := requireLead(in, r.ChapterLeadRoleID, r.ChapterName); err != nil {
-		return nil, err
-	}
+	r := in.Rally
 	var u store.RallyUpdate
 	var changed []string
 	text := func(field string, max int, dst **string, required bool) error {
@@ -327,9 +305,9 @@ func (a *App) rallyEdit(ctx context.Context, in *Input) (*Response, error) {
 	if err := text("details", maxDetails, &u.Details, false); err != nil {
 		return nil, err
 	}
-	var start ParsedWhen
 	if in.has("when") {
-		if start, err = checkStart(in.str("when"), r.TimeZone, in.Now); err != nil {
+		start, err := checkStart(in.str("when"), r.TimeZone, in.Now)
+		if err != nil {
 			return nil, err
 		}
 		t := start.Time.UTC()
@@ -381,13 +359,7 @@ func (a *App) rallyEdit(ctx context.Context, in *Input) (*Response, error) {
 }
 
 func (a *App) rallyCancel(ctx context.Context, in *Input) (*Response, error) {
-	r, err := a.rallyFromOption(ctx, in)
-	if err != nil {
-		return nil, err
-	}
-	if err := requireLead(in, r.ChapterLeadRoleID, r.ChapterName); err != nil {
-		return nil, err
-	}
+	r := in.Rally
 	reason, err := checkText("reason", in.str("reason"), maxReason, false)
 	if err != nil {
 		return nil, err
@@ -411,13 +383,7 @@ func (a *App) rallyCancel(ctx context.Context, in *Input) (*Response, error) {
 }
 
 func (a *App) rallyAttendees(ctx context.Context, in *Input) (*Response, error) {
-	r, err := a.rallyFromOption(ctx, in)
-	if err != nil {
-		return nil, err
-	}
-	if err := requireLead(in, r.ChapterLeadRoleID, r.ChapterName); err != nil {
-		return nil, err
-	}
+	r := in.Rally
 	att, err := a.db.RallyAttendees(ctx, r.ID)
 	if err != nil {
 		return nil, err

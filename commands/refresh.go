@@ -113,7 +113,10 @@ func (r *refresher) close() {
 	r.mu.Lock()
 	r.closed = true
 	for _, st := range r.state {
-		if st.timer != nil {
+		// Only a timer stopped before it fired may be re-armed: one that
+		// fired is already running (waiting for mu), and Reset would run
+		// it a second time.
+		if st.timer != nil && st.timer.Stop() {
 			st.timer.Reset(0)
 		}
 	}

@@ -101,11 +101,11 @@ func announcement(r store.Rally) (*discordgo.MessageEmbed, []discordgo.MessageCo
 }
 
 func rsvpButtons(rallyID int64, disabled bool) []discordgo.MessageComponent {
-	id := strconv.FormatInt(rallyID, 10)
+	var id rsvpCustomID
 	return []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{
-		discordgo.Button{Label: "Going", Style: discordgo.SuccessButton, CustomID: "rsvp:going:" + id, Disabled: disabled},
-		discordgo.Button{Label: "Maybe", Style: discordgo.SecondaryButton, CustomID: "rsvp:maybe:" + id, Disabled: disabled},
-		discordgo.Button{Label: "Can't go", Style: discordgo.DangerButton, CustomID: "rsvp:not_going:" + id, Disabled: disabled},
+		discordgo.Button{Label: "Going", Style: discordgo.SuccessButton, CustomID: id.build(store.Going, rallyID), Disabled: disabled},
+		discordgo.Button{Label: "Maybe", Style: discordgo.SecondaryButton, CustomID: id.build(store.Maybe, rallyID), Disabled: disabled},
+		discordgo.Button{Label: "Can't go", Style: discordgo.DangerButton, CustomID: id.build(store.NotGoing, rallyID), Disabled: disabled},
 	}}}
 }
 
@@ -123,7 +123,7 @@ func messageLink(guildID, channelID, messageID string) string {
 }
 
 // statusWords says where a member stands in plain words.
-func statusWords(status string, position int) string {
+func statusWords(status store.RSVPStatus, position int) string {
 	switch status {
 	case store.Going:
 		return "you're **going**"

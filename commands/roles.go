@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -146,14 +145,13 @@ func staffingField(r store.Rally) *discordgo.MessageEmbedField {
 	return &discordgo.MessageEmbedField{Name: "Safety roles", Value: staffingLine(r.Staffing)}
 }
 
-// Custom ids of the volunteer button and of its menu.
-func volunteerButtonID(rallyID int64) string { return "role:menu:" + strconv.FormatInt(rallyID, 10) }
-func roleMenuID(rallyID int64) string        { return "role:pick:" + strconv.FormatInt(rallyID, 10) }
+func volunteerButtonID(rallyID int64) string { return roleCustomID{}.build("menu", rallyID) }
+func roleMenuID(rallyID int64) string        { return roleCustomID{}.build("pick", rallyID) }
 
 func (a *App) roleButtonRoutes() []buttonRoute {
 	return []buttonRoute{
-		{regexp.MustCompile(`^role:menu:([1-9][0-9]{0,18})$`), a.volunteerButton},
-		{regexp.MustCompile(`^role:pick:([1-9][0-9]{0,18})$`), a.rolePicked},
+		{roleCustomID{}.pattern("menu"), Route{Everyone, a.volunteerButton}},
+		{roleCustomID{}.pattern("pick"), Route{Everyone, a.rolePicked}},
 	}
 }
 
@@ -193,7 +191,7 @@ func roleMenu(r store.Rally) []discordgo.MessageComponent {
 
 // rallyOfButton reads the rally id of a role button or menu.
 func (a *App) rallyOfButton(ctx context.Context, in *Input) (store.Rally, *Response, error) {
-	id, err := strconv.ParseInt(in.Match[1], 10, 64)
+	id, err := strconv.ParseInt(in.Params["rally"], 10, 64)
 	if err != nil {
 		return store.Rally{}, ephemeral("This button is no longer valid."), nil
 	}
@@ -285,10 +283,10 @@ func (a *App) takeRole(ctx context.Context, in *Input, rallyID int64, role store
 // rallyOpen refuses role changes once a rally is cancelled or has begun.
 func rallyOpen(r store.Rally, now time.Time) error {
 	if r.Cancelled() {
-		return store.Errorf(store.EConflict, "%q was cancelled, so sign-ups are closed.", r.Title)
+		return conflict("%s was cancelled, so sign-ups are closed.", quoted(r.Title))
 	}
 	if r.Started(now) {
-		return store.Errorf(store.EConflict, "%q has already started, so sign-ups are closed.", r.Title)
+		return conflict("%s has already started, so sign-ups are closed.", quoted(r.Title))
 	}
 	return nil
 }
@@ -303,12 +301,12 @@ func roleError(err error) error {
 	case store.RoleInvalid:
 		return invalid("`role` must be marshal, medic, legal_observer or interpreter.")
 	case store.RoleNotNeeded:
-		return store.Errorf(store.EConflict, "**%s** needs no %s. Pick a role it still needs with the Volunteer for a role button.",
+		return conflict("**%s** needs no %s. Pick a role it still needs with the Volunteer for a role button.",
 			escape(re.Rally.Title), roleName(re.Role, 2))
 	case store.RoleRallyOver:
 		return rallyOpen(re.Rally, re.Rally.StartsAt)
 	case store.RoleNotHeld:
-		return store.Errorf(store.EConflict, "You hold no safety role at **%s**.", escape(re.Rally.Title))
+		return conflict("You hold no safety role at **%s**.", escape(re.Rally.Title))
 	}
 	return err
 }
@@ -316,12 +314,12 @@ func roleError(err error) error {
 // rsvpWithRole is /rsvp and the RSVP buttons for a member who holds a role:
 // Going changes nothing, Maybe and Can't go give the role up. ok is false
 // when the member holds none, and the plain RSVP applies.
-func (a *App) rsvpWithRole(ctx context.Context, in *Input, rallyID int64, status string) (*Response, bool, error) {
+func (a *App) rsvpWithRole(ctx context.Context, in *Input, rallyID int64, status store.RSVPStatus) (*Response, bool, error) {
 	held, err := a.db.MemberRole(ctx, rallyID, in.userID())
 	if err != nil || held == "" {
 		return nil, false, err
 	}
-	if status == string(store.Going) {
+	if status == store.Going {
 		r, err := a.db.Rally(ctx, in.GuildID, rallyID)
 		if err != nil {
 			return nil, true, err
@@ -335,7 +333,7 @@ func (a *App) rsvpWithRole(ctx context.Context, in *Input, rallyID int64, status
 	a.refresher.mark(rallyID)
 	a.log.Info("role left", "guild", in.GuildID, "rally", rallyID, "role", string(held))
 	left := fmt.Sprintf("You're no longer **%s** for **%s**; the place is open for someone else.", roleName(held, 1), escape(res.Rally.Title))
-	if status != string(store.Maybe) {
+	if status != store.Maybe {
 		return ephemeral("Got it: %s You're marked as **not going**.", left), true, nil
 	}
 	resp, err := a.rsvp(ctx, in, rallyID, status)
@@ -405,24 +403,24 @@ func (a *App) sendStaffingAlert(ctx context.Context, now time.Time, d store.Staf
 	}
 	if channel == "" {
 		log.Warn("staffing alert has no channel to go to")
-		return a.db.FinishStaffingAlert(ctx, r.ID, att.Nonce, store.ReminderFailed, "")
+		return a.db.FinishStaffingAlert(ctx, store.StaffingAlertOutcome{RallyID: r.ID, Nonce: att.Nonce, State: store.ReminderFailed})
 	}
 	m := staffingAlertMessage(r)
 	footer := m.Embeds[0].Footer.Text
 	if att.Resumed {
 		if id := a.findOwnMessage(ctx, channel, func(msg *discordgo.Message) bool { return hasFooter(msg, footer) }); id != "" {
 			log.Info("staffing alert was already posted by an earlier attempt", "message", id)
-			return a.db.FinishStaffingAlert(ctx, r.ID, att.Nonce, store.ReminderSent, id)
+			return a.db.FinishStaffingAlert(ctx, store.StaffingAlertOutcome{RallyID: r.ID, Nonce: att.Nonce, State: store.ReminderSent, MessageID: id})
 		}
 	}
 	msg, err := a.post(ctx, channel, m, att.Nonce)
 	switch {
 	case err == nil:
 		log.Info("staffing alert posted", "message", msg.ID)
-		return a.db.FinishStaffingAlert(ctx, r.ID, att.Nonce, store.ReminderSent, msg.ID)
+		return a.db.FinishStaffingAlert(ctx, store.StaffingAlertOutcome{RallyID: r.ID, Nonce: att.Nonce, State: store.ReminderSent, MessageID: msg.ID})
 	case gone(err):
 		log.Warn("staffing alert cannot be posted: channel gone or forbidden", "channel", channel, "err", err)
-		return a.db.FinishStaffingAlert(ctx, r.ID, att.Nonce, store.ReminderFailed, "")
+		return a.db.FinishStaffingAlert(ctx, store.StaffingAlertOutcome{RallyID: r.ID, Nonce: att.Nonce, State: store.ReminderFailed})
 	case errors.Is(err, context.Canceled):
 		return err
 	case retryable(err):
@@ -431,7 +429,7 @@ func (a *App) sendStaffingAlert(ctx context.Context, now time.Time, d store.Staf
 		return a.db.RetryStaffingAlert(ctx, r.ID, att.Nonce, now.Add(backoff))
 	default:
 		log.Error("staffing alert refused by Discord; giving up", "err", err)
-		return a.db.FinishStaffingAlert(ctx, r.ID, att.Nonce, store.ReminderFailed, "")
+		return a.db.FinishStaffingAlert(ctx, store.StaffingAlertOutcome{RallyID: r.ID, Nonce: att.Nonce, State: store.ReminderFailed})
 	}
 }
 

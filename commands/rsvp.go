@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -20,14 +21,14 @@ func (a *App) rsvpCommand() *Command {
 				rallyOpt("Rally to RSVP to"),
 				{Type: discordgo.ApplicationCommandOptionString, Name: "status", Description: "Are you coming?", Required: true,
 					Choices: []*discordgo.ApplicationCommandOptionChoice{
-						{Name: "Going", Value: store.Going},
-						{Name: "Maybe", Value: store.Maybe},
-						{Name: "Can't go", Value: store.NotGoing},
+						{Name: "Going", Value: string(store.Going)},
+						{Name: "Maybe", Value: string(store.Maybe)},
+						{Name: "Can't go", Value: string(store.NotGoing)},
 					}},
 				roleOption(),
 			},
 		},
-		Handlers:     map[string]Handler{"": a.rsvpSlash},
+		Routes:       map[string]Route{"": {Everyone, a.rsvpSlash}},
 		Autocomplete: a.autocompleteOptions,
 	}
 }
@@ -38,7 +39,7 @@ func (a *App) myRSVPsCommand() *Command {
 			Name:        "myrsvps",
 			Description: "Your upcoming RSVPs (only you see them)",
 		},
-		Handlers: map[string]Handler{"": a.myRSVPs},
+		Routes: map[string]Route{"": {Everyone, a.myRSVPs}},
 	}
 }
 
@@ -51,12 +52,12 @@ func (a *App) privacyCommand() *Command {
 				{Type: discordgo.ApplicationCommandOptionSubCommand, Name: "forget-me", Description: "Delete all your RSVPs in this server, now"},
 			},
 		},
-		Handlers: map[string]Handler{"forget-me": a.forgetMe},
+		Routes: map[string]Route{"forget-me": {Everyone, a.forgetMe}},
 	}
 }
 
 func (a *App) rsvpSlash(ctx context.Context, in *Input) (*Response, error) {
-	status := in.str("status")
+	status := store.RSVPStatus(in.str("status"))
 	switch status {
 	case store.Going, store.Maybe, store.NotGoing:
 	default:
@@ -78,25 +79,26 @@ func (a *App) rsvpSlash(ctx context.Context, in *Input) (*Response, error) {
 	return a.rsvp(ctx, in, r.ID, status)
 }
 
-// rsvpButton handles the Going / Maybe / Can't go buttons: custom_id
-// rsvp:<status>:<rally id>, checked against the guild the click came from.
+// rsvpButton handles the Going / Maybe / Can't go buttons (rsvpCustomID),
+// checked against the guild the click came from.
 func (a *App) rsvpButton(ctx context.Context, in *Input) (*Response, error) {
-	id, err := strconv.ParseInt(in.Match[2], 10, 64)
+	id, err := strconv.ParseInt(in.Params["rally"], 10, 64)
 	if err != nil {
 		return ephemeral("This button is no longer valid."), nil
 	}
-	resp, handled, err := a.rsvpWithRole(ctx, in, id, in.Match[1])
+	status := store.RSVPStatus(in.Params["status"])
+	resp, handled, err := a.rsvpWithRole(ctx, in, id, status)
 	if !handled && err == nil {
-		resp, err = a.rsvp(ctx, in, id, in.Match[1])
+		resp, err = a.rsvp(ctx, in, id, status)
 	}
-	if store.ErrorCode(err) == store.ENotFound { // no such rally in this guild
+	if errors.Is(err, store.ErrNoSuchRally) { // no such rally in this guild
 		a.log.Warn("button for an unknown rally", "custom_id", in.MessageComponentData().CustomID, "guild", in.GuildID)
 		return ephemeral("This button is no longer valid."), nil
 	}
 	return resp, err
 }
 
-func (a *App) rsvp(ctx context.Context, in *Input, rallyID int64, status string) (*Response, error) {
+func (a *App) rsvp(ctx context.Context, in *Input, rallyID int64, status store.RSVPStatus) (*Response, error) {
 	res, err := a.db.SetRSVP(ctx, in.GuildID, rallyID, in.userID(), status)
 	if err != nil {
 		return nil, err

@@ -29,7 +29,7 @@ func (a *App) summaryCommand() *Command {
 					}},
 			},
 		},
-		Handlers: map[string]Handler{"now": a.summaryNow},
+		Routes: map[string]Route{"now": {Coordinator, a.summaryNow}},
 	}
 }
 
@@ -48,14 +48,11 @@ func (a *App) setupCommand() *Command {
 					}},
 			},
 		},
-		Handlers: map[string]Handler{"coordinators": a.setupCoordinators},
+		Routes: map[string]Route{"coordinators": {Admin, a.setupCoordinators}},
 	}
 }
 
 func (a *App) setupCoordinators(ctx context.Context, in *Input) (*Response, error) {
-	if err := requireAdmin(in); err != nil {
-		return nil, err
-	}
 	channel, err := resolvedChannel(in, "channel")
 	if err != nil {
 		return nil, err
@@ -67,7 +64,7 @@ func (a *App) setupCoordinators(ctx context.Context, in *Input) (*Response, erro
 	if err != nil {
 		return nil, err
 	}
-	if err := a.db.SetCoordinators(ctx, in.GuildID, channel, role); err != nil {
+	if err := a.db.SetCoordinators(ctx, store.Guild{ID: in.GuildID, CoordinatorChannelID: channel, CoordinatorRoleID: role}); err != nil {
 		return nil, err
 	}
 	a.log.Info("coordinators set", "guild", in.GuildID)
@@ -79,16 +76,6 @@ func (a *App) setupCoordinators(ctx context.Context, in *Input) (*Response, erro
 }
 
 func (a *App) summaryNow(ctx context.Context, in *Input) (*Response, error) {
-	g, err := a.db.Guild(ctx, in.GuildID)
-	if err != nil {
-		return nil, err
-	}
-	if !in.isAdmin() && !in.hasRole(g.CoordinatorRoleID) {
-		if g.CoordinatorRoleID == "" {
-			return nil, forbidden("Only server admins can see the summary until an admin names a coordinator role with `/setup coordinators`.")
-		}
-		return nil, forbidden("Only coordinators (<@&%s>) and server admins can see the summary.", g.CoordinatorRoleID)
-	}
 	days := int64(defaultSummaryDays)
 	if n, ok, err := in.int("days"); err != nil {
 		return nil, err

@@ -6,8 +6,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"rallybot/store"
 )
 
 func mustZone(t testing.TB, name string) *time.Location {
@@ -59,11 +57,11 @@ func TestParseWhen(t *testing.T) {
 	for _, c := range bad {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := ParseWhen(c.in, la)
-			if store.ErrorCode(err) != store.EInvalid || !strings.Contains(store.ErrorMessage(err), c.wantMsg) {
+			if errCode(err) != EInvalid || !strings.Contains(errMessage(err), c.wantMsg) {
 				t.Fatalf("ParseWhen(%q) = %v, want invalid with %q", c.in, err, c.wantMsg)
 			}
-			if !strings.Contains(store.ErrorMessage(err), "`when`") {
-				t.Errorf("message %q does not name the field", store.ErrorMessage(err))
+			if !strings.Contains(errMessage(err), "`when`") {
+				t.Errorf("message %q does not name the field", errMessage(err))
 			}
 		})
 	}
@@ -76,7 +74,7 @@ func TestParseRallyDuration(t *testing.T) {
 		}
 	}
 	for _, in := range []string{"10m", "25h", "forever", "-2h", ""} {
-		if _, err := ParseRallyDuration(in); store.ErrorCode(err) != store.EInvalid {
+		if _, err := ParseRallyDuration(in); errCode(err) != EInvalid {
 			t.Errorf("ParseRallyDuration(%q) = %v, want invalid", in, err)
 		}
 	}
@@ -98,7 +96,7 @@ func FuzzParseWhen(f *testing.F) {
 		loc := mustZone(t, zones[int(zone)%len(zones)])
 		got, err := ParseWhen(s, loc)
 		if err != nil {
-			if store.ErrorCode(err) != store.EInvalid {
+			if errCode(err) != EInvalid {
 				t.Fatalf("ParseWhen(%q) error %v is not a user error", s, err)
 			}
 			return
@@ -181,4 +179,20 @@ func TestChunkLinesNeverCuts(t *testing.T) {
 			t.Fatalf("chunk of %d characters", n)
 		}
 	}
+}
+
+// errCode is the code of the refusal err stands for, or "internal".
+func errCode(err error) string {
+	if e := userError(err); e != nil {
+		return e.Code
+	}
+	return "internal"
+}
+
+// errMessage is the sentence the member reads for err.
+func errMessage(err error) string {
+	if e := userError(err); e != nil {
+		return e.Message
+	}
+	return internalMessage
 }

@@ -17,7 +17,7 @@ import (
 func BenchmarkSetRSVP(b *testing.B) {
 	f := newFixture(b)
 	r := f.rally(b, 0, t0.Add(72*time.Hour))
-	statuses := []string{store.Going, store.Maybe, store.NotGoing}
+	statuses := []store.RSVPStatus{store.Going, store.Maybe, store.NotGoing}
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -61,13 +61,10 @@ func BenchmarkDueReminders(b *testing.B) {
 	for _, history := range []int{0, 20000} {
 		b.Run(fmt.Sprintf("History%d", history), func(b *testing.B) {
 			f := newFixture(b)
+			// Rallies already past when made: their two reminders are
+			// stored as dropped, the history the query must not walk.
 			for i := 0; i < history/2; i++ {
-				r := f.rally(b, 0, t0.Add(time.Duration(i+30)*time.Hour))
-				for _, off := range []time.Duration{24 * time.Hour, 2 * time.Hour} {
-					if err := f.db.FinishReminder(ctx(), r.ID, off, store.ReminderSent, "m"); err != nil {
-						b.Fatal(err)
-					}
-				}
+				f.rally(b, 0, t0.Add(-time.Duration(i+1)*time.Hour))
 			}
 			for i := 0; i < 5; i++ { // five pending, due in the window
 				f.rally(b, 0, t0.Add(25*time.Hour+time.Duration(i)*time.Minute))

@@ -39,6 +39,7 @@ type Guild struct {
 // SeedGuild records the guild and gives it the default chapters, once: a guild
 // seen again (a restart, a reconnect) is left as its admins made it.
 func (db *DB) SeedGuild(ctx context.Context, guildID string) (seeded bool, err error) {
+	defer wrap(&err, "seed guild")
 	err = db.update(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx,
 			`INSERT INTO guilds (id, seeded_at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING`,
@@ -63,10 +64,11 @@ func (db *DB) SeedGuild(ctx context.Context, guildID string) (seeded bool, err e
 }
 
 // Guild returns the guild's settings; a guild never seen has empty settings.
-func (db *DB) Guild(ctx context.Context, guildID string) (Guild, error) {
+func (db *DB) Guild(ctx context.Context, guildID string) (_ Guild, err error) {
+	defer wrap(&err, "guild")
 	g := Guild{ID: guildID}
 	var ch, role sql.NullString
-	err := db.read.QueryRowContext(ctx,
+	err = db.read.QueryRowContext(ctx,
 		`SELECT coordinator_channel_id, coordinator_role_id FROM guilds WHERE id = ?`, guildID).Scan(&ch, &role)
 	if errors.Is(err, sql.ErrNoRows) {
 		return g, nil
@@ -76,7 +78,8 @@ func (db *DB) Guild(ctx context.Context, guildID string) (Guild, error) {
 }
 
 // Guilds lists every guild the bot has seen.
-func (db *DB) Guilds(ctx context.Context) ([]Guild, error) {
+func (db *DB) Guilds(ctx context.Context) (_ []Guild, err error) {
+	defer wrap(&err, "guilds")
 	rows, err := db.read.QueryContext(ctx,
 		`SELECT id, coordinator_channel_id, coordinator_role_id FROM guilds ORDER BY id`)
 	if err != nil {
@@ -98,13 +101,14 @@ func (db *DB) Guilds(ctx context.Context) ([]Guild, error) {
 
 // SetCoordinators sets where the guild's summaries go and which role counts as
 // coordinator ("" for none).
-func (db *DB) SetCoordinators(ctx context.Context, guildID, channelID, roleID string) error {
+func (db *DB) SetCoordinators(ctx context.Context, g Guild) (err error) {
+	defer wrap(&err, "set coordinators")
 	return db.update(ctx, func(tx *Tx) error {
 		_, err := tx.ExecContext(ctx, `
 			INSERT INTO guilds (id, seeded_at, coordinator_channel_id, coordinator_role_id) VALUES (?, ?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET coordinator_channel_id = excluded.coordinator_channel_id,
 				coordinator_role_id = excluded.coordinator_role_id`,
-			guildID, tx.now.Unix(), channelID, nullIfEmpty(roleID))
+			g.ID, tx.now.Unix(), g.CoordinatorChannelID, nullIfEmpty(g.CoordinatorRoleID))
 		return err
 	})
 }
@@ -118,7 +122,8 @@ func scanChapter(row interface{ Scan(...any) error }) (Chapter, error) {
 }
 
 // Chapters lists the guild's chapters by name.
-func (db *DB) Chapters(ctx context.Context, guildID string) ([]Chapter, error) {
+func (db *DB) Chapters(ctx context.Context, guildID string) (_ []Chapter, err error) {
+	defer wrap(&err, "chapters")
 	rows, err := db.read.QueryContext(ctx,
 		`SELECT `+chapterColumns+` FROM chapters WHERE guild_id = ? AND removed_at IS NULL ORDER BY name COLLATE NOCASE`, guildID)
 	if err != nil {
@@ -138,7 +143,8 @@ func (db *DB) Chapters(ctx context.Context, guildID string) ([]Chapter, error) {
 
 // ChapterByName finds a chapter of the guild by name, ignoring case and
 // surrounding space.
-func (db *DB) ChapterByName(ctx context.Context, guildID, name string) (Chapter, error) {
+func (db *DB) ChapterByName(ctx context.Context, guildID, name string) (_ Chapter, err error) {
+	defer wrap(&err, "chapter by name")
 	return chapterByName(ctx, db.read, guildID, name)
 }
 
@@ -151,14 +157,15 @@ func chapterByName(ctx context.Context, q queryer, guildID, name string) (Chapte
 		`SELECT `+chapterColumns+` FROM chapters WHERE guild_id = ? AND name = ? COLLATE NOCASE AND removed_at IS NULL`,
 		guildID, strings.TrimSpace(name)))
 	if errors.Is(err, sql.ErrNoRows) {
-		return c, Errorf(ENotFound, "There is no chapter called %q here. Run /chapter list to see the chapters.", strings.TrimSpace(name))
+		return c, &NoSuchChapterError{Name: strings.TrimSpace(name)}
 	}
 	return c, err
 }
 
 // AddChapter adds a chapter; its name must be new in the guild.
-func (db *DB) AddChapter(ctx context.Context, c Chapter) (Chapter, error) {
-	err := db.update(ctx, func(tx *Tx) error {
+func (db *DB) AddChapter(ctx context.Context, c Chapter) (_ Chapter, err error) {
+	defer wrap(&err, "add chapter")
+	err = db.update(ctx, func(tx *Tx) error {
 		if _, err := tx.ExecContext(ctx,
 			`INSERT INTO guilds (id, seeded_at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING`, c.GuildID, tx.now.Unix()); err != nil {
 			return err
@@ -167,7 +174,7 @@ func (db *DB) AddChapter(ctx context.Context, c Chapter) (Chapter, error) {
 			`INSERT INTO chapters (guild_id, name, timezone, channel_id, lead_role_id) VALUES (?, ?, ?, ?, ?)`,
 			c.GuildID, c.Name, c.TimeZone, nullIfEmpty(c.ChannelID), nullIfEmpty(c.LeadRoleID))
 		if isUniqueViolation(err) {
-			return Errorf(EConflict, "A chapter called %q already exists. Pick another name, or change it with /chapter setup.", c.Name)
+			return &ChapterExistsError{Name: c.Name}
 		}
 		if err != nil {
 			return err
@@ -187,9 +194,9 @@ type ChapterUpdate struct {
 }
 
 // UpdateChapter changes the named chapter and returns it as it now is.
-func (db *DB) UpdateChapter(ctx context.Context, guildID, name string, u ChapterUpdate) (Chapter, error) {
-	var c Chapter
-	err := db.update(ctx, func(tx *Tx) error {
+func (db *DB) UpdateChapter(ctx context.Context, guildID, name string, u ChapterUpdate) (c Chapter, err error) {
+	defer wrap(&err, "update chapter")
+	err = db.update(ctx, func(tx *Tx) error {
 		var err error
 		c, err = chapterByName(ctx, tx, guildID, name)
 		if err != nil {
@@ -211,7 +218,7 @@ func (db *DB) UpdateChapter(ctx context.Context, guildID, name string, u Chapter
 			`UPDATE chapters SET name = ?, timezone = ?, channel_id = ?, lead_role_id = ? WHERE id = ?`,
 			c.Name, c.TimeZone, nullIfEmpty(c.ChannelID), nullIfEmpty(c.LeadRoleID), c.ID)
 		if isUniqueViolation(err) {
-			return Errorf(EConflict, "A chapter called %q already exists. Pick another name.", c.Name)
+			return &ChapterExistsError{Name: c.Name, Renamed: true}
 		}
 		return err
 	})
@@ -220,9 +227,9 @@ func (db *DB) UpdateChapter(ctx context.Context, guildID, name string, u Chapter
 
 // RemoveChapter removes a chapter that has no upcoming rallies. Its past
 // rallies keep their history.
-func (db *DB) RemoveChapter(ctx context.Context, guildID, name string) (Chapter, error) {
-	var c Chapter
-	err := db.update(ctx, func(tx *Tx) error {
+func (db *DB) RemoveChapter(ctx context.Context, guildID, name string) (c Chapter, err error) {
+	defer wrap(&err, "remove chapter")
+	err = db.update(ctx, func(tx *Tx) error {
 		var err error
 		c, err = chapterByName(ctx, tx, guildID, name)
 		if err != nil {
@@ -235,20 +242,12 @@ func (db *DB) RemoveChapter(ctx context.Context, guildID, name string) (Chapter,
 			return err
 		}
 		if upcoming > 0 {
-			return Errorf(EConflict, "%s has %d upcoming rall%s. Cancel %s with /rally cancel first, then remove the chapter.",
-				c.Name, upcoming, plural(upcoming, "y", "ies"), plural(upcoming, "it", "them"))
+			return &ChapterHasRalliesError{Name: c.Name, Upcoming: upcoming}
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE chapters SET removed_at = ? WHERE id = ?`, tx.now.Unix(), c.ID)
 		return err
 	})
 	return c, err
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
 }
 
 func nullIfEmpty(s string) any {

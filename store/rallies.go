@@ -8,10 +8,13 @@ import (
 	"time"
 )
 
+// RallyStatus is whether a rally is on.
+type RallyStatus string
+
 // Rally statuses.
 const (
-	RallyScheduled = "scheduled"
-	RallyCancelled = "cancelled"
+	RallyScheduled RallyStatus = "scheduled"
+	RallyCancelled RallyStatus = "cancelled"
 )
 
 // Rally is one action of a chapter, with its RSVP counts.
@@ -30,7 +33,7 @@ type Rally struct {
 	Capacity          int // 0: no limit
 	ChannelID         string
 	MessageID         string
-	Status            string
+	Status            RallyStatus
 	CancelReason      string
 	Going             int
 	Maybe             int
@@ -83,21 +86,19 @@ func scanRallies(rows *sql.Rows, err error) ([]Rally, error) {
 	return out, rows.Err()
 }
 
-func errNoSuchRally() error {
-	return Errorf(ENotFound, "No such rally. Pick one from the list as you type, or see /rally list.")
-}
-
 // Rally returns one rally of the guild. A rally of another guild is "no such
 // rally", exactly like one that does not exist.
-func (db *DB) Rally(ctx context.Context, guildID string, id int64) (Rally, error) {
+func (db *DB) Rally(ctx context.Context, guildID string, id int64) (_ Rally, err error) {
+	defer wrap(&err, "rally")
 	return rallyByID(ctx, db.read, guildID, id)
 }
 
 // RallyByID returns a rally whatever its guild, for the bot's own jobs.
-func (db *DB) RallyByID(ctx context.Context, id int64) (Rally, error) {
+func (db *DB) RallyByID(ctx context.Context, id int64) (_ Rally, err error) {
+	defer wrap(&err, "rally by id")
 	r, err := scanRally(db.read.QueryRowContext(ctx, `SELECT `+rallyColumns+rallyFrom+`WHERE r.id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return r, errNoSuchRally()
+		return r, ErrNoSuchRally
 	}
 	return r, err
 }
@@ -106,7 +107,7 @@ func rallyByID(ctx context.Context, q queryer, guildID string, id int64) (Rally,
 	r, err := scanRally(q.QueryRowContext(ctx,
 		`SELECT `+rallyColumns+rallyFrom+`WHERE r.id = ? AND r.guild_id = ?`, id, guildID))
 	if errors.Is(err, sql.ErrNoRows) {
-		return r, errNoSuchRally()
+		return r, ErrNoSuchRally
 	}
 	return r, err
 }
@@ -127,9 +128,9 @@ type NewRally struct {
 
 // CreateRally stores a rally and arms its reminders at the given offsets
 // before its start (those still in the future).
-func (db *DB) CreateRally(ctx context.Context, n NewRally, reminderOffsets []time.Duration) (Rally, error) {
-	var r Rally
-	err := db.update(ctx, func(tx *Tx) error {
+func (db *DB) CreateRally(ctx context.Context, n NewRally, reminderOffsets []time.Duration) (r Rally, err error) {
+	defer wrap(&err, "create rally")
+	err = db.update(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `
 			INSERT INTO rallies (guild_id, chapter_id, title, location, details, starts_at, ends_at, timezone, capacity, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -155,7 +156,8 @@ func (db *DB) CreateRally(ctx context.Context, n NewRally, reminderOffsets []tim
 }
 
 // SetAnnouncement records the message that announces the rally.
-func (db *DB) SetAnnouncement(ctx context.Context, rallyID int64, channelID, messageID string) error {
+func (db *DB) SetAnnouncement(ctx context.Context, rallyID int64, channelID, messageID string) (err error) {
+	defer wrap(&err, "set announcement")
 	return db.update(ctx, func(tx *Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE rallies SET channel_id = ?, message_id = ? WHERE id = ?`,
 			channelID, messageID, rallyID)
@@ -164,7 +166,8 @@ func (db *DB) SetAnnouncement(ctx context.Context, rallyID int64, channelID, mes
 }
 
 // DeleteRally removes a rally that never got announced (its post failed).
-func (db *DB) DeleteRally(ctx context.Context, guildID string, rallyID int64) error {
+func (db *DB) DeleteRally(ctx context.Context, guildID string, rallyID int64) (err error) {
+	defer wrap(&err, "delete rally")
 	return db.update(ctx, func(tx *Tx) error {
 		_, err := tx.ExecContext(ctx, `DELETE FROM rallies WHERE id = ? AND guild_id = ?`, rallyID, guildID)
 		return err
@@ -176,27 +179,26 @@ type RallyFilter struct {
 	GuildID   string
 	ChapterID int64  // 0: every chapter
 	Search    string // matched against title, chapter and local date
-	Until     time.Time
 	Limit     int
 }
 
 // UpcomingRallies lists the scheduled rallies of a guild that have not ended
 // at now, soonest first.
-func (db *DB) UpcomingRallies(ctx context.Context, now time.Time, f RallyFilter) ([]Rally, error) {
+func (db *DB) UpcomingRallies(ctx context.Context, now time.Time, f RallyFilter) (_ []Rally, err error) {
+	defer wrap(&err, "upcoming rallies")
 	q := `SELECT ` + rallyColumns + rallyFrom + `WHERE r.guild_id = ? AND r.status = 'scheduled' AND r.ends_at > ?`
 	args := []any{f.GuildID, now.Unix()}
 	if f.ChapterID != 0 {
 		q += ` AND r.chapter_id = ?`
 		args = append(args, f.ChapterID)
 	}
-	if !f.Until.IsZero() {
-		q += ` AND r.starts_at < ?`
-		args = append(args, f.Until.Unix())
-	}
 	q += ` ORDER BY r.starts_at, r.id`
 	rallies, err := scanRallies(db.read.QueryContext(ctx, q, args...))
-	if err != nil || f.Search == "" {
-		return limit(rallies, f.Limit), err
+	if err != nil {
+		return nil, err
+	}
+	if f.Search == "" {
+		return limit(rallies, f.Limit), nil
 	}
 	needle := strings.ToLower(strings.TrimSpace(f.Search))
 	var out []Rally
@@ -236,20 +238,19 @@ type RallyUpdate struct {
 
 // UpdateRally changes a scheduled rally. A new start re-arms its reminders; a
 // larger capacity promotes from the waitlist (returned, to be told).
-func (db *DB) UpdateRally(ctx context.Context, guildID string, id int64, u RallyUpdate, reminderOffsets []time.Duration) (Rally, []string, error) {
-	var r Rally
-	var promoted []string
-	err := db.update(ctx, func(tx *Tx) error {
+func (db *DB) UpdateRally(ctx context.Context, guildID string, id int64, u RallyUpdate, reminderOffsets []time.Duration) (r Rally, promoted []string, err error) {
+	defer wrap(&err, "update rally")
+	err = db.update(ctx, func(tx *Tx) error {
 		var err error
 		r, err = rallyByID(ctx, tx, guildID, id)
 		if err != nil {
 			return err
 		}
 		if r.Cancelled() {
-			return Errorf(EConflict, "%q was cancelled; it can no longer be edited.", r.Title)
+			return &RallyStateError{Change: ChangeEdit, Title: r.Title, Err: ErrRallyCancelled}
 		}
 		if r.Started(tx.now) {
-			return Errorf(EConflict, "%q has already started; it can no longer be edited.", r.Title)
+			return &RallyStateError{Change: ChangeEdit, Title: r.Title, Err: ErrRallyStarted}
 		}
 		duration := r.EndsAt.Sub(r.StartsAt)
 		if u.Title != nil {
@@ -299,19 +300,19 @@ func (db *DB) UpdateRally(ctx context.Context, guildID string, id int64, u Rally
 }
 
 // CancelRally marks a rally cancelled (it is kept) and drops its pending reminders.
-func (db *DB) CancelRally(ctx context.Context, guildID string, id int64, reason string) (Rally, error) {
-	var r Rally
-	err := db.update(ctx, func(tx *Tx) error {
+func (db *DB) CancelRally(ctx context.Context, guildID string, id int64, reason string) (r Rally, err error) {
+	defer wrap(&err, "cancel rally")
+	err = db.update(ctx, func(tx *Tx) error {
 		var err error
 		r, err = rallyByID(ctx, tx, guildID, id)
 		if err != nil {
 			return err
 		}
 		if r.Cancelled() {
-			return Errorf(EConflict, "%q is already cancelled.", r.Title)
+			return &RallyStateError{Change: ChangeCancel, Title: r.Title, Err: ErrRallyCancelled}
 		}
 		if !tx.now.Before(r.EndsAt) {
-			return Errorf(EConflict, "%q is already over; there is nothing to cancel.", r.Title)
+			return &RallyStateError{Change: ChangeCancel, Title: r.Title, Err: ErrRallyOver}
 		}
 		if _, err := tx.ExecContext(ctx,
 			`UPDATE rallies SET status = 'cancelled', cancel_reason = ?, updated_at = ? WHERE id = ?`,

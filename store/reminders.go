@@ -9,12 +9,15 @@ import (
 	"time"
 )
 
+// ReminderState is where a reminder stands.
+type ReminderState string
+
 // Reminder states.
 const (
-	ReminderPending = "pending"
-	ReminderSent    = "sent"
-	ReminderFailed  = "failed"
-	ReminderDropped = "dropped"
+	ReminderPending ReminderState = "pending"
+	ReminderSent    ReminderState = "sent"
+	ReminderFailed  ReminderState = "failed"
+	ReminderDropped ReminderState = "dropped"
 )
 
 // armReminders (re)schedules one reminder per offset before the rally's start.
@@ -72,7 +75,8 @@ const dueRemindersQuery = `
 		ORDER BY m.due_at LIMIT ?2`
 
 // DueReminders returns up to max pending reminders due at now.
-func (db *DB) DueReminders(ctx context.Context, now time.Time, max int) ([]DueReminder, error) {
+func (db *DB) DueReminders(ctx context.Context, now time.Time, max int) (_ []DueReminder, err error) {
+	defer wrap(&err, "due reminders")
 	rows, err := db.read.QueryContext(ctx, dueRemindersQuery, now.Unix(), max)
 	if err != nil {
 		return nil, err
@@ -92,26 +96,6 @@ func (db *DB) DueReminders(ctx context.Context, now time.Time, max int) ([]DueRe
 	return out, rows.Err()
 }
 
-// DueRemindersPlan returns SQLite's plan for the very query DueReminders
-// runs, so a test can show it walks an index.
-func (db *DB) DueRemindersPlan(ctx context.Context) ([]string, error) {
-	rows, err := db.read.QueryContext(ctx, `EXPLAIN QUERY PLAN `+dueRemindersQuery, 0, 100)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var plan []string
-	for rows.Next() {
-		var id, parent, notused int
-		var detail string
-		if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
-			return nil, err
-		}
-		plan = append(plan, detail)
-	}
-	return plan, rows.Err()
-}
-
 // ReminderAttempt is a send about to be made.
 type ReminderAttempt struct {
 	Nonce string
@@ -126,26 +110,17 @@ type ReminderAttempt struct {
 // recorded. ok is false if the reminder is no longer pending, or was re-armed
 // (its rally re-timed) since d was read.
 func (db *DB) BeginDue(ctx context.Context, d DueReminder) (att ReminderAttempt, ok bool, err error) {
-	due := d.DueAt.Unix()
-	return db.beginReminder(ctx, d.Rally.ID, d.Offset, &due)
-}
-
-// BeginReminder is BeginDue for whatever arming of the reminder is stored.
-func (db *DB) BeginReminder(ctx context.Context, rallyID int64, offset time.Duration) (nonce string, ok bool, err error) {
-	att, ok, err := db.beginReminder(ctx, rallyID, offset, nil)
-	return att.Nonce, ok, err
-}
-
-func (db *DB) beginReminder(ctx context.Context, rallyID int64, offset time.Duration, dueAt *int64) (att ReminderAttempt, ok bool, err error) {
+	defer wrap(&err, "begin reminder")
+	rallyID, offset := d.Rally.ID, d.Offset
 	err = db.update(ctx, func(tx *Tx) error {
-		var state string
+		var state ReminderState
 		var due int64
 		var existing *string
 		if err := tx.QueryRowContext(ctx, `SELECT state, due_at, nonce FROM reminders WHERE rally_id = ? AND offset_s = ?`,
 			rallyID, int64(offset/time.Second)).Scan(&state, &due, &existing); err != nil {
 			return err
 		}
-		if state != ReminderPending || (dueAt != nil && due != *dueAt) {
+		if state != ReminderPending || due != d.DueAt.Unix() {
 			return nil
 		}
 		ok = true
@@ -161,62 +136,72 @@ func (db *DB) beginReminder(ctx context.Context, rallyID int64, offset time.Dura
 	return att, ok, err
 }
 
-// FinishDue moves the reminder as read in d to its final state: sent (with
-// its message), failed or dropped. nonce is the one it was sent with ("" if
-// no send was begun). A reminder re-armed meanwhile (its rally re-timed: a new
-// due time, its nonce cleared) is left pending for its new time.
-func (db *DB) FinishDue(ctx context.Context, d DueReminder, nonce, state, messageID string) error {
+// ReminderOutcome is how a send of a due reminder ended.
+type ReminderOutcome struct {
+	Due DueReminder // the reminder as read
+	// Nonce is the one it was sent with ("" if no send was begun).
+	Nonce     string
+	State     ReminderState // ReminderSent, ReminderFailed or ReminderDropped
+	MessageID string        // the message posted, when sent
+}
+
+// FinishDue moves a due reminder to its final state. A reminder re-armed
+// meanwhile (its rally re-timed: a new due time, its nonce cleared) is left
+// pending for its new time.
+func (db *DB) FinishDue(ctx context.Context, o ReminderOutcome) (err error) {
+	defer wrap(&err, "finish reminder")
+	d := o.Due
 	return db.update(ctx, func(tx *Tx) error {
 		_, err := tx.ExecContext(ctx, `
 			UPDATE reminders SET state = ?, message_id = ?, updated_at = ?
 			WHERE rally_id = ? AND offset_s = ? AND state = 'pending' AND due_at = ? AND nonce IS ?`,
-			state, nullIfEmpty(messageID), tx.now.Unix(), d.Rally.ID, int64(d.Offset/time.Second), d.DueAt.Unix(), nullIfEmpty(nonce))
+			o.State, nullIfEmpty(o.MessageID), tx.now.Unix(), d.Rally.ID, int64(d.Offset/time.Second), d.DueAt.Unix(), nullIfEmpty(o.Nonce))
 		return err
 	})
 }
 
-// FinishReminder is FinishDue for whatever arming of the reminder is stored.
-func (db *DB) FinishReminder(ctx context.Context, rallyID int64, offset time.Duration, state, messageID string) error {
-	return db.update(ctx, func(tx *Tx) error {
-		_, err := tx.ExecContext(ctx, `
-			UPDATE reminders SET state = ?, message_id = ?, updated_at = ? WHERE rally_id = ? AND offset_s = ? AND state = 'pending'`,
-			state, nullIfEmpty(messageID), tx.now.Unix(), rallyID, int64(offset/time.Second))
-		return err
-	})
+// ReminderRetry is a failed send of a due reminder, to be tried again.
+type ReminderRetry struct {
+	Due   DueReminder // the reminder as read
+	Nonce string      // the one it was sent with, kept for the next try
+	At    time.Time   // when to try again
 }
 
-// RetryDue leaves the reminder as read in d pending, to be tried again at
-// next with the same nonce.
-func (db *DB) RetryDue(ctx context.Context, d DueReminder, nonce string, next time.Time) error {
+// RetryDue leaves a due reminder pending, to be tried again at r.At with the
+// same nonce.
+func (db *DB) RetryDue(ctx context.Context, r ReminderRetry) (err error) {
+	defer wrap(&err, "retry reminder")
+	d := r.Due
 	return db.update(ctx, func(tx *Tx) error {
 		_, err := tx.ExecContext(ctx, `
 			UPDATE reminders SET attempts = attempts + 1, next_try_at = ?, updated_at = ?
 			WHERE rally_id = ? AND offset_s = ? AND state = 'pending' AND due_at = ? AND nonce IS ?`,
-			next.Unix(), tx.now.Unix(), d.Rally.ID, int64(d.Offset/time.Second), d.DueAt.Unix(), nullIfEmpty(nonce))
+			r.At.Unix(), tx.now.Unix(), d.Rally.ID, int64(d.Offset/time.Second), d.DueAt.Unix(), nullIfEmpty(r.Nonce))
 		return err
 	})
 }
 
-// ReminderState is a reminder as stored, for /rally info and tests.
-type ReminderState struct {
+// Reminder is a reminder as stored, for /rally info and tests.
+type Reminder struct {
 	Offset    time.Duration
 	DueAt     time.Time
-	State     string
+	State     ReminderState
 	MessageID string
 	Attempts  int
 }
 
 // Reminders lists the reminders of a rally.
-func (db *DB) Reminders(ctx context.Context, rallyID int64) ([]ReminderState, error) {
+func (db *DB) Reminders(ctx context.Context, rallyID int64) (_ []Reminder, err error) {
+	defer wrap(&err, "reminders")
 	rows, err := db.read.QueryContext(ctx, `
 		SELECT offset_s, due_at, state, COALESCE(message_id, ''), attempts FROM reminders WHERE rally_id = ? ORDER BY due_at`, rallyID)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []ReminderState
+	var out []Reminder
 	for rows.Next() {
-		var s ReminderState
+		var s Reminder
 		var off, due int64
 		if err := rows.Scan(&off, &due, &s.State, &s.MessageID, &s.Attempts); err != nil {
 			return nil, err
@@ -229,9 +214,9 @@ func (db *DB) Reminders(ctx context.Context, rallyID int64) ([]ReminderState, er
 
 // NoteOnce records a notice for a guild and reports whether it is new, so a
 // failure is told to the coordinators once, not on every sweep.
-func (db *DB) NoteOnce(ctx context.Context, guildID, key string) (bool, error) {
-	var fresh bool
-	err := db.update(ctx, func(tx *Tx) error {
+func (db *DB) NoteOnce(ctx context.Context, guildID, key string) (fresh bool, err error) {
+	defer wrap(&err, "note once")
+	err = db.update(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO notices (guild_id, key, at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
 			guildID, key, tx.now.Unix())
 		if err != nil {
@@ -246,7 +231,8 @@ func (db *DB) NoteOnce(ctx context.Context, guildID, key string) (bool, error) {
 
 // ForgetNote removes a notice, so the same problem is told again if it comes
 // back (the channel was fixed, then broke again), or if telling it failed.
-func (db *DB) ForgetNote(ctx context.Context, guildID, key string) error {
+func (db *DB) ForgetNote(ctx context.Context, guildID, key string) (err error) {
+	defer wrap(&err, "forget note")
 	return db.update(ctx, func(tx *Tx) error {
 		_, err := tx.ExecContext(ctx, `DELETE FROM notices WHERE guild_id = ? AND key = ?`, guildID, key)
 		return err

@@ -135,7 +135,7 @@ func TestStaffingAlerts(t *testing.T) {
 	if err != nil || !ok || !again.Resumed || again.Nonce != att.Nonce {
 		t.Fatalf("second begin: %+v %v %v, want the same nonce, resumed", again, ok, err)
 	}
-	if err := f.db.FinishStaffingAlert(ctx(), r.ID, att.Nonce, store.ReminderSent, "m1"); err != nil {
+	if err := f.db.FinishStaffingAlert(ctx(), store.StaffingAlertOutcome{RallyID: r.ID, Nonce: att.Nonce, State: store.ReminderSent, MessageID: "m1"}); err != nil {
 		t.Fatal(err)
 	}
 	if n := due(at); n != 0 {

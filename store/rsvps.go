@@ -7,43 +7,46 @@ import (
 	"time"
 )
 
+// RSVPStatus is where a member stands for a rally.
+type RSVPStatus string
+
 // RSVP statuses. NotGoing is never stored: "can't go" deletes the row.
 const (
-	Going    = "going"
-	Maybe    = "maybe"
-	NotGoing = "not_going"
-	Waitlist = "waitlist"
+	Going    RSVPStatus = "going"
+	Maybe    RSVPStatus = "maybe"
+	NotGoing RSVPStatus = "not_going"
+	Waitlist RSVPStatus = "waitlist"
 )
 
 // RSVPResult says where a member stands after an RSVP.
 type RSVPResult struct {
-	Rally    Rally    // with the counts after the change
-	Previous string   // NotGoing if there was no RSVP
-	Status   string   // Going, Maybe, Waitlist or NotGoing
-	Position int      // place on the waitlist (1 = next), when Status is Waitlist
-	Promoted []string // members moved from the waitlist to going by this change
+	Rally    Rally      // with the counts after the change
+	Previous RSVPStatus // NotGoing if there was no RSVP
+	Status   RSVPStatus // Going, Maybe, Waitlist or NotGoing
+	Position int        // place on the waitlist (1 = next), when Status is Waitlist
+	Promoted []string   // members moved from the waitlist to going by this change
 }
 
 // SetRSVP records a member's RSVP. Asking for Going on a full rally puts the
 // member on the waitlist; a going member who leaves frees a seat for the first
 // on the waitlist, in the same transaction.
-func (db *DB) SetRSVP(ctx context.Context, guildID string, rallyID int64, userID, status string) (RSVPResult, error) {
-	var res RSVPResult
+func (db *DB) SetRSVP(ctx context.Context, guildID string, rallyID int64, userID string, status RSVPStatus) (res RSVPResult, err error) {
+	defer wrap(&err, "set rsvp")
 	switch status {
 	case Going, Maybe, NotGoing:
 	default:
-		return res, Errorf(EInvalid, "RSVP must be going, maybe or not_going.")
+		return res, ErrBadRSVPStatus
 	}
-	err := db.update(ctx, func(tx *Tx) error {
+	err = db.update(ctx, func(tx *Tx) error {
 		r, err := rallyByID(ctx, tx, guildID, rallyID)
 		if err != nil {
 			return err
 		}
 		if r.Cancelled() {
-			return Errorf(EConflict, "%q was cancelled, so RSVPs are closed.", r.Title)
+			return &RallyStateError{Change: ChangeRSVP, Title: r.Title, Err: ErrRallyCancelled}
 		}
 		if r.Started(tx.now) {
-			return Errorf(EConflict, "%q has already started, so RSVPs are closed.", r.Title)
+			return &RallyStateError{Change: ChangeRSVP, Title: r.Title, Err: ErrRallyStarted}
 		}
 		prev, err := rsvpStatus(ctx, tx, rallyID, userID)
 		if err != nil {
@@ -94,8 +97,8 @@ func (db *DB) SetRSVP(ctx context.Context, guildID string, rallyID int64, userID
 	return res, err
 }
 
-func rsvpStatus(ctx context.Context, tx *Tx, rallyID int64, userID string) (string, error) {
-	var s string
+func rsvpStatus(ctx context.Context, tx *Tx, rallyID int64, userID string) (RSVPStatus, error) {
+	var s RSVPStatus
 	err := tx.QueryRowContext(ctx, `SELECT status FROM rsvps WHERE rally_id = ? AND user_id = ?`, rallyID, userID).Scan(&s)
 	if errors.Is(err, sql.ErrNoRows) {
 		return NotGoing, nil
@@ -170,7 +173,8 @@ func recount(ctx context.Context, tx *Tx, rallyID int64) (Counts, error) {
 }
 
 // PromotionTold records that a promoted member has been told (by DM or by /myrsvps).
-func (db *DB) PromotionTold(ctx context.Context, rallyID int64, userID string) error {
+func (db *DB) PromotionTold(ctx context.Context, rallyID int64, userID string) (err error) {
+	defer wrap(&err, "promotion told")
 	return db.update(ctx, func(tx *Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE rsvps SET promoted = 0 WHERE rally_id = ? AND user_id = ?`, rallyID, userID)
 		return err
@@ -180,13 +184,14 @@ func (db *DB) PromotionTold(ctx context.Context, rallyID int64, userID string) e
 // MyRSVP is one of a member's RSVPs.
 type MyRSVP struct {
 	Rally    Rally
-	Status   string
+	Status   RSVPStatus
 	Position int  // on the waitlist
 	Promoted bool // moved off the waitlist and not yet told
 }
 
 // MemberRSVPs lists a member's RSVPs to the guild's rallies that have not ended.
-func (db *DB) MemberRSVPs(ctx context.Context, guildID, userID string, now time.Time) ([]MyRSVP, error) {
+func (db *DB) MemberRSVPs(ctx context.Context, guildID, userID string, now time.Time) (_ []MyRSVP, err error) {
+	defer wrap(&err, "member rsvps")
 	rows, err := db.read.QueryContext(ctx, `
 		SELECT `+rallyColumns+`, v.status, v.promoted,
 			(SELECT COUNT(*) FROM rsvps w WHERE w.rally_id = v.rally_id AND w.status = 'waitlist' AND w.seq <= v.seq)
@@ -218,8 +223,8 @@ type Attendees struct {
 }
 
 // RallyAttendees returns the user ids RSVPed to the rally.
-func (db *DB) RallyAttendees(ctx context.Context, rallyID int64) (Attendees, error) {
-	var a Attendees
+func (db *DB) RallyAttendees(ctx context.Context, rallyID int64) (a Attendees, err error) {
+	defer wrap(&err, "rally attendees")
 	rows, err := db.read.QueryContext(ctx,
 		`SELECT user_id, status FROM rsvps WHERE rally_id = ? ORDER BY seq`, rallyID)
 	if err != nil {
@@ -227,7 +232,8 @@ func (db *DB) RallyAttendees(ctx context.Context, rallyID int64) (Attendees, err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var u, s string
+		var u string
+		var s RSVPStatus
 		if err := rows.Scan(&u, &s); err != nil {
 			return a, err
 		}
@@ -252,10 +258,9 @@ type Promotion struct {
 // ForgetMember deletes every RSVP the member has in the guild, fills the seats
 // that frees, and returns the rallies the member was removed from and who was
 // promoted.
-func (db *DB) ForgetMember(ctx context.Context, guildID, userID string) ([]int64, []Promotion, error) {
-	var removed []int64
-	var promotions []Promotion
-	err := db.update(ctx, func(tx *Tx) error {
+func (db *DB) ForgetMember(ctx context.Context, guildID, userID string) (removed []int64, promotions []Promotion, err error) {
+	defer wrap(&err, "forget member")
+	err = db.update(ctx, func(tx *Tx) error {
 		rows, err := tx.QueryContext(ctx, `
 			SELECT v.rally_id FROM rsvps v JOIN rallies r ON r.id = v.rally_id
 			WHERE v.user_id = ? AND r.guild_id = ?`, userID, guildID)

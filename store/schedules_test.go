@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"database/sql"
 	"strings"
 	"testing"
 	"time"
@@ -8,10 +9,31 @@ import (
 	"rallybot/store"
 )
 
+// TestDueReminderQueryPlan reads SQLite's plan for the very query
+// DueReminders runs, on a database the store migrated.
 func TestDueReminderQueryPlan(t *testing.T) {
-	f := newFixture(t)
-	plan, err := f.db.DueRemindersPlan(ctx())
+	path := dbPath(t)
+	MustOpen(t, path, newClock(t0))
+	conn, err := sql.Open("sqlite3", "file:"+path+"?mode=ro")
 	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	rows, err := conn.QueryContext(ctx(), `EXPLAIN QUERY PLAN `+store.DueRemindersQuery, 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, notused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	if err := rows.Err(); err != nil {
 		t.Fatal(err)
 	}
 	joined := strings.Join(plan, "; ")
@@ -35,7 +57,7 @@ func TestDueReminderGuards(t *testing.T) {
 		}
 		return ds[0]
 	}
-	state := func(t *testing.T, f *fixture, id int64, off time.Duration) store.ReminderState {
+	state := func(t *testing.T, f *fixture, id int64, off time.Duration) store.Reminder {
 		t.Helper()
 		rs, err := f.db.Reminders(ctx(), id)
 		if err != nil {
@@ -47,7 +69,7 @@ func TestDueReminderGuards(t *testing.T) {
 			}
 		}
 		t.Fatalf("no %v reminder", off)
-		return store.ReminderState{}
+		return store.Reminder{}
 	}
 
 	t.Run("ResumedAttemptReusesNonce", func(t *testing.T) {
@@ -59,7 +81,7 @@ func TestDueReminderGuards(t *testing.T) {
 		if err != nil || !ok || first.Resumed || first.Nonce == "" {
 			t.Fatalf("first begin = %+v %v %v", first, ok, err)
 		}
-		if err := f.db.RetryDue(ctx(), d, first.Nonce, f.clock.Now().Add(time.Minute)); err != nil {
+		if err := f.db.RetryDue(ctx(), store.ReminderRetry{Due: d, Nonce: first.Nonce, At: f.clock.Now().Add(time.Minute)}); err != nil {
 			t.Fatal(err)
 		}
 		f.clock.Add(time.Minute)
@@ -84,7 +106,7 @@ func TestDueReminderGuards(t *testing.T) {
 		if _, _, err := f.db.UpdateRally(ctx(), "g1", r.ID, store.RallyUpdate{StartsAt: &moved}, offsets); err != nil {
 			t.Fatal(err)
 		}
-		if err := f.db.FinishDue(ctx(), d, att.Nonce, store.ReminderSent, "m1"); err != nil {
+		if err := f.db.FinishDue(ctx(), store.ReminderOutcome{Due: d, Nonce: att.Nonce, State: store.ReminderSent, MessageID: "m1"}); err != nil {
 			t.Fatal(err)
 		}
 		if st := state(t, f, r.ID, 24*time.Hour); st.State != store.ReminderPending || !st.DueAt.Equal(moved.Add(-24*time.Hour)) {
@@ -102,7 +124,7 @@ func TestDueReminderGuards(t *testing.T) {
 		if _, _, err := f.db.UpdateRally(ctx(), "g1", r.ID, store.RallyUpdate{StartsAt: &moved}, []time.Duration{30 * time.Minute}); err != nil {
 			t.Fatal(err)
 		}
-		for off, want := range map[time.Duration]string{24 * time.Hour: store.ReminderDropped, 2 * time.Hour: store.ReminderDropped, 30 * time.Minute: store.ReminderPending} {
+		for off, want := range map[time.Duration]store.ReminderState{24 * time.Hour: store.ReminderDropped, 2 * time.Hour: store.ReminderDropped, 30 * time.Minute: store.ReminderPending} {
 			if st := state(t, f, r.ID, off); st.State != want {
 				t.Errorf("%v reminder %s, want %s", off, st.State, want)
 			}

@@ -57,7 +57,7 @@ func (db *DB) BeginStaffingAlert(ctx context.Context, rallyID int64) (att Remind
 			return err
 		}
 		n, _ := res.RowsAffected()
-		var state string
+		var state ReminderState
 		if err := tx.QueryRowContext(ctx, `SELECT state, nonce FROM staffing_alerts WHERE rally_id = ?`, rallyID).
 			Scan(&state, &att.Nonce); err != nil {
 			return err
@@ -69,14 +69,23 @@ func (db *DB) BeginStaffingAlert(ctx context.Context, rallyID int64) (att Remind
 	return att, ok, err
 }
 
-// FinishStaffingAlert closes the alert begun with nonce: sent (with its
+// StaffingAlertOutcome is how an attempt at a rally's staffing alert ended.
+type StaffingAlertOutcome struct {
+	RallyID   int64
+	Nonce     string // the attempt's, from BeginStaffingAlert
+	State     ReminderState
+	MessageID string // when sent
+}
+
+// FinishStaffingAlert closes the alert begun with o.Nonce: sent (with its
 // message), failed or dropped.
-func (db *DB) FinishStaffingAlert(ctx context.Context, rallyID int64, nonce, state, messageID string) error {
+func (db *DB) FinishStaffingAlert(ctx context.Context, o StaffingAlertOutcome) (err error) {
+	defer wrap(&err, "finish staffing alert")
 	return db.update(ctx, func(tx *Tx) error {
 		_, err := tx.ExecContext(ctx, `
 			UPDATE staffing_alerts SET state = ?, message_id = ?, updated_at = ?
 			WHERE rally_id = ? AND nonce = ? AND state = 'pending'`,
-			state, nullIfEmpty(messageID), tx.now.Unix(), rallyID, nonce)
+			o.State, nullIfEmpty(o.MessageID), tx.now.Unix(), o.RallyID, o.Nonce)
 		return err
 	})
 }
@@ -94,7 +103,7 @@ func (db *DB) RetryStaffingAlert(ctx context.Context, rallyID int64, nonce strin
 
 // StaffingAlertState returns the stored state of a rally's alert ("" if none),
 // for /rally info and tests.
-func (db *DB) StaffingAlertState(ctx context.Context, rallyID int64) (state, messageID string, err error) {
+func (db *DB) StaffingAlertState(ctx context.Context, rallyID int64) (state ReminderState, messageID string, err error) {
 	err = db.read.QueryRowContext(ctx, `SELECT state, COALESCE(message_id, '') FROM staffing_alerts WHERE rally_id = ?`, rallyID).
 		Scan(&state, &messageID)
 	if errors.Is(err, sql.ErrNoRows) {

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -170,15 +171,24 @@ func TestChapters(t *testing.T) {
 	f := newFixture(t)
 	t.Run("ErrDuplicateName", func(t *testing.T) {
 		_, err := f.db.AddChapter(ctx(), store.Chapter{GuildID: "g1", Name: "CHICAGO", TimeZone: "America/Chicago"})
-		if got := store.ErrorCode(err); got != store.EConflict {
-			t.Fatalf("code = %q (%v), want conflict", got, err)
+		var exists *store.ChapterExistsError
+		if !errors.As(err, &exists) || exists.Name != "CHICAGO" || exists.Renamed || store.ErrorCode(err) != store.EConflict {
+			t.Fatalf("got %v, want a ChapterExistsError for CHICAGO", err)
 		}
 	})
 	t.Run("ErrRemoveWithUpcomingRally", func(t *testing.T) {
 		f.rally(t, 0, t0.Add(48*time.Hour))
 		_, err := f.db.RemoveChapter(ctx(), "g1", "Seattle")
-		if got := store.ErrorCode(err); got != store.EConflict || !strings.Contains(store.ErrorMessage(err), "/rally cancel") {
-			t.Fatalf("got %q %q, want a conflict that says how to fix it", got, store.ErrorMessage(err))
+		var busy *store.ChapterHasRalliesError
+		if !errors.As(err, &busy) || busy.Name != "Seattle" || busy.Upcoming != 1 || !errors.Is(err, store.ErrChapterHasRallies) {
+			t.Fatalf("got %v, want a ChapterHasRalliesError for Seattle with 1 upcoming", err)
+		}
+	})
+	t.Run("ErrRenameToExisting", func(t *testing.T) {
+		_, err := f.db.UpdateChapter(ctx(), "g1", "Chicago", store.ChapterUpdate{Name: ptr("seattle")})
+		var exists *store.ChapterExistsError
+		if !errors.As(err, &exists) || !exists.Renamed || !strings.HasPrefix(err.Error(), "update chapter: ") {
+			t.Fatalf("got %v, want a ChapterExistsError for a rename, wrapped with the operation", err)
 		}
 	})
 	t.Run("SetupAndRename", func(t *testing.T) {
@@ -189,12 +199,14 @@ func TestChapters(t *testing.T) {
 		if c.Name != "East Bay" || c.ChannelID != "555" || c.LeadRoleID != "777" {
 			t.Errorf("got %+v", c)
 		}
-		if _, err := f.db.ChapterByName(ctx(), "g1", "Oakland"); store.ErrorCode(err) != store.ENotFound {
+		_, err = f.db.ChapterByName(ctx(), "g1", " Oakland ")
+		var missing *store.NoSuchChapterError
+		if !errors.As(err, &missing) || missing.Name != "Oakland" || !errors.Is(err, store.ErrNoSuchChapter) {
 			t.Errorf("old name still found: %v", err)
 		}
 	})
 	t.Run("OtherGuildIsolated", func(t *testing.T) {
-		if _, err := f.db.ChapterByName(ctx(), "g2", "Seattle"); store.ErrorCode(err) != store.ENotFound {
+		if _, err := f.db.ChapterByName(ctx(), "g2", "Seattle"); !errors.Is(err, store.ErrNoSuchChapter) {
 			t.Errorf("chapter of g1 visible from g2: %v", err)
 		}
 	})
@@ -203,7 +215,7 @@ func TestChapters(t *testing.T) {
 func TestRSVP(t *testing.T) {
 	f := newFixture(t)
 	r := f.rally(t, 2, t0.Add(72*time.Hour))
-	set := func(user, status string) store.RSVPResult {
+	set := func(user string, status store.RSVPStatus) store.RSVPResult {
 		t.Helper()
 		res, err := f.db.SetRSVP(ctx(), "g1", r.ID, user, status)
 		if err != nil {
@@ -251,7 +263,7 @@ func TestRSVP(t *testing.T) {
 
 	t.Run("ErrOtherGuild", func(t *testing.T) {
 		_, err := f.db.SetRSVP(ctx(), "g2", r.ID, "u9", store.Going)
-		if store.ErrorCode(err) != store.ENotFound {
+		if !errors.Is(err, store.ErrNoSuchRally) || store.ErrorCode(err) != store.ENotFound {
 			t.Fatalf("RSVP across guilds: %v", err)
 		}
 	})
@@ -261,8 +273,17 @@ func TestRSVP(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, err := f.db.SetRSVP(ctx(), "g1", r2.ID, "u1", store.Going)
-		if store.ErrorCode(err) != store.EConflict || !strings.Contains(store.ErrorMessage(err), "cancelled") {
+		var refused *store.RallyStateError
+		if !errors.As(err, &refused) || refused.Change != store.ChangeRSVP || refused.Title != "March" || !errors.Is(err, store.ErrRallyCancelled) {
 			t.Fatalf("RSVP to a cancelled rally: %v", err)
+		}
+		_, err = f.db.CancelRally(ctx(), "g1", r2.ID, "")
+		if !errors.As(err, &refused) || refused.Change != store.ChangeCancel || !errors.Is(err, store.ErrRallyCancelled) {
+			t.Fatalf("cancel a cancelled rally: %v", err)
+		}
+		_, _, err = f.db.UpdateRally(ctx(), "g1", r2.ID, store.RallyUpdate{Title: ptr("x")}, nil)
+		if !errors.As(err, &refused) || refused.Change != store.ChangeEdit || !errors.Is(err, store.ErrRallyCancelled) {
+			t.Fatalf("edit a cancelled rally: %v", err)
 		}
 	})
 	t.Run("ErrStarted", func(t *testing.T) {
@@ -270,8 +291,20 @@ func TestRSVP(t *testing.T) {
 		f.clock.Add(90 * time.Minute)
 		defer f.clock.Add(-90 * time.Minute)
 		_, err := f.db.SetRSVP(ctx(), "g1", r3.ID, "u1", store.Going)
-		if store.ErrorCode(err) != store.EConflict || !strings.Contains(store.ErrorMessage(err), "started") {
+		if !errors.Is(err, store.ErrRallyStarted) || store.ErrorCode(err) != store.EConflict || !strings.HasPrefix(err.Error(), "set rsvp: ") {
 			t.Fatalf("RSVP to a started rally: %v", err)
+		}
+		f.clock.Add(2 * time.Hour) // now over
+		defer f.clock.Add(-2 * time.Hour)
+		_, err = f.db.CancelRally(ctx(), "g1", r3.ID, "")
+		if !errors.Is(err, store.ErrRallyOver) {
+			t.Fatalf("cancel a rally that is over: %v", err)
+		}
+	})
+	t.Run("ErrBadStatus", func(t *testing.T) {
+		_, err := f.db.SetRSVP(ctx(), "g1", r.ID, "u1", store.Waitlist)
+		if !errors.Is(err, store.ErrBadRSVPStatus) || store.ErrorCode(err) != store.EInvalid {
+			t.Fatalf("RSVP as waitlist: %v", err)
 		}
 	})
 	t.Run("CapacityRaisePromotes", func(t *testing.T) {
@@ -376,16 +409,6 @@ func TestPurgeRSVPs(t *testing.T) {
 func TestReminders(t *testing.T) {
 	f := newFixture(t)
 	r := f.rally(t, 0, t0.Add(30*time.Hour)) // reminders at +6h and +28h
-	t.Run("DueQueryUsesIndex", func(t *testing.T) {
-		plan, err := f.db.DueRemindersPlan(ctx())
-		if err != nil {
-			t.Fatal(err)
-		}
-		joined := strings.Join(plan, "; ")
-		if !strings.Contains(joined, "USING INDEX reminders_pending_due") {
-			t.Fatalf("plan %q does not use reminders_pending_due", joined)
-		}
-	})
 	due, err := f.db.DueReminders(ctx(), f.clock.Now(), 10)
 	if err != nil || len(due) != 0 {
 		t.Fatalf("due now = %v, %v", due, err)
@@ -395,19 +418,22 @@ func TestReminders(t *testing.T) {
 	if len(due) != 1 || due[0].Offset != 24*time.Hour || due[0].Rally.ID != r.ID {
 		t.Fatalf("due at +6h = %+v", due)
 	}
-	nonce, ok, err := f.db.BeginReminder(ctx(), r.ID, 24*time.Hour)
-	if err != nil || !ok || nonce == "" || len(nonce) > 25 {
-		t.Fatalf("begin = %q %v %v", nonce, ok, err)
+	att, ok, err := f.db.BeginDue(ctx(), due[0])
+	if err != nil || !ok || att.Nonce == "" || len(att.Nonce) > 25 {
+		t.Fatalf("begin = %+v %v %v", att, ok, err)
 	}
-	again, _, _ := f.db.BeginReminder(ctx(), r.ID, 24*time.Hour)
-	if again != nonce {
-		t.Fatalf("a retried send must reuse its nonce: %q then %q", nonce, again)
+	again, _, _ := f.db.BeginDue(ctx(), due[0])
+	if again.Nonce != att.Nonce {
+		t.Fatalf("a retried send must reuse its nonce: %q then %q", att.Nonce, again.Nonce)
 	}
-	if err := f.db.FinishReminder(ctx(), r.ID, 24*time.Hour, store.ReminderSent, "m1"); err != nil {
+	if err := f.db.FinishDue(ctx(), store.ReminderOutcome{Due: due[0], Nonce: att.Nonce, State: store.ReminderSent, MessageID: "m1"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok, _ := f.db.BeginReminder(ctx(), r.ID, 24*time.Hour); ok {
+	if _, ok, _ := f.db.BeginDue(ctx(), due[0]); ok {
 		t.Fatal("a sent reminder began again")
+	}
+	if rs, _ := f.db.Reminders(ctx(), r.ID); rs[0].Offset != 24*time.Hour || rs[0].State != store.ReminderSent || rs[0].MessageID != "m1" {
+		t.Fatalf("after finish: %+v", rs)
 	}
 	t.Run("RetimeRearms", func(t *testing.T) {
 		start := r.StartsAt.Add(48 * time.Hour)

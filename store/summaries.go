@@ -18,7 +18,8 @@ type Counts struct {
 
 // SummaryCounts returns the counts of each rally as of the last posted
 // summary; rallies not in it had no summary yet.
-func (db *DB) SummaryCounts(ctx context.Context, rallyIDs []int64) (map[int64]Counts, error) {
+func (db *DB) SummaryCounts(ctx context.Context, rallyIDs []int64) (_ map[int64]Counts, err error) {
+	defer wrap(&err, "summary counts")
 	out := make(map[int64]Counts, len(rallyIDs))
 	for _, id := range rallyIDs {
 		var c Counts
@@ -35,18 +36,21 @@ func (db *DB) SummaryCounts(ctx context.Context, rallyIDs []int64) (map[int64]Co
 	return out, nil
 }
 
+// SummaryState is where a summary run stands.
+type SummaryState string
+
 // Summary run states.
 const (
-	SummaryPending = "pending"
-	SummarySent    = "sent"
-	SummaryFailed  = "failed"
+	SummaryPending SummaryState = "pending"
+	SummarySent    SummaryState = "sent"
+	SummaryFailed  SummaryState = "failed"
 )
 
 // SummaryRun is the durable record of one guild's summary for one scheduled time.
 type SummaryRun struct {
 	GuildID      string
 	ScheduledFor time.Time
-	State        string
+	State        SummaryState
 	Nonce        string
 	PartsSent    int
 	Attempts     int
@@ -62,9 +66,10 @@ type SummaryRun struct {
 // time, or returns the run already recorded. ok is false when that run was
 // already posted (or given up on): it must not be posted again.
 func (db *DB) BeginSummary(ctx context.Context, guildID string, scheduledFor time.Time) (run SummaryRun, ok bool, err error) {
+	defer wrap(&err, "begin summary")
 	// Every reminder sweep asks; a run already closed is answered without a
 	// write transaction.
-	var state string
+	var state SummaryState
 	err = db.read.QueryRowContext(ctx, `SELECT state FROM summary_runs WHERE guild_id = ? AND scheduled_for = ?`,
 		guildID, scheduledFor.Unix()).Scan(&state)
 	switch {
@@ -100,7 +105,8 @@ func (db *DB) BeginSummary(ctx context.Context, guildID string, scheduledFor tim
 // SaveSummaryContent stores what a run posts and the counts it shows, unless
 // an earlier attempt stored them first; it returns the parts the run must
 // post.
-func (db *DB) SaveSummaryContent(ctx context.Context, guildID string, scheduledFor time.Time, parts []byte, counts map[int64]Counts) ([]byte, error) {
+func (db *DB) SaveSummaryContent(ctx context.Context, guildID string, scheduledFor time.Time, parts []byte, counts map[int64]Counts) (_ []byte, err error) {
+	defer wrap(&err, "save summary")
 	b, err := json.Marshal(counts)
 	if err != nil {
 		return nil, err
@@ -119,7 +125,8 @@ func (db *DB) SaveSummaryContent(ctx context.Context, guildID string, scheduledF
 }
 
 // SummaryPartSent records that one more message of a run was posted.
-func (db *DB) SummaryPartSent(ctx context.Context, guildID string, scheduledFor time.Time, parts int) error {
+func (db *DB) SummaryPartSent(ctx context.Context, guildID string, scheduledFor time.Time, parts int) (err error) {
+	defer wrap(&err, "summary part sent")
 	return db.update(ctx, func(tx *Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE summary_runs SET parts_sent = ?, updated_at = ? WHERE guild_id = ? AND scheduled_for = ?`,
 			parts, tx.now.Unix(), guildID, scheduledFor.Unix())
@@ -129,7 +136,8 @@ func (db *DB) SummaryPartSent(ctx context.Context, guildID string, scheduledFor 
 
 // FinishSummary closes a run. A posted run (SummarySent) also makes the
 // counts it showed the baseline for the next summary's changes.
-func (db *DB) FinishSummary(ctx context.Context, guildID string, scheduledFor time.Time, state string) error {
+func (db *DB) FinishSummary(ctx context.Context, guildID string, scheduledFor time.Time, state SummaryState) (err error) {
+	defer wrap(&err, "finish summary")
 	return db.update(ctx, func(tx *Tx) error {
 		var counts sql.NullString
 		if err := tx.QueryRowContext(ctx, `
@@ -168,6 +176,7 @@ func (db *DB) FinishSummary(ctx context.Context, guildID string, scheduledFor ti
 
 // RetrySummary counts a failed attempt; the run stays pending.
 func (db *DB) RetrySummary(ctx context.Context, guildID string, scheduledFor time.Time) (attempts int, err error) {
+	defer wrap(&err, "retry summary")
 	err = db.update(ctx, func(tx *Tx) error {
 		return tx.QueryRowContext(ctx, `
 			UPDATE summary_runs SET attempts = attempts + 1, updated_at = ? WHERE guild_id = ? AND scheduled_for = ?
@@ -177,9 +186,10 @@ func (db *DB) RetrySummary(ctx context.Context, guildID string, scheduledFor tim
 }
 
 // LastSummary returns when the guild's last posted summary was scheduled, or zero.
-func (db *DB) LastSummary(ctx context.Context, guildID string) (time.Time, error) {
+func (db *DB) LastSummary(ctx context.Context, guildID string) (_ time.Time, err error) {
+	defer wrap(&err, "last summary")
 	var t sql.NullInt64
-	err := db.read.QueryRowContext(ctx, `SELECT MAX(scheduled_for) FROM summary_runs WHERE guild_id = ? AND state = 'sent'`, guildID).Scan(&t)
+	err = db.read.QueryRowContext(ctx, `SELECT MAX(scheduled_for) FROM summary_runs WHERE guild_id = ? AND state = 'sent'`, guildID).Scan(&t)
 	if err != nil || !t.Valid {
 		return time.Time{}, err
 	}
@@ -190,6 +200,7 @@ func (db *DB) LastSummary(ctx context.Context, guildID string) (time.Time, error
 // their place and details, which can say where people met; the counts and
 // title stay on the rally rows for summaries. It returns how many RSVPs and rallies it cleared.
 func (db *DB) PurgeRSVPs(ctx context.Context, cutoff time.Time) (rsvps, rallies int, err error) {
+	defer wrap(&err, "purge rsvps")
 	err = db.update(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `
 			DELETE FROM rsvps WHERE rally_id IN (

@@ -1,0 +1,101 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"rallybot/store"
+)
+
+// Access says who may use a route. Each route in the table declares one, and
+// authorize checks it before the handler runs; a new rule (safety roles, say)
+// is a new Access here, never a check inside a handler.
+type Access int
+
+// Who may use a route. Server admins (Manage Server or Administrator) pass
+// every rule.
+const (
+	// Everyone in the server.
+	Everyone Access = iota
+	// Admin: server admins only.
+	Admin
+	// Coordinator: members with the guild's coordinator role (/setup coordinators).
+	Coordinator
+	// RallyLead: leads of the chapter of the rally the route names, by its
+	// `rally` option or its custom_id's rally group.
+	RallyLead
+	// ChapterLead: leads of the chapter named by the route's `chapter` option.
+	ChapterLead
+)
+
+// authorize lets the member through to a route with the given access, or
+// returns the refusal. What it loads to decide (the rally, the chapter, the
+// guild's settings) is left on in for the handler. A rally or chapter that
+// does not exist is told as such, before any refusal.
+func (a *App) authorize(ctx context.Context, access Access, in *Input) error {
+	switch access {
+	case Everyone:
+		return nil
+	case Admin:
+		if in.isAdmin() {
+			return nil
+		}
+		if in.Path == "" { // a button
+			return forbidden("Only server admins (Manage Server permission) can do that.")
+		}
+		return forbidden("Only server admins (Manage Server permission) can do that. Ask an admin to run `/%s`.", in.Path)
+	case Coordinator:
+		g, err := a.db.Guild(ctx, in.GuildID)
+		if err != nil {
+			return err
+		}
+		in.Guild = g
+		if in.isAdmin() || in.hasRole(g.CoordinatorRoleID) {
+			return nil
+		}
+		if g.CoordinatorRoleID == "" {
+			return forbidden("Only server admins can see the summary until an admin names a coordinator role with `/setup coordinators`.")
+		}
+		return forbidden("Only coordinators (<@&%s>) and server admins can see the summary.", g.CoordinatorRoleID)
+	case RallyLead:
+		r, err := a.namedRally(ctx, in)
+		if err != nil {
+			return err
+		}
+		in.Rally = r
+		return requireLead(in, r.ChapterLeadRoleID, r.ChapterName)
+	case ChapterLead:
+		ch, err := a.db.ChapterByName(ctx, in.GuildID, in.str("chapter"))
+		if err != nil {
+			return err
+		}
+		in.Chapter = ch
+		return requireLead(in, ch.LeadRoleID, ch.Name)
+	}
+	return fmt.Errorf("route has unknown access %d", access)
+}
+
+// namedRally reads the rally a route names: a button's custom_id rally group,
+// else the rally option.
+func (a *App) namedRally(ctx context.Context, in *Input) (store.Rally, error) {
+	if raw, ok := in.Params["rally"]; ok {
+		id, err := strconv.ParseInt(raw, 10, 64)
+		if err != nil || id <= 0 {
+			return store.Rally{}, store.ErrNoSuchRally
+		}
+		return a.db.Rally(ctx, in.GuildID, id)
+	}
+	return a.rallyFromOption(ctx, in)
+}
+
+// requireLead lets the chapter's leads and the server's admins through.
+func requireLead(in *Input, leadRoleID, chapter string) error {
+	if in.isAdmin() || in.hasRole(leadRoleID) {
+		return nil
+	}
+	if leadRoleID == "" {
+		return forbidden("Only server admins can manage %s rallies until an admin sets its lead role with `/chapter setup`.", escape(chapter))
+	}
+	return forbidden("Only %s leads (<@&%s>) or server admins can do that.", escape(chapter), leadRoleID)
+}
