@@ -1,8 +1,10 @@
 package bot
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -56,6 +58,7 @@ func (b *bot) onInteraction(i *discordgo.Interaction) {
 		Embeds:          nonNilEmbeds(resp.Embeds),
 		Components:      nonNilComponents(resp.Components),
 		AllowedMentions: commands.NoMentions(),
+		Files:           discordFiles(resp.Files),
 	}
 	if resp.Ephemeral {
 		data.Flags = discordgo.MessageFlagsEphemeral
@@ -69,6 +72,9 @@ func (b *bot) onInteraction(i *discordgo.Interaction) {
 func (b *bot) respond(ctx context.Context, i *discordgo.Interaction, r *discordgo.InteractionResponse) {
 	var err error
 	for attempt := 0; attempt < 3; attempt++ {
+		if r.Data != nil {
+			rewind(r.Data.Files)
+		}
 		if err = b.session.InteractionRespond(i, r, discordgo.WithContext(ctx)); err == nil || !serverError(err) {
 			break
 		}
@@ -85,13 +91,16 @@ func (b *bot) editReply(ctx context.Context, i *discordgo.Interaction, resp *com
 	}
 	embeds, components := nonNilEmbeds(resp.Embeds), nonNilComponents(resp.Components)
 	content := resp.Content
+	files := discordFiles(resp.Files)
 	var err error
 	for attempt := 0; attempt < 3; attempt++ {
+		rewind(files)
 		_, err = b.session.InteractionResponseEdit(i, &discordgo.WebhookEdit{
 			Content:         &content,
 			Embeds:          &embeds,
 			Components:      &components,
 			AllowedMentions: commands.NoMentions(),
+			Files:           files,
 		}, discordgo.WithContext(ctx))
 		if err == nil || !serverError(err) {
 			break
@@ -142,4 +151,23 @@ func nonNilComponents(c []discordgo.MessageComponent) []discordgo.MessageCompone
 		return []discordgo.MessageComponent{}
 	}
 	return c
+}
+
+// discordFiles turns a reply's attachments into discordgo's uploads.
+func discordFiles(fs []commands.File) []*discordgo.File {
+	var out []*discordgo.File
+	for _, f := range fs {
+		out = append(out, &discordgo.File{Name: f.Name, ContentType: f.ContentType, Reader: bytes.NewReader(f.Data)})
+	}
+	return out
+}
+
+// rewind puts each upload back at its start, so a retried send carries the
+// whole file again.
+func rewind(files []*discordgo.File) {
+	for _, f := range files {
+		if s, ok := f.Reader.(io.Seeker); ok {
+			s.Seek(0, io.SeekStart)
+		}
+	}
 }

@@ -71,8 +71,17 @@ type Response struct {
 	Components []discordgo.MessageComponent
 	Ephemeral  bool
 	Choices    []*discordgo.ApplicationCommandOptionChoice
+	// Files are attachments uploaded with the reply.
+	Files []File
 	// Followups are further messages, for what does not fit in one.
 	Followups []*Response
+}
+
+// File is an attachment of a reply. Its bytes are kept, not a reader, so a
+// retried send uploads the same file again.
+type File struct {
+	Name, ContentType string
+	Data              []byte
 }
 
 // Input is one interaction as the handlers see it.
@@ -106,6 +115,7 @@ func New(db *store.DB, discord *discordgo.Session, log *slog.Logger, now func() 
 	}
 	a.buttons = []buttonRoute{
 		{regexp.MustCompile(`^rsvp:(going|maybe|not_going):([1-9][0-9]{0,18})$`), a.rsvpButton},
+		{calendarMinePattern, a.myCalendarButton},
 	}
 	return a
 }

@@ -71,6 +71,7 @@ func (a *App) rallyCommand() *Command {
 					}},
 				{Type: discordgo.ApplicationCommandOptionSubCommand, Name: "attendees", Description: "Who is going, maybe or waitlisted (leads, only you see it)",
 					Options: []*discordgo.ApplicationCommandOption{rallyOpt("Rally")}},
+				calendarSubcommand(),
 			},
 		},
 		Handlers: map[string]Handler{
@@ -80,6 +81,7 @@ func (a *App) rallyCommand() *Command {
 			"edit":      a.rallyEdit,
 			"cancel":    a.rallyCancel,
 			"attendees": a.rallyAttendees,
+			"calendar":  a.rallyCalendar,
 		},
 		Autocomplete: a.autocompleteOptions,
 	}
