@@ -27,9 +27,10 @@ func (a *App) summaryCommand() *Command {
 					Options: []*discordgo.ApplicationCommandOption{
 						{Type: discordgo.ApplicationCommandOptionInteger, Name: "days", Description: "How many days ahead (default 7)", MinValue: &minDays, MaxValue: maxSummaryDays},
 					}},
+				exportSubcommand(),
 			},
 		},
-		Handlers: map[string]Handler{"now": a.summaryNow},
+		Handlers: map[string]Handler{"now": a.summaryNow, "export": a.summaryExport},
 	}
 }
 
@@ -79,15 +80,8 @@ func (a *App) setupCoordinators(ctx context.Context, in *Input) (*Response, erro
 }
 
 func (a *App) summaryNow(ctx context.Context, in *Input) (*Response, error) {
-	g, err := a.db.Guild(ctx, in.GuildID)
-	if err != nil {
+	if err := a.requireCoordinator(ctx, in); err != nil {
 		return nil, err
-	}
-	if !in.isAdmin() && !in.hasRole(g.CoordinatorRoleID) {
-		if g.CoordinatorRoleID == "" {
-			return nil, forbidden("Only server admins can see the summary until an admin names a coordinator role with `/setup coordinators`.")
-		}
-		return nil, forbidden("Only coordinators (<@&%s>) and server admins can see the summary.", g.CoordinatorRoleID)
 	}
 	days := int64(defaultSummaryDays)
 	if n, ok, err := in.int("days"); err != nil {
