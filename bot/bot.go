@@ -38,7 +38,8 @@ type Options struct {
 
 // Permissions the bot needs in chapter and coordinator channels. Read Message
 // History lets it find a reminder an interrupted send already posted.
-const invitePermissions = discordgo.PermissionViewChannel | discordgo.PermissionSendMessages | discordgo.PermissionEmbedLinks | discordgo.PermissionReadMessageHistory
+const invitePermissions = discordgo.PermissionViewChannel | discordgo.PermissionSendMessages | discordgo.PermissionEmbedLinks |
+	discordgo.PermissionAttachFiles | discordgo.PermissionReadMessageHistory | discordgo.PermissionManageEvents
 
 // handlerTimeout bounds one interaction's work; Discord's token lasts 15 minutes.
 const handlerTimeout = 5 * time.Minute
@@ -101,6 +102,7 @@ func Run(ctx context.Context, cfg Config, opts Options) error {
 		RetentionDays:   cfg.RetentionDays,
 		SummarySchedule: cfg.summarySchedule,
 		EditInterval:    opts.EditInterval,
+		ScheduledEvents: cfg.ScheduledEvents,
 	})
 
 	// A token Discord rejects is reported before the gateway's reconnect loop

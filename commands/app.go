@@ -26,6 +26,8 @@ type Config struct {
 	SummarySchedule cron.Schedule // for /summary now's "since" and the scheduled run's slot
 	// EditInterval is the least time between two edits of one announcement.
 	EditInterval time.Duration
+	// ScheduledEvents mirrors announced rallies as Discord scheduled events.
+	ScheduledEvents bool
 }
 
 // App holds the route table and what the handlers share.

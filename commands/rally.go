@@ -235,9 +235,9 @@ func (a *App) rallyCreate(ctx context.Context, in *Input) (*Response, error) {
 		return nil, err
 	}
 	a.log.Info("rally created", "guild", in.GuildID, "rally", r.ID, "chapter", ch.ID)
-	note := ""
+	note := a.mirrorCreate(ctx, r)
 	if start.Ambiguous {
-		note = fmt.Sprintf("\nNote: %s happens twice that night (clocks fall back); I used the first, %s.",
+		note += fmt.Sprintf("\nNote: %s happens twice that night (clocks fall back); I used the first, %s.",
 			start.Time.Format("15:04"), describeZone(start.Time))
 	}
 	return ephemeral("📣 Scheduled **%s** (#%d) for %s. Announcement: %s%s",
@@ -364,7 +364,8 @@ func (a *App) rallyEdit(ctx context.Context, in *Input) (*Response, error) {
 			a.log.Warn("could not post time change notice", "rally", r.ID, "err", err)
 		}
 	}
-	return ephemeral("✏️ Updated **%s** (#%d): %s. The announcement is being updated.", escape(r.Title), r.ID, strings.Join(changed, ", ")), nil
+	note := a.mirrorUpdate(ctx, r)
+	return ephemeral("✏️ Updated **%s** (#%d): %s. The announcement is being updated.%s", escape(r.Title), r.ID, strings.Join(changed, ", "), note), nil
 }
 
 func (a *App) rallyCancel(ctx context.Context, in *Input) (*Response, error) {
@@ -394,7 +395,8 @@ func (a *App) rallyCancel(ctx context.Context, in *Input) (*Response, error) {
 			a.log.Warn("could not post cancel notice", "rally", r.ID, "err", err)
 		}
 	}
-	return ephemeral("Cancelled **%s** (#%d). The announcement now shows it, its buttons are off, and its reminders are dropped.", escape(r.Title), r.ID), nil
+	note := a.mirrorCancel(ctx, r)
+	return ephemeral("Cancelled **%s** (#%d). The announcement now shows it, its buttons are off, and its reminders are dropped.%s", escape(r.Title), r.ID, note), nil
 }
 
 func (a *App) rallyAttendees(ctx context.Context, in *Input) (*Response, error) {

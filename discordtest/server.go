@@ -141,6 +141,10 @@ type Server struct {
 	readyCount int
 	ixByID     map[string]*interaction
 	ixByToken  map[string]*interaction
+	// events are the guilds' scheduled events; noManageEvents the guilds
+	// where the bot lacks Manage Events.
+	events         []map[string]any
+	noManageEvents map[string]bool
 }
 
 type failRule struct {
@@ -217,19 +221,20 @@ func New(tb testing.TB, cfg Config) *Server {
 		cfg.AppPermissions = allPermissions
 	}
 	s := &Server{
-		tb:        tb,
-		cfg:       cfg,
-		changed:   make(chan struct{}),
-		failNext:  map[string]*failRule{},
-		guildByID: map[string]*guildState{},
-		channels:  map[string]*channelState{},
-		dmByUser:  map[string]string{},
-		failDM:    map[string]bool{},
-		commands:  map[string][]map[string]any{},
-		conns:     map[*gwConn]bool{},
-		sessions:  map[string]*gwSession{},
-		ixByID:    map[string]*interaction{},
-		ixByToken: map[string]*interaction{},
+		tb:             tb,
+		cfg:            cfg,
+		changed:        make(chan struct{}),
+		failNext:       map[string]*failRule{},
+		guildByID:      map[string]*guildState{},
+		channels:       map[string]*channelState{},
+		dmByUser:       map[string]string{},
+		failDM:         map[string]bool{},
+		noManageEvents: map[string]bool{},
+		commands:       map[string][]map[string]any{},
+		conns:          map[*gwConn]bool{},
+		sessions:       map[string]*gwSession{},
+		ixByID:         map[string]*interaction{},
+		ixByToken:      map[string]*interaction{},
 		botUser: map[string]any{
 			"id": cfg.AppID, "username": "rallybot", "discriminator": "0", "global_name": nil,
 			"avatar": nil, "bot": true, "verified": true, "flags": 0,
@@ -247,6 +252,9 @@ func New(tb testing.TB, cfg Config) *Server {
 	}
 	// Routes the fake serves must resolve even without the spec.
 	s.handlers = handlers()
+	for k, h := range s.eventHandlers() {
+		s.handlers[k] = h
+	}
 	for k := range s.handlers {
 		s.routes = append(s.routes, k[strings.Index(k, " ")+1:])
 	}
