@@ -39,7 +39,8 @@ type Options struct {
 
 // Permissions the bot needs in chapter and coordinator channels. Read Message
 // History lets it find a reminder an interrupted send already posted.
-const invitePermissions = discordgo.PermissionViewChannel | discordgo.PermissionSendMessages | discordgo.PermissionEmbedLinks | discordgo.PermissionReadMessageHistory
+const invitePermissions = discordgo.PermissionViewChannel | discordgo.PermissionSendMessages | discordgo.PermissionEmbedLinks |
+	discordgo.PermissionAttachFiles | discordgo.PermissionReadMessageHistory | discordgo.PermissionManageEvents
 
 // handlerTimeout bounds one interaction's work; Discord's token lasts 15 minutes.
 const handlerTimeout = 5 * time.Minute

@@ -27,6 +27,8 @@ type Config struct {
 	// StaffingAlert is how long before its start a rally short of a safety
 	// role minimum pings its chapter's leads.
 	StaffingAlert time.Duration
+	// ScheduledEvents mirrors announced rallies as Discord scheduled events.
+	ScheduledEvents bool
 
 	reminderSchedule cron.Schedule
 	summarySchedule  cron.Schedule
@@ -39,6 +41,7 @@ func (c Config) Commands() commands.Config {
 		RetentionDays:   c.RetentionDays,
 		SummarySchedule: c.summarySchedule,
 		StaffingAlert:   c.StaffingAlert,
+		ScheduledEvents: c.ScheduledEvents,
 	}
 }
 
@@ -127,6 +130,14 @@ func LoadConfig(getenv func(string) string, now time.Time) (Config, error) {
 	c.RetentionDays, err = strconv.Atoi(days)
 	if err != nil || c.RetentionDays < 1 || c.RetentionDays > 3650 {
 		return c, &ConfigError{"RETENTION_DAYS", fmt.Sprintf("%q is not a number of days: use a whole number from 1 to 3650, e.g. 30", days)}
+	}
+	switch v := strings.ToLower(get("SCHEDULED_EVENTS", "on")); v {
+	case "on":
+		c.ScheduledEvents = true
+	case "off":
+		c.ScheduledEvents = false
+	default:
+		return c, &ConfigError{"SCHEDULED_EVENTS", fmt.Sprintf("%q is not on or off: use on to mirror rallies in the server's Events tab, off not to", getenv("SCHEDULED_EVENTS"))}
 	}
 	return c, nil
 }

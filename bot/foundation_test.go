@@ -26,6 +26,8 @@ var specCommands = map[string][]string{
 	"rsvp":               {"rally", "status"},
 	"myrsvps":            nil,
 	"summary now":        {"days"},
+	"summary export":     {"days"},
+	"rally calendar":     {"rally"},
 	"setup coordinators": {"channel", "role"},
 	"privacy forget-me":  nil,
 }

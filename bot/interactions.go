@@ -52,6 +52,7 @@ func (b *bot) onInteraction(i *discordgo.Interaction) {
 		Embeds:          resp.Embeds,
 		Components:      resp.Components,
 		AllowedMentions: commands.NoMentions(),
+		Files:           commands.DiscordFiles(resp.Files),
 	}
 	if data.Embeds == nil {
 		data.Embeds = []*discordgo.MessageEmbed{}

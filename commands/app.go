@@ -31,6 +31,8 @@ type Config struct {
 	// StaffingAlert is how long before its start a rally short of a role
 	// minimum is told to its chapter (0: never).
 	StaffingAlert time.Duration
+	// ScheduledEvents mirrors announced rallies as Discord scheduled events.
+	ScheduledEvents bool
 }
 
 // App holds the route table and what the handlers share.
@@ -85,8 +87,17 @@ type Response struct {
 	Components []discordgo.MessageComponent
 	Ephemeral  bool
 	Choices    []*discordgo.ApplicationCommandOptionChoice
+	// Files are attachments uploaded with the reply.
+	Files []File
 	// Followups are further messages, for what does not fit in one.
 	Followups []*Response
+}
+
+// File is an attachment of a reply. Its bytes are kept, not a reader, so a
+// retried send uploads the same file again.
+type File struct {
+	Name, ContentType string
+	Data              []byte
 }
 
 // Input is one interaction as the handlers see it.
@@ -127,6 +138,7 @@ func New(db *store.DB, discord *Discord, log *slog.Logger, now func() time.Time,
 	}
 	a.buttons = []buttonRoute{
 		{rsvpCustomID{}.pattern(), Route{Everyone, a.rsvpButton}},
+		{calendarCustomID{}.pattern(), Route{Everyone, a.myCalendarButton}},
 	}
 	a.buttons = append(a.buttons, a.roleButtonRoutes()...)
 	return a

@@ -21,7 +21,8 @@ func TestRouteAccess(t *testing.T) {
 		"chapter list": Everyone, "chapter add": Admin, "chapter setup": Admin, "chapter remove": Admin,
 		"rally create": ChapterLead, "rally list": Everyone, "rally info": Everyone,
 		"rally edit": RallyLead, "rally cancel": RallyLead, "rally attendees": RallyLead,
-		"rsvp": Everyone, "myrsvps": Everyone, "summary now": Coordinator,
+		"rsvp": Everyone, "myrsvps": Everyone, "summary now": Coordinator, "summary export": Coordinator,
+		"rally calendar":     Everyone,
 		"setup coordinators": Admin, "privacy forget-me": Everyone,
 	}
 	got := map[string]Access{}
@@ -33,9 +34,9 @@ func TestRouteAccess(t *testing.T) {
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("route access = %v\nwant %v", got, want)
 	}
-	// The RSVP buttons, the volunteer button and its role menu.
-	if len(a.buttons) != 3 {
-		t.Fatalf("%d button routes, want 3", len(a.buttons))
+	// The RSVP buttons, the calendar button, the volunteer button and its role menu.
+	if len(a.buttons) != 4 {
+		t.Fatalf("%d button routes, want 4", len(a.buttons))
 	}
 	for _, b := range a.buttons {
 		if b.Access != Everyone {

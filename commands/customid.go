@@ -37,3 +37,11 @@ func (roleCustomID) build(kind string, rallyID int64) string {
 func (roleCustomID) pattern(kind string) *regexp.Regexp {
 	return regexp.MustCompile(`^role:` + regexp.QuoteMeta(kind) + `:(?P<rally>[1-9][0-9]{0,18})$`)
 }
+
+// calendarCustomID is /myrsvps' "Add to calendar" button: calendar:mine. It
+// names no rally: the file holds the clicker's own RSVPs.
+type calendarCustomID struct{}
+
+func (calendarCustomID) build() string { return "calendar:mine" }
+
+func (calendarCustomID) pattern() *regexp.Regexp { return regexp.MustCompile(`^calendar:mine$`) }

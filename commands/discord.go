@@ -1,10 +1,12 @@
 package commands
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"time"
 
@@ -215,7 +217,12 @@ func (d *Discord) FindOwnMessage(ctx context.Context, channelID string, match fu
 // Respond sends an interaction's callback. Discord accepts one callback per
 // interaction, so a retry after a server error cannot answer twice.
 func (d *Discord) Respond(ctx context.Context, i *discordgo.Interaction, r *discordgo.InteractionResponse) error {
-	return d.retry(ctx, func() error { return d.session.InteractionRespond(i, r, discordgo.WithContext(ctx)) })
+	return d.retry(ctx, func() error {
+		if r.Data != nil {
+			rewind(r.Data.Files) // a retry carries each upload whole again
+		}
+		return d.session.InteractionRespond(i, r, discordgo.WithContext(ctx))
+	})
 }
 
 // EditReply puts resp in the interaction's original reply (after a defer).
@@ -223,8 +230,10 @@ func (d *Discord) Respond(ctx context.Context, i *discordgo.Interaction, r *disc
 func (d *Discord) EditReply(ctx context.Context, i *discordgo.Interaction, resp *Response) error {
 	embeds, components := nonNilEmbeds(resp.Embeds), nonNilComponents(resp.Components)
 	content := resp.Content
-	edit := &discordgo.WebhookEdit{Content: &content, Embeds: &embeds, Components: &components, AllowedMentions: NoMentions()}
+	edit := &discordgo.WebhookEdit{Content: &content, Embeds: &embeds, Components: &components, AllowedMentions: NoMentions(),
+		Files: DiscordFiles(resp.Files)}
 	return d.retry(ctx, func() error {
+		rewind(edit.Files)
 		_, err := d.session.InteractionResponseEdit(i, edit, discordgo.WithContext(ctx))
 		return err
 	})
@@ -263,4 +272,44 @@ func nonNilComponents(c []discordgo.MessageComponent) []discordgo.MessageCompone
 		return []discordgo.MessageComponent{}
 	}
 	return c
+}
+
+// DiscordFiles turns a reply's files into uploads.
+func DiscordFiles(fs []File) []*discordgo.File {
+	var out []*discordgo.File
+	for _, f := range fs {
+		out = append(out, &discordgo.File{Name: f.Name, ContentType: f.ContentType, Reader: bytes.NewReader(f.Data)})
+	}
+	return out
+}
+
+// rewind puts each upload back at its start, so a retried send carries the
+// whole file again.
+func rewind(files []*discordgo.File) {
+	for _, f := range files {
+		if s, ok := f.Reader.(io.Seeker); ok {
+			s.Seek(0, io.SeekStart)
+		}
+	}
+}
+
+// CreateEvent adds a guild scheduled event. It has no nonce, so it is tried
+// once: a retry could make two.
+func (d *Discord) CreateEvent(ctx context.Context, guildID string, p *discordgo.GuildScheduledEventParams) (*discordgo.GuildScheduledEvent, error) {
+	return d.session.GuildScheduledEventCreate(guildID, p, discordgo.WithContext(ctx))
+}
+
+// EditEvent changes a guild scheduled event; the same edit twice is one.
+func (d *Discord) EditEvent(ctx context.Context, guildID, eventID string, p *discordgo.GuildScheduledEventParams) error {
+	return d.retry(ctx, func() error {
+		_, err := d.session.GuildScheduledEventEdit(guildID, eventID, p, discordgo.WithContext(ctx))
+		return err
+	})
+}
+
+// DeleteEvent deletes a guild scheduled event.
+func (d *Discord) DeleteEvent(ctx context.Context, guildID, eventID string) error {
+	return d.retry(ctx, func() error {
+		return d.session.GuildScheduledEventDelete(guildID, eventID, discordgo.WithContext(ctx))
+	})
 }

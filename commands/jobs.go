@@ -389,5 +389,5 @@ func (a *App) PurgeOldRSVPs(ctx context.Context, now time.Time) error {
 	if rallies > 0 {
 		a.log.Info("deleted RSVPs past retention", "rsvps", rsvps, "rallies", rallies, "retention_days", a.cfg.RetentionDays)
 	}
-	return nil
+	return a.DeleteExpiredEvents(ctx, cutoff)
 }

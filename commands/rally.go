@@ -71,6 +71,7 @@ func (a *App) rallyCommand() *Command {
 					}},
 				{Type: discordgo.ApplicationCommandOptionSubCommand, Name: "attendees", Description: "Who is going, maybe or waitlisted (leads, only you see it)",
 					Options: []*discordgo.ApplicationCommandOption{rallyOpt("Rally")}},
+				calendarSubcommand(),
 			},
 		},
 		Routes: map[string]Route{
@@ -80,6 +81,7 @@ func (a *App) rallyCommand() *Command {
 			"edit":      {RallyLead, a.rallyEdit},
 			"cancel":    {RallyLead, a.rallyCancel},
 			"attendees": {RallyLead, a.rallyAttendees},
+			"calendar":  {Everyone, a.rallyCalendar},
 		},
 		Autocomplete: a.autocompleteOptions,
 	}
@@ -222,9 +224,9 @@ func (a *App) rallyCreate(ctx context.Context, in *Input) (*Response, error) {
 		return nil, err
 	}
 	a.log.Info("rally created", "guild", in.GuildID, "rally", r.ID, "chapter", ch.ID)
-	note := ""
+	note := a.mirrorCreate(ctx, r)
 	if start.Ambiguous {
-		note = fmt.Sprintf("\nNote: %s happens twice that night (clocks fall back); I used the first, %s.",
+		note += fmt.Sprintf("\nNote: %s happens twice that night (clocks fall back); I used the first, %s.",
 			start.Time.Format("15:04"), describeZone(start.Time))
 	}
 	return ephemeral("📣 Scheduled **%s** (#%d) for %s. Announcement: %s%s",
@@ -355,7 +357,8 @@ func (a *App) rallyEdit(ctx context.Context, in *Input) (*Response, error) {
 	if r.OverCapacity() {
 		over = fmt.Sprintf("\n⚠️ It is now over capacity: %d going · capacity %d. Nobody was moved: those with a seat keep it, and new Going clicks join the waitlist until seats free up.", r.Going, r.Capacity)
 	}
-	return ephemeral("✏️ Updated **%s** (#%d): %s. The announcement is being updated.%s", escape(r.Title), r.ID, strings.Join(changed, ", "), over), nil
+	note := a.mirrorUpdate(ctx, r)
+	return ephemeral("✏️ Updated **%s** (#%d): %s. The announcement is being updated.%s%s", escape(r.Title), r.ID, strings.Join(changed, ", "), over, note), nil
 }
 
 func (a *App) rallyCancel(ctx context.Context, in *Input) (*Response, error) {
@@ -379,7 +382,8 @@ func (a *App) rallyCancel(ctx context.Context, in *Input) (*Response, error) {
 			a.log.Warn("could not post cancel notice", "rally", r.ID, "err", err)
 		}
 	}
-	return ephemeral("Cancelled **%s** (#%d). The announcement now shows it, its buttons are off, and its reminders are dropped.", escape(r.Title), r.ID), nil
+	note := a.mirrorCancel(ctx, r)
+	return ephemeral("Cancelled **%s** (#%d). The announcement now shows it, its buttons are off, and its reminders are dropped.%s", escape(r.Title), r.ID, note), nil
 }
 
 func (a *App) rallyAttendees(ctx context.Context, in *Input) (*Response, error) {

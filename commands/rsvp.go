@@ -156,6 +156,7 @@ func (a *App) myRSVPs(ctx context.Context, in *Input) (*Response, error) {
 		lines = append(lines, line)
 	}
 	resp := messagesResponse(listEmbeds("Your upcoming RSVPs", lines, colorScheduled), true)
+	resp.Components = calendarButton()
 	for _, m := range mine {
 		if m.Promoted {
 			if err := a.db.PromotionTold(ctx, m.Rally.ID, in.userID()); err != nil {

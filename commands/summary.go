@@ -27,9 +27,10 @@ func (a *App) summaryCommand() *Command {
 					Options: []*discordgo.ApplicationCommandOption{
 						{Type: discordgo.ApplicationCommandOptionInteger, Name: "days", Description: "How many days ahead (default 7)", MinValue: &minDays, MaxValue: maxSummaryDays},
 					}},
+				exportSubcommand(),
 			},
 		},
-		Routes: map[string]Route{"now": {Coordinator, a.summaryNow}},
+		Routes: map[string]Route{"now": {Coordinator, a.summaryNow}, "export": {Coordinator, a.summaryExport}},
 	}
 }
 

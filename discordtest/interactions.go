@@ -78,8 +78,9 @@ type Reply struct {
 	// Followups are messages POSTed to the interaction webhook before the
 	// call returned (best effort: later ones are missed).
 	Followups []*discordgo.Message
-	// MessageID is the reply's own message (ephemeral ones included), for
-	// pressing its components.
+	// Files are the files uploaded with the reply.
+	Files []File
+	// MessageID is the reply message's id (to click its buttons), "" if none.
 	MessageID string
 }
 
@@ -527,6 +528,10 @@ func (s *Server) interact(ctx context.Context, inv Invocation, kind discordgo.In
 	case ix.cbData != nil:
 		r.Data = responseData(ix.cbData)
 	}
+	if ix.original != nil {
+		r.Files = append([]File(nil), ix.original.files...)
+		r.MessageID = ix.original.id
+	}
 	for _, m := range ix.followups {
 		r.Followups = append(r.Followups, toMessage(m.raw))
 	}
@@ -596,6 +601,7 @@ func (s *Server) interactionCallback(c *call) (int, any) {
 	switch t {
 	case discordgo.InteractionResponseChannelMessageWithSource:
 		ix.original = s.newIxMsgLocked(ix, data, ix.ephemeral)
+		s.attachLocked(ix.original, c.files)
 	case discordgo.InteractionResponseDeferredChannelMessageWithSource:
 		ix.original = s.newIxMsgLocked(ix, map[string]any{"flags": flags | int64(discordgo.MessageFlagsLoading)}, ix.ephemeral)
 	case discordgo.InteractionResponseDeferredMessageUpdate:
@@ -603,6 +609,7 @@ func (s *Server) interactionCallback(c *call) (int, any) {
 	case discordgo.InteractionResponseUpdateMessage:
 		ix.original = ix.clicked
 		s.editLocked(ix.clicked, data)
+		s.attachLocked(ix.clicked, c.files)
 	}
 	close(ix.done)
 	return http.StatusNoContent, nil
@@ -695,11 +702,13 @@ func (s *Server) webhookExecute(c *call) (int, any) {
 	}
 	// The first followup after a defer replaces the "thinking" message.
 	if ix.cbType == discordgo.InteractionResponseDeferredChannelMessageWithSource && !ix.isResolved && ix.original != nil {
+		s.attachLocked(ix.original, c.files)
 		s.fillDeferredLocked(ix, c.json)
 		return http.StatusOK, rawCopy(ix.original.raw)
 	}
 	ephemeral := numInt(c.json["flags"])&int64(discordgo.MessageFlagsEphemeral) != 0
 	m := s.newIxMsgLocked(ix, c.json, ephemeral)
+	s.attachLocked(m, c.files)
 	ix.followups = append(ix.followups, m)
 	return http.StatusOK, rawCopy(m.raw)
 }
@@ -728,6 +737,7 @@ func (s *Server) webhookEdit(c *call) (int, any) {
 	if m == nil {
 		return st, body
 	}
+	s.attachLocked(m, c.files)
 	if m == ix.original && ix.cbType == discordgo.InteractionResponseDeferredChannelMessageWithSource && !ix.isResolved {
 		s.fillDeferredLocked(ix, c.json)
 	} else {

@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -140,6 +141,10 @@ type Server struct {
 	readyCount int
 	ixByID     map[string]*interaction
 	ixByToken  map[string]*interaction
+	// events are the guilds' scheduled events; noManageEvents the guilds
+	// where the bot lacks Manage Events.
+	events         []map[string]any
+	noManageEvents map[string]bool
 }
 
 type failRule struct {
@@ -165,10 +170,38 @@ type storedMsg struct {
 	id      string
 	channel string
 	raw     map[string]any
+	files   []File
 	edits   int
 	nonce   string
 	created time.Time
 	deleted bool
+}
+
+// File is a file uploaded with a message (a files[n] part of a multipart body).
+type File struct {
+	Index             int // n of its files[n] part
+	Name, ContentType string
+	Data              []byte
+}
+
+// attachLocked gives a message the files of the request that created or
+// edited it, as Discord's attachment objects; an edit without files keeps
+// the ones it had.
+func (s *Server) attachLocked(m *storedMsg, files []File) {
+	if len(files) == 0 {
+		return
+	}
+	m.files = append([]File(nil), files...)
+	atts := make([]any, len(files))
+	for i, f := range files {
+		id := s.newIDLocked()
+		atts[i] = map[string]any{
+			"id": id, "filename": f.Name, "size": len(f.Data), "content_type": f.ContentType,
+			"url":       s.hs.URL + "/attachments/" + m.channel + "/" + id + "/" + f.Name,
+			"proxy_url": s.hs.URL + "/attachments/" + m.channel + "/" + id + "/" + f.Name,
+		}
+	}
+	m.raw["attachments"] = atts
 }
 
 // New starts a fake Discord. Cleanup closes it and fails tb once per recorded
@@ -188,19 +221,20 @@ func New(tb testing.TB, cfg Config) *Server {
 		cfg.AppPermissions = allPermissions
 	}
 	s := &Server{
-		tb:        tb,
-		cfg:       cfg,
-		changed:   make(chan struct{}),
-		failNext:  map[string]*failRule{},
-		guildByID: map[string]*guildState{},
-		channels:  map[string]*channelState{},
-		dmByUser:  map[string]string{},
-		failDM:    map[string]bool{},
-		commands:  map[string][]map[string]any{},
-		conns:     map[*gwConn]bool{},
-		sessions:  map[string]*gwSession{},
-		ixByID:    map[string]*interaction{},
-		ixByToken: map[string]*interaction{},
+		tb:             tb,
+		cfg:            cfg,
+		changed:        make(chan struct{}),
+		failNext:       map[string]*failRule{},
+		guildByID:      map[string]*guildState{},
+		channels:       map[string]*channelState{},
+		dmByUser:       map[string]string{},
+		failDM:         map[string]bool{},
+		noManageEvents: map[string]bool{},
+		commands:       map[string][]map[string]any{},
+		conns:          map[*gwConn]bool{},
+		sessions:       map[string]*gwSession{},
+		ixByID:         map[string]*interaction{},
+		ixByToken:      map[string]*interaction{},
 		botUser: map[string]any{
 			"id": cfg.AppID, "username": "rallybot", "discriminator": "0", "global_name": nil,
 			"avatar": nil, "bot": true, "verified": true, "flags": 0,
@@ -218,6 +252,9 @@ func New(tb testing.TB, cfg Config) *Server {
 	}
 	// Routes the fake serves must resolve even without the spec.
 	s.handlers = handlers()
+	for k, h := range s.eventHandlers() {
+		s.handlers[k] = h
+	}
 	for k := range s.handlers {
 		s.routes = append(s.routes, k[strings.Index(k, " ")+1:])
 	}
@@ -559,6 +596,7 @@ type call struct {
 	params map[string]string
 	query  url.Values
 	body   []byte // the JSON document (payload_json for multipart)
+	files  []File // a multipart body's uploads, in part order
 	json   map[string]any
 	header http.Header // response headers
 }
@@ -675,12 +713,16 @@ func (s *Server) handle(c *call, raw []byte) (int, any) {
 	if st, body, failed := s.takeFailure(method, c.route, c.header); failed {
 		return st, body
 	}
-	body, err := jsonBody(c.r.Header.Get("Content-Type"), raw)
+	body, files, isMultipart, err := jsonBody(c.r.Header.Get("Content-Type"), raw)
 	if err != nil {
 		s.violate(method, c.path, err.Error(), raw)
 		return http.StatusBadRequest, apiError(50109, "The request body contains invalid JSON.")
 	}
-	c.body = body
+	if isMultipart && s.spec != nil && c.route != "" && !s.spec.multipart[method+" "+c.route] {
+		s.violate(method, c.path, "multipart/form-data body on a route whose spec takes none", raw)
+		return http.StatusBadRequest, apiError(50035, "Invalid Form Body")
+	}
+	c.body, c.files = body, files
 	if len(bytes.TrimSpace(body)) > 0 {
 		if s.spec != nil && c.route != "" {
 			if reason, errs, ok := s.spec.validateBody(method, c.route, body); !ok {
@@ -694,6 +736,10 @@ func (s *Server) handle(c *call, raw []byte) (int, any) {
 		if dec.Decode(&obj) == nil {
 			c.json = obj
 		}
+	}
+	if reason := checkUploads(c.json, files); reason != "" {
+		s.violate(method, c.path, reason, body)
+		return http.StatusBadRequest, apiError(50035, "Invalid Form Body")
 	}
 	if msgBody := s.messageBody(method, c); msgBody != nil {
 		if st, resp := s.checkMessageBody(method, c, msgBody); st != 0 {
@@ -736,28 +782,82 @@ func (s *Server) takeFailure(method, route string, h http.Header) (int, any, boo
 	}
 }
 
-// jsonBody extracts the JSON document from a JSON or multipart request.
-func jsonBody(contentType string, raw []byte) ([]byte, error) {
+// uploadPart is the form name Discord takes for the n-th file: files[n].
+var uploadPart = regexp.MustCompile(`^files\[([0-9]{1,2})\]$`)
+
+// jsonBody extracts the JSON document from a JSON or multipart request, and a
+// multipart request's uploads. A multipart body holds one payload_json part
+// and files[n] parts, each with a filename; anything else is refused.
+func jsonBody(contentType string, raw []byte) (body []byte, files []File, isMultipart bool, err error) {
 	if len(raw) == 0 {
-		return nil, nil
+		return nil, nil, false, nil
 	}
 	mt, params, _ := mime.ParseMediaType(contentType)
 	if mt != "multipart/form-data" {
-		return raw, nil
+		return raw, nil, false, nil
+	}
+	if params["boundary"] == "" {
+		return nil, nil, true, fmt.Errorf("multipart body without a boundary")
 	}
 	mr := multipart.NewReader(bytes.NewReader(raw), params["boundary"])
+	seenPayload := false
 	for {
 		p, err := mr.NextPart()
 		if err == io.EOF {
-			return nil, nil
+			break
 		}
 		if err != nil {
-			return nil, fmt.Errorf("bad multipart body: %w", err)
+			return nil, nil, true, fmt.Errorf("bad multipart body: %w", err)
 		}
-		if p.FormName() == "payload_json" {
-			return io.ReadAll(p)
+		data, err := io.ReadAll(p)
+		if err != nil {
+			return nil, nil, true, fmt.Errorf("bad multipart body: %w", err)
+		}
+		name := p.FormName()
+		switch m := uploadPart.FindStringSubmatch(name); {
+		case name == "payload_json":
+			if seenPayload {
+				return nil, nil, true, fmt.Errorf("multipart body has two payload_json parts")
+			}
+			seenPayload, body = true, data
+		case m != nil:
+			if p.FileName() == "" {
+				return nil, nil, true, fmt.Errorf("multipart part %s has no filename", name)
+			}
+			n, _ := strconv.Atoi(m[1])
+			files = append(files, File{Index: n, Name: p.FileName(), ContentType: p.Header.Get("Content-Type"), Data: data})
+		default:
+			return nil, nil, true, fmt.Errorf("multipart part %q is neither payload_json nor files[n]", name)
 		}
 	}
+	if len(files) > 10 {
+		return nil, nil, true, fmt.Errorf("%d files in one message; Discord takes at most 10", len(files))
+	}
+	return body, files, true, nil
+}
+
+// checkUploads checks a payload's attachments against the uploaded parts:
+// each attachment that is not an existing one names an uploaded files[id].
+func checkUploads(payload map[string]any, files []File) string {
+	m := payload
+	if d, ok := payload["data"].(map[string]any); ok { // an interaction callback
+		m = d
+	}
+	atts, _ := m["attachments"].([]any)
+	for _, a := range atts {
+		am, _ := a.(map[string]any)
+		id := fmt.Sprint(am["id"])
+		found := false
+		for _, f := range files {
+			if strconv.Itoa(f.Index) == id {
+				found = true
+			}
+		}
+		if !found && len(id) < 3 { // short ids stand for files[id]; snowflakes keep existing attachments
+			return fmt.Sprintf("attachments names id %s but no files[%s] part was uploaded", id, id)
+		}
+	}
+	return ""
 }
 
 // messageBody returns the part of the request body that creates or edits a

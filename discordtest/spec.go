@@ -36,6 +36,9 @@ type openAPI struct {
 	// bodies maps "METHOD template" to the JSON pointer of its JSON request
 	// schema; an operation without a JSON body is absent.
 	bodies map[string]string
+	// multipart holds the "METHOD template"s that accept multipart/form-data
+	// (a payload_json part and files[n] uploads).
+	multipart map[string]bool
 
 	// mu serializes the compiler, which is not safe for concurrent use; it is
 	// held shared while validating so a compile in progress (which may touch
@@ -100,9 +103,10 @@ func parseSpec(abs string) (*openAPI, error) {
 		return nil, fmt.Errorf("%s: no paths", abs)
 	}
 	o := &openAPI{
-		url:      "file://" + filepath.ToSlash(abs),
-		bodies:   map[string]string{},
-		compiled: map[string]*jsonschema.Schema{},
+		url:       "file://" + filepath.ToSlash(abs),
+		bodies:    map[string]string{},
+		multipart: map[string]bool{},
+		compiled:  map[string]*jsonschema.Schema{},
 	}
 	for tmpl, item := range paths {
 		o.templates = append(o.templates, tmpl)
@@ -111,6 +115,9 @@ func parseSpec(abs string) (*openAPI, error) {
 			opm, _ := op.(map[string]any)
 			rb, _ := opm["requestBody"].(map[string]any)
 			content, _ := rb["content"].(map[string]any)
+			if _, ok := content["multipart/form-data"]; ok {
+				o.multipart[strings.ToUpper(method)+" "+tmpl] = true
+			}
 			if _, ok := content["application/json"]; !ok {
 				continue
 			}

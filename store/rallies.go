@@ -274,7 +274,8 @@ func (db *DB) UpdateRally(ctx context.Context, guildID string, id int64, u Rally
 		}
 		r.EndsAt = r.StartsAt.Add(duration)
 		if _, err := tx.ExecContext(ctx, `
-			UPDATE rallies SET title = ?, location = ?, details = ?, starts_at = ?, ends_at = ?, capacity = ?, updated_at = ?
+			UPDATE rallies SET title = ?, location = ?, details = ?, starts_at = ?, ends_at = ?, capacity = ?, updated_at = ?,
+				sequence = sequence + 1
 			WHERE id = ?`,
 			r.Title, r.Location, r.Details, r.StartsAt.Unix(), r.EndsAt.Unix(), nullIfZero(r.Capacity), tx.now.Unix(), id); err != nil {
 			return err
@@ -315,7 +316,7 @@ func (db *DB) CancelRally(ctx context.Context, guildID string, id int64, reason 
 			return &RallyStateError{Change: ChangeCancel, Title: r.Title, Err: ErrRallyOver}
 		}
 		if _, err := tx.ExecContext(ctx,
-			`UPDATE rallies SET status = 'cancelled', cancel_reason = ?, updated_at = ? WHERE id = ?`,
+			`UPDATE rallies SET status = 'cancelled', cancel_reason = ?, updated_at = ?, sequence = sequence + 1 WHERE id = ?`,
 			reason, tx.now.Unix(), id); err != nil {
 			return err
 		}

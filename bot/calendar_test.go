@@ -1,0 +1,171 @@
+package bot_test
+
+import (
+	"bytes"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	ics "github.com/arran4/golang-ical"
+
+	"rallybot/discordtest"
+)
+
+// parseICS parses a reply's one .ics attachment with the iCalendar library.
+func parseICS(t *testing.T, r *discordtest.Reply, wantName string) *ics.Calendar {
+	t.Helper()
+	if len(r.Files) != 1 {
+		t.Fatalf("reply has %d files, want 1: %q", len(r.Files), r.Text())
+	}
+	f := r.Files[0]
+	if f.Name != wantName || !strings.HasPrefix(f.ContentType, "text/calendar") {
+		t.Errorf("file %q (%s), want %q (text/calendar)", f.Name, f.ContentType, wantName)
+	}
+	if !bytes.Contains(f.Data, []byte("\r\n")) {
+		t.Errorf("lines are not CRLF-terminated as RFC 5545 requires")
+	}
+	cal, err := ics.ParseCalendar(bytes.NewReader(f.Data))
+	if err != nil {
+		t.Fatalf("parse .ics: %v\n%s", err, f.Data)
+	}
+	return cal
+}
+
+func prop(e *ics.VEvent, p ics.ComponentProperty) string {
+	if v := e.GetProperty(p); v != nil {
+		return v.Value
+	}
+	return ""
+}
+
+func eventByUID(cal *ics.Calendar, uid string) *ics.VEvent {
+	for _, e := range cal.Events() {
+		if e.Id() == uid {
+			return e
+		}
+	}
+	return nil
+}
+
+func TestCalendarICS(t *testing.T) {
+	t.Parallel()
+	h := rallyHarness(t)
+	// Seattle springs forward on 2027-03-14: 18:00 is 02:00Z before, 01:00Z after.
+	before, _ := h.createRally(discordtest.Str("title", "Before the change"), discordtest.Str("when", "2027-03-13 18:00"),
+		discordtest.Str("duration", "90m"))
+	after, _ := h.createRally(discordtest.Str("title", "After the change"), discordtest.Str("when", "2027-03-15 18:00"))
+	uid := func(id string) string { return "rally-" + id + "@" + guildID + ".rallybot" }
+
+	t.Run("OneRallyWithItsInstant", func(t *testing.T) {
+		r := h.cmd(volunteer, seattleChannel, "rally calendar", discordtest.Str("rally", before))
+		mustContain(t, r, true, "Before the change")
+		cal := parseICS(t, r, "rally-"+before+".ics")
+		if len(cal.Events()) != 1 {
+			t.Fatalf("%d events, want 1", len(cal.Events()))
+		}
+		e := eventByUID(cal, uid(before))
+		if e == nil {
+			t.Fatalf("no event with UID %s", uid(before))
+		}
+		start, err := e.GetStartAt()
+		if err != nil || !start.Equal(time.Date(2027, 3, 14, 2, 0, 0, 0, time.UTC)) {
+			t.Errorf("DTSTART = %v (%v), want 2027-03-14T02:00Z (18:00 PST)", start, err)
+		}
+		end, err := e.GetEndAt()
+		if err != nil || !end.Equal(start.Add(90*time.Minute)) {
+			t.Errorf("DTEND = %v (%v), want 90 minutes after the start", end, err)
+		}
+		if got := prop(e, ics.ComponentPropertyStatus); got != "CONFIRMED" {
+			t.Errorf("STATUS = %q", got)
+		}
+		if got := prop(e, ics.ComponentPropertySummary); got != "Before the change" {
+			t.Errorf("SUMMARY = %q", got)
+		}
+		if got := prop(e, ics.ComponentPropertyLocation); got != "Westlake Park" {
+			t.Errorf("LOCATION = %q", got)
+		}
+	})
+
+	t.Run("MyRSVPsButtonAcrossDST", func(t *testing.T) {
+		for _, id := range []string{before, after} {
+			h.cmd(volunteer, seattleChannel, "rsvp", discordtest.Str("rally", id), discordtest.Str("status", "going"))
+		}
+		list := h.cmd(volunteer, seattleChannel, "myrsvps")
+		r := h.click(volunteer, seattleChannel, list.MessageID, "calendar:mine")
+		if !r.Ephemeral {
+			t.Errorf("calendar reply is not ephemeral")
+		}
+		cal := parseICS(t, r, "my-rallies.ics")
+		if n := len(cal.Events()); n != 2 {
+			t.Fatalf("%d events, want 2", n)
+		}
+		for id, want := range map[string]time.Time{
+			before: time.Date(2027, 3, 14, 2, 0, 0, 0, time.UTC),
+			after:  time.Date(2027, 3, 16, 1, 0, 0, 0, time.UTC),
+		} {
+			e := eventByUID(cal, uid(id))
+			if e == nil {
+				t.Fatalf("no event %s", uid(id))
+			}
+			start, err := e.GetStartAt()
+			if err != nil || !start.Equal(want) {
+				t.Errorf("rally %s starts %v (%v), want %v", id, start, err, want)
+			}
+			// Both are 18:00 on the wall clock in Seattle.
+			if local := start.In(mustZone(t, "America/Los_Angeles")); local.Hour() != 18 {
+				t.Errorf("rally %s is at %v in Seattle, want 18:00", id, local)
+			}
+		}
+	})
+
+	t.Run("EditBumpsSequenceSameUID", func(t *testing.T) {
+		seq := func() int {
+			cal := parseICS(t, h.cmd(volunteer, seattleChannel, "rally calendar", discordtest.Str("rally", after)), "rally-"+after+".ics")
+			e := eventByUID(cal, uid(after))
+			if e == nil {
+				t.Fatalf("UID changed: want %s", uid(after))
+			}
+			n, _ := strconv.Atoi(prop(e, ics.ComponentPropertySequence))
+			return n
+		}
+		s0 := seq()
+		h.cmd(lead, seattleChannel, "rally edit", discordtest.Str("rally", after), discordtest.Str("title", "After the change, moved"))
+		if s1 := seq(); s1 <= s0 {
+			t.Errorf("SEQUENCE %d after an edit, want more than %d", s1, s0)
+		}
+	})
+
+	t.Run("CancelledIsStatusCancelled", func(t *testing.T) {
+		h.cmd(lead, seattleChannel, "rally cancel", discordtest.Str("rally", before), discordtest.Str("reason", "rain"))
+		r := h.cmd(volunteer, seattleChannel, "rally calendar", discordtest.Str("rally", before))
+		mustContain(t, r, true, "cancelled")
+		e := eventByUID(parseICS(t, r, "rally-"+before+".ics"), uid(before))
+		if e == nil {
+			t.Fatal("no event")
+		}
+		if got := prop(e, ics.ComponentPropertyStatus); got != "CANCELLED" {
+			t.Errorf("STATUS = %q, want CANCELLED", got)
+		}
+		if n, _ := strconv.Atoi(prop(e, ics.ComponentPropertySequence)); n < 1 {
+			t.Errorf("SEQUENCE = %d after cancelling, want at least 1", n)
+		}
+	})
+
+	t.Run("ErrNoSuchRally", func(t *testing.T) {
+		r := h.cmd(volunteer, seattleChannel, "rally calendar", discordtest.Str("rally", "999999"))
+		mustContain(t, r, true, "No such rally")
+		if len(r.Files) != 0 {
+			t.Errorf("a refusal carries %d files", len(r.Files))
+		}
+	})
+}
+
+func mustZone(t *testing.T, name string) *time.Location {
+	t.Helper()
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loc
+}

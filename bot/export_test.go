@@ -1,0 +1,73 @@
+package bot_test
+
+import (
+	"bytes"
+	"encoding/csv"
+	"strings"
+	"testing"
+
+	"rallybot/discordtest"
+)
+
+func TestExportCSV(t *testing.T) {
+	t.Parallel()
+	h := rallyHarness(t)
+	h.cmd(admin, coordChannel, "setup coordinators", discordtest.ChannelOpt("channel", coordChannel), discordtest.RoleOpt("role", coordRole))
+	formula, _ := h.createRally(discordtest.Str("title", `=HYPERLINK("http://evil.example","x")`), discordtest.Str("when", "2026-11-28 14:30"))
+	h.createRally(discordtest.Str("title", `Housing, "now"`), discordtest.Str("when", "2026-11-29 10:00"))
+	called, _ := h.createRally(discordtest.Str("title", "@here -5 +1"), discordtest.Str("when", "2026-11-30 09:15"))
+	h.cmd(volunteer, seattleChannel, "rsvp", discordtest.Str("rally", formula), discordtest.Str("status", "going"))
+	h.cmd(member(1), seattleChannel, "rsvp", discordtest.Str("rally", formula), discordtest.Str("status", "maybe"))
+	h.cmd(lead, seattleChannel, "rally cancel", discordtest.Str("rally", called))
+
+	t.Run("ErrNotCoordinator", func(t *testing.T) {
+		r := h.cmd(volunteer, seattleChannel, "summary export")
+		mustContain(t, r, true, "Only coordinators")
+		if len(r.Files) != 0 {
+			t.Errorf("a refused member got %d files", len(r.Files))
+		}
+	})
+
+	t.Run("RoundTripsAndNeutralisesFormulas", func(t *testing.T) {
+		r := h.cmd(coord, coordChannel, "summary export", discordtest.Int("days", 14))
+		mustContain(t, r, true, "3 rallies")
+		if len(r.Files) != 1 {
+			t.Fatalf("%d files, want 1", len(r.Files))
+		}
+		f := r.Files[0]
+		if !strings.HasSuffix(f.Name, ".csv") || !strings.HasPrefix(f.ContentType, "text/csv") {
+			t.Errorf("file %q (%s)", f.Name, f.ContentType)
+		}
+		for _, id := range []string{volunteer.UserID, member(1).UserID, lead.UserID, coord.UserID} {
+			if bytes.Contains(f.Data, []byte(id)) {
+				t.Errorf("the export carries member id %s", id)
+			}
+		}
+		rows, err := csv.NewReader(bytes.NewReader(f.Data)).ReadAll()
+		if err != nil {
+			t.Fatalf("csv: %v\n%s", err, f.Data)
+		}
+		wantHeader := "chapter,title,start_utc,status,going,maybe,waitlist"
+		if got := strings.Join(rows[0], ","); got != wantHeader {
+			t.Errorf("header %q, want %q", got, wantHeader)
+		}
+		want := [][]string{
+			{"Seattle", `'=HYPERLINK("http://evil.example","x")`, "2026-11-28T22:30:00Z", "scheduled", "1", "1", "0"},
+			{"Seattle", `Housing, "now"`, "2026-11-29T18:00:00Z", "scheduled", "0", "0", "0"},
+			{"Seattle", "'@here -5 +1", "2026-11-30T17:15:00Z", "cancelled", "0", "0", "0"},
+		}
+		if len(rows)-1 != len(want) {
+			t.Fatalf("%d rows, want %d:\n%s", len(rows)-1, len(want), f.Data)
+		}
+		for i, w := range want {
+			if got := strings.Join(rows[i+1], "|"); got != strings.Join(w, "|") {
+				t.Errorf("row %d = %q, want %q", i+1, got, strings.Join(w, "|"))
+			}
+		}
+	})
+
+	t.Run("ErrDaysOutOfRange", func(t *testing.T) {
+		r := h.cmd(admin, coordChannel, "summary export", discordtest.Int("days", 0))
+		mustContain(t, r, true, "`days` must be between 1 and 366")
+	})
+}

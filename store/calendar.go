@@ -1,0 +1,92 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+)
+
+// CalendarRally is a rally with what its copies in calendars need: how many
+// times it was revised (an .ics SEQUENCE) and the Discord scheduled event
+// that mirrors it ("" when none).
+type CalendarRally struct {
+	Rally
+	Sequence int
+	EventID  string
+}
+
+const calendarColumns = rallyColumns + `, r.sequence, COALESCE(r.event_id, '')`
+
+func scanCalendarRally(row interface{ Scan(...any) error }) (CalendarRally, error) {
+	var c CalendarRally
+	var err error
+	c.Rally, err = scanRally(row, &c.Sequence, &c.EventID)
+	return c, err
+}
+
+func scanCalendarRallies(rows *sql.Rows, err error) ([]CalendarRally, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []CalendarRally
+	for rows.Next() {
+		c, err := scanCalendarRally(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// CalendarRally returns one rally of the guild with its calendar fields. A
+// rally of another guild is no such rally.
+func (db *DB) CalendarRally(ctx context.Context, guildID string, id int64) (CalendarRally, error) {
+	c, err := scanCalendarRally(db.read.QueryRowContext(ctx,
+		`SELECT `+calendarColumns+rallyFrom+`WHERE r.id = ? AND r.guild_id = ?`, id, guildID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, ErrNoSuchRally
+	}
+	return c, err
+}
+
+// MemberCalendar lists the guild's rallies that have not ended and that the
+// member RSVPed to (going, maybe or waitlisted), cancelled ones included so a
+// calendar that has them learns they are off.
+func (db *DB) MemberCalendar(ctx context.Context, guildID, userID string, now time.Time) ([]CalendarRally, error) {
+	return scanCalendarRallies(db.read.QueryContext(ctx, `
+		SELECT `+calendarColumns+rallyFrom+`JOIN rsvps v ON v.rally_id = r.id
+		WHERE v.user_id = ? AND r.guild_id = ? AND r.ends_at > ?
+		ORDER BY r.starts_at, r.id`, userID, guildID, now.Unix()))
+}
+
+// ExportRallies lists every rally of the guild starting in [from, until),
+// whatever its status, soonest first.
+func (db *DB) ExportRallies(ctx context.Context, guildID string, from, until time.Time) ([]Rally, error) {
+	return scanRallies(db.read.QueryContext(ctx, `
+		SELECT `+rallyColumns+rallyFrom+`WHERE r.guild_id = ? AND r.starts_at >= ? AND r.starts_at < ?
+		ORDER BY r.starts_at, r.id`, guildID, from.Unix(), until.Unix()))
+}
+
+// SetScheduledEvent records the Discord scheduled event mirroring a rally;
+// "" records that there is none any more.
+func (db *DB) SetScheduledEvent(ctx context.Context, rallyID int64, eventID string) error {
+	var v any
+	if eventID != "" {
+		v = eventID
+	}
+	return db.update(ctx, func(tx *Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE rallies SET event_id = ? WHERE id = ?`, v, rallyID)
+		return err
+	})
+}
+
+// ExpiredScheduledEvents lists rallies that ended before cutoff and still
+// have a scheduled event, for retention to delete.
+func (db *DB) ExpiredScheduledEvents(ctx context.Context, cutoff time.Time, limit int) ([]CalendarRally, error) {
+	return scanCalendarRallies(db.read.QueryContext(ctx, `
+		SELECT `+calendarColumns+rallyFrom+`WHERE r.event_id IS NOT NULL AND r.ends_at < ?
+		ORDER BY r.ends_at, r.id LIMIT ?`, cutoff.Unix(), limit))
+}
