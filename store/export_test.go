@@ -1,0 +1,5 @@
+package store
+
+// WriteDSN is the write pool's data source name, so a benchmark's baseline
+// runs with the very settings (and statement cache) the store uses.
+func WriteDSN(path string) string { return dsn(path, true) }
