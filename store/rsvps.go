@@ -35,7 +35,7 @@ func (db *DB) SetRSVP(ctx context.Context, guildID string, rallyID int64, userID
 		return res, Errorf(EInvalid, "RSVP must be going, maybe or not_going.")
 	}
 	err := db.update(ctx, func(tx *Tx) error {
-		r, err := rallyByID(ctx, tx, guildID, rallyID)
+		r, err := rallyAlone(ctx, tx, guildID, rallyID)
 		if err != nil {
 			return err
 		}
@@ -103,12 +103,31 @@ func rsvpStatus(ctx context.Context, tx *Tx, rallyID int64, userID string) (stri
 	return s, err
 }
 
+// waitlistPosition counts, in Go, the waitlist entries up to the member's
+// along the (rally, status, seq) index: an aggregate would be re-planned on
+// every click, and the walk stops at the member.
 func waitlistPosition(ctx context.Context, tx *Tx, rallyID int64, userID string) (int, error) {
-	var n int
-	err := tx.QueryRowContext(ctx, `
-		SELECT COUNT(*) FROM rsvps WHERE rally_id = ?1 AND status = 'waitlist'
-		AND seq <= (SELECT seq FROM rsvps WHERE rally_id = ?1 AND user_id = ?2)`, rallyID, userID).Scan(&n)
-	return n, err
+	rows, err := tx.QueryContext(ctx, `
+		SELECT user_id FROM rsvps WHERE rally_id = ? AND status = 'waitlist' ORDER BY seq`, rallyID)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var u string
+		if err := rows.Scan(&u); err != nil {
+			return 0, err
+		}
+		n++
+		if u == userID {
+			return n, nil
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	return 0, errors.New("waitlisted member not on the waitlist")
 }
 
 // fillSeats promotes waitlisted members, first come first served, while the

@@ -82,6 +82,10 @@ func dsn(filePath string, write bool) string {
 	params.Set("_busy_timeout", "5000")
 	params.Set("_secure_delete", "on")
 	params.Set("_synchronous", "NORMAL")
+	// Without a cache go-sqlite3 prepares every statement on every call;
+	// each connection keeps its own, and the store runs fewer than 64
+	// distinct statements on the hot paths.
+	params.Set("_stmt_cache_size", "64")
 	if write {
 		params.Set("_txlock", "immediate")
 	} else {
