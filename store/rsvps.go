@@ -35,63 +35,106 @@ func (db *DB) SetRSVP(ctx context.Context, guildID string, rallyID int64, userID
 		return res, Errorf(EInvalid, "RSVP must be going, maybe or not_going.")
 	}
 	err := db.update(ctx, func(tx *Tx) error {
-		r, err := rallyAlone(ctx, tx, guildID, rallyID)
-		if err != nil {
-			return err
-		}
-		if r.Cancelled() {
-			return Errorf(EConflict, "%q was cancelled, so RSVPs are closed.", r.Title)
-		}
-		if r.Started(tx.now) {
-			return Errorf(EConflict, "%q has already started, so RSVPs are closed.", r.Title)
-		}
-		prev, err := rsvpStatus(ctx, tx, rallyID, userID)
-		if err != nil {
-			return err
-		}
-		res.Previous = prev
-		next := status
-		if status == Going && prev != Going {
-			if prev == Waitlist {
-				next = Waitlist // keep their place; they are promoted in order
-			} else if r.Full() {
-				next = Waitlist
-			}
-		}
-		switch {
-		case next == NotGoing:
-			_, err = tx.ExecContext(ctx, `DELETE FROM rsvps WHERE rally_id = ? AND user_id = ?`, rallyID, userID)
-		case next != prev:
-			_, err = tx.ExecContext(ctx, `
-				INSERT INTO rsvps (rally_id, user_id, status, seq, updated_at)
-				VALUES (?1, ?2, ?3, (SELECT COALESCE(MAX(seq), 0) + 1 FROM rsvps WHERE rally_id = ?1), ?4)
-				ON CONFLICT (rally_id, user_id) DO UPDATE SET status = excluded.status, seq = excluded.seq,
-					promoted = 0, updated_at = excluded.updated_at`,
-				rallyID, userID, next, tx.now.Unix())
-		}
-		if err != nil {
-			return err
-		}
-		if prev == Going && next != Going {
-			if res.Promoted, err = fillSeats(ctx, tx, rallyID); err != nil {
-				return err
-			}
-		}
-		counts, err := recount(ctx, tx, rallyID)
-		if err != nil {
-			return err
-		}
-		r.Going, r.Maybe, r.Waitlist = counts.Going, counts.Maybe, counts.Waitlist
-		res.Rally = r
-		res.Status = next
-		if next == Waitlist {
-			if res.Position, err = waitlistPosition(ctx, tx, rallyID, userID); err != nil {
-				return err
-			}
-		}
-		return nil
+		var err error
+		res, err = setRSVP(ctx, tx, guildID, rallyID, userID, status)
+		return err
 	})
 	return res, err
+}
+
+// setRSVP is one click inside a write transaction. Every refusal is decided
+// before its first write, so a refused click leaves the transaction as it
+// found it. The counts on the rally row move by the click's delta; only a
+// going member leaving a rally with a waitlist refills seats and recounts.
+func setRSVP(ctx context.Context, tx *Tx, guildID string, rallyID int64, userID, status string) (RSVPResult, error) {
+	var res RSVPResult
+	r, err := rallyAlone(ctx, tx, guildID, rallyID)
+	if err != nil {
+		return res, err
+	}
+	if r.Cancelled() {
+		return res, Errorf(EConflict, "%q was cancelled, so RSVPs are closed.", r.Title)
+	}
+	if r.Started(tx.now) {
+		return res, Errorf(EConflict, "%q has already started, so RSVPs are closed.", r.Title)
+	}
+	prev, err := rsvpStatus(ctx, tx, rallyID, userID)
+	if err != nil {
+		return res, err
+	}
+	res.Previous = prev
+	next := status
+	if status == Going && prev != Going {
+		if prev == Waitlist {
+			next = Waitlist // keep their place; they are promoted in order
+		} else if r.Full() {
+			next = Waitlist
+		}
+	}
+	res.Status = next
+	if next == prev {
+		res.Rally = r
+		if next == Waitlist {
+			res.Position, err = waitlistPosition(ctx, tx, rallyID, userID)
+		}
+		return res, err
+	}
+
+	var d Counts
+	d.add(prev, -1)
+	d.add(next, +1)
+	seqStep := 1
+	if next == NotGoing {
+		seqStep = 0
+	}
+	var seq int64
+	if err := tx.QueryRowContext(ctx, `
+		UPDATE rallies SET rsvp_seq = rsvp_seq + ?, going_count = going_count + ?,
+			maybe_count = maybe_count + ?, waitlist_count = waitlist_count + ?
+		WHERE id = ? RETURNING rsvp_seq, going_count, maybe_count, waitlist_count`,
+		seqStep, d.Going, d.Maybe, d.Waitlist, rallyID).Scan(&seq, &r.Going, &r.Maybe, &r.Waitlist); err != nil {
+		return res, err
+	}
+	if next == NotGoing {
+		_, err = tx.ExecContext(ctx, `DELETE FROM rsvps WHERE rally_id = ? AND user_id = ?`, rallyID, userID)
+	} else {
+		_, err = tx.ExecContext(ctx, `
+			INSERT INTO rsvps (rally_id, user_id, status, seq, updated_at) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (rally_id, user_id) DO UPDATE SET status = excluded.status, seq = excluded.seq,
+				promoted = 0, updated_at = excluded.updated_at`,
+			rallyID, userID, next, seq, tx.now.Unix())
+	}
+	if err != nil {
+		return res, err
+	}
+	if prev == Going && r.Waitlist > 0 {
+		if res.Promoted, err = fillSeats(ctx, tx, rallyID); err != nil {
+			return res, err
+		}
+		c, err := recount(ctx, tx, rallyID)
+		if err != nil {
+			return res, err
+		}
+		r.Going, r.Maybe, r.Waitlist = c.Going, c.Maybe, c.Waitlist
+	}
+	res.Rally = r
+	if next == Waitlist {
+		// The newest sequence number on the rally: last in line.
+		res.Position = r.Waitlist
+	}
+	return res, nil
+}
+
+// add moves the count of status by n.
+func (c *Counts) add(status string, n int) {
+	switch status {
+	case Going:
+		c.Going += n
+	case Maybe:
+		c.Maybe += n
+	case Waitlist:
+		c.Waitlist += n
+	}
 }
 
 func rsvpStatus(ctx context.Context, tx *Tx, rallyID int64, userID string) (string, error) {
