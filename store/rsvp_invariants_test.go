@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -149,4 +150,82 @@ func TestRSVPConcurrentCounts(t *testing.T) {
 	for _, r := range rallies {
 		checkRally(t, raw, r.ID)
 	}
+}
+
+// TestGroupCommitFailures sends clicks at once so they share transactions:
+// clicks on a cancelled rally are refused without taking the others down,
+// and a click that fails in SQLite (a trigger refuses one member) rolls its
+// batch back, after which every other click of the batch is still written.
+func TestGroupCommitFailures(t *testing.T) {
+	f := newFixture(t)
+	raw := openRaw(t, f.db)
+	open := f.rally(t, 0, t0.Add(48*time.Hour))
+	cancelled := f.rally(t, 0, t0.Add(48*time.Hour))
+	if _, err := f.db.CancelRally(ctx(), "g1", cancelled.ID, ""); err != nil {
+		t.Fatal(err)
+	}
+	w, err := sql.Open("sqlite3", "file:"+f.db.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if _, err := w.Exec(`CREATE TRIGGER refuse_bad BEFORE INSERT ON rsvps WHEN NEW.user_id LIKE 'bad%'
+		BEGIN SELECT RAISE(ABORT, 'refused by test trigger'); END`); err != nil {
+		t.Fatal(err)
+	}
+	type outcome struct {
+		user  string
+		rally int64
+		err   error
+	}
+	out := make(chan outcome, 300)
+	var wg sync.WaitGroup
+	for i := 0; i < 300; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			u, r := fmt.Sprintf("u%d", i), open.ID
+			switch i % 10 {
+			case 3:
+				r = cancelled.ID
+			case 7:
+				u = fmt.Sprintf("bad%d", i)
+			}
+			_, err := f.db.SetRSVP(ctx(), "g1", r, u, store.Going)
+			out <- outcome{u, r, err}
+		}(i)
+	}
+	wg.Wait()
+	close(out)
+	written := map[string]bool{}
+	for o := range out {
+		switch {
+		case o.rally == cancelled.ID:
+			if store.ErrorCode(o.err) != store.EConflict {
+				t.Errorf("%s on the cancelled rally: %v, want a refusal", o.user, o.err)
+			}
+		case strings.HasPrefix(o.user, "bad"):
+			if o.err == nil {
+				t.Errorf("%s: no error, want the trigger's", o.user)
+			}
+		case o.err != nil:
+			t.Errorf("%s: %v", o.user, o.err)
+		default:
+			written[o.user] = true
+		}
+	}
+	att, err := f.db.RallyAttendees(ctx(), open.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(att.Going) != len(written) || len(written) != 240 {
+		t.Errorf("%d going stored, %d acknowledged, want 240", len(att.Going), len(written))
+	}
+	for _, u := range att.Going {
+		if !written[u] {
+			t.Errorf("%s stored but not acknowledged", u)
+		}
+	}
+	checkRally(t, raw, open.ID)
+	checkRally(t, raw, cancelled.ID)
 }

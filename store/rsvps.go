@@ -26,7 +26,8 @@ type RSVPResult struct {
 
 // SetRSVP records a member's RSVP. Asking for Going on a full rally puts the
 // member on the waitlist; a going member who leaves frees a seat for the first
-// on the waitlist, in the same transaction.
+// on the waitlist, in the same transaction. Concurrent calls are committed
+// together (see committer); each returns once its RSVP is committed.
 func (db *DB) SetRSVP(ctx context.Context, guildID string, rallyID int64, userID, status string) (RSVPResult, error) {
 	var res RSVPResult
 	switch status {
@@ -34,12 +35,8 @@ func (db *DB) SetRSVP(ctx context.Context, guildID string, rallyID int64, userID
 	default:
 		return res, Errorf(EInvalid, "RSVP must be going, maybe or not_going.")
 	}
-	err := db.update(ctx, func(tx *Tx) error {
-		var err error
-		res, err = setRSVP(ctx, tx, guildID, rallyID, userID, status)
-		return err
-	})
-	return res, err
+	return db.submit(ctx, &rsvpClick{ctx: ctx, guildID: guildID, rallyID: rallyID, userID: userID, status: status,
+		done: make(chan struct{})})
 }
 
 // setRSVP is one click inside a write transaction. Every refusal is decided

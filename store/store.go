@@ -29,6 +29,8 @@ type DB struct {
 	read  *sql.DB
 	path  string
 
+	commit *committer // RSVP clicks, group-committed
+
 	// Now is the clock; tests replace it. Each transaction reads it once.
 	Now func() time.Time
 }
@@ -71,6 +73,7 @@ func Open(ctx context.Context, filePath string) (*DB, error) {
 	}
 	read.SetMaxOpenConns(4)
 	db.read = read
+	db.startCommitter()
 	return db, nil
 }
 
@@ -99,6 +102,7 @@ func dsn(filePath string, write bool) string {
 
 // Close closes both pools.
 func (db *DB) Close() error {
+	db.stopCommitter()
 	var errs []error
 	if db.read != nil {
 		errs = append(errs, db.read.Close())
