@@ -108,31 +108,6 @@ func rallyByID(ctx context.Context, q queryer, guildID string, id int64) (Rally,
 	return r, err
 }
 
-// rallyAlone reads a rally without a join: a per-click statement stays a
-// plain indexed lookup, and the chapter's name and lead role come from a
-// second lookup by primary key.
-func rallyAlone(ctx context.Context, q queryer, guildID string, id int64) (Rally, error) {
-	var r Rally
-	var start, end int64
-	err := q.QueryRowContext(ctx, `
-		SELECT id, guild_id, chapter_id, title, location, details, starts_at, ends_at, timezone,
-			COALESCE(capacity, 0), COALESCE(channel_id, ''), COALESCE(message_id, ''),
-			status, cancel_reason, going_count, maybe_count, waitlist_count
-		FROM rallies WHERE id = ? AND guild_id = ?`, id, guildID).Scan(
-		&r.ID, &r.GuildID, &r.ChapterID, &r.Title, &r.Location, &r.Details, &start, &end, &r.TimeZone,
-		&r.Capacity, &r.ChannelID, &r.MessageID, &r.Status, &r.CancelReason, &r.Going, &r.Maybe, &r.Waitlist)
-	if errors.Is(err, sql.ErrNoRows) {
-		return r, errNoSuchRally()
-	}
-	if err != nil {
-		return r, err
-	}
-	r.StartsAt, r.EndsAt = time.Unix(start, 0).UTC(), time.Unix(end, 0).UTC()
-	err = q.QueryRowContext(ctx, `SELECT name, COALESCE(lead_role_id, '') FROM chapters WHERE id = ?`, r.ChapterID).
-		Scan(&r.ChapterName, &r.ChapterLeadRoleID)
-	return r, err
-}
-
 // NewRally is what /rally create stores.
 type NewRally struct {
 	GuildID   string

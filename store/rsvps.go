@@ -45,7 +45,7 @@ func (db *DB) SetRSVP(ctx context.Context, guildID string, rallyID int64, userID
 // going member leaving a rally with a waitlist refills seats and recounts.
 func setRSVP(ctx context.Context, tx *Tx, guildID string, rallyID int64, userID, status string) (RSVPResult, error) {
 	var res RSVPResult
-	r, err := rallyAlone(ctx, tx, guildID, rallyID)
+	r, prev, err := clickState(ctx, tx, guildID, rallyID, userID)
 	if err != nil {
 		return res, err
 	}
@@ -54,10 +54,6 @@ func setRSVP(ctx context.Context, tx *Tx, guildID string, rallyID int64, userID,
 	}
 	if r.Started(tx.now) {
 		return res, Errorf(EConflict, "%q has already started, so RSVPs are closed.", r.Title)
-	}
-	prev, err := rsvpStatus(ctx, tx, rallyID, userID)
-	if err != nil {
-		return res, err
 	}
 	res.Previous = prev
 	next := status
@@ -134,13 +130,32 @@ func (c *Counts) add(status string, n int) {
 	}
 }
 
-func rsvpStatus(ctx context.Context, tx *Tx, rallyID int64, userID string) (string, error) {
-	var s string
-	err := tx.QueryRowContext(ctx, `SELECT status FROM rsvps WHERE rally_id = ? AND user_id = ?`, rallyID, userID).Scan(&s)
+// clickState reads what a click needs in one statement: the rally (without
+// a join, its chapter through a scalar subquery on the primary key) and the
+// member's current status, NotGoing if none.
+func clickState(ctx context.Context, tx *Tx, guildID string, rallyID int64, userID string) (Rally, string, error) {
+	var r Rally
+	var start, end int64
+	var prev sql.NullString
+	err := tx.QueryRowContext(ctx, `
+		SELECT id, guild_id, chapter_id, title, location, details, starts_at, ends_at, timezone,
+			COALESCE(capacity, 0), COALESCE(channel_id, ''), COALESCE(message_id, ''),
+			status, cancel_reason, going_count, maybe_count, waitlist_count,
+			(SELECT name FROM chapters WHERE chapters.id = rallies.chapter_id),
+			(SELECT COALESCE(lead_role_id, '') FROM chapters WHERE chapters.id = rallies.chapter_id),
+			(SELECT status FROM rsvps WHERE rsvps.rally_id = rallies.id AND rsvps.user_id = ?)
+		FROM rallies WHERE id = ? AND guild_id = ?`, userID, rallyID, guildID).Scan(
+		&r.ID, &r.GuildID, &r.ChapterID, &r.Title, &r.Location, &r.Details, &start, &end, &r.TimeZone,
+		&r.Capacity, &r.ChannelID, &r.MessageID, &r.Status, &r.CancelReason, &r.Going, &r.Maybe, &r.Waitlist,
+		&r.ChapterName, &r.ChapterLeadRoleID, &prev)
 	if errors.Is(err, sql.ErrNoRows) {
-		return NotGoing, nil
+		return r, "", errNoSuchRally()
 	}
-	return s, err
+	r.StartsAt, r.EndsAt = time.Unix(start, 0).UTC(), time.Unix(end, 0).UTC()
+	if !prev.Valid {
+		return r, NotGoing, err
+	}
+	return r, prev.String, err
 }
 
 // waitlistPosition counts, in Go, the waitlist entries up to the member's
