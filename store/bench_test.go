@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -148,4 +149,35 @@ func BenchmarkDueReminders(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkReminderSweep is one sweep's query with 10,000 future rallies
+// whose reminders are armed but not yet due, and five that are. Target:
+// under 1 ms per sweep.
+func BenchmarkReminderSweep(b *testing.B) {
+	f := newFixture(b)
+	var wg sync.WaitGroup
+	for w := 0; w < 8; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := w; i < 10000; i += 8 {
+				f.rally(b, 0, t0.Add(72*time.Hour+time.Duration(i)*time.Minute))
+			}
+		}(w)
+	}
+	wg.Wait()
+	for i := 0; i < 5; i++ {
+		f.rally(b, 0, t0.Add(25*time.Hour+time.Duration(i)*time.Minute))
+	}
+	at := t0.Add(2 * time.Hour)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		due, err := f.db.DueReminders(ctx(), at, 50)
+		if err != nil || len(due) != 5 {
+			b.Fatalf("due = %d, %v", len(due), err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/sweep")
 }
