@@ -48,6 +48,7 @@ type App struct {
 	buttons   []buttonRoute
 	refresher *refresher
 	jobs      jobs
+	zones     zoneCache
 }
 
 // Handler handles one command, subcommand or button and returns its reply.

@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/bwmarrin/discordgo"
 
@@ -44,6 +46,20 @@ func location(tz string) *time.Location {
 		return loc
 	}
 	return time.UTC
+}
+
+// zoneCache keeps the zones already loaded: time.LoadLocation reads and
+// parses the zone file on every call, which a summary of a thousand rallies
+// would do a thousand times.
+type zoneCache struct{ zones sync.Map } // zone name → *time.Location
+
+func (z *zoneCache) location(tz string) *time.Location {
+	if loc, ok := z.zones.Load(tz); ok {
+		return loc.(*time.Location)
+	}
+	loc := location(tz)
+	z.zones.Store(tz, loc)
+	return loc
 }
 
 // localTime is the rally's time in its chapter's zone and in each reader's own.
@@ -140,30 +156,46 @@ func statusWords(status store.RSVPStatus, position int) string {
 // splitting a line that fits; a longer line is split across pieces, never cut.
 func chunkLines(lines []string, max int) []string {
 	var out []string
-	var cur []rune
+	var cur strings.Builder
+	curLen := 0 // in characters (runes), as Discord counts
+	flush := func() {
+		if curLen > 0 {
+			out = append(out, cur.String())
+			cur.Reset()
+			curLen = 0
+		}
+	}
 	for _, l := range lines {
-		r := []rune(l)
-		for len(r) > max {
-			if len(cur) > 0 {
-				out = append(out, string(cur))
-				cur = nil
-			}
-			out = append(out, string(r[:max]))
-			r = r[max:]
+		n := utf8.RuneCountInString(l)
+		for n > max {
+			flush()
+			cut := runeOffset(l, max)
+			out = append(out, l[:cut])
+			l, n = l[cut:], n-max
 		}
-		if len(cur) > 0 && len(cur)+1+len(r) > max {
-			out = append(out, string(cur))
-			cur = nil
+		if curLen > 0 && curLen+1+n > max {
+			flush()
 		}
-		if len(cur) > 0 {
-			cur = append(cur, '\n')
+		if curLen > 0 {
+			cur.WriteByte('\n')
+			curLen++
 		}
-		cur = append(cur, r...)
+		cur.WriteString(l)
+		curLen += n
 	}
-	if len(cur) > 0 {
-		out = append(out, string(cur))
-	}
+	flush()
 	return out
+}
+
+// runeOffset is the byte offset of the n-th character of s.
+func runeOffset(s string, n int) int {
+	for i := range s {
+		if n == 0 {
+			return i
+		}
+		n--
+	}
+	return len(s)
 }
 
 // listEmbeds spreads lines over as many embeds as they need, within Discord's
@@ -179,7 +211,7 @@ func listEmbeds(title string, lines []string, color int) [][]*discordgo.MessageE
 		if len(chunks) > 1 {
 			t = fmt.Sprintf("%s (%d/%d)", title, i+1, len(chunks))
 		}
-		n := len([]rune(t)) + len([]rune(c))
+		n := utf8.RuneCountInString(t) + utf8.RuneCountInString(c)
 		if len(cur) == 10 || (len(cur) > 0 && size+n > 5800) {
 			msgs = append(msgs, cur)
 			cur, size = nil, 0

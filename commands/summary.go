@@ -148,7 +148,7 @@ func (a *App) buildSummary(ctx context.Context, guildID string, now time.Time, d
 			seen[r.ID] = true
 			prev, had := before[r.ID]
 			line := fmt.Sprintf("• #%d %s — %s: %d going%s, %d maybe%s", r.ID, escape(r.Title),
-				r.StartsAt.In(location(r.TimeZone)).Format("Mon Jan 2 3:04 PM MST"),
+				r.StartsAt.In(a.zones.location(r.TimeZone)).Format("Mon Jan 2 3:04 PM MST"),
 				r.GoingTotal(), delta(r.GoingTotal()-prev.Going, had), r.Maybe, delta(r.Maybe-prev.Maybe, had))
 			if r.Capacity > 0 {
 				line += fmt.Sprintf(", %d waitlisted%s · capacity %d", r.Waitlist, delta(r.Waitlist-prev.Waitlist, had), r.Capacity)

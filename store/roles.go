@@ -255,12 +255,7 @@ func giveUpRSVP(ctx context.Context, tx *Tx, rallyID int64, userID string) ([]st
 			return nil, err
 		}
 	}
-	_, err = tx.ExecContext(ctx, `
-		UPDATE rallies SET
-			going_count    = (SELECT COUNT(*) FROM rsvps WHERE rally_id = ?1 AND status = 'going'),
-			maybe_count    = (SELECT COUNT(*) FROM rsvps WHERE rally_id = ?1 AND status = 'maybe'),
-			waitlist_count = (SELECT COUNT(*) FROM rsvps WHERE rally_id = ?1 AND status = 'waitlist')
-		WHERE id = ?1`, rallyID)
+	_, err = recount(ctx, tx, rallyID)
 	return promoted, err
 }
 

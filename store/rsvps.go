@@ -29,7 +29,8 @@ type RSVPResult struct {
 
 // SetRSVP records a member's RSVP. Asking for Going on a full rally puts the
 // member on the waitlist; a going member who leaves frees a seat for the first
-// on the waitlist, in the same transaction.
+// on the waitlist, in the same transaction. Concurrent calls are committed
+// together (see committer); each returns once its RSVP is committed.
 func (db *DB) SetRSVP(ctx context.Context, guildID string, rallyID int64, userID string, status RSVPStatus) (res RSVPResult, err error) {
 	defer wrap(&err, "set rsvp")
 	switch status {
@@ -37,81 +38,154 @@ func (db *DB) SetRSVP(ctx context.Context, guildID string, rallyID int64, userID
 	default:
 		return res, ErrBadRSVPStatus
 	}
-	err = db.update(ctx, func(tx *Tx) error {
-		r, err := rallyByID(ctx, tx, guildID, rallyID)
-		if err != nil {
-			return err
-		}
-		if r.Cancelled() {
-			return &RallyStateError{Change: ChangeRSVP, Title: r.Title, Err: ErrRallyCancelled}
-		}
-		if r.Started(tx.now) {
-			return &RallyStateError{Change: ChangeRSVP, Title: r.Title, Err: ErrRallyStarted}
-		}
-		prev, err := rsvpStatus(ctx, tx, rallyID, userID)
-		if err != nil {
-			return err
-		}
-		res.Previous = prev
-		next := status
-		if status == Going && prev != Going {
-			if prev == Waitlist {
-				next = Waitlist // keep their place; they are promoted in order
-			} else if r.Full() {
-				next = Waitlist
-			}
-		}
-		switch {
-		case next == NotGoing:
-			_, err = tx.ExecContext(ctx, `DELETE FROM rsvps WHERE rally_id = ? AND user_id = ?`, rallyID, userID)
-		case next != prev:
-			_, err = tx.ExecContext(ctx, `
-				INSERT INTO rsvps (rally_id, user_id, status, seq, updated_at)
-				VALUES (?1, ?2, ?3, (SELECT COALESCE(MAX(seq), 0) + 1 FROM rsvps WHERE rally_id = ?1), ?4)
-				ON CONFLICT (rally_id, user_id) DO UPDATE SET status = excluded.status, seq = excluded.seq,
-					promoted = 0, updated_at = excluded.updated_at`,
-				rallyID, userID, next, tx.now.Unix())
-		}
-		if err != nil {
-			return err
-		}
-		if prev == Going && next != Going {
-			if res.Promoted, err = fillSeats(ctx, tx, rallyID); err != nil {
-				return err
-			}
-		}
-		counts, err := recount(ctx, tx, rallyID)
-		if err != nil {
-			return err
-		}
-		r.Going, r.Maybe, r.Waitlist = counts.Going, counts.Maybe, counts.Waitlist
-		res.Rally = r
-		res.Status = next
-		if next == Waitlist {
-			if res.Position, err = waitlistPosition(ctx, tx, rallyID, userID); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	return res, err
+	return db.submit(ctx, &rsvpClick{ctx: ctx, guildID: guildID, rallyID: rallyID, userID: userID, status: status,
+		done: make(chan struct{})})
 }
 
-func rsvpStatus(ctx context.Context, tx *Tx, rallyID int64, userID string) (RSVPStatus, error) {
-	var s RSVPStatus
-	err := tx.QueryRowContext(ctx, `SELECT status FROM rsvps WHERE rally_id = ? AND user_id = ?`, rallyID, userID).Scan(&s)
-	if errors.Is(err, sql.ErrNoRows) {
-		return NotGoing, nil
+// setRSVP is one click inside a write transaction. Every refusal is decided
+// before its first write, so a refused click leaves the transaction as it
+// found it. The counts on the rally row move by the click's delta; only a
+// going member leaving a rally with a waitlist refills seats and recounts.
+func setRSVP(ctx context.Context, tx *Tx, guildID string, rallyID int64, userID string, status RSVPStatus) (RSVPResult, error) {
+	var res RSVPResult
+	r, prev, err := clickState(ctx, tx, guildID, rallyID, userID)
+	if err != nil {
+		return res, err
 	}
-	return s, err
+	if r.Cancelled() {
+		return res, &RallyStateError{Change: ChangeRSVP, Title: r.Title, Err: ErrRallyCancelled}
+	}
+	if r.Started(tx.now) {
+		return res, &RallyStateError{Change: ChangeRSVP, Title: r.Title, Err: ErrRallyStarted}
+	}
+	res.Previous = prev
+	next := status
+	if status == Going && prev != Going {
+		if prev == Waitlist {
+			next = Waitlist // keep their place; they are promoted in order
+		} else if r.Full() {
+			next = Waitlist
+		}
+	}
+	res.Status = next
+	if next == prev {
+		res.Rally = r
+		if next == Waitlist {
+			res.Position, err = waitlistPosition(ctx, tx, rallyID, userID)
+		}
+		return res, err
+	}
+
+	var d Counts
+	d.add(prev, -1)
+	d.add(next, +1)
+	seqStep := 1
+	if next == NotGoing {
+		seqStep = 0
+	}
+	var seq int64
+	if err := tx.QueryRowContext(ctx, `
+		UPDATE rallies SET rsvp_seq = rsvp_seq + ?, going_count = going_count + ?,
+			maybe_count = maybe_count + ?, waitlist_count = waitlist_count + ?
+		WHERE id = ? RETURNING rsvp_seq, going_count, maybe_count, waitlist_count`,
+		seqStep, d.Going, d.Maybe, d.Waitlist, rallyID).Scan(&seq, &r.Going, &r.Maybe, &r.Waitlist); err != nil {
+		return res, err
+	}
+	if next == NotGoing {
+		_, err = tx.ExecContext(ctx, `DELETE FROM rsvps WHERE rally_id = ? AND user_id = ?`, rallyID, userID)
+	} else {
+		_, err = tx.ExecContext(ctx, `
+			INSERT INTO rsvps (rally_id, user_id, status, seq, updated_at) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (rally_id, user_id) DO UPDATE SET status = excluded.status, seq = excluded.seq,
+				promoted = 0, updated_at = excluded.updated_at`,
+			rallyID, userID, next, seq, tx.now.Unix())
+	}
+	if err != nil {
+		return res, err
+	}
+	if prev == Going && r.Waitlist > 0 {
+		if res.Promoted, err = fillSeats(ctx, tx, rallyID); err != nil {
+			return res, err
+		}
+		c, err := recount(ctx, tx, rallyID)
+		if err != nil {
+			return res, err
+		}
+		r.Going, r.Maybe, r.Waitlist = c.Going, c.Maybe, c.Waitlist
+	}
+	res.Rally = r
+	if next == Waitlist {
+		// The newest sequence number on the rally: last in line.
+		res.Position = r.Waitlist
+	}
+	return res, nil
 }
 
-func waitlistPosition(ctx context.Context, tx *Tx, rallyID int64, userID string) (int, error) {
-	var n int
+// add moves the count of status by n.
+func (c *Counts) add(status RSVPStatus, n int) {
+	switch status {
+	case Going:
+		c.Going += n
+	case Maybe:
+		c.Maybe += n
+	case Waitlist:
+		c.Waitlist += n
+	}
+}
+
+// clickState reads what a click needs in one statement: the rally (without
+// a join, its chapter through a scalar subquery on the primary key) and the
+// member's current status, NotGoing if none.
+func clickState(ctx context.Context, tx *Tx, guildID string, rallyID int64, userID string) (Rally, RSVPStatus, error) {
+	var r Rally
+	var start, end int64
+	var prev sql.NullString
 	err := tx.QueryRowContext(ctx, `
-		SELECT COUNT(*) FROM rsvps WHERE rally_id = ?1 AND status = 'waitlist'
-		AND seq <= (SELECT seq FROM rsvps WHERE rally_id = ?1 AND user_id = ?2)`, rallyID, userID).Scan(&n)
-	return n, err
+		SELECT id, guild_id, chapter_id, title, location, details, starts_at, ends_at, timezone,
+			COALESCE(capacity, 0), COALESCE(channel_id, ''), COALESCE(message_id, ''),
+			status, cancel_reason, going_count, maybe_count, waitlist_count,
+			(SELECT name FROM chapters WHERE chapters.id = rallies.chapter_id),
+			(SELECT COALESCE(lead_role_id, '') FROM chapters WHERE chapters.id = rallies.chapter_id),
+			(SELECT status FROM rsvps WHERE rsvps.rally_id = rallies.id AND rsvps.user_id = ?)
+		FROM rallies WHERE id = ? AND guild_id = ?`, userID, rallyID, guildID).Scan(
+		&r.ID, &r.GuildID, &r.ChapterID, &r.Title, &r.Location, &r.Details, &start, &end, &r.TimeZone,
+		&r.Capacity, &r.ChannelID, &r.MessageID, &r.Status, &r.CancelReason, &r.Going, &r.Maybe, &r.Waitlist,
+		&r.ChapterName, &r.ChapterLeadRoleID, &prev)
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, "", ErrNoSuchRally
+	}
+	r.StartsAt, r.EndsAt = time.Unix(start, 0).UTC(), time.Unix(end, 0).UTC()
+	if !prev.Valid {
+		return r, NotGoing, err
+	}
+	return r, RSVPStatus(prev.String), err
+}
+
+// waitlistPosition counts, in Go, the waitlist entries up to the member's
+// along the (rally, status, seq) index: an aggregate would be re-planned on
+// every click, and the walk stops at the member.
+func waitlistPosition(ctx context.Context, tx *Tx, rallyID int64, userID string) (int, error) {
+	rows, err := tx.QueryContext(ctx, `
+		SELECT user_id FROM rsvps WHERE rally_id = ? AND status = 'waitlist' ORDER BY seq`, rallyID)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var u string
+		if err := rows.Scan(&u); err != nil {
+			return 0, err
+		}
+		n++
+		if u == userID {
+			return n, nil
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	return 0, errors.New("waitlisted member not on the waitlist")
 }
 
 // fillSeats promotes waitlisted members, first come first served, while the

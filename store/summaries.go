@@ -17,23 +17,34 @@ type Counts struct {
 }
 
 // SummaryCounts returns the counts of each rally as of the last posted
-// summary; rallies not in it had no summary yet.
+// summary; rallies not in it had no summary yet. One query whatever the
+// number of rallies: the ids go in as one JSON array.
 func (db *DB) SummaryCounts(ctx context.Context, rallyIDs []int64) (_ map[int64]Counts, err error) {
 	defer wrap(&err, "summary counts")
 	out := make(map[int64]Counts, len(rallyIDs))
-	for _, id := range rallyIDs {
+	if len(rallyIDs) == 0 {
+		return out, nil
+	}
+	ids, err := json.Marshal(rallyIDs)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := db.read.QueryContext(ctx, `
+		SELECT rally_id, going, maybe, waitlist FROM summary_counts
+		WHERE rally_id IN (SELECT value FROM json_each(?))`, string(ids))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
 		var c Counts
-		err := db.read.QueryRowContext(ctx, `SELECT going, maybe, waitlist FROM summary_counts WHERE rally_id = ?`, id).
-			Scan(&c.Going, &c.Maybe, &c.Waitlist)
-		if errors.Is(err, sql.ErrNoRows) {
-			continue
-		}
-		if err != nil {
+		if err := rows.Scan(&id, &c.Going, &c.Maybe, &c.Waitlist); err != nil {
 			return nil, err
 		}
 		out[id] = c
 	}
-	return out, nil
+	return out, rows.Err()
 }
 
 // SummaryState is where a summary run stands.
