@@ -99,6 +99,7 @@ func New(db *store.DB, discord *discordgo.Session, log *slog.Logger, now func() 
 		a.summaryCommand(),
 		a.setupCommand(),
 		a.privacyCommand(),
+		a.actionCommand(),
 	}
 	for _, c := range a.routes {
 		guildOnly(c.Def)
