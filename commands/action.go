@@ -700,6 +700,7 @@ func actionSummaryLines(g actionGroup) (heading string, closing []string) {
 			waiting = append(waiting, r.ChapterName)
 		}
 	}
+	sort.Strings(waiting)
 	closing = append(closing, fmt.Sprintf("Action total: %d chapter%s · %d going · %d maybe · %d waitlisted",
 		len(g.rallies), ending(len(g.rallies), "", "s"), total.Going, total.Maybe, total.Waitlist))
 	if len(waiting) > 0 {

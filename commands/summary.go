@@ -204,8 +204,7 @@ func (a *App) buildSummary(ctx context.Context, guildID string, now time.Time, d
 			}
 		}
 		if len(rest) == 0 && len(byChapter[c.ID]) > 0 {
-			lines = append(lines, "**"+escape(c.Name)+"**", "only the day of action above")
-			continue
+			continue // its rallies are all under their days of action
 		}
 		section(c.Name, rest, false)
 	}
