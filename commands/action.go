@@ -23,9 +23,9 @@ const placeToBeAnnounced = "to be announced"
 // that recorded it before the reminder sweep may send it instead.
 const askLease = 2 * time.Minute
 
-// nonceWindow is a little less than how long Discord remembers a nonce: a
+// actionNonceWindow is a little less than how long Discord remembers a nonce: a
 // send resumed later than that looks for its message first.
-const nonceWindow = 4 * time.Minute
+const actionNonceWindow = 4 * time.Minute
 
 var actionTimePattern = regexp.MustCompile(`^([01]?[0-9]|2[0-3]):([0-5][0-9])$`)
 
@@ -384,7 +384,7 @@ func (a *App) sendActionPost(ctx context.Context, now time.Time, p store.ActionP
 		return store.ReminderDropped, a.db.FinishActionPost(ctx, p, store.ReminderDropped, "")
 	}
 	msg := actionPostMessage(p)
-	if p.Attempts > 0 && now.Sub(p.UpdatedAt) > nonceWindow {
+	if p.Attempts > 0 && now.Sub(p.UpdatedAt) > actionNonceWindow {
 		marker := actionPostMarker(p)
 		if id := a.findOwnMessage(ctx, p.ChannelID, func(m *discordgo.Message) bool { return strings.Contains(m.Content, marker) }); id != "" {
 			log.Info("action post was already sent by an earlier attempt", "message", id)
@@ -465,7 +465,7 @@ func (a *App) announceWaiting(ctx context.Context, in *Input, r store.Rally, pla
 		return ephemeral("✏️ Updated **%s** (#%d): %s. It is still waiting for a place: set `location` with `/rally edit` to announce it.",
 			escape(r.Title), r.ID, strings.Join(changed, ", ")), nil
 	}
-	channel, err := a.chapterChannel(ctx, in.GuildID, r.ChapterID)
+	channel, err := a.currentChapterChannel(ctx, in.GuildID, r.ChapterID)
 	if err != nil {
 		return nil, err
 	}
@@ -499,7 +499,7 @@ func (a *App) announceWaiting(ctx context.Context, in *Input, r store.Rally, pla
 		escape(r.Title), r.ID, strings.Join(changed, ", "), timestamp(r.StartsAt, "F"), messageLink(in.GuildID, msg.ChannelID, msg.ID)), nil
 }
 
-func (a *App) chapterChannel(ctx context.Context, guildID string, chapterID int64) (string, error) {
+func (a *App) currentChapterChannel(ctx context.Context, guildID string, chapterID int64) (string, error) {
 	chapters, err := a.db.Chapters(ctx, guildID)
 	if err != nil {
 		return "", err
@@ -512,8 +512,8 @@ func (a *App) chapterChannel(ctx context.Context, guildID string, chapterID int6
 	return "", nil
 }
 
-// rallyState says where a rally of an action stands.
-func rallyState(r store.Rally) string {
+// actionRallyState says where a rally of an action stands.
+func actionRallyState(r store.Rally) string {
 	switch {
 	case r.Cancelled():
 		return "cancelled"
@@ -527,7 +527,7 @@ func rallyState(r store.Rally) string {
 func actionTotals(rallies []store.Rally) (total store.Counts, states map[string]int) {
 	states = map[string]int{}
 	for _, r := range rallies {
-		states[rallyState(r)]++
+		states[actionRallyState(r)]++
 		if r.Cancelled() {
 			continue
 		}
@@ -538,7 +538,7 @@ func actionTotals(rallies []store.Rally) (total store.Counts, states map[string]
 	return total, states
 }
 
-func statesLine(states map[string]int) string {
+func actionStatesLine(states map[string]int) string {
 	var parts []string
 	for _, s := range []string{"announced", "waiting for a place", "cancelled"} {
 		if states[s] > 0 {
@@ -579,8 +579,8 @@ func (a *App) actionStatus(ctx context.Context, in *Input) (*Response, error) {
 	for _, r := range rallies {
 		local := r.StartsAt.In(location(r.TimeZone))
 		line := fmt.Sprintf("**%s** — #%d · %s %s · %s · %d going · %d maybe · %d waitlisted",
-			escape(r.ChapterName), r.ID, local.Format("Jan 2 3:04 PM"), local.Format("MST"), rallyState(r), r.Going, r.Maybe, r.Waitlist)
-		if rallyState(r) == "waiting for a place" {
+			escape(r.ChapterName), r.ID, local.Format("Jan 2 3:04 PM"), local.Format("MST"), actionRallyState(r), r.Going, r.Maybe, r.Waitlist)
+		if actionRallyState(r) == "waiting for a place" {
 			switch askState[r.ID] {
 			case store.ReminderPending:
 				line += " · leads not told yet (retrying)"
@@ -592,7 +592,7 @@ func (a *App) actionStatus(ctx context.Context, in *Input) (*Response, error) {
 	}
 	total, states := actionTotals(rallies)
 	lines = append(lines, fmt.Sprintf("**Total:** %d chapter%s (%s) · %d going · %d maybe · %d waitlisted",
-		len(rallies), ending(len(rallies), "", "s"), statesLine(states), total.Going, total.Maybe, total.Waitlist))
+		len(rallies), ending(len(rallies), "", "s"), actionStatesLine(states), total.Going, total.Maybe, total.Waitlist))
 	title := fmt.Sprintf("Day of action #%d %s — %s %s local", act.ID, truncate(act.Title, 100), act.Date, act.Time)
 	return messagesResponse(listEmbeds(title, lines, colorSummary), true), nil
 }
@@ -621,7 +621,7 @@ func (a *App) actionList(ctx context.Context, in *Input) (*Response, error) {
 		total, states := actionTotals(rallies)
 		lines = append(lines, fmt.Sprintf("**#%d %s** — %s at %s local\n%s\n%s · ✅ %d going · ❔ %d maybe · %d waitlisted",
 			act.ID, escape(truncate(act.Title, 100)), act.Date, act.Time, escape(strings.Join(names, ", ")),
-			statesLine(states), total.Going, total.Maybe, total.Waitlist))
+			actionStatesLine(states), total.Going, total.Maybe, total.Waitlist))
 	}
 	return messagesResponse(listEmbeds(fmt.Sprintf("Upcoming days of action (%d)", len(actions)), lines, colorScheduled), false), nil
 }
@@ -696,7 +696,7 @@ func actionSummaryLines(g actionGroup) (heading string, closing []string) {
 	total, _ := actionTotals(g.rallies)
 	var waiting []string
 	for _, r := range g.rallies {
-		if rallyState(r) == "waiting for a place" {
+		if actionRallyState(r) == "waiting for a place" {
 			waiting = append(waiting, r.ChapterName)
 		}
 	}

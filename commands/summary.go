@@ -178,7 +178,7 @@ func (a *App) buildSummary(ctx context.Context, guildID string, now time.Time, d
 			if previous && !had {
 				line += " · new since the last summary"
 			}
-			if rallyState(r) == "waiting for a place" {
+			if actionRallyState(r) == "waiting for a place" {
 				line += " · waiting for a place"
 			}
 			lines = append(lines, line)

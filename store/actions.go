@@ -345,7 +345,8 @@ func (db *DB) CancelAction(ctx context.Context, guildID string, id int64, reason
 	return act, cancelled, err
 }
 
-// ActionPost is a message an action owes a chapter channel, as stored.
+// ActionPost is a message an action owes a chapter channel, as stored. Its
+// State is one of the reminder states (pending, sent, failed, dropped).
 type ActionPost struct {
 	Action    Action
 	Rally     Rally
