@@ -137,8 +137,9 @@ func TestStartup(t *testing.T) {
 func TestGlobalRegistrationWithoutGuildID(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	if n := len(h.fake.Commands("")); n != len(map[string]bool{"chapter": true, "rally": true, "rsvp": true, "myrsvps": true, "summary": true, "setup": true, "privacy": true}) {
-		t.Fatalf("%d global commands, want 7", n)
+	want := map[string]bool{"chapter": true, "rally": true, "rsvp": true, "myrsvps": true, "summary": true, "setup": true, "privacy": true, "action": true}
+	if n := len(h.fake.Commands("")); n != len(want) {
+		t.Fatalf("%d global commands, want %d", n, len(want))
 	}
 	if n := len(h.fake.Commands(guildID)); n != 0 {
 		t.Fatalf("%d guild commands, want 0", n)

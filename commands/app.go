@@ -132,6 +132,7 @@ func New(db *store.DB, discord *Discord, log *slog.Logger, now func() time.Time,
 		a.summaryCommand(),
 		a.setupCommand(),
 		a.privacyCommand(),
+		a.actionCommand(),
 	}
 	for _, c := range a.routes {
 		guildOnly(c.Def)

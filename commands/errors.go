@@ -30,6 +30,10 @@ func invalid(format string, args ...any) error {
 	return &Error{Code: EInvalid, Message: fmt.Sprintf(format, args...)}
 }
 
+func notFound(format string, args ...any) error {
+	return &Error{Code: ENotFound, Message: fmt.Sprintf(format, args...)}
+}
+
 func conflict(format string, args ...any) error {
 	return &Error{Code: EConflict, Message: fmt.Sprintf(format, args...)}
 }

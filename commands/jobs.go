@@ -70,7 +70,9 @@ func (a *App) SendDueReminders(ctx context.Context, now time.Time) error {
 		// Every reminder handled leaves the due set (sent, failed, dropped or
 		// backing off), so the next batch is new ones.
 		if len(due) < dueBatch {
-			return nil
+			// The messages days of action owe chapter channels ride the
+			// same sweep.
+			return a.SendDueActionPosts(ctx, now)
 		}
 	}
 }

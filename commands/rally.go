@@ -347,6 +347,10 @@ func (a *App) rallyEdit(ctx context.Context, in *Input) (*Response, error) {
 	a.log.Info("rally edited", "guild", in.GuildID, "rally", r.ID, "fields", strings.Join(changed, ","))
 	a.refresher.mark(r.ID)
 	a.tellPromoted(ctx, r, promoted)
+	if r.MessageID == "" && !r.Cancelled() {
+		// A day-of-action rally waits for its place; setting it announces it.
+		return a.announceWaiting(ctx, in, r, u.Location != nil, changed)
+	}
 	if !before.StartsAt.Equal(r.StartsAt) && r.ChannelID != "" {
 		notice := fmt.Sprintf("⏰ **%s** has moved to %s (%s). Your RSVP still stands.", escape(r.Title), timestamp(r.StartsAt, "F"), timestamp(r.StartsAt, "R"))
 		if _, err := a.post(ctx, r.ChannelID, outMessage{Content: notice}, store.NewNonce()); err != nil {

@@ -136,10 +136,16 @@ func (a *App) buildSummary(ctx context.Context, guildID string, now time.Time, d
 	if err != nil {
 		return s, err
 	}
+	groups, _, err := a.actionGroups(ctx, rallies)
+	if err != nil {
+		return s, err
+	}
 	var lines []string
 	var total, change store.Counts
 	seen := map[int64]bool{}
-	section := func(name string, rs []store.Rally) {
+	// A rally is named by its title under its chapter, by its chapter under
+	// its day of action.
+	section := func(name string, rs []store.Rally, byChapter bool) {
 		lines = append(lines, "**"+escape(name)+"**")
 		if len(rs) == 0 {
 			lines = append(lines, "no rallies in this window")
@@ -147,7 +153,11 @@ func (a *App) buildSummary(ctx context.Context, guildID string, now time.Time, d
 		for _, r := range rs {
 			seen[r.ID] = true
 			prev, had := before[r.ID]
-			line := fmt.Sprintf("• #%d %s — %s: %d going%s, %d maybe%s", r.ID, escape(r.Title),
+			label := escape(r.Title)
+			if byChapter {
+				label = escape(r.ChapterName)
+			}
+			line := fmt.Sprintf("• #%d %s — %s: %d going%s, %d maybe%s", r.ID, label,
 				r.StartsAt.In(a.zones.location(r.TimeZone)).Format("Mon Jan 2 3:04 PM MST"),
 				r.GoingTotal(), delta(r.GoingTotal()-prev.Going, had), r.Maybe, delta(r.Maybe-prev.Maybe, had))
 			if r.Capacity > 0 {
@@ -159,6 +169,9 @@ func (a *App) buildSummary(ctx context.Context, guildID string, now time.Time, d
 			if previous && !had {
 				line += " · new since the last summary"
 			}
+			if actionRallyState(r) == "waiting for a place" {
+				line += " · waiting for a place"
+			}
 			lines = append(lines, line)
 			total.Going += r.GoingTotal()
 			total.Maybe += r.Maybe
@@ -169,12 +182,26 @@ func (a *App) buildSummary(ctx context.Context, guildID string, now time.Time, d
 			change.Waitlist += r.Waitlist - prev.Waitlist
 		}
 	}
+	for _, g := range groups {
+		heading, closing := actionSummaryLines(g)
+		section(heading, g.rallies, true)
+		lines = append(lines, closing...)
+	}
 	for _, c := range chapters {
-		section(c.Name, byChapter[c.ID])
+		var rest []store.Rally
+		for _, r := range byChapter[c.ID] {
+			if !seen[r.ID] {
+				rest = append(rest, r)
+			}
+		}
+		if len(rest) == 0 && len(byChapter[c.ID]) > 0 {
+			continue // its rallies are all under their days of action
+		}
+		section(c.Name, rest, false)
 	}
 	for _, r := range rallies { // rallies of chapters removed since
 		if !seen[r.ID] {
-			section(r.ChapterName, []store.Rally{r})
+			section(r.ChapterName, []store.Rally{r}, false)
 		}
 	}
 	lines = append(lines, fmt.Sprintf("**All chapters:** %d rall%s · %d going%s · %d maybe%s · %d waitlisted%s",

@@ -1,0 +1,509 @@
+package bot_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"rallybot/discordtest"
+	"rallybot/store"
+)
+
+// The helpers here are prefixed "act" so they cannot collide with those of
+// the other test files of the package.
+
+// actChapter is a default chapter bound to its own channel and lead role.
+type actChapter struct {
+	name, channel, role, zone string
+}
+
+var actChapters = []actChapter{
+	{"Chicago", chicagoChannel, chicagoLead, "America/Chicago"},
+	{"Los Angeles", "300000000000000003", "400000000000000003", "America/Los_Angeles"},
+	{"New York City", "300000000000000004", "400000000000000004", "America/New_York"},
+	{"Oakland", "300000000000000005", "400000000000000005", "America/Los_Angeles"},
+	{"San Bernardino", "300000000000000006", "400000000000000006", "America/Los_Angeles"},
+	{"Seattle", seattleChannel, seattleLead, "America/Los_Angeles"},
+	{"Washington DC", "300000000000000007", "400000000000000007", "America/New_York"},
+}
+
+func actByName(name string) actChapter {
+	for _, c := range actChapters {
+		if c.name == name {
+			return c
+		}
+	}
+	panic("no chapter " + name)
+}
+
+// actHarness is a bot whose guild has all seven default chapters bound to a
+// channel and a lead role each, and coordinators set up.
+func actHarness(t *testing.T) *harness {
+	t.Helper()
+	h := newHarness(t, "DISCORD_GUILD_ID", guildID)
+	g := discordtest.Guild{ID: guildID, Name: "Coalition", OwnerID: admin.UserID,
+		Channels: []discordtest.Channel{{ID: coordChannel, Name: "coordinators"}},
+		Roles:    []discordtest.Role{{ID: guildID, Name: "@everyone"}, {ID: coordRole, Name: "Coordinators"}}}
+	for _, c := range actChapters {
+		g.Channels = append(g.Channels, discordtest.Channel{ID: c.channel, Name: strings.ToLower(c.name)})
+		g.Roles = append(g.Roles, discordtest.Role{ID: c.role, Name: c.name + " leads"})
+	}
+	h.fake.AddGuild(g)
+	for _, c := range actChapters {
+		h.setupChapter(c.name, c.channel, c.role)
+	}
+	h.schedSetupCoordinators()
+	return h
+}
+
+func actCreateOpts(extra ...discordtest.Option) []discordtest.Option {
+	base := map[string]discordtest.Option{
+		"title": discordtest.Str("title", "Holiday weekend action"),
+		"date":  discordtest.Str("date", "2026-11-28"),
+		"time":  discordtest.Str("time", "11:00"),
+	}
+	for _, o := range extra {
+		base[o.Name] = o
+	}
+	var out []discordtest.Option
+	for _, k := range []string{"title", "date", "time", "chapters", "details", "capacity", "duration"} {
+		if o, ok := base[k]; ok {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// actCreate has the coordinator create an action and returns its id.
+func (h *harness) actCreate(extra ...discordtest.Option) (int64, *discordtest.Reply) {
+	h.t.Helper()
+	r := h.cmd(coord, coordChannel, "action create", actCreateOpts(extra...)...)
+	m := rallyIDPattern.FindStringSubmatch(r.Text())
+	if m == nil {
+		h.t.Fatalf("action create: %q", r.Text())
+	}
+	id, _ := strconv.ParseInt(m[1], 10, 64)
+	return id, r
+}
+
+// actAsks returns the messages in the channel asking its leads for a place.
+func (h *harness) actAsks(channel string, actionID int64) []*discordgo.Message {
+	return h.actMessages(channel, fmt.Sprintf("Day of action #%d · ", actionID), " · ask")
+}
+
+// actCancels returns the messages in the channel telling it the action is off.
+func (h *harness) actCancels(channel string, actionID int64) []*discordgo.Message {
+	return h.actMessages(channel, fmt.Sprintf("Day of action #%d · ", actionID), " · cancel")
+}
+
+func (h *harness) actMessages(channel string, parts ...string) []*discordgo.Message {
+	var out []*discordgo.Message
+next:
+	for _, m := range h.fake.Messages(channel) {
+		for _, p := range parts {
+			if !strings.Contains(m.Content, p) {
+				continue next
+			}
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// actRallies returns the action's rallies by chapter name.
+func actRallies(t *testing.T, db *store.DB, actionID int64) map[string]store.Rally {
+	t.Helper()
+	rallies, err := db.ActionRallies(context.Background(), actionID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]store.Rally{}
+	for _, r := range rallies {
+		out[r.ChapterName] = r
+	}
+	return out
+}
+
+// actAnnouncement returns the announcement of a rally in the channel.
+func (h *harness) actAnnouncement(channel string, rallyID int64) *discordgo.Message {
+	for _, m := range h.fake.Messages(channel) {
+		for _, e := range m.Embeds {
+			if e.Footer != nil && strings.HasPrefix(e.Footer.Text, fmt.Sprintf("Rally #%d · RSVP", rallyID)) && !strings.HasPrefix(e.Title, "Reminder") {
+				return m
+			}
+		}
+	}
+	return nil
+}
+
+func TestActionDayOfAction(t *testing.T) {
+	t.Parallel()
+	h := actHarness(t)
+	db := h.schedDB()
+	var id int64
+	var rallies map[string]store.Rally
+
+	t.Run("CreateMakesSevenLinkedRalliesAt11Local", func(t *testing.T) {
+		var r *discordtest.Reply
+		id, r = h.actCreate(discordtest.Str("details", "Bring signs"), discordtest.Int("capacity", 40))
+		mustContain(t, r, true, "Holiday weekend action", "7 rallies", "`/rally edit`")
+		rallies = actRallies(t, db, id)
+		if len(rallies) != 7 {
+			t.Fatalf("%d rallies, want 7", len(rallies))
+		}
+		wantUTC := map[string]int{"America/Los_Angeles": 19, "America/Chicago": 17, "America/New_York": 16}
+		for _, c := range actChapters {
+			r, ok := rallies[c.name]
+			if !ok {
+				t.Fatalf("no rally for %s", c.name)
+			}
+			loc, _ := time.LoadLocation(c.zone)
+			if got := r.StartsAt.In(loc).Format("2006-01-02 15:04"); got != "2026-11-28 11:00" {
+				t.Errorf("%s starts at %s local, want 2026-11-28 11:00", c.name, got)
+			}
+			if r.StartsAt.Hour() != wantUTC[c.zone] {
+				t.Errorf("%s starts at %s, want %d:00 UTC", c.name, r.StartsAt, wantUTC[c.zone])
+			}
+			if r.Location != "to be announced" || r.MessageID != "" || r.Capacity != 40 || r.Details != "Bring signs" {
+				t.Errorf("%s rally = %+v, want unannounced, place to be announced, capacity 40", c.name, r)
+			}
+			if rs, _ := db.Reminders(context.Background(), r.ID); len(rs) != 0 {
+				t.Errorf("%s has reminders before it is announced: %+v", c.name, rs)
+			}
+		}
+	})
+
+	t.Run("EachChannelAskedOncePingingOnlyItsLeadRole", func(t *testing.T) {
+		for _, c := range actChapters {
+			msgs := h.fake.Messages(c.channel)
+			if len(msgs) != 1 {
+				t.Errorf("%s channel has %d messages, want the one ask", c.name, len(msgs))
+				continue
+			}
+			text := msgs[0].Content
+			for _, want := range []string{"<@&" + c.role + ">", c.name, fmt.Sprintf("/rally edit rally:%d location:", rallies[c.name].ID), "11:00 AM"} {
+				if !strings.Contains(text, want) {
+					t.Errorf("%s ask lacks %q: %s", c.name, want, text)
+				}
+			}
+			if len(msgs[0].Embeds) != 0 || len(msgs[0].Components) != 0 {
+				t.Errorf("%s ask carries an announcement: nothing is announced before the place is set", c.name)
+			}
+			bodies, _ := h.schedPosts(c.channel, fmt.Sprintf("Day of action #%d", id))
+			if len(bodies) != 1 {
+				t.Fatalf("%s: %d POSTs of the ask, want 1", c.name, len(bodies))
+			}
+			am, _ := bodies[0]["allowed_mentions"].(map[string]any)
+			if !reflect.DeepEqual(am["roles"], []any{c.role}) || !reflect.DeepEqual(am["parse"], []any{}) {
+				t.Errorf("%s ask allowed_mentions = %v, want parse [] and roles [%s]", c.name, am, c.role)
+			}
+			if bodies[0]["nonce"] == nil || bodies[0]["enforce_nonce"] != true {
+				t.Errorf("%s ask sent without an enforced nonce", c.name)
+			}
+		}
+	})
+
+	t.Run("SettingAPlaceAnnouncesExactlyThatChaptersRally", func(t *testing.T) {
+		sea := rallies["Seattle"]
+		before := map[string]int{}
+		for _, c := range actChapters {
+			before[c.name] = len(h.fake.Messages(c.channel))
+		}
+		r := h.cmd(lead, seattleChannel, "rally edit", discordtest.Str("rally", strconv.FormatInt(sea.ID, 10)), discordtest.Str("location", "Westlake Park"))
+		mustContain(t, r, true, "announced", "/channels/"+guildID+"/"+seattleChannel+"/")
+		for _, c := range actChapters {
+			want := before[c.name]
+			if c.name == "Seattle" {
+				want++
+			}
+			if n := len(h.fake.Messages(c.channel)); n != want {
+				t.Errorf("%s channel has %d messages, want %d", c.name, n, want)
+			}
+		}
+		ann := h.actAnnouncement(seattleChannel, sea.ID)
+		if ann == nil {
+			t.Fatal("no announcement in Seattle's channel")
+		}
+		if text := messageText(ann); !strings.Contains(text, "Westlake Park") || !strings.Contains(text, "Sat Nov 28, 2026 11:00 AM") {
+			t.Errorf("announcement:\n%s", text)
+		}
+		if bs := buttons(ann); len(bs) != 3 || bs[0].CustomID != fmt.Sprintf("rsvp:going:%d", sea.ID) {
+			t.Errorf("buttons = %+v", bs)
+		}
+		rs, _ := db.Reminders(context.Background(), sea.ID)
+		if len(rs) != 2 || rs[0].State != store.ReminderPending || rs[1].State != store.ReminderPending {
+			t.Errorf("Seattle reminders after the announcement = %+v, want two pending", rs)
+		}
+		if rs, _ := db.Reminders(context.Background(), rallies["Oakland"].ID); len(rs) != 0 {
+			t.Errorf("Oakland, still waiting, has reminders: %+v", rs)
+		}
+		// Chicago's lead sets Chicago's place.
+		chi := rallies["Chicago"]
+		r = h.cmd(chiLead, chicagoChannel, "rally edit", discordtest.Str("rally", strconv.FormatInt(chi.ID, 10)), discordtest.Str("location", "Daley Plaza"))
+		mustContain(t, r, true, "announced")
+		if h.actAnnouncement(chicagoChannel, chi.ID) == nil {
+			t.Fatal("no announcement in Chicago's channel")
+		}
+	})
+
+	t.Run("RetimingAWaitingRallyArmsNothing", func(t *testing.T) {
+		oak := rallies["Oakland"]
+		r := h.cmd(admin, coordChannel, "rally edit", discordtest.Str("rally", strconv.FormatInt(oak.ID, 10)), discordtest.Str("when", "2026-11-28 11:30"))
+		mustContain(t, r, true, "still waiting for a place")
+		for _, rm := range func() []store.Reminder { rs, _ := db.Reminders(context.Background(), oak.ID); return rs }() {
+			if rm.State == store.ReminderPending {
+				t.Errorf("a waiting rally has a pending reminder: %+v", rm)
+			}
+		}
+		h.cmd(admin, coordChannel, "rally edit", discordtest.Str("rally", strconv.FormatInt(oak.ID, 10)), discordtest.Str("when", "2026-11-28 11:00"))
+	})
+
+	t.Run("StatusCountsMatchClicksAcrossChapters", func(t *testing.T) {
+		sea, chi := rallies["Seattle"], rallies["Chicago"]
+		seaAnn, chiAnn := h.actAnnouncement(seattleChannel, sea.ID), h.actAnnouncement(chicagoChannel, chi.ID)
+		click := func(m discordtest.Member, ch string, ann *discordgo.Message, status string, rallyID int64) {
+			r := h.click(m, ch, ann.ID, fmt.Sprintf("rsvp:%s:%d", status, rallyID))
+			mustContain(t, r, true, "Got it")
+		}
+		click(member(1), seattleChannel, seaAnn, "going", sea.ID)
+		click(member(2), seattleChannel, seaAnn, "going", sea.ID)
+		click(member(3), seattleChannel, seaAnn, "maybe", sea.ID)
+		click(member(4), chicagoChannel, chiAnn, "going", chi.ID)
+		click(member(5), chicagoChannel, chiAnn, "maybe", chi.ID)
+		click(member(5), chicagoChannel, chiAnn, "going", chi.ID) // changed mind: counted once
+
+		r := h.cmd(coord, coordChannel, "action status", discordtest.Str("action", strconv.FormatInt(id, 10)))
+		mustContain(t, r, true,
+			fmt.Sprintf("**Seattle** — #%d", sea.ID), "announced · 2 going · 1 maybe · 0 waitlisted",
+			fmt.Sprintf("**Chicago** — #%d", chi.ID),
+			"**Oakland**", "waiting for a place · 0 going",
+			"**Total:** 7 chapters (2 announced, 5 waiting for a place) · 4 going · 1 maybe · 0 waitlisted")
+		text := r.Text()
+		if i := strings.Index(text, "**Chicago**"); i < 0 || !strings.Contains(text[i:strings.Index(text[i:], "\n")+i], "announced · 2 going · 0 maybe") {
+			t.Errorf("Chicago's line does not show 2 going, 0 maybe:\n%s", text)
+		}
+		for _, m := range []discordtest.Member{volunteer, lead} {
+			r := h.cmd(m, coordChannel, "action status", discordtest.Str("action", strconv.FormatInt(id, 10)))
+			mustContain(t, r, true, "Only coordinators")
+		}
+	})
+
+	t.Run("ListForEveryone", func(t *testing.T) {
+		r := h.cmd(volunteer, coordChannel, "action list")
+		mustContain(t, r, false, fmt.Sprintf("#%d Holiday weekend action", id), "2026-11-28 at 11:00",
+			"Chicago, Los Angeles, New York City, Oakland, San Bernardino, Seattle, Washington DC",
+			"2 announced, 5 waiting for a place", "4 going", "1 maybe")
+	})
+
+	t.Run("ActionAutocompletes", func(t *testing.T) {
+		choices, err := h.fake.Autocomplete(h.ctx(), discordtest.Invocation{GuildID: guildID, ChannelID: coordChannel, Member: coord},
+			"action status", discordtest.Option{Name: "action", Type: discordgo.ApplicationCommandOptionString, Value: "holi", Focused: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(choices) != 1 || choices[0].Value != strconv.FormatInt(id, 10) || !strings.Contains(choices[0].Name, "Holiday weekend action") {
+			t.Fatalf("choices = %+v", choices)
+		}
+	})
+
+	t.Run("SummaryGroupsTheAction", func(t *testing.T) {
+		r := h.cmd(coord, coordChannel, "summary now")
+		text := r.Text()
+		for _, want := range []string{
+			fmt.Sprintf(`**Day of action \#%d Holiday weekend action`, id),
+			fmt.Sprintf("#%d Seattle — Sat Nov 28 11:00 AM PST: 2 going", rallies["Seattle"].ID),
+			fmt.Sprintf("#%d Oakland — ", rallies["Oakland"].ID),
+			"Action total: 7 chapters · 4 going · 1 maybe · 0 waitlisted",
+			"Waiting for a place: Los Angeles, New York City, Oakland, San Bernardino, Washington DC",
+		} {
+			if !strings.Contains(text, want) {
+				t.Errorf("summary lacks %q:\n%s", want, text)
+			}
+		}
+		// Each rally appears once: under the action, not again under its chapter.
+		if n := strings.Count(text, fmt.Sprintf("#%d ", rallies["Seattle"].ID)); n != 1 {
+			t.Errorf("Seattle's rally appears %d times in the summary", n)
+		}
+	})
+
+	t.Run("CancelReachesEachChannelExactlyOnce", func(t *testing.T) {
+		r := h.cmd(volunteer, coordChannel, "action cancel", discordtest.Str("action", strconv.FormatInt(id, 10)))
+		mustContain(t, r, true, "Only coordinators")
+		r = h.cmd(coord, coordChannel, "action cancel", discordtest.Str("action", strconv.FormatInt(id, 10)), discordtest.Str("reason", "Storm warning"))
+		mustContain(t, r, true, "Cancelled the day of action", "7 rallies")
+		again := h.cmd(admin, coordChannel, "action cancel", discordtest.Str("action", strconv.FormatInt(id, 10)))
+		mustContain(t, again, true, "already cancelled")
+		h.clock.Add(5 * time.Minute)
+		h.runJobs()
+		for _, c := range actChapters {
+			got := h.actCancels(c.channel, id)
+			if len(got) != 1 {
+				t.Errorf("%s channel told %d times, want once", c.name, len(got))
+				continue
+			}
+			if !strings.Contains(got[0].Content, "Storm warning") || strings.Contains(got[0].Content, "<@&") {
+				t.Errorf("%s cancel notice: %s", c.name, got[0].Content)
+			}
+		}
+		for _, name := range []string{"Seattle", "Chicago"} {
+			c := actByName(name)
+			rs, _ := db.Reminders(context.Background(), rallies[name].ID)
+			for _, rm := range rs {
+				if rm.State == store.ReminderPending {
+					t.Errorf("%s reminder still pending after cancel: %+v", name, rm)
+				}
+			}
+			eventually(t, 5*time.Second, name+" announcement shows the cancellation", func() bool {
+				ann := h.actAnnouncement(c.channel, rallies[name].ID)
+				return ann != nil && strings.Contains(messageText(ann), "CANCELLED")
+			})
+		}
+		r = h.cmd(coord, coordChannel, "action status", discordtest.Str("action", strconv.FormatInt(id, 10)))
+		mustContain(t, r, true, "Cancelled.", "Storm warning", "7 cancelled")
+		if r := h.cmd(volunteer, coordChannel, "action list"); !strings.Contains(r.Text(), "No upcoming days of action") {
+			t.Errorf("a cancelled action is still listed: %q", r.Text())
+		}
+	})
+}
+
+func TestActionRefusals(t *testing.T) {
+	t.Parallel()
+	h := actHarness(t)
+	r := h.cmd(admin, coordChannel, "chapter add", discordtest.Str("name", "Portland"), discordtest.Str("timezone", "America/Los_Angeles"))
+	mustContain(t, r, true, "Portland")
+
+	nothingCreated := func(t *testing.T, m discordtest.Member, opts []discordtest.Option, want ...string) {
+		t.Helper()
+		msgs := 0
+		for _, c := range actChapters {
+			msgs += len(h.fake.Messages(c.channel))
+		}
+		r := h.cmd(m, coordChannel, "action create", opts...)
+		mustContain(t, r, true, want...)
+		mustContain(t, r, true) // ephemeral
+		after := 0
+		for _, c := range actChapters {
+			after += len(h.fake.Messages(c.channel))
+		}
+		if after != msgs {
+			t.Errorf("a refused /action create posted %d messages", after-msgs)
+		}
+		if l := h.cmd(volunteer, coordChannel, "action list"); !strings.Contains(l.Text(), "No upcoming days of action") {
+			t.Errorf("a refused /action create made an action: %q", l.Text())
+		}
+		if l := h.cmd(volunteer, coordChannel, "rally list"); !strings.Contains(l.Text(), "No upcoming rallies") {
+			t.Errorf("a refused /action create made rallies: %q", l.Text())
+		}
+	}
+
+	cases := []struct {
+		name string
+		m    discordtest.Member
+		opts []discordtest.Option
+		want []string
+	}{
+		{"ErrPlainMember", volunteer, actCreateOpts(), []string{"Only coordinators", "<@&" + coordRole + ">"}},
+		{"ErrLeadNotCoordinator", lead, actCreateOpts(), []string{"Only coordinators"}},
+		{"ErrUnknownChapterAndChapterWithoutChannel", coord, actCreateOpts(discordtest.Str("chapters", "Seattle, Atlantis, Portland")),
+			[]string{"`chapters`", "\"Atlantis\"", "Portland has no announcement channel", "Nothing was created"}},
+		{"ErrDSTGapNamesTheChapters", coord, actCreateOpts(discordtest.Str("date", "2027-03-14"), discordtest.Str("time", "02:30"), discordtest.Str("chapters", "Chicago, Seattle")),
+			[]string{"02:30 on 2027-03-14 does not exist in Chicago, Seattle", "clocks jump forward", "Nothing was created"}},
+		{"ErrBadDate", coord, actCreateOpts(discordtest.Str("date", "2026-02-30")), []string{"`date`", "YYYY-MM-DD"}},
+		{"ErrBadTime", coord, actCreateOpts(discordtest.Str("time", "11am")), []string{"`time`", "HH:MM"}},
+		{"ErrPast", coord, actCreateOpts(discordtest.Str("date", "2026-11-20")), []string{"already passed"}},
+		{"ErrEmptyChapters", coord, actCreateOpts(discordtest.Str("chapters", " , ")), []string{"`chapters`", "at least one"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) { nothingCreated(t, c.m, c.opts, c.want...) })
+	}
+
+	t.Run("DSTGapInOneZoneOnly", func(t *testing.T) {
+		// Phoenix keeps standard time all year: the gap is Seattle's alone.
+		h.fake.AddChannel(guildID, discordtest.Channel{ID: "300000000000000008", Name: "phoenix"})
+		r := h.cmd(admin, coordChannel, "chapter add", discordtest.Str("name", "Phoenix"), discordtest.Str("timezone", "America/Phoenix"),
+			discordtest.ChannelOpt("channel", "300000000000000008"))
+		mustContain(t, r, true, "Phoenix")
+		nothingCreated(t, coord, actCreateOpts(discordtest.Str("date", "2027-03-14"), discordtest.Str("time", "02:30"), discordtest.Str("chapters", "Phoenix, Seattle")),
+			"does not exist in Seattle:")
+	})
+}
+
+func TestActionCreateRetriedAfter5xx(t *testing.T) {
+	t.Parallel()
+	h := actHarness(t)
+	db := h.schedDB()
+
+	t.Run("RetriedCommandCreatesNothingTwiceAndTellsTheChapter", func(t *testing.T) {
+		h.fake.FailChannel(chicagoChannel, http.StatusInternalServerError, 0)
+		id, r := h.actCreate()
+		mustContain(t, r, true, "7 rallies", "did not take the message for Chicago")
+		if n := len(h.actAsks(chicagoChannel, id)); n != 0 {
+			t.Fatalf("Chicago asked %d times while Discord fails", n)
+		}
+		h.fake.FailChannel(chicagoChannel, 0, 0)
+
+		r = h.cmd(coord, coordChannel, "action create", actCreateOpts()...)
+		mustContain(t, r, true, fmt.Sprintf("already exists (#%d", id), "nothing new was created")
+		if n := len(actRallies(t, db, id)); n != 7 {
+			t.Errorf("%d rallies after the retry, want 7", n)
+		}
+		if l := h.cmd(volunteer, coordChannel, "action list"); strings.Count(l.Text(), "Holiday weekend action") != 1 {
+			t.Errorf("action list after a retry:\n%s", l.Text())
+		}
+		if l := h.cmd(volunteer, coordChannel, "rally list"); !strings.Contains(l.Text(), "Upcoming rallies (7)") {
+			t.Errorf("rally list after a retry:\n%s", l.Text())
+		}
+		h.clock.Add(10 * time.Minute)
+		h.runJobs()
+		h.cmd(coord, coordChannel, "action create", actCreateOpts()...) // and once more
+		for _, c := range actChapters {
+			if n := len(h.actAsks(c.channel, id)); n != 1 {
+				t.Errorf("%s asked %d times, want exactly once", c.name, n)
+			}
+		}
+		bodies, statuses := h.schedPosts(chicagoChannel, fmt.Sprintf("Day of action #%d", id))
+		if len(statuses) < 2 || statuses[len(statuses)-1] != http.StatusOK {
+			t.Fatalf("Chicago POST statuses %v, want failures then 200", statuses)
+		}
+		for _, b := range bodies {
+			if b["nonce"] != bodies[0]["nonce"] || b["enforce_nonce"] != true {
+				t.Errorf("retries must reuse the nonce, enforced: %v then %v", bodies[0]["nonce"], b["nonce"])
+			}
+		}
+	})
+
+	t.Run("SweepTellsTheChapterOnce", func(t *testing.T) {
+		opts := []discordtest.Option{discordtest.Str("title", "Vigil"), discordtest.Str("chapters", "Seattle, Oakland")}
+		h.fake.FailChannel(seattleChannel, http.StatusServiceUnavailable, 0)
+		id, r := h.actCreate(opts...)
+		mustContain(t, r, true, "2 rallies", "did not take the message for Seattle")
+		h.runJobs() // backing off: not tried yet
+		h.fake.FailChannel(seattleChannel, 0, 0)
+		if n := len(h.actAsks(seattleChannel, id)); n != 0 {
+			t.Fatalf("Seattle asked %d times while Discord fails", n)
+		}
+		h.clock.Add(time.Minute)
+		h.runJobs()
+		h.runJobs()
+		for _, name := range []string{"Seattle", "Oakland"} {
+			if n := len(h.actAsks(actByName(name).channel, id)); n != 1 {
+				t.Errorf("%s asked %d times, want exactly once", name, n)
+			}
+		}
+		if n := len(h.actAsks(chicagoChannel, id)); n != 0 {
+			t.Errorf("Chicago, not in the action, was asked %d times", n)
+		}
+		r = h.cmd(coord, coordChannel, "action create", actCreateOpts(opts...)...)
+		mustContain(t, r, true, "already exists")
+		if n := len(h.actAsks(seattleChannel, id)); n != 1 {
+			t.Errorf("Seattle asked %d times after a retry, want once", n)
+		}
+	})
+}

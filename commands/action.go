@@ -1,0 +1,683 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"rallybot/store"
+)
+
+// placeToBeAnnounced is the place of a day-of-action rally until its lead
+// sets one; the rally is announced then.
+const placeToBeAnnounced = "to be announced"
+
+// askLease is how long a post an action owes a channel belongs to the command
+// that recorded it before the reminder sweep may send it instead.
+const askLease = 2 * time.Minute
+
+// actionNonceWindow is a little less than how long Discord remembers a nonce: a
+// send resumed later than that looks for its message first.
+const actionNonceWindow = 4 * time.Minute
+
+var actionTimePattern = regexp.MustCompile(`^([01]?[0-9]|2[0-3]):([0-5][0-9])$`)
+
+func actionOpt(desc string) *discordgo.ApplicationCommandOption {
+	return &discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionString, Name: "action",
+		Description: desc, Required: true, Autocomplete: true, MaxLength: 100}
+}
+
+func (a *App) actionCommand() *Command {
+	minCap := float64(1)
+	str := func(name, desc string, required bool, max int) *discordgo.ApplicationCommandOption {
+		return &discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionString, Name: name,
+			Description: desc, Required: required, MaxLength: max}
+	}
+	return &Command{
+		Def: &discordgo.ApplicationCommand{
+			Name:        "action",
+			Description: "Days of action: one call to action in many chapters at once",
+			Options: []*discordgo.ApplicationCommandOption{
+				{Type: discordgo.ApplicationCommandOptionSubCommand, Name: "create", Description: "Schedule a rally in every chapter at once; leads then set each place (coordinators)",
+					Options: []*discordgo.ApplicationCommandOption{
+						str("title", "What the action is", true, maxTitle),
+						str("date", "Day of the action, YYYY-MM-DD", true, 10),
+						str("time", "Start, HH:MM (24 h) in each chapter's own time zone", true, 5),
+						str("chapters", "Comma-separated chapter names (default: every chapter with a channel)", false, 1000),
+						str("details", "What to bring, accessibility, safety notes", false, maxDetails),
+						{Type: discordgo.ApplicationCommandOptionInteger, Name: "capacity", Description: "Most people each rally can take (a waitlist forms after)", MinValue: &minCap, MaxValue: maxCapacity},
+						str("duration", "How long it lasts, e.g. 2h or 90m (default 2h)", false, 20),
+					}},
+				{Type: discordgo.ApplicationCommandOptionSubCommand, Name: "status", Description: "How each chapter's rally is coming together (coordinators, only you see it)",
+					Options: []*discordgo.ApplicationCommandOption{actionOpt("Action to show")}},
+				{Type: discordgo.ApplicationCommandOptionSubCommand, Name: "list", Description: "Upcoming days of action with their chapters and totals"},
+				{Type: discordgo.ApplicationCommandOptionSubCommand, Name: "cancel", Description: "Cancel every rally of a day of action and tell each channel (coordinators)",
+					Options: []*discordgo.ApplicationCommandOption{
+						actionOpt("Action to cancel"),
+						str("reason", "Why, shown to volunteers", false, maxReason),
+					}},
+			},
+		},
+		Routes: map[string]Route{
+			"create": {Coordinator, a.actionCreate},
+			"status": {Coordinator, a.actionStatus},
+			"list":   {Everyone, a.actionList},
+			"cancel": {Coordinator, a.actionCancel},
+		},
+		Autocomplete: a.autocompleteAction,
+	}
+}
+
+func (a *App) autocompleteAction(ctx context.Context, in *Input, focused *discordgo.ApplicationCommandInteractionDataOption) ([]*discordgo.ApplicationCommandOptionChoice, error) {
+	if focused.Name != "action" {
+		return a.autocompleteOptions(ctx, in, focused)
+	}
+	typed, _ := focused.Value.(string)
+	typed = strings.TrimPrefix(strings.TrimSpace(typed), "#")
+	if id, err := strconv.ParseInt(typed, 10, 64); err == nil && id > 0 {
+		if act, err := a.db.Action(ctx, in.GuildID, id); err == nil {
+			return []*discordgo.ApplicationCommandOptionChoice{actionChoice(act)}, nil
+		}
+	}
+	actions, err := a.db.UpcomingActions(ctx, in.GuildID, in.Now, typed, 25)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*discordgo.ApplicationCommandOptionChoice, 0, len(actions))
+	for _, act := range actions {
+		out = append(out, actionChoice(act))
+	}
+	return out, nil
+}
+
+func actionChoice(act store.Action) *discordgo.ApplicationCommandOptionChoice {
+	name := fmt.Sprintf("#%d %s — %s %s local", act.ID, act.Title, act.Date, act.Time)
+	return &discordgo.ApplicationCommandOptionChoice{Name: truncate(name, 100), Value: strconv.FormatInt(act.ID, 10)}
+}
+
+// actionFromOption reads an action option; its value is never trusted.
+func (a *App) actionFromOption(ctx context.Context, in *Input) (store.Action, error) {
+	raw := strings.TrimPrefix(in.str("action"), "#")
+	id, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil || id <= 0 {
+		return store.Action{}, actionError(store.ErrNoSuchAction)
+	}
+	act, err := a.db.Action(ctx, in.GuildID, id)
+	return act, actionError(err)
+}
+
+// actionError turns the store's action errors into what the member reads.
+func actionError(err error) error {
+	var exists *store.ActionExistsError
+	var changed *store.ChaptersChangedError
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, store.ErrNoSuchAction):
+		return notFound("No such day of action. Pick one from the list as you type, or see /action list.")
+	case errors.Is(err, store.ErrActionCancelled):
+		return conflict("That day of action is already cancelled.")
+	case errors.Is(err, store.ErrActionOver):
+		return conflict("Every rally of that day of action is over or cancelled already; there is nothing to cancel.")
+	case errors.As(err, &exists):
+		return conflict("The day of action **%s** already exists (#%d).", escape(exists.Action.Title), exists.Action.ID)
+	case errors.As(err, &changed):
+		return conflict("%s changed meanwhile (removed, or no announcement channel). Nothing was created; check /chapter list and try again.",
+			escape(strings.Join(changed.Names, ", ")))
+	}
+	return err
+}
+
+// actionChapters resolves the `chapters` option: the named chapters, or every
+// chapter with a channel. Unknown names and chapters without a channel are
+// refused together, by name.
+func (a *App) actionChapters(ctx context.Context, in *Input) ([]store.Chapter, error) {
+	all, err := a.db.Chapters(ctx, in.GuildID)
+	if err != nil {
+		return nil, err
+	}
+	if !in.has("chapters") || in.str("chapters") == "" {
+		var out []store.Chapter
+		for _, c := range all {
+			if c.ChannelID != "" {
+				out = append(out, c)
+			}
+		}
+		if len(out) == 0 {
+			return nil, conflict("No chapter has an announcement channel yet. An admin can bind one with `/chapter setup`, then try again. Nothing was created.")
+		}
+		return out, nil
+	}
+	byName := map[string]store.Chapter{}
+	for _, c := range all {
+		byName[strings.ToLower(c.Name)] = c
+	}
+	var out []store.Chapter
+	var unknown, noChannel []string
+	seen := map[string]bool{}
+	for _, name := range strings.Split(in.str("chapters"), ",") {
+		name = strings.TrimSpace(name)
+		key := strings.ToLower(name)
+		if name == "" || seen[key] {
+			continue
+		}
+		seen[key] = true
+		c, ok := byName[key]
+		switch {
+		case !ok:
+			unknown = append(unknown, fmt.Sprintf("%q", truncate(name, 50)))
+		case c.ChannelID == "":
+			noChannel = append(noChannel, c.Name)
+		default:
+			out = append(out, c)
+		}
+	}
+	var problems []string
+	if len(unknown) > 0 {
+		problems = append(problems, fmt.Sprintf("no chapter is called %s (run /chapter list to see the chapters)", escape(strings.Join(unknown, ", "))))
+	}
+	if len(noChannel) > 0 {
+		problems = append(problems, fmt.Sprintf("%s %s no announcement channel (an admin can bind one with `/chapter setup`)",
+			escape(strings.Join(noChannel, ", ")), ending(len(noChannel), "has", "have")))
+	}
+	if len(problems) > 0 {
+		return nil, invalid("`chapters`: %s. Nothing was created.", strings.Join(problems, "; "))
+	}
+	if len(out) == 0 {
+		return nil, invalid("`chapters`: name at least one chapter, separated by commas, e.g. `Seattle, Chicago`.")
+	}
+	return out, nil
+}
+
+func (a *App) actionCreate(ctx context.Context, in *Input) (*Response, error) {
+	n := store.NewAction{GuildID: in.GuildID, Location: placeToBeAnnounced, Duration: 2 * time.Hour, FirstRetry: in.Now.Add(askLease)}
+	var err error
+	if n.Title, err = checkText("title", in.str("title"), maxTitle, true); err != nil {
+		return nil, err
+	}
+	if n.Details, err = checkText("details", in.str("details"), maxDetails, false); err != nil {
+		return nil, err
+	}
+	date, err := time.Parse("2006-01-02", in.str("date"))
+	if err != nil {
+		return nil, invalid("`date`: %q is not a day I can read. Write it as `YYYY-MM-DD`, e.g. `2026-05-01`.", truncate(in.str("date"), 20))
+	}
+	m := actionTimePattern.FindStringSubmatch(in.str("time"))
+	if m == nil {
+		return nil, invalid("`time`: %q is not a time of day I can read. Write it as `HH:MM` on a 24-hour clock, e.g. `11:00` or `14:30`.", truncate(in.str("time"), 20))
+	}
+	hour, _ := strconv.Atoi(m[1])
+	n.Date, n.Time = date.Format("2006-01-02"), fmt.Sprintf("%02d:%s", hour, m[2])
+	if n.Capacity, _, err = checkCapacity(in, 1); err != nil {
+		return nil, err
+	}
+	if in.has("duration") {
+		if n.Duration, err = ParseRallyDuration(in.str("duration")); err != nil {
+			return nil, err
+		}
+	}
+	chapters, err := a.actionChapters(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	var gap, past, far []string
+	for _, c := range chapters {
+		// date and time are valid, so the only way this fails is a wall
+		// time the zone skips (clocks jump forward).
+		p, err := ParseWhen(n.Date+" "+n.Time, location(c.TimeZone))
+		switch {
+		case err != nil:
+			gap = append(gap, c.Name)
+		case !p.Time.After(in.Now):
+			past = append(past, c.Name)
+		case p.Time.After(in.Now.AddDate(1, 0, 0)):
+			far = append(far, c.Name)
+		default:
+			n.Rallies = append(n.Rallies, store.NewActionRally{Chapter: c, StartsAt: p.Time.UTC()})
+		}
+	}
+	switch {
+	case len(gap) > 0:
+		return nil, invalid("`time`: %s on %s does not exist in %s: the clocks jump forward that night. Pick a time an hour later or earlier. Nothing was created.",
+			n.Time, n.Date, escape(strings.Join(gap, ", ")))
+	case len(past) > 0:
+		return nil, invalid("`date`/`time`: %s %s has already passed in %s. Give a future day and time. Nothing was created.",
+			n.Date, n.Time, escape(strings.Join(past, ", ")))
+	case len(far) > 0:
+		return nil, invalid("`date`: %s is more than a year ahead in %s. Schedule days of action up to a year out. Nothing was created.",
+			n.Date, escape(strings.Join(far, ", ")))
+	}
+
+	act, rallies, err := a.db.CreateAction(ctx, n)
+	var exists *store.ActionExistsError
+	if errors.As(err, &exists) {
+		return a.actionRetried(ctx, in, exists.Action)
+	}
+	if err != nil {
+		return nil, actionError(err)
+	}
+	a.log.Info("day of action created", "guild", in.GuildID, "action", act.ID, "rallies", len(rallies))
+	lines := []string{fmt.Sprintf("📣 Created the day of action **%s** (#%d): %d rall%s at %s local time on %s. Nothing is announced yet: each chapter's leads were asked to set the place with `/rally edit`, and each rally is announced once it has one.",
+		escape(act.Title), act.ID, len(rallies), ending(len(rallies), "y", "ies"), act.Time, act.Date)}
+	for _, r := range rallies {
+		lines = append(lines, fmt.Sprintf("• %s: rally #%d, %s", escape(r.ChapterName), r.ID, timestamp(r.StartsAt, "F")))
+	}
+	lines = append(lines, a.sendActionPostsNow(ctx, in.Now, act.ID, store.ActionPostAsk)...)
+	return ephemeral("%s", truncate(strings.Join(lines, "\n"), 2000)), nil
+}
+
+// actionRetried answers a /action create for an action that exists already
+// (a retry after an error, or a reply that never arrived): nothing is created
+// again, and any chapter not yet told is told now.
+func (a *App) actionRetried(ctx context.Context, in *Input, act store.Action) (*Response, error) {
+	rallies, err := a.db.ActionRallies(ctx, act.ID)
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, len(rallies))
+	for i, r := range rallies {
+		names[i] = r.ChapterName
+	}
+	lines := []string{fmt.Sprintf("The day of action **%s** on %s at %s already exists (#%d, chapters: %s); nothing new was created. To change a chapter's rally use `/rally edit`; to start over, `/action cancel` it first.",
+		escape(act.Title), act.Date, act.Time, act.ID, escape(strings.Join(names, ", ")))}
+	lines = append(lines, a.sendActionPostsNow(ctx, in.Now, act.ID, store.ActionPostAsk)...)
+	return ephemeral("%s", truncate(strings.Join(lines, "\n"), 2000)), nil
+}
+
+// sendActionPostsNow sends an action's pending posts of the kind from the
+// command that recorded them (or is retrying them), and says in a line each
+// which chapters could not be told yet.
+func (a *App) sendActionPostsNow(ctx context.Context, now time.Time, actionID int64, kind string) []string {
+	posts, err := a.db.ActionPosts(ctx, actionID, kind)
+	if err != nil {
+		a.log.Error("could not read an action's posts", "action", actionID, "err", err)
+		return []string{"⚠️ I could not check which channels were told; the messages will go out on the next sweep."}
+	}
+	var later, failed []string
+	for _, p := range posts {
+		switch p.State {
+		case store.ReminderFailed:
+			failed = append(failed, p.Rally.ChapterName)
+			continue
+		case store.ReminderPending:
+		default:
+			continue
+		}
+		state, err := a.sendActionPost(ctx, now, p)
+		if err != nil {
+			a.log.Error("action post failed", "action", actionID, "rally", p.Rally.ID, "err", err)
+			state = store.ReminderPending
+		}
+		switch state {
+		case store.ReminderPending:
+			later = append(later, p.Rally.ChapterName)
+		case store.ReminderFailed:
+			failed = append(failed, p.Rally.ChapterName)
+		}
+	}
+	var out []string
+	if len(later) > 0 {
+		out = append(out, fmt.Sprintf("⏳ Discord did not take the message for %s just now; I will keep trying until it goes through, once.", escape(strings.Join(later, ", "))))
+	}
+	if len(failed) > 0 {
+		out = append(out, fmt.Sprintf("⚠️ I cannot post in the channel of %s (gone, or I lack permission there). Fix it with `/chapter setup`, and tell them yourself.", escape(strings.Join(failed, ", "))))
+	}
+	return out
+}
+
+// SendDueActionPosts sends the posts actions owe chapter channels whose time
+// has come: those the command that recorded them could not send, or never
+// got to. Called by the reminder sweep.
+func (a *App) SendDueActionPosts(ctx context.Context, now time.Time) error {
+	for {
+		due, err := a.db.DueActionPosts(ctx, now, dueBatch)
+		if err != nil {
+			return err
+		}
+		for _, p := range due {
+			if _, err := a.sendActionPost(ctx, now, p); err != nil {
+				return err
+			}
+		}
+		// Each post handled leaves the due set (sent, failed, dropped or
+		// backing off).
+		if len(due) < dueBatch {
+			return nil
+		}
+	}
+}
+
+// sendActionPost sends one pending post exactly once, like a reminder: with
+// the nonce recorded with it, enforced, and after Discord's nonce window
+// only if it is not already in the channel. It returns the post's new state.
+func (a *App) sendActionPost(ctx context.Context, now time.Time, p store.ActionPost) (store.ReminderState, error) {
+	log := a.log.With("action", p.Action.ID, "rally", p.Rally.ID, "kind", p.Kind)
+	if p.Kind == store.ActionPostAsk && (p.Rally.Cancelled() || p.Rally.MessageID != "" || p.Rally.Started(now)) {
+		return store.ReminderDropped, a.db.FinishActionPost(ctx, store.ActionPostOutcome{Post: p, State: store.ReminderDropped})
+	}
+	msg := actionPostMessage(p)
+	if p.Attempts > 0 && now.Sub(p.UpdatedAt) > actionNonceWindow {
+		marker := actionPostMarker(p)
+		if id := a.findOwnMessage(ctx, p.ChannelID, func(m *discordgo.Message) bool { return strings.Contains(m.Content, marker) }); id != "" {
+			log.Info("action post was already sent by an earlier attempt", "message", id)
+			return store.ReminderSent, a.db.FinishActionPost(ctx, store.ActionPostOutcome{Post: p, State: store.ReminderSent, MessageID: id})
+		}
+	}
+	sent, err := a.post(ctx, p.ChannelID, msg, p.Nonce)
+	noteKey := "channel:" + p.ChannelID
+	switch {
+	case err == nil:
+		log.Info("action post sent", "message", sent.ID)
+		if err := a.db.FinishActionPost(ctx, store.ActionPostOutcome{Post: p, State: store.ReminderSent, MessageID: sent.ID}); err != nil {
+			return store.ReminderPending, err
+		}
+		return store.ReminderSent, a.db.ForgetNote(ctx, p.Rally.GuildID, noteKey)
+	case gone(err):
+		log.Warn("action post cannot be sent: channel gone or forbidden", "channel", p.ChannelID, "err", err)
+		if err := a.db.FinishActionPost(ctx, store.ActionPostOutcome{Post: p, State: store.ReminderFailed}); err != nil {
+			return store.ReminderPending, err
+		}
+		a.tellCoordinatorsOnce(ctx, p.Rally.GuildID, noteKey,
+			fmt.Sprintf("⚠️ I could not post about the day of action **%s** (%s chapter) in <#%s>: the channel is gone or I lack permission there. Give me View Channel and Send Messages there, or bind another channel with `/chapter setup`, and tell the chapter yourself.",
+				escape(p.Action.Title), escape(p.Rally.ChapterName), p.ChannelID))
+		return store.ReminderFailed, nil
+	case errors.Is(err, context.Canceled):
+		return store.ReminderPending, err
+	case retryable(err):
+		backoff := time.Duration(1<<min(p.Attempts, 6)) * 30 * time.Second
+		log.Warn("action post failed; will retry", "err", err, "retry_in", backoff)
+		return store.ReminderPending, a.db.RetryActionPost(ctx, p, now.Add(backoff))
+	default:
+		log.Error("action post refused by Discord; giving up", "err", err)
+		return store.ReminderFailed, a.db.FinishActionPost(ctx, store.ActionPostOutcome{Post: p, State: store.ReminderFailed})
+	}
+}
+
+// actionPostMarker ends every action post, so a send whose outcome was lost
+// can be found in the channel.
+func actionPostMarker(p store.ActionPost) string {
+	return fmt.Sprintf("Day of action #%d · rally #%d · %s", p.Action.ID, p.Rally.ID, p.Kind)
+}
+
+// actionPostMessage renders a post. An ask pings the chapter's lead role and
+// nobody else; a cancellation pings nobody.
+func actionPostMessage(p store.ActionPost) outMessage {
+	r := p.Rally
+	footer := "\n-# " + actionPostMarker(p)
+	if p.Kind == store.ActionPostCancel {
+		text := fmt.Sprintf("❌ The day of action **%s** is cancelled, so **%s**'s rally on %s (#%d) is off.",
+			escape(p.Action.Title), escape(r.ChapterName), timestamp(r.StartsAt, "F"), r.ID)
+		if p.Action.CancelReason != "" {
+			text += " Reason: " + escape(p.Action.CancelReason)
+		}
+		return outMessage{Content: text + footer}
+	}
+	local := r.StartsAt.In(location(r.TimeZone))
+	who, mentions := "Leads", NoMentions()
+	if p.RoleID != "" {
+		who = "<@&" + p.RoleID + ">"
+		mentions.Roles = []string{p.RoleID}
+	}
+	text := fmt.Sprintf("📣 %s: **%s** is part of the day of action **%s** on %s (%s). Choose the meeting place and set it with `/rally edit rally:%d location:…`. The rally is announced here, with RSVP buttons, as soon as it has a place.",
+		who, escape(r.ChapterName), escape(p.Action.Title), local.Format("Mon Jan 2, 2006 3:04 PM"), describeZone(local), r.ID)
+	if p.RoleID == "" {
+		text += " (This chapter has no lead role, so nobody was pinged; an admin can set one with `/chapter setup`.)"
+	}
+	return outMessage{Content: text + footer, AllowedMentions: mentions}
+}
+
+// announceWaiting finishes a /rally edit of a rally still waiting for its
+// place: setting the place announces it, as /rally create would have.
+func (a *App) announceWaiting(ctx context.Context, in *Input, r store.Rally, placeSet bool, changed []string) (*Response, error) {
+	if !placeSet {
+		// A new time armed its reminders; they wait for the announcement.
+		if err := a.db.DisarmUnannounced(ctx, r.ID); err != nil {
+			return nil, err
+		}
+		return ephemeral("✏️ Updated **%s** (#%d): %s. It is still waiting for a place: set `location` with `/rally edit` to announce it.",
+			escape(r.Title), r.ID, strings.Join(changed, ", ")), nil
+	}
+	channel, err := a.currentChapterChannel(ctx, in.GuildID, r.ChapterID)
+	if err != nil {
+		return nil, err
+	}
+	if channel == "" {
+		if err := a.db.DisarmUnannounced(ctx, r.ID); err != nil {
+			return nil, err
+		}
+		return nil, conflict("Saved the place, but %s has no announcement channel now, so **%s** is not announced. An admin can bind one with `/chapter setup`; then set the place again to announce it.",
+			escape(r.ChapterName), escape(r.Title))
+	}
+	embed, components := announcement(r)
+	msg, err := a.post(ctx, channel, outMessage{Embeds: []*discordgo.MessageEmbed{embed}, Components: components}, store.NewNonce())
+	if err != nil {
+		if derr := a.db.DisarmUnannounced(context.WithoutCancel(ctx), r.ID); derr != nil {
+			a.log.Error("could not disarm reminders of an unannounced rally", "rally", r.ID, "err", derr)
+		}
+		if gone(err) {
+			return nil, conflict("Saved the place, but I can't post in <#%s>, so **%s** is not announced yet. Give me View Channel, Send Messages and Embed Links there, then set the place again.", channel, escape(r.Title))
+		}
+		a.log.Warn("could not post the announcement of a waiting rally", "rally", r.ID, "err", err)
+		return nil, conflict("Saved the place, but Discord did not take the announcement just now, so **%s** is not announced yet. Set the place again in a minute to announce it.", escape(r.Title))
+	}
+	if err := a.db.AnnounceRally(ctx, r.ID, msg.ChannelID, msg.ID, a.cfg.ReminderOffsets); err != nil {
+		if errors.Is(err, store.ErrRallyAlreadyAnnounced) {
+			return ephemeral("**%s** (#%d) was announced meanwhile; your changes are saved.", escape(r.Title), r.ID), nil
+		}
+		return nil, err
+	}
+	a.log.Info("waiting rally announced", "guild", in.GuildID, "rally", r.ID)
+	return ephemeral("📣 Updated **%s** (#%d): %s, and announced it for %s: %s",
+		escape(r.Title), r.ID, strings.Join(changed, ", "), timestamp(r.StartsAt, "F"), messageLink(in.GuildID, msg.ChannelID, msg.ID)), nil
+}
+
+func (a *App) currentChapterChannel(ctx context.Context, guildID string, chapterID int64) (string, error) {
+	chapters, err := a.db.Chapters(ctx, guildID)
+	if err != nil {
+		return "", err
+	}
+	for _, c := range chapters {
+		if c.ID == chapterID {
+			return c.ChannelID, nil
+		}
+	}
+	return "", nil
+}
+
+// actionRallyState says where a rally of an action stands.
+func actionRallyState(r store.Rally) string {
+	switch {
+	case r.Cancelled():
+		return "cancelled"
+	case r.MessageID == "":
+		return "waiting for a place"
+	default:
+		return "announced"
+	}
+}
+
+func actionTotals(rallies []store.Rally) (total store.Counts, states map[string]int) {
+	states = map[string]int{}
+	for _, r := range rallies {
+		states[actionRallyState(r)]++
+		if r.Cancelled() {
+			continue
+		}
+		total.Going += r.Going
+		total.Maybe += r.Maybe
+		total.Waitlist += r.Waitlist
+	}
+	return total, states
+}
+
+func actionStatesLine(states map[string]int) string {
+	var parts []string
+	for _, s := range []string{"announced", "waiting for a place", "cancelled"} {
+		if states[s] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", states[s], s))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+func (a *App) actionStatus(ctx context.Context, in *Input) (*Response, error) {
+	act, err := a.actionFromOption(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	rallies, err := a.db.ActionRallies(ctx, act.ID)
+	if err != nil {
+		return nil, err
+	}
+	asks, err := a.db.ActionPosts(ctx, act.ID, store.ActionPostAsk)
+	if err != nil {
+		return nil, err
+	}
+	askState := map[int64]store.ReminderState{}
+	for _, p := range asks {
+		askState[p.Rally.ID] = p.State
+	}
+	var lines []string
+	if act.Cancelled() {
+		line := "**Cancelled.**"
+		if act.CancelReason != "" {
+			line += " Reason: " + escape(act.CancelReason)
+		}
+		lines = append(lines, line)
+	}
+	for _, r := range rallies {
+		local := r.StartsAt.In(location(r.TimeZone))
+		line := fmt.Sprintf("**%s** — #%d · %s %s · %s · %d going · %d maybe · %d waitlisted",
+			escape(r.ChapterName), r.ID, local.Format("Jan 2 3:04 PM"), local.Format("MST"), actionRallyState(r), r.Going, r.Maybe, r.Waitlist)
+		if actionRallyState(r) == "waiting for a place" {
+			switch askState[r.ID] {
+			case store.ReminderPending:
+				line += " · leads not told yet (retrying)"
+			case store.ReminderFailed:
+				line += " · ⚠️ leads could not be told (channel gone or forbidden)"
+			}
+		}
+		lines = append(lines, line)
+	}
+	total, states := actionTotals(rallies)
+	lines = append(lines, fmt.Sprintf("**Total:** %d chapter%s (%s) · %d going · %d maybe · %d waitlisted",
+		len(rallies), ending(len(rallies), "", "s"), actionStatesLine(states), total.Going, total.Maybe, total.Waitlist))
+	title := fmt.Sprintf("Day of action #%d %s — %s %s local", act.ID, truncate(act.Title, 100), act.Date, act.Time)
+	return messagesResponse(listEmbeds(title, lines, colorSummary), true), nil
+}
+
+func (a *App) actionList(ctx context.Context, in *Input) (*Response, error) {
+	actions, err := a.db.UpcomingActions(ctx, in.GuildID, in.Now, "", 0)
+	if err != nil {
+		return nil, err
+	}
+	if len(actions) == 0 {
+		return ephemeral("No upcoming days of action. Coordinators can schedule one with `/action create`."), nil
+	}
+	var lines []string
+	for _, act := range actions {
+		rallies, err := a.db.ActionRallies(ctx, act.ID)
+		if err != nil {
+			return nil, err
+		}
+		var names []string
+		for _, r := range rallies {
+			if !r.Cancelled() {
+				names = append(names, r.ChapterName)
+			}
+		}
+		sort.Strings(names)
+		total, states := actionTotals(rallies)
+		lines = append(lines, fmt.Sprintf("**#%d %s** — %s at %s local\n%s\n%s · ✅ %d going · ❔ %d maybe · %d waitlisted",
+			act.ID, escape(truncate(act.Title, 100)), act.Date, act.Time, escape(strings.Join(names, ", ")),
+			actionStatesLine(states), total.Going, total.Maybe, total.Waitlist))
+	}
+	return messagesResponse(listEmbeds(fmt.Sprintf("Upcoming days of action (%d)", len(actions)), lines, colorScheduled), false), nil
+}
+
+func (a *App) actionCancel(ctx context.Context, in *Input) (*Response, error) {
+	act, err := a.actionFromOption(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	reason, err := checkText("reason", in.str("reason"), maxReason, false)
+	if err != nil {
+		return nil, err
+	}
+	act, cancelled, err := a.db.CancelAction(ctx, in.GuildID, act.ID, reason)
+	if err != nil {
+		return nil, actionError(err)
+	}
+	a.log.Info("day of action cancelled", "guild", in.GuildID, "action", act.ID, "rallies", len(cancelled))
+	for _, r := range cancelled {
+		a.refresher.mark(r.ID)
+	}
+	lines := []string{fmt.Sprintf("Cancelled the day of action **%s** (#%d): %d rall%s called off, their reminders dropped, and each chapter channel that heard of it told once.",
+		escape(act.Title), act.ID, len(cancelled), ending(len(cancelled), "y", "ies"))}
+	lines = append(lines, a.sendActionPostsNow(ctx, in.Now, act.ID, store.ActionPostCancel)...)
+	return ephemeral("%s", truncate(strings.Join(lines, "\n"), 2000)), nil
+}
+
+// actionGroup is an action's rallies within a summary's window.
+type actionGroup struct {
+	action  store.Action
+	rallies []store.Rally
+}
+
+// actionGroups sorts the summary's rallies into those of days of action, in
+// order of their first rally, and the rest.
+func (a *App) actionGroups(ctx context.Context, rallies []store.Rally) ([]actionGroup, []store.Rally, error) {
+	ids := make([]int64, len(rallies))
+	for i, r := range rallies {
+		ids[i] = r.ID
+	}
+	of, err := a.db.ActionsOfRallies(ctx, ids)
+	if err != nil {
+		return nil, nil, err
+	}
+	var groups []actionGroup
+	index := map[int64]int{}
+	var rest []store.Rally
+	for _, r := range rallies {
+		act, ok := of[r.ID]
+		if !ok {
+			rest = append(rest, r)
+			continue
+		}
+		i, seen := index[act.ID]
+		if !seen {
+			i = len(groups)
+			index[act.ID] = i
+			groups = append(groups, actionGroup{action: act})
+		}
+		groups[i].rallies = append(groups[i].rallies, r)
+	}
+	return groups, rest, nil
+}
+
+// actionSummaryLines are the heading and the closing lines of an action's
+// group in the summary: its totals, and the chapters still waiting for a place.
+func actionSummaryLines(g actionGroup) (heading string, closing []string) {
+	heading = fmt.Sprintf("Day of action #%d %s (%s, %s local)", g.action.ID, g.action.Title, g.action.Date, g.action.Time)
+	total, _ := actionTotals(g.rallies)
+	var waiting []string
+	for _, r := range g.rallies {
+		if actionRallyState(r) == "waiting for a place" {
+			waiting = append(waiting, r.ChapterName)
+		}
+	}
+	sort.Strings(waiting)
+	closing = append(closing, fmt.Sprintf("Action total: %d chapter%s · %d going · %d maybe · %d waitlisted",
+		len(g.rallies), ending(len(g.rallies), "", "s"), total.Going, total.Maybe, total.Waitlist))
+	if len(waiting) > 0 {
+		closing = append(closing, "Waiting for a place: "+escape(strings.Join(waiting, ", ")))
+	}
+	return heading, closing
+}

@@ -1,0 +1,430 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Action is a day of action: one call to action held by several chapters on
+// the same day, each chapter's part a rally linked to it.
+type Action struct {
+	ID           int64
+	GuildID      string
+	Title        string
+	Date         string      // YYYY-MM-DD
+	Time         string      // HH:MM in each chapter's own zone
+	Status       RallyStatus // RallyScheduled or RallyCancelled
+	CancelReason string
+}
+
+// Cancelled reports whether the action was called off.
+func (a Action) Cancelled() bool { return a.Status == RallyCancelled }
+
+// Errors of actions; commands turns them into sentences.
+var (
+	ErrNoSuchAction          = errors.New("no such action")
+	ErrActionCancelled       = errors.New("action already cancelled")
+	ErrActionOver            = errors.New("action already over")
+	ErrRallyAlreadyAnnounced = errors.New("rally already announced")
+)
+
+// ActionExistsError is returned by CreateAction when the guild already has
+// this action (same title, date and time): a retried create finds it.
+type ActionExistsError struct{ Action Action }
+
+func (e *ActionExistsError) Error() string {
+	return fmt.Sprintf("action #%d already exists", e.Action.ID)
+}
+
+// ChaptersChangedError is returned by CreateAction when chapters were removed
+// or lost their channel between the caller's check and the transaction.
+type ChaptersChangedError struct{ Names []string }
+
+func (e *ChaptersChangedError) Error() string {
+	return "chapters removed or without a channel: " + strings.Join(e.Names, ", ")
+}
+
+// Kinds of message an action owes a chapter channel.
+const (
+	ActionPostAsk    = "ask"    // asks the chapter's lead role to set the place
+	ActionPostCancel = "cancel" // tells the channel the action is off
+)
+
+// NewAction is what /action create stores.
+type NewAction struct {
+	GuildID  string
+	Title    string
+	Date     string
+	Time     string
+	Location string // what a rally shows until its place is set
+	Details  string
+	Capacity int
+	Duration time.Duration
+	Rallies  []NewActionRally
+	// FirstRetry is when the reminder sweep may take over a lead ping the
+	// creating command has not posted: the command posts first.
+	FirstRetry time.Time
+}
+
+// NewActionRally is one chapter's part of a new action.
+type NewActionRally struct {
+	Chapter  Chapter
+	StartsAt time.Time
+}
+
+const actionColumns = `a.id, a.guild_id, a.title, a.local_date, a.local_time, a.status, a.cancel_reason`
+
+func scanAction(row interface{ Scan(...any) error }, extra ...any) (Action, error) {
+	var a Action
+	err := row.Scan(append([]any{&a.ID, &a.GuildID, &a.Title, &a.Date, &a.Time, &a.Status, &a.CancelReason}, extra...)...)
+	return a, err
+}
+
+// CreateAction stores the action, one rally per chapter (unannounced, no
+// reminders armed) and one pending lead ping per chapter channel, all in one
+// transaction: either every chapter gets its rally or none does.
+func (db *DB) CreateAction(ctx context.Context, n NewAction) (Action, []Rally, error) {
+	var act Action
+	var rallies []Rally
+	err := db.update(ctx, func(tx *Tx) error {
+		res, err := tx.ExecContext(ctx, `
+			INSERT INTO actions (guild_id, title, local_date, local_time, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)`,
+			n.GuildID, n.Title, n.Date, n.Time, tx.now.Unix(), tx.now.Unix())
+		if isUniqueViolation(err) {
+			existing, err := scanAction(tx.QueryRowContext(ctx, `SELECT `+actionColumns+` FROM actions a
+				WHERE a.guild_id = ? AND a.title = ? COLLATE NOCASE AND a.local_date = ? AND a.local_time = ? AND a.status = 'scheduled'`,
+				n.GuildID, n.Title, n.Date, n.Time))
+			if err != nil {
+				return err
+			}
+			return &ActionExistsError{Action: existing}
+		}
+		if err != nil {
+			return err
+		}
+		id, err := res.LastInsertId()
+		if err != nil {
+			return err
+		}
+		var changed []string
+		for _, nr := range n.Rallies {
+			var channel, role string
+			err := tx.QueryRowContext(ctx, `SELECT COALESCE(channel_id, ''), COALESCE(lead_role_id, '') FROM chapters
+				WHERE id = ? AND guild_id = ? AND removed_at IS NULL`, nr.Chapter.ID, n.GuildID).Scan(&channel, &role)
+			if errors.Is(err, sql.ErrNoRows) || (err == nil && channel == "") {
+				changed = append(changed, nr.Chapter.Name)
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			res, err := tx.ExecContext(ctx, `
+				INSERT INTO rallies (guild_id, chapter_id, title, location, details, starts_at, ends_at, timezone, capacity, action_id, created_at, updated_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				n.GuildID, nr.Chapter.ID, n.Title, n.Location, n.Details, nr.StartsAt.Unix(), nr.StartsAt.Add(n.Duration).Unix(),
+				nr.Chapter.TimeZone, nullIfZero(n.Capacity), id, tx.now.Unix(), tx.now.Unix())
+			if err != nil {
+				return err
+			}
+			rallyID, err := res.LastInsertId()
+			if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `
+				INSERT INTO action_posts (action_id, rally_id, kind, channel_id, role_id, nonce, next_try_at, updated_at)
+				VALUES (?, ?, 'ask', ?, ?, ?, ?, ?)`,
+				id, rallyID, channel, role, NewNonce(), n.FirstRetry.Unix(), tx.now.Unix()); err != nil {
+				return err
+			}
+		}
+		if len(changed) > 0 {
+			return &ChaptersChangedError{Names: changed}
+		}
+		act, err = actionByID(ctx, tx, n.GuildID, id)
+		if err != nil {
+			return err
+		}
+		rallies, err = actionRallies(ctx, tx, id)
+		return err
+	})
+	return act, rallies, err
+}
+
+type rowsQueryer interface {
+	queryer
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+func actionByID(ctx context.Context, q queryer, guildID string, id int64) (Action, error) {
+	a, err := scanAction(q.QueryRowContext(ctx, `SELECT `+actionColumns+` FROM actions a WHERE a.id = ? AND a.guild_id = ?`, id, guildID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return a, ErrNoSuchAction
+	}
+	return a, err
+}
+
+func actionRallies(ctx context.Context, q rowsQueryer, actionID int64) ([]Rally, error) {
+	return scanRallies(q.QueryContext(ctx,
+		`SELECT `+rallyColumns+rallyFrom+`WHERE r.action_id = ? ORDER BY c.name COLLATE NOCASE, r.id`, actionID))
+}
+
+// Action returns one action of the guild; one of another guild is
+// ErrNoSuchAction, like one that does not exist.
+func (db *DB) Action(ctx context.Context, guildID string, id int64) (Action, error) {
+	return actionByID(ctx, db.read, guildID, id)
+}
+
+// ActionRallies returns the rallies of an action, by chapter name.
+func (db *DB) ActionRallies(ctx context.Context, actionID int64) ([]Rally, error) {
+	return actionRallies(ctx, db.read, actionID)
+}
+
+// UpcomingActions lists the scheduled actions of a guild with a rally that
+// has not ended at now, soonest first; search, if set, is matched against the
+// title and the date.
+func (db *DB) UpcomingActions(ctx context.Context, guildID string, now time.Time, search string, max int) ([]Action, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT `+actionColumns+` FROM actions a
+		WHERE a.guild_id = ? AND a.status = 'scheduled'
+			AND EXISTS (SELECT 1 FROM rallies r WHERE r.action_id = a.id AND r.ends_at > ?)
+		ORDER BY a.local_date, a.local_time, a.id`, guildID, now.Unix())
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	needle := strings.ToLower(strings.TrimSpace(search))
+	var out []Action
+	for rows.Next() {
+		a, err := scanAction(rows)
+		if err != nil {
+			return nil, err
+		}
+		if needle != "" && !strings.Contains(strings.ToLower(a.Title+" "+a.Date), needle) {
+			continue
+		}
+		out = append(out, a)
+		if max > 0 && len(out) == max {
+			break
+		}
+	}
+	return out, rows.Err()
+}
+
+// ActionsOfRallies returns the action of each given rally that has one.
+func (db *DB) ActionsOfRallies(ctx context.Context, rallyIDs []int64) (map[int64]Action, error) {
+	out := map[int64]Action{}
+	for _, id := range rallyIDs {
+		a, err := scanAction(db.read.QueryRowContext(ctx,
+			`SELECT `+actionColumns+` FROM rallies r JOIN actions a ON a.id = r.action_id WHERE r.id = ?`, id))
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out[id] = a
+	}
+	return out, nil
+}
+
+// AnnounceRally records the announcement of a rally that was waiting for
+// its place and arms its reminders, which wait for the announcement. It
+// returns ErrRallyAlreadyAnnounced if another announcement got there first.
+func (db *DB) AnnounceRally(ctx context.Context, rallyID int64, channelID, messageID string, reminderOffsets []time.Duration) error {
+	return db.update(ctx, func(tx *Tx) error {
+		var start int64
+		err := tx.QueryRowContext(ctx, `SELECT starts_at FROM rallies WHERE id = ? AND message_id IS NULL AND status = 'scheduled'`,
+			rallyID).Scan(&start)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrRallyAlreadyAnnounced
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE rallies SET channel_id = ?, message_id = ?, updated_at = ? WHERE id = ?`,
+			channelID, messageID, tx.now.Unix(), rallyID); err != nil {
+			return err
+		}
+		// The lead set the place: the request to do so is moot if still unsent.
+		if _, err := tx.ExecContext(ctx, `UPDATE action_posts SET state = 'dropped', updated_at = ?
+			WHERE rally_id = ? AND kind = 'ask' AND state = 'pending'`, tx.now.Unix(), rallyID); err != nil {
+			return err
+		}
+		return armReminders(ctx, tx, rallyID, time.Unix(start, 0).UTC(), reminderOffsets)
+	})
+}
+
+// DisarmUnannounced drops the pending reminders of a rally still waiting for
+// its place (re-timing it arms them): it is reminded of once announced.
+func (db *DB) DisarmUnannounced(ctx context.Context, rallyID int64) error {
+	return db.update(ctx, func(tx *Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE reminders SET state = 'dropped', updated_at = ?
+			WHERE rally_id = ? AND state = 'pending'
+				AND EXISTS (SELECT 1 FROM rallies WHERE id = ? AND message_id IS NULL)`, tx.now.Unix(), rallyID, rallyID)
+		return err
+	})
+}
+
+// CancelAction cancels the action and each of its rallies not yet over, once:
+// their reminders and unsent lead pings are dropped, and one pending
+// cancellation post is recorded per rally whose chapter was told of it. It
+// returns the rallies it cancelled.
+func (db *DB) CancelAction(ctx context.Context, guildID string, id int64, reason string) (Action, []Rally, error) {
+	var act Action
+	var cancelled []Rally
+	err := db.update(ctx, func(tx *Tx) error {
+		var err error
+		if act, err = actionByID(ctx, tx, guildID, id); err != nil {
+			return err
+		}
+		if act.Cancelled() {
+			return ErrActionCancelled
+		}
+		rallies, err := actionRallies(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		for _, r := range rallies {
+			if r.Cancelled() || !tx.now.Before(r.EndsAt) {
+				continue
+			}
+			cancelled = append(cancelled, r)
+		}
+		if len(cancelled) == 0 {
+			return ErrActionOver
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE actions SET status = 'cancelled', cancel_reason = ?, updated_at = ? WHERE id = ?`,
+			reason, tx.now.Unix(), id); err != nil {
+			return err
+		}
+		for i, r := range cancelled {
+			if _, err := tx.ExecContext(ctx,
+				`UPDATE rallies SET status = 'cancelled', cancel_reason = ?, updated_at = ? WHERE id = ?`,
+				reason, tx.now.Unix(), r.ID); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx,
+				`UPDATE reminders SET state = 'dropped', updated_at = ? WHERE rally_id = ? AND state = 'pending'`,
+				tx.now.Unix(), r.ID); err != nil {
+				return err
+			}
+			// Tell the channel that heard of the rally: where it was
+			// announced, else where its lead was asked for a place. An ask
+			// never sent is dropped, and then nobody there needs telling.
+			var askChannel string
+			var askState ReminderState
+			err := tx.QueryRowContext(ctx, `SELECT channel_id, state FROM action_posts WHERE rally_id = ? AND kind = 'ask'`, r.ID).
+				Scan(&askChannel, &askState)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE action_posts SET state = 'dropped', updated_at = ?
+				WHERE rally_id = ? AND kind = 'ask' AND state = 'pending'`, tx.now.Unix(), r.ID); err != nil {
+				return err
+			}
+			channel := r.ChannelID
+			if channel == "" && askState == ReminderSent {
+				channel = askChannel
+			}
+			if channel != "" {
+				if _, err := tx.ExecContext(ctx, `
+					INSERT INTO action_posts (action_id, rally_id, kind, channel_id, nonce, next_try_at, updated_at)
+					VALUES (?, ?, 'cancel', ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+					id, r.ID, channel, NewNonce(), tx.now.Add(2*time.Minute).Unix(), tx.now.Unix()); err != nil {
+					return err
+				}
+			}
+			cancelled[i].Status, cancelled[i].CancelReason = RallyCancelled, reason
+		}
+		act.Status, act.CancelReason = RallyCancelled, reason
+		return nil
+	})
+	return act, cancelled, err
+}
+
+// ActionPost is a message an action owes a chapter channel, as stored. Its
+// State is one of the reminder states (pending, sent, failed, dropped).
+type ActionPost struct {
+	Action    Action
+	Rally     Rally
+	Kind      string
+	ChannelID string
+	RoleID    string
+	State     ReminderState
+	Nonce     string
+	Attempts  int
+	MessageID string
+	UpdatedAt time.Time
+}
+
+const actionPostQuery = `SELECT ` + rallyColumns + `, ` + actionColumns + `,
+		p.kind, p.channel_id, p.role_id, p.state, p.nonce, p.attempts, COALESCE(p.message_id, ''), p.updated_at
+	FROM action_posts p JOIN actions a ON a.id = p.action_id JOIN rallies r ON r.id = p.rally_id JOIN chapters c ON c.id = r.chapter_id `
+
+func scanActionPosts(rows *sql.Rows, err error) ([]ActionPost, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []ActionPost
+	for rows.Next() {
+		var p ActionPost
+		var updated int64
+		a := &p.Action
+		p.Rally, err = scanRally(rows, &a.ID, &a.GuildID, &a.Title, &a.Date, &a.Time, &a.Status, &a.CancelReason,
+			&p.Kind, &p.ChannelID, &p.RoleID, &p.State, &p.Nonce, &p.Attempts, &p.MessageID, &updated)
+		if err != nil {
+			return nil, err
+		}
+		p.UpdatedAt = time.Unix(updated, 0).UTC()
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
+// DueActionPosts returns up to max pending posts whose (re)try time has come.
+func (db *DB) DueActionPosts(ctx context.Context, now time.Time, max int) ([]ActionPost, error) {
+	return scanActionPosts(db.read.QueryContext(ctx,
+		actionPostQuery+`WHERE p.state = 'pending' AND p.next_try_at <= ? ORDER BY p.next_try_at, p.action_id, c.name LIMIT ?`,
+		now.Unix(), max))
+}
+
+// ActionPosts returns every post of an action of the kind, by chapter name.
+func (db *DB) ActionPosts(ctx context.Context, actionID int64, kind string) ([]ActionPost, error) {
+	return scanActionPosts(db.read.QueryContext(ctx,
+		actionPostQuery+`WHERE p.action_id = ? AND p.kind = ? ORDER BY c.name COLLATE NOCASE`, actionID, kind))
+}
+
+// ActionPostOutcome is how an attempt at an action post ended.
+type ActionPostOutcome struct {
+	Post      ActionPost
+	State     ReminderState // sent, failed or dropped
+	MessageID string        // when sent
+}
+
+// FinishActionPost moves a pending post to its final state (sent with its
+// message, failed or dropped). A post no longer pending is left alone.
+func (db *DB) FinishActionPost(ctx context.Context, o ActionPostOutcome) (err error) {
+	defer wrap(&err, "finish action post")
+	p, state, messageID := o.Post, o.State, o.MessageID
+	return db.update(ctx, func(tx *Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE action_posts SET state = ?, message_id = ?, attempts = attempts + 1, updated_at = ?
+			WHERE rally_id = ? AND kind = ? AND state = 'pending'`,
+			state, nullIfEmpty(messageID), tx.now.Unix(), p.Rally.ID, p.Kind)
+		return err
+	})
+}
+
+// RetryActionPost leaves a post pending, to be tried again at next with the
+// same nonce.
+func (db *DB) RetryActionPost(ctx context.Context, p ActionPost, next time.Time) error {
+	return db.update(ctx, func(tx *Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE action_posts SET attempts = attempts + 1, next_try_at = ?, updated_at = ?
+			WHERE rally_id = ? AND kind = ? AND state = 'pending'`,
+			next.Unix(), tx.now.Unix(), p.Rally.ID, p.Kind)
+		return err
+	})
+}
