@@ -27,6 +27,9 @@ type Config struct {
 	// StaffingAlert is how long before its start a rally short of a safety
 	// role minimum pings its chapter's leads.
 	StaffingAlert time.Duration
+	// LocationReveal is how long before its start a private place is told
+	// to those going.
+	LocationReveal time.Duration
 	// ScheduledEvents mirrors announced rallies as Discord scheduled events.
 	ScheduledEvents bool
 
@@ -41,6 +44,7 @@ func (c Config) Commands() commands.Config {
 		RetentionDays:   c.RetentionDays,
 		SummarySchedule: c.summarySchedule,
 		StaffingAlert:   c.StaffingAlert,
+		LocationReveal:  c.LocationReveal,
 		ScheduledEvents: c.ScheduledEvents,
 	}
 }
@@ -54,6 +58,7 @@ const (
 	DefaultSummaryCron     = "CRON_TZ=America/New_York 0 8 * * *"
 	DefaultRetentionDays   = 30
 	DefaultStaffingAlert   = "24h"
+	DefaultLocationReveal  = "2h"
 )
 
 // cronParser accepts the five-field standard spec, an optional leading seconds
@@ -125,6 +130,11 @@ func LoadConfig(getenv func(string) string, now time.Time) (Config, error) {
 	c.StaffingAlert, err = time.ParseDuration(alert)
 	if err != nil || c.StaffingAlert < time.Minute || c.StaffingAlert > 30*24*time.Hour {
 		return c, &ConfigError{"STAFFING_ALERT", fmt.Sprintf("%q is not an alert time: use a Go duration between 1m and 720h before the start, e.g. 24h or 36h", alert)}
+	}
+	reveal := get("LOCATION_REVEAL", DefaultLocationReveal)
+	c.LocationReveal, err = time.ParseDuration(reveal)
+	if err != nil || c.LocationReveal < time.Minute || c.LocationReveal > 7*24*time.Hour {
+		return c, &ConfigError{"LOCATION_REVEAL", fmt.Sprintf("%q is not a reveal time: use a Go duration between 1m and 168h before the start, e.g. 2h", reveal)}
 	}
 	days := get("RETENTION_DAYS", strconv.Itoa(DefaultRetentionDays))
 	c.RetentionDays, err = strconv.Atoi(days)

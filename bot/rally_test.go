@@ -352,7 +352,7 @@ func TestRallyEditCancel(t *testing.T) {
 			return strings.Contains(text, "Housing march") && strings.Contains(text, "Sun Nov 29, 2026 11:00 AM")
 		})
 		msgs := h.fake.Messages(seattleChannel)
-		if last := msgs[len(msgs)-1]; !strings.Contains(last.Content, "has moved to") {
+		if last := msgs[len(msgs)-1]; !strings.Contains(last.Content, "has changed") || !strings.Contains(last.Content, "Sun Nov 29 11:00 AM PST") {
 			t.Errorf("no notice of the new time in the channel: %q", last.Content)
 		}
 		mustContain(t, h.cmd(volunteer, seattleChannel, "rally info", discordtest.Str("rally", id)), false, "1 going")

@@ -33,9 +33,15 @@ func (b *bot) startSchedules() (*cron.Cron, error) {
 		b.job("summaries", now, b.app.SendSummaries)
 	}
 	summaries := func(now time.Time) { b.job("summaries", now, b.app.SendSummaries) }
+	// DMs to members run as their own cron entry, so sending to a big rally
+	// never makes cron skip a run of the channel reminders.
+	dms := func(now time.Time) { b.job("member DMs", now, b.app.SendMemberDMs) }
 	retention := func(now time.Time) { b.job("retention", now, b.app.PurgeOldRSVPs) }
 	atNow := func(fn func(time.Time)) func() { return func() { fn(b.opts.Now()) } }
 	if _, err := c.AddFunc(b.cfg.ReminderCron, atNow(reminders)); err != nil {
+		return nil, &ConfigError{"REMINDER_CRON", err.Error()}
+	}
+	if _, err := c.AddFunc(b.cfg.ReminderCron, atNow(dms)); err != nil {
 		return nil, &ConfigError{"REMINDER_CRON", err.Error()}
 	}
 	if _, err := c.AddFunc(b.cfg.SummaryCron, atNow(summaries)); err != nil {
@@ -44,7 +50,7 @@ func (b *bot) startSchedules() (*cron.Cron, error) {
 	if _, err := c.AddFunc(retentionSpec, atNow(retention)); err != nil {
 		return nil, err
 	}
-	all := func(now time.Time) { reminders(now); retention(now) }
+	all := func(now time.Time) { reminders(now); dms(now); retention(now) }
 	all(b.opts.Now())
 	c.Start()
 	if b.opts.Tick != nil {

@@ -455,7 +455,7 @@ func (a *App) announceWaiting(ctx context.Context, in *Input, r store.Rally, pla
 		return nil, conflict("Saved the place, but %s has no announcement channel now, so **%s** is not announced. An admin can bind one with `/chapter setup`; then set the place again to announce it.",
 			escape(r.ChapterName), escape(r.Title))
 	}
-	embed, components := announcement(r)
+	embed, components := a.announcement(r, a.now())
 	msg, err := a.post(ctx, channel, outMessage{Embeds: []*discordgo.MessageEmbed{embed}, Components: components}, store.NewNonce())
 	if err != nil {
 		if derr := a.db.DisarmUnannounced(context.WithoutCancel(ctx), r.ID); derr != nil {

@@ -33,6 +33,9 @@ type Config struct {
 	StaffingAlert time.Duration
 	// ScheduledEvents mirrors announced rallies as Discord scheduled events.
 	ScheduledEvents bool
+	// LocationReveal is how long before its start a private place goes by
+	// DM to those going.
+	LocationReveal time.Duration
 }
 
 // App holds the route table and what the handlers share.
@@ -133,6 +136,8 @@ func New(db *store.DB, discord *Discord, log *slog.Logger, now func() time.Time,
 		a.setupCommand(),
 		a.privacyCommand(),
 		a.actionCommand(),
+		a.notifyCommand(),
+		a.checkinCommand(),
 	}
 	for _, c := range a.routes {
 		guildOnly(c.Def)
@@ -141,6 +146,8 @@ func New(db *store.DB, discord *Discord, log *slog.Logger, now func() time.Time,
 	a.buttons = []buttonRoute{
 		{rsvpCustomID{}.pattern(), Route{Everyone, a.rsvpButton}},
 		{calendarCustomID{}.pattern(), Route{Everyone, a.myCalendarButton}},
+		{checkinCustomID{}.pattern(), Route{Everyone, a.checkinButton}},
+		{confirmCustomID{}.pattern(), Route{Recipient, a.confirmButton}},
 	}
 	a.buttons = append(a.buttons, a.roleButtonRoutes()...)
 	return a
@@ -184,7 +191,8 @@ func (a *App) Handle(ctx context.Context, i *discordgo.Interaction) (resp *Respo
 			resp = &Response{Content: "⚠️ " + internalMessage, Ephemeral: true}
 		}
 	}()
-	if i.GuildID == "" || i.Member == nil || i.Member.User == nil {
+	inDM := i.GuildID == "" || i.Member == nil || i.Member.User == nil
+	if inDM && (i.Type != discordgo.InteractionMessageComponent || i.User == nil) {
 		return ephemeral("rallybot works inside a server. Use its commands in your organizing server's channels.")
 	}
 	var route Route
@@ -220,6 +228,9 @@ func (a *App) Handle(ctx context.Context, i *discordgo.Interaction) (resp *Respo
 			return ephemeral("This button is no longer valid.")
 		}
 		log = log.With("custom_id", id)
+		if inDM && route.Access != Recipient {
+			return ephemeral("rallybot works inside a server. Use its commands in your organizing server's channels.")
+		}
 	default:
 		return nil
 	}
@@ -304,6 +315,15 @@ func namedGroups(p *regexp.Regexp, match []string) map[string]string {
 }
 
 // has reports whether the option was given.
+// bool reads a boolean option; false when absent.
+func (in *Input) bool(name string) bool {
+	if o, ok := in.Options[name]; ok {
+		b, _ := o.Value.(bool)
+		return b
+	}
+	return false
+}
+
 func (in *Input) has(name string) bool { _, ok := in.Options[name]; return ok }
 
 // int returns an integer option. Discord sends numbers as JSON numbers; a
@@ -329,7 +349,12 @@ func (in *Input) id(name string) string {
 	return s
 }
 
-func (in *Input) userID() string { return in.Member.User.ID }
+func (in *Input) userID() string {
+	if in.Member == nil || in.Member.User == nil {
+		return in.User.ID // a click in a DM
+	}
+	return in.Member.User.ID
+}
 
 // isAdmin reports whether the member may configure the server (Manage Server
 // or Administrator), from the permissions Discord computed for this interaction.

@@ -27,6 +27,10 @@ const (
 	RallyLead
 	// ChapterLead: leads of the chapter named by the route's `chapter` option.
 	ChapterLead
+	// Recipient: the member a DM was sent to, clicking its button outside
+	// any server. The route acts for the clicker alone, on the rally its
+	// custom_id names.
+	Recipient
 )
 
 // authorize lets the member through to a route with the given access, or
@@ -35,7 +39,7 @@ const (
 // does not exist is told as such, before any refusal.
 func (a *App) authorize(ctx context.Context, access Access, in *Input) error {
 	switch access {
-	case Everyone:
+	case Everyone, Recipient:
 		return nil
 	case Admin:
 		if in.isAdmin() {

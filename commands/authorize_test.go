@@ -24,6 +24,7 @@ func TestRouteAccess(t *testing.T) {
 		"rsvp": Everyone, "myrsvps": Everyone, "summary now": Coordinator, "summary export": Coordinator,
 		"rally calendar": Everyone, "setup coordinators": Admin, "privacy forget-me": Everyone,
 		"action create": Coordinator, "action status": Coordinator, "action list": Everyone, "action cancel": Coordinator,
+		"notify": Everyone, "checkin": Everyone,
 	}
 	got := map[string]Access{}
 	for _, c := range a.routes {
@@ -34,11 +35,18 @@ func TestRouteAccess(t *testing.T) {
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("route access = %v\nwant %v", got, want)
 	}
-	// The RSVP buttons, the calendar button, the volunteer button and its role menu.
-	if len(a.buttons) != 4 {
-		t.Fatalf("%d button routes, want 4", len(a.buttons))
+	// The RSVP buttons, the calendar button, check-in, the volunteer button
+	// and its role menu; the day-before DM's confirm buttons answer in a DM.
+	if len(a.buttons) != 6 {
+		t.Fatalf("%d button routes, want 6", len(a.buttons))
 	}
 	for _, b := range a.buttons {
+		if b.pattern.String() == (confirmCustomID{}).pattern().String() {
+			if b.Access != Recipient {
+				t.Errorf("button route %s: access %v, want recipient", b.pattern, b.Access)
+			}
+			continue
+		}
 		if b.Access != Everyone {
 			t.Errorf("button route %s: access %v, want everyone", b.pattern, b.Access)
 		}

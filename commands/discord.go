@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -22,6 +23,9 @@ import (
 // disagree about what is worth retrying.
 type Discord struct {
 	session *discordgo.Session
+	// dmChannels caches each member's DM channel (user id → channel id): it
+	// never changes, and opening it again is a call per DM.
+	dmChannels sync.Map
 	// attempts is how many times a retryable call is made in all; backoff is
 	// the wait before the second, growing with the square of the attempt.
 	attempts int
@@ -175,15 +179,33 @@ func (d *Discord) EditMessage(ctx context.Context, channelID, messageID string, 
 
 // DM sends a direct message to a member, once (with a nonce of its own).
 func (d *Discord) DM(ctx context.Context, userID, content string) error {
-	var ch *discordgo.Channel
-	if err := d.retry(ctx, func() (err error) {
-		ch, err = d.session.UserChannelCreate(userID, discordgo.WithContext(ctx))
-		return err
-	}); err != nil {
-		return err
-	}
-	_, err := d.Post(ctx, ch.ID, outMessage{Content: content}, store.NewNonce())
+	_, err := d.DMMessage(ctx, userID, outMessage{Content: content}, store.NewNonce())
 	return err
+}
+
+// DMMessage sends a direct message to a member with the given nonce, so a
+// resumed send of the same DM is dropped by Discord. A member who does not
+// take DMs from the server fails with ClosedDMs.
+func (d *Discord) DMMessage(ctx context.Context, userID string, m outMessage, nonce string) (*discordgo.Message, error) {
+	channelID, ok := d.dmChannels.Load(userID)
+	if !ok {
+		var ch *discordgo.Channel
+		if err := d.retry(ctx, func() (err error) {
+			ch, err = d.session.UserChannelCreate(userID, discordgo.WithContext(ctx))
+			return err
+		}); err != nil {
+			return nil, err
+		}
+		channelID = ch.ID
+		d.dmChannels.Store(userID, ch.ID)
+	}
+	return d.Post(ctx, channelID.(string), m, nonce)
+}
+
+// ClosedDMs reports whether a DM failed because the member does not take DMs
+// (Discord 50007): sending it again would fail the same way.
+func ClosedDMs(err error) bool {
+	return discordCode(err) == discordgo.ErrCodeCannotSendMessagesToThisUser
 }
 
 // FindOwnMessage looks through the channel's recent messages for one the bot

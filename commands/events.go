@@ -28,11 +28,15 @@ const expiredEventBatch = 50
 // sharedLocation stands in for a place that is not shown to everyone.
 const sharedLocation = "shared with attendees"
 
-func eventParams(r store.Rally) *discordgo.GuildScheduledEventParams {
+// reveal is what a private place shows instead (App.hiddenPlace).
+func eventParams(r store.Rally, reveal string) *discordgo.GuildScheduledEventParams {
 	start, end := r.StartsAt.UTC(), r.EndsAt.UTC()
 	place := r.Location
 	if place == "" {
 		place = sharedLocation
+	}
+	if r.PrivateLocation {
+		place = reveal
 	}
 	desc := r.ChapterName + " chapter"
 	if r.Details != "" {
@@ -55,7 +59,7 @@ func (a *App) mirrorCreate(ctx context.Context, r store.Rally) string {
 	if !a.cfg.ScheduledEvents {
 		return ""
 	}
-	ev, err := a.discord.CreateEvent(ctx, r.GuildID, eventParams(r))
+	ev, err := a.discord.CreateEvent(ctx, r.GuildID, eventParams(r, a.hiddenPlace()))
 	if err != nil {
 		return a.mirrorFailed(ctx, r, "create", err)
 	}
@@ -80,7 +84,7 @@ func (a *App) mirrorUpdate(ctx context.Context, r store.Rally) string {
 	if c.EventID == "" {
 		return a.mirrorCreate(ctx, r)
 	}
-	err = a.discord.EditEvent(ctx, r.GuildID, c.EventID, eventParams(r))
+	err = a.discord.EditEvent(ctx, r.GuildID, c.EventID, eventParams(r, a.hiddenPlace()))
 	if discordCode(err) == errCodeUnknownScheduledEvent {
 		a.log.Info("a rally's scheduled event was deleted in Discord; making a new one", "rally", r.ID)
 		return a.mirrorCreate(ctx, r)

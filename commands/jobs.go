@@ -33,6 +33,11 @@ const scanLimit = 50
 // database.
 type jobs struct {
 	reminders, summaries, retention, staffing sync.Mutex
+	// dms guards the sends of DMs to members (notices.go), apart from the
+	// channel reminders so neither waits for the other; checkinsAt is the
+	// time of its last look for check-ins opening or closing.
+	dms        sync.Mutex
+	checkinsAt time.Time
 	// droppedSlot is the last summary slot whose drop was logged (under the
 	// summaries lock), so a missed run is logged once, not on every sweep.
 	droppedSlot time.Time
@@ -97,11 +102,17 @@ func (a *App) sendReminder(ctx context.Context, now time.Time, d store.DueRemind
 		log.Warn("reminder has no channel to go to")
 		return a.db.FinishDue(ctx, store.ReminderOutcome{Due: d, Nonce: d.Nonce, State: store.ReminderFailed})
 	}
+	// Each member going or maybe is owed this reminder by DM too, sent by
+	// SendMemberDMs; queued before the channel post, once whatever happens
+	// to it.
+	if err := a.queueReminderDMs(ctx, r, d.Offset); err != nil {
+		return err
+	}
 	att, ok, err := a.db.BeginDue(ctx, d)
 	if err != nil || !ok {
 		return err
 	}
-	content, embed, components := reminderMessage(r, d.Offset)
+	content, embed, components := a.reminderMessage(r, d.Offset)
 	if att.Resumed {
 		if id := a.findOwnMessage(ctx, channel, func(m *discordgo.Message) bool {
 			return strings.Contains(m.Content, timestamp(r.StartsAt, "R")) && hasFooter(m, embed.Footer.Text)
@@ -146,8 +157,8 @@ func (a *App) sendReminder(ctx context.Context, now time.Time, d store.DueRemind
 // reminderMessage renders a reminder: the announcement again (title, times,
 // place, counts, buttons), marked as a reminder. The footer names the rally
 // and the offset, so a send whose outcome was lost can be recognised.
-func reminderMessage(r store.Rally, offset time.Duration) (string, *discordgo.MessageEmbed, []discordgo.MessageComponent) {
-	embed, components := announcement(r)
+func (a *App) reminderMessage(r store.Rally, offset time.Duration) (string, *discordgo.MessageEmbed, []discordgo.MessageComponent) {
+	embed, components := a.announcement(r, time.Time{})
 	embed.Title = truncate("Reminder: "+embed.Title, 256)
 	embed.Color = colorReminder
 	embed.Footer = &discordgo.MessageEmbedFooter{Text: fmt.Sprintf("Rally #%d · reminder %s before the start · RSVP below; only the chapter's leads see who is coming.",

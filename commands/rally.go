@@ -47,6 +47,7 @@ func (a *App) rallyCommand() *Command {
 						str("details", "What to bring, accessibility, safety notes", false, maxDetails),
 						{Type: discordgo.ApplicationCommandOptionInteger, Name: "capacity", Description: "Most people who can come (a waitlist forms after)", MinValue: &minCap, MaxValue: maxCapacity},
 						str("duration", "How long it lasts, e.g. 2h or 90m (default 2h)", false, 20),
+						{Type: discordgo.ApplicationCommandOptionBoolean, Name: "private_location", Description: "Tell the place only to those going, shortly before the start"},
 					}, RoleMinimumOptions()...)},
 				{Type: discordgo.ApplicationCommandOptionSubCommand, Name: "list", Description: "Upcoming rallies with going/maybe counts",
 					Options: []*discordgo.ApplicationCommandOption{
@@ -63,6 +64,7 @@ func (a *App) rallyCommand() *Command {
 						str("details", "New details", false, maxDetails),
 						{Type: discordgo.ApplicationCommandOptionInteger, Name: "capacity", Description: "New capacity (0 removes the limit)", MinValue: &minEditCap, MaxValue: maxCapacity},
 						str("duration", "New length, e.g. 2h or 90m", false, 20),
+						{Type: discordgo.ApplicationCommandOptionBoolean, Name: "private_location", Description: "Tell the place only to those going, shortly before the start"},
 					}, RoleMinimumOptions()...)},
 				{Type: discordgo.ApplicationCommandOptionSubCommand, Name: "cancel", Description: "Cancel a rally and tell its channel (leads)",
 					Options: []*discordgo.ApplicationCommandOption{
@@ -200,6 +202,7 @@ func (a *App) rallyCreate(ctx context.Context, in *Input) (*Response, error) {
 		return nil, err
 	}
 	n.Needs = minimums.Needs()
+	n.PrivateLocation = in.bool("private_location")
 	if ch.ChannelID == "" {
 		return nil, conflict("%s has no announcement channel yet. An admin can bind one with `/chapter setup chapter:%s channel:#…`, then try again.", escape(ch.Name), ch.Name)
 	}
@@ -208,7 +211,7 @@ func (a *App) rallyCreate(ctx context.Context, in *Input) (*Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	embed, components := announcement(r)
+	embed, components := a.announcement(r, a.now())
 	msg, err := a.post(ctx, ch.ChannelID, outMessage{Embeds: []*discordgo.MessageEmbed{embed}, Components: components}, store.NewNonce())
 	if err != nil {
 		// Without its announcement nobody can RSVP: take the rally back.
@@ -272,12 +275,32 @@ func (a *App) rallyInfo(ctx context.Context, in *Input) (*Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	embed, components := announcement(r)
+	embed, components := a.announcement(r, in.Now)
+	if r.PrivateLocation && a.isLead(in, r) {
+		for _, f := range embed.Fields {
+			if f.Name == "Where" {
+				f.Value = truncate(escape(r.Location)+" (private: you see it as a lead)", 1024)
+			}
+		}
+	}
+	if a.isLead(in, r) {
+		n, err := a.db.Confirmed(ctx, r.ID)
+		if err != nil {
+			return nil, err
+		}
+		embed.Fields = append(embed.Fields, &discordgo.MessageEmbedField{Name: "Confirmed", Value: fmt.Sprintf("%d confirmed of %d going", n, r.Going)})
+	}
+	if r.Started(in.Now) && !r.Cancelled() {
+		embed.Fields = append(embed.Fields, &discordgo.MessageEmbedField{Name: "Turnout", Value: fmt.Sprintf("%d checked in of %d going", r.CheckedIn, r.GoingTotal())})
+	}
 	if r.MessageID != "" {
 		embed.Fields = append(embed.Fields, &discordgo.MessageEmbedField{Name: "Announcement", Value: messageLink(in.GuildID, r.ChannelID, r.MessageID)})
 	}
 	if r.Started(in.Now) {
 		components = nil
+		if !r.Cancelled() && in.Now.Before(r.EndsAt) {
+			components = []discordgo.MessageComponent{checkinButtonRow(r.ID)}
+		}
 	}
 	return &Response{Embeds: []*discordgo.MessageEmbed{embed}, Components: components}, nil
 }
@@ -330,6 +353,11 @@ func (a *App) rallyEdit(ctx context.Context, in *Input) (*Response, error) {
 		u.Duration = &d
 		changed = append(changed, "duration")
 	}
+	if in.has("private_location") {
+		p := in.bool("private_location")
+		u.PrivateLocation = &p
+		changed = append(changed, "private_location")
+	}
 	minimums, err := ReadRoleMinimums(in)
 	if err != nil {
 		return nil, err
@@ -351,12 +379,7 @@ func (a *App) rallyEdit(ctx context.Context, in *Input) (*Response, error) {
 		// A day-of-action rally waits for its place; setting it announces it.
 		return a.announceWaiting(ctx, in, r, u.Location != nil, changed)
 	}
-	if !before.StartsAt.Equal(r.StartsAt) && r.ChannelID != "" {
-		notice := fmt.Sprintf("⏰ **%s** has moved to %s (%s). Your RSVP still stands.", escape(r.Title), timestamp(r.StartsAt, "F"), timestamp(r.StartsAt, "R"))
-		if _, err := a.post(ctx, r.ChannelID, outMessage{Content: notice}, store.NewNonce()); err != nil {
-			a.log.Warn("could not post time change notice", "rally", r.ID, "err", err)
-		}
-	}
+	a.noticeChange(ctx, before, r)
 	over := ""
 	if r.OverCapacity() {
 		over = fmt.Sprintf("\n⚠️ It is now over capacity: %d going · capacity %d. Nobody was moved: those with a seat keep it, and new Going clicks join the waitlist until seats free up.", r.Going, r.Capacity)
@@ -386,6 +409,12 @@ func (a *App) rallyCancel(ctx context.Context, in *Input) (*Response, error) {
 			a.log.Warn("could not post cancel notice", "rally", r.ID, "err", err)
 		}
 	}
+	dm := fmt.Sprintf("❌ **%s** (%s chapter) on %s has been cancelled.", escape(r.Title), escape(r.ChapterName), zonedTime(r.StartsAt, r.TimeZone))
+	if reason != "" {
+		dm += " Reason: " + escape(reason)
+	}
+	a.queueMemberDMs(ctx, store.MemberDMs{RallyID: r.ID, Kind: store.ChangeDM(), Body: dm,
+		Statuses: []store.RSVPStatus{store.Going, store.Maybe, store.Waitlist}})
 	note := a.mirrorCancel(ctx, r)
 	return ephemeral("Cancelled **%s** (#%d). The announcement now shows it, its buttons are off, and its reminders are dropped.%s", escape(r.Title), r.ID, note), nil
 }
@@ -411,6 +440,11 @@ func (a *App) rallyAttendees(ctx context.Context, in *Input) (*Response, error) 
 		}
 		lines = append(lines, mentions(ids)...)
 	}
+	confirmed, err := a.db.Confirmed(ctx, r.ID)
+	if err != nil {
+		return nil, err
+	}
+	lines = append(lines, fmt.Sprintf("✅ %d confirmed of %d going", confirmed, len(att.Going)))
 	section("Going", att.Going)
 	if err := a.roleSections(ctx, r, section); err != nil {
 		return nil, err
@@ -423,12 +457,52 @@ func (a *App) rallyAttendees(ctx context.Context, in *Input) (*Response, error) 
 	return messagesResponse(listEmbeds(title, lines, colorScheduled), true), nil
 }
 
+// isLead reports whether the member leads the rally's chapter (or is an admin).
+func (a *App) isLead(in *Input, r store.Rally) bool {
+	return requireLead(in, r.ChapterLeadRoleID, r.ChapterName) == nil
+}
+
+// noticeChange tells a rally's channel, once, that its time or place changed,
+// and owes each member going, maybe or waitlisted a DM of it, old → new. A
+// private place is told only by DM, and only once it is being shared.
+func (a *App) noticeChange(ctx context.Context, before, r store.Rally) {
+	retimed := !before.StartsAt.Equal(r.StartsAt)
+	moved := before.Location != r.Location
+	if !retimed && !moved {
+		return
+	}
+	var public, private []string
+	if retimed {
+		line := fmt.Sprintf("⏰ Time: ~~%s~~ → **%s**", zonedTime(before.StartsAt, before.TimeZone), zonedTime(r.StartsAt, r.TimeZone))
+		public, private = append(public, line), append(private, line)
+	}
+	if moved {
+		if r.PrivateLocation || before.PrivateLocation {
+			public = append(public, "📍 Place: changed; "+a.hiddenPlace())
+			private = append(private, "📍 Place: changed; "+a.hiddenPlace())
+		} else {
+			line := fmt.Sprintf("📍 Place: ~~%s~~ → **%s**", escape(before.Location), escape(r.Location))
+			public, private = append(public, line), append(private, line)
+		}
+	}
+	head := fmt.Sprintf("✏️ **%s** (%s chapter) has changed:\n", escape(r.Title), escape(r.ChapterName))
+	if r.ChannelID != "" {
+		notice := head + strings.Join(public, "\n") + "\nRSVPs still stand."
+		if _, err := a.post(ctx, r.ChannelID, outMessage{Content: notice}, store.NewNonce()); err != nil {
+			a.log.Warn("could not post change notice", "rally", r.ID, "err", err)
+		}
+	}
+	a.queueMemberDMs(ctx, store.MemberDMs{RallyID: r.ID, Kind: store.ChangeDM(),
+		Body:     head + strings.Join(private, "\n") + "\nYour RSVP still stands.",
+		Statuses: []store.RSVPStatus{store.Going, store.Maybe, store.Waitlist}})
+}
+
 // refreshAnnouncement renders a rally's announcement from the store and edits it in.
 func (a *App) refreshAnnouncement(ctx context.Context, rallyID int64) error {
 	r, err := a.db.RallyByID(ctx, rallyID)
 	if err != nil || r.MessageID == "" {
 		return err
 	}
-	embed, components := announcement(r)
+	embed, components := a.announcement(r, a.now())
 	return a.editMessage(ctx, r.ChannelID, r.MessageID, []*discordgo.MessageEmbed{embed}, components)
 }

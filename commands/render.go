@@ -87,8 +87,10 @@ func counts(r store.Rally) string {
 	return s
 }
 
-// announcement renders the message that announces a rally.
-func announcement(r store.Rally) (*discordgo.MessageEmbed, []discordgo.MessageComponent) {
+// announcement renders the message that announces a rally, as everyone sees
+// it (a private place hidden); from the start to the end (at now; zero for
+// never) it carries a "Check in" button.
+func (a *App) announcement(r store.Rally, now time.Time) (*discordgo.MessageEmbed, []discordgo.MessageComponent) {
 	e := &discordgo.MessageEmbed{
 		Title:       truncate(escape(r.Title), 256),
 		Description: truncate(escape(r.Details), 4096),
@@ -96,7 +98,7 @@ func announcement(r store.Rally) (*discordgo.MessageEmbed, []discordgo.MessageCo
 		Fields: []*discordgo.MessageEmbedField{
 			{Name: "Chapter", Value: truncate(escape(r.ChapterName), 1024), Inline: true},
 			{Name: "When", Value: localTime(r)},
-			{Name: "Where", Value: truncate(escape(r.Location), 1024)},
+			{Name: "Where", Value: truncate(a.shownPlace(r), 1024)},
 			{Name: "RSVPs", Value: counts(r)},
 		},
 		Footer: &discordgo.MessageEmbedFooter{Text: fmt.Sprintf("Rally #%d · RSVP below; only the chapter's leads see who is coming.", r.ID)},
@@ -113,7 +115,11 @@ func announcement(r store.Rally) (*discordgo.MessageEmbed, []discordgo.MessageCo
 	if f := staffingField(r); f != nil {
 		e.Fields = append(e.Fields, f)
 	}
-	return e, withVolunteerButton(rsvpButtons(r.ID, r.Cancelled()), r)
+	components := withVolunteerButton(rsvpButtons(r.ID, r.Cancelled()), r)
+	if !now.IsZero() && !r.Cancelled() && r.Started(now) && now.Before(r.EndsAt) {
+		components = append(components, checkinButtonRow(r.ID))
+	}
+	return e, components
 }
 
 func rsvpButtons(rallyID int64, disabled bool) []discordgo.MessageComponent {
@@ -131,7 +137,15 @@ func rallyLine(r store.Rally) string {
 	return fmt.Sprintf("**#%d %s** — %s\n%s (%s) · %s · %s\n%s",
 		r.ID, escape(truncate(r.Title, 100)), escape(r.ChapterName),
 		local.Format("Jan 2 3:04 PM"), local.Format("MST"), timestamp(r.StartsAt, "R"),
-		escape(truncate(r.Location, 80)), counts(r))
+		place(r, 80), counts(r))
+}
+
+// place is a rally's place in a list anyone may read: a private one is not.
+func place(r store.Rally, max int) string {
+	if r.PrivateLocation {
+		return "🔒 place shared with those going"
+	}
+	return escape(truncate(r.Location, max))
 }
 
 func messageLink(guildID, channelID, messageID string) string {

@@ -115,6 +115,7 @@ func (a *App) rsvp(ctx context.Context, in *Input, rallyID int64, status store.R
 	msg := fmt.Sprintf("Got it: for **%s** (%s) %s.", escape(r.Title), when, statusWords(res.Status, res.Position))
 	if res.Status == store.Going {
 		msg += " See you there!"
+		msg += a.privatePlaceFor(ctx, r)
 	}
 	return ephemeral("%s", msg), nil
 }
@@ -124,7 +125,8 @@ func (a *App) rsvp(ctx context.Context, in *Input, rallyID int64, status store.R
 func (a *App) tellPromoted(ctx context.Context, r store.Rally, users []string) {
 	for _, u := range users {
 		msg := fmt.Sprintf("🎉 A seat opened up: you're now **going** to **%s** (%s chapter) on %s at %s. If you can't make it, tap Can't go on the announcement so the next person gets your seat.",
-			escape(r.Title), escape(r.ChapterName), timestamp(r.StartsAt, "F"), escape(r.Location))
+			escape(r.Title), escape(r.ChapterName), zonedTime(r.StartsAt, r.TimeZone), a.shownPlace(r))
+		msg += a.privatePlaceFor(ctx, r)
 		if err := a.dm(ctx, u, msg); err != nil {
 			a.log.Info("could not DM a promoted member; /myrsvps will tell them", "rally", r.ID, "err", err)
 			continue
@@ -133,6 +135,23 @@ func (a *App) tellPromoted(ctx context.Context, r store.Rally, users []string) {
 			a.log.Warn("could not record a promotion as told", "rally", r.ID, "err", err)
 		}
 	}
+}
+
+// privatePlaceFor is what a member who has just become going learns of a
+// private place: the place itself once it is being shared, else when it
+// will come. "" for a public place.
+func (a *App) privatePlaceFor(ctx context.Context, r store.Rally) string {
+	if !r.PrivateLocation {
+		return ""
+	}
+	revealed, err := a.db.LocationRevealed(ctx, r.ID)
+	if err != nil {
+		a.log.Warn("could not read whether a place was shared", "rally", r.ID, "err", err)
+	}
+	if revealed {
+		return fmt.Sprintf("\n📍 Meeting place: **%s**. Please keep it among those going.", escape(r.Location))
+	}
+	return fmt.Sprintf("\n📍 The place is private: I will DM it to you %s before the start.", shortDuration(a.cfg.LocationReveal))
 }
 
 func (a *App) myRSVPs(ctx context.Context, in *Input) (*Response, error) {

@@ -39,6 +39,10 @@ type Rally struct {
 	Maybe             int
 	Waitlist          int
 	Staffing          Staffing // safety roles needed or held (roles.go)
+	// PrivateLocation: the place is told only to those going, by DM at the
+	// reveal time or in their reply after it (notices.go).
+	PrivateLocation bool
+	CheckedIn       int // members who checked in
 }
 
 // Cancelled reports whether the rally was called off.
@@ -52,7 +56,8 @@ func (r Rally) Full() bool { return r.Capacity > 0 && r.Going >= r.Capacity }
 
 const rallyColumns = `r.id, r.guild_id, r.chapter_id, c.name, COALESCE(c.lead_role_id, ''), r.title, r.location, r.details,
 	r.starts_at, r.ends_at, r.timezone, COALESCE(r.capacity, 0), COALESCE(r.channel_id, ''), COALESCE(r.message_id, ''),
-	r.status, r.cancel_reason, r.going_count, r.maybe_count, r.waitlist_count, ` + staffingColumn
+	r.status, r.cancel_reason, r.going_count, r.maybe_count, r.waitlist_count, ` + staffingColumn + `,
+	r.private_location, r.checkin_count`
 
 const rallyFrom = ` FROM rallies r JOIN chapters c ON c.id = r.chapter_id `
 
@@ -63,7 +68,7 @@ func scanRally(row interface{ Scan(...any) error }, extra ...any) (Rally, error)
 	var staffing string
 	dest := append([]any{&r.ID, &r.GuildID, &r.ChapterID, &r.ChapterName, &r.ChapterLeadRoleID, &r.Title, &r.Location, &r.Details,
 		&start, &end, &r.TimeZone, &r.Capacity, &r.ChannelID, &r.MessageID,
-		&r.Status, &r.CancelReason, &r.Going, &r.Maybe, &r.Waitlist, &staffing}, extra...)
+		&r.Status, &r.CancelReason, &r.Going, &r.Maybe, &r.Waitlist, &staffing, &r.PrivateLocation, &r.CheckedIn}, extra...)
 	err := row.Scan(dest...)
 	r.Staffing = parseStaffing(staffing)
 	r.StartsAt, r.EndsAt = time.Unix(start, 0).UTC(), time.Unix(end, 0).UTC()
@@ -124,6 +129,9 @@ type NewRally struct {
 	TimeZone  string
 	Capacity  int
 	Needs     RoleNeeds // safety role minimums
+	// PrivateLocation keeps the place out of channel posts until it is told
+	// to those going.
+	PrivateLocation bool
 }
 
 // CreateRally stores a rally and arms its reminders at the given offsets
@@ -132,10 +140,10 @@ func (db *DB) CreateRally(ctx context.Context, n NewRally, reminderOffsets []tim
 	defer wrap(&err, "create rally")
 	err = db.update(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `
-			INSERT INTO rallies (guild_id, chapter_id, title, location, details, starts_at, ends_at, timezone, capacity, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			INSERT INTO rallies (guild_id, chapter_id, title, location, details, starts_at, ends_at, timezone, capacity, private_location, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			n.GuildID, n.ChapterID, n.Title, n.Location, n.Details, n.StartsAt.Unix(), n.StartsAt.Add(n.Duration).Unix(),
-			n.TimeZone, nullIfZero(n.Capacity), tx.now.Unix(), tx.now.Unix())
+			n.TimeZone, nullIfZero(n.Capacity), n.PrivateLocation, tx.now.Unix(), tx.now.Unix())
 		if err != nil {
 			return err
 		}
@@ -234,6 +242,8 @@ type RallyUpdate struct {
 	Duration *time.Duration
 	Capacity *int // 0 removes the limit
 	Needs    RoleNeeds
+	// PrivateLocation turns the private place on or off.
+	PrivateLocation *bool
 }
 
 // UpdateRally changes a scheduled rally. A new start re-arms its reminders; a
@@ -253,6 +263,8 @@ func (db *DB) UpdateRally(ctx context.Context, guildID string, id int64, u Rally
 			return &RallyStateError{Change: ChangeEdit, Title: r.Title, Err: ErrRallyStarted}
 		}
 		duration := r.EndsAt.Sub(r.StartsAt)
+		before := r
+		retime := u.StartsAt != nil && !u.StartsAt.Equal(r.StartsAt)
 		if u.Title != nil {
 			r.Title = *u.Title
 		}
@@ -268,16 +280,25 @@ func (db *DB) UpdateRally(ctx context.Context, guildID string, id int64, u Rally
 		if u.Capacity != nil {
 			r.Capacity = *u.Capacity
 		}
-		retime := u.StartsAt != nil && !u.StartsAt.Equal(r.StartsAt)
+		if u.PrivateLocation != nil {
+			r.PrivateLocation = *u.PrivateLocation
+		}
+		// A moved or re-placed private rally is revealed again, at its new
+		// time, with its new place.
+		if retime || u.Location != nil && *u.Location != before.Location || u.PrivateLocation != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE rallies SET location_revealed_at = NULL WHERE id = ?`, id); err != nil {
+				return err
+			}
+		}
 		if u.StartsAt != nil {
 			r.StartsAt = u.StartsAt.UTC()
 		}
 		r.EndsAt = r.StartsAt.Add(duration)
 		if _, err := tx.ExecContext(ctx, `
-			UPDATE rallies SET title = ?, location = ?, details = ?, starts_at = ?, ends_at = ?, capacity = ?, updated_at = ?,
-				sequence = sequence + 1
+			UPDATE rallies SET title = ?, location = ?, details = ?, starts_at = ?, ends_at = ?, capacity = ?, private_location = ?,
+				updated_at = ?, sequence = sequence + 1
 			WHERE id = ?`,
-			r.Title, r.Location, r.Details, r.StartsAt.Unix(), r.EndsAt.Unix(), nullIfZero(r.Capacity), tx.now.Unix(), id); err != nil {
+			r.Title, r.Location, r.Details, r.StartsAt.Unix(), r.EndsAt.Unix(), nullIfZero(r.Capacity), r.PrivateLocation, tx.now.Unix(), id); err != nil {
 			return err
 		}
 		if retime {

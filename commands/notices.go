@@ -1,0 +1,363 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"rallybot/store"
+)
+
+// dmBatch is how many owed DMs one query fetches; dmWorkers how many are in
+// flight at once. discordgo's rate limiter spaces the sends of each bucket;
+// the bound keeps a 2,000-member rally from holding every connection while
+// clicks and channel posts wait.
+const (
+	dmBatch   = 200
+	dmWorkers = 8
+)
+
+// confirmCustomID is the day-before DM's "Still going" / "Can't make it":
+// confirm:<yes|no>:<rally id>, groups "answer" and "rally". It is clicked in
+// a DM, outside any server.
+type confirmCustomID struct{}
+
+func (confirmCustomID) build(yes bool, rallyID int64) string {
+	answer := "no"
+	if yes {
+		answer = "yes"
+	}
+	return "confirm:" + answer + ":" + strconv.FormatInt(rallyID, 10)
+}
+
+func (confirmCustomID) pattern() *regexp.Regexp {
+	return regexp.MustCompile(`^confirm:(?P<answer>yes|no):(?P<rally>[1-9][0-9]{0,18})$`)
+}
+
+// checkinCustomID is the announcement's "Check in" button, shown from the
+// start to the end: checkin:<rally id>, group "rally".
+type checkinCustomID struct{}
+
+func (checkinCustomID) build(rallyID int64) string {
+	return "checkin:" + strconv.FormatInt(rallyID, 10)
+}
+
+func (checkinCustomID) pattern() *regexp.Regexp {
+	return regexp.MustCompile(`^checkin:(?P<rally>[1-9][0-9]{0,18})$`)
+}
+
+func (a *App) notifyCommand() *Command {
+	return &Command{
+		Def: &discordgo.ApplicationCommand{
+			Name:        "notify",
+			Description: "Choose which DMs rallybot sends you in this server",
+			Options: []*discordgo.ApplicationCommandOption{
+				{Type: discordgo.ApplicationCommandOptionString, Name: "reminders", Description: "DM reminders before rallies you are going to", Required: true,
+					Choices: []*discordgo.ApplicationCommandOptionChoice{{Name: "on", Value: "on"}, {Name: "off", Value: "off"}}},
+			},
+		},
+		Routes: map[string]Route{"": {Everyone, a.notify}},
+	}
+}
+
+func (a *App) checkinCommand() *Command {
+	return &Command{
+		Def: &discordgo.ApplicationCommand{
+			Name:        "checkin",
+			Description: "Check in at a rally that is under way (only you see the reply)",
+			Options:     []*discordgo.ApplicationCommandOption{rallyOpt("Rally you are at")},
+		},
+		Routes:       map[string]Route{"": {Everyone, a.checkinSlash}},
+		Autocomplete: a.autocompleteOptions,
+	}
+}
+
+func (a *App) notify(ctx context.Context, in *Input) (*Response, error) {
+	var on bool
+	switch in.str("reminders") {
+	case "on":
+		on = true
+	case "off":
+	default:
+		return nil, invalid("`reminders` must be on or off.")
+	}
+	if err := a.db.SetDMReminders(ctx, in.GuildID, in.userID(), on); err != nil {
+		return nil, err
+	}
+	if on {
+		return ephemeral("🔔 DM reminders are **on**: I will DM you before rallies in this server you are going to or might go to."), nil
+	}
+	return ephemeral("🔕 DM reminders are **off** in this server. Reminders still appear in the chapter channels; changes and cancellations of your rallies still come by DM."), nil
+}
+
+func (a *App) checkinSlash(ctx context.Context, in *Input) (*Response, error) {
+	r, err := a.rallyFromOption(ctx, in)
+	if err != nil {
+		return nil, err
+	}
+	return a.checkIn(ctx, in, r.ID)
+}
+
+func (a *App) checkinButton(ctx context.Context, in *Input) (*Response, error) {
+	id, err := strconv.ParseInt(in.Params["rally"], 10, 64)
+	if err != nil {
+		return ephemeral("This button is no longer valid."), nil
+	}
+	return a.checkIn(ctx, in, id)
+}
+
+func (a *App) checkIn(ctx context.Context, in *Input, rallyID int64) (*Response, error) {
+	r, fresh, err := a.db.CheckIn(ctx, in.GuildID, rallyID, in.userID())
+	if errors.Is(err, store.ErrNotCheckInTime) {
+		return nil, conflict("Check-in for **%s** is open from its start (%s) to its end (%s).", escape(r.Title),
+			zonedTime(r.StartsAt, r.TimeZone), zonedTime(r.EndsAt, r.TimeZone))
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !fresh {
+		return ephemeral("You already checked in at **%s**.", escape(r.Title)), nil
+	}
+	a.log.Info("checked in", "rally", r.ID)
+	return ephemeral("✅ Checked in at **%s**. Thank you for showing up!", escape(r.Title)), nil
+}
+
+// confirmButton answers the day-before DM: "Still going" records the
+// confirmation; "Can't make it" frees the seat exactly as Can't go does, so
+// the first on the waitlist is promoted and told.
+func (a *App) confirmButton(ctx context.Context, in *Input) (*Response, error) {
+	id, err := strconv.ParseInt(in.Params["rally"], 10, 64)
+	if err != nil {
+		return ephemeral("This button is no longer valid."), nil
+	}
+	r, err := a.db.RallyByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if in.Params["answer"] == "yes" {
+		ok, err := a.db.ConfirmRSVP(ctx, r.ID, in.userID())
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return ephemeral("You have no RSVP to **%s** any more. Tap Going on its announcement to come.", escape(r.Title)), nil
+		}
+		return ephemeral("👍 Thanks! See you at **%s** on %s.", escape(r.Title), zonedTime(r.StartsAt, r.TimeZone)), nil
+	}
+	res, err := a.db.SetRSVP(ctx, r.GuildID, r.ID, in.userID(), store.NotGoing)
+	if err != nil {
+		return nil, err
+	}
+	if res.Status != res.Previous || len(res.Promoted) > 0 {
+		a.refresher.mark(r.ID)
+	}
+	a.tellPromoted(ctx, res.Rally, res.Promoted)
+	return ephemeral("Thanks for telling us: you are no longer on the list for **%s**, and your seat goes to the next person.", escape(r.Title)), nil
+}
+
+// zonedTime is a time in the rally's zone, with the zone, and as a Discord
+// timestamp each reader sees in their own.
+func zonedTime(t time.Time, tz string) string {
+	local := t.In(location(tz))
+	return fmt.Sprintf("%s %s (%s)", local.Format("Mon Jan 2 3:04 PM"), local.Format("MST"), timestamp(t, "F"))
+}
+
+// hiddenPlace is what everyone but those going and the leads see of a
+// private place.
+func (a *App) hiddenPlace() string {
+	return fmt.Sprintf("🔒 shared with those going, %s before the start", shortDuration(a.cfg.LocationReveal))
+}
+
+// shownPlace is the rally's place as a channel, a list or anyone may see it.
+func (a *App) shownPlace(r store.Rally) string {
+	if r.PrivateLocation {
+		return a.hiddenPlace()
+	}
+	return escape(r.Location)
+}
+
+// queueMemberDMs records DMs owed to members, logging a failure: the notice
+// in the channel has gone out either way.
+func (a *App) queueMemberDMs(ctx context.Context, q store.MemberDMs) {
+	if _, err := a.db.QueueMemberDMs(ctx, q); err != nil {
+		a.log.Error("could not queue DMs to members", "rally", q.RallyID, "kind", string(q.Kind), "err", err)
+	}
+}
+
+// SendMemberDMs sends every DM owed to members at now (reminders, change
+// notices, private places), once each, a bounded number at a time. It has a
+// lock of its own, so a long send to a big rally holds up neither channel
+// reminders nor other jobs; clicks never wait for it.
+func (a *App) SendMemberDMs(ctx context.Context, now time.Time) error {
+	a.jobs.dms.Lock()
+	defer a.jobs.dms.Unlock()
+	if _, err := a.db.QueueReveals(ctx, now, a.cfg.LocationReveal); err != nil {
+		return err
+	}
+	if err := a.redrawCheckIns(ctx, now); err != nil {
+		return err
+	}
+	var tally dmTally
+	started := time.Now()
+	for {
+		due, err := a.db.DueMemberDMs(ctx, now, dmBatch)
+		if err != nil {
+			return err
+		}
+		if len(due) == 0 {
+			break
+		}
+		outs := make([]*store.DMOutcome, len(due))
+		errs := make([]error, len(due))
+		work := make(chan int)
+		var wg sync.WaitGroup
+		for w := 0; w < min(dmWorkers, len(due)); w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := range work {
+					outs[i], errs[i] = a.sendMemberDM(ctx, now, due[i], &tally)
+				}
+			}()
+		}
+		for i := range due {
+			work <- i
+		}
+		close(work)
+		wg.Wait()
+		var finished []store.DMOutcome
+		for _, o := range outs {
+			if o != nil {
+				finished = append(finished, *o)
+			}
+		}
+		if err := a.db.FinishMemberDMs(context.WithoutCancel(ctx), finished); err != nil {
+			return err
+		}
+		if err := errors.Join(errs...); err != nil {
+			return err
+		}
+		if len(due) < dmBatch {
+			break
+		}
+	}
+	if tally.total() > 0 {
+		a.log.Info("DMs to members sent", "sent", tally.sent.Load(), "closed_dms", tally.closed.Load(),
+			"failed", tally.failed.Load(), "retrying", tally.retrying.Load(), "dropped", tally.dropped.Load(),
+			"took", time.Since(started).Round(time.Millisecond).String())
+	}
+	return nil
+}
+
+type dmTally struct{ sent, closed, failed, retrying, dropped atomic.Int64 }
+
+func (t *dmTally) total() int64 {
+	return t.sent.Load() + t.closed.Load() + t.failed.Load() + t.retrying.Load() + t.dropped.Load()
+}
+
+// sendMemberDM sends one owed DM and returns its final outcome, or nil when
+// it stays pending (to retry, or re-armed meanwhile).
+func (a *App) sendMemberDM(ctx context.Context, now time.Time, d store.DueDM, tally *dmTally) (*store.DMOutcome, error) {
+	r := d.Rally
+	log := a.log.With("rally", r.ID, "kind", string(d.Kind))
+	offset, isReminder := d.Kind.Reminder()
+	if (isReminder || d.Kind == store.DMReveal) && (r.Cancelled() || !now.Before(r.EndsAt) || isReminder && r.Started(now)) {
+		tally.dropped.Add(1)
+		return &store.DMOutcome{Due: d, State: store.DMDropped}, nil
+	}
+	nonce, ok, err := a.db.BeginMemberDM(ctx, d)
+	if err != nil || !ok {
+		return nil, err
+	}
+	var m outMessage
+	switch {
+	case isReminder:
+		m = a.reminderDM(r, offset, d.Buttons)
+	case d.Kind == store.DMReveal:
+		m = outMessage{Content: fmt.Sprintf("📍 The meeting place for **%s** (%s chapter), %s:\n**%s**\nPlease keep it among those going.",
+			escape(r.Title), escape(r.ChapterName), zonedTime(r.StartsAt, r.TimeZone), escape(r.Location))}
+	default:
+		m = outMessage{Content: d.Body}
+	}
+	_, err = a.discord.DMMessage(ctx, d.UserID, m, nonce)
+	switch {
+	case err == nil:
+		tally.sent.Add(1)
+		return &store.DMOutcome{Due: d, State: store.DMSent}, nil
+	case ClosedDMs(err):
+		tally.closed.Add(1)
+		return &store.DMOutcome{Due: d, State: store.DMClosed}, nil
+	case errors.Is(err, context.Canceled):
+		return nil, err // still pending, resumed with its nonce at the next start
+	case retryable(err):
+		tally.retrying.Add(1)
+		backoff := time.Duration(1<<min(d.Attempts, 6)) * 30 * time.Second
+		log.Warn("DM to a member failed; will retry", "err", err, "retry_in", backoff)
+		return nil, a.db.RetryMemberDM(ctx, store.DMRetry{Due: d, At: now.Add(backoff)})
+	default:
+		tally.failed.Add(1)
+		log.Warn("DM to a member refused; giving up", "err", err)
+		return &store.DMOutcome{Due: d, State: store.DMFailed}, nil
+	}
+}
+
+// reminderDM is a reminder as DMed to one member; the day-before one asks
+// whether they are still coming.
+func (a *App) reminderDM(r store.Rally, offset time.Duration, buttons bool) outMessage {
+	content := fmt.Sprintf("⏰ Reminder: **%s** (%s chapter) starts %s — %s.\n📍 %s",
+		escape(r.Title), escape(r.ChapterName), timestamp(r.StartsAt, "R"), zonedTime(r.StartsAt, r.TimeZone), a.shownPlace(r))
+	m := outMessage{Content: content}
+	if buttons {
+		m.Content += "\nAre you still coming? If not, tell us so your seat goes to someone on the waitlist."
+		var id confirmCustomID
+		m.Components = []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{
+			discordgo.Button{Label: "Still going", Style: discordgo.SuccessButton, CustomID: id.build(true, r.ID)},
+			discordgo.Button{Label: "Can't make it", Style: discordgo.DangerButton, CustomID: id.build(false, r.ID)},
+		}}}
+	}
+	return m
+}
+
+// queueReminderDMs owes the reminder at offset to each member going or maybe
+// who takes DM reminders; the largest offset asks them to confirm.
+func (a *App) queueReminderDMs(ctx context.Context, r store.Rally, offset time.Duration) error {
+	largest := offset
+	for _, o := range a.cfg.ReminderOffsets {
+		largest = max(largest, o)
+	}
+	_, err := a.db.QueueMemberDMs(ctx, store.MemberDMs{RallyID: r.ID, Kind: store.ReminderDM(offset),
+		Statuses: []store.RSVPStatus{store.Going, store.Maybe}, Buttons: offset == largest, OptedIn: true})
+	return err
+}
+
+// redrawCheckIns redraws the announcements of rallies that started or ended
+// since the last sweep, to show or take away their "Check in" button.
+func (a *App) redrawCheckIns(ctx context.Context, now time.Time) error {
+	since := a.jobs.checkinsAt
+	if since.IsZero() || since.After(now) {
+		since = now.Add(-10 * time.Minute)
+	}
+	ids, err := a.db.CheckInOpenRallies(ctx, since, now)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		a.refresher.mark(id)
+	}
+	a.jobs.checkinsAt = now
+	return nil
+}
+
+// checkinButtonRow is the announcement's "Check in" button.
+func checkinButtonRow(rallyID int64) discordgo.MessageComponent {
+	return discordgo.ActionsRow{Components: []discordgo.MessageComponent{
+		discordgo.Button{Label: "Check in", Style: discordgo.PrimaryButton, CustomID: checkinCustomID{}.build(rallyID), Emoji: &discordgo.ComponentEmoji{Name: "📍"}},
+	}}
+}

@@ -1,0 +1,371 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strconv"
+	"time"
+)
+
+// DMState is where a DM owed to a member stands.
+type DMState string
+
+// DM states.
+const (
+	DMPending DMState = "pending"
+	DMSent    DMState = "sent"
+	// DMClosed: the member does not take DMs from the server (Discord 50007).
+	// Never retried.
+	DMClosed  DMState = "closed"
+	DMFailed  DMState = "failed"
+	DMDropped DMState = "dropped"
+)
+
+// DMKind says what a DM to a member is about; one of each kind per member
+// per rally.
+type DMKind string
+
+// DMReveal is the private place, told to those going.
+const DMReveal DMKind = "reveal"
+
+// ReminderDM is the kind of the DM copy of a reminder at offset.
+func ReminderDM(offset time.Duration) DMKind {
+	return DMKind("reminder:" + strconv.FormatInt(int64(offset/time.Second), 10))
+}
+
+// ChangeDM is the kind of the notice of one change of a rally, named by a
+// fresh id, so two changes made in the same second are two notices.
+func ChangeDM() DMKind { return DMKind("change:" + NewNonce()) }
+
+// Reminder reports whether the kind is a reminder, and its offset.
+func (k DMKind) Reminder() (time.Duration, bool) {
+	const p = "reminder:"
+	if len(k) <= len(p) || string(k[:len(p)]) != p {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(string(k[len(p):]), 10, 64)
+	return time.Duration(n) * time.Second, err == nil
+}
+
+// MemberDMs says which members of a rally are owed a DM of one kind.
+type MemberDMs struct {
+	RallyID  int64
+	Kind     DMKind
+	Statuses []RSVPStatus // members with one of these RSVPs
+	// Body is the text to send, for notices that cannot be rendered at send
+	// time (old → new); "" to render it then.
+	Body string
+	// Buttons: the DM carries "Still going" / "Can't make it".
+	Buttons bool
+	// OptedIn: only members who have not turned DM reminders off.
+	OptedIn bool
+}
+
+// QueueMemberDMs records the DM owed to each member the selection names, once:
+// a member already owed this kind is left as is. It returns how many were
+// added.
+func (db *DB) QueueMemberDMs(ctx context.Context, q MemberDMs) (added int, err error) {
+	defer wrap(&err, "queue member dms")
+	err = db.update(ctx, func(tx *Tx) error {
+		added, err = queueMemberDMs(ctx, tx, q)
+		return err
+	})
+	return added, err
+}
+
+func queueMemberDMs(ctx context.Context, tx *Tx, q MemberDMs) (int, error) {
+	if len(q.Statuses) == 0 {
+		return 0, nil
+	}
+	args := []any{q.Kind, q.Body, q.Buttons, tx.now.Unix(), tx.now.Unix(), q.RallyID}
+	in := ""
+	for i, s := range q.Statuses {
+		if i > 0 {
+			in += ", "
+		}
+		in += "?"
+		args = append(args, s)
+	}
+	optIn := ""
+	if q.OptedIn {
+		optIn = ` AND NOT EXISTS (SELECT 1 FROM member_prefs p JOIN rallies r ON r.id = v.rally_id
+			WHERE p.guild_id = r.guild_id AND p.user_id = v.user_id AND p.dm_reminders = 0)`
+	}
+	res, err := tx.ExecContext(ctx, `
+		INSERT INTO member_dms (rally_id, kind, user_id, body, buttons, created_at, updated_at)
+		SELECT v.rally_id, ?1, v.user_id, ?2, ?3, ?4, ?5 FROM rsvps v
+		WHERE v.rally_id = ?6 AND v.status IN (`+in+`)`+optIn+`
+		ON CONFLICT DO NOTHING`, args...)
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
+
+// DueDM is a DM owed to a member, as read.
+type DueDM struct {
+	Rally    Rally
+	Kind     DMKind
+	UserID   string
+	Body     string
+	Buttons  bool
+	Attempts int
+	Nonce    string // "" until a send was begun
+}
+
+// DueMemberDMs returns up to max DMs owed at now (and not backing off),
+// oldest first.
+func (db *DB) DueMemberDMs(ctx context.Context, now time.Time, max int) (_ []DueDM, err error) {
+	defer wrap(&err, "due member dms")
+	rows, err := db.read.QueryContext(ctx, `
+		SELECT `+rallyColumns+`, d.kind, d.user_id, d.body, d.buttons, d.attempts, COALESCE(d.nonce, '')
+		FROM member_dms d JOIN rallies r ON r.id = d.rally_id JOIN chapters c ON c.id = r.chapter_id
+		WHERE d.state = 'pending' AND d.next_try_at <= ?
+		ORDER BY d.created_at, d.rally_id, d.user_id LIMIT ?`, now.Unix(), max)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []DueDM
+	for rows.Next() {
+		var d DueDM
+		var err error
+		if d.Rally, err = scanRally(rows, &d.Kind, &d.UserID, &d.Body, &d.Buttons, &d.Attempts, &d.Nonce); err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// BeginMemberDM records the intent to send d and returns the nonce to send it
+// with (an earlier attempt's, if any). ok is false if it is no longer pending.
+func (db *DB) BeginMemberDM(ctx context.Context, d DueDM) (nonce string, ok bool, err error) {
+	defer wrap(&err, "begin member dm")
+	err = db.update(ctx, func(tx *Tx) error {
+		var state DMState
+		var existing *string
+		err := tx.QueryRowContext(ctx, `SELECT state, nonce FROM member_dms WHERE rally_id = ? AND kind = ? AND user_id = ?`,
+			d.Rally.ID, d.Kind, d.UserID).Scan(&state, &existing)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil || state != DMPending {
+			return err
+		}
+		ok = true
+		if existing != nil {
+			nonce = *existing
+			return nil
+		}
+		nonce = NewNonce()
+		_, err = tx.ExecContext(ctx, `UPDATE member_dms SET nonce = ?, updated_at = ? WHERE rally_id = ? AND kind = ? AND user_id = ?`,
+			nonce, tx.now.Unix(), d.Rally.ID, d.Kind, d.UserID)
+		return err
+	})
+	return nonce, ok, err
+}
+
+// DMOutcome is how the send of a DM owed to a member ended.
+type DMOutcome struct {
+	Due   DueDM
+	State DMState // DMSent, DMClosed, DMFailed or DMDropped
+}
+
+// FinishMemberDMs records the outcomes of several DMs in one transaction.
+func (db *DB) FinishMemberDMs(ctx context.Context, outs []DMOutcome) (err error) {
+	defer wrap(&err, "finish member dms")
+	if len(outs) == 0 {
+		return nil
+	}
+	return db.update(ctx, func(tx *Tx) error {
+		for _, o := range outs {
+			if _, err := tx.ExecContext(ctx, `UPDATE member_dms SET state = ?, updated_at = ?
+				WHERE rally_id = ? AND kind = ? AND user_id = ? AND state = 'pending'`,
+				o.State, tx.now.Unix(), o.Due.Rally.ID, o.Due.Kind, o.Due.UserID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// DMRetry is a failed send of a DM, to be tried again at At with its nonce.
+type DMRetry struct {
+	Due DueDM
+	At  time.Time
+}
+
+// RetryMemberDM leaves a DM pending, to be tried again at r.At.
+func (db *DB) RetryMemberDM(ctx context.Context, r DMRetry) (err error) {
+	defer wrap(&err, "retry member dm")
+	return db.update(ctx, func(tx *Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE member_dms SET attempts = attempts + 1, next_try_at = ?, updated_at = ?
+			WHERE rally_id = ? AND kind = ? AND user_id = ? AND state = 'pending'`,
+			r.At.Unix(), tx.now.Unix(), r.Due.Rally.ID, r.Due.Kind, r.Due.UserID)
+		return err
+	})
+}
+
+// MemberDMCounts counts a rally's DMs of one kind by state, for tests and logs.
+func (db *DB) MemberDMCounts(ctx context.Context, rallyID int64, kind DMKind) (_ map[DMState]int, err error) {
+	defer wrap(&err, "member dm counts")
+	rows, err := db.read.QueryContext(ctx, `SELECT state, COUNT(*) FROM member_dms WHERE rally_id = ? AND kind = ? GROUP BY state`, rallyID, kind)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[DMState]int{}
+	for rows.Next() {
+		var s DMState
+		var n int
+		if err := rows.Scan(&s, &n); err != nil {
+			return nil, err
+		}
+		out[s] = n
+	}
+	return out, rows.Err()
+}
+
+// SetDMReminders turns a member's DM reminders in a server on or off.
+func (db *DB) SetDMReminders(ctx context.Context, guildID, userID string, on bool) (err error) {
+	defer wrap(&err, "set dm reminders")
+	return db.update(ctx, func(tx *Tx) error {
+		var err error
+		if on {
+			_, err = tx.ExecContext(ctx, `DELETE FROM member_prefs WHERE guild_id = ? AND user_id = ?`, guildID, userID)
+		} else {
+			_, err = tx.ExecContext(ctx, `INSERT INTO member_prefs (guild_id, user_id, dm_reminders) VALUES (?, ?, 0)
+				ON CONFLICT DO UPDATE SET dm_reminders = 0`, guildID, userID)
+		}
+		return err
+	})
+}
+
+// QueueReveals queues, for each private rally whose place is due to be told
+// at now (reveal before its start, and not ended), a reveal DM to everyone
+// going, once per rally: it returns the rallies handled.
+func (db *DB) QueueReveals(ctx context.Context, now time.Time, reveal time.Duration) (rallies []int64, err error) {
+	defer wrap(&err, "queue reveals")
+	err = db.update(ctx, func(tx *Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT id FROM rallies WHERE private_location = 1 AND location_revealed_at IS NULL
+			AND status = 'scheduled' AND starts_at <= ? AND ends_at > ? AND message_id IS NOT NULL`,
+			now.Add(reveal).Unix(), now.Unix())
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			rallies = append(rallies, id)
+		}
+		rows.Close()
+		for _, id := range rallies {
+			// A reveal of an earlier place is owed no more: the row is
+			// re-queued with the place as it is now.
+			if _, err := tx.ExecContext(ctx, `DELETE FROM member_dms WHERE rally_id = ? AND kind = ? AND state = 'sent'`, id, DMReveal); err != nil {
+				return err
+			}
+			if _, err := queueMemberDMs(ctx, tx, MemberDMs{RallyID: id, Kind: DMReveal, Statuses: []RSVPStatus{Going}}); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE rallies SET location_revealed_at = ? WHERE id = ?`, tx.now.Unix(), id); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	})
+	return rallies, err
+}
+
+// LocationRevealed reports whether a rally's private place has been told.
+func (db *DB) LocationRevealed(ctx context.Context, rallyID int64) (ok bool, err error) {
+	defer wrap(&err, "location revealed")
+	err = db.read.QueryRowContext(ctx, `SELECT location_revealed_at IS NOT NULL FROM rallies WHERE id = ?`, rallyID).Scan(&ok)
+	return ok, err
+}
+
+// ConfirmRSVP records a going or maybe member's "Still going"; ok is false
+// when the member has no such RSVP.
+func (db *DB) ConfirmRSVP(ctx context.Context, rallyID int64, userID string) (ok bool, err error) {
+	defer wrap(&err, "confirm rsvp")
+	err = db.update(ctx, func(tx *Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE rsvps SET confirmed_at = COALESCE(confirmed_at, ?)
+			WHERE rally_id = ? AND user_id = ? AND status IN ('going', 'maybe')`, tx.now.Unix(), rallyID, userID)
+		if err != nil {
+			return err
+		}
+		n, _ := res.RowsAffected()
+		ok = n == 1
+		return nil
+	})
+	return ok, err
+}
+
+// Confirmed counts the going members of a rally who said "Still going".
+func (db *DB) Confirmed(ctx context.Context, rallyID int64) (n int, err error) {
+	defer wrap(&err, "confirmed")
+	err = db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM rsvps WHERE rally_id = ? AND status = 'going' AND confirmed_at IS NOT NULL`,
+		rallyID).Scan(&n)
+	return n, err
+}
+
+// ErrNotCheckInTime is a check-in outside the rally's start to end.
+var ErrNotCheckInTime = &Error{Code: EConflict, Desc: "not check-in time"}
+
+// CheckIn records that a member came, once; fresh is false if they had
+// already checked in. It is open from the start to the end of the rally.
+func (db *DB) CheckIn(ctx context.Context, guildID string, rallyID int64, userID string) (r Rally, fresh bool, err error) {
+	defer wrap(&err, "check in")
+	err = db.update(ctx, func(tx *Tx) error {
+		var err error
+		if r, err = rallyByID(ctx, tx, guildID, rallyID); err != nil {
+			return err
+		}
+		if r.Cancelled() {
+			return &RallyStateError{Change: ChangeRSVP, Title: r.Title, Err: ErrRallyCancelled}
+		}
+		if tx.now.Before(r.StartsAt) || !tx.now.Before(r.EndsAt) {
+			return ErrNotCheckInTime
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO checkins (rally_id, user_id, at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
+			rallyID, userID, tx.now.Unix())
+		if err != nil {
+			return err
+		}
+		n, _ := res.RowsAffected()
+		if fresh = n == 1; fresh {
+			r.CheckedIn++
+			_, err = tx.ExecContext(ctx, `UPDATE rallies SET checkin_count = checkin_count + 1 WHERE id = ?`, rallyID)
+		}
+		return err
+	})
+	return r, fresh, err
+}
+
+// CheckInOpenRallies lists the announced, scheduled rallies whose check-in
+// opened or closed since (after since, at or before now), so their
+// announcements are redrawn with or without the "Check in" button.
+func (db *DB) CheckInOpenRallies(ctx context.Context, since, now time.Time) (_ []int64, err error) {
+	defer wrap(&err, "check-in rallies")
+	rows, err := db.read.QueryContext(ctx, `SELECT id FROM rallies WHERE status = 'scheduled' AND message_id IS NOT NULL
+		AND ((starts_at > ?1 AND starts_at <= ?2) OR (ends_at > ?1 AND ends_at <= ?2))`, since.Unix(), now.Unix())
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}
