@@ -302,7 +302,9 @@ func (a *App) rallyInfo(ctx context.Context, in *Input) (*Response, error) {
 			components = []discordgo.MessageComponent{checkinButtonRow(r.ID)}
 		}
 	}
-	return &Response{Embeds: []*discordgo.MessageEmbed{embed}, Components: components}, nil
+	// What only leads may see (a private place, the confirmations) is
+	// answered to them alone.
+	return &Response{Embeds: []*discordgo.MessageEmbed{embed}, Components: components, Ephemeral: a.isLead(in, r)}, nil
 }
 
 func (a *App) rallyEdit(ctx context.Context, in *Input) (*Response, error) {

@@ -143,13 +143,13 @@ func clickState(ctx context.Context, tx *Tx, guildID string, rallyID int64, user
 	err := tx.QueryRowContext(ctx, `
 		SELECT id, guild_id, chapter_id, title, location, details, starts_at, ends_at, timezone,
 			COALESCE(capacity, 0), COALESCE(channel_id, ''), COALESCE(message_id, ''),
-			status, cancel_reason, going_count, maybe_count, waitlist_count,
+			status, cancel_reason, going_count, maybe_count, waitlist_count, private_location, checkin_count,
 			(SELECT name FROM chapters WHERE chapters.id = rallies.chapter_id),
 			(SELECT COALESCE(lead_role_id, '') FROM chapters WHERE chapters.id = rallies.chapter_id),
 			(SELECT status FROM rsvps WHERE rsvps.rally_id = rallies.id AND rsvps.user_id = ?)
 		FROM rallies WHERE id = ? AND guild_id = ?`, userID, rallyID, guildID).Scan(
 		&r.ID, &r.GuildID, &r.ChapterID, &r.Title, &r.Location, &r.Details, &start, &end, &r.TimeZone,
-		&r.Capacity, &r.ChannelID, &r.MessageID, &r.Status, &r.CancelReason, &r.Going, &r.Maybe, &r.Waitlist,
+		&r.Capacity, &r.ChannelID, &r.MessageID, &r.Status, &r.CancelReason, &r.Going, &r.Maybe, &r.Waitlist, &r.PrivateLocation, &r.CheckedIn,
 		&r.ChapterName, &r.ChapterLeadRoleID, &prev)
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, "", ErrNoSuchRally

@@ -1,0 +1,280 @@
+package bot_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"rallybot/discordtest"
+)
+
+// noticeDMs returns the DMs a member got that contain part.
+func (h *harness) noticeDMs(m discordtest.Member, part string) []*discordgo.Message {
+	var out []*discordgo.Message
+	for _, d := range h.fake.DMs(m.UserID) {
+		if strings.Contains(messageText(d), part) {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// noticeClickDM clicks a button of a DM, as its recipient, outside any server.
+func (h *harness) noticeClickDM(m discordtest.Member, msg *discordgo.Message, customID string) *discordtest.Reply {
+	h.t.Helper()
+	r, err := h.fake.Click(h.ctx(), discordtest.Invocation{ChannelID: msg.ChannelID, Member: m}, msg.ID, customID)
+	if err != nil {
+		h.t.Fatalf("click %s in a DM: %v", customID, err)
+	}
+	return r
+}
+
+func (h *harness) noticeRSVP(m discordtest.Member, ann *discordgo.Message, id int64, status string) *discordtest.Reply {
+	h.t.Helper()
+	return h.click(m, seattleChannel, ann.ID, fmt.Sprintf("rsvp:%s:%d", status, id))
+}
+
+func TestNoticesDMReminders(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, "DISCORD_GUILD_ID", guildID)
+	h.setupChapter("Seattle", seattleChannel, seattleLead)
+	at := start.Add(30 * time.Hour)
+	id := h.schedRally("Seattle", seattleChannel, "Tenant union march", at, discordtest.Int("capacity", 4))
+	ann := h.actAnnouncement(seattleChannel, id)
+	going, maybe, closed, off, waiting := member(1), member(2), member(3), member(5), member(4)
+	confirmer := member(6)
+	for _, m := range []discordtest.Member{going, confirmer, closed, off} {
+		h.noticeRSVP(m, ann, id, "going")
+	}
+	h.noticeRSVP(maybe, ann, id, "maybe")
+	mustContain(t, h.noticeRSVP(waiting, ann, id, "going"), true, "waitlist")
+	mustContain(t, h.cmd(off, seattleChannel, "notify", discordtest.Str("reminders", "off")), true, "off")
+	h.fake.FailDMs(closed.UserID)
+	// The first DM channel opened fails every attempt of the send: it is
+	// retried by a later sweep, with its nonce.
+	h.fake.FailNext("POST", "/users/@me/channels", 4, 500)
+
+	h.clock.Set(at.Add(-24 * time.Hour))
+	h.runJobs()
+	h.restart()
+	h.runJobs()
+	h.clock.Add(2 * time.Minute) // past the retry's backoff
+	h.runJobs()
+	h.runJobs()
+
+	t.Run("EachGoingOrMaybeOnce", func(t *testing.T) {
+		for _, m := range []discordtest.Member{going, maybe, confirmer} {
+			got := h.noticeDMs(m, "Reminder: **Tenant union march**")
+			if len(got) != 1 {
+				t.Fatalf("member %s got %d DM reminders, want 1", m.UserID, len(got))
+			}
+			text := messageText(got[0])
+			for _, want := range []string{"City Hall steps", "PST", fmt.Sprintf("<t:%d:F>", at.Unix()), "still coming"} {
+				if !strings.Contains(text, want) {
+					t.Errorf("DM reminder lacks %q: %s", want, text)
+				}
+			}
+			if b := buttons(got[0]); len(b) != 2 || b[0].Label != "Still going" || b[1].Label != "Can't make it" {
+				t.Errorf("DM reminder buttons %+v, want Still going and Can't make it", b)
+			}
+		}
+	})
+	t.Run("NoneWithDMsOffClosedOrWaitlisted", func(t *testing.T) {
+		for _, m := range []discordtest.Member{off, closed, waiting} {
+			if n := len(h.noticeDMs(m, "Reminder")); n != 0 {
+				t.Errorf("member %s got %d DM reminders, want 0", m.UserID, n)
+			}
+		}
+		if !strings.Contains(h.logs.String(), "closed_dms=1") {
+			t.Errorf("the log does not count the closed DMs")
+		}
+	})
+	t.Run("StillGoingIsCounted", func(t *testing.T) {
+		dm := h.noticeDMs(confirmer, "Reminder")[0]
+		mustContain(t, h.noticeClickDM(confirmer, dm, fmt.Sprintf("confirm:yes:%d", id)), true, "See you")
+		rid := fmt.Sprint(id)
+		mustContain(t, h.cmd(lead, seattleChannel, "rally info", discordtest.Str("rally", rid)), true, "1 confirmed of 4 going")
+		mustContain(t, h.cmd(lead, seattleChannel, "rally attendees", discordtest.Str("rally", rid)), true, "1 confirmed of 4 going")
+		if strings.Contains(h.cmd(volunteer, seattleChannel, "rally info", discordtest.Str("rally", rid)).Text(), "confirmed") {
+			t.Errorf("a volunteer sees the confirmations")
+		}
+	})
+	t.Run("CantMakeItPromotesTheWaitlist", func(t *testing.T) {
+		dm := h.noticeDMs(going, "Reminder")[0]
+		mustContain(t, h.noticeClickDM(going, dm, fmt.Sprintf("confirm:no:%d", id)), true, "no longer on the list")
+		eventually(t, 5*time.Second, "the waitlisted member told of the seat", func() bool {
+			return len(h.noticeDMs(waiting, "A seat opened up")) == 1
+		})
+	})
+	t.Run("LaterReminderReachesThePromoted", func(t *testing.T) {
+		h.clock.Set(at.Add(-2 * time.Hour))
+		h.runJobs()
+		if n := len(h.noticeDMs(waiting, "Reminder")); n != 1 {
+			t.Errorf("promoted member got %d DM reminders at 2h, want 1", n)
+		}
+		if n := len(h.noticeDMs(going, "Reminder")); n != 1 {
+			t.Errorf("member who left got %d DM reminders in all, want 1", n)
+		}
+		if b := buttons(h.noticeDMs(waiting, "Reminder")[0]); len(b) != 0 {
+			t.Errorf("the 2h DM has buttons %+v; only the day-before one asks", b)
+		}
+	})
+}
+
+func TestNoticesChanges(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, "DISCORD_GUILD_ID", guildID)
+	h.setupChapter("Seattle", seattleChannel, seattleLead)
+	id := h.schedRally("Seattle", seattleChannel, "Rent strike rally", start.Add(48*time.Hour), discordtest.Int("capacity", 1))
+	ann := h.actAnnouncement(seattleChannel, id)
+	going, maybe, waiting, gone := member(1), member(2), member(3), member(4)
+	h.noticeRSVP(going, ann, id, "going")
+	h.noticeRSVP(maybe, ann, id, "maybe")
+	h.noticeRSVP(waiting, ann, id, "going")
+	h.noticeRSVP(gone, ann, id, "maybe")
+	h.noticeRSVP(gone, ann, id, "not_going")
+	before := len(h.fake.Messages(seattleChannel))
+
+	h.cmd(lead, seattleChannel, "rally edit", discordtest.Str("rally", fmt.Sprint(id)), discordtest.Str("location", "Pioneer Square"))
+	h.runJobs()
+	h.runJobs()
+
+	t.Run("PlacePostsOnce", func(t *testing.T) {
+		var notices []string
+		for _, m := range h.fake.Messages(seattleChannel)[before:] {
+			if strings.Contains(m.Content, "has changed") {
+				notices = append(notices, m.Content)
+			}
+		}
+		if len(notices) != 1 || !strings.Contains(notices[0], "City Hall steps") || !strings.Contains(notices[0], "Pioneer Square") {
+			t.Fatalf("change notices in the channel %q, want one, old → new", notices)
+		}
+	})
+	t.Run("PlaceDMsEachAttendeeOnce", func(t *testing.T) {
+		for _, m := range []discordtest.Member{going, maybe, waiting} {
+			got := h.noticeDMs(m, "has changed")
+			if len(got) != 1 || !strings.Contains(got[0].Content, "~~City Hall steps~~ → **Pioneer Square**") {
+				t.Errorf("member %s got change DMs %v, want one, old → new", m.UserID, got)
+			}
+		}
+		if n := len(h.noticeDMs(gone, "has changed")); n != 0 {
+			t.Errorf("a member with no RSVP got %d change DMs", n)
+		}
+	})
+	t.Run("CancelTellsEachOnce", func(t *testing.T) {
+		h.cmd(lead, seattleChannel, "rally cancel", discordtest.Str("rally", fmt.Sprint(id)), discordtest.Str("reason", "Storm"))
+		h.runJobs()
+		h.restart()
+		h.runJobs()
+		for _, m := range []discordtest.Member{going, maybe, waiting} {
+			if got := h.noticeDMs(m, "has been cancelled"); len(got) != 1 || !strings.Contains(got[0].Content, "Storm") {
+				t.Errorf("member %s got cancel DMs %v, want one with the reason", m.UserID, got)
+			}
+		}
+	})
+}
+
+func TestNoticesPrivateLocation(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, "DISCORD_GUILD_ID", guildID)
+	h.setupChapter("Seattle", seattleChannel, seattleLead)
+	h.schedSetupCoordinators()
+	at := start.Add(30 * time.Hour)
+	const secret = "Warehouse 9 loading dock"
+	r := h.cmd(admin, seattleChannel, "rally create", createOpts(discordtest.Str("when", schedWhen(t, "Seattle", at)),
+		discordtest.Str("location", secret), discordtest.Str("title", "Quiet action"), discordtest.Bool("private_location", true))...)
+	m := rallyIDPattern.FindStringSubmatch(r.Text())
+	if m == nil {
+		t.Fatalf("rally create: %q", r.Text())
+	}
+	rid := m[1]
+	var id int64
+	fmt.Sscan(rid, &id)
+	ann := h.actAnnouncement(seattleChannel, id)
+	going, maybe, late := member(1), member(2), member(3)
+	mustContain(t, h.noticeRSVP(going, ann, id, "going"), true, "DM it to you 2h before")
+	h.noticeRSVP(maybe, ann, id, "maybe")
+
+	t.Run("HiddenBeforeTheReveal", func(t *testing.T) {
+		if text := messageText(ann); strings.Contains(text, secret) || !strings.Contains(text, "shared with those going, 2h before the start") {
+			t.Errorf("announcement: %s", text)
+		}
+		if text := h.cmd(volunteer, seattleChannel, "rally info", discordtest.Str("rally", rid)).Text(); strings.Contains(text, secret) {
+			t.Errorf("a volunteer's /rally info shows the place: %s", text)
+		}
+		mustContain(t, h.cmd(lead, seattleChannel, "rally info", discordtest.Str("rally", rid)), true, secret)
+	})
+	h.clock.Set(at.Add(-24 * time.Hour))
+	h.runJobs()
+	h.clock.Set(at.Add(-2 * time.Hour))
+	h.runJobs()
+	h.restart()
+	h.runJobs()
+
+	t.Run("RevealedToEachGoingOnce", func(t *testing.T) {
+		if got := h.noticeDMs(going, secret); len(got) != 1 {
+			t.Errorf("going member got the place %d times, want 1", len(got))
+		}
+		if got := h.noticeDMs(maybe, secret); len(got) != 0 {
+			t.Errorf("maybe member got the place %d times, want 0", len(got))
+		}
+	})
+	t.Run("LateGoingGetsItInTheReply", func(t *testing.T) {
+		mustContain(t, h.noticeRSVP(late, ann, id, "going"), true, secret)
+	})
+	t.Run("NeverInAChannelOrTheLog", func(t *testing.T) {
+		for _, ch := range []string{seattleChannel, coordChannel} {
+			for _, msg := range h.fake.Messages(ch) {
+				if strings.Contains(messageText(msg), secret) {
+					t.Errorf("channel %s message shows the place: %s", ch, messageText(msg))
+				}
+			}
+		}
+		if strings.Contains(h.logs.String(), secret) {
+			t.Errorf("the log shows the place")
+		}
+	})
+}
+
+func TestNoticesCheckIn(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, "DISCORD_GUILD_ID", guildID)
+	h.setupChapter("Seattle", seattleChannel, seattleLead)
+	at := start.Add(3 * time.Hour)
+	id := h.schedRally("Seattle", seattleChannel, "Picket", at)
+	ann := h.actAnnouncement(seattleChannel, id)
+	a, b := member(1), member(2)
+	h.noticeRSVP(a, ann, id, "going")
+	h.noticeRSVP(b, ann, id, "going")
+	rid := fmt.Sprint(id)
+	checkin := fmt.Sprintf("checkin:%d", id)
+
+	mustContain(t, h.cmd(a, seattleChannel, "checkin", discordtest.Str("rally", rid)), true, "open from its start")
+	h.clock.Set(at.Add(time.Minute))
+	h.runJobs()
+	eventually(t, 5*time.Second, "the announcement shows Check in", func() bool {
+		for _, btn := range buttons(h.fake.Message(seattleChannel, ann.ID)) {
+			if btn.CustomID == checkin {
+				return true
+			}
+		}
+		return false
+	})
+	mustContain(t, h.click(a, seattleChannel, ann.ID, checkin), true, "Checked in")
+	mustContain(t, h.click(a, seattleChannel, ann.ID, checkin), true, "already checked in")
+	mustContain(t, h.cmd(b, seattleChannel, "checkin", discordtest.Str("rally", rid)), true, "Checked in")
+	mustContain(t, h.cmd(volunteer, seattleChannel, "rally info", discordtest.Str("rally", rid)), false, "2 checked in of 2 going")
+	h.clock.Set(at.Add(3 * time.Hour))
+	h.runJobs()
+	eventually(t, 5*time.Second, "the announcement loses Check in", func() bool {
+		for _, btn := range buttons(h.fake.Message(seattleChannel, ann.ID)) {
+			if btn.CustomID == checkin {
+				return false
+			}
+		}
+		return true
+	})
+}
