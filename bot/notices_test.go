@@ -244,6 +244,7 @@ func TestNoticesCheckIn(t *testing.T) {
 	h := newHarness(t, "DISCORD_GUILD_ID", guildID)
 	h.setupChapter("Seattle", seattleChannel, seattleLead)
 	at := start.Add(3 * time.Hour)
+	h.schedSetupCoordinators()
 	id := h.schedRally("Seattle", seattleChannel, "Picket", at)
 	ann := h.actAnnouncement(seattleChannel, id)
 	a, b := member(1), member(2)
@@ -269,6 +270,7 @@ func TestNoticesCheckIn(t *testing.T) {
 	mustContain(t, h.cmd(volunteer, seattleChannel, "rally info", discordtest.Str("rally", rid)), false, "2 checked in of 2 going")
 	h.clock.Set(at.Add(3 * time.Hour))
 	h.runJobs()
+	mustContain(t, h.cmd(coord, coordChannel, "summary now"), true, "Turnout of the last day", "2 checked in of 2 going")
 	eventually(t, 5*time.Second, "the announcement loses Check in", func() bool {
 		for _, btn := range buttons(h.fake.Message(seattleChannel, ann.ID)) {
 			if btn.CustomID == checkin {

@@ -204,6 +204,17 @@ func (a *App) buildSummary(ctx context.Context, guildID string, now time.Time, d
 			section(r.ChapterName, []store.Rally{r}, false)
 		}
 	}
+	ended, err := a.db.EndedRallies(ctx, guildID, now.Add(-24*time.Hour), now)
+	if err != nil {
+		return s, err
+	}
+	if len(ended) > 0 {
+		lines = append(lines, "**Turnout of the last day**")
+		for _, r := range ended {
+			lines = append(lines, fmt.Sprintf("• #%d %s (%s) — %s: %d checked in of %d going", r.ID, escape(r.Title), escape(r.ChapterName),
+				r.StartsAt.In(a.zones.location(r.TimeZone)).Format("Mon Jan 2 3:04 PM MST"), r.CheckedIn, r.GoingTotal()))
+		}
+	}
 	lines = append(lines, fmt.Sprintf("**All chapters:** %d rall%s · %d going%s · %d maybe%s · %d waitlisted%s",
 		len(rallies), ending(len(rallies), "y", "ies"),
 		total.Going, delta(change.Going, previous), total.Maybe, delta(change.Maybe, previous), total.Waitlist, delta(change.Waitlist, previous)))

@@ -369,3 +369,12 @@ func (db *DB) CheckInOpenRallies(ctx context.Context, since, now time.Time) (_ [
 	}
 	return out, rows.Err()
 }
+
+// EndedRallies lists the scheduled rallies of a guild that ended after from
+// and at or before to, for the turnout of the last day.
+func (db *DB) EndedRallies(ctx context.Context, guildID string, from, to time.Time) (_ []Rally, err error) {
+	defer wrap(&err, "ended rallies")
+	return scanRallies(db.read.QueryContext(ctx, `SELECT `+rallyColumns+rallyFrom+`
+		WHERE r.guild_id = ? AND r.status = 'scheduled' AND r.ends_at > ? AND r.ends_at <= ? ORDER BY r.starts_at, r.id`,
+		guildID, from.Unix(), to.Unix()))
+}
