@@ -71,7 +71,7 @@ func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return 
 // harness runs the real bot (bot.Run, as main does) against the fake Discord,
 // with a real SQLite file and an injected clock.
 type harness struct {
-	t      *testing.T
+	t      testing.TB
 	fake   *discordtest.Server
 	clock  *clock
 	dbPath string
@@ -88,13 +88,13 @@ type harness struct {
 // start is 2026-11-23 12:00 in Seattle.
 var start = time.Date(2026, 11, 23, 20, 0, 0, 0, time.UTC)
 
-func newHarness(t *testing.T, env ...string) *harness {
+func newHarness(t testing.TB, env ...string) *harness {
 	t.Helper()
 	return newHarnessWith(t, nil, env...)
 }
 
 // newHarnessWith is newHarness with a change to the harness before the bot starts.
-func newHarnessWith(t *testing.T, change func(*harness), env ...string) *harness {
+func newHarnessWith(t testing.TB, change func(*harness), env ...string) *harness {
 	t.Helper()
 	fake := discordtest.New(t, discordtest.Config{Token: token})
 	fake.AddGuild(discordtest.Guild{ID: guildID, Name: "Coalition", OwnerID: admin.UserID,
@@ -245,7 +245,7 @@ func (h *harness) setupChapter(name, channel, role string) {
 }
 
 // mustContain fails unless the reply is ephemeral (when want) and contains each part.
-func mustContain(t *testing.T, r *discordtest.Reply, ephemeral bool, parts ...string) {
+func mustContain(t testing.TB, r *discordtest.Reply, ephemeral bool, parts ...string) {
 	t.Helper()
 	if r.Ephemeral != ephemeral {
 		t.Errorf("ephemeral = %v, want %v: %q", r.Ephemeral, ephemeral, r.Text())
@@ -294,7 +294,7 @@ func messageText(m *discordgo.Message) string {
 }
 
 // eventually retries cond until it holds or the deadline passes.
-func eventually(t *testing.T, within time.Duration, what string, cond func() bool) {
+func eventually(t testing.TB, within time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for !cond() {

@@ -27,7 +27,7 @@ var schedZones = map[string]string{
 }
 
 // schedWhen writes t as the chapter's local `when`.
-func schedWhen(t *testing.T, chapter string, at time.Time) string {
+func schedWhen(t testing.TB, chapter string, at time.Time) string {
 	t.Helper()
 	loc, err := time.LoadLocation(schedZones[chapter])
 	if err != nil {

@@ -48,6 +48,24 @@ type Config struct {
 	InteractionDeadline time.Duration
 	// AppPermissions is sent as app_permissions in interactions. Default: all.
 	AppPermissions int64
+	// RateLimits, when set, makes the fake limit requests like Discord: each
+	// route and top-level resource is a bucket with rate-limit headers, and
+	// every request counts against a global limit per second; a request over
+	// either is answered 429. Nil: no limits (the default).
+	RateLimits *RateLimits
+}
+
+// RateLimits are the fake's limits. Discord's: 5 messages per 5 s per
+// channel, 50 requests per second in all.
+type RateLimits struct {
+	PerBucket       int
+	Window          time.Duration
+	GlobalPerSecond int
+}
+
+// DiscordRateLimits are Discord's documented limits for bots.
+func DiscordRateLimits() *RateLimits {
+	return &RateLimits{PerBucket: 5, Window: 5 * time.Second, GlobalPerSecond: 50}
 }
 
 const (
@@ -145,6 +163,15 @@ type Server struct {
 	// where the bot lacks Manage Events.
 	events         []map[string]any
 	noManageEvents map[string]bool
+	// buckets and global count requests against Config.RateLimits.
+	buckets     map[string]*bucketState
+	global      bucketState
+	rateLimited int
+}
+
+type bucketState struct {
+	reset time.Time
+	used  int
 }
 
 type failRule struct {
@@ -710,6 +737,9 @@ func (s *Server) handle(c *call, raw []byte) (int, any) {
 			return http.StatusUnauthorized, apiError(0, "401: Unauthorized")
 		}
 	}
+	if st, body, limited := s.takeRateLimit(method, c); limited {
+		return st, body
+	}
 	if st, body, failed := s.takeFailure(method, c.route, c.header); failed {
 		return st, body
 	}
@@ -759,6 +789,79 @@ func redact(auth string) string {
 		return auth[:12] + "…"
 	}
 	return auth
+}
+
+// takeRateLimit counts the request against the global limit and its bucket
+// (the route and its channel, guild or webhook), sets Discord's rate-limit
+// headers, and answers 429 when over either.
+func (s *Server) takeRateLimit(method string, c *call) (int, any, bool) {
+	if strings.HasPrefix(c.route, "/interactions/") {
+		return 0, nil, false // interaction callbacks are not limited
+	}
+	now := time.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rl := s.cfg.RateLimits
+	if rl == nil {
+		return 0, nil, false
+	}
+	if s.buckets == nil {
+		s.buckets = map[string]*bucketState{}
+	}
+	if rl.GlobalPerSecond > 0 {
+		if now.After(s.global.reset) {
+			s.global = bucketState{reset: now.Add(time.Second)}
+		}
+		if s.global.used >= rl.GlobalPerSecond {
+			s.rateLimited++
+			wait := s.global.reset.Sub(now)
+			c.header.Set("X-RateLimit-Global", "true")
+			c.header.Set("X-RateLimit-Scope", "global")
+			c.header.Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+			return http.StatusTooManyRequests, map[string]any{"message": "You are being rate limited.", "retry_after": wait.Seconds(), "global": true}, true
+		}
+		s.global.used++
+	}
+	if rl.PerBucket <= 0 {
+		return 0, nil, false
+	}
+	major := c.params["channel_id"] + c.params["guild_id"] + c.params["webhook_id"]
+	key := method + " " + c.route + " " + major
+	b := s.buckets[key]
+	if b == nil || now.After(b.reset) {
+		b = &bucketState{reset: now.Add(rl.Window)}
+		s.buckets[key] = b
+	}
+	resetAfter := b.reset.Sub(now).Seconds()
+	c.header.Set("X-RateLimit-Limit", strconv.Itoa(rl.PerBucket))
+	c.header.Set("X-RateLimit-Bucket", fmt.Sprintf("%x", len(key)*7919+int(key[len(key)-1])))
+	c.header.Set("X-RateLimit-Reset-After", strconv.FormatFloat(resetAfter, 'f', 3, 64))
+	c.header.Set("X-RateLimit-Reset", strconv.FormatFloat(float64(b.reset.UnixMilli())/1000, 'f', 3, 64))
+	if b.used >= rl.PerBucket {
+		s.rateLimited++
+		c.header.Set("X-RateLimit-Remaining", "0")
+		c.header.Set("X-RateLimit-Scope", "user")
+		c.header.Set("Retry-After", strconv.Itoa(int(math.Ceil(resetAfter))))
+		return http.StatusTooManyRequests, map[string]any{"message": "You are being rate limited.", "retry_after": resetAfter, "global": false}, true
+	}
+	b.used++
+	c.header.Set("X-RateLimit-Remaining", strconv.Itoa(rl.PerBucket-b.used))
+	return 0, nil, false
+}
+
+// SetRateLimits turns rate limits on (or off, with nil) from now on, so a
+// test can set up without them.
+func (s *Server) SetRateLimits(rl *RateLimits) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.cfg.RateLimits = rl
+}
+
+// RateLimited counts the requests answered 429 by Config.RateLimits.
+func (s *Server) RateLimited() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.rateLimited
 }
 
 func (s *Server) takeFailure(method, route string, h http.Header) (int, any, bool) {
