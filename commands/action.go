@@ -130,7 +130,7 @@ func actionError(err error) error {
 		return conflict("The day of action **%s** already exists (#%d).", escape(exists.Action.Title), exists.Action.ID)
 	case errors.As(err, &changed):
 		return conflict("%s changed meanwhile (removed, or no announcement channel). Nothing was created; check /chapter list and try again.",
-			escape(strings.Join(changed.Names, ", ")))
+			echoList(changed.Names))
 	}
 	return err
 }
@@ -172,7 +172,7 @@ func (a *App) actionChapters(ctx context.Context, in *Input) ([]store.Chapter, e
 		c, ok := byName[key]
 		switch {
 		case !ok:
-			unknown = append(unknown, fmt.Sprintf("%q", truncate(name, 50)))
+			unknown = append(unknown, name)
 		case c.ChannelID == "":
 			noChannel = append(noChannel, c.Name)
 		default:
@@ -181,7 +181,7 @@ func (a *App) actionChapters(ctx context.Context, in *Input) ([]store.Chapter, e
 	}
 	var problems []string
 	if len(unknown) > 0 {
-		problems = append(problems, fmt.Sprintf("no chapter is called %s (run /chapter list to see the chapters)", escape(strings.Join(unknown, ", "))))
+		problems = append(problems, fmt.Sprintf("no chapter is called %s (run /chapter list to see the chapters)", echoList(unknown)))
 	}
 	if len(noChannel) > 0 {
 		problems = append(problems, fmt.Sprintf("%s %s no announcement channel (an admin can bind one with `/chapter setup`)",
@@ -207,11 +207,11 @@ func (a *App) actionCreate(ctx context.Context, in *Input) (*Response, error) {
 	}
 	date, err := time.Parse("2006-01-02", in.str("date"))
 	if err != nil {
-		return nil, invalid("`date`: %q is not a day I can read. Write it as `YYYY-MM-DD`, e.g. `2026-05-01`.", truncate(in.str("date"), 20))
+		return nil, invalid("`date`: %s is not a day I can read. Write it as `YYYY-MM-DD`, e.g. `2026-05-01`.", echo(in.str("date")))
 	}
 	m := actionTimePattern.FindStringSubmatch(in.str("time"))
 	if m == nil {
-		return nil, invalid("`time`: %q is not a time of day I can read. Write it as `HH:MM` on a 24-hour clock, e.g. `11:00` or `14:30`.", truncate(in.str("time"), 20))
+		return nil, invalid("`time`: %s is not a time of day I can read. Write it as `HH:MM` on a 24-hour clock, e.g. `11:00` or `14:30`.", echo(in.str("time")))
 	}
 	hour, _ := strconv.Atoi(m[1])
 	n.Date, n.Time = date.Format("2006-01-02"), fmt.Sprintf("%02d:%s", hour, m[2])

@@ -123,7 +123,7 @@ func checkTimeZone(name string) (string, error) {
 		return "", invalid("`timezone`: give an IANA time zone such as `America/Chicago`; pick one from the list as you type.")
 	}
 	if _, err := time.LoadLocation(name); err != nil {
-		return "", invalid("`timezone`: %q is not a time zone I know. Use an IANA name such as `America/Chicago` or `America/Los_Angeles`; pick one from the list as you type.", truncate(name, 64))
+		return "", invalid("`timezone`: %s is not a time zone I know. Use an IANA name such as `America/Chicago` or `America/Los_Angeles`; pick one from the list as you type.", echo(name))
 	}
 	return name, nil
 }

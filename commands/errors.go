@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 
 	"rallybot/store"
 )
@@ -55,7 +56,8 @@ func errorReply(log *slog.Logger, err error) *Response {
 		return &Response{Content: "⚠️ " + internalMessage, Ephemeral: true}
 	}
 	log.Debug("refused", "code", e.Code)
-	return &Response{Content: "⚠️ " + e.Message, Ephemeral: true}
+	// A refusal longer than Discord takes would reach the member as nothing.
+	return &Response{Content: truncate("⚠️ "+e.Message, maxReply), Ephemeral: true}
 }
 
 // rallyRefusal is the sentence for a rally refusing a change because of its
@@ -96,16 +98,16 @@ func userError(err error) *Error {
 		return own
 	case errors.As(err, &state):
 		if format := rallyRefusal(state.Change, state.Err); format != "" {
-			return &Error{Code: EConflict, Message: fmt.Sprintf(format, quoted(state.Title))}
+			return &Error{Code: EConflict, Message: fmt.Sprintf(format, echo(state.Title))}
 		}
 	case errors.Is(err, store.ErrNoSuchRally):
 		return &Error{Code: ENotFound, Message: "No such rally. Pick one from the list as you type, or see /rally list."}
 	case errors.As(err, &missing):
-		return &Error{Code: ENotFound, Message: fmt.Sprintf("There is no chapter called %s here. Run /chapter list to see the chapters.", quoted(truncate(missing.Name, 100)))}
+		return &Error{Code: ENotFound, Message: fmt.Sprintf("There is no chapter called %s here. Run /chapter list to see the chapters.", echo(missing.Name))}
 	case errors.As(err, &exists) && exists.Renamed:
-		return &Error{Code: EConflict, Message: fmt.Sprintf("A chapter called %s already exists. Pick another name.", quoted(exists.Name))}
+		return &Error{Code: EConflict, Message: fmt.Sprintf("A chapter called %s already exists. Pick another name.", echo(exists.Name))}
 	case errors.As(err, &exists):
-		return &Error{Code: EConflict, Message: fmt.Sprintf("A chapter called %s already exists. Pick another name, or change it with /chapter setup.", quoted(exists.Name))}
+		return &Error{Code: EConflict, Message: fmt.Sprintf("A chapter called %s already exists. Pick another name, or change it with /chapter setup.", echo(exists.Name))}
 	case errors.As(err, &busy):
 		return &Error{Code: EConflict, Message: fmt.Sprintf("%s has %d upcoming rall%s. Cancel %s with /rally cancel first, then remove the chapter.",
 			escape(busy.Name), busy.Upcoming, ending(busy.Upcoming, "y", "ies"), ending(busy.Upcoming, "it", "them"))}
@@ -115,5 +117,31 @@ func userError(err error) *Error {
 	return nil
 }
 
-// quoted is user text in double quotes, escaped for markdown.
-func quoted(s string) string { return `"` + escape(s) + `"` }
+// maxEcho is the most of a member's input a refusal quotes back: enough to
+// recognise it, while the sentence stays far below Discord's 2,000
+// characters (escaping can double it).
+const maxEcho = 60
+
+// maxEchoes is how many values of a list a refusal names before "and N more".
+const maxEchoes = 5
+
+// echo is what a member typed as a refusal quotes it: clipped to maxEcho,
+// escaped for markdown, in double quotes. Every refusal that repeats input
+// goes through it, so no value can push the reply past Discord's limit.
+func echo(s string) string { return `"` + escape(truncate(s, maxEcho)) + `"` }
+
+// echoList is echo for several values: the first maxEchoes, then how many more.
+func echoList(values []string) string {
+	var out []string
+	for i, v := range values {
+		if i == maxEchoes {
+			out = append(out, fmt.Sprintf("and %d more", len(values)-maxEchoes))
+			break
+		}
+		out = append(out, echo(v))
+	}
+	return strings.Join(out, ", ")
+}
+
+// maxReply is Discord's limit on a message's content for a bot.
+const maxReply = 2000

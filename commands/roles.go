@@ -283,10 +283,10 @@ func (a *App) takeRole(ctx context.Context, in *Input, rallyID int64, role store
 // rallyOpen refuses role changes once a rally is cancelled or has begun.
 func rallyOpen(r store.Rally, now time.Time) error {
 	if r.Cancelled() {
-		return conflict("%s was cancelled, so sign-ups are closed.", quoted(r.Title))
+		return conflict("%s was cancelled, so sign-ups are closed.", echo(r.Title))
 	}
 	if r.Started(now) {
-		return conflict("%s has already started, so sign-ups are closed.", quoted(r.Title))
+		return conflict("%s has already started, so sign-ups are closed.", echo(r.Title))
 	}
 	return nil
 }

@@ -28,7 +28,7 @@ func ParseWhen(s string, loc *time.Location) (ParsedWhen, error) {
 	s = strings.TrimSpace(s)
 	m := whenPattern.FindStringSubmatch(s)
 	if m == nil {
-		return ParsedWhen{}, invalid("`when`: %q is not a date and time I can read. %s", truncate(s, 40), whenHelp)
+		return ParsedWhen{}, invalid("`when`: %s is not a date and time I can read. %s", echo(s), whenHelp)
 	}
 	year, _ := strconv.Atoi(m[1])
 	month, _ := strconv.Atoi(m[2])
@@ -38,7 +38,7 @@ func ParseWhen(s string, loc *time.Location) (ParsedWhen, error) {
 	if m[5] != "" {
 		minute, _ = strconv.Atoi(m[5])
 	} else if m[6] == "" {
-		return ParsedWhen{}, invalid("`when`: %q has no minutes. %s", s, whenHelp)
+		return ParsedWhen{}, invalid("`when`: %s has no minutes. %s", echo(s), whenHelp)
 	}
 	if ampm := strings.ToLower(strings.ReplaceAll(m[6], ".", "")); ampm != "" {
 		if hour < 1 || hour > 12 {
@@ -89,7 +89,7 @@ func ParseRallyDuration(s string) (time.Duration, error) {
 	}
 	d, err := time.ParseDuration(norm)
 	if err != nil {
-		return 0, invalid("`duration`: %q is not a length of time. Write it like `2h`, `90m` or `1h30m`.", truncate(s, 40))
+		return 0, invalid("`duration`: %s is not a length of time. Write it like `2h`, `90m` or `1h30m`.", echo(s))
 	}
 	if d < 15*time.Minute || d > 24*time.Hour {
 		return 0, invalid("`duration`: %s is out of range. A rally lasts from 15m to 24h.", d)
