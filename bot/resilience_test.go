@@ -35,3 +35,32 @@ func TestRefusalClipsEcho(t *testing.T) {
 		t.Errorf("refusal echoes all %d characters of the input: %q", len(long), r.Text())
 	}
 }
+
+// TestInvisibleTextRefused: a title, location, reason or chapter name made
+// only of spaces and invisible characters would be posted as a blank; it is
+// refused with a sentence saying so, and nothing is posted or saved.
+func TestInvisibleTextRefused(t *testing.T) {
+	h := rallyHarness(t)
+	invisible := []string{"\u200b\u200b\u200b", "\u200d\u2060\ufeff", "\u3164", "\u2800\u2800", " \u200e\u00a0\u180e ", "\u034f\ufe0f"}
+	for _, s := range invisible {
+		before := len(h.fake.Messages(seattleChannel))
+		r := h.cmd(lead, seattleChannel, "rally create", createOpts(discordtest.Str("title", s))...)
+		mustContain(t, r, true, "`title`", "no visible characters")
+		r = h.cmd(lead, seattleChannel, "rally create", createOpts(discordtest.Str("location", s))...)
+		mustContain(t, r, true, "`location`", "no visible characters")
+		if n := len(h.fake.Messages(seattleChannel)); n != before {
+			t.Errorf("%q: %d messages posted", s, n-before)
+		}
+		r = h.cmd(admin, seattleChannel, "chapter add", discordtest.Str("name", s), discordtest.Str("timezone", "America/Chicago"))
+		mustContain(t, r, true, "`name`")
+	}
+	id, _ := h.createRally()
+	r := h.cmd(lead, seattleChannel, "rally edit", discordtest.Str("rally", id), discordtest.Str("title", "\u200b"))
+	mustContain(t, r, true, "`title`", "no visible characters")
+	r = h.cmd(lead, seattleChannel, "rally cancel", discordtest.Str("rally", id), discordtest.Str("reason", "\u200b \u200b"))
+	mustContain(t, r, true, "`reason`", "no visible characters")
+	r = h.cmd(admin, seattleChannel, "chapter list")
+	if strings.Contains(r.Text(), "\u200b") || strings.Contains(r.Text(), "\u3164") {
+		t.Errorf("an invisible chapter name was saved: %q", r.Text())
+	}
+}

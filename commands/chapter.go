@@ -133,6 +133,9 @@ func checkChapterName(name string) (string, error) {
 	if name == "" {
 		return "", invalid("`name`: a chapter needs a name, e.g. `Portland`.")
 	}
+	if !visible(name) {
+		return "", invisibleText("name")
+	}
 	if n := utf8.RuneCountInString(name); n > maxChapterName {
 		return "", invalid("`name`: %d characters is too long; keep it to %d.", n, maxChapterName)
 	}

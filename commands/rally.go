@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/bwmarrin/discordgo"
@@ -131,10 +132,42 @@ func checkText(field, s string, max int, required bool) (string, error) {
 	if n := utf8.RuneCountInString(s); n > max {
 		return "", invalid("`%s` is %d characters; the most is %d. Shorten it and try again.", field, n, max)
 	}
+	if s != "" && !visible(s) {
+		return "", invisibleText(field)
+	}
 	if field != "details" && strings.ContainsAny(s, "\r\n") {
 		return "", invalid("`%s` must be a single line.", field)
 	}
 	return s, nil
+}
+
+// invisibleText refuses a value Discord would show as a blank.
+func invisibleText(field string) error {
+	return invalid("`%s` has no visible characters: only spaces or invisible characters. Write it in letters people can read.", field)
+}
+
+// blankRunes are drawn as nothing but are neither spaces nor format
+// characters to Unicode: Hangul fillers, the blank Braille pattern, and the
+// combining grapheme joiner and variation selectors, which need a letter to
+// attach to.
+var blankRunes = map[rune]bool{
+	'\u115f': true, '\u1160': true, '\u3164': true, '\uffa0': true, '\u2800': true, '\u034f': true,
+}
+
+// visible reports whether s has a character that draws something: not
+// whitespace, not a control or format character (zero-width space and
+// joiners, direction marks, the byte-order mark), not a lone combining mark,
+// not a blank. A title of only those would be posted as an empty line.
+func visible(s string) bool {
+	for _, r := range s {
+		switch {
+		case unicode.IsSpace(r), blankRunes[r]:
+		case unicode.In(r, unicode.Cc, unicode.Cf, unicode.Mn, unicode.Me, unicode.Zs, unicode.Zl, unicode.Zp, unicode.Variation_Selector):
+		default:
+			return true
+		}
+	}
+	return false
 }
 
 // checkStart resolves `when` in the chapter's zone and checks it is in the
