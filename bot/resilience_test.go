@@ -1,9 +1,13 @@
 package bot_test
 
 import (
+	"bytes"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"rallybot/discordtest"
 )
@@ -63,4 +67,42 @@ func TestInvisibleTextRefused(t *testing.T) {
 	if strings.Contains(r.Text(), "\u200b") || strings.Contains(r.Text(), "\u3164") {
 		t.Errorf("an invisible chapter name was saved: %q", r.Text())
 	}
+}
+
+// TestForgottenIDsLeaveTheWAL: after forget-me, and after retention deletes
+// old RSVPs, the member's id is in neither the database nor its -wal file:
+// the deletion is checkpointed, not left beside the old pages in the log.
+func TestForgottenIDsLeaveTheWAL(t *testing.T) {
+	h := rallyHarness(t)
+	id, ann := h.createRally()
+	mustContain(t, h.click(volunteer, seattleChannel, ann.ID, "rsvp:going:"+id), true, "you're **going**")
+	if !fileHas(t, h.dbPath+"-wal", volunteer.UserID) {
+		t.Fatal("the member id is not in the -wal file after the RSVP; the test cannot tell anything")
+	}
+	mustContain(t, h.cmd(volunteer, seattleChannel, "privacy forget-me"), true, "Deleted your 1 RSVP")
+	for _, f := range []string{h.dbPath + "-wal", h.dbPath} {
+		if fileHas(t, f, volunteer.UserID) {
+			t.Errorf("%s still holds the forgotten member's id", filepath.Base(f))
+		}
+	}
+
+	t.Run("Retention", func(t *testing.T) {
+		mustContain(t, h.click(member(7), seattleChannel, ann.ID, "rsvp:going:"+id), true, "you're **going**")
+		h.clock.Add(400 * 24 * time.Hour)
+		h.runJobs()
+		for _, f := range []string{h.dbPath + "-wal", h.dbPath} {
+			if fileHas(t, f, member(7).UserID) {
+				t.Errorf("%s still holds the id of an RSVP past retention", filepath.Base(f))
+			}
+		}
+	})
+}
+
+func fileHas(t *testing.T, path, s string) bool {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	return bytes.Contains(b, []byte(s))
 }

@@ -375,6 +375,15 @@ func footSummary(msgs [][]*discordgo.MessageEmbed, slot time.Time) {
 	}
 }
 
+// checkpoint empties the database's write-ahead log after a deletion, so
+// the deleted member ids do not stay in old log frames. A failure is logged:
+// the deletion itself is done, and the next checkpoint removes the frames.
+func (a *App) checkpoint(ctx context.Context, after string) {
+	if err := a.db.Checkpoint(context.WithoutCancel(ctx)); err != nil {
+		a.log.Warn("could not empty the write-ahead log after a deletion", "after", after, "err", err)
+	}
+}
+
 // PurgeOldRSVPs deletes the RSVPs of rallies that ended more than the
 // retention period ago, keeping only their counts.
 func (a *App) PurgeOldRSVPs(ctx context.Context, now time.Time) error {
@@ -390,6 +399,7 @@ func (a *App) PurgeOldRSVPs(ctx context.Context, now time.Time) error {
 	}
 	if rallies > 0 {
 		a.log.Info("deleted RSVPs past retention", "rsvps", rsvps, "rallies", rallies, "retention_days", a.cfg.RetentionDays)
+		a.checkpoint(ctx, "retention")
 	}
 	return a.DeleteExpiredEvents(ctx, cutoff)
 }

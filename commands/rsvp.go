@@ -179,6 +179,7 @@ func (a *App) forgetMe(ctx context.Context, in *Input) (*Response, error) {
 	for _, id := range roles {
 		a.refresher.mark(id)
 	}
+	a.checkpoint(ctx, "forget-me")
 	removed = append(removed, roles...)
 	for _, id := range removed {
 		a.refresher.mark(id)

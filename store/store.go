@@ -204,3 +204,34 @@ func (db *DB) update(ctx context.Context, fn func(tx *Tx) error) error {
 func isUniqueViolation(err error) bool {
 	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
 }
+
+// ErrCheckpointBusy means a reader kept the log from being emptied; the
+// frames stay until the next checkpoint.
+var ErrCheckpointBusy = errors.New("wal checkpoint blocked by a reader")
+
+// Checkpoint copies the write-ahead log into the database and truncates the
+// log to nothing. Deleted rows leave the database file at once (secure_delete
+// zeroes them), but the pages that held them stay in the -wal file until a
+// checkpoint overwrites it; after forgetting a member or purging old RSVPs the
+// ids must not linger there.
+func (db *DB) Checkpoint(ctx context.Context) (err error) {
+	defer wrap(&err, "checkpoint")
+	for attempt := 0; ; attempt++ {
+		var busy, logFrames, moved int
+		if err := db.write.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &logFrames, &moved); err != nil {
+			return err
+		}
+		if busy == 0 {
+			return nil
+		}
+		if attempt == 4 {
+			return ErrCheckpointBusy
+		}
+		// A read in flight holds an older snapshot; they last milliseconds.
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Duration(attempt+1) * 20 * time.Millisecond):
+		}
+	}
+}
