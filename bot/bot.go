@@ -106,7 +106,11 @@ func Run(ctx context.Context, cfg Config, session *discordgo.Session, app *comma
 	}
 
 	session.AddHandler(func(_ *discordgo.Session, g *discordgo.GuildCreate) {
-		if !g.Unavailable {
+		switch {
+		case g.Unavailable:
+		case !app.GuildAllowed(g.ID):
+			b.leave(g.ID)
+		default:
 			b.seed(b.ctx, g.ID)
 		}
 	})
@@ -258,7 +262,7 @@ func (b *bot) seed(ctx context.Context, guildID string) {
 	b.mu.Lock()
 	done := b.seeded[guildID]
 	b.mu.Unlock()
-	if done || guildID == "" {
+	if done || guildID == "" || !b.app.GuildAllowed(guildID) {
 		return
 	}
 	if err := b.app.SeedGuild(ctx, guildID); err != nil {
@@ -268,6 +272,17 @@ func (b *bot) seed(ctx context.Context, guildID string) {
 	b.mu.Lock()
 	b.seeded[guildID] = true
 	b.mu.Unlock()
+}
+
+// leave takes the bot out of a server outside ALLOWED_GUILDS, storing
+// nothing for it.
+func (b *bot) leave(guildID string) {
+	b.log.Warn("leaving a server not in ALLOWED_GUILDS; nothing is stored for it", "guild", guildID)
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	if err := b.discord.LeaveGuild(ctx, guildID); err != nil {
+		b.log.Error("could not leave a server not in ALLOWED_GUILDS", "guild", guildID, "err", err)
+	}
 }
 
 // begin registers an in-flight interaction, unless the bot is stopping.

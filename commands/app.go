@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"regexp"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
@@ -33,6 +34,8 @@ type Config struct {
 	StaffingAlert time.Duration
 	// ScheduledEvents mirrors announced rallies as Discord scheduled events.
 	ScheduledEvents bool
+	// AllowedGuilds are the only servers served; empty: every server.
+	AllowedGuilds []string
 }
 
 // App holds the route table and what the handlers share.
@@ -166,12 +169,28 @@ func (a *App) Close() { a.refresher.close() }
 
 // SeedGuild gives a newly seen guild its default chapters, once.
 func (a *App) SeedGuild(ctx context.Context, guildID string) error {
+	if !a.GuildAllowed(guildID) {
+		return &NotAllowedError{GuildID: guildID}
+	}
 	seeded, err := a.db.SeedGuild(ctx, guildID)
 	if err == nil && seeded {
 		a.log.Info("seeded default chapters", "guild", guildID, "chapters", len(store.DefaultChapters))
 	}
 	return err
 }
+
+// GuildAllowed reports whether the bot serves the guild: with ALLOWED_GUILDS
+// set, a server outside it gets nothing stored and nothing answered but a
+// refusal, so a stranger who adds the bot cannot put their members in the
+// coalition's database.
+func (a *App) GuildAllowed(guildID string) bool {
+	return len(a.cfg.AllowedGuilds) == 0 || slices.Contains(a.cfg.AllowedGuilds, guildID)
+}
+
+// NotAllowedError is SeedGuild's refusal of a guild outside AllowedGuilds.
+type NotAllowedError struct{ GuildID string }
+
+func (e *NotAllowedError) Error() string { return "server " + e.GuildID + " is not in ALLOWED_GUILDS" }
 
 // Handle routes one interaction to its handler and returns the reply. It never
 // panics: a panic is logged and answered like any internal error.
@@ -186,6 +205,10 @@ func (a *App) Handle(ctx context.Context, i *discordgo.Interaction) (resp *Respo
 	}()
 	if i.GuildID == "" || i.Member == nil || i.Member.User == nil {
 		return ephemeral("rallybot works inside a server. Use its commands in your organizing server's channels.")
+	}
+	if !a.GuildAllowed(i.GuildID) {
+		log.Warn("interaction from a server not in ALLOWED_GUILDS", "guild", i.GuildID)
+		return ephemeral("This bot serves only its coalition's servers, and this is not one of them. Nothing was saved.")
 	}
 	var route Route
 	switch i.Type {
