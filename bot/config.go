@@ -2,8 +2,8 @@ package bot
 
 import (
 	"fmt"
-	"net"
 	"log/slog"
+	"net"
 	"net/url"
 	"strconv"
 	"strings"
