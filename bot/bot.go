@@ -126,7 +126,13 @@ func Run(ctx context.Context, cfg Config, session *discordgo.Session, app *comma
 	if session.State != nil && session.State.Application != nil && session.State.Application.ID != "" {
 		appID = session.State.Application.ID
 	}
+	// The invite link comes first: a bot not yet in its server needs it to
+	// get past the registration below.
+	log.Info("invite the bot with " + inviteURL(appID))
 	if _, err := session.ApplicationCommandBulkOverwrite(appID, cfg.GuildID, b.app.Definitions(), discordgo.WithContext(ctx)); err != nil {
+		if cfg.GuildID != "" && commands.Classify(err) == commands.Gone {
+			return &ConfigError{"DISCORD_GUILD_ID", fmt.Sprintf("register commands in server %s: %v. The bot is not in that server (or may not add commands there): invite it with %s and start again, or leave DISCORD_GUILD_ID empty to register commands globally", cfg.GuildID, err, inviteURL(appID))}
+		}
 		return fmt.Errorf("register commands: %w", err)
 	}
 	scope := "globally (new commands can take up to an hour to show)"
@@ -135,7 +141,6 @@ func Run(ctx context.Context, cfg Config, session *discordgo.Session, app *comma
 	}
 	log.Info("ready", "user_id", me.ID, "commands", len(b.app.Definitions()), "registered", scope,
 		"startup", time.Since(started).Round(time.Millisecond).String())
-	log.Info("invite the bot with " + inviteURL(appID))
 
 	sched, err := b.startSchedules()
 	if err != nil {

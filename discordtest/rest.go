@@ -70,6 +70,15 @@ func (s *Server) putCommands(c *call) (int, any) {
 		return http.StatusForbidden, codeError(50001)
 	}
 	guildID := c.params["guild_id"]
+	if guildID != "" {
+		s.mu.Lock()
+		_, joined := s.guildByID[guildID]
+		s.mu.Unlock()
+		if !joined {
+			// As Discord: the bot cannot register commands in a server it is not in.
+			return http.StatusForbidden, codeError(50001)
+		}
+	}
 	var in []map[string]any
 	if len(c.body) > 0 {
 		if err := json.Unmarshal(c.body, &in); err != nil {
