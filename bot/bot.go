@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -35,6 +36,23 @@ type Options struct {
 	// DeferAfter overrides how long a handler may work before its
 	// interaction is acknowledged as "thinking" (default 2s).
 	DeferAfter time.Duration
+	// Metrics, when set, count reply latency and gateway reconnects.
+	Metrics *commands.Metrics
+	// Health, when set, follows the gateway connection for /healthz.
+	Health *Health
+}
+
+// Health is what /healthz reports of the gateway: whether the bot is
+// connected now.
+type Health struct{ connected atomic.Bool }
+
+// Connected reports whether the gateway connection is up.
+func (h *Health) Connected() bool { return h != nil && h.connected.Load() }
+
+func (h *Health) set(up bool) {
+	if h != nil {
+		h.connected.Store(up)
+	}
 }
 
 // Permissions the bot needs in chapter and coordinator channels. Read Message
@@ -115,7 +133,13 @@ func Run(ctx context.Context, cfg Config, session *discordgo.Session, app *comma
 		}
 	})
 	session.AddHandler(func(s *discordgo.Session, ic *discordgo.InteractionCreate) { b.onInteraction(ic.Interaction) })
-	session.AddHandler(func(_ *discordgo.Session, _ *discordgo.Disconnect) { go b.onDisconnect() })
+	session.AddHandler(func(_ *discordgo.Session, _ *discordgo.Disconnect) {
+		opts.Health.set(false)
+		opts.Metrics.Reconnect()
+		go b.onDisconnect()
+	})
+	session.AddHandler(func(_ *discordgo.Session, _ *discordgo.Ready) { opts.Health.set(true) })
+	session.AddHandler(func(_ *discordgo.Session, _ *discordgo.Resumed) { opts.Health.set(true) })
 
 	if err := session.Open(); err != nil {
 		return gatewayError(err)
@@ -192,6 +216,38 @@ func NewSession(cfg Config) (*discordgo.Session, error) {
 	session.State.TrackStickers = false
 	session.State.MaxMessageCount = 0
 	return session, nil
+}
+
+// Instrument counts the session's REST answers that matter to an operator:
+// 429s (rate limited; discordgo waits them out, so only here are they seen)
+// and 5xx.
+func Instrument(session *discordgo.Session, m *commands.Metrics) {
+	if m == nil {
+		return
+	}
+	base := session.Client.Transport
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	session.Client.Transport = countingTransport{base: base, m: m}
+}
+
+type countingTransport struct {
+	base http.RoundTripper
+	m    *commands.Metrics
+}
+
+func (t countingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.base.RoundTrip(req)
+	switch {
+	case err != nil:
+		t.m.DiscordError("network")
+	case resp.StatusCode == http.StatusTooManyRequests:
+		t.m.DiscordError("rate_limited")
+	case resp.StatusCode >= 500:
+		t.m.DiscordError("server_error")
+	}
+	return resp, err
 }
 
 // rewriteTransport sends every https://discord.com request to the configured
@@ -302,6 +358,7 @@ func (b *bot) begin() bool {
 }
 
 func (b *bot) shutdown(sched *cron.Cron) {
+	b.opts.Health.set(false)
 	b.mu.Lock()
 	b.closing = true
 	b.mu.Unlock()

@@ -36,6 +36,9 @@ type Config struct {
 	ScheduledEvents bool
 	// AllowedGuilds are the only servers served; empty: every server.
 	AllowedGuilds []string
+	// Metrics, when set, count interactions, scheduled sends and Discord's
+	// errors for METRICS_ADDR.
+	Metrics *Metrics
 }
 
 // App holds the route table and what the handlers share.
@@ -197,11 +200,13 @@ func (e *NotAllowedError) Error() string { return "server " + e.GuildID + " is n
 func (a *App) Handle(ctx context.Context, i *discordgo.Interaction) (resp *Response) {
 	in := &Input{Interaction: i, Now: a.now()}
 	log := a.log.With("interaction", i.ID, "type", i.Type.String())
+	outcome := "refused" // until the handler has answered
 	defer func() {
 		if p := recover(); p != nil {
 			log.Error("handler panicked", "panic", p, "stack", string(debug.Stack()))
-			resp = &Response{Content: "⚠️ " + internalMessage, Ephemeral: true}
+			resp, outcome = &Response{Content: "⚠️ " + internalMessage, Ephemeral: true}, "error"
 		}
+		a.cfg.Metrics.Interaction(InteractionKind(i.Type), outcome)
 	}()
 	if i.GuildID == "" || i.Member == nil || i.Member.User == nil {
 		return ephemeral("rallybot works inside a server. Use its commands in your organizing server's channels.")
@@ -223,6 +228,7 @@ func (a *App) Handle(ctx context.Context, i *discordgo.Interaction) (resp *Respo
 		in.Path, sub, in.Options = flatten(data)
 		log = log.With("command", in.Path)
 		if i.Type == discordgo.InteractionApplicationCommandAutocomplete {
+			outcome = "ok"
 			return a.autocomplete(ctx, cmd, in, log)
 		}
 		route = cmd.Routes[sub]
@@ -255,8 +261,12 @@ func (a *App) Handle(ctx context.Context, i *discordgo.Interaction) (resp *Respo
 	}
 	resp, err := route.Handle(ctx, in)
 	if err != nil {
+		if userError(err) == nil {
+			outcome = "error"
+		}
 		return errorReply(log, err)
 	}
+	outcome = "ok"
 	return resp
 }
 
