@@ -137,7 +137,7 @@ func TestStartup(t *testing.T) {
 func TestGlobalRegistrationWithoutGuildID(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	want := map[string]bool{"chapter": true, "rally": true, "rsvp": true, "myrsvps": true, "summary": true, "setup": true, "privacy": true, "action": true}
+	want := map[string]bool{"chapter": true, "rally": true, "rsvp": true, "myrsvps": true, "summary": true, "setup": true, "privacy": true, "action": true, "help": true}
 	if n := len(h.fake.Commands("")); n != len(want) {
 		t.Fatalf("%d global commands, want %d", n, len(want))
 	}

@@ -54,3 +54,23 @@ func TestGuildIDImpliesAllowed(t *testing.T) {
 		return slices.Contains(h.fake.Left(), otherID)
 	})
 }
+
+// TestHelp: /help lists what this member may use, and nothing they would be
+// refused.
+func TestHelp(t *testing.T) {
+	t.Parallel()
+	h := rallyHarness(t)
+	vol := h.cmd(volunteer, seattleChannel, "help")
+	mustContain(t, vol, true, "`/rsvp`", "`/myrsvps`", "`/privacy forget-me`", "`/rally list`")
+	for _, no := range []string{"`/rally create`", "`/chapter add`", "`/summary now`", "`/action create`"} {
+		if strings.Contains(vol.Text(), no) {
+			t.Errorf("a volunteer's /help offers %s", no)
+		}
+	}
+	leadHelp := h.cmd(lead, seattleChannel, "help")
+	mustContain(t, leadHelp, true, "`/rally create`", "`/rally attendees`")
+	if strings.Contains(leadHelp.Text(), "`/chapter add`") {
+		t.Error("a lead's /help offers /chapter add")
+	}
+	mustContain(t, h.cmd(admin, seattleChannel, "help"), true, "`/chapter add`", "`/setup coordinators`", "`/summary now`", "`/action create`")
+}

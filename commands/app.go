@@ -138,6 +138,7 @@ func New(db *store.DB, discord *Discord, log *slog.Logger, now func() time.Time,
 		a.summaryCommand(),
 		a.setupCommand(),
 		a.privacyCommand(),
+		a.helpCommand(),
 		a.actionCommand(),
 	}
 	for _, c := range a.routes {
