@@ -106,3 +106,82 @@ func fileHas(t *testing.T, path, s string) bool {
 	}
 	return bytes.Contains(b, []byte(s))
 }
+
+// snapshot copies the database as a SIGKILL would leave it at this moment:
+// the main file and its write-ahead log (SQLite rebuilds the -shm).
+func (h *harness) snapshot() map[string][]byte {
+	h.t.Helper()
+	files := map[string][]byte{}
+	for _, f := range []string{h.dbPath, h.dbPath + "-wal"} {
+		b, err := os.ReadFile(f)
+		if err != nil && !os.IsNotExist(err) {
+			h.t.Fatal(err)
+		}
+		files[f] = b
+	}
+	return files
+}
+
+// crash stops the bot and puts the database back as it was at the snapshot,
+// so whatever the bot did after it (its clean shutdown included) is lost, as
+// after a SIGKILL. The next start is a restart after a crash.
+func (h *harness) crash(snap map[string][]byte) {
+	h.t.Helper()
+	h.stop()
+	os.Remove(h.dbPath + "-shm")
+	for f, b := range snap {
+		if err := os.WriteFile(f, b, 0o600); err != nil {
+			h.t.Fatal(err)
+		}
+	}
+}
+
+const postMessage = "/channels/{channel_id}/messages"
+
+// TestCreateInterruptedIsFinished: a /rally create killed after storing the
+// rally but before recording its announcement leaves neither a rally nobody
+// can RSVP to nor a second announcement.
+func TestCreateInterruptedIsFinished(t *testing.T) {
+	t.Run("PostedNotRecorded", func(t *testing.T) {
+		h := rallyHarness(t)
+		release := h.fake.Hold("POST", postMessage)
+		go h.fake.Command(h.ctx(), discordtest.Invocation{GuildID: guildID, ChannelID: seattleChannel, Member: lead}, "rally create", createOpts()...)
+		eventually(t, 10*time.Second, "the announcement reaches Discord", func() bool { return len(h.fake.Messages(seattleChannel)) == 1 })
+		snap := h.snapshot()
+		go func() { time.Sleep(200 * time.Millisecond); release() }()
+		h.crash(snap)
+		release()
+
+		h.clock.Add(2 * time.Minute)
+		h.start() // the sweep at start finishes the announcement
+		msgs := h.fake.Messages(seattleChannel)
+		if len(msgs) != 1 {
+			t.Fatalf("%d announcements after the restart, want 1", len(msgs))
+		}
+		mustContain(t, h.click(member(1), seattleChannel, msgs[0].ID, "rsvp:going:1"), true, "you're **going**")
+		eventually(t, 10*time.Second, "the recorded announcement is edited with the count", func() bool {
+			return strings.Contains(messageText(h.fake.Message(seattleChannel, msgs[0].ID)), "1 going")
+		})
+	})
+	t.Run("NotPosted", func(t *testing.T) {
+		h := rallyHarness(t)
+		h.fake.FailNext("POST", postMessage, 1000, 503)
+		go h.fake.Command(h.ctx(), discordtest.Invocation{GuildID: guildID, ChannelID: seattleChannel, Member: lead}, "rally create", createOpts()...)
+		eventually(t, 10*time.Second, "the bot tries to post", func() bool { return h.fake.CountRequests("POST", postMessage) > 0 })
+		snap := h.snapshot()
+		h.crash(snap)
+		h.fake.FailNext("POST", postMessage, 0, 503)
+
+		h.start()
+		// The lead, who never got an answer, runs the same command again.
+		r := h.cmd(lead, seattleChannel, "rally create", createOpts()...)
+		mustContain(t, r, true, "(#1)")
+		if n := len(h.fake.Messages(seattleChannel)); n != 1 {
+			t.Errorf("%d announcements, want 1", n)
+		}
+		mustContain(t, h.cmd(lead, seattleChannel, "rally list"), false, "#1")
+		if txt := h.cmd(lead, seattleChannel, "rally list").Text(); strings.Contains(txt, "#2") {
+			t.Errorf("a second rally was created: %q", txt)
+		}
+	})
+}

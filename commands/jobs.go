@@ -49,6 +49,9 @@ type jobs struct {
 func (a *App) SendDueReminders(ctx context.Context, now time.Time) error {
 	a.jobs.reminders.Lock()
 	defer a.jobs.reminders.Unlock()
+	if err := a.FinishAnnouncements(ctx, now); err != nil {
+		return err
+	}
 	for {
 		due, err := a.db.DueReminders(ctx, now, dueBatch)
 		if err != nil {

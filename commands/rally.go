@@ -237,19 +237,29 @@ func (a *App) rallyCreate(ctx context.Context, in *Input) (*Response, error) {
 		return nil, conflict("%s has no announcement channel yet. An admin can bind one with `/chapter setup chapter:%s channel:#…`, then try again.", escape(ch.Name), ch.Name)
 	}
 
-	r, err := a.db.CreateRally(ctx, n, a.cfg.ReminderOffsets)
+	// A create retried after a crash finishes the rally the first one
+	// stored (same chapter, title and start, announcement still owed).
+	p, resumed, err := a.db.PendingAnnouncementOf(ctx, n)
 	if err != nil {
 		return nil, err
 	}
-	embed, components := announcement(r)
-	msg, err := a.post(ctx, ch.ChannelID, outMessage{Embeds: []*discordgo.MessageEmbed{embed}, Components: components}, store.NewNonce())
+	if !resumed {
+		n.AnnounceChannelID, n.AnnounceNonce = ch.ChannelID, store.NewNonce()
+		r, err := a.db.CreateRally(ctx, n, a.cfg.ReminderOffsets)
+		if err != nil {
+			return nil, err
+		}
+		p = store.PendingAnnouncement{Rally: r, ChannelID: n.AnnounceChannelID, Nonce: n.AnnounceNonce, BegunAt: in.Now}
+	}
+	r := p.Rally
+	msg, err := a.announce(ctx, p, in.Now)
 	if err != nil {
 		// Without its announcement nobody can RSVP: take the rally back.
 		if derr := a.db.DeleteRally(context.WithoutCancel(ctx), in.GuildID, r.ID); derr != nil {
 			a.log.Error("could not remove unannounced rally", "rally", r.ID, "err", derr)
 		}
 		if gone(err) {
-			return nil, conflict("I can't post in <#%s>. Give me the View Channel, Send Messages and Embed Links permissions there (or bind another channel with `/chapter setup`), then try again. Nothing was saved.", ch.ChannelID)
+			return nil, conflict("I can't post in <#%s>. Give me the View Channel, Send Messages and Embed Links permissions there (or bind another channel with `/chapter setup`), then try again. Nothing was saved.", p.ChannelID)
 		}
 		return nil, fmt.Errorf("post announcement: %w", err)
 	}

@@ -128,6 +128,7 @@ type Server struct {
 	violations []Violation
 	requests   []Request
 	failNext   map[string]*failRule
+	holds      map[string]chan struct{} // responses withheld, by "METHOD route"
 	guilds     []*guildState
 	guildByID  map[string]*guildState
 	channels   map[string]*channelState
@@ -227,6 +228,7 @@ func New(tb testing.TB, cfg Config) *Server {
 		cfg:            cfg,
 		changed:        make(chan struct{}),
 		failNext:       map[string]*failRule{},
+		holds:          map[string]chan struct{}{},
 		guildByID:      map[string]*guildState{},
 		channels:       map[string]*channelState{},
 		dmByUser:       map[string]string{},
@@ -449,6 +451,28 @@ func (s *Server) RateLimitNext(method, route string, n int, retryAfter time.Dura
 	s.failNext[strings.ToUpper(method)+" "+route] = &failRule{n: n, status: http.StatusTooManyRequests, retryAfter: retryAfter}
 }
 
+// Hold makes requests matching method and route template take effect (a
+// message is stored) while their responses are withheld until release is
+// called: the bot sees a request that reached Discord but no answer, as when
+// it is killed mid-request. release is also run at cleanup.
+func (s *Server) Hold(method, route string) (release func()) {
+	ch := make(chan struct{})
+	key := strings.ToUpper(method) + " " + route
+	s.mu.Lock()
+	s.holds[key] = ch
+	s.mu.Unlock()
+	var once sync.Once
+	release = func() {
+		once.Do(func() {
+			s.mu.Lock()
+			delete(s.holds, key)
+			s.mu.Unlock()
+			close(ch)
+		})
+	}
+	return release
+}
+
 // Requests returns every REST request so far, in arrival order.
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
@@ -650,6 +674,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c.route = matchRoute(s.routes, path)
 	c.params = routeParams(c.route, path)
 	status, resp := s.handle(c, raw)
+	s.mu.Lock()
+	hold := s.holds[r.Method+" "+c.route]
+	s.mu.Unlock()
+	if hold != nil {
+		select {
+		case <-hold:
+		case <-r.Context().Done():
+		}
+	}
 	writeJSON(w, c.header, status, resp)
 	s.mu.Lock()
 	s.requests = append(s.requests, Request{

@@ -124,6 +124,12 @@ type NewRally struct {
 	TimeZone  string
 	Capacity  int
 	Needs     RoleNeeds // safety role minimums
+
+	// Where the announcement goes and the nonce it is posted with, recorded
+	// with the rally so an interrupted create can be finished (announce.go).
+	// Empty AnnounceChannelID: no announcement is owed yet.
+	AnnounceChannelID string
+	AnnounceNonce     string
 }
 
 // CreateRally stores a rally and arms its reminders at the given offsets
@@ -132,10 +138,12 @@ func (db *DB) CreateRally(ctx context.Context, n NewRally, reminderOffsets []tim
 	defer wrap(&err, "create rally")
 	err = db.update(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `
-			INSERT INTO rallies (guild_id, chapter_id, title, location, details, starts_at, ends_at, timezone, capacity, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			INSERT INTO rallies (guild_id, chapter_id, title, location, details, starts_at, ends_at, timezone, capacity, created_at, updated_at,
+				announce_channel_id, announce_nonce, announce_begun_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			n.GuildID, n.ChapterID, n.Title, n.Location, n.Details, n.StartsAt.Unix(), n.StartsAt.Add(n.Duration).Unix(),
-			n.TimeZone, nullIfZero(n.Capacity), tx.now.Unix(), tx.now.Unix())
+			n.TimeZone, nullIfZero(n.Capacity), tx.now.Unix(), tx.now.Unix(),
+			nullIfEmpty(n.AnnounceChannelID), nullIfEmpty(n.AnnounceNonce), announceBegun(n, tx.now))
 		if err != nil {
 			return err
 		}
@@ -159,7 +167,8 @@ func (db *DB) CreateRally(ctx context.Context, n NewRally, reminderOffsets []tim
 func (db *DB) SetAnnouncement(ctx context.Context, rallyID int64, channelID, messageID string) (err error) {
 	defer wrap(&err, "set announcement")
 	return db.update(ctx, func(tx *Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE rallies SET channel_id = ?, message_id = ? WHERE id = ?`,
+		_, err := tx.ExecContext(ctx, `UPDATE rallies SET channel_id = ?, message_id = ?,
+			announce_channel_id = NULL, announce_nonce = NULL, announce_begun_at = NULL WHERE id = ?`,
 			channelID, messageID, rallyID)
 		return err
 	})
