@@ -185,3 +185,24 @@ func TestCreateInterruptedIsFinished(t *testing.T) {
 		}
 	})
 }
+
+const editMessage = "/channels/{channel_id}/messages/{message_id}"
+
+// TestStaleCountsRerenderedAfterCrash: a click committed but whose
+// announcement edit never happened (the bot was killed first) is shown at the
+// next start, without anyone clicking again.
+func TestStaleCountsRerenderedAfterCrash(t *testing.T) {
+	h := rallyHarness(t)
+	id, ann := h.createRally()
+	h.fake.FailNext("PATCH", editMessage, 1000, 503) // the edit never lands
+	mustContain(t, h.click(member(1), seattleChannel, ann.ID, "rsvp:going:"+id), true, "you're **going**")
+	mustContain(t, h.click(member(2), seattleChannel, ann.ID, "rsvp:maybe:"+id), true, "maybe")
+	h.crash(h.snapshot())
+	h.fake.FailNext("PATCH", editMessage, 0, 503)
+
+	h.start()
+	eventually(t, 10*time.Second, "the announcement shows the counts stored before the crash", func() bool {
+		txt := messageText(h.fake.Message(seattleChannel, ann.ID))
+		return strings.Contains(txt, "1 going") && strings.Contains(txt, "1 maybe")
+	})
+}

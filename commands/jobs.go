@@ -52,6 +52,9 @@ func (a *App) SendDueReminders(ctx context.Context, now time.Time) error {
 	if err := a.FinishAnnouncements(ctx, now); err != nil {
 		return err
 	}
+	if err := a.ResumeRefreshes(ctx); err != nil {
+		return err
+	}
 	for {
 		due, err := a.db.DueReminders(ctx, now, dueBatch)
 		if err != nil {

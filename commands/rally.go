@@ -468,10 +468,34 @@ func (a *App) rallyAttendees(ctx context.Context, in *Input) (*Response, error) 
 
 // refreshAnnouncement renders a rally's announcement from the store and edits it in.
 func (a *App) refreshAnnouncement(ctx context.Context, rallyID int64) error {
-	r, err := a.db.RallyByID(ctx, rallyID)
-	if err != nil || r.MessageID == "" {
+	r, mark, err := a.db.RallyToRefresh(ctx, rallyID)
+	if err != nil {
 		return err
 	}
-	embed, components := announcement(r)
-	return a.editMessage(ctx, r.ChannelID, r.MessageID, []*discordgo.MessageEmbed{embed}, components)
+	if r.MessageID != "" {
+		embed, components := announcement(r)
+		err = a.editMessage(ctx, r.ChannelID, r.MessageID, []*discordgo.MessageEmbed{embed}, components)
+	}
+	if err != nil && !gone(err) {
+		return err // still marked: retried, or re-rendered at the next start
+	}
+	// Shown (or nothing left to show it on): the changes read are done with.
+	if derr := a.db.RefreshDone(context.WithoutCancel(ctx), rallyID, mark); derr != nil {
+		return derr
+	}
+	return err
+}
+
+// ResumeRefreshes re-renders the announcements whose changes were stored but
+// never shown: a crash between an RSVP's commit and the edit would otherwise
+// leave stale counts until the next click.
+func (a *App) ResumeRefreshes(ctx context.Context) error {
+	ids, err := a.db.PendingRefreshes(ctx)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		a.refresher.mark(id)
+	}
+	return nil
 }

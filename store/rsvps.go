@@ -86,7 +86,7 @@ func setRSVP(ctx context.Context, tx *Tx, guildID string, rallyID int64, userID 
 	var seq int64
 	if err := tx.QueryRowContext(ctx, `
 		UPDATE rallies SET rsvp_seq = rsvp_seq + ?, going_count = going_count + ?,
-			maybe_count = maybe_count + ?, waitlist_count = waitlist_count + ?
+			maybe_count = maybe_count + ?, waitlist_count = waitlist_count + ?, refresh_pending = refresh_pending + 1
 		WHERE id = ? RETURNING rsvp_seq, going_count, maybe_count, waitlist_count`,
 		seqStep, d.Going, d.Maybe, d.Waitlist, rallyID).Scan(&seq, &r.Going, &r.Maybe, &r.Waitlist); err != nil {
 		return res, err
@@ -240,7 +240,8 @@ func recount(ctx context.Context, tx *Tx, rallyID int64) (Counts, error) {
 		UPDATE rallies SET
 			going_count    = (SELECT COUNT(*) FROM rsvps WHERE rally_id = ?1 AND status = 'going'),
 			maybe_count    = (SELECT COUNT(*) FROM rsvps WHERE rally_id = ?1 AND status = 'maybe'),
-			waitlist_count = (SELECT COUNT(*) FROM rsvps WHERE rally_id = ?1 AND status = 'waitlist')
+			waitlist_count = (SELECT COUNT(*) FROM rsvps WHERE rally_id = ?1 AND status = 'waitlist'),
+			refresh_pending = refresh_pending + 1
 		WHERE id = ?1
 		RETURNING going_count, maybe_count, waitlist_count`, rallyID).Scan(&c.Going, &c.Maybe, &c.Waitlist)
 	return c, err
