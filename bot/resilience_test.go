@@ -206,3 +206,33 @@ func TestStaleCountsRerenderedAfterCrash(t *testing.T) {
 		return strings.Contains(txt, "1 going") && strings.Contains(txt, "1 maybe")
 	})
 }
+
+// TestInterruptedReminderFoundInBusyChannel: a reminder whose send reached
+// Discord before a crash is found on restart even when the channel has moved
+// on by more than a page of messages, past Discord's nonce window; it is not
+// posted twice.
+func TestInterruptedReminderFoundInBusyChannel(t *testing.T) {
+	h := rallyHarness(t)
+	idStr, _ := h.createRally() // starts 2026-11-28 22:30 UTC; reminded 24h and 2h before
+	var id int64
+	fmt.Sscan(idStr, &id)
+	release := h.fake.Hold("POST", postMessage)
+	h.clock.Set(time.Date(2026, 11, 27, 22, 31, 0, 0, time.UTC))
+	go func() { h.tick <- h.clock.Now() }()
+	eventually(t, 10*time.Second, "the reminder reaches Discord", func() bool { return len(h.schedReminders(seattleChannel, id)) == 1 })
+	snap := h.snapshot()
+	go func() { time.Sleep(200 * time.Millisecond); release() }()
+	h.crash(snap)
+	release()
+
+	for i := 0; i < 250; i++ {
+		h.fake.Say(seattleChannel, member(i%20).UserID, fmt.Sprintf("see you there %d", i))
+	}
+	h.fake.ExpireNonces()
+	h.clock.Add(10 * time.Minute)
+	h.start() // the sweep at start resumes the interrupted reminder
+	h.runJobs()
+	if n := len(h.schedReminders(seattleChannel, id)); n != 1 {
+		t.Errorf("%d reminders posted, want 1", n)
+	}
+}

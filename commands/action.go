@@ -365,7 +365,7 @@ func (a *App) sendActionPost(ctx context.Context, now time.Time, p store.ActionP
 	msg := actionPostMessage(p)
 	if p.Attempts > 0 && now.Sub(p.UpdatedAt) > actionNonceWindow {
 		marker := actionPostMarker(p)
-		if id := a.findOwnMessage(ctx, p.ChannelID, func(m *discordgo.Message) bool { return strings.Contains(m.Content, marker) }); id != "" {
+		if id := a.findOwnMessage(ctx, p.ChannelID, "", func(m *discordgo.Message) bool { return strings.Contains(m.Content, marker) }); id != "" {
 			log.Info("action post was already sent by an earlier attempt", "message", id)
 			return store.ReminderSent, a.db.FinishActionPost(ctx, store.ActionPostOutcome{Post: p, State: store.ReminderSent, MessageID: id})
 		}

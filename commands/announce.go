@@ -21,7 +21,7 @@ const announceGrace = time.Minute
 func (a *App) announce(ctx context.Context, p store.PendingAnnouncement, now time.Time) (*discordgo.Message, error) {
 	embed, components := announcement(p.Rally)
 	if now.Sub(p.BegunAt) > actionNonceWindow {
-		if id := a.findOwnMessage(ctx, p.ChannelID, func(m *discordgo.Message) bool {
+		if id := a.findOwnMessage(ctx, p.ChannelID, "", func(m *discordgo.Message) bool {
 			return hasFooter(m, embed.Footer.Text) && !strings.HasPrefix(m.Embeds[0].Title, "Reminder")
 		}); id != "" {
 			return &discordgo.Message{ID: id, ChannelID: p.ChannelID}, nil

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -191,25 +192,42 @@ func (d *Discord) DM(ctx context.Context, userID, content string) error {
 // send resumed after Discord's nonce window may have passed; it needs the
 // Read Message History permission, and without it the send goes ahead with
 // its nonce.
-func (d *Discord) FindOwnMessage(ctx context.Context, channelID string, match func(*discordgo.Message) bool) (string, error) {
-	var msgs []*discordgo.Message
-	if err := d.retry(ctx, func() (err error) {
-		msgs, err = d.session.ChannelMessages(channelID, scanLimit, "", "", "", discordgo.WithContext(ctx))
-		return err
-	}); err != nil {
-		return "", err
-	}
+//
+// With floorID (a message the one sought cannot be older than, e.g. the
+// rally's announcement for its reminder) it pages back with before= until it
+// passes that message, so a busy channel cannot hide the earlier send; with
+// "" it reads the last page only.
+func (d *Discord) FindOwnMessage(ctx context.Context, channelID, floorID string, match func(*discordgo.Message) bool) (string, error) {
 	self := ""
 	if d.session.State != nil && d.session.State.User != nil {
 		self = d.session.State.User.ID
 	}
-	for _, m := range msgs {
-		if m.Author == nil || !m.Author.Bot || (self != "" && m.Author.ID != self) {
-			continue
+	floor, _ := strconv.ParseInt(floorID, 10, 64)
+	before := ""
+	for page := 0; page < scanPages; page++ {
+		var msgs []*discordgo.Message
+		if err := d.retry(ctx, func() (err error) {
+			msgs, err = d.session.ChannelMessages(channelID, scanLimit, before, "", "", discordgo.WithContext(ctx))
+			return err
+		}); err != nil {
+			return "", err
 		}
-		if match(m) {
-			return m.ID, nil
+		passed := false
+		for _, m := range msgs {
+			if id, _ := strconv.ParseInt(m.ID, 10, 64); id <= floor {
+				passed = true
+			}
+			if m.Author == nil || !m.Author.Bot || (self != "" && m.Author.ID != self) {
+				continue
+			}
+			if match(m) {
+				return m.ID, nil
+			}
 		}
+		if floor == 0 || passed || len(msgs) < scanLimit {
+			return "", nil
+		}
+		before = msgs[len(msgs)-1].ID
 	}
 	return "", nil
 }

@@ -23,9 +23,12 @@ const summaryGrace = time.Hour
 // dueBatch is how many due reminders one query fetches.
 const dueBatch = 50
 
-// scanLimit is how many recent messages are searched for a send whose outcome
+// scanLimit is how many messages one page of the search for a send whose outcome
 // was never recorded.
-const scanLimit = 50
+const scanLimit = 100
+
+// scanPages bounds a search paging back to its floor: 5,000 messages.
+const scanPages = 50
 
 // jobs holds the locks that keep two runs of one job from overlapping (a cron
 // tick during a slow run, the start-up catch-up, a test's tick). A second run
@@ -109,7 +112,7 @@ func (a *App) sendReminder(ctx context.Context, now time.Time, d store.DueRemind
 	}
 	content, embed, components := reminderMessage(r, d.Offset)
 	if att.Resumed {
-		if id := a.findOwnMessage(ctx, channel, func(m *discordgo.Message) bool {
+		if id := a.findOwnMessage(ctx, channel, r.MessageID, func(m *discordgo.Message) bool {
 			return strings.Contains(m.Content, timestamp(r.StartsAt, "R")) && hasFooter(m, embed.Footer.Text)
 		}); id != "" {
 			log.Info("reminder was already posted by an earlier attempt", "message", id)
@@ -334,7 +337,7 @@ func (a *App) sendSummary(ctx context.Context, now, slot time.Time, g store.Guil
 		if last := msgs[i][len(msgs[i])-1]; run.Resumed && i == run.PartsSent && last.Footer != nil {
 			// This part may have been posted by the attempt that was cut short.
 			footer := last.Footer.Text
-			if id := a.findOwnMessage(ctx, g.CoordinatorChannelID, func(m *discordgo.Message) bool { return hasFooter(m, footer) }); id != "" {
+			if id := a.findOwnMessage(ctx, g.CoordinatorChannelID, "", func(m *discordgo.Message) bool { return hasFooter(m, footer) }); id != "" {
 				log.Info("summary part was already posted by an earlier attempt", "part", i+1, "message", id)
 				if err := a.db.SummaryPartSent(ctx, g.ID, slot, i+1); err != nil {
 					return err

@@ -22,8 +22,8 @@ func (a *App) dm(ctx context.Context, userID, content string) error {
 
 // findOwnMessage returns the id of the bot's recent message in the channel
 // that matches, or "" when there is none or the channel cannot be read.
-func (a *App) findOwnMessage(ctx context.Context, channelID string, match func(*discordgo.Message) bool) string {
-	id, err := a.discord.FindOwnMessage(ctx, channelID, match)
+func (a *App) findOwnMessage(ctx context.Context, channelID, floorID string, match func(*discordgo.Message) bool) string {
+	id, err := a.discord.FindOwnMessage(ctx, channelID, floorID, match)
 	if err != nil {
 		a.log.Debug("could not look for an earlier send", "channel", channelID, "err", err)
 	}

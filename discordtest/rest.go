@@ -171,8 +171,13 @@ func (s *Server) listMessages(c *call) (int, any) {
 	if l, err := strconv.Atoi(c.query.Get("limit")); err == nil && l > 0 && l <= 100 {
 		limit = l
 	}
+	// before=<id>: the page of messages older than that one, newest first.
+	before, _ := strconv.ParseInt(c.query.Get("before"), 10, 64)
 	out := []map[string]any{}
 	for i := len(cs.msgs) - 1; i >= 0 && len(out) < limit; i-- {
+		if id, _ := strconv.ParseInt(cs.msgs[i].id, 10, 64); before != 0 && id >= before {
+			continue
+		}
 		if !cs.msgs[i].deleted {
 			out = append(out, cs.msgs[i].raw)
 		}

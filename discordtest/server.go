@@ -473,6 +473,31 @@ func (s *Server) Hold(method, route string) (release func()) {
 	return release
 }
 
+// Say posts a message from a member (not the bot) in the channel: the
+// chatter of a busy channel.
+func (s *Server) Say(channelID, userID, content string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cs, ok := s.channels[channelID]
+	if !ok {
+		return
+	}
+	m := s.newMsgLocked(cs, map[string]any{"content": content}, 0)
+	m.raw["author"] = userJSON(userID)
+}
+
+// ExpireNonces forgets every nonce, as Discord does after its window: a send
+// retried with the same nonce now posts again.
+func (s *Server) ExpireNonces() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, cs := range s.channels {
+		for _, m := range cs.msgs {
+			m.created = m.created.Add(-nonceWindow)
+		}
+	}
+}
+
 // Requests returns every REST request so far, in arrival order.
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
