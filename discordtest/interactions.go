@@ -203,13 +203,7 @@ func (s *Server) click(ctx context.Context, inv Invocation, messageID, customID 
 	m := s.findMsgLocked(inv.ChannelID, messageID)
 	if m == nil {
 		// Ephemeral messages live only with their interaction.
-		for _, ix := range s.ixByID {
-			for _, om := range ix.ownMsgs() {
-				if om.id == messageID && om.channel == inv.ChannelID && !om.deleted {
-					m = om
-				}
-			}
-		}
+		m = s.ephemeralMsgLocked(inv.ChannelID, messageID)
 	}
 	var found bool
 	if m != nil {
