@@ -31,6 +31,9 @@ func main() {
 // run loads .env (the real environment wins, even where it sets a variable to
 // empty), checks the configuration and runs the bot until ctx ends.
 func run(ctx context.Context, args []string, lookupEnv func(string) (string, bool), stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "sandbox" { // try it without Discord: sandbox.go
+		return runSandbox(ctx, func(k string) string { v, _ := lookupEnv(k); return v }, stderr)
+	}
 	envFile := ".env"
 	if len(args) > 0 {
 		envFile = args[0]
