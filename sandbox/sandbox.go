@@ -102,6 +102,7 @@ func Run(ctx context.Context, cfg Config, startBot func(ctx context.Context, rea
 		<-botDone
 		return err
 	}
+	go s.reportViolations() // until s.done
 	hs := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
@@ -184,4 +185,21 @@ func (s *server) bindChapters(ctx context.Context) error {
 	}
 	s.log.Debug("coordinators set up", "reply", r.Text())
 	return nil
+}
+
+// reportViolations logs each request the real Discord would refuse (the fake
+// answers it as Discord would), so someone changing the bot sees it in the
+// sandbox too, and the fake does not keep them.
+func (s *server) reportViolations() {
+	for {
+		changed := s.discord.Changed()
+		for _, v := range s.discord.TakeViolations() {
+			s.log.Warn("Discord would refuse this request", "method", v.Method, "path", v.Path, "reason", v.Reason)
+		}
+		select {
+		case <-changed:
+		case <-s.done:
+			return
+		}
+	}
 }
