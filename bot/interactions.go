@@ -17,6 +17,8 @@ func (b *bot) onInteraction(i *discordgo.Interaction) {
 		return
 	}
 	defer b.inflight.Done()
+	received := time.Now()
+	defer func() { b.opts.Metrics.Latency(commands.InteractionKind(i.Type), time.Since(received)) }()
 	ctx, cancel := context.WithTimeout(b.ctx, handlerTimeout)
 	defer cancel()
 

@@ -145,6 +145,8 @@ type Server struct {
 	// where the bot lacks Manage Events.
 	events         []map[string]any
 	noManageEvents map[string]bool
+	// left are the guilds the bot left, in order.
+	left []string
 }
 
 type failRule struct {
@@ -923,4 +925,11 @@ func numInt(v any) int64 {
 		return int64(x)
 	}
 	return 0
+}
+
+// Left returns the ids of the guilds the bot left, in order.
+func (s *Server) Left() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.left...)
 }
