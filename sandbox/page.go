@@ -10,7 +10,6 @@ import (
 	"github.com/bwmarrin/discordgo"
 )
 
-var funcs = template.FuncMap{}
 
 type pageData struct {
 	View     view

@@ -51,7 +51,7 @@ func newServer(cfg Config) *server {
 	sub, _ := fs.Sub(assets, "assets")
 	s := &server{
 		cfg: cfg, discord: cfg.Discord, clock: cfg.Clock, log: cfg.Log,
-		page:    template.Must(template.New("page.html").Funcs(funcs).ParseFS(assets, "assets/page.html")),
+		page:    template.Must(template.New("page.html").ParseFS(assets, "assets/page.html")),
 		static:  http.StripPrefix("/static/", http.FileServerFS(sub)),
 		done:    make(chan struct{}),
 		changed: make(chan struct{}),
