@@ -10,7 +10,6 @@ import (
 	"github.com/bwmarrin/discordgo"
 )
 
-
 type pageData struct {
 	View     view
 	Query    template.URL // as= and ch=, for the page's links and forms
