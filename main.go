@@ -62,8 +62,8 @@ func runWith(ctx context.Context, args []string, lookupEnv func(string) (string,
 	case "version":
 		fmt.Fprintln(stderr, "rallybot", version())
 		return nil
-	case "sandbox":
-		return errors.New("sandbox: not in this build yet")
+	case "sandbox": // try it without Discord: sandbox.go
+		return runSandbox(ctx, func(k string) string { v, _ := lookupEnv(k); return v }, stderr)
 	}
 	lookup, err := environment(inv, lookupEnv)
 	if err != nil {

@@ -111,6 +111,8 @@ func userError(err error) *Error {
 	case errors.As(err, &busy):
 		return &Error{Code: EConflict, Message: fmt.Sprintf("%s has %d upcoming rall%s. Cancel %s with /rally cancel first, then remove the chapter.",
 			escape(busy.Name), busy.Upcoming, ending(busy.Upcoming, "y", "ies"), ending(busy.Upcoming, "it", "them"))}
+	case errors.Is(err, store.ErrNotInSeries):
+		return &Error{Code: EInvalid, Message: "That rally is not part of a series. Leave out `series` to cancel it alone."}
 	case errors.Is(err, store.ErrBadRSVPStatus):
 		return &Error{Code: EInvalid, Message: "RSVP must be going, maybe or not_going."}
 	}

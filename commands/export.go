@@ -66,32 +66,42 @@ func (a *App) summaryExport(ctx context.Context, in *Input) (*Response, error) {
 }
 
 // exportColumn is one column of the turnout CSV. Only data the store holds
-// has a column; actions, check-ins and role staffing append theirs here
-// when they exist.
+// has a column; check-ins append theirs here when they exist.
 type exportColumn struct {
 	header string
-	value  func(store.Rally) string
+	value  func(store.ExportRally) string
 }
 
+// exportColumns are the CSV's columns, the original seven first so a sheet
+// built on an earlier export still finds them where they were. Each safety
+// role is two numeric columns, filled and needed, rather than one "1/2" cell,
+// which spreadsheets read as a date.
 func exportColumns() []exportColumn {
-	count := func(f func(store.Rally) int) func(store.Rally) string {
-		return func(r store.Rally) string { return strconv.Itoa(f(r)) }
+	count := func(f func(store.ExportRally) int) func(store.ExportRally) string {
+		return func(r store.ExportRally) string { return strconv.Itoa(f(r)) }
 	}
-	return []exportColumn{
-		{"chapter", func(r store.Rally) string { return r.ChapterName }},
-		{"title", func(r store.Rally) string { return r.Title }},
-		{"start_utc", func(r store.Rally) string { return r.StartsAt.UTC().Format(time.RFC3339) }},
-		{"status", func(r store.Rally) string { return string(r.Status) }},
-		{"going", count(func(r store.Rally) int { return r.GoingTotal() })},
-		{"maybe", count(func(r store.Rally) int { return r.Maybe })},
-		{"waitlist", count(func(r store.Rally) int { return r.Waitlist })},
+	cols := []exportColumn{
+		{"chapter", func(r store.ExportRally) string { return r.ChapterName }},
+		{"title", func(r store.ExportRally) string { return r.Title }},
+		{"start_utc", func(r store.ExportRally) string { return r.StartsAt.UTC().Format(time.RFC3339) }},
+		{"status", func(r store.ExportRally) string { return string(r.Status) }},
+		{"going", count(func(r store.ExportRally) int { return r.GoingTotal() })},
+		{"maybe", count(func(r store.ExportRally) int { return r.Maybe })},
+		{"waitlist", count(func(r store.ExportRally) int { return r.Waitlist })},
+		{"action", func(r store.ExportRally) string { return r.ActionTitle }},
 	}
+	for _, role := range store.Roles {
+		cols = append(cols,
+			exportColumn{string(role) + "_filled", count(func(r store.ExportRally) int { return r.Staffing.Of(role).Filled })},
+			exportColumn{string(role) + "_needed", count(func(r store.ExportRally) int { return r.Staffing.Of(role).Needed })})
+	}
+	return cols
 }
 
 // turnoutCSV writes one row per rally with encoding/csv, which quotes
 // commas, quotes and line breaks; cells a spreadsheet would run as a formula
 // are neutralised first.
-func turnoutCSV(rallies []store.Rally) ([]byte, error) {
+func turnoutCSV(rallies []store.ExportRally) ([]byte, error) {
 	cols := exportColumns()
 	var b bytes.Buffer
 	w := csv.NewWriter(&b)

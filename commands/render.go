@@ -113,6 +113,9 @@ func announcement(r store.Rally) (*discordgo.MessageEmbed, []discordgo.MessageCo
 	if f := staffingField(r); f != nil {
 		e.Fields = append(e.Fields, f)
 	}
+	if place := seriesPlace(r); place != "" {
+		e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: "Series", Value: place, Inline: true})
+	}
 	return e, withVolunteerButton(rsvpButtons(r.ID, r.Cancelled()), r)
 }
 
@@ -131,7 +134,15 @@ func rallyLine(r store.Rally) string {
 	return fmt.Sprintf("**#%d %s** — %s\n%s (%s) · %s · %s\n%s",
 		r.ID, escape(truncate(r.Title, 100)), escape(r.ChapterName),
 		local.Format("Jan 2 3:04 PM"), local.Format("MST"), timestamp(r.StartsAt, "R"),
-		escape(truncate(r.Location, 80)), counts(r))
+		escape(truncate(r.Location, 80)), counts(r)) + seriesSuffix(r)
+}
+
+// seriesSuffix is " · 1 of 6 in a weekly series" for a rally in a series.
+func seriesSuffix(r store.Rally) string {
+	if place := seriesPlace(r); place != "" {
+		return " · " + place
+	}
+	return ""
 }
 
 func messageLink(guildID, channelID, messageID string) string {
