@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -39,7 +38,7 @@ func (a *App) summaryExport(ctx context.Context, in *Input) (*Response, error) {
 		return nil, err
 	} else if ok {
 		if n < 1 || n > maxExportDays {
-			return nil, invalid("`days` must be between 1 and %d.", maxExportDays)
+			return nil, invalid("err_days_range", "Max", maxExportDays)
 		}
 		days = n
 	}
@@ -49,17 +48,15 @@ func (a *App) summaryExport(ctx context.Context, in *Input) (*Response, error) {
 		return nil, err
 	}
 	if len(rallies) == 0 {
-		return ephemeral("No rallies from %s to %s, so there is nothing to export. Try a larger `days`.",
-			timestamp(from, "d"), timestamp(until, "d")), nil
+		return ephemeral(in.Lang.T("export_none", "From", timestamp(from, "d"), "Until", timestamp(until, "d"))), nil
 	}
-	data, err := turnoutCSV(rallies)
+	data, err := turnoutCSV(in.Lang, rallies)
 	if err != nil {
 		return nil, err
 	}
 	name := "turnout-" + in.Now.UTC().Format("2006-01-02") + ".csv"
 	return &Response{
-		Content: fmt.Sprintf("📊 %d rall%s from %s to %s: one row each, counts only. Times are UTC.",
-			len(rallies), ending(len(rallies), "y", "ies"), timestamp(from, "d"), timestamp(until, "d")),
+		Content: in.Lang.T("export_done", "Count", len(rallies), "From", timestamp(from, "d"), "Until", timestamp(until, "d")),
 		Ephemeral: true,
 		Files:     []File{{Name: name, ContentType: csvContentType, Data: data}},
 	}, nil
@@ -67,13 +64,13 @@ func (a *App) summaryExport(ctx context.Context, in *Input) (*Response, error) {
 
 // exportColumn is one column of the turnout CSV. Only data the store holds
 // has a column; actions, check-ins and role staffing append theirs here
-// when they exist.
+// when they exist. Its header is told as the message csv_<header>.
 type exportColumn struct {
 	header string
 	value  func(store.Rally) string
 }
 
-func exportColumns() []exportColumn {
+func exportColumns(l Lang) []exportColumn {
 	count := func(f func(store.Rally) int) func(store.Rally) string {
 		return func(r store.Rally) string { return strconv.Itoa(f(r)) }
 	}
@@ -81,7 +78,7 @@ func exportColumns() []exportColumn {
 		{"chapter", func(r store.Rally) string { return r.ChapterName }},
 		{"title", func(r store.Rally) string { return r.Title }},
 		{"start_utc", func(r store.Rally) string { return r.StartsAt.UTC().Format(time.RFC3339) }},
-		{"status", func(r store.Rally) string { return string(r.Status) }},
+		{"status", func(r store.Rally) string { return l.T("csv_status_" + string(r.Status)) }},
 		{"going", count(func(r store.Rally) int { return r.GoingTotal() })},
 		{"maybe", count(func(r store.Rally) int { return r.Maybe })},
 		{"waitlist", count(func(r store.Rally) int { return r.Waitlist })},
@@ -91,13 +88,13 @@ func exportColumns() []exportColumn {
 // turnoutCSV writes one row per rally with encoding/csv, which quotes
 // commas, quotes and line breaks; cells a spreadsheet would run as a formula
 // are neutralised first.
-func turnoutCSV(rallies []store.Rally) ([]byte, error) {
-	cols := exportColumns()
+func turnoutCSV(l Lang, rallies []store.Rally) ([]byte, error) {
+	cols := exportColumns(l)
 	var b bytes.Buffer
 	w := csv.NewWriter(&b)
 	row := make([]string, len(cols))
 	for i, c := range cols {
-		row[i] = c.header
+		row[i] = l.T("csv_" + c.header)
 	}
 	if err := w.Write(row); err != nil {
 		return nil, err
