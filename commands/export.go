@@ -56,7 +56,7 @@ func (a *App) summaryExport(ctx context.Context, in *Input) (*Response, error) {
 	}
 	name := "turnout-" + in.Now.UTC().Format("2006-01-02") + ".csv"
 	return &Response{
-		Content: in.Lang.T("export_done", "Count", len(rallies), "From", timestamp(from, "d"), "Until", timestamp(until, "d")),
+		Content:   in.Lang.T("export_done", "Count", len(rallies), "From", timestamp(from, "d"), "Until", timestamp(until, "d")),
 		Ephemeral: true,
 		Files:     []File{{Name: name, ContentType: csvContentType, Data: data}},
 	}, nil

@@ -223,7 +223,7 @@ func (a *App) volunteerButton(ctx context.Context, in *Input) (*Response, error)
 		return ephemeral(in.Lang.T("roles_all_filled", "Title", escape(r.Title)) + now), nil
 	}
 	return &Response{
-		Content: in.Lang.T("role_which", "Title", escape(r.Title), "When", timestamp(r.StartsAt, "F"), "Missing", missingLine(in.Lang, r.Staffing.Short())) + now,
+		Content:    in.Lang.T("role_which", "Title", escape(r.Title), "When", timestamp(r.StartsAt, "F"), "Missing", missingLine(in.Lang, r.Staffing.Short())) + now,
 		Components: menu, Ephemeral: true,
 	}, nil
 }
