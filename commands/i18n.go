@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+	"github.com/bwmarrin/discordgo"
 	"github.com/nicksnyder/go-i18n/v2/i18n"
 	"golang.org/x/text/language"
 )
@@ -145,4 +146,46 @@ func (l Lang) dateTime(t time.Time, layout string) string {
 // language's, Spanish second.
 func postText(setting string, text func(Lang) string) string {
 	return inLangs(postLangs(setting), bilingualSep, text)
+}
+
+// Discord locales that get the Spanish catalogue in command definitions.
+var spanishLocales = []discordgo.Locale{discordgo.SpanishES, discordgo.SpanishLATAM}
+
+// descriptionID is the catalogue id of a command's or option's description:
+// cmd_<command>_<option>…, e.g. cmd_rally_create_when.
+func descriptionID(path []string) string { return "cmd_" + strings.Join(path, "_") }
+
+// choiceID is the catalogue id of a choice's name, shared by every option
+// offering that value: choice_<value>.
+func choiceID(value any) string {
+	return "choice_" + strings.ReplaceAll(fmt.Sprint(value), "+", "_")
+}
+
+// localizeCommand gives a command, its options and their choices their
+// Spanish descriptions and names. Names of commands and options stay
+// English, so shared instructions work in every client.
+func localizeCommand(def *discordgo.ApplicationCommand) {
+	es := spanish(descriptionID([]string{def.Name}))
+	def.DescriptionLocalizations = &es
+	localizeOptions([]string{def.Name}, def.Options)
+}
+
+func localizeOptions(path []string, opts []*discordgo.ApplicationCommandOption) {
+	for _, o := range opts {
+		p := append(append([]string(nil), path...), o.Name)
+		o.DescriptionLocalizations = spanish(descriptionID(p))
+		for _, c := range o.Choices {
+			c.NameLocalizations = spanish(choiceID(c.Value))
+		}
+		localizeOptions(p, o.Options)
+	}
+}
+
+func spanish(id string) map[discordgo.Locale]string {
+	s := Spanish.T(id)
+	m := make(map[discordgo.Locale]string, len(spanishLocales))
+	for _, l := range spanishLocales {
+		m[l] = s
+	}
+	return m
 }
