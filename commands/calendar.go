@@ -97,7 +97,7 @@ func icsFile(l Lang, name string, rallies []store.CalendarRally, now time.Time) 
 		e.SetEndAt(r.EndsAt.UTC())
 		e.SetSummary(r.Title)
 		if r.Location != "" {
-			e.SetLocation(r.Location)
+			e.SetLocation(place(l, r.Rally))
 		}
 		e.SetDescription(icsDescription(l, r.Rally))
 		if r.MessageID != "" {

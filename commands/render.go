@@ -111,7 +111,7 @@ func announcementEmbed(l Lang, r store.Rally) *discordgo.MessageEmbed {
 		Fields: []*discordgo.MessageEmbedField{
 			{Name: l.T("field_chapter"), Value: truncate(escape(r.ChapterName), 1024), Inline: true},
 			{Name: l.T("field_when"), Value: localTime(l, r)},
-			{Name: l.T("field_where"), Value: truncate(escape(r.Location), 1024)},
+			{Name: l.T("field_where"), Value: truncate(escape(place(l, r)), 1024)},
 			{Name: l.T("field_rsvps"), Value: counts(l, r)},
 		},
 		Footer: &discordgo.MessageEmbedFooter{Text: l.T("announcement_footer", "ID", r.ID)},
@@ -129,6 +129,15 @@ func announcementEmbed(l Lang, r store.Rally) *discordgo.MessageEmbed {
 		e.Fields = append(e.Fields, f)
 	}
 	return e
+}
+
+// place is where the rally meets, in l while a day-of-action rally waits
+// for its lead to set one.
+func place(l Lang, r store.Rally) string {
+	if r.Location == placeToBeAnnounced {
+		return l.T("place_tba")
+	}
+	return r.Location
 }
 
 // label is a button's label in each language of a post.
@@ -151,7 +160,7 @@ func rallyLine(l Lang, r store.Rally) string {
 	return fmt.Sprintf("**#%d %s** — %s\n%s (%s) · %s · %s\n%s",
 		r.ID, escape(truncate(r.Title, 100)), escape(r.ChapterName),
 		l.dateTime(local, dateShort), local.Format("MST"), timestamp(r.StartsAt, "R"),
-		escape(truncate(r.Location, 80)), counts(l, r))
+		escape(truncate(place(l, r), 80)), counts(l, r))
 }
 
 func messageLink(guildID, channelID, messageID string) string {
