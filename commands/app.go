@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"regexp"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
@@ -32,6 +33,11 @@ type Config struct {
 	StaffingAlert time.Duration
 	// ScheduledEvents mirrors announced rallies as Discord scheduled events.
 	ScheduledEvents bool
+	// AllowedGuilds are the only servers served; empty: every server.
+	AllowedGuilds []string
+	// Metrics, when set, count interactions, scheduled sends and Discord's
+	// errors for METRICS_ADDR.
+	Metrics *Metrics
 }
 
 // App holds the route table and what the handlers share.
@@ -133,6 +139,7 @@ func New(db *store.DB, discord *Discord, log *slog.Logger, now func() time.Time,
 		a.summaryCommand(),
 		a.setupCommand(),
 		a.privacyCommand(),
+		a.helpCommand(),
 		a.actionCommand(),
 	}
 	for _, c := range a.routes {
@@ -168,6 +175,9 @@ func (a *App) Close() { a.refresher.close() }
 
 // SeedGuild gives a newly seen guild its default chapters, once.
 func (a *App) SeedGuild(ctx context.Context, guildID string) error {
+	if !a.GuildAllowed(guildID) {
+		return &NotAllowedError{GuildID: guildID}
+	}
 	seeded, err := a.db.SeedGuild(ctx, guildID)
 	if err == nil && seeded {
 		a.log.Info("seeded default chapters", "guild", guildID, "chapters", len(store.DefaultChapters))
@@ -175,19 +185,38 @@ func (a *App) SeedGuild(ctx context.Context, guildID string) error {
 	return err
 }
 
+// GuildAllowed reports whether the bot serves the guild: with ALLOWED_GUILDS
+// set, a server outside it gets nothing stored and nothing answered but a
+// refusal, so a stranger who adds the bot cannot put their members in the
+// coalition's database.
+func (a *App) GuildAllowed(guildID string) bool {
+	return len(a.cfg.AllowedGuilds) == 0 || slices.Contains(a.cfg.AllowedGuilds, guildID)
+}
+
+// NotAllowedError is SeedGuild's refusal of a guild outside AllowedGuilds.
+type NotAllowedError struct{ GuildID string }
+
+func (e *NotAllowedError) Error() string { return "server " + e.GuildID + " is not in ALLOWED_GUILDS" }
+
 // Handle routes one interaction to its handler and returns the reply. It never
 // panics: a panic is logged and answered like any internal error.
 func (a *App) Handle(ctx context.Context, i *discordgo.Interaction) (resp *Response) {
 	in := &Input{Interaction: i, Now: a.now(), Lang: langOf(string(i.Locale))}
 	log := a.log.With("interaction", i.ID, "type", i.Type.String())
+	outcome := "refused" // until the handler has answered
 	defer func() {
 		if p := recover(); p != nil {
 			log.Error("handler panicked", "panic", p, "stack", string(debug.Stack()))
-			resp = &Response{Content: "⚠️ " + in.Lang.T(internalMessage), Ephemeral: true}
+			resp, outcome = &Response{Content: "⚠️ " + in.Lang.T(internalMessage), Ephemeral: true}, "error"
 		}
+		a.cfg.Metrics.Interaction(InteractionKind(i.Type), outcome)
 	}()
 	if i.GuildID == "" || i.Member == nil || i.Member.User == nil {
 		return ephemeral(in.Lang.T("only_in_server"))
+	}
+	if !a.GuildAllowed(i.GuildID) {
+		log.Warn("interaction from a server not in ALLOWED_GUILDS", "guild", i.GuildID)
+		return ephemeral(in.Lang.T("guild_not_allowed"))
 	}
 	if i.Locale != "" {
 		// DMs, which answer no interaction, follow the last locale seen.
@@ -208,6 +237,7 @@ func (a *App) Handle(ctx context.Context, i *discordgo.Interaction) (resp *Respo
 		in.Path, sub, in.Options = flatten(data)
 		log = log.With("command", in.Path)
 		if i.Type == discordgo.InteractionApplicationCommandAutocomplete {
+			outcome = "ok"
 			return a.autocomplete(ctx, cmd, in, log)
 		}
 		route = cmd.Routes[sub]
@@ -240,8 +270,12 @@ func (a *App) Handle(ctx context.Context, i *discordgo.Interaction) (resp *Respo
 	}
 	resp, err := route.Handle(ctx, in)
 	if err != nil {
+		if userError(err) == nil {
+			outcome = "error"
+		}
 		return errorReply(log, in.Lang, err)
 	}
+	outcome = "ok"
 	return resp
 }
 
@@ -377,4 +411,10 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return string(r[:n-1]) + "…"
+}
+
+// DoneReply is what a deferred interaction shows when its handler had
+// nothing to say, in the interaction's language.
+func DoneReply(i *discordgo.Interaction, ephemeral bool) *Response {
+	return &Response{Content: langOf(string(i.Locale)).T("done"), Ephemeral: ephemeral}
 }

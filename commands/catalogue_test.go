@@ -153,7 +153,9 @@ func TestCatalogue(t *testing.T) {
 			ids = append(ids, "action_state_"+s)
 		}
 		for _, c := range exportColumns(English) {
-			ids = append(ids, "csv_"+c.header)
+			if en, es := c.title(English), c.title(Spanish); en != c.header || strings.Contains(es, "csv_") {
+				t.Errorf("column %s is headed %q in English, %q in Spanish", c.header, en, es)
+			}
 		}
 		for _, s := range []store.RallyStatus{store.RallyScheduled, store.RallyCancelled} {
 			ids = append(ids, "csv_status_"+string(s))

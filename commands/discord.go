@@ -313,3 +313,8 @@ func (d *Discord) DeleteEvent(ctx context.Context, guildID, eventID string) erro
 		return d.session.GuildScheduledEventDelete(guildID, eventID, discordgo.WithContext(ctx))
 	})
 }
+
+// LeaveGuild takes the bot out of a server. Leaving twice is leaving once.
+func (d *Discord) LeaveGuild(ctx context.Context, guildID string) error {
+	return d.retry(ctx, func() error { return d.session.GuildLeave(guildID, discordgo.WithContext(ctx)) })
+}

@@ -124,6 +124,8 @@ func userError(err error) *Error {
 		return refusal(EConflict, "err_chapter_exists", []any{"Name", quoted(exists.Name)})
 	case errors.As(err, &busy):
 		return refusal(EConflict, "err_chapter_has_rallies", []any{"Name", escape(busy.Name), "Count", busy.Upcoming})
+	case errors.Is(err, store.ErrNotInSeries):
+		return refusal(EInvalid, "err_not_in_series", nil)
 	case errors.Is(err, store.ErrBadRSVPStatus):
 		return refusal(EInvalid, "err_bad_rsvp_status", nil)
 	}

@@ -128,18 +128,26 @@ const (
 	dateLong  = "date_long"  // Mon Jan 2, 2006 3:04 PM · miércoles, 25 de noviembre de 2026, 18:00
 	dateShort = "date_short" // Jan 2 3:04 PM · 25 nov 18:00
 	dateDay   = "date_day"   // Mon Jan 2 3:04 PM · mié 25 nov 18:00
+	dateOnly  = "date_only"  // Nov 25, 2026 · 25 de noviembre de 2026
 )
 
 // dateTime writes t (already in its zone) the way l writes dates. Discord
 // timestamps (<t:…>) localize themselves; this is for dates in plain text.
 func (l Lang) dateTime(t time.Time, layout string) string {
-	return l.T(layout,
-		"Weekday", l.T("weekday_"+strconv.Itoa(int(t.Weekday()))),
-		"WeekdayShort", l.T("weekday_short_"+strconv.Itoa(int(t.Weekday()))),
-		"Month", l.T("month_"+strconv.Itoa(int(t.Month()))),
-		"MonthShort", l.T("month_short_"+strconv.Itoa(int(t.Month()))),
+	return l.T(layout, dateParts(l, t)...)
+}
+
+// dateParts are the placeholders of the date messages (date_long, …,
+// date_only): t's names and numbers in l.
+func dateParts(l Lang, t time.Time) []any {
+	return []any{
+		"Weekday", l.T("weekday_" + strconv.Itoa(int(t.Weekday()))),
+		"WeekdayShort", l.T("weekday_short_" + strconv.Itoa(int(t.Weekday()))),
+		"Month", l.T("month_" + strconv.Itoa(int(t.Month()))),
+		"MonthShort", l.T("month_short_" + strconv.Itoa(int(t.Month()))),
 		"Day", t.Day(), "Year", t.Year(),
-		"Time", t.Format(l.T("time_layout")))
+		"Time", t.Format(l.T("time_layout")),
+	}
 }
 
 // postText is a channel post's text under a language setting: each

@@ -70,9 +70,10 @@ func (a *App) SendDueReminders(ctx context.Context, now time.Time) error {
 		// Every reminder handled leaves the due set (sent, failed, dropped or
 		// backing off), so the next batch is new ones.
 		if len(due) < dueBatch {
-			// The messages days of action owe chapter channels ride the
-			// same sweep.
-			return a.SendDueActionPosts(ctx, now)
+			// The messages days of action owe chapter channels, and the
+			// announcements series owe their next rallies, ride the same
+			// sweep.
+			return errors.Join(a.SendDueActionPosts(ctx, now), a.SendDueSeriesAnnouncements(ctx, now))
 		}
 	}
 }
@@ -86,16 +87,16 @@ func (a *App) sendReminder(ctx context.Context, now time.Time, d store.DueRemind
 	}
 	switch {
 	case r.Cancelled():
-		return a.db.FinishDue(ctx, store.ReminderOutcome{Due: d, Nonce: d.Nonce, State: store.ReminderDropped})
+		return a.finishReminder(ctx, store.ReminderOutcome{Due: d, Nonce: d.Nonce, State: store.ReminderDropped})
 	case r.Started(now):
 		log.Info("dropped a reminder missed while the bot was down: the rally has begun", "due", d.DueAt, "starts", r.StartsAt)
-		return a.db.FinishDue(ctx, store.ReminderOutcome{Due: d, Nonce: d.Nonce, State: store.ReminderDropped})
+		return a.finishReminder(ctx, store.ReminderOutcome{Due: d, Nonce: d.Nonce, State: store.ReminderDropped})
 	case superseded:
 		log.Info("dropped a reminder missed while the bot was down: a later one for the rally is due too", "due", d.DueAt)
-		return a.db.FinishDue(ctx, store.ReminderOutcome{Due: d, Nonce: d.Nonce, State: store.ReminderDropped})
+		return a.finishReminder(ctx, store.ReminderOutcome{Due: d, Nonce: d.Nonce, State: store.ReminderDropped})
 	case channel == "":
 		log.Warn("reminder has no channel to go to")
-		return a.db.FinishDue(ctx, store.ReminderOutcome{Due: d, Nonce: d.Nonce, State: store.ReminderFailed})
+		return a.finishReminder(ctx, store.ReminderOutcome{Due: d, Nonce: d.Nonce, State: store.ReminderFailed})
 	}
 	att, ok, err := a.db.BeginDue(ctx, d)
 	if err != nil || !ok {
@@ -107,7 +108,7 @@ func (a *App) sendReminder(ctx context.Context, now time.Time, d store.DueRemind
 			return strings.Contains(m.Content, timestamp(r.StartsAt, "R")) && hasFooter(m, embeds[0].Footer.Text)
 		}); id != "" {
 			log.Info("reminder was already posted by an earlier attempt", "message", id)
-			return a.db.FinishDue(ctx, store.ReminderOutcome{Due: d, Nonce: att.Nonce, State: store.ReminderSent, MessageID: id})
+			return a.finishReminder(ctx, store.ReminderOutcome{Due: d, Nonce: att.Nonce, State: store.ReminderSent, MessageID: id})
 		}
 	}
 	msg, err := a.post(ctx, channel, outMessage{Content: content, Embeds: embeds, Components: components}, att.Nonce)
@@ -115,14 +116,14 @@ func (a *App) sendReminder(ctx context.Context, now time.Time, d store.DueRemind
 	switch {
 	case err == nil:
 		log.Info("reminder posted", "message", msg.ID)
-		if err := a.db.FinishDue(ctx, store.ReminderOutcome{Due: d, Nonce: att.Nonce, State: store.ReminderSent, MessageID: msg.ID}); err != nil {
+		if err := a.finishReminder(ctx, store.ReminderOutcome{Due: d, Nonce: att.Nonce, State: store.ReminderSent, MessageID: msg.ID}); err != nil {
 			return err
 		}
 		// The channel works (again): if it breaks later, say so again.
 		return a.db.ForgetNote(ctx, r.GuildID, noteKey)
 	case gone(err):
 		log.Warn("reminder cannot be posted: channel gone or forbidden", "channel", channel, "err", err)
-		if err := a.db.FinishDue(ctx, store.ReminderOutcome{Due: d, Nonce: att.Nonce, State: store.ReminderFailed}); err != nil {
+		if err := a.finishReminder(ctx, store.ReminderOutcome{Due: d, Nonce: att.Nonce, State: store.ReminderFailed}); err != nil {
 			return err
 		}
 		a.tellCoordinatorsOnce(ctx, r.GuildID, noteKey, func(l Lang) string {
@@ -134,12 +135,13 @@ func (a *App) sendReminder(ctx context.Context, now time.Time, d store.DueRemind
 	case retryable(err):
 		backoff := time.Duration(1<<min(d.Attempts, 6)) * 30 * time.Second
 		log.Warn("reminder send failed; will retry", "err", err, "retry_in", backoff)
+		a.cfg.Metrics.Scheduled("reminder", "retry")
 		return a.db.RetryDue(ctx, store.ReminderRetry{Due: d, Nonce: att.Nonce, At: now.Add(backoff)})
 	default:
 		// Discord refused the message itself (a 4xx): sending it again would
 		// be refused again.
 		log.Error("reminder refused by Discord; giving up", "err", err)
-		return a.db.FinishDue(ctx, store.ReminderOutcome{Due: d, Nonce: att.Nonce, State: store.ReminderFailed})
+		return a.finishReminder(ctx, store.ReminderOutcome{Due: d, Nonce: att.Nonce, State: store.ReminderFailed})
 	}
 }
 
@@ -360,7 +362,7 @@ func (a *App) sendSummary(ctx context.Context, now, slot time.Time, g store.Guil
 			continue
 		case gone(err):
 			log.Warn("summary cannot be posted: coordinator channel gone or forbidden; set another with /setup coordinators", "err", err)
-			return a.db.FinishSummary(ctx, g.ID, slot, store.SummaryFailed)
+			return a.finishSummary(ctx, g.ID, slot, store.SummaryFailed)
 		case errors.Is(err, context.Canceled):
 			return err
 		case retryable(err):
@@ -369,14 +371,15 @@ func (a *App) sendSummary(ctx context.Context, now, slot time.Time, g store.Guil
 				return rerr
 			}
 			log.Warn("summary send failed; will retry on the next sweep", "err", err, "attempts", attempts)
+			a.cfg.Metrics.Scheduled("summary", "retry")
 			return nil
 		default:
 			log.Error("summary refused by Discord; giving up", "err", err)
-			return a.db.FinishSummary(ctx, g.ID, slot, store.SummaryFailed)
+			return a.finishSummary(ctx, g.ID, slot, store.SummaryFailed)
 		}
 	}
 	log.Info("summary posted", "messages", len(msgs))
-	return a.db.FinishSummary(ctx, g.ID, slot, store.SummarySent)
+	return a.finishSummary(ctx, g.ID, slot, store.SummarySent)
 }
 
 // footSummary marks each message of a scheduled summary with its run and
@@ -409,4 +412,16 @@ func (a *App) PurgeOldRSVPs(ctx context.Context, now time.Time) error {
 		a.log.Info("deleted RSVPs past retention", "rsvps", rsvps, "rallies", rallies, "retention_days", a.cfg.RetentionDays)
 	}
 	return a.DeleteExpiredEvents(ctx, cutoff)
+}
+
+// finishReminder records how a reminder ended, and counts it.
+func (a *App) finishReminder(ctx context.Context, o store.ReminderOutcome) error {
+	a.cfg.Metrics.Scheduled("reminder", string(o.State))
+	return a.db.FinishDue(ctx, o)
+}
+
+// finishSummary records how a summary run ended, and counts it.
+func (a *App) finishSummary(ctx context.Context, guildID string, slot time.Time, state store.SummaryState) error {
+	a.cfg.Metrics.Scheduled("summary", string(state))
+	return a.db.FinishSummary(ctx, guildID, slot, state)
 }

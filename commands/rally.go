@@ -47,7 +47,7 @@ func (a *App) rallyCommand() *Command {
 						str("details", "What to bring, accessibility, safety notes", false, maxDetails),
 						{Type: discordgo.ApplicationCommandOptionInteger, Name: "capacity", Description: "Most people who can come (a waitlist forms after)", MinValue: &minCap, MaxValue: maxCapacity},
 						str("duration", "How long it lasts, e.g. 2h or 90m (default 2h)", false, 20),
-					}, RoleMinimumOptions()...)},
+					}, append(RoleMinimumOptions(), seriesOptions()...)...)},
 				{Type: discordgo.ApplicationCommandOptionSubCommand, Name: "list", Description: "Upcoming rallies with going/maybe counts",
 					Options: []*discordgo.ApplicationCommandOption{
 						{Type: discordgo.ApplicationCommandOptionString, Name: "chapter", Description: "Only this chapter", Autocomplete: true, MaxLength: maxChapterName},
@@ -68,6 +68,7 @@ func (a *App) rallyCommand() *Command {
 					Options: []*discordgo.ApplicationCommandOption{
 						rallyOpt("Rally to cancel"),
 						str("reason", "Why, shown to volunteers", false, maxReason),
+						seriesCancelOption(),
 					}},
 				{Type: discordgo.ApplicationCommandOptionSubCommand, Name: "attendees", Description: "Who is going, maybe or waitlisted (leads, only you see it)",
 					Options: []*discordgo.ApplicationCommandOption{rallyOpt("Rally")}},
@@ -201,6 +202,13 @@ func (a *App) rallyCreate(ctx context.Context, in *Input) (*Response, error) {
 	n.Needs = minimums.Needs()
 	if ch.ChannelID == "" {
 		return nil, conflict("err_no_channel", "Chapter", escape(ch.Name), "Name", ch.Name)
+	}
+	repeat, occurrences, err := readSeries(in)
+	if err != nil {
+		return nil, err
+	}
+	if repeat != "" {
+		return a.rallyCreateSeries(ctx, in, n, start, repeat, occurrences)
 	}
 
 	r, err := a.db.CreateRally(ctx, n, a.cfg.ReminderOffsets)
@@ -345,6 +353,13 @@ func (a *App) rallyEdit(ctx context.Context, in *Input) (*Response, error) {
 	a.log.Info("rally edited", "guild", in.GuildID, "rally", r.ID, "fields", strings.Join(changed, ","))
 	a.refresher.mark(r.ID)
 	a.tellPromoted(ctx, r, promoted)
+	if r.MessageID == "" && !r.Cancelled() && r.Series.InSeries() {
+		// A later rally of a series waits for the one before it to end.
+		if err := a.db.DisarmUnannounced(ctx, r.ID); err != nil {
+			return nil, err
+		}
+		return ephemeral(in.Lang.T("series_rally_updated", "Title", escape(r.Title), "ID", r.ID, "Series", seriesPlace(in.Lang, r), "Fields", strings.Join(changed, ", "))), nil
+	}
 	if r.MessageID == "" && !r.Cancelled() {
 		// A day-of-action rally waits for its place; setting it announces it.
 		return a.announceWaiting(ctx, in, r, u.Location != nil, changed)
@@ -370,6 +385,11 @@ func (a *App) rallyCancel(ctx context.Context, in *Input) (*Response, error) {
 	reason, err := checkText("reason", in.str("reason"), maxReason, false)
 	if err != nil {
 		return nil, err
+	}
+	if in.has("series") {
+		if whole, _ := in.Options["series"].Value.(bool); whole {
+			return a.rallyCancelSeries(ctx, in, reason)
+		}
 	}
 	r, err = a.db.CancelRally(ctx, in.GuildID, r.ID, reason)
 	if err != nil {

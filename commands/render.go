@@ -128,6 +128,9 @@ func announcementEmbed(l Lang, r store.Rally) *discordgo.MessageEmbed {
 	if f := staffingField(l, r); f != nil {
 		e.Fields = append(e.Fields, f)
 	}
+	if place := seriesPlace(l, r); place != "" {
+		e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: l.T("field_series"), Value: place, Inline: true})
+	}
 	return e
 }
 
@@ -160,7 +163,15 @@ func rallyLine(l Lang, r store.Rally) string {
 	return fmt.Sprintf("**#%d %s** — %s\n%s (%s) · %s · %s\n%s",
 		r.ID, escape(truncate(r.Title, 100)), escape(r.ChapterName),
 		l.dateTime(local, dateShort), local.Format("MST"), timestamp(r.StartsAt, "R"),
-		escape(truncate(place(l, r), 80)), counts(l, r))
+		escape(truncate(place(l, r), 80)), counts(l, r)) + seriesSuffix(l, r)
+}
+
+// seriesSuffix is " · 1 of 6 in a weekly series" for a rally in a series.
+func seriesSuffix(l Lang, r store.Rally) string {
+	if place := seriesPlace(l, r); place != "" {
+		return " · " + place
+	}
+	return ""
 }
 
 func messageLink(guildID, channelID, messageID string) string {

@@ -221,13 +221,7 @@ func (s *Server) component(ctx context.Context, inv Invocation, messageID, custo
 	m := s.findMsgLocked(inv.ChannelID, messageID)
 	if m == nil {
 		// Ephemeral messages live only with their interaction.
-		for _, ix := range s.ixByID {
-			for _, om := range ix.ownMsgs() {
-				if om.id == messageID && om.channel == inv.ChannelID && !om.deleted {
-					m = om
-				}
-			}
-		}
+		m = s.ephemeralMsgLocked(inv.ChannelID, messageID)
 	}
 	var found bool
 	var offered []string

@@ -48,6 +48,9 @@ type Config struct {
 	InteractionDeadline time.Duration
 	// AppPermissions is sent as app_permissions in interactions. Default: all.
 	AppPermissions int64
+	// Logf receives what the fake has to say that is not a Violation (an
+	// unimplemented route, a missing spec). Default: discard; New uses tb.Logf.
+	Logf func(format string, args ...any)
 }
 
 const (
@@ -111,7 +114,6 @@ type Role struct {
 
 // Server is a running fake Discord.
 type Server struct {
-	tb       testing.TB
 	cfg      Config
 	spec     *openAPI
 	routes   []string
@@ -145,6 +147,8 @@ type Server struct {
 	// where the bot lacks Manage Events.
 	events         []map[string]any
 	noManageEvents map[string]bool
+	// left are the guilds the bot left, in order.
+	left []string
 }
 
 type failRule struct {
@@ -204,10 +208,31 @@ func (s *Server) attachLocked(m *storedMsg, files []File) {
 	m.raw["attachments"] = atts
 }
 
-// New starts a fake Discord. Cleanup closes it and fails tb once per recorded
-// Violation, so an invalid body fails the test that caused it.
+// New starts a fake Discord for a test. Cleanup closes it and fails tb once
+// per recorded Violation, so an invalid body fails the test that caused it.
 func New(tb testing.TB, cfg Config) *Server {
 	tb.Helper()
+	if cfg.Logf == nil {
+		cfg.Logf = tb.Logf
+	}
+	s, err := Start(cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		s.Close()
+		for _, v := range s.TakeViolations() {
+			tb.Errorf("discordtest: %s %s: %s\nbody: %s", v.Method, v.Path, v.Reason, truncate(v.Body, 2000))
+		}
+	})
+	return s
+}
+
+// Start starts a fake Discord on 127.0.0.1 outside of a test, as the sandbox
+// does; the caller closes it. Violations are only recorded (TakeViolations).
+// Request bodies are checked against the OpenAPI spec when it is found, and
+// not checked, with a line to Logf, when it is not.
+func Start(cfg Config) (*Server, error) {
 	if cfg.AppID == "" {
 		cfg.AppID = defaultAppID
 	}
@@ -220,8 +245,10 @@ func New(tb testing.TB, cfg Config) *Server {
 	if cfg.AppPermissions == 0 {
 		cfg.AppPermissions = allPermissions
 	}
+	if cfg.Logf == nil {
+		cfg.Logf = func(string, ...any) {}
+	}
 	s := &Server{
-		tb:             tb,
 		cfg:            cfg,
 		changed:        make(chan struct{}),
 		failNext:       map[string]*failRule{},
@@ -243,12 +270,12 @@ func New(tb testing.TB, cfg Config) *Server {
 	if p := findSpec(cfg.SpecPath); p != "" {
 		spec, err := loadSpec(p)
 		if err != nil {
-			tb.Fatalf("discordtest: load OpenAPI spec %s: %v", p, err)
+			return nil, fmt.Errorf("discordtest: load OpenAPI spec %s: %w", p, err)
 		}
 		s.spec = spec
 		s.routes = append(s.routes, spec.templates...)
 	} else {
-		tb.Log("discordtest: OpenAPI spec not found (set DISCORD_OPENAPI); request bodies are NOT validated")
+		cfg.Logf("discordtest: OpenAPI spec not found (set DISCORD_OPENAPI); request bodies are NOT validated")
 	}
 	// Routes the fake serves must resolve even without the spec.
 	s.handlers = handlers()
@@ -259,13 +286,7 @@ func New(tb testing.TB, cfg Config) *Server {
 		s.routes = append(s.routes, k[strings.Index(k, " ")+1:])
 	}
 	s.hs = httptest.NewServer(s)
-	tb.Cleanup(func() {
-		s.Close()
-		for _, v := range s.TakeViolations() {
-			tb.Errorf("discordtest: %s %s: %s\nbody: %s", v.Method, v.Path, v.Reason, truncate(v.Body, 2000))
-		}
-	})
-	return s
+	return s, nil
 }
 
 func truncate(b []byte, n int) string {
@@ -654,6 +675,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Method: r.Method, Path: path, Route: c.route, Query: c.query,
 		Header: r.Header.Clone(), Body: raw, Status: status, At: time.Now(),
 	})
+	if r.Method != http.MethodGet {
+		// What the bot sent may have changed a message someone is watching.
+		s.notifyLocked()
+	}
 	s.mu.Unlock()
 }
 
@@ -748,7 +773,7 @@ func (s *Server) handle(c *call, raw []byte) (int, any) {
 	}
 	h, ok := s.handlers[method+" "+c.route]
 	if !ok {
-		s.tb.Logf("discordtest: unimplemented route %s %s (404)", method, c.path)
+		s.cfg.Logf("discordtest: unimplemented route %s %s (404)", method, c.path)
 		return http.StatusNotFound, apiError(0, "404: Not Found")
 	}
 	return h(s, c)
@@ -923,4 +948,11 @@ func numInt(v any) int64 {
 		return int64(x)
 	}
 	return 0
+}
+
+// Left returns the ids of the guilds the bot left, in order.
+func (s *Server) Left() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.left...)
 }

@@ -335,23 +335,10 @@ type Promotion struct {
 func (db *DB) ForgetMember(ctx context.Context, guildID, userID string) (removed []int64, promotions []Promotion, err error) {
 	defer wrap(&err, "forget member")
 	err = db.update(ctx, func(tx *Tx) error {
-		rows, err := tx.QueryContext(ctx, `
+		ids, err := queryIDs(ctx, tx, `
 			SELECT v.rally_id FROM rsvps v JOIN rallies r ON r.id = v.rally_id
 			WHERE v.user_id = ? AND r.guild_id = ?`, userID, guildID)
 		if err != nil {
-			return err
-		}
-		var ids []int64
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return err
-			}
-			ids = append(ids, id)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
 			return err
 		}
 		for _, id := range ids {
@@ -382,4 +369,22 @@ func (db *DB) ForgetMember(ctx context.Context, guildID, userID string) (removed
 		return nil
 	})
 	return removed, promotions, err
+}
+
+// queryIDs runs a query of one integer column and returns its values.
+func queryIDs(ctx context.Context, tx *Tx, query string, args ...any) ([]int64, error) {
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
 }
