@@ -62,6 +62,13 @@ func TestSpanish(t *testing.T) {
 		mustHave(lines(), "0 personas van", "1 tal vez")
 	})
 
+	t.Run("SummaryInTheReadersLanguage", func(t *testing.T) {
+		es := admin
+		es.Locale = "es-419"
+		mustContain(t, h.cmd(es, coordChannel, "summary now"), true, "Participación, próximos 7 días", "**Todas las secciones:** 1 acción")
+		mustContain(t, h.cmd(admin, coordChannel, "summary now"), true, "Turnout, next 7 days", "**All chapters:** 1 rally")
+	})
+
 	t.Run("SpanishChapterPostsInSpanish", func(t *testing.T) {
 		r := h.cmd(admin, chicagoChannel, "chapter setup", discordtest.Str("chapter", "Chicago"), discordtest.Str("language", "es"))
 		mustContain(t, r, true, "posts in Spanish")

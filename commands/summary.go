@@ -71,13 +71,20 @@ func (a *App) setupCoordinators(ctx context.Context, in *Input) (*Response, erro
 	if err != nil {
 		return nil, err
 	}
-	lang := PostEnglish
+	var lang string
 	if in.has("language") {
 		switch lang = in.str("language"); lang {
 		case PostEnglish, PostSpanish, PostBilingual:
 		default:
 			return nil, invalid("err_language_option")
 		}
+	} else {
+		// Left out, the language stays as it was.
+		g, err := a.db.Guild(ctx, in.GuildID)
+		if err != nil {
+			return nil, err
+		}
+		lang = g.Language
 	}
 	if err := a.db.SetCoordinators(ctx, store.Guild{ID: in.GuildID, CoordinatorChannelID: channel, CoordinatorRoleID: role, Language: lang}); err != nil {
 		return nil, err
