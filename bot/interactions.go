@@ -83,7 +83,7 @@ func (b *bot) deferred(ctx context.Context, i *discordgo.Interaction, done <-cha
 	b.respond(ctx, i, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredChannelMessageWithSource, Data: data})
 	resp := <-done
 	if resp == nil {
-		resp = &commands.Response{Content: "Done.", Ephemeral: ephemeral}
+		resp = commands.DoneReply(i, ephemeral)
 	}
 	if resp.Ephemeral && !ephemeral {
 		if err := b.discord.DeleteReply(ctx, i); err != nil {

@@ -2,7 +2,6 @@ package commands
 
 import (
 	"context"
-	"strings"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -19,15 +18,17 @@ const announceGrace = time.Minute
 // Past Discord's nonce window it first looks for the message in the channel.
 // It returns the message, or nil and the error of the post.
 func (a *App) announce(ctx context.Context, p store.PendingAnnouncement, now time.Time) (*discordgo.Message, error) {
-	embed, components := announcement(p.Rally)
+	embeds, components := announcement(p.Rally)
 	if now.Sub(p.BegunAt) > actionNonceWindow {
+		// A reminder's footer differs from the announcement's, so the footer
+		// alone tells them apart.
 		if id := a.findOwnMessage(ctx, p.ChannelID, "", func(m *discordgo.Message) bool {
-			return hasFooter(m, embed.Footer.Text) && !strings.HasPrefix(m.Embeds[0].Title, "Reminder")
+			return hasFooter(m, embeds[0].Footer.Text)
 		}); id != "" {
 			return &discordgo.Message{ID: id, ChannelID: p.ChannelID}, nil
 		}
 	}
-	return a.post(ctx, p.ChannelID, outMessage{Embeds: []*discordgo.MessageEmbed{embed}, Components: components}, p.Nonce)
+	return a.post(ctx, p.ChannelID, outMessage{Embeds: embeds, Components: components}, p.Nonce)
 }
 
 // FinishAnnouncements posts (or finds and records) the announcement of every
@@ -53,7 +54,7 @@ func (a *App) FinishAnnouncements(ctx context.Context, now time.Time) error {
 			return err
 		}
 		log.Info("finished the announcement of an interrupted create", "message", msg.ID)
-		a.mirrorCreate(ctx, p.Rally)
+		a.mirrorCreate(ctx, postLangs(p.Rally.ChapterLanguage)[0], p.Rally)
 	}
 	return nil
 }

@@ -8,7 +8,6 @@ package commands
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"regexp"
 	"runtime/debug"
@@ -114,6 +113,8 @@ type Input struct {
 	Path    string // "rally create"
 	Options map[string]*discordgo.ApplicationCommandInteractionDataOption
 	Params  map[string]string // a button's custom_id, by the pattern's group names
+	// Lang is what the reply is written in: the interaction's locale.
+	Lang Lang
 
 	// What authorize loaded to check the route's Access, so the handler
 	// reads it once: the rally of a RallyLead route, the chapter of a
@@ -143,6 +144,7 @@ func New(db *store.DB, discord *Discord, log *slog.Logger, now func() time.Time,
 	}
 	for _, c := range a.routes {
 		guildOnly(c.Def)
+		localizeCommand(c.Def)
 		a.byName[c.Def.Name] = c
 	}
 	a.buttons = []buttonRoute{
@@ -199,22 +201,28 @@ func (e *NotAllowedError) Error() string { return "server " + e.GuildID + " is n
 // Handle routes one interaction to its handler and returns the reply. It never
 // panics: a panic is logged and answered like any internal error.
 func (a *App) Handle(ctx context.Context, i *discordgo.Interaction) (resp *Response) {
-	in := &Input{Interaction: i, Now: a.now()}
+	in := &Input{Interaction: i, Now: a.now(), Lang: langOf(string(i.Locale))}
 	log := a.log.With("interaction", i.ID, "type", i.Type.String())
 	outcome := "refused" // until the handler has answered
 	defer func() {
 		if p := recover(); p != nil {
 			log.Error("handler panicked", "panic", p, "stack", string(debug.Stack()))
-			resp, outcome = &Response{Content: "⚠️ " + internalMessage, Ephemeral: true}, "error"
+			resp, outcome = &Response{Content: "⚠️ " + in.Lang.T(internalMessage), Ephemeral: true}, "error"
 		}
 		a.cfg.Metrics.Interaction(InteractionKind(i.Type), outcome)
 	}()
 	if i.GuildID == "" || i.Member == nil || i.Member.User == nil {
-		return ephemeral("rallybot works inside a server. Use its commands in your organizing server's channels.")
+		return ephemeral(in.Lang.T("only_in_server"))
 	}
 	if !a.GuildAllowed(i.GuildID) {
 		log.Warn("interaction from a server not in ALLOWED_GUILDS", "guild", i.GuildID)
-		return ephemeral("This bot serves only its coalition's servers, and this is not one of them. Nothing was saved.")
+		return ephemeral(in.Lang.T("guild_not_allowed"))
+	}
+	if i.Locale != "" {
+		// DMs, which answer no interaction, follow the last locale seen.
+		if err := a.db.SetMemberLocale(ctx, i.GuildID, i.Member.User.ID, string(i.Locale)); err != nil {
+			log.Warn("could not record the member's locale", "err", err)
+		}
 	}
 	var route Route
 	switch i.Type {
@@ -223,7 +231,7 @@ func (a *App) Handle(ctx context.Context, i *discordgo.Interaction) (resp *Respo
 		cmd := a.byName[data.Name]
 		if cmd == nil {
 			log.Warn("unknown command", "command", data.Name)
-			return ephemeral("This command is not known any more. Discord may still be updating its list; try again in a minute.")
+			return ephemeral(in.Lang.T("unknown_command"))
 		}
 		var sub string
 		in.Path, sub, in.Options = flatten(data)
@@ -235,7 +243,7 @@ func (a *App) Handle(ctx context.Context, i *discordgo.Interaction) (resp *Respo
 		route = cmd.Routes[sub]
 		if route.Handle == nil {
 			log.Warn("unknown subcommand")
-			return ephemeral("This command is not known any more. Discord may still be updating its list; try again in a minute.")
+			return ephemeral(in.Lang.T("unknown_command"))
 		}
 	case discordgo.InteractionMessageComponent:
 		id := i.MessageComponentData().CustomID
@@ -247,7 +255,7 @@ func (a *App) Handle(ctx context.Context, i *discordgo.Interaction) (resp *Respo
 		}
 		if route.Handle == nil {
 			log.Warn("button with an unknown custom_id", "custom_id", truncate(id, 100))
-			return ephemeral("This button is no longer valid.")
+			return ephemeral(in.Lang.T("button_invalid"))
 		}
 		log = log.With("custom_id", id)
 	default:
@@ -256,16 +264,16 @@ func (a *App) Handle(ctx context.Context, i *discordgo.Interaction) (resp *Respo
 	if err := a.authorize(ctx, route.Access, in); err != nil {
 		if i.Type == discordgo.InteractionMessageComponent && errors.Is(err, store.ErrNoSuchRally) {
 			log.Warn("button for an unknown rally", "guild", i.GuildID)
-			return ephemeral("This button is no longer valid.")
+			return ephemeral(in.Lang.T("button_invalid"))
 		}
-		return errorReply(log, err)
+		return errorReply(log, in.Lang, err)
 	}
 	resp, err := route.Handle(ctx, in)
 	if err != nil {
 		if userError(err) == nil {
 			outcome = "error"
 		}
-		return errorReply(log, err)
+		return errorReply(log, in.Lang, err)
 	}
 	outcome = "ok"
 	return resp
@@ -312,8 +320,9 @@ func flatten(data discordgo.ApplicationCommandInteractionData) (path, sub string
 	return strings.Join(parts, " "), strings.Join(subParts, " "), opts
 }
 
-func ephemeral(format string, args ...any) *Response {
-	return &Response{Content: fmt.Sprintf(format, args...), Ephemeral: true}
+// ephemeral is a reply only the member sees.
+func ephemeral(text string) *Response {
+	return &Response{Content: text, Ephemeral: true}
 }
 
 // str returns a string option, trimmed; "" when absent.
@@ -349,7 +358,7 @@ func (in *Input) int(name string) (int64, bool, error) {
 	}
 	f, isNum := o.Value.(float64)
 	if !isNum || f != float64(int64(f)) {
-		return 0, true, invalid("`%s` must be a whole number.", name)
+		return 0, true, invalid("err_whole_number", "Option", name)
 	}
 	return int64(f), true, nil
 }
@@ -402,4 +411,10 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return string(r[:n-1]) + "…"
+}
+
+// DoneReply is what a deferred interaction shows when its handler had
+// nothing to say, in the interaction's language.
+func DoneReply(i *discordgo.Interaction, ephemeral bool) *Response {
+	return &Response{Content: langOf(string(i.Locale)).T("done"), Ephemeral: ephemeral}
 }

@@ -60,12 +60,12 @@ func (a *App) help(ctx context.Context, in *Input) (*Response, error) {
 		var order []string
 		for _, o := range c.Def.Options {
 			if o.Type == discordgo.ApplicationCommandOptionSubCommand {
-				subs[o.Name] = o.Description
+				subs[o.Name] = in.Lang.T(descriptionID([]string{c.Def.Name, o.Name}))
 				order = append(order, o.Name)
 			}
 		}
 		if len(order) == 0 {
-			subs[""], order = c.Def.Description, []string{""}
+			subs[""], order = in.Lang.T(descriptionID([]string{c.Def.Name})), []string{""}
 		}
 		for _, sub := range order {
 			r, ok := c.Routes[sub]
@@ -76,6 +76,6 @@ func (a *App) help(ctx context.Context, in *Input) (*Response, error) {
 		}
 	}
 	sort.Strings(lines)
-	lines = append(lines, "", "Times are the chapter's local time, e.g. `2026-05-01 14:30`. Only the chapter's leads see who is coming; `/privacy forget-me` deletes all your RSVPs here.")
-	return messagesResponse(listEmbeds("What you can do here", lines, colorScheduled), true), nil
+	lines = append(lines, "", in.Lang.T("help_footer"))
+	return messagesResponse(listEmbeds(in.Lang.T("help_title"), lines, colorScheduled), true), nil
 }

@@ -111,16 +111,16 @@ func (a *App) sendReminder(ctx context.Context, now time.Time, d store.DueRemind
 	if err != nil || !ok {
 		return err
 	}
-	content, embed, components := reminderMessage(r, d.Offset)
+	content, embeds, components := reminderMessage(r, d.Offset)
 	if att.Resumed {
 		if id := a.findOwnMessage(ctx, channel, r.MessageID, func(m *discordgo.Message) bool {
-			return strings.Contains(m.Content, timestamp(r.StartsAt, "R")) && hasFooter(m, embed.Footer.Text)
+			return strings.Contains(m.Content, timestamp(r.StartsAt, "R")) && hasFooter(m, embeds[0].Footer.Text)
 		}); id != "" {
 			log.Info("reminder was already posted by an earlier attempt", "message", id)
 			return a.finishReminder(ctx, store.ReminderOutcome{Due: d, Nonce: att.Nonce, State: store.ReminderSent, MessageID: id})
 		}
 	}
-	msg, err := a.post(ctx, channel, outMessage{Content: content, Embeds: []*discordgo.MessageEmbed{embed}, Components: components}, att.Nonce)
+	msg, err := a.post(ctx, channel, outMessage{Content: content, Embeds: embeds, Components: components}, att.Nonce)
 	noteKey := "channel:" + channel
 	switch {
 	case err == nil:
@@ -135,9 +135,9 @@ func (a *App) sendReminder(ctx context.Context, now time.Time, d store.DueRemind
 		if err := a.finishReminder(ctx, store.ReminderOutcome{Due: d, Nonce: att.Nonce, State: store.ReminderFailed}); err != nil {
 			return err
 		}
-		a.tellCoordinatorsOnce(ctx, r.GuildID, noteKey,
-			fmt.Sprintf("⚠️ I could not post a reminder for **%s** (%s chapter) in <#%s>: the channel is gone or I lack permission there. Give me View Channel, Send Messages and Embed Links there, or bind another channel with `/chapter setup`. I will not retry this reminder.",
-				escape(r.Title), escape(r.ChapterName), channel))
+		a.tellCoordinatorsOnce(ctx, r.GuildID, noteKey, func(l Lang) string {
+			return l.T("reminder_failed", "Title", escape(r.Title), "Chapter", escape(r.ChapterName), "Channel", "<#"+channel+">")
+		})
 		return nil
 	case errors.Is(err, context.Canceled):
 		return err // shutting down: still pending, resumed with its nonce at the next start
@@ -157,14 +157,19 @@ func (a *App) sendReminder(ctx context.Context, now time.Time, d store.DueRemind
 // reminderMessage renders a reminder: the announcement again (title, times,
 // place, counts, buttons), marked as a reminder. The footer names the rally
 // and the offset, so a send whose outcome was lost can be recognised.
-func reminderMessage(r store.Rally, offset time.Duration) (string, *discordgo.MessageEmbed, []discordgo.MessageComponent) {
-	embed, components := announcement(r)
-	embed.Title = truncate("Reminder: "+embed.Title, 256)
-	embed.Color = colorReminder
-	embed.Footer = &discordgo.MessageEmbedFooter{Text: fmt.Sprintf("Rally #%d · reminder %s before the start · RSVP below; only the chapter's leads see who is coming.",
-		r.ID, shortDuration(offset))}
-	content := fmt.Sprintf("⏰ **%s** starts %s.", escape(r.Title), timestamp(r.StartsAt, "R"))
-	return content, embed, components
+func reminderMessage(r store.Rally, offset time.Duration) (string, []*discordgo.MessageEmbed, []discordgo.MessageComponent) {
+	langs := postLangs(r.ChapterLanguage)
+	embeds, components := announcement(r)
+	for i, l := range langs {
+		e := embeds[i]
+		e.Title = truncate(l.T("reminder_title", "Title", e.Title), 256)
+		e.Color = colorReminder
+		e.Footer = &discordgo.MessageEmbedFooter{Text: l.T("reminder_footer", "ID", r.ID, "Offset", shortDuration(offset))}
+	}
+	content := inLangs(langs, bilingualSep, func(l Lang) string {
+		return l.T("reminder_text", "Title", escape(r.Title), "When", timestamp(r.StartsAt, "R"))
+	})
+	return content, embeds, components
 }
 
 // shortDuration writes 24h0m0s as 24h and 1h30m0s as 1h30m.
@@ -189,8 +194,8 @@ func hasFooter(m *discordgo.Message, footer string) bool {
 }
 
 // tellCoordinatorsOnce posts a problem to the guild's coordinator channel the
-// first time it happens.
-func (a *App) tellCoordinatorsOnce(ctx context.Context, guildID, key, text string) {
+// first time it happens, in the guild's summary language.
+func (a *App) tellCoordinatorsOnce(ctx context.Context, guildID, key string, text func(Lang) string) {
 	g, err := a.db.Guild(ctx, guildID)
 	if err != nil || g.CoordinatorChannelID == "" {
 		a.log.Debug("no coordinator channel to tell", "guild", guildID, "notice", key)
@@ -200,7 +205,7 @@ func (a *App) tellCoordinatorsOnce(ctx context.Context, guildID, key, text strin
 	if err != nil || !fresh {
 		return
 	}
-	if _, err := a.post(ctx, g.CoordinatorChannelID, outMessage{Content: text}, store.NewNonce()); err != nil {
+	if _, err := a.post(ctx, g.CoordinatorChannelID, outMessage{Content: postText(g.Language, text)}, store.NewNonce()); err != nil {
 		a.log.Warn("could not tell the coordinators", "guild", guildID, "err", err)
 		// Not told: let the next occurrence try again.
 		if err := a.db.ForgetNote(context.WithoutCancel(ctx), guildID, key); err != nil {
@@ -317,16 +322,27 @@ func (a *App) sendSummary(ctx context.Context, now, slot time.Time, g store.Guil
 		return err
 	}
 	if run.Parts == nil {
-		s, err := a.buildSummary(ctx, g.ID, now, defaultSummaryDays)
+		// A bilingual guild gets the summary in each language, Spanish second.
+		var all [][]*discordgo.MessageEmbed
+		var langOf []Lang
+		var baseline map[int64]store.Counts
+		for _, l := range postLangs(g.Language) {
+			s, err := a.buildSummary(ctx, l, g.ID, now, defaultSummaryDays)
+			if err != nil {
+				return err
+			}
+			all = append(all, s.msgs...)
+			for range s.msgs {
+				langOf = append(langOf, l)
+			}
+			baseline = s.baseline
+		}
+		footSummary(all, langOf, slot.In(summaryZone(a.cfg.SummarySchedule)))
+		b, err := json.Marshal(all)
 		if err != nil {
 			return err
 		}
-		footSummary(s.msgs, slot.In(summaryZone(a.cfg.SummarySchedule)))
-		b, err := json.Marshal(s.msgs)
-		if err != nil {
-			return err
-		}
-		if run.Parts, err = a.db.SaveSummaryContent(ctx, g.ID, slot, b, s.baseline); err != nil {
+		if run.Parts, err = a.db.SaveSummaryContent(ctx, g.ID, slot, b, baseline); err != nil {
 			return err
 		}
 	}
@@ -377,11 +393,12 @@ func (a *App) sendSummary(ctx context.Context, now, slot time.Time, g store.Guil
 
 // footSummary marks each message of a scheduled summary with its run and
 // place, for readers and to recognise a part whose send was cut short.
-func footSummary(msgs [][]*discordgo.MessageEmbed, slot time.Time) {
+func footSummary(msgs [][]*discordgo.MessageEmbed, langs []Lang, slot time.Time) {
 	for i, m := range msgs {
-		text := "Daily summary · " + slot.Format("Mon Jan 2, 2006 3:04 PM MST")
+		l := langs[i]
+		text := l.T("summary_footer", "When", l.dateTime(slot, dateLong)+" "+slot.Format("MST"))
 		if len(msgs) > 1 {
-			text += fmt.Sprintf(" · message %d of %d", i+1, len(msgs))
+			text += l.T("summary_footer_part", "Part", i+1, "Parts", len(msgs))
 		}
 		m[len(m)-1].Footer = &discordgo.MessageEmbedFooter{Text: text}
 	}

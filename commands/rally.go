@@ -95,7 +95,7 @@ func (a *App) rallyChoices(ctx context.Context, in *Input, typed string) ([]*dis
 	f := store.RallyFilter{GuildID: in.GuildID, Search: typed, Limit: 25}
 	if id, err := strconv.ParseInt(typed, 10, 64); err == nil && id > 0 {
 		if r, err := a.db.Rally(ctx, in.GuildID, id); err == nil && !r.Cancelled() && r.EndsAt.After(in.Now) {
-			return []*discordgo.ApplicationCommandOptionChoice{rallyChoice(r)}, nil
+			return []*discordgo.ApplicationCommandOptionChoice{rallyChoice(in.Lang, r)}, nil
 		}
 	}
 	rallies, err := a.db.UpcomingRallies(ctx, in.Now, f)
@@ -104,14 +104,14 @@ func (a *App) rallyChoices(ctx context.Context, in *Input, typed string) ([]*dis
 	}
 	out := make([]*discordgo.ApplicationCommandOptionChoice, 0, len(rallies))
 	for _, r := range rallies {
-		out = append(out, rallyChoice(r))
+		out = append(out, rallyChoice(in.Lang, r))
 	}
 	return out, nil
 }
 
-func rallyChoice(r store.Rally) *discordgo.ApplicationCommandOptionChoice {
+func rallyChoice(l Lang, r store.Rally) *discordgo.ApplicationCommandOptionChoice {
 	local := r.StartsAt.In(location(r.TimeZone))
-	name := fmt.Sprintf("#%d %s — %s, %s", r.ID, r.Title, r.ChapterName, local.Format("Jan 2 3:04 PM MST"))
+	name := fmt.Sprintf("#%d %s — %s, %s %s", r.ID, r.Title, r.ChapterName, l.dateTime(local, dateShort), local.Format("MST"))
 	return &discordgo.ApplicationCommandOptionChoice{Name: truncate(name, 100), Value: strconv.FormatInt(r.ID, 10)}
 }
 
@@ -128,23 +128,23 @@ func (a *App) rallyFromOption(ctx context.Context, in *Input) (store.Rally, erro
 
 func checkText(field, s string, max int, required bool) (string, error) {
 	if required && s == "" {
-		return "", invalid("`%s` cannot be empty.", field)
+		return "", invalid("err_text_empty", "Option", field)
 	}
 	if n := utf8.RuneCountInString(s); n > max {
-		return "", invalid("`%s` is %d characters; the most is %d. Shorten it and try again.", field, n, max)
+		return "", invalid("err_text_long", "Option", field, "Count", n, "Max", max)
 	}
 	if s != "" && !visible(s) {
 		return "", invisibleText(field)
 	}
 	if field != "details" && strings.ContainsAny(s, "\r\n") {
-		return "", invalid("`%s` must be a single line.", field)
+		return "", invalid("err_text_lines", "Option", field)
 	}
 	return s, nil
 }
 
 // invisibleText refuses a value Discord would show as a blank.
 func invisibleText(field string) error {
-	return invalid("`%s` has no visible characters: only spaces or invisible characters. Write it in letters people can read.", field)
+	return invalid("err_text_invisible", "Option", field)
 }
 
 // blankRunes are drawn as nothing but are neither spaces nor format
@@ -183,11 +183,10 @@ func checkStart(when, tz string, now time.Time) (ParsedWhen, error) {
 		return p, err
 	}
 	if !p.Time.After(now) {
-		return p, invalid("`when`: %s is in the past (it is now %s in %s). Give a future time.",
-			p.Time.Format("2006-01-02 15:04"), now.In(loc).Format("2006-01-02 15:04"), tz)
+		return p, invalid("err_when_past", "When", p.Time.Format("2006-01-02 15:04"), "Now", now.In(loc).Format("2006-01-02 15:04"), "Zone", tz)
 	}
 	if p.Time.After(now.AddDate(1, 0, 0)) {
-		return p, invalid("`when`: %s is more than a year ahead. Schedule rallies up to a year out.", p.Time.Format("2006-01-02"))
+		return p, invalid("err_when_far", "When", p.Time.Format("2006-01-02"))
 	}
 	return p, nil
 }
@@ -198,7 +197,7 @@ func checkCapacity(in *Input, min int64) (int, bool, error) {
 		return 0, ok, err
 	}
 	if n < min || n > maxCapacity {
-		return 0, true, invalid("`capacity` must be between %d and %d.", min, maxCapacity)
+		return 0, true, invalid("err_capacity_range", "Min", min, "Max", maxCapacity)
 	}
 	return int(n), true, nil
 }
@@ -235,7 +234,7 @@ func (a *App) rallyCreate(ctx context.Context, in *Input) (*Response, error) {
 	}
 	n.Needs = minimums.Needs()
 	if ch.ChannelID == "" {
-		return nil, conflict("%s has no announcement channel yet. An admin can bind one with `/chapter setup chapter:%s channel:#…`, then try again.", escape(ch.Name), ch.Name)
+		return nil, conflict("err_no_channel", "Chapter", escape(ch.Name), "Name", ch.Name)
 	}
 	repeat, occurrences, err := readSeries(in)
 	if err != nil {
@@ -267,7 +266,7 @@ func (a *App) rallyCreate(ctx context.Context, in *Input) (*Response, error) {
 			a.log.Error("could not remove unannounced rally", "rally", r.ID, "err", derr)
 		}
 		if gone(err) {
-			return nil, conflict("I can't post in <#%s>. Give me the View Channel, Send Messages and Embed Links permissions there (or bind another channel with `/chapter setup`), then try again. Nothing was saved.", p.ChannelID)
+			return nil, conflict("err_cannot_post", "Channel", "<#"+ch.ChannelID+">")
 		}
 		return nil, fmt.Errorf("post announcement: %w", err)
 	}
@@ -275,36 +274,35 @@ func (a *App) rallyCreate(ctx context.Context, in *Input) (*Response, error) {
 		return nil, err
 	}
 	a.log.Info("rally created", "guild", in.GuildID, "rally", r.ID, "chapter", ch.ID)
-	note := a.mirrorCreate(ctx, r)
+	note := a.mirrorCreate(ctx, in.Lang, r)
 	if start.Ambiguous {
-		note += fmt.Sprintf("\nNote: %s happens twice that night (clocks fall back); I used the first, %s.",
-			start.Time.Format("15:04"), describeZone(start.Time))
+		note += in.Lang.T("rally_ambiguous_time", "Time", start.Time.Format("15:04"), "Zone", describeZone(start.Time))
 	}
-	return ephemeral("📣 Scheduled **%s** (#%d) for %s. Announcement: %s%s",
-		escape(r.Title), r.ID, timestamp(r.StartsAt, "F"), messageLink(in.GuildID, msg.ChannelID, msg.ID), note), nil
+	return ephemeral(in.Lang.T("rally_scheduled", "Title", escape(r.Title), "ID", r.ID, "When", timestamp(r.StartsAt, "F"),
+		"Link", messageLink(in.GuildID, msg.ChannelID, msg.ID)) + note), nil
 }
 
 func (a *App) rallyList(ctx context.Context, in *Input) (*Response, error) {
 	f := store.RallyFilter{GuildID: in.GuildID}
-	title := "Upcoming rallies"
+	title := in.Lang.T("rallies_title")
 	if in.str("chapter") != "" {
 		ch, err := a.db.ChapterByName(ctx, in.GuildID, in.str("chapter"))
 		if err != nil {
 			return nil, err
 		}
 		f.ChapterID = ch.ID
-		title = "Upcoming rallies in " + ch.Name
+		title = in.Lang.T("rallies_title_chapter", "Chapter", ch.Name)
 	}
 	rallies, err := a.db.UpcomingRallies(ctx, in.Now, f)
 	if err != nil {
 		return nil, err
 	}
 	if len(rallies) == 0 {
-		return ephemeral("No upcoming rallies. Chapter leads can schedule one with `/rally create`."), nil
+		return ephemeral(in.Lang.T("rallies_none")), nil
 	}
 	lines := make([]string, len(rallies))
 	for i, r := range rallies {
-		lines[i] = rallyLine(r)
+		lines[i] = rallyLine(in.Lang, r)
 	}
 	return messagesResponse(listEmbeds(fmt.Sprintf("%s (%d)", title, len(rallies)), lines, colorScheduled), false), nil
 }
@@ -323,14 +321,14 @@ func (a *App) rallyInfo(ctx context.Context, in *Input) (*Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	embed, components := announcement(r)
+	embeds, components := announcementIn([]Lang{in.Lang}, r)
 	if r.MessageID != "" {
-		embed.Fields = append(embed.Fields, &discordgo.MessageEmbedField{Name: "Announcement", Value: messageLink(in.GuildID, r.ChannelID, r.MessageID)})
+		embeds[0].Fields = append(embeds[0].Fields, &discordgo.MessageEmbedField{Name: in.Lang.T("field_announcement"), Value: messageLink(in.GuildID, r.ChannelID, r.MessageID)})
 	}
 	if r.Started(in.Now) {
 		components = nil
 	}
-	return &Response{Embeds: []*discordgo.MessageEmbed{embed}, Components: components}, nil
+	return &Response{Embeds: embeds, Components: components}, nil
 }
 
 func (a *App) rallyEdit(ctx context.Context, in *Input) (*Response, error) {
@@ -388,7 +386,7 @@ func (a *App) rallyEdit(ctx context.Context, in *Input) (*Response, error) {
 	u.Needs = minimums.Needs()
 	changed = append(changed, minimums.Given()...)
 	if len(changed) == 0 {
-		return nil, invalid("Nothing to change: give at least one of `title`, `when`, `location`, `details`, `capacity`, `duration` or a safety role minimum.")
+		return nil, invalid("err_edit_nothing")
 	}
 	before := r
 	r, promoted, err := a.db.UpdateRally(ctx, in.GuildID, r.ID, u, a.cfg.ReminderOffsets)
@@ -403,25 +401,26 @@ func (a *App) rallyEdit(ctx context.Context, in *Input) (*Response, error) {
 		if err := a.db.DisarmUnannounced(ctx, r.ID); err != nil {
 			return nil, err
 		}
-		return ephemeral("✏️ Updated **%s** (#%d, %s): %s. It is announced when the rally before it in the series ends.",
-			escape(r.Title), r.ID, seriesPlace(r), strings.Join(changed, ", ")), nil
+		return ephemeral(in.Lang.T("series_rally_updated", "Title", escape(r.Title), "ID", r.ID, "Series", seriesPlace(in.Lang, r), "Fields", strings.Join(changed, ", "))), nil
 	}
 	if r.MessageID == "" && !r.Cancelled() {
 		// A day-of-action rally waits for its place; setting it announces it.
 		return a.announceWaiting(ctx, in, r, u.Location != nil, changed)
 	}
 	if !before.StartsAt.Equal(r.StartsAt) && r.ChannelID != "" {
-		notice := fmt.Sprintf("⏰ **%s** has moved to %s (%s). Your RSVP still stands.", escape(r.Title), timestamp(r.StartsAt, "F"), timestamp(r.StartsAt, "R"))
+		notice := postText(r.ChapterLanguage, func(l Lang) string {
+			return l.T("rally_moved", "Title", escape(r.Title), "When", timestamp(r.StartsAt, "F"), "Relative", timestamp(r.StartsAt, "R"))
+		})
 		if _, err := a.post(ctx, r.ChannelID, outMessage{Content: notice}, store.NewNonce()); err != nil {
 			a.log.Warn("could not post time change notice", "rally", r.ID, "err", err)
 		}
 	}
 	over := ""
 	if r.OverCapacity() {
-		over = fmt.Sprintf("\n⚠️ It is now over capacity: %d going · capacity %d. Nobody was moved: those with a seat keep it, and new Going clicks join the waitlist until seats free up.", r.Going, r.Capacity)
+		over = in.Lang.T("rally_over_capacity", "Going", r.Going, "Capacity", r.Capacity)
 	}
-	note := a.mirrorUpdate(ctx, r)
-	return ephemeral("✏️ Updated **%s** (#%d): %s. The announcement is being updated.%s%s", escape(r.Title), r.ID, strings.Join(changed, ", "), over, note), nil
+	note := a.mirrorUpdate(ctx, in.Lang, r)
+	return ephemeral(in.Lang.T("rally_updated", "Title", escape(r.Title), "ID", r.ID, "Fields", strings.Join(changed, ", ")) + over + note), nil
 }
 
 func (a *App) rallyCancel(ctx context.Context, in *Input) (*Response, error) {
@@ -442,16 +441,19 @@ func (a *App) rallyCancel(ctx context.Context, in *Input) (*Response, error) {
 	a.log.Info("rally cancelled", "guild", in.GuildID, "rally", r.ID)
 	a.refresher.mark(r.ID)
 	if r.ChannelID != "" {
-		notice := fmt.Sprintf("❌ **%s** on %s has been cancelled.", escape(r.Title), timestamp(r.StartsAt, "F"))
-		if reason != "" {
-			notice += " Reason: " + escape(reason)
-		}
+		notice := postText(r.ChapterLanguage, func(l Lang) string {
+			s := l.T("rally_cancelled_notice", "Title", escape(r.Title), "When", timestamp(r.StartsAt, "F"))
+			if reason != "" {
+				s += l.T("cancelled_reason", "Reason", escape(reason))
+			}
+			return s
+		})
 		if _, err := a.post(ctx, r.ChannelID, outMessage{Content: notice}, store.NewNonce()); err != nil {
 			a.log.Warn("could not post cancel notice", "rally", r.ID, "err", err)
 		}
 	}
-	note := a.mirrorCancel(ctx, r)
-	return ephemeral("Cancelled **%s** (#%d). The announcement now shows it, its buttons are off, and its reminders are dropped.%s", escape(r.Title), r.ID, note), nil
+	note := a.mirrorCancel(ctx, in.Lang, r)
+	return ephemeral(in.Lang.T("rally_cancelled", "Title", escape(r.Title), "ID", r.ID) + note), nil
 }
 
 func (a *App) rallyAttendees(ctx context.Context, in *Input) (*Response, error) {
@@ -475,15 +477,15 @@ func (a *App) rallyAttendees(ctx context.Context, in *Input) (*Response, error) 
 		}
 		lines = append(lines, mentions(ids)...)
 	}
-	section("Going", att.Going)
-	if err := a.roleSections(ctx, r, section); err != nil {
+	section(in.Lang.T("button_going"), att.Going)
+	if err := a.roleSections(ctx, in.Lang, r, section); err != nil {
 		return nil, err
 	}
-	section("Maybe", att.Maybe)
+	section(in.Lang.T("button_maybe"), att.Maybe)
 	if r.Capacity > 0 || len(att.Waitlist) > 0 {
-		section("Waitlist", att.Waitlist)
+		section(in.Lang.T("section_waitlist"), att.Waitlist)
 	}
-	title := fmt.Sprintf("Attendees of #%d %s", r.ID, truncate(r.Title, 150))
+	title := in.Lang.T("attendees_title", "ID", r.ID, "Title", truncate(r.Title, 150))
 	return messagesResponse(listEmbeds(title, lines, colorScheduled), true), nil
 }
 
@@ -494,8 +496,8 @@ func (a *App) refreshAnnouncement(ctx context.Context, rallyID int64) error {
 		return err
 	}
 	if r.MessageID != "" {
-		embed, components := announcement(r)
-		err = a.editMessage(ctx, r.ChannelID, r.MessageID, []*discordgo.MessageEmbed{embed}, components)
+		embeds, components := announcement(r)
+		err = a.editMessage(ctx, r.ChannelID, r.MessageID, embeds, components)
 	}
 	if err != nil && !gone(err) {
 		return err // still marked: retried, or re-rendered at the next start

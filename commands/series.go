@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -39,21 +40,14 @@ func seriesCancelOption() *discordgo.ApplicationCommandOption {
 }
 
 // repeatWords names a repeat in a sentence: "a weekly series".
-func repeatWords(r store.Repeat) string {
-	switch r {
-	case store.RepeatEvery2Weeks:
-		return "every-two-weeks"
-	default:
-		return string(r)
-	}
-}
+func repeatWords(l Lang, r store.Repeat) string { return l.T("repeat_" + string(r)) }
 
 // seriesPlace says where a rally stands in its series, or "".
-func seriesPlace(r store.Rally) string {
+func seriesPlace(l Lang, r store.Rally) string {
 	if !r.Series.InSeries() {
 		return ""
 	}
-	return fmt.Sprintf("%d of %d in a %s series", r.Series.Index, r.Series.Count, repeatWords(r.Series.Repeat))
+	return l.T("series_place", "Index", r.Series.Index, "Count", r.Series.Count, "Repeat", repeatWords(l, r.Series.Repeat))
 }
 
 // readSeries reads `repeat` and `occurrences`: both or neither.
@@ -67,22 +61,31 @@ func readSeries(in *Input) (store.Repeat, int, error) {
 	case repeat == "" && !hasCount:
 		return "", 0, nil
 	case repeat == "":
-		return "", 0, invalid("`occurrences` needs `repeat`: say how often the rally recurs (weekly, every 2 weeks or monthly).")
+		return "", 0, invalid("err_occurrences_needs_repeat")
 	case !repeat.Valid():
-		return "", 0, invalid("`repeat` must be weekly, every_2_weeks or monthly.")
+		return "", 0, invalid("err_repeat_option")
 	case !hasCount:
-		return "", 0, invalid("`repeat` needs `occurrences`: how many rallies the series holds, from %d to %d.", store.MinOccurrences, store.MaxOccurrences)
+		return "", 0, invalid("err_repeat_needs_occurrences", "Min", store.MinOccurrences, "Max", store.MaxOccurrences)
 	case n < store.MinOccurrences || n > store.MaxOccurrences:
-		return "", 0, invalid("`occurrences` must be between %d and %d.", store.MinOccurrences, store.MaxOccurrences)
+		return "", 0, invalid("err_occurrences_range", "Min", store.MinOccurrences, "Max", store.MaxOccurrences)
 	}
 	return repeat, int(n), nil
 }
 
 // occurrence is one start of a series and, when it is not the plain
-// repetition of the first, a sentence saying why.
+// repetition of the first, the sentences saying why.
 type occurrence struct {
 	start time.Time
-	note  string
+	notes []perLang
+}
+
+// note is the occurrence's notes in l, "" for none.
+func (o occurrence) note(l Lang) string {
+	parts := make([]string, len(o.notes))
+	for i, n := range o.notes {
+		parts[i] = n(l)
+	}
+	return strings.Join(parts, "; ")
 }
 
 // seriesStarts lays out n starts from first, each at the same wall-clock
@@ -98,7 +101,7 @@ func seriesStarts(first time.Time, loc *time.Location, repeat store.Repeat, n in
 	out := []occurrence{{start: first}}
 	for k := 1; k < n; k++ {
 		var date time.Time
-		var notes []string
+		var notes []perLang
 		switch repeat {
 		case store.RepeatWeekly, store.RepeatEvery2Weeks:
 			step := 7
@@ -110,8 +113,11 @@ func seriesStarts(first time.Time, loc *time.Location, repeat store.Repeat, n in
 			month := time.Date(y, m+time.Month(k), 1, 0, 0, 0, 0, time.UTC)
 			day := d
 			if last := daysIn(month.Year(), month.Month()); day > last {
-				notes = append(notes, fmt.Sprintf("%s has no %s, so that rally is on the %s, the month's last day",
-					month.Format("January 2006"), ordinal(d), ordinal(last)))
+				month, want, last := month, d, last
+				notes = append(notes, func(l Lang) string {
+					return l.T("series_note_short_month", "Month", l.T("month_long_"+strconv.Itoa(int(month.Month()))), "Year", month.Year(),
+						"Day", ordinal(l, want), "Last", ordinal(l, last))
+				})
 				day = last
 			}
 			date = time.Date(month.Year(), month.Month(), day, 0, 0, 0, 0, time.UTC)
@@ -119,13 +125,19 @@ func seriesStarts(first time.Time, loc *time.Location, repeat store.Repeat, n in
 		start, skipped, twice := wallTime(date.Year(), date.Month(), date.Day(), hh, mm, loc)
 		switch {
 		case skipped:
-			notes = append(notes, fmt.Sprintf("%02d:%02d does not exist on %s (the clocks jump forward), so that rally starts at %s",
-				hh, mm, date.Format("Jan 2, 2006"), start.Format("15:04 MST")))
+			date, start := date, start
+			notes = append(notes, func(l Lang) string {
+				return l.T("series_note_skipped", "Time", fmt.Sprintf("%02d:%02d", hh, mm), "Date", l.dateTime(date, dateOnly),
+					"Start", start.Format("15:04 MST"))
+			})
 		case twice:
-			notes = append(notes, fmt.Sprintf("%02d:%02d happens twice on %s (the clocks fall back); I used the first, %s",
-				hh, mm, date.Format("Jan 2, 2006"), describeZone(start)))
+			date, start := date, start
+			notes = append(notes, func(l Lang) string {
+				return l.T("series_note_twice", "Time", fmt.Sprintf("%02d:%02d", hh, mm), "Date", l.dateTime(date, dateOnly),
+					"Zone", describeZone(start))
+			})
 		}
-		out = append(out, occurrence{start: start, note: strings.Join(notes, "; ")})
+		out = append(out, occurrence{start: start, notes: notes})
 	}
 	return out
 }
@@ -142,7 +154,8 @@ func wallTime(y int, mo time.Month, d, hh, mm int, loc *time.Location) (t time.T
 	return time.Date(y, mo, d, hh, mm, 0, 0, time.UTC).Add(-time.Duration(before) * time.Second).In(loc), true, false
 }
 
-func ordinal(n int) string {
+// ordinal is a day of the month as l writes it: "31st", "31".
+func ordinal(l Lang, n int) string {
 	suffix := "th"
 	switch {
 	case n%100 >= 11 && n%100 <= 13:
@@ -153,7 +166,7 @@ func ordinal(n int) string {
 	case n%10 == 3:
 		suffix = "rd"
 	}
-	return fmt.Sprintf("%d%s", n, suffix)
+	return l.T("ordinal_"+suffix, "N", n)
 }
 
 // rallyCreateSeries stores the series, announces its first rally, and says
@@ -170,15 +183,15 @@ func (a *App) rallyCreateSeries(ctx context.Context, in *Input, n store.NewRally
 		return nil, err
 	}
 	r := rallies[0]
-	embed, components := announcement(r)
-	msg, err := a.post(ctx, ch.ChannelID, outMessage{Embeds: []*discordgo.MessageEmbed{embed}, Components: components}, store.NewNonce())
+	embeds, components := announcement(r)
+	msg, err := a.post(ctx, ch.ChannelID, outMessage{Embeds: embeds, Components: components}, store.NewNonce())
 	if err != nil {
 		// Without its announcement nobody can RSVP: take the series back.
 		if derr := a.db.DeleteSeries(context.WithoutCancel(ctx), in.GuildID, r.Series.ID); derr != nil {
 			a.log.Error("could not remove an unannounced series", "series", r.Series.ID, "err", derr)
 		}
 		if gone(err) {
-			return nil, conflict("I can't post in <#%s>. Give me the View Channel, Send Messages and Embed Links permissions there (or bind another channel with `/chapter setup`), then try again. Nothing was saved.", ch.ChannelID)
+			return nil, conflict("err_cannot_post", "Channel", "<#"+ch.ChannelID+">")
 		}
 		return nil, fmt.Errorf("post announcement: %w", err)
 	}
@@ -186,23 +199,23 @@ func (a *App) rallyCreateSeries(ctx context.Context, in *Input, n store.NewRally
 		return nil, err
 	}
 	a.log.Info("rally series created", "guild", in.GuildID, "series", r.Series.ID, "rallies", len(rallies), "repeat", string(repeat))
-	note := a.mirrorCreate(ctx, r)
-	lines := []string{fmt.Sprintf("📣 Scheduled **%s** as a %s series of %d rallies. The first (#%d) is announced for %s: %s\nEach of the others is announced when the one before it ends, at the same local time:",
-		escape(r.Title), repeatWords(repeat), len(rallies), r.ID, timestamp(r.StartsAt, "F"), messageLink(in.GuildID, msg.ChannelID, msg.ID))}
+	l := in.Lang
+	note := a.mirrorCreate(ctx, l, r)
+	lines := []string{l.T("series_scheduled", "Title", escape(r.Title), "Repeat", repeatWords(l, repeat), "Count", len(rallies), "ID", r.ID,
+		"When", timestamp(r.StartsAt, "F"), "Link", messageLink(in.GuildID, msg.ChannelID, msg.ID))}
 	if first.Ambiguous {
-		lines = append(lines, fmt.Sprintf("Note: %s happens twice that night (clocks fall back); I used the first, %s.",
-			first.Time.Format("15:04"), describeZone(first.Time)))
+		lines = append(lines, strings.TrimPrefix(l.T("rally_ambiguous_time", "Time", first.Time.Format("15:04"), "Zone", describeZone(first.Time)), "\n"))
 	}
 	loc := location(ch.TimeZone)
 	for i, o := range rallies[1:] {
 		local := o.StartsAt.In(loc)
-		line := fmt.Sprintf("• #%d %s (%s)", o.ID, local.Format("Mon Jan 2, 2006 3:04 PM"), local.Format("MST"))
-		if occs[i+1].note != "" {
-			line += " — note: " + occs[i+1].note + "."
+		line := fmt.Sprintf("• #%d %s (%s)", o.ID, l.dateTime(local, dateLong), local.Format("MST"))
+		if n := occs[i+1].note(l); n != "" {
+			line += l.T("series_line_note", "Note", n)
 		}
 		lines = append(lines, line)
 	}
-	return ephemeral("%s%s", truncate(strings.Join(lines, "\n"), 1800), note), nil
+	return ephemeral(truncate(strings.Join(lines, "\n"), 1800) + note), nil
 }
 
 // rallyCancelSeries cancels the rally and the rest of its series: each
@@ -223,18 +236,20 @@ func (a *App) rallyCancelSeries(ctx context.Context, in *Input, reason string) (
 				channel = c.ChannelID
 			}
 		}
-		if note := a.mirrorCancel(ctx, c); note != "" {
+		if note := a.mirrorCancel(ctx, in.Lang, c); note != "" {
 			notes = append(notes, note)
 		}
 	}
 	first := cancelled[0]
 	if channel != "" {
-		notice := fmt.Sprintf("❌ The %s series **%s** is cancelled: the %d remaining rall%s from %s on %s off.",
-			repeatWords(r.Series.Repeat), escape(first.Title), len(cancelled), ending(len(cancelled), "y", "ies"),
-			timestamp(first.StartsAt, "F"), ending(len(cancelled), "is", "are"))
-		if reason != "" {
-			notice += " Reason: " + escape(reason)
-		}
+		notice := postText(first.ChapterLanguage, func(l Lang) string {
+			s := l.T("series_cancelled_notice", "Repeat", repeatWords(l, r.Series.Repeat), "Title", escape(first.Title), "Count", len(cancelled),
+				"When", timestamp(first.StartsAt, "F"))
+			if reason != "" {
+				s += l.T("cancelled_reason", "Reason", escape(reason))
+			}
+			return s
+		})
 		if _, err := a.post(ctx, channel, outMessage{Content: notice}, store.NewNonce()); err != nil {
 			a.log.Warn("could not post series cancel notice", "series", r.Series.ID, "err", err)
 		}
@@ -243,8 +258,7 @@ func (a *App) rallyCancelSeries(ctx context.Context, in *Input, reason string) (
 	for i, c := range cancelled {
 		ids[i] = fmt.Sprintf("#%d", c.ID)
 	}
-	return ephemeral("Cancelled the rest of the series **%s**: %d rall%s (%s). Announcements show it, their buttons are off, reminders are dropped, and the later rallies will not be announced.%s",
-		escape(first.Title), len(cancelled), ending(len(cancelled), "y", "ies"), strings.Join(ids, ", "), strings.Join(notes, "")), nil
+	return ephemeral(in.Lang.T("series_cancelled", "Title", escape(first.Title), "Count", len(cancelled), "IDs", strings.Join(ids, ", ")) + strings.Join(notes, "")), nil
 }
 
 // SendDueSeriesAnnouncements announces each rally of a series whose earlier
@@ -287,7 +301,7 @@ func (a *App) sendSeriesAnnouncement(ctx context.Context, now time.Time, d store
 			a.refresher.mark(r.ID)
 			return nil
 		}
-		a.mirrorCreate(ctx, r)
+		a.mirrorCreate(ctx, English, r) // nobody to tell of a problem but the log
 		return a.db.ForgetNote(ctx, r.GuildID, "channel:"+channelID)
 	}
 	channel := d.ChapterChannelID
@@ -299,23 +313,23 @@ func (a *App) sendSeriesAnnouncement(ctx context.Context, now time.Time, d store
 		return finish(store.ReminderDropped, "", "")
 	case channel == "":
 		log.Warn("series rally has no channel to be announced in")
-		a.tellCoordinatorsOnce(ctx, r.GuildID, fmt.Sprintf("series:%d:nochannel", r.Series.ID),
-			fmt.Sprintf("⚠️ I could not announce **%s** (#%d, %s chapter): the chapter has no announcement channel. Bind one with `/chapter setup`; later rallies of the series are announced there.",
-				escape(r.Title), r.ID, escape(r.ChapterName)))
+		a.tellCoordinatorsOnce(ctx, r.GuildID, fmt.Sprintf("series:%d:nochannel", r.Series.ID), func(l Lang) string {
+			return l.T("series_no_channel", "Title", escape(r.Title), "ID", r.ID, "Chapter", escape(r.ChapterName))
+		})
 		return finish(store.ReminderFailed, "", "")
 	}
 	resumed, ok, err := a.db.BeginSeriesAnnouncement(ctx, d)
 	if err != nil || !ok {
 		return err
 	}
-	embed, components := announcement(r)
+	embeds, components := announcement(r)
 	if resumed {
-		if id := a.findOwnMessage(ctx, channel, "", func(m *discordgo.Message) bool { return hasFooter(m, embed.Footer.Text) }); id != "" {
+		if id := a.findOwnMessage(ctx, channel, "", func(m *discordgo.Message) bool { return hasFooter(m, embeds[0].Footer.Text) }); id != "" {
 			log.Info("series announcement was already posted by an earlier attempt", "message", id)
 			return finish(store.ReminderSent, channel, id)
 		}
 	}
-	msg, err := a.post(ctx, channel, outMessage{Embeds: []*discordgo.MessageEmbed{embed}, Components: components}, d.Nonce)
+	msg, err := a.post(ctx, channel, outMessage{Embeds: embeds, Components: components}, d.Nonce)
 	switch {
 	case err == nil:
 		return finish(store.ReminderSent, msg.ChannelID, msg.ID)
@@ -324,9 +338,9 @@ func (a *App) sendSeriesAnnouncement(ctx context.Context, now time.Time, d store
 		if err := finish(store.ReminderFailed, "", ""); err != nil {
 			return err
 		}
-		a.tellCoordinatorsOnce(ctx, r.GuildID, "channel:"+channel,
-			fmt.Sprintf("⚠️ I could not announce **%s** (#%d, %s chapter) in <#%s>: the channel is gone or I lack permission there. Give me View Channel, Send Messages and Embed Links there, or bind another channel with `/chapter setup`.",
-				escape(r.Title), r.ID, escape(r.ChapterName), channel))
+		a.tellCoordinatorsOnce(ctx, r.GuildID, "channel:"+channel, func(l Lang) string {
+			return l.T("series_cannot_post", "Title", escape(r.Title), "ID", r.ID, "Chapter", escape(r.ChapterName), "Channel", "<#"+channel+">")
+		})
 		return nil
 	case errors.Is(err, context.Canceled):
 		return err // shutting down: still pending, resumed with its nonce at the next start

@@ -24,6 +24,7 @@ type Rally struct {
 	ChapterID         int64
 	ChapterName       string
 	ChapterLeadRoleID string
+	ChapterLanguage   string // what its channel posts are written in (Chapter.Language)
 	Title             string
 	Location          string
 	Details           string
@@ -51,7 +52,7 @@ func (r Rally) Started(now time.Time) bool { return !now.Before(r.StartsAt) }
 // Full reports whether every seat is taken.
 func (r Rally) Full() bool { return r.Capacity > 0 && r.Going >= r.Capacity }
 
-const rallyColumns = `r.id, r.guild_id, r.chapter_id, c.name, COALESCE(c.lead_role_id, ''), r.title, r.location, r.details,
+const rallyColumns = `r.id, r.guild_id, r.chapter_id, c.name, COALESCE(c.lead_role_id, ''), c.language, r.title, r.location, r.details,
 	r.starts_at, r.ends_at, r.timezone, COALESCE(r.capacity, 0), COALESCE(r.channel_id, ''), COALESCE(r.message_id, ''),
 	r.status, r.cancel_reason, r.going_count, r.maybe_count, r.waitlist_count, ` + staffingColumn + `, ` + seriesColumns
 
@@ -62,7 +63,7 @@ func scanRally(row interface{ Scan(...any) error }, extra ...any) (Rally, error)
 	var r Rally
 	var start, end int64
 	var staffing, series string
-	dest := append([]any{&r.ID, &r.GuildID, &r.ChapterID, &r.ChapterName, &r.ChapterLeadRoleID, &r.Title, &r.Location, &r.Details,
+	dest := append([]any{&r.ID, &r.GuildID, &r.ChapterID, &r.ChapterName, &r.ChapterLeadRoleID, &r.ChapterLanguage, &r.Title, &r.Location, &r.Details,
 		&start, &end, &r.TimeZone, &r.Capacity, &r.ChannelID, &r.MessageID,
 		&r.Status, &r.CancelReason, &r.Going, &r.Maybe, &r.Waitlist, &staffing,
 		&r.Series.ID, &r.Series.Index, &series}, extra...)

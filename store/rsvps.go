@@ -336,6 +336,10 @@ type Promotion struct {
 func (db *DB) ForgetMember(ctx context.Context, guildID, userID string) (removed []int64, promotions []Promotion, err error) {
 	defer wrap(&err, "forget member")
 	err = db.update(ctx, func(tx *Tx) error {
+		// The language their DMs were in goes too: nothing keyed by them is left.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM member_locales WHERE guild_id = ? AND user_id = ?`, guildID, userID); err != nil {
+			return err
+		}
 		ids, err := queryIDs(ctx, tx, `
 			SELECT v.rally_id FROM rsvps v JOIN rallies r ON r.id = v.rally_id
 			WHERE v.user_id = ? AND r.guild_id = ?`, userID, guildID)
