@@ -16,6 +16,7 @@ import (
 // Discord's 2,000 characters however long the input (within the option's
 // max_length), and quotes a clipped value rather than all of it.
 func TestRefusalClipsEcho(t *testing.T) {
+	t.Parallel()
 	h := actHarness(t)
 	var names []string
 	for n, size := 0, 0; ; n++ {
@@ -44,6 +45,7 @@ func TestRefusalClipsEcho(t *testing.T) {
 // only of spaces and invisible characters would be posted as a blank; it is
 // refused with a sentence saying so, and nothing is posted or saved.
 func TestInvisibleTextRefused(t *testing.T) {
+	t.Parallel()
 	h := rallyHarness(t)
 	invisible := []string{"\u200b\u200b\u200b", "\u200d\u2060\ufeff", "\u3164", "\u2800\u2800", " \u200e\u00a0\u180e ", "\u034f\ufe0f"}
 	for _, s := range invisible {
@@ -73,6 +75,7 @@ func TestInvisibleTextRefused(t *testing.T) {
 // old RSVPs, the member's id is in neither the database nor its -wal file:
 // the deletion is checkpointed, not left beside the old pages in the log.
 func TestForgottenIDsLeaveTheWAL(t *testing.T) {
+	t.Parallel()
 	h := rallyHarness(t)
 	id, ann := h.createRally()
 	mustContain(t, h.click(volunteer, seattleChannel, ann.ID, "rsvp:going:"+id), true, "you're **going**")
@@ -142,7 +145,9 @@ const postMessage = "/channels/{channel_id}/messages"
 // rally but before recording its announcement leaves neither a rally nobody
 // can RSVP to nor a second announcement.
 func TestCreateInterruptedIsFinished(t *testing.T) {
+	t.Parallel()
 	t.Run("PostedNotRecorded", func(t *testing.T) {
+		t.Parallel()
 		h := rallyHarness(t)
 		release := h.fake.Hold("POST", postMessage)
 		go h.fake.Command(h.ctx(), discordtest.Invocation{GuildID: guildID, ChannelID: seattleChannel, Member: lead}, "rally create", createOpts()...)
@@ -164,6 +169,7 @@ func TestCreateInterruptedIsFinished(t *testing.T) {
 		})
 	})
 	t.Run("NotPosted", func(t *testing.T) {
+		t.Parallel()
 		h := rallyHarness(t)
 		h.fake.FailNext("POST", postMessage, 1000, 503)
 		go h.fake.Command(h.ctx(), discordtest.Invocation{GuildID: guildID, ChannelID: seattleChannel, Member: lead}, "rally create", createOpts()...)
@@ -192,6 +198,7 @@ const editMessage = "/channels/{channel_id}/messages/{message_id}"
 // announcement edit never happened (the bot was killed first) is shown at the
 // next start, without anyone clicking again.
 func TestStaleCountsRerenderedAfterCrash(t *testing.T) {
+	t.Parallel()
 	h := rallyHarness(t)
 	id, ann := h.createRally()
 	h.fake.FailNext("PATCH", editMessage, 1000, 503) // the edit never lands
@@ -212,6 +219,7 @@ func TestStaleCountsRerenderedAfterCrash(t *testing.T) {
 // on by more than a page of messages, past Discord's nonce window; it is not
 // posted twice.
 func TestInterruptedReminderFoundInBusyChannel(t *testing.T) {
+	t.Parallel()
 	h := rallyHarness(t)
 	idStr, _ := h.createRally() // starts 2026-11-28 22:30 UTC; reminded 24h and 2h before
 	var id int64
