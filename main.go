@@ -145,7 +145,7 @@ func wire(ctx context.Context, cfg bot.Config, opts wireOptions) (*wired, error)
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	db, err := store.Open(ctx, cfg.DatabasePath)
+	db, err := store.OpenWith(ctx, cfg.DatabasePath, store.Options{SyncFull: cfg.SyncFull})
 	var newer *store.NewerSchemaError
 	switch {
 	case errors.As(err, &newer):

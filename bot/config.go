@@ -37,6 +37,8 @@ type Config struct {
 	MetricsAddr string
 	// LogJSON writes the log as JSON lines, for log shippers.
 	LogJSON bool
+	// SyncFull makes each commit wait for the disk (SQLITE_SYNCHRONOUS=full).
+	SyncFull bool
 
 	reminderSchedule cron.Schedule
 	summarySchedule  cron.Schedule
@@ -114,6 +116,13 @@ func LoadConfig(getenv func(string) string, now time.Time) (Config, error) {
 		if _, port, perr := net.SplitHostPort(c.MetricsAddr); perr != nil || port == "" {
 			return c, &ConfigError{"METRICS_ADDR", fmt.Sprintf("%q is not host:port: use e.g. 127.0.0.1:9464 (keep it off the public internet), or leave it empty", c.MetricsAddr)}
 		}
+	}
+	switch strings.ToLower(get("SQLITE_SYNCHRONOUS", "normal")) {
+	case "normal":
+	case "full":
+		c.SyncFull = true
+	default:
+		return c, &ConfigError{"SQLITE_SYNCHRONOUS", fmt.Sprintf("%q is not a mode: use normal (the default) or full (every commit waits for the disk; no acknowledged RSVP is lost on power loss)", getenv("SQLITE_SYNCHRONOUS"))}
 	}
 	switch strings.ToLower(get("LOG_FORMAT", "text")) {
 	case "text":
