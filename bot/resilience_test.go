@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -242,5 +243,40 @@ func TestInterruptedReminderFoundInBusyChannel(t *testing.T) {
 	h.runJobs()
 	if n := len(h.schedReminders(seattleChannel, id)); n != 1 {
 		t.Errorf("%d reminders posted, want 1", n)
+	}
+}
+
+// TestGlobalRateLimitSparesReplies: a global 429 (here on a reminder's post)
+// makes discordgo hold back every request until it lifts, but interaction
+// callbacks are exempt on Discord: a click during it is still answered at
+// once, and the reminder still goes out once, after the wait.
+func TestGlobalRateLimitSparesReplies(t *testing.T) {
+	t.Parallel()
+	h := rallyHarness(t)
+	id, ann := h.createRally() // 2026-11-28 14:30 Seattle; reminded 24h before
+	h.clock.Set(time.Date(2026, 11, 27, 22, 31, 0, 0, time.UTC))
+	h.fake.GlobalRateLimitNext("POST", postMessage, 1, 3*time.Second)
+	swept := make(chan struct{})
+	go func() {
+		h.tick <- h.clock.Now()
+		h.tick <- h.clock.Now() // taken once the first run is done
+		close(swept)
+	}()
+	eventually(t, 5*time.Second, "the reminder's post meets the global 429", func() bool {
+		return h.fake.CountRequests("POST", postMessage) >= 2 // the announcement, then the reminder
+	})
+	r := h.click(member(1), seattleChannel, ann.ID, "rsvp:going:"+id)
+	if r.Latency > time.Second {
+		t.Errorf("a click during a global rate limit was answered after %v; callbacks are exempt", r.Latency)
+	}
+	mustContain(t, r, true, "going")
+	select {
+	case <-swept:
+	case <-time.After(15 * time.Second):
+		t.Fatal("the sweep did not finish after the rate limit lifted")
+	}
+	rid, _ := strconv.ParseInt(id, 10, 64)
+	if n := len(h.schedReminders(seattleChannel, rid)); n != 1 {
+		t.Errorf("%d reminders after the rate limit, want 1", n)
 	}
 }

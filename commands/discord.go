@@ -234,13 +234,55 @@ func (d *Discord) FindOwnMessage(ctx context.Context, channelID, floorID string,
 
 // Respond sends an interaction's callback. Discord accepts one callback per
 // interaction, so a retry after a server error cannot answer twice.
+//
+// It goes around discordgo's rate limiter: interaction callbacks are exempt
+// from Discord's global rate limit, but discordgo holds every request behind
+// a global 429 (a burst of reminders, say), which would push the reply past
+// the 3-second deadline and lose the click's answer.
 func (d *Discord) Respond(ctx context.Context, i *discordgo.Interaction, r *discordgo.InteractionResponse) error {
 	return d.retry(ctx, func() error {
 		if r.Data != nil {
 			rewind(r.Data.Files) // a retry carries each upload whole again
 		}
-		return d.session.InteractionRespond(i, r, discordgo.WithContext(ctx))
+		return d.callback(ctx, i, r)
 	})
+}
+
+// callback POSTs the interaction response with the session's HTTP client
+// (and so its transport), but not through its rate limiter.
+func (d *Discord) callback(ctx context.Context, i *discordgo.Interaction, r *discordgo.InteractionResponse) error {
+	contentType, body := "application/json", []byte(nil)
+	var err error
+	if r.Data != nil && len(r.Data.Files) > 0 {
+		contentType, body, err = discordgo.MultipartBodyWithJSON(r, r.Data.Files)
+	} else {
+		body, err = json.Marshal(r)
+	}
+	if err != nil {
+		return fmt.Errorf("interaction callback: %w", err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, discordgo.EndpointInteractionResponse(i.ID, i.Token), bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("interaction callback: %w", err)
+	}
+	req.Header.Set("Content-Type", contentType)
+	req.Header.Set("Authorization", d.session.Token)
+	req.Header.Set("User-Agent", d.session.UserAgent)
+	resp, err := d.session.Client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	respBody, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if resp.StatusCode < 300 {
+		return nil
+	}
+	rest := &discordgo.RESTError{Request: req, Response: resp, ResponseBody: respBody}
+	var msg discordgo.APIErrorMessage
+	if json.Unmarshal(respBody, &msg) == nil && (msg.Code != 0 || msg.Message != "") {
+		rest.Message = &msg
+	}
+	return rest
 }
 
 // EditReply puts resp in the interaction's original reply (after a defer).

@@ -155,6 +155,7 @@ type Server struct {
 type failRule struct {
 	n, status  int
 	retryAfter time.Duration // for 429s
+	global     bool          // a 429 that limits every route, not one bucket
 }
 
 type guildState struct {
@@ -468,6 +469,16 @@ func (s *Server) RateLimitNext(method, route string, n int, retryAfter time.Dura
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.failNext[strings.ToUpper(method)+" "+route] = &failRule{n: n, status: http.StatusTooManyRequests, retryAfter: retryAfter}
+}
+
+// GlobalRateLimitNext answers the next n requests matching method and route
+// with a global 429, as Discord does when the bot exceeds its global request
+// rate: discordgo then holds every request back for retryAfter, except what
+// is exempt from the global limit (interaction callbacks).
+func (s *Server) GlobalRateLimitNext(method, route string, n int, retryAfter time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failNext[strings.ToUpper(method)+" "+route] = &failRule{n: n, status: http.StatusTooManyRequests, retryAfter: retryAfter, global: true}
 }
 
 // Hold makes requests matching method and route template take effect (a
@@ -852,10 +863,16 @@ func (s *Server) takeFailure(method, route string, h http.Header) (int, any, boo
 		return 0, nil, false
 	}
 	rule.n--
-	status, retryAfter := rule.status, rule.retryAfter
+	status, retryAfter, global := rule.status, rule.retryAfter, rule.global
 	s.mu.Unlock()
-	switch status {
-	case http.StatusTooManyRequests:
+	switch {
+	case status == http.StatusTooManyRequests && global:
+		h.Set("Retry-After", strconv.Itoa(int(math.Ceil(retryAfter.Seconds()))))
+		h.Set("X-RateLimit-Global", "true")
+		h.Set("X-RateLimit-Scope", "global")
+		h.Set("X-RateLimit-Reset-After", strconv.FormatFloat(retryAfter.Seconds(), 'f', 3, 64))
+		return status, map[string]any{"message": "You are being rate limited.", "retry_after": retryAfter.Seconds(), "global": true}, true
+	case status == http.StatusTooManyRequests:
 		// The header is whole seconds on Discord; discordgo uses the body.
 		h.Set("Retry-After", strconv.Itoa(int(math.Ceil(retryAfter.Seconds()))))
 		h.Set("X-RateLimit-Scope", "user")
