@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"rallybot/discordtest"
 	"rallybot/store"
 )
 
@@ -96,4 +97,32 @@ func TestCLI(t *testing.T) {
 			t.Errorf("backup of a missing database = %v, want a line naming DATABASE_PATH", err)
 		}
 	})
+}
+
+// TestFirstRunGuildNotJoined: DISCORD_GUILD_ID names a server the bot has not
+// been invited to. Start-up stops with a line that says so and what to do,
+// and the invite link is in the log before it.
+func TestFirstRunGuildNotJoined(t *testing.T) {
+	t.Parallel()
+	fake := discordtest.New(t, discordtest.Config{Token: testToken})
+	env := baseEnv(t)
+	env["DISCORD_API_URL"] = fake.URL()
+	env["DISCORD_GUILD_ID"] = testGuild // never added to the fake
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	var stderr syncBuffer
+	err := run(ctx, []string{"run", noDotenv(t)}, environ(env), &stderr)
+	if err == nil {
+		t.Fatal("start-up succeeded in a server the bot is not in")
+	}
+	line := err.Error()
+	for _, want := range []string{"DISCORD_GUILD_ID", "403", "invite it with https://discord.com/oauth2/authorize?", "leave DISCORD_GUILD_ID empty"} {
+		if !strings.Contains(line, want) {
+			t.Errorf("error %q does not contain %q", line, want)
+		}
+	}
+	if !strings.Contains(stderr.String(), "invite the bot with https://discord.com/oauth2/authorize?") {
+		t.Errorf("the log has no invite link before the error:\n%s", stderr.String())
+	}
+	fake.TakeViolations() // the 403 is the point
 }

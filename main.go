@@ -11,11 +11,15 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 	_ "time/tzdata" // chapter time zones work on machines without a zone database
 
 	"github.com/bwmarrin/discordgo"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"rallybot/bot"
 	"rallybot/commands"
@@ -58,8 +62,8 @@ func runWith(ctx context.Context, args []string, lookupEnv func(string) (string,
 	case "version":
 		fmt.Fprintln(stderr, "rallybot", version())
 		return nil
-	case "sandbox":
-		return errors.New("sandbox: not in this build yet")
+	case "sandbox": // try it without Discord: sandbox.go
+		return runSandbox(ctx, func(k string) string { v, _ := lookupEnv(k); return v }, stderr)
 	}
 	lookup, err := environment(inv, lookupEnv)
 	if err != nil {
@@ -73,6 +77,9 @@ func runWith(ctx context.Context, args []string, lookupEnv func(string) (string,
 		return err
 	}
 	log := bot.NewLogger(stderr, cfg.LogLevel, cfg.Token)
+	if cfg.LogJSON {
+		log = bot.NewJSONLogger(stderr, cfg.LogLevel, cfg.Token)
+	}
 	if onLogger != nil {
 		onLogger(log)
 	}
@@ -82,12 +89,27 @@ func runWith(ctx context.Context, args []string, lookupEnv func(string) (string,
 
 // serve wires the program and runs the bot on the gateway until ctx ends.
 func serve(ctx context.Context, cfg bot.Config, log *slog.Logger) error {
-	w, err := wire(ctx, cfg, wireOptions{Logger: log})
+	var metrics *commands.Metrics
+	var reg *prometheus.Registry
+	if cfg.MetricsAddr != "" {
+		reg = prometheus.NewRegistry()
+		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		metrics = commands.NewMetrics(reg)
+	}
+	w, err := wire(ctx, cfg, wireOptions{Logger: log, Metrics: metrics})
 	if err != nil {
 		return err
 	}
 	defer w.Close()
-	return bot.Run(ctx, cfg, w.Session, w.App, bot.Options{Logger: log, Now: w.Now})
+	health := &bot.Health{}
+	if cfg.MetricsAddr != "" {
+		stop, err := serveOps(cfg.MetricsAddr, reg, health, w.DB, log.With("subsystem", "metrics"))
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+	return bot.Run(ctx, cfg, w.Session, w.App, bot.Options{Logger: log, Now: w.Now, Metrics: metrics, Health: health})
 }
 
 // wireOptions are what a front end injects into the wiring.
@@ -99,6 +121,8 @@ type wireOptions struct {
 	// EditInterval is the least time between two edits of one announcement
 	// (default: the commands' own).
 	EditInterval time.Duration
+	// Metrics, when set, count what the bot does for METRICS_ADDR.
+	Metrics *commands.Metrics
 }
 
 // wired is the program put together: store → commands, over one discordgo
@@ -121,8 +145,14 @@ func wire(ctx context.Context, cfg bot.Config, opts wireOptions) (*wired, error)
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	db, err := store.Open(ctx, cfg.DatabasePath)
-	if err != nil {
+	db, err := store.OpenWith(ctx, cfg.DatabasePath, store.Options{SyncFull: cfg.SyncFull})
+	var newer *store.NewerSchemaError
+	switch {
+	case errors.As(err, &newer):
+		return nil, &bot.ConfigError{Var: "DATABASE_PATH", Problem: fmt.Sprintf("%q was written by a newer version of rallybot (it has migrations %s that this one does not know), and nothing in it was changed: run that newer version, or restore the backup taken before the upgrade", cfg.DatabasePath, strings.Join(newer.Unknown, ", "))}
+	case errors.Is(err, store.ErrForeignDatabase):
+		return nil, &bot.ConfigError{Var: "DATABASE_PATH", Problem: fmt.Sprintf("%q holds tables rallybot did not create, so it is not rallybot's database and was left untouched: point DATABASE_PATH at rallybot's own file, or at a new path to start empty", cfg.DatabasePath)}
+	case err != nil:
 		return nil, &bot.ConfigError{Var: "DATABASE_PATH", Problem: fmt.Sprintf("cannot open %q: %v. Point DATABASE_PATH at rallybot's SQLite file, or at a new path in a writable directory to start empty", cfg.DatabasePath, err)}
 	}
 	db.Now = opts.Now
@@ -131,8 +161,10 @@ func wire(ctx context.Context, cfg bot.Config, opts wireOptions) (*wired, error)
 		db.Close()
 		return nil, err
 	}
+	bot.Instrument(session, opts.Metrics)
 	ccfg := cfg.Commands()
 	ccfg.EditInterval = opts.EditInterval
+	ccfg.Metrics = opts.Metrics
 	app := commands.New(db, commands.NewDiscord(session), opts.Logger.With("subsystem", "commands"), opts.Now, ccfg)
 	return &wired{DB: db, Session: session, App: app, Now: opts.Now}, nil
 }

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -35,6 +36,23 @@ type Options struct {
 	// DeferAfter overrides how long a handler may work before its
 	// interaction is acknowledged as "thinking" (default 2s).
 	DeferAfter time.Duration
+	// Metrics, when set, count reply latency and gateway reconnects.
+	Metrics *commands.Metrics
+	// Health, when set, follows the gateway connection for /healthz.
+	Health *Health
+}
+
+// Health is what /healthz reports of the gateway: whether the bot is
+// connected now.
+type Health struct{ connected atomic.Bool }
+
+// Connected reports whether the gateway connection is up.
+func (h *Health) Connected() bool { return h != nil && h.connected.Load() }
+
+func (h *Health) set(up bool) {
+	if h != nil {
+		h.connected.Store(up)
+	}
 }
 
 // Permissions the bot needs in chapter and coordinator channels. Read Message
@@ -106,12 +124,22 @@ func Run(ctx context.Context, cfg Config, session *discordgo.Session, app *comma
 	}
 
 	session.AddHandler(func(_ *discordgo.Session, g *discordgo.GuildCreate) {
-		if !g.Unavailable {
+		switch {
+		case g.Unavailable:
+		case !app.GuildAllowed(g.ID):
+			b.leave(g.ID)
+		default:
 			b.seed(b.ctx, g.ID)
 		}
 	})
 	session.AddHandler(func(s *discordgo.Session, ic *discordgo.InteractionCreate) { b.onInteraction(ic.Interaction) })
-	session.AddHandler(func(_ *discordgo.Session, _ *discordgo.Disconnect) { go b.onDisconnect() })
+	session.AddHandler(func(_ *discordgo.Session, _ *discordgo.Disconnect) {
+		opts.Health.set(false)
+		opts.Metrics.Reconnect()
+		go b.onDisconnect()
+	})
+	session.AddHandler(func(_ *discordgo.Session, _ *discordgo.Ready) { opts.Health.set(true) })
+	session.AddHandler(func(_ *discordgo.Session, _ *discordgo.Resumed) { opts.Health.set(true) })
 
 	if err := session.Open(); err != nil {
 		return gatewayError(err)
@@ -122,7 +150,13 @@ func Run(ctx context.Context, cfg Config, session *discordgo.Session, app *comma
 	if session.State != nil && session.State.Application != nil && session.State.Application.ID != "" {
 		appID = session.State.Application.ID
 	}
+	// The invite link comes first: a bot not yet in its server needs it to
+	// get past the registration below.
+	log.Info("invite the bot with " + inviteURL(appID))
 	if _, err := session.ApplicationCommandBulkOverwrite(appID, cfg.GuildID, b.app.Definitions(), discordgo.WithContext(ctx)); err != nil {
+		if cfg.GuildID != "" && commands.Classify(err) == commands.Gone {
+			return &ConfigError{"DISCORD_GUILD_ID", fmt.Sprintf("register commands in server %s: %v. The bot is not in that server (or may not add commands there): invite it with %s and start again, or leave DISCORD_GUILD_ID empty to register commands globally", cfg.GuildID, err, inviteURL(appID))}
+		}
 		return fmt.Errorf("register commands: %w", err)
 	}
 	scope := "globally (new commands can take up to an hour to show)"
@@ -131,7 +165,6 @@ func Run(ctx context.Context, cfg Config, session *discordgo.Session, app *comma
 	}
 	log.Info("ready", "user_id", me.ID, "commands", len(b.app.Definitions()), "registered", scope,
 		"startup", time.Since(started).Round(time.Millisecond).String())
-	log.Info("invite the bot with " + inviteURL(appID))
 
 	sched, err := b.startSchedules()
 	if err != nil {
@@ -183,6 +216,38 @@ func NewSession(cfg Config) (*discordgo.Session, error) {
 	session.State.TrackStickers = false
 	session.State.MaxMessageCount = 0
 	return session, nil
+}
+
+// Instrument counts the session's REST answers that matter to an operator:
+// 429s (rate limited; discordgo waits them out, so only here are they seen)
+// and 5xx.
+func Instrument(session *discordgo.Session, m *commands.Metrics) {
+	if m == nil {
+		return
+	}
+	base := session.Client.Transport
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	session.Client.Transport = countingTransport{base: base, m: m}
+}
+
+type countingTransport struct {
+	base http.RoundTripper
+	m    *commands.Metrics
+}
+
+func (t countingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.base.RoundTrip(req)
+	switch {
+	case err != nil:
+		t.m.DiscordError("network")
+	case resp.StatusCode == http.StatusTooManyRequests:
+		t.m.DiscordError("rate_limited")
+	case resp.StatusCode >= 500:
+		t.m.DiscordError("server_error")
+	}
+	return resp, err
 }
 
 // rewriteTransport sends every https://discord.com request to the configured
@@ -258,7 +323,7 @@ func (b *bot) seed(ctx context.Context, guildID string) {
 	b.mu.Lock()
 	done := b.seeded[guildID]
 	b.mu.Unlock()
-	if done || guildID == "" {
+	if done || guildID == "" || !b.app.GuildAllowed(guildID) {
 		return
 	}
 	if err := b.app.SeedGuild(ctx, guildID); err != nil {
@@ -268,6 +333,17 @@ func (b *bot) seed(ctx context.Context, guildID string) {
 	b.mu.Lock()
 	b.seeded[guildID] = true
 	b.mu.Unlock()
+}
+
+// leave takes the bot out of a server outside ALLOWED_GUILDS, storing
+// nothing for it.
+func (b *bot) leave(guildID string) {
+	b.log.Warn("leaving a server not in ALLOWED_GUILDS; nothing is stored for it", "guild", guildID)
+	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
+	defer cancel()
+	if err := b.discord.LeaveGuild(ctx, guildID); err != nil {
+		b.log.Error("could not leave a server not in ALLOWED_GUILDS", "guild", guildID, "err", err)
+	}
 }
 
 // begin registers an in-flight interaction, unless the bot is stopping.
@@ -282,6 +358,7 @@ func (b *bot) begin() bool {
 }
 
 func (b *bot) shutdown(sched *cron.Cron) {
+	b.opts.Health.set(false)
 	b.mu.Lock()
 	b.closing = true
 	b.mu.Unlock()

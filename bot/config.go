@@ -3,6 +3,7 @@ package bot
 import (
 	"fmt"
 	"log/slog"
+	"net"
 	"net/url"
 	"strconv"
 	"strings"
@@ -32,6 +33,15 @@ type Config struct {
 	LocationReveal time.Duration
 	// ScheduledEvents mirrors announced rallies as Discord scheduled events.
 	ScheduledEvents bool
+	// AllowedGuilds are the servers the bot serves (ALLOWED_GUILDS, plus
+	// DISCORD_GUILD_ID); empty: any server that adds it.
+	AllowedGuilds []string
+	// MetricsAddr is where /healthz and /metrics are served; "" turns them off.
+	MetricsAddr string
+	// LogJSON writes the log as JSON lines, for log shippers.
+	LogJSON bool
+	// SyncFull makes each commit wait for the disk (SQLITE_SYNCHRONOUS=full).
+	SyncFull bool
 
 	reminderSchedule cron.Schedule
 	summarySchedule  cron.Schedule
@@ -46,6 +56,7 @@ func (c Config) Commands() commands.Config {
 		StaffingAlert:   c.StaffingAlert,
 		LocationReveal:  c.LocationReveal,
 		ScheduledEvents: c.ScheduledEvents,
+		AllowedGuilds:   c.AllowedGuilds,
 	}
 }
 
@@ -100,6 +111,30 @@ func LoadConfig(getenv func(string) string, now time.Time) (Config, error) {
 	}
 	if c.GuildID != "" && !isSnowflake(c.GuildID) {
 		return c, &ConfigError{"DISCORD_GUILD_ID", fmt.Sprintf("%q is not a server id: use the numeric id (Developer Mode → right-click the server → Copy Server ID), or leave it empty", c.GuildID)}
+	}
+	var err error
+	if c.AllowedGuilds, err = parseGuilds(getenv("ALLOWED_GUILDS"), c.GuildID); err != nil {
+		return c, err
+	}
+	c.MetricsAddr = strings.TrimSpace(getenv("METRICS_ADDR"))
+	if c.MetricsAddr != "" {
+		if _, port, perr := net.SplitHostPort(c.MetricsAddr); perr != nil || port == "" {
+			return c, &ConfigError{"METRICS_ADDR", fmt.Sprintf("%q is not host:port: use e.g. 127.0.0.1:9464 (keep it off the public internet), or leave it empty", c.MetricsAddr)}
+		}
+	}
+	switch strings.ToLower(get("SQLITE_SYNCHRONOUS", "normal")) {
+	case "normal":
+	case "full":
+		c.SyncFull = true
+	default:
+		return c, &ConfigError{"SQLITE_SYNCHRONOUS", fmt.Sprintf("%q is not a mode: use normal (the default) or full (every commit waits for the disk; no acknowledged RSVP is lost on power loss)", getenv("SQLITE_SYNCHRONOUS"))}
+	}
+	switch strings.ToLower(get("LOG_FORMAT", "text")) {
+	case "text":
+	case "json":
+		c.LogJSON = true
+	default:
+		return c, &ConfigError{"LOG_FORMAT", fmt.Sprintf("%q is not a format: use text or json", getenv("LOG_FORMAT"))}
 	}
 	u, err := url.Parse(c.APIURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
@@ -176,6 +211,33 @@ func parseOffsets(s string) ([]time.Duration, error) {
 			seen[d] = true
 			out = append(out, d)
 		}
+	}
+	return out, nil
+}
+
+// parseGuilds reads ALLOWED_GUILDS, a comma-separated list of server ids;
+// DISCORD_GUILD_ID, when set, is always allowed.
+func parseGuilds(list, guildID string) ([]string, error) {
+	var out []string
+	seen := map[string]bool{}
+	add := func(id string) {
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	for _, f := range strings.Split(list, ",") {
+		id := strings.TrimSpace(f)
+		if id == "" {
+			continue
+		}
+		if !isSnowflake(id) {
+			return nil, &ConfigError{"ALLOWED_GUILDS", fmt.Sprintf("%q is not a server id: list numeric ids separated by commas (Developer Mode → right-click the server → Copy Server ID)", id)}
+		}
+		add(id)
+	}
+	if guildID != "" {
+		add(guildID)
 	}
 	return out, nil
 }

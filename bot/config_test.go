@@ -110,6 +110,26 @@ func TestLoadConfigAccepts(t *testing.T) {
 	}
 }
 
+func TestLoadConfigOperations(t *testing.T) {
+	t.Parallel()
+	c, err := LoadConfig(envOf("DISCORD_TOKEN", "x", "ALLOWED_GUILDS", " 200000000000000001, 200000000000000002 ,",
+		"DISCORD_GUILD_ID", "200000000000000003", "METRICS_ADDR", "127.0.0.1:9464", "LOG_FORMAT", "JSON", "SQLITE_SYNCHRONOUS", "FULL"), configNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"200000000000000001", "200000000000000002", "200000000000000003"}
+	if strings.Join(c.AllowedGuilds, ",") != strings.Join(want, ",") {
+		t.Errorf("allowed guilds = %v, want %v (DISCORD_GUILD_ID implied)", c.AllowedGuilds, want)
+	}
+	if c.MetricsAddr != "127.0.0.1:9464" || !c.LogJSON || !c.SyncFull {
+		t.Errorf("metrics %q, json %v", c.MetricsAddr, c.LogJSON)
+	}
+	d, err := LoadConfig(envOf("DISCORD_TOKEN", "x"), configNow)
+	if err != nil || len(d.AllowedGuilds) != 0 || d.MetricsAddr != "" || d.LogJSON || d.SyncFull {
+		t.Errorf("defaults: allowed %v, metrics %q, json %v (%v)", d.AllowedGuilds, d.MetricsAddr, d.LogJSON, err)
+	}
+}
+
 func TestLoadConfigErrors(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
@@ -142,6 +162,10 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"ErrRetentionTooMany", []string{"RETENTION_DAYS", "3651"}, "RETENTION_DAYS", []string{`"3651"`}},
 		{"ErrStaffingAlertWord", []string{"STAFFING_ALERT", "a day"}, "STAFFING_ALERT", []string{`"a day"`, "e.g. 24h"}},
 		{"ErrStaffingAlertTooLong", []string{"STAFFING_ALERT", "721h"}, "STAFFING_ALERT", []string{`"721h"`}},
+		{"ErrAllowedGuildsName", []string{"ALLOWED_GUILDS", "200000000000000001,Coalition"}, "ALLOWED_GUILDS", []string{`"Coalition"`, "Copy Server ID"}},
+		{"ErrMetricsAddrNoPort", []string{"METRICS_ADDR", "localhost"}, "METRICS_ADDR", []string{`"localhost"`, "127.0.0.1:9464"}},
+		{"ErrLogFormat", []string{"LOG_FORMAT", "xml"}, "LOG_FORMAT", []string{`"xml"`, "text or json"}},
+		{"ErrSQLiteSynchronous", []string{"SQLITE_SYNCHRONOUS", "extra"}, "SQLITE_SYNCHRONOUS", []string{`"extra"`, "normal", "full"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

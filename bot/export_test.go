@@ -19,6 +19,12 @@ func TestExportCSV(t *testing.T) {
 	h.cmd(volunteer, seattleChannel, "rsvp", discordtest.Str("rally", formula), discordtest.Str("status", "going"))
 	h.cmd(member(1), seattleChannel, "rsvp", discordtest.Str("rally", formula), discordtest.Str("status", "maybe"))
 	h.cmd(lead, seattleChannel, "rally cancel", discordtest.Str("rally", called))
+	staffed, _ := h.createRally(discordtest.Str("title", "Night march"), discordtest.Str("when", "2026-12-01 19:00"),
+		discordtest.Int("marshals", 2), discordtest.Int("medics", 1))
+	h.cmd(member(2), seattleChannel, "rsvp", discordtest.Str("rally", staffed), discordtest.Str("status", "going"), discordtest.Str("role", "marshal"))
+	r := h.cmd(coord, coordChannel, "action create", discordtest.Str("title", "Day of rent strikes"), discordtest.Str("date", "2026-12-02"),
+		discordtest.Str("time", "11:00"), discordtest.Str("chapters", "Seattle"))
+	mustContain(t, r, true, "Created the day of action")
 
 	t.Run("ErrNotCoordinator", func(t *testing.T) {
 		r := h.cmd(volunteer, seattleChannel, "summary export")
@@ -30,7 +36,7 @@ func TestExportCSV(t *testing.T) {
 
 	t.Run("RoundTripsAndNeutralisesFormulas", func(t *testing.T) {
 		r := h.cmd(coord, coordChannel, "summary export", discordtest.Int("days", 14))
-		mustContain(t, r, true, "3 rallies")
+		mustContain(t, r, true, "5 rallies")
 		if len(r.Files) != 1 {
 			t.Fatalf("%d files, want 1", len(r.Files))
 		}
@@ -47,14 +53,18 @@ func TestExportCSV(t *testing.T) {
 		if err != nil {
 			t.Fatalf("csv: %v\n%s", err, f.Data)
 		}
-		wantHeader := "chapter,title,start_utc,status,going,maybe,waitlist"
+		wantHeader := "chapter,title,start_utc,status,going,maybe,waitlist,action," +
+			"marshal_filled,marshal_needed,medic_filled,medic_needed,legal_observer_filled,legal_observer_needed,interpreter_filled,interpreter_needed"
 		if got := strings.Join(rows[0], ","); got != wantHeader {
 			t.Errorf("header %q, want %q", got, wantHeader)
 		}
+		none := []string{"0", "0", "0", "0", "0", "0", "0", "0"}
 		want := [][]string{
-			{"Seattle", `'=HYPERLINK("http://evil.example","x")`, "2026-11-28T22:30:00Z", "scheduled", "1", "1", "0"},
-			{"Seattle", `Housing, "now"`, "2026-11-29T18:00:00Z", "scheduled", "0", "0", "0"},
-			{"Seattle", "'@here -5 +1", "2026-11-30T17:15:00Z", "cancelled", "0", "0", "0"},
+			append([]string{"Seattle", `'=HYPERLINK("http://evil.example","x")`, "2026-11-28T22:30:00Z", "scheduled", "1", "1", "0", ""}, none...),
+			append([]string{"Seattle", `Housing, "now"`, "2026-11-29T18:00:00Z", "scheduled", "0", "0", "0", ""}, none...),
+			append([]string{"Seattle", "'@here -5 +1", "2026-11-30T17:15:00Z", "cancelled", "0", "0", "0", ""}, none...),
+			{"Seattle", "Night march", "2026-12-02T03:00:00Z", "scheduled", "1", "0", "0", "", "1", "2", "0", "1", "0", "0", "0", "0"},
+			append([]string{"Seattle", "Day of rent strikes", "2026-12-02T19:00:00Z", "scheduled", "0", "0", "0", "Day of rent strikes"}, none...),
 		}
 		if len(rows)-1 != len(want) {
 			t.Fatalf("%d rows, want %d:\n%s", len(rows)-1, len(want), f.Data)

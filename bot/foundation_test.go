@@ -137,7 +137,7 @@ func TestStartup(t *testing.T) {
 func TestGlobalRegistrationWithoutGuildID(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	want := map[string]bool{"chapter": true, "rally": true, "rsvp": true, "myrsvps": true, "summary": true, "setup": true, "privacy": true, "action": true, "notify": true, "checkin": true}
+	want := map[string]bool{"chapter": true, "rally": true, "rsvp": true, "myrsvps": true, "summary": true, "setup": true, "privacy": true, "action": true, "help": true, "notify": true, "checkin": true}
 	if n := len(h.fake.Commands("")); n != len(want) {
 		t.Fatalf("%d global commands, want %d", n, len(want))
 	}
@@ -241,7 +241,7 @@ func TestGatewayDropReconnects(t *testing.T) {
 // the command must still find the guild's default chapters.
 func TestFirstCommandBeforeGuildCreate(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t) // commands registered globally, so the guild has them
+	h := newHarness(t, "ALLOWED_GUILDS", "") // commands registered globally, so the guild has them
 	const unannounced = "200000000000000003"
 	r, err := h.fake.Command(h.ctx(), discordtest.Invocation{GuildID: unannounced, ChannelID: "300000000000000031", Member: volunteer}, "chapter list")
 	if err != nil {

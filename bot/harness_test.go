@@ -114,6 +114,9 @@ func newHarnessWith(t testing.TB, change func(*harness), env ...string) *harness
 			"DISCORD_TOKEN":   token,
 			"DISCORD_API_URL": fake.URL(),
 			"LOG_LEVEL":       "debug",
+			// Both test servers: DISCORD_GUILD_ID alone would make the bot
+			// leave the second, which the isolation tests need.
+			"ALLOWED_GUILDS": guildID + "," + otherID,
 		},
 	}
 	h.env["DATABASE_PATH"] = h.dbPath

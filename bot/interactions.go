@@ -17,6 +17,8 @@ func (b *bot) onInteraction(i *discordgo.Interaction) {
 		return
 	}
 	defer b.inflight.Done()
+	received := time.Now()
+	defer func() { b.opts.Metrics.Latency(commands.InteractionKind(i.Type), time.Since(received)) }()
 	ctx, cancel := context.WithTimeout(b.ctx, handlerTimeout)
 	defer cancel()
 
@@ -81,7 +83,7 @@ func (b *bot) deferred(ctx context.Context, i *discordgo.Interaction, done <-cha
 	b.respond(ctx, i, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredChannelMessageWithSource, Data: data})
 	resp := <-done
 	if resp == nil {
-		resp = &commands.Response{Content: "Done.", Ephemeral: ephemeral}
+		resp = commands.DoneReply(i, ephemeral)
 	}
 	if resp.Ephemeral && !ephemeral {
 		if err := b.discord.DeleteReply(ctx, i); err != nil {

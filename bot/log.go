@@ -16,6 +16,11 @@ func NewLogger(w interface{ Write([]byte) (int, error) }, level slog.Level, secr
 	return slog.New(&redactHandler{inner: slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}), secrets: nonEmpty(secrets)})
 }
 
+// NewJSONLogger is NewLogger writing JSON lines, for log shippers.
+func NewJSONLogger(w interface{ Write([]byte) (int, error) }, level slog.Level, secrets ...string) *slog.Logger {
+	return slog.New(&redactHandler{inner: slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}), secrets: nonEmpty(secrets)})
+}
+
 func nonEmpty(ss []string) []string {
 	var out []string
 	for _, s := range ss {

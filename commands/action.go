@@ -83,7 +83,7 @@ func (a *App) autocompleteAction(ctx context.Context, in *Input, focused *discor
 	typed = strings.TrimPrefix(strings.TrimSpace(typed), "#")
 	if id, err := strconv.ParseInt(typed, 10, 64); err == nil && id > 0 {
 		if act, err := a.db.Action(ctx, in.GuildID, id); err == nil {
-			return []*discordgo.ApplicationCommandOptionChoice{actionChoice(act)}, nil
+			return []*discordgo.ApplicationCommandOptionChoice{actionChoice(in.Lang, act)}, nil
 		}
 	}
 	actions, err := a.db.UpcomingActions(ctx, in.GuildID, in.Now, typed, 25)
@@ -92,13 +92,13 @@ func (a *App) autocompleteAction(ctx context.Context, in *Input, focused *discor
 	}
 	out := make([]*discordgo.ApplicationCommandOptionChoice, 0, len(actions))
 	for _, act := range actions {
-		out = append(out, actionChoice(act))
+		out = append(out, actionChoice(in.Lang, act))
 	}
 	return out, nil
 }
 
-func actionChoice(act store.Action) *discordgo.ApplicationCommandOptionChoice {
-	name := fmt.Sprintf("#%d %s — %s %s local", act.ID, act.Title, act.Date, act.Time)
+func actionChoice(l Lang, act store.Action) *discordgo.ApplicationCommandOptionChoice {
+	name := l.T("action_choice", "ID", act.ID, "Title", act.Title, "Date", act.Date, "Time", act.Time)
 	return &discordgo.ApplicationCommandOptionChoice{Name: truncate(name, 100), Value: strconv.FormatInt(act.ID, 10)}
 }
 
@@ -121,16 +121,15 @@ func actionError(err error) error {
 	case err == nil:
 		return nil
 	case errors.Is(err, store.ErrNoSuchAction):
-		return notFound("No such day of action. Pick one from the list as you type, or see /action list.")
+		return notFound("err_no_such_action")
 	case errors.Is(err, store.ErrActionCancelled):
-		return conflict("That day of action is already cancelled.")
+		return conflict("err_action_cancelled")
 	case errors.Is(err, store.ErrActionOver):
-		return conflict("Every rally of that day of action is over or cancelled already; there is nothing to cancel.")
+		return conflict("err_action_over")
 	case errors.As(err, &exists):
-		return conflict("The day of action **%s** already exists (#%d).", escape(exists.Action.Title), exists.Action.ID)
+		return conflict("err_action_exists", "Title", escape(exists.Action.Title), "ID", exists.Action.ID)
 	case errors.As(err, &changed):
-		return conflict("%s changed meanwhile (removed, or no announcement channel). Nothing was created; check /chapter list and try again.",
-			escape(strings.Join(changed.Names, ", ")))
+		return conflict("err_action_chapters_changed", "Chapters", echoList(changed.Names))
 	}
 	return err
 }
@@ -151,7 +150,7 @@ func (a *App) actionChapters(ctx context.Context, in *Input) ([]store.Chapter, e
 			}
 		}
 		if len(out) == 0 {
-			return nil, conflict("No chapter has an announcement channel yet. An admin can bind one with `/chapter setup`, then try again. Nothing was created.")
+			return nil, conflict("err_action_no_channels")
 		}
 		return out, nil
 	}
@@ -172,26 +171,28 @@ func (a *App) actionChapters(ctx context.Context, in *Input) ([]store.Chapter, e
 		c, ok := byName[key]
 		switch {
 		case !ok:
-			unknown = append(unknown, fmt.Sprintf("%q", truncate(name, 50)))
+			unknown = append(unknown, name)
 		case c.ChannelID == "":
 			noChannel = append(noChannel, c.Name)
 		default:
 			out = append(out, c)
 		}
 	}
-	var problems []string
-	if len(unknown) > 0 {
-		problems = append(problems, fmt.Sprintf("no chapter is called %s (run /chapter list to see the chapters)", escape(strings.Join(unknown, ", "))))
-	}
-	if len(noChannel) > 0 {
-		problems = append(problems, fmt.Sprintf("%s %s no announcement channel (an admin can bind one with `/chapter setup`)",
-			escape(strings.Join(noChannel, ", ")), ending(len(noChannel), "has", "have")))
-	}
-	if len(problems) > 0 {
-		return nil, invalid("`chapters`: %s. Nothing was created.", strings.Join(problems, "; "))
+	if len(unknown) > 0 || len(noChannel) > 0 {
+		problems := perLang(func(l Lang) string {
+			var parts []string
+			if len(unknown) > 0 {
+				parts = append(parts, l.T("action_problem_unknown", "Names", echoList(unknown)))
+			}
+			if len(noChannel) > 0 {
+				parts = append(parts, l.T("action_problem_no_channel", "Names", escape(strings.Join(noChannel, ", ")), "Count", len(noChannel)))
+			}
+			return strings.Join(parts, "; ")
+		})
+		return nil, invalid("err_action_chapters", "Problems", problems)
 	}
 	if len(out) == 0 {
-		return nil, invalid("`chapters`: name at least one chapter, separated by commas, e.g. `Seattle, Chicago`.")
+		return nil, invalid("err_action_chapters_empty")
 	}
 	return out, nil
 }
@@ -207,11 +208,11 @@ func (a *App) actionCreate(ctx context.Context, in *Input) (*Response, error) {
 	}
 	date, err := time.Parse("2006-01-02", in.str("date"))
 	if err != nil {
-		return nil, invalid("`date`: %q is not a day I can read. Write it as `YYYY-MM-DD`, e.g. `2026-05-01`.", truncate(in.str("date"), 20))
+		return nil, invalid("err_action_date", "Date", echo(in.str("date")))
 	}
 	m := actionTimePattern.FindStringSubmatch(in.str("time"))
 	if m == nil {
-		return nil, invalid("`time`: %q is not a time of day I can read. Write it as `HH:MM` on a 24-hour clock, e.g. `11:00` or `14:30`.", truncate(in.str("time"), 20))
+		return nil, invalid("err_action_time", "Time", echo(in.str("time")))
 	}
 	hour, _ := strconv.Atoi(m[1])
 	n.Date, n.Time = date.Format("2006-01-02"), fmt.Sprintf("%02d:%s", hour, m[2])
@@ -245,14 +246,11 @@ func (a *App) actionCreate(ctx context.Context, in *Input) (*Response, error) {
 	}
 	switch {
 	case len(gap) > 0:
-		return nil, invalid("`time`: %s on %s does not exist in %s: the clocks jump forward that night. Pick a time an hour later or earlier. Nothing was created.",
-			n.Time, n.Date, escape(strings.Join(gap, ", ")))
+		return nil, invalid("err_action_gap", "Time", n.Time, "Date", n.Date, "Chapters", escape(strings.Join(gap, ", ")))
 	case len(past) > 0:
-		return nil, invalid("`date`/`time`: %s %s has already passed in %s. Give a future day and time. Nothing was created.",
-			n.Date, n.Time, escape(strings.Join(past, ", ")))
+		return nil, invalid("err_action_past", "Date", n.Date, "Time", n.Time, "Chapters", escape(strings.Join(past, ", ")))
 	case len(far) > 0:
-		return nil, invalid("`date`: %s is more than a year ahead in %s. Schedule days of action up to a year out. Nothing was created.",
-			n.Date, escape(strings.Join(far, ", ")))
+		return nil, invalid("err_action_far", "Date", n.Date, "Chapters", escape(strings.Join(far, ", ")))
 	}
 
 	act, rallies, err := a.db.CreateAction(ctx, n)
@@ -264,13 +262,12 @@ func (a *App) actionCreate(ctx context.Context, in *Input) (*Response, error) {
 		return nil, actionError(err)
 	}
 	a.log.Info("day of action created", "guild", in.GuildID, "action", act.ID, "rallies", len(rallies))
-	lines := []string{fmt.Sprintf("📣 Created the day of action **%s** (#%d): %d rall%s at %s local time on %s. Nothing is announced yet: each chapter's leads were asked to set the place with `/rally edit`, and each rally is announced once it has one.",
-		escape(act.Title), act.ID, len(rallies), ending(len(rallies), "y", "ies"), act.Time, act.Date)}
+	lines := []string{in.Lang.T("action_created", "Title", escape(act.Title), "ID", act.ID, "Count", len(rallies), "Time", act.Time, "Date", act.Date)}
 	for _, r := range rallies {
-		lines = append(lines, fmt.Sprintf("• %s: rally #%d, %s", escape(r.ChapterName), r.ID, timestamp(r.StartsAt, "F")))
+		lines = append(lines, in.Lang.T("action_created_line", "Chapter", escape(r.ChapterName), "ID", r.ID, "When", timestamp(r.StartsAt, "F")))
 	}
-	lines = append(lines, a.sendActionPostsNow(ctx, in.Now, act.ID, store.ActionPostAsk)...)
-	return ephemeral("%s", truncate(strings.Join(lines, "\n"), 2000)), nil
+	lines = append(lines, a.sendActionPostsNow(ctx, in.Lang, in.Now, act.ID, store.ActionPostAsk)...)
+	return ephemeral(truncate(strings.Join(lines, "\n"), 2000)), nil
 }
 
 // actionRetried answers a /action create for an action that exists already
@@ -285,20 +282,19 @@ func (a *App) actionRetried(ctx context.Context, in *Input, act store.Action) (*
 	for i, r := range rallies {
 		names[i] = r.ChapterName
 	}
-	lines := []string{fmt.Sprintf("The day of action **%s** on %s at %s already exists (#%d, chapters: %s); nothing new was created. To change a chapter's rally use `/rally edit`; to start over, `/action cancel` it first.",
-		escape(act.Title), act.Date, act.Time, act.ID, escape(strings.Join(names, ", ")))}
-	lines = append(lines, a.sendActionPostsNow(ctx, in.Now, act.ID, store.ActionPostAsk)...)
-	return ephemeral("%s", truncate(strings.Join(lines, "\n"), 2000)), nil
+	lines := []string{in.Lang.T("action_retried", "Title", escape(act.Title), "Date", act.Date, "Time", act.Time, "ID", act.ID, "Chapters", escape(strings.Join(names, ", ")))}
+	lines = append(lines, a.sendActionPostsNow(ctx, in.Lang, in.Now, act.ID, store.ActionPostAsk)...)
+	return ephemeral(truncate(strings.Join(lines, "\n"), 2000)), nil
 }
 
 // sendActionPostsNow sends an action's pending posts of the kind from the
 // command that recorded them (or is retrying them), and says in a line each
 // which chapters could not be told yet.
-func (a *App) sendActionPostsNow(ctx context.Context, now time.Time, actionID int64, kind string) []string {
+func (a *App) sendActionPostsNow(ctx context.Context, l Lang, now time.Time, actionID int64, kind string) []string {
 	posts, err := a.db.ActionPosts(ctx, actionID, kind)
 	if err != nil {
 		a.log.Error("could not read an action's posts", "action", actionID, "err", err)
-		return []string{"⚠️ I could not check which channels were told; the messages will go out on the next sweep."}
+		return []string{l.T("action_posts_unknown")}
 	}
 	var later, failed []string
 	for _, p := range posts {
@@ -324,10 +320,10 @@ func (a *App) sendActionPostsNow(ctx context.Context, now time.Time, actionID in
 	}
 	var out []string
 	if len(later) > 0 {
-		out = append(out, fmt.Sprintf("⏳ Discord did not take the message for %s just now; I will keep trying until it goes through, once.", escape(strings.Join(later, ", "))))
+		out = append(out, l.T("action_posts_later", "Chapters", escape(strings.Join(later, ", "))))
 	}
 	if len(failed) > 0 {
-		out = append(out, fmt.Sprintf("⚠️ I cannot post in the channel of %s (gone, or I lack permission there). Fix it with `/chapter setup`, and tell them yourself.", escape(strings.Join(failed, ", "))))
+		out = append(out, l.T("action_posts_failed", "Chapters", escape(strings.Join(failed, ", "))))
 	}
 	return out
 }
@@ -365,7 +361,7 @@ func (a *App) sendActionPost(ctx context.Context, now time.Time, p store.ActionP
 	msg := actionPostMessage(p)
 	if p.Attempts > 0 && now.Sub(p.UpdatedAt) > actionNonceWindow {
 		marker := actionPostMarker(p)
-		if id := a.findOwnMessage(ctx, p.ChannelID, func(m *discordgo.Message) bool { return strings.Contains(m.Content, marker) }); id != "" {
+		if id := a.findOwnMessage(ctx, p.ChannelID, "", func(m *discordgo.Message) bool { return strings.Contains(m.Content, marker) }); id != "" {
 			log.Info("action post was already sent by an earlier attempt", "message", id)
 			return store.ReminderSent, a.db.FinishActionPost(ctx, store.ActionPostOutcome{Post: p, State: store.ReminderSent, MessageID: id})
 		}
@@ -384,9 +380,9 @@ func (a *App) sendActionPost(ctx context.Context, now time.Time, p store.ActionP
 		if err := a.db.FinishActionPost(ctx, store.ActionPostOutcome{Post: p, State: store.ReminderFailed}); err != nil {
 			return store.ReminderPending, err
 		}
-		a.tellCoordinatorsOnce(ctx, p.Rally.GuildID, noteKey,
-			fmt.Sprintf("⚠️ I could not post about the day of action **%s** (%s chapter) in <#%s>: the channel is gone or I lack permission there. Give me View Channel and Send Messages there, or bind another channel with `/chapter setup`, and tell the chapter yourself.",
-				escape(p.Action.Title), escape(p.Rally.ChapterName), p.ChannelID))
+		a.tellCoordinatorsOnce(ctx, p.Rally.GuildID, noteKey, func(l Lang) string {
+			return l.T("action_post_failed", "Title", escape(p.Action.Title), "Chapter", escape(p.Rally.ChapterName), "Channel", "<#"+p.ChannelID+">")
+		})
 		return store.ReminderFailed, nil
 	case errors.Is(err, context.Canceled):
 		return store.ReminderPending, err
@@ -401,35 +397,45 @@ func (a *App) sendActionPost(ctx context.Context, now time.Time, p store.ActionP
 }
 
 // actionPostMarker ends every action post, so a send whose outcome was lost
-// can be found in the channel.
+// can be found in the channel. It is in the first language of the post.
 func actionPostMarker(p store.ActionPost) string {
-	return fmt.Sprintf("Day of action #%d · rally #%d · %s", p.Action.ID, p.Rally.ID, p.Kind)
+	l := postLangs(p.Rally.ChapterLanguage)[0]
+	return l.T("action_post_marker", "Action", p.Action.ID, "Rally", p.Rally.ID, "Kind", p.Kind)
 }
 
 // actionPostMessage renders a post. An ask pings the chapter's lead role and
 // nobody else; a cancellation pings nobody.
 func actionPostMessage(p store.ActionPost) outMessage {
 	r := p.Rally
+	langs := postLangs(r.ChapterLanguage)
 	footer := "\n-# " + actionPostMarker(p)
 	if p.Kind == store.ActionPostCancel {
-		text := fmt.Sprintf("❌ The day of action **%s** is cancelled, so **%s**'s rally on %s (#%d) is off.",
-			escape(p.Action.Title), escape(r.ChapterName), timestamp(r.StartsAt, "F"), r.ID)
-		if p.Action.CancelReason != "" {
-			text += " Reason: " + escape(p.Action.CancelReason)
-		}
+		text := inLangs(langs, bilingualSep, func(l Lang) string {
+			s := l.T("action_post_cancel", "Title", escape(p.Action.Title), "Chapter", escape(r.ChapterName), "When", timestamp(r.StartsAt, "F"), "ID", r.ID)
+			if p.Action.CancelReason != "" {
+				s += l.T("cancelled_reason", "Reason", escape(p.Action.CancelReason))
+			}
+			return s
+		})
 		return outMessage{Content: text + footer}
 	}
 	local := r.StartsAt.In(location(r.TimeZone))
-	who, mentions := "Leads", NoMentions()
+	mentions := NoMentions()
 	if p.RoleID != "" {
-		who = "<@&" + p.RoleID + ">"
 		mentions.Roles = []string{p.RoleID}
 	}
-	text := fmt.Sprintf("📣 %s: **%s** is part of the day of action **%s** on %s (%s). Choose the meeting place and set it with `/rally edit rally:%d location:…`. The rally is announced here, with RSVP buttons, as soon as it has a place.",
-		who, escape(r.ChapterName), escape(p.Action.Title), local.Format("Mon Jan 2, 2006 3:04 PM"), describeZone(local), r.ID)
-	if p.RoleID == "" {
-		text += " (This chapter has no lead role, so nobody was pinged; an admin can set one with `/chapter setup`.)"
-	}
+	text := "📣 " + inLangs(langs, bilingualSep, func(l Lang) string {
+		who := l.T("action_post_leads")
+		if p.RoleID != "" {
+			who = "<@&" + p.RoleID + ">"
+		}
+		s := l.T("action_post_ask", "Who", who, "Chapter", escape(r.ChapterName), "Title", escape(p.Action.Title),
+			"When", l.dateTime(local, dateLong), "Zone", describeZone(local), "ID", r.ID)
+		if p.RoleID == "" {
+			s += l.T("action_post_no_role")
+		}
+		return s
+	})
 	return outMessage{Content: text + footer, AllowedMentions: mentions}
 }
 
@@ -441,8 +447,7 @@ func (a *App) announceWaiting(ctx context.Context, in *Input, r store.Rally, pla
 		if err := a.db.DisarmUnannounced(ctx, r.ID); err != nil {
 			return nil, err
 		}
-		return ephemeral("✏️ Updated **%s** (#%d): %s. It is still waiting for a place: set `location` with `/rally edit` to announce it.",
-			escape(r.Title), r.ID, strings.Join(changed, ", ")), nil
+		return ephemeral(in.Lang.T("action_rally_still_waiting", "Title", escape(r.Title), "ID", r.ID, "Fields", strings.Join(changed, ", "))), nil
 	}
 	channel, err := a.currentChapterChannel(ctx, in.GuildID, r.ChapterID)
 	if err != nil {
@@ -452,30 +457,29 @@ func (a *App) announceWaiting(ctx context.Context, in *Input, r store.Rally, pla
 		if err := a.db.DisarmUnannounced(ctx, r.ID); err != nil {
 			return nil, err
 		}
-		return nil, conflict("Saved the place, but %s has no announcement channel now, so **%s** is not announced. An admin can bind one with `/chapter setup`; then set the place again to announce it.",
-			escape(r.ChapterName), escape(r.Title))
+		return nil, conflict("err_place_no_channel", "Chapter", escape(r.ChapterName), "Title", escape(r.Title))
 	}
-	embed, components := a.announcement(r, a.now())
-	msg, err := a.post(ctx, channel, outMessage{Embeds: []*discordgo.MessageEmbed{embed}, Components: components}, store.NewNonce())
+	embeds, components := announcement(r)
+	msg, err := a.post(ctx, channel, outMessage{Embeds: embeds, Components: components}, store.NewNonce())
 	if err != nil {
 		if derr := a.db.DisarmUnannounced(context.WithoutCancel(ctx), r.ID); derr != nil {
 			a.log.Error("could not disarm reminders of an unannounced rally", "rally", r.ID, "err", derr)
 		}
 		if gone(err) {
-			return nil, conflict("Saved the place, but I can't post in <#%s>, so **%s** is not announced yet. Give me View Channel, Send Messages and Embed Links there, then set the place again.", channel, escape(r.Title))
+			return nil, conflict("err_place_cannot_post", "Channel", "<#"+channel+">", "Title", escape(r.Title))
 		}
 		a.log.Warn("could not post the announcement of a waiting rally", "rally", r.ID, "err", err)
-		return nil, conflict("Saved the place, but Discord did not take the announcement just now, so **%s** is not announced yet. Set the place again in a minute to announce it.", escape(r.Title))
+		return nil, conflict("err_place_post_failed", "Title", escape(r.Title))
 	}
 	if err := a.db.AnnounceRally(ctx, r.ID, msg.ChannelID, msg.ID, a.cfg.ReminderOffsets); err != nil {
 		if errors.Is(err, store.ErrRallyAlreadyAnnounced) {
-			return ephemeral("**%s** (#%d) was announced meanwhile; your changes are saved.", escape(r.Title), r.ID), nil
+			return ephemeral(in.Lang.T("action_rally_announced_meanwhile", "Title", escape(r.Title), "ID", r.ID)), nil
 		}
 		return nil, err
 	}
 	a.log.Info("waiting rally announced", "guild", in.GuildID, "rally", r.ID)
-	return ephemeral("📣 Updated **%s** (#%d): %s, and announced it for %s: %s",
-		escape(r.Title), r.ID, strings.Join(changed, ", "), timestamp(r.StartsAt, "F"), messageLink(in.GuildID, msg.ChannelID, msg.ID)), nil
+	return ephemeral(in.Lang.T("action_rally_announced", "Title", escape(r.Title), "ID", r.ID, "Fields", strings.Join(changed, ", "),
+		"When", timestamp(r.StartsAt, "F"), "Link", messageLink(in.GuildID, msg.ChannelID, msg.ID))), nil
 }
 
 func (a *App) currentChapterChannel(ctx context.Context, guildID string, chapterID int64) (string, error) {
@@ -491,17 +495,25 @@ func (a *App) currentChapterChannel(ctx context.Context, guildID string, chapter
 	return "", nil
 }
 
+// The states of a rally of an action (actionRallyState), in the order they
+// are listed; each is told as the message action_state_<state>.
+var actionRallyStates = []string{"announced", "waiting", "cancelled"}
+
 // actionRallyState says where a rally of an action stands.
 func actionRallyState(r store.Rally) string {
 	switch {
 	case r.Cancelled():
 		return "cancelled"
 	case r.MessageID == "":
-		return "waiting for a place"
+		return "waiting"
 	default:
 		return "announced"
 	}
 }
+
+// waitingForPlace reports whether a day-of-action rally still waits for its
+// place (and so for its announcement).
+func waitingForPlace(r store.Rally) bool { return actionRallyState(r) == "waiting" }
 
 func actionTotals(rallies []store.Rally) (total store.Counts, states map[string]int) {
 	states = map[string]int{}
@@ -517,11 +529,11 @@ func actionTotals(rallies []store.Rally) (total store.Counts, states map[string]
 	return total, states
 }
 
-func actionStatesLine(states map[string]int) string {
+func actionStatesLine(l Lang, states map[string]int) string {
 	var parts []string
-	for _, s := range []string{"announced", "waiting for a place", "cancelled"} {
+	for _, s := range actionRallyStates {
 		if states[s] > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", states[s], s))
+			parts = append(parts, l.T("action_state_"+s, "Count", states[s]))
 		}
 	}
 	return strings.Join(parts, ", ")
@@ -546,30 +558,31 @@ func (a *App) actionStatus(ctx context.Context, in *Input) (*Response, error) {
 	}
 	var lines []string
 	if act.Cancelled() {
-		line := "**Cancelled.**"
+		line := in.Lang.T("action_status_cancelled")
 		if act.CancelReason != "" {
-			line += " Reason: " + escape(act.CancelReason)
+			line += in.Lang.T("cancelled_reason", "Reason", escape(act.CancelReason))
 		}
 		lines = append(lines, line)
 	}
 	for _, r := range rallies {
 		local := r.StartsAt.In(location(r.TimeZone))
-		line := fmt.Sprintf("**%s** — #%d · %s %s · %s · %d going · %d maybe · %d waitlisted",
-			escape(r.ChapterName), r.ID, local.Format("Jan 2 3:04 PM"), local.Format("MST"), actionRallyState(r), r.Going, r.Maybe, r.Waitlist)
-		if actionRallyState(r) == "waiting for a place" {
+		line := in.Lang.T("action_status_line", "Chapter", escape(r.ChapterName), "ID", r.ID,
+			"When", in.Lang.dateTime(local, dateShort)+" "+local.Format("MST"), "State", in.Lang.T("action_state_"+actionRallyState(r), "Count", 1),
+			"Going", r.Going, "Maybe", r.Maybe, "Waitlist", r.Waitlist)
+		if waitingForPlace(r) {
 			switch askState[r.ID] {
 			case store.ReminderPending:
-				line += " · leads not told yet (retrying)"
+				line += in.Lang.T("action_status_ask_pending")
 			case store.ReminderFailed:
-				line += " · ⚠️ leads could not be told (channel gone or forbidden)"
+				line += in.Lang.T("action_status_ask_failed")
 			}
 		}
 		lines = append(lines, line)
 	}
 	total, states := actionTotals(rallies)
-	lines = append(lines, fmt.Sprintf("**Total:** %d chapter%s (%s) · %d going · %d maybe · %d waitlisted",
-		len(rallies), ending(len(rallies), "", "s"), actionStatesLine(states), total.Going, total.Maybe, total.Waitlist))
-	title := fmt.Sprintf("Day of action #%d %s — %s %s local", act.ID, truncate(act.Title, 100), act.Date, act.Time)
+	lines = append(lines, in.Lang.T("action_status_total", "Count", len(rallies), "States", actionStatesLine(in.Lang, states),
+		"Going", total.Going, "Maybe", total.Maybe, "Waitlist", total.Waitlist))
+	title := in.Lang.T("action_status_title", "ID", act.ID, "Title", truncate(act.Title, 100), "Date", act.Date, "Time", act.Time)
 	return messagesResponse(listEmbeds(title, lines, colorSummary), true), nil
 }
 
@@ -579,7 +592,7 @@ func (a *App) actionList(ctx context.Context, in *Input) (*Response, error) {
 		return nil, err
 	}
 	if len(actions) == 0 {
-		return ephemeral("No upcoming days of action. Coordinators can schedule one with `/action create`."), nil
+		return ephemeral(in.Lang.T("actions_none")), nil
 	}
 	var lines []string
 	for _, act := range actions {
@@ -595,11 +608,11 @@ func (a *App) actionList(ctx context.Context, in *Input) (*Response, error) {
 		}
 		sort.Strings(names)
 		total, states := actionTotals(rallies)
-		lines = append(lines, fmt.Sprintf("**#%d %s** — %s at %s local\n%s\n%s · ✅ %d going · ❔ %d maybe · %d waitlisted",
-			act.ID, escape(truncate(act.Title, 100)), act.Date, act.Time, escape(strings.Join(names, ", ")),
-			actionStatesLine(states), total.Going, total.Maybe, total.Waitlist))
+		lines = append(lines, in.Lang.T("actions_line", "ID", act.ID, "Title", escape(truncate(act.Title, 100)), "Date", act.Date, "Time", act.Time,
+			"Chapters", escape(strings.Join(names, ", ")), "States", actionStatesLine(in.Lang, states),
+			"Going", total.Going, "Maybe", total.Maybe, "Waitlist", total.Waitlist))
 	}
-	return messagesResponse(listEmbeds(fmt.Sprintf("Upcoming days of action (%d)", len(actions)), lines, colorScheduled), false), nil
+	return messagesResponse(listEmbeds(in.Lang.T("actions_title", "Count", len(actions)), lines, colorScheduled), false), nil
 }
 
 func (a *App) actionCancel(ctx context.Context, in *Input) (*Response, error) {
@@ -619,10 +632,9 @@ func (a *App) actionCancel(ctx context.Context, in *Input) (*Response, error) {
 	for _, r := range cancelled {
 		a.refresher.mark(r.ID)
 	}
-	lines := []string{fmt.Sprintf("Cancelled the day of action **%s** (#%d): %d rall%s called off, their reminders dropped, and each chapter channel that heard of it told once.",
-		escape(act.Title), act.ID, len(cancelled), ending(len(cancelled), "y", "ies"))}
-	lines = append(lines, a.sendActionPostsNow(ctx, in.Now, act.ID, store.ActionPostCancel)...)
-	return ephemeral("%s", truncate(strings.Join(lines, "\n"), 2000)), nil
+	lines := []string{in.Lang.T("action_cancelled", "Title", escape(act.Title), "ID", act.ID, "Count", len(cancelled))}
+	lines = append(lines, a.sendActionPostsNow(ctx, in.Lang, in.Now, act.ID, store.ActionPostCancel)...)
+	return ephemeral(truncate(strings.Join(lines, "\n"), 2000)), nil
 }
 
 // actionGroup is an action's rallies within a summary's window.
@@ -664,20 +676,19 @@ func (a *App) actionGroups(ctx context.Context, rallies []store.Rally) ([]action
 
 // actionSummaryLines are the heading and the closing lines of an action's
 // group in the summary: its totals, and the chapters still waiting for a place.
-func actionSummaryLines(g actionGroup) (heading string, closing []string) {
-	heading = fmt.Sprintf("Day of action #%d %s (%s, %s local)", g.action.ID, g.action.Title, g.action.Date, g.action.Time)
+func actionSummaryLines(l Lang, g actionGroup) (heading string, closing []string) {
+	heading = l.T("action_summary_heading", "ID", g.action.ID, "Title", g.action.Title, "Date", g.action.Date, "Time", g.action.Time)
 	total, _ := actionTotals(g.rallies)
 	var waiting []string
 	for _, r := range g.rallies {
-		if actionRallyState(r) == "waiting for a place" {
+		if waitingForPlace(r) {
 			waiting = append(waiting, r.ChapterName)
 		}
 	}
 	sort.Strings(waiting)
-	closing = append(closing, fmt.Sprintf("Action total: %d chapter%s · %d going · %d maybe · %d waitlisted",
-		len(g.rallies), ending(len(g.rallies), "", "s"), total.Going, total.Maybe, total.Waitlist))
+	closing = append(closing, l.T("action_summary_total", "Count", len(g.rallies), "Going", total.Going, "Maybe", total.Maybe, "Waitlist", total.Waitlist))
 	if len(waiting) > 0 {
-		closing = append(closing, "Waiting for a place: "+escape(strings.Join(waiting, ", ")))
+		closing = append(closing, l.T("action_summary_waiting", "Chapters", escape(strings.Join(waiting, ", "))))
 	}
 	return heading, closing
 }

@@ -8,10 +8,10 @@ package commands
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"regexp"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
@@ -36,6 +36,11 @@ type Config struct {
 	// LocationReveal is how long before its start a private place goes by
 	// DM to those going.
 	LocationReveal time.Duration
+	// AllowedGuilds are the only servers served; empty: every server.
+	AllowedGuilds []string
+	// Metrics, when set, count interactions, scheduled sends and Discord's
+	// errors for METRICS_ADDR.
+	Metrics *Metrics
 }
 
 // App holds the route table and what the handlers share.
@@ -111,6 +116,8 @@ type Input struct {
 	Path    string // "rally create"
 	Options map[string]*discordgo.ApplicationCommandInteractionDataOption
 	Params  map[string]string // a button's custom_id, by the pattern's group names
+	// Lang is what the reply is written in: the interaction's locale.
+	Lang Lang
 
 	// What authorize loaded to check the route's Access, so the handler
 	// reads it once: the rally of a RallyLead route, the chapter of a
@@ -135,12 +142,14 @@ func New(db *store.DB, discord *Discord, log *slog.Logger, now func() time.Time,
 		a.summaryCommand(),
 		a.setupCommand(),
 		a.privacyCommand(),
+		a.helpCommand(),
 		a.actionCommand(),
 		a.notifyCommand(),
 		a.checkinCommand(),
 	}
 	for _, c := range a.routes {
 		guildOnly(c.Def)
+		localizeCommand(c.Def)
 		a.byName[c.Def.Name] = c
 	}
 	a.buttons = []buttonRoute{
@@ -173,6 +182,9 @@ func (a *App) Close() { a.refresher.close() }
 
 // SeedGuild gives a newly seen guild its default chapters, once.
 func (a *App) SeedGuild(ctx context.Context, guildID string) error {
+	if !a.GuildAllowed(guildID) {
+		return &NotAllowedError{GuildID: guildID}
+	}
 	seeded, err := a.db.SeedGuild(ctx, guildID)
 	if err == nil && seeded {
 		a.log.Info("seeded default chapters", "guild", guildID, "chapters", len(store.DefaultChapters))
@@ -180,20 +192,45 @@ func (a *App) SeedGuild(ctx context.Context, guildID string) error {
 	return err
 }
 
+// GuildAllowed reports whether the bot serves the guild: with ALLOWED_GUILDS
+// set, a server outside it gets nothing stored and nothing answered but a
+// refusal, so a stranger who adds the bot cannot put their members in the
+// coalition's database.
+func (a *App) GuildAllowed(guildID string) bool {
+	return len(a.cfg.AllowedGuilds) == 0 || slices.Contains(a.cfg.AllowedGuilds, guildID)
+}
+
+// NotAllowedError is SeedGuild's refusal of a guild outside AllowedGuilds.
+type NotAllowedError struct{ GuildID string }
+
+func (e *NotAllowedError) Error() string { return "server " + e.GuildID + " is not in ALLOWED_GUILDS" }
+
 // Handle routes one interaction to its handler and returns the reply. It never
 // panics: a panic is logged and answered like any internal error.
 func (a *App) Handle(ctx context.Context, i *discordgo.Interaction) (resp *Response) {
-	in := &Input{Interaction: i, Now: a.now()}
+	in := &Input{Interaction: i, Now: a.now(), Lang: langOf(string(i.Locale))}
 	log := a.log.With("interaction", i.ID, "type", i.Type.String())
+	outcome := "refused" // until the handler has answered
 	defer func() {
 		if p := recover(); p != nil {
 			log.Error("handler panicked", "panic", p, "stack", string(debug.Stack()))
-			resp = &Response{Content: "⚠️ " + internalMessage, Ephemeral: true}
+			resp, outcome = &Response{Content: "⚠️ " + in.Lang.T(internalMessage), Ephemeral: true}, "error"
 		}
+		a.cfg.Metrics.Interaction(InteractionKind(i.Type), outcome)
 	}()
 	inDM := i.GuildID == "" || i.Member == nil || i.Member.User == nil
 	if inDM && (i.Type != discordgo.InteractionMessageComponent || i.User == nil) {
-		return ephemeral("rallybot works inside a server. Use its commands in your organizing server's channels.")
+		return ephemeral(in.Lang.T("only_in_server"))
+	}
+	if !inDM && !a.GuildAllowed(i.GuildID) {
+		log.Warn("interaction from a server not in ALLOWED_GUILDS", "guild", i.GuildID)
+		return ephemeral(in.Lang.T("guild_not_allowed"))
+	}
+	if i.Locale != "" && !inDM {
+		// DMs, which answer no interaction, follow the last locale seen.
+		if err := a.db.SetMemberLocale(ctx, i.GuildID, i.Member.User.ID, string(i.Locale)); err != nil {
+			log.Warn("could not record the member's locale", "err", err)
+		}
 	}
 	var route Route
 	switch i.Type {
@@ -202,18 +239,19 @@ func (a *App) Handle(ctx context.Context, i *discordgo.Interaction) (resp *Respo
 		cmd := a.byName[data.Name]
 		if cmd == nil {
 			log.Warn("unknown command", "command", data.Name)
-			return ephemeral("This command is not known any more. Discord may still be updating its list; try again in a minute.")
+			return ephemeral(in.Lang.T("unknown_command"))
 		}
 		var sub string
 		in.Path, sub, in.Options = flatten(data)
 		log = log.With("command", in.Path)
 		if i.Type == discordgo.InteractionApplicationCommandAutocomplete {
+			outcome = "ok"
 			return a.autocomplete(ctx, cmd, in, log)
 		}
 		route = cmd.Routes[sub]
 		if route.Handle == nil {
 			log.Warn("unknown subcommand")
-			return ephemeral("This command is not known any more. Discord may still be updating its list; try again in a minute.")
+			return ephemeral(in.Lang.T("unknown_command"))
 		}
 	case discordgo.InteractionMessageComponent:
 		id := i.MessageComponentData().CustomID
@@ -225,7 +263,7 @@ func (a *App) Handle(ctx context.Context, i *discordgo.Interaction) (resp *Respo
 		}
 		if route.Handle == nil {
 			log.Warn("button with an unknown custom_id", "custom_id", truncate(id, 100))
-			return ephemeral("This button is no longer valid.")
+			return ephemeral(in.Lang.T("button_invalid"))
 		}
 		log = log.With("custom_id", id)
 		if inDM && route.Access != Recipient {
@@ -237,14 +275,18 @@ func (a *App) Handle(ctx context.Context, i *discordgo.Interaction) (resp *Respo
 	if err := a.authorize(ctx, route.Access, in); err != nil {
 		if i.Type == discordgo.InteractionMessageComponent && errors.Is(err, store.ErrNoSuchRally) {
 			log.Warn("button for an unknown rally", "guild", i.GuildID)
-			return ephemeral("This button is no longer valid.")
+			return ephemeral(in.Lang.T("button_invalid"))
 		}
-		return errorReply(log, err)
+		return errorReply(log, in.Lang, err)
 	}
 	resp, err := route.Handle(ctx, in)
 	if err != nil {
-		return errorReply(log, err)
+		if userError(err) == nil {
+			outcome = "error"
+		}
+		return errorReply(log, in.Lang, err)
 	}
+	outcome = "ok"
 	return resp
 }
 
@@ -289,8 +331,9 @@ func flatten(data discordgo.ApplicationCommandInteractionData) (path, sub string
 	return strings.Join(parts, " "), strings.Join(subParts, " "), opts
 }
 
-func ephemeral(format string, args ...any) *Response {
-	return &Response{Content: fmt.Sprintf(format, args...), Ephemeral: true}
+// ephemeral is a reply only the member sees.
+func ephemeral(text string) *Response {
+	return &Response{Content: text, Ephemeral: true}
 }
 
 // str returns a string option, trimmed; "" when absent.
@@ -335,7 +378,7 @@ func (in *Input) int(name string) (int64, bool, error) {
 	}
 	f, isNum := o.Value.(float64)
 	if !isNum || f != float64(int64(f)) {
-		return 0, true, invalid("`%s` must be a whole number.", name)
+		return 0, true, invalid("err_whole_number", "Option", name)
 	}
 	return int64(f), true, nil
 }
@@ -393,4 +436,10 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return string(r[:n-1]) + "…"
+}
+
+// DoneReply is what a deferred interaction shows when its handler had
+// nothing to say, in the interaction's language.
+func DoneReply(i *discordgo.Interaction, ephemeral bool) *Response {
+	return &Response{Content: langOf(string(i.Locale)).T("done"), Ephemeral: ephemeral}
 }

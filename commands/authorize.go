@@ -46,9 +46,9 @@ func (a *App) authorize(ctx context.Context, access Access, in *Input) error {
 			return nil
 		}
 		if in.Path == "" { // a button
-			return forbidden("Only server admins (Manage Server permission) can do that.")
+			return forbidden("err_admin_only")
 		}
-		return forbidden("Only server admins (Manage Server permission) can do that. Ask an admin to run `/%s`.", in.Path)
+		return forbidden("err_admin_only_command", "Command", in.Path)
 	case Coordinator:
 		g, err := a.db.Guild(ctx, in.GuildID)
 		if err != nil {
@@ -59,9 +59,9 @@ func (a *App) authorize(ctx context.Context, access Access, in *Input) error {
 			return nil
 		}
 		if g.CoordinatorRoleID == "" {
-			return forbidden("Only server admins can see the summary until an admin names a coordinator role with `/setup coordinators`.")
+			return forbidden("err_coordinators_unset")
 		}
-		return forbidden("Only coordinators (<@&%s>) and server admins can see the summary.", g.CoordinatorRoleID)
+		return forbidden("err_coordinators_only", "Role", "<@&"+g.CoordinatorRoleID+">")
 	case RallyLead:
 		r, err := a.namedRally(ctx, in)
 		if err != nil {
@@ -99,7 +99,7 @@ func requireLead(in *Input, leadRoleID, chapter string) error {
 		return nil
 	}
 	if leadRoleID == "" {
-		return forbidden("Only server admins can manage %s rallies until an admin sets its lead role with `/chapter setup`.", escape(chapter))
+		return forbidden("err_lead_unset", "Chapter", escape(chapter))
 	}
-	return forbidden("Only %s leads (<@&%s>) or server admins can do that.", escape(chapter), leadRoleID)
+	return forbidden("err_leads_only", "Chapter", escape(chapter), "Role", "<@&"+leadRoleID+">")
 }

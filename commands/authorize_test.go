@@ -22,7 +22,7 @@ func TestRouteAccess(t *testing.T) {
 		"rally create": ChapterLead, "rally list": Everyone, "rally info": Everyone,
 		"rally edit": RallyLead, "rally cancel": RallyLead, "rally attendees": RallyLead,
 		"rsvp": Everyone, "myrsvps": Everyone, "summary now": Coordinator, "summary export": Coordinator,
-		"rally calendar": Everyone, "setup coordinators": Admin, "privacy forget-me": Everyone,
+		"rally calendar": Everyone, "setup coordinators": Admin, "privacy forget-me": Everyone, "help": Everyone,
 		"action create": Coordinator, "action status": Coordinator, "action list": Everyone, "action cancel": Coordinator,
 		"notify": Everyone, "checkin": Everyone,
 	}

@@ -27,9 +27,9 @@ func calendarSubcommand() *discordgo.ApplicationCommandOption {
 }
 
 // calendarButton is the row /myrsvps carries under its list.
-func calendarButton() []discordgo.MessageComponent {
+func calendarButton(l Lang) []discordgo.MessageComponent {
 	return []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{
-		discordgo.Button{Label: "Add to calendar", Style: discordgo.SecondaryButton, CustomID: calendarMineID,
+		discordgo.Button{Label: l.T("button_calendar"), Style: discordgo.SecondaryButton, CustomID: calendarMineID,
 			Emoji: &discordgo.ComponentEmoji{Name: "📅"}},
 	}}}
 }
@@ -45,15 +45,15 @@ func (a *App) rallyCalendar(ctx context.Context, in *Input) (*Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := icsFile(fmt.Sprintf("rally-%d.ics", c.ID), []store.CalendarRally{c}, in.Now)
+	f, err := icsFile(in.Lang, fmt.Sprintf("rally-%d.ics", c.ID), []store.CalendarRally{c}, in.Now)
 	if err != nil {
 		return nil, err
 	}
-	note := "Open the file to add it to your calendar. Importing it again later updates the same entry."
+	note := in.Lang.T("calendar_note")
 	if c.Cancelled() {
-		note = "This rally is cancelled: importing the file marks it cancelled in your calendar."
+		note = in.Lang.T("calendar_note_cancelled")
 	}
-	return &Response{Content: fmt.Sprintf("📅 **%s** (#%d). %s", escape(c.Title), c.ID, note), Ephemeral: true, Files: []File{f}}, nil
+	return &Response{Content: in.Lang.T("calendar_one", "Title", escape(c.Title), "ID", c.ID, "Note", note), Ephemeral: true, Files: []File{f}}, nil
 }
 
 // myCalendarButton answers "Add to calendar" with every rally the member
@@ -64,14 +64,13 @@ func (a *App) myCalendarButton(ctx context.Context, in *Input) (*Response, error
 		return nil, err
 	}
 	if len(mine) == 0 {
-		return ephemeral("You have no upcoming RSVPs here, so there is nothing to add to your calendar."), nil
+		return ephemeral(in.Lang.T("calendar_none")), nil
 	}
-	f, err := icsFile("my-rallies.ics", mine, in.Now)
+	f, err := icsFile(in.Lang, "my-rallies.ics", mine, in.Now)
 	if err != nil {
 		return nil, err
 	}
-	return &Response{Content: fmt.Sprintf("📅 Your %d rall%s. Open the file to add %s to your calendar; importing a newer file updates the same entries.",
-		len(mine), ending(len(mine), "y", "ies"), ending(len(mine), "it", "them")), Ephemeral: true, Files: []File{f}}, nil
+	return &Response{Content: in.Lang.T("calendar_mine", "Count", len(mine)), Ephemeral: true, Files: []File{f}}, nil
 }
 
 // rallyUID is a rally's iCalendar UID: the same for every file the rally is
@@ -83,7 +82,7 @@ func rallyUID(guildID string, rallyID int64) string {
 // icsFile renders rallies as an RFC 5545 calendar. Times are UTC instants,
 // which every calendar reads the same way; the description gives the
 // chapter's local time and zone for people.
-func icsFile(name string, rallies []store.CalendarRally, now time.Time) (File, error) {
+func icsFile(l Lang, name string, rallies []store.CalendarRally, now time.Time) (File, error) {
 	cal := ics.NewCalendar()
 	cal.SetProductId("-//rallybot//Rallies//EN")
 	cal.SetMethod(ics.MethodPublish)
@@ -98,9 +97,9 @@ func icsFile(name string, rallies []store.CalendarRally, now time.Time) (File, e
 		e.SetEndAt(r.EndsAt.UTC())
 		e.SetSummary(r.Title)
 		if r.Location != "" {
-			e.SetLocation(r.Location)
+			e.SetLocation(place(l, r.Rally))
 		}
-		e.SetDescription(icsDescription(r.Rally))
+		e.SetDescription(icsDescription(l, r.Rally))
 		if r.MessageID != "" {
 			e.SetURL(messageLink(r.GuildID, r.ChannelID, r.MessageID))
 		}
@@ -118,13 +117,13 @@ func icsFile(name string, rallies []store.CalendarRally, now time.Time) (File, e
 	return File{Name: name, ContentType: icsContentType, Data: []byte(b.String())}, nil
 }
 
-func icsDescription(r store.Rally) string {
+func icsDescription(l Lang, r store.Rally) string {
 	local := r.StartsAt.In(location(r.TimeZone))
-	lines := []string{fmt.Sprintf("%s chapter · %s (%s)", r.ChapterName, local.Format("Mon Jan 2, 2006 3:04 PM"), describeZone(local))}
+	lines := []string{l.T("ics_description", "Chapter", r.ChapterName, "When", l.dateTime(local, dateLong), "Zone", describeZone(local))}
 	if r.Cancelled() {
-		line := "Cancelled."
+		line := l.T("ics_cancelled")
 		if r.CancelReason != "" {
-			line += " Reason: " + r.CancelReason
+			line += l.T("cancelled_reason", "Reason", r.CancelReason)
 		}
 		lines = append(lines, line)
 	}

@@ -29,6 +29,13 @@ func (a *App) chapterCommand() *Command {
 		Description: "Channel where the chapter's rallies are announced", ChannelTypes: announceChannelTypes}
 	leadOpt := &discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionRole, Name: "lead_role",
 		Description: "Role whose members lead this chapter"}
+	languageOpt := &discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionString, Name: "language",
+		Description: "Language of the chapter's posts: English, Spanish or both",
+		Choices: []*discordgo.ApplicationCommandOptionChoice{
+			{Name: "English", Value: PostEnglish},
+			{Name: "Español", Value: PostSpanish},
+			{Name: "English + Español", Value: PostBilingual},
+		}}
 	return &Command{
 		Def: &discordgo.ApplicationCommand{
 			Name:        "chapter",
@@ -44,6 +51,7 @@ func (a *App) chapterCommand() *Command {
 					Options: []*discordgo.ApplicationCommandOption{
 						chapterOpt("Chapter to set up"), channelOpt, leadOpt, timezoneOpt(false),
 						{Type: discordgo.ApplicationCommandOptionString, Name: "rename", Description: "New name for the chapter", MaxLength: maxChapterName},
+						languageOpt,
 					}},
 				{Type: discordgo.ApplicationCommandOptionSubCommand, Name: "remove", Description: "Remove a chapter with no upcoming rallies (admins)",
 					Options: []*discordgo.ApplicationCommandOption{chapterOpt("Chapter to remove")}},
@@ -120,10 +128,10 @@ func checkTimeZone(name string) (string, error) {
 		}
 	}
 	if name == "" || strings.EqualFold(name, "local") {
-		return "", invalid("`timezone`: give an IANA time zone such as `America/Chicago`; pick one from the list as you type.")
+		return "", invalid("err_timezone_missing")
 	}
 	if _, err := time.LoadLocation(name); err != nil {
-		return "", invalid("`timezone`: %q is not a time zone I know. Use an IANA name such as `America/Chicago` or `America/Los_Angeles`; pick one from the list as you type.", truncate(name, 64))
+		return "", invalid("err_timezone_unknown", "Zone", echo(name))
 	}
 	return name, nil
 }
@@ -131,10 +139,13 @@ func checkTimeZone(name string) (string, error) {
 func checkChapterName(name string) (string, error) {
 	name = strings.Join(strings.Fields(name), " ")
 	if name == "" {
-		return "", invalid("`name`: a chapter needs a name, e.g. `Portland`.")
+		return "", invalid("err_chapter_name_missing")
+	}
+	if !visible(name) {
+		return "", invisibleText("name")
 	}
 	if n := utf8.RuneCountInString(name); n > maxChapterName {
-		return "", invalid("`name`: %d characters is too long; keep it to %d.", n, maxChapterName)
+		return "", invalid("err_chapter_name_long", "Count", n, "Max", maxChapterName)
 	}
 	return name, nil
 }
@@ -149,7 +160,7 @@ func resolvedChannel(in *Input, name string) (string, error) {
 	id := in.id(name)
 	data := in.ApplicationCommandData()
 	if id == "" || data.Resolved == nil || data.Resolved.Channels[id] == nil {
-		return "", invalid("`%s`: pick a channel from the list.", name)
+		return "", invalid("err_pick_channel", "Option", name)
 	}
 	ch := data.Resolved.Channels[id]
 	for _, t := range announceChannelTypes {
@@ -157,7 +168,7 @@ func resolvedChannel(in *Input, name string) (string, error) {
 			return id, nil
 		}
 	}
-	return "", invalid("`%s`: <#%s> is not a text or announcement channel; pick one where messages can be posted.", name, id)
+	return "", invalid("err_channel_type", "Option", name, "Channel", "<#"+id+">")
 }
 
 func resolvedRole(in *Input, name string) (string, error) {
@@ -167,10 +178,10 @@ func resolvedRole(in *Input, name string) (string, error) {
 	id := in.id(name)
 	data := in.ApplicationCommandData()
 	if id == "" || data.Resolved == nil || data.Resolved.Roles[id] == nil {
-		return "", invalid("`%s`: pick a role from the list.", name)
+		return "", invalid("err_pick_role", "Option", name)
 	}
 	if id == in.GuildID {
-		return "", invalid("`%s`: @everyone cannot be a lead role; pick the chapter leads' role.", name)
+		return "", invalid("err_everyone_role", "Option", name)
 	}
 	return id, nil
 }
@@ -181,20 +192,24 @@ func (a *App) chapterList(ctx context.Context, in *Input) (*Response, error) {
 		return nil, err
 	}
 	if len(chapters) == 0 {
-		return ephemeral("No chapters yet. An admin can add one with `/chapter add`."), nil
+		return ephemeral(in.Lang.T("chapters_none")), nil
 	}
 	lines := make([]string, 0, len(chapters))
 	for _, c := range chapters {
-		channel, lead := "no channel yet (`/chapter setup`)", "no lead role"
+		channel, lead := in.Lang.T("chapter_no_channel"), in.Lang.T("chapter_no_lead")
 		if c.ChannelID != "" {
 			channel = "<#" + c.ChannelID + ">"
 		}
 		if c.LeadRoleID != "" {
-			lead = "leads: <@&" + c.LeadRoleID + ">"
+			lead = in.Lang.T("chapter_leads", "Role", "<@&"+c.LeadRoleID+">")
 		}
-		lines = append(lines, fmt.Sprintf("**%s** — %s · %s · %s", escape(c.Name), c.TimeZone, channel, lead))
+		line := fmt.Sprintf("**%s** — %s · %s · %s", escape(c.Name), c.TimeZone, channel, lead)
+		if c.Language != PostEnglish {
+			line += " · " + in.Lang.T("language_"+c.Language)
+		}
+		lines = append(lines, line)
 	}
-	return messagesResponse(listEmbeds(fmt.Sprintf("Chapters (%d)", len(chapters)), lines, colorScheduled), false), nil
+	return messagesResponse(listEmbeds(in.Lang.T("chapters_title", "Count", len(chapters)), lines, colorScheduled), false), nil
 }
 
 func (a *App) chapterAdd(ctx context.Context, in *Input) (*Response, error) {
@@ -219,21 +234,22 @@ func (a *App) chapterAdd(ctx context.Context, in *Input) (*Response, error) {
 		return nil, err
 	}
 	a.log.Info("chapter added", "guild", in.GuildID, "chapter", c.ID)
-	return ephemeral("Added chapter **%s** (%s).%s", escape(c.Name), c.TimeZone, setupHint(c)), nil
+	return ephemeral(in.Lang.T("chapter_added", "Name", escape(c.Name), "Zone", c.TimeZone) + setupHint(in.Lang, c)), nil
 }
 
-func setupHint(c store.Chapter) string {
-	var missing []string
-	if c.ChannelID == "" {
-		missing = append(missing, "an announcement `channel`")
-	}
-	if c.LeadRoleID == "" {
-		missing = append(missing, "a `lead_role`")
-	}
-	if len(missing) == 0 {
+func setupHint(l Lang, c store.Chapter) string {
+	var id string
+	switch {
+	case c.ChannelID == "" && c.LeadRoleID == "":
+		id = "setup_hint_both"
+	case c.ChannelID == "":
+		id = "setup_hint_channel"
+	case c.LeadRoleID == "":
+		id = "setup_hint_lead"
+	default:
 		return ""
 	}
-	return fmt.Sprintf(" It still needs %s: run `/chapter setup chapter:%s`.", strings.Join(missing, " and "), c.Name)
+	return l.T(id, "Name", c.Name)
 }
 
 func (a *App) chapterSetup(ctx context.Context, in *Input) (*Response, error) {
@@ -266,8 +282,17 @@ func (a *App) chapterSetup(ctx context.Context, in *Input) (*Response, error) {
 		}
 		u.Name = &name
 	}
+	if in.has("language") {
+		lang := in.str("language")
+		switch lang {
+		case PostEnglish, PostSpanish, PostBilingual:
+		default:
+			return nil, invalid("err_language_option")
+		}
+		u.Language = &lang
+	}
 	if u == (store.ChapterUpdate{}) {
-		return nil, invalid("Nothing to change: give a `channel`, `lead_role`, `timezone` or `rename`.")
+		return nil, invalid("err_setup_nothing")
 	}
 	c, err := a.db.UpdateChapter(ctx, in.GuildID, in.str("chapter"), u)
 	if err != nil {
@@ -276,13 +301,16 @@ func (a *App) chapterSetup(ctx context.Context, in *Input) (*Response, error) {
 	a.log.Info("chapter set up", "guild", in.GuildID, "chapter", c.ID)
 	var parts []string
 	if c.ChannelID != "" {
-		parts = append(parts, "announces in <#"+c.ChannelID+">")
+		parts = append(parts, in.Lang.T("setup_announces_in", "Channel", "<#"+c.ChannelID+">"))
 	}
 	if c.LeadRoleID != "" {
-		parts = append(parts, "led by <@&"+c.LeadRoleID+">")
+		parts = append(parts, in.Lang.T("setup_led_by", "Role", "<@&"+c.LeadRoleID+">"))
 	}
-	parts = append(parts, "times in "+c.TimeZone)
-	return ephemeral("**%s** %s.%s", escape(c.Name), strings.Join(parts, ", "), setupHint(c)), nil
+	parts = append(parts, in.Lang.T("setup_times_in", "Zone", c.TimeZone))
+	if in.has("language") || c.Language != PostEnglish {
+		parts = append(parts, in.Lang.T("setup_posts_in", "Language", in.Lang.T("language_"+c.Language)))
+	}
+	return ephemeral(fmt.Sprintf("**%s** %s.", escape(c.Name), strings.Join(parts, ", ")) + setupHint(in.Lang, c)), nil
 }
 
 func (a *App) chapterRemove(ctx context.Context, in *Input) (*Response, error) {
@@ -291,5 +319,5 @@ func (a *App) chapterRemove(ctx context.Context, in *Input) (*Response, error) {
 		return nil, err
 	}
 	a.log.Info("chapter removed", "guild", in.GuildID, "chapter", c.ID)
-	return ephemeral("Removed chapter **%s**. Its past rallies stay in the history.", escape(c.Name)), nil
+	return ephemeral(in.Lang.T("chapter_removed", "Name", escape(c.Name))), nil
 }

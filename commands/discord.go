@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -213,38 +214,97 @@ func ClosedDMs(err error) bool {
 // send resumed after Discord's nonce window may have passed; it needs the
 // Read Message History permission, and without it the send goes ahead with
 // its nonce.
-func (d *Discord) FindOwnMessage(ctx context.Context, channelID string, match func(*discordgo.Message) bool) (string, error) {
-	var msgs []*discordgo.Message
-	if err := d.retry(ctx, func() (err error) {
-		msgs, err = d.session.ChannelMessages(channelID, scanLimit, "", "", "", discordgo.WithContext(ctx))
-		return err
-	}); err != nil {
-		return "", err
-	}
+//
+// With floorID (a message the one sought cannot be older than, e.g. the
+// rally's announcement for its reminder) it pages back with before= until it
+// passes that message, so a busy channel cannot hide the earlier send; with
+// "" it reads the last page only.
+func (d *Discord) FindOwnMessage(ctx context.Context, channelID, floorID string, match func(*discordgo.Message) bool) (string, error) {
 	self := ""
 	if d.session.State != nil && d.session.State.User != nil {
 		self = d.session.State.User.ID
 	}
-	for _, m := range msgs {
-		if m.Author == nil || !m.Author.Bot || (self != "" && m.Author.ID != self) {
-			continue
+	floor, _ := strconv.ParseInt(floorID, 10, 64)
+	before := ""
+	for page := 0; page < scanPages; page++ {
+		var msgs []*discordgo.Message
+		if err := d.retry(ctx, func() (err error) {
+			msgs, err = d.session.ChannelMessages(channelID, scanLimit, before, "", "", discordgo.WithContext(ctx))
+			return err
+		}); err != nil {
+			return "", err
 		}
-		if match(m) {
-			return m.ID, nil
+		passed := false
+		for _, m := range msgs {
+			if id, _ := strconv.ParseInt(m.ID, 10, 64); id <= floor {
+				passed = true
+			}
+			if m.Author == nil || !m.Author.Bot || (self != "" && m.Author.ID != self) {
+				continue
+			}
+			if match(m) {
+				return m.ID, nil
+			}
 		}
+		if floor == 0 || passed || len(msgs) < scanLimit {
+			return "", nil
+		}
+		before = msgs[len(msgs)-1].ID
 	}
 	return "", nil
 }
 
 // Respond sends an interaction's callback. Discord accepts one callback per
 // interaction, so a retry after a server error cannot answer twice.
+//
+// It goes around discordgo's rate limiter: interaction callbacks are exempt
+// from Discord's global rate limit, but discordgo holds every request behind
+// a global 429 (a burst of reminders, say), which would push the reply past
+// the 3-second deadline and lose the click's answer.
 func (d *Discord) Respond(ctx context.Context, i *discordgo.Interaction, r *discordgo.InteractionResponse) error {
 	return d.retry(ctx, func() error {
 		if r.Data != nil {
 			rewind(r.Data.Files) // a retry carries each upload whole again
 		}
-		return d.session.InteractionRespond(i, r, discordgo.WithContext(ctx))
+		return d.callback(ctx, i, r)
 	})
+}
+
+// callback POSTs the interaction response with the session's HTTP client
+// (and so its transport), but not through its rate limiter.
+func (d *Discord) callback(ctx context.Context, i *discordgo.Interaction, r *discordgo.InteractionResponse) error {
+	contentType, body := "application/json", []byte(nil)
+	var err error
+	if r.Data != nil && len(r.Data.Files) > 0 {
+		contentType, body, err = discordgo.MultipartBodyWithJSON(r, r.Data.Files)
+	} else {
+		body, err = json.Marshal(r)
+	}
+	if err != nil {
+		return fmt.Errorf("interaction callback: %w", err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, discordgo.EndpointInteractionResponse(i.ID, i.Token), bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("interaction callback: %w", err)
+	}
+	req.Header.Set("Content-Type", contentType)
+	req.Header.Set("Authorization", d.session.Token)
+	req.Header.Set("User-Agent", d.session.UserAgent)
+	resp, err := d.session.Client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	respBody, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if resp.StatusCode < 300 {
+		return nil
+	}
+	rest := &discordgo.RESTError{Request: req, Response: resp, ResponseBody: respBody}
+	var msg discordgo.APIErrorMessage
+	if json.Unmarshal(respBody, &msg) == nil && (msg.Code != 0 || msg.Message != "") {
+		rest.Message = &msg
+	}
+	return rest
 }
 
 // EditReply puts resp in the interaction's original reply (after a defer).
@@ -334,4 +394,9 @@ func (d *Discord) DeleteEvent(ctx context.Context, guildID, eventID string) erro
 	return d.retry(ctx, func() error {
 		return d.session.GuildScheduledEventDelete(guildID, eventID, discordgo.WithContext(ctx))
 	})
+}
+
+// LeaveGuild takes the bot out of a server. Leaving twice is leaving once.
+func (d *Discord) LeaveGuild(ctx context.Context, guildID string) error {
+	return d.retry(ctx, func() error { return d.session.GuildLeave(guildID, discordgo.WithContext(ctx)) })
 }

@@ -38,7 +38,7 @@ func TestUserError(t *testing.T) {
 		{"RSVPStarted", &store.RallyStateError{Change: store.ChangeRSVP, Title: "March", Err: store.ErrRallyStarted}, EConflict, `"March" has already started, so RSVPs are closed.`},
 		{"TitleEscaped", &store.RallyStateError{Change: store.ChangeRSVP, Title: "**@everyone** [x](y)", Err: store.ErrRallyStarted}, EConflict, `"\*\*@` + "\u200b" + `everyone\*\* \[x\]\(y\)" has already started, so RSVPs are closed.`},
 		{"BadRSVPStatus", wrapped(store.ErrBadRSVPStatus), EInvalid, "RSVP must be going, maybe or not_going."},
-		{"Own", invalid("`days` must be between 1 and %d.", 31), EInvalid, "`days` must be between 1 and 31."},
+		{"Own", invalid("err_days_range", "Max", 31), EInvalid, "`days` must be between 1 and 31."},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			e := userError(c.err)
@@ -57,8 +57,8 @@ func TestUserError(t *testing.T) {
 			errors.New("disk I/O error"),
 			&store.RallyStateError{Change: store.ChangeCancel, Title: "March", Err: store.ErrRallyStarted}, // a pair store never returns
 		} {
-			resp := errorReply(log, err)
-			if !resp.Ephemeral || resp.Content != "⚠️ "+internalMessage {
+			resp := errorReply(log, English, err)
+			if !resp.Ephemeral || resp.Content != "⚠️ "+English.T(internalMessage) {
 				t.Errorf("%v: got %+v, want the generic sentence", err, resp)
 			}
 		}

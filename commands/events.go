@@ -31,14 +31,16 @@ const sharedLocation = "shared with attendees"
 // reveal is what a private place shows instead (App.hiddenPlace).
 func eventParams(r store.Rally, reveal string) *discordgo.GuildScheduledEventParams {
 	start, end := r.StartsAt.UTC(), r.EndsAt.UTC()
+	langs := postLangs(r.ChapterLanguage)
 	place := r.Location
 	if place == "" {
-		place = sharedLocation
+		// A place that is not shown to everyone.
+		place = inLangs(langs, " / ", func(l Lang) string { return l.T("event_place_shared") })
 	}
 	if r.PrivateLocation {
 		place = reveal
 	}
-	desc := r.ChapterName + " chapter"
+	desc := inLangs(langs, " / ", func(l Lang) string { return l.T("event_chapter", "Chapter", r.ChapterName) })
 	if r.Details != "" {
 		desc += "\n" + r.Details
 	}
@@ -55,13 +57,13 @@ func eventParams(r store.Rally, reveal string) *discordgo.GuildScheduledEventPar
 
 // mirrorCreate adds a newly announced rally to the Events tab. It returns a
 // sentence for the lead's reply, or "".
-func (a *App) mirrorCreate(ctx context.Context, r store.Rally) string {
+func (a *App) mirrorCreate(ctx context.Context, l Lang, r store.Rally) string {
 	if !a.cfg.ScheduledEvents {
 		return ""
 	}
 	ev, err := a.discord.CreateEvent(ctx, r.GuildID, eventParams(r, a.hiddenPlace()))
 	if err != nil {
-		return a.mirrorFailed(ctx, r, "create", err)
+		return a.mirrorFailed(ctx, l, r, "create", err)
 	}
 	if err := a.db.SetScheduledEvent(ctx, r.ID, ev.ID); err != nil {
 		a.log.Error("could not record a rally's scheduled event", "rally", r.ID, "err", err)
@@ -72,7 +74,7 @@ func (a *App) mirrorCreate(ctx context.Context, r store.Rally) string {
 
 // mirrorUpdate brings a rally's event in line after an edit; a rally without
 // one (the permission came later, or the event was deleted) gets one.
-func (a *App) mirrorUpdate(ctx context.Context, r store.Rally) string {
+func (a *App) mirrorUpdate(ctx context.Context, l Lang, r store.Rally) string {
 	if !a.cfg.ScheduledEvents {
 		return ""
 	}
@@ -82,15 +84,15 @@ func (a *App) mirrorUpdate(ctx context.Context, r store.Rally) string {
 		return ""
 	}
 	if c.EventID == "" {
-		return a.mirrorCreate(ctx, r)
+		return a.mirrorCreate(ctx, l, r)
 	}
 	err = a.discord.EditEvent(ctx, r.GuildID, c.EventID, eventParams(r, a.hiddenPlace()))
 	if discordCode(err) == errCodeUnknownScheduledEvent {
 		a.log.Info("a rally's scheduled event was deleted in Discord; making a new one", "rally", r.ID)
-		return a.mirrorCreate(ctx, r)
+		return a.mirrorCreate(ctx, l, r)
 	}
 	if err != nil {
-		return a.mirrorFailed(ctx, r, "update", err)
+		return a.mirrorFailed(ctx, l, r, "update", err)
 	}
 	a.mirrorWorks(ctx, r.GuildID)
 	return ""
@@ -98,7 +100,7 @@ func (a *App) mirrorUpdate(ctx context.Context, r store.Rally) string {
 
 // mirrorCancel marks a cancelled rally's event cancelled, which takes it off
 // the Events tab, and forgets it.
-func (a *App) mirrorCancel(ctx context.Context, r store.Rally) string {
+func (a *App) mirrorCancel(ctx context.Context, l Lang, r store.Rally) string {
 	if !a.cfg.ScheduledEvents {
 		return ""
 	}
@@ -109,7 +111,7 @@ func (a *App) mirrorCancel(ctx context.Context, r store.Rally) string {
 	err = a.discord.EditEvent(ctx, r.GuildID, c.EventID,
 		&discordgo.GuildScheduledEventParams{Status: discordgo.GuildScheduledEventStatusCanceled})
 	if err != nil && discordCode(err) != errCodeUnknownScheduledEvent {
-		return a.mirrorFailed(ctx, r, "cancel", err)
+		return a.mirrorFailed(ctx, l, r, "cancel", err)
 	}
 	if err := a.db.SetScheduledEvent(ctx, r.ID, ""); err != nil {
 		a.log.Error("could not forget a rally's scheduled event", "rally", r.ID, "err", err)
@@ -143,7 +145,7 @@ func (a *App) DeleteExpiredEvents(ctx context.Context, cutoff time.Time) error {
 
 // mirrorFailed logs a failed mirror and, for a missing permission told for
 // the first time, returns the sentence for the lead.
-func (a *App) mirrorFailed(ctx context.Context, r store.Rally, op string, err error) string {
+func (a *App) mirrorFailed(ctx context.Context, l Lang, r store.Rally, op string, err error) string {
 	if !missingPermission(err) {
 		a.log.Warn("could not mirror a rally as a scheduled event", "op", op, "rally", r.ID, "err", err)
 		return ""
@@ -153,8 +155,7 @@ func (a *App) mirrorFailed(ctx context.Context, r store.Rally, op string, err er
 	if nerr != nil || !fresh {
 		return ""
 	}
-	return "\nNote: I could not add this rally to the server's Events tab because I lack the **Manage Events** permission. " +
-		"A server admin can grant it to my role; everything else works without it. (I say this once.)"
+	return l.T("note_manage_events")
 }
 
 // mirrorWorks forgets a told permission problem once mirroring works, so a

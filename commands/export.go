@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -39,7 +38,7 @@ func (a *App) summaryExport(ctx context.Context, in *Input) (*Response, error) {
 		return nil, err
 	} else if ok {
 		if n < 1 || n > maxExportDays {
-			return nil, invalid("`days` must be between 1 and %d.", maxExportDays)
+			return nil, invalid("err_days_range", "Max", maxExportDays)
 		}
 		days = n
 	}
@@ -49,55 +48,73 @@ func (a *App) summaryExport(ctx context.Context, in *Input) (*Response, error) {
 		return nil, err
 	}
 	if len(rallies) == 0 {
-		return ephemeral("No rallies from %s to %s, so there is nothing to export. Try a larger `days`.",
-			timestamp(from, "d"), timestamp(until, "d")), nil
+		return ephemeral(in.Lang.T("export_none", "From", timestamp(from, "d"), "Until", timestamp(until, "d"))), nil
 	}
-	data, err := turnoutCSV(rallies)
+	data, err := turnoutCSV(in.Lang, rallies)
 	if err != nil {
 		return nil, err
 	}
 	name := "turnout-" + in.Now.UTC().Format("2006-01-02") + ".csv"
 	return &Response{
-		Content: fmt.Sprintf("📊 %d rall%s from %s to %s: one row each, counts only. Times are UTC.",
-			len(rallies), ending(len(rallies), "y", "ies"), timestamp(from, "d"), timestamp(until, "d")),
+		Content:   in.Lang.T("export_done", "Count", len(rallies), "From", timestamp(from, "d"), "Until", timestamp(until, "d")),
 		Ephemeral: true,
 		Files:     []File{{Name: name, ContentType: csvContentType, Data: data}},
 	}, nil
 }
 
 // exportColumn is one column of the turnout CSV. Only data the store holds
-// has a column; actions, check-ins and role staffing append theirs here
-// when they exist.
+// has a column; check-ins append theirs here when they exist. Its header is
+// in the reader's language: the message csv_<header>, or for a safety role's
+// two columns csv_filled and csv_needed with the role's csv_role_<role>.
 type exportColumn struct {
 	header string
-	value  func(store.Rally) string
+	title  func(Lang) string
+	value  func(store.ExportRally) string
 }
 
-func exportColumns() []exportColumn {
-	count := func(f func(store.Rally) int) func(store.Rally) string {
-		return func(r store.Rally) string { return strconv.Itoa(f(r)) }
+// exportColumns are the CSV's columns, the original seven first so a sheet
+// built on an earlier export still finds them where they were. Each safety
+// role is two numeric columns, filled and needed, rather than one "1/2" cell,
+// which spreadsheets read as a date.
+func exportColumns(l Lang) []exportColumn {
+	count := func(f func(store.ExportRally) int) func(store.ExportRally) string {
+		return func(r store.ExportRally) string { return strconv.Itoa(f(r)) }
 	}
-	return []exportColumn{
-		{"chapter", func(r store.Rally) string { return r.ChapterName }},
-		{"title", func(r store.Rally) string { return r.Title }},
-		{"start_utc", func(r store.Rally) string { return r.StartsAt.UTC().Format(time.RFC3339) }},
-		{"status", func(r store.Rally) string { return string(r.Status) }},
-		{"going", count(func(r store.Rally) int { return r.GoingTotal() })},
-		{"maybe", count(func(r store.Rally) int { return r.Maybe })},
-		{"waitlist", count(func(r store.Rally) int { return r.Waitlist })},
+	cols := []exportColumn{
+		{"chapter", nil, func(r store.ExportRally) string { return r.ChapterName }},
+		{"title", nil, func(r store.ExportRally) string { return r.Title }},
+		{"start_utc", nil, func(r store.ExportRally) string { return r.StartsAt.UTC().Format(time.RFC3339) }},
+		{"status", nil, func(r store.ExportRally) string { return l.T("csv_status_" + string(r.Status)) }},
+		{"going", nil, count(func(r store.ExportRally) int { return r.GoingTotal() })},
+		{"maybe", nil, count(func(r store.ExportRally) int { return r.Maybe })},
+		{"waitlist", nil, count(func(r store.ExportRally) int { return r.Waitlist })},
+		{"action", nil, func(r store.ExportRally) string { return r.ActionTitle }},
 	}
+	for i := range cols {
+		id := "csv_" + cols[i].header
+		cols[i].title = func(l Lang) string { return l.T(id) }
+	}
+	for _, role := range store.Roles {
+		named := func(id string) func(Lang) string {
+			return func(l Lang) string { return l.T(id, "Role", l.T("csv_role_"+string(role))) }
+		}
+		cols = append(cols,
+			exportColumn{string(role) + "_filled", named("csv_filled"), count(func(r store.ExportRally) int { return r.Staffing.Of(role).Filled })},
+			exportColumn{string(role) + "_needed", named("csv_needed"), count(func(r store.ExportRally) int { return r.Staffing.Of(role).Needed })})
+	}
+	return cols
 }
 
 // turnoutCSV writes one row per rally with encoding/csv, which quotes
 // commas, quotes and line breaks; cells a spreadsheet would run as a formula
 // are neutralised first.
-func turnoutCSV(rallies []store.Rally) ([]byte, error) {
-	cols := exportColumns()
+func turnoutCSV(l Lang, rallies []store.ExportRally) ([]byte, error) {
+	cols := exportColumns(l)
 	var b bytes.Buffer
 	w := csv.NewWriter(&b)
 	row := make([]string, len(cols))
 	for i, c := range cols {
-		row[i] = c.header
+		row[i] = c.title(l)
 	}
 	if err := w.Write(row); err != nil {
 		return nil, err

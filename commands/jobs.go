@@ -23,9 +23,12 @@ const summaryGrace = time.Hour
 // dueBatch is how many due reminders one query fetches.
 const dueBatch = 50
 
-// scanLimit is how many recent messages are searched for a send whose outcome
+// scanLimit is how many messages one page of the search for a send whose outcome
 // was never recorded.
-const scanLimit = 50
+const scanLimit = 100
+
+// scanPages bounds a search paging back to its floor: 5,000 messages.
+const scanPages = 50
 
 // jobs holds the locks that keep two runs of one job from overlapping (a cron
 // tick during a slow run, the start-up catch-up, a test's tick). A second run
@@ -54,6 +57,12 @@ type jobs struct {
 func (a *App) SendDueReminders(ctx context.Context, now time.Time) error {
 	a.jobs.reminders.Lock()
 	defer a.jobs.reminders.Unlock()
+	if err := a.FinishAnnouncements(ctx, now); err != nil {
+		return err
+	}
+	if err := a.ResumeRefreshes(ctx); err != nil {
+		return err
+	}
 	for {
 		due, err := a.db.DueReminders(ctx, now, dueBatch)
 		if err != nil {
@@ -75,9 +84,10 @@ func (a *App) SendDueReminders(ctx context.Context, now time.Time) error {
 		// Every reminder handled leaves the due set (sent, failed, dropped or
 		// backing off), so the next batch is new ones.
 		if len(due) < dueBatch {
-			// The messages days of action owe chapter channels ride the
-			// same sweep.
-			return a.SendDueActionPosts(ctx, now)
+			// The messages days of action owe chapter channels, and the
+			// announcements series owe their next rallies, ride the same
+			// sweep.
+			return errors.Join(a.SendDueActionPosts(ctx, now), a.SendDueSeriesAnnouncements(ctx, now))
 		}
 	}
 }
@@ -91,16 +101,16 @@ func (a *App) sendReminder(ctx context.Context, now time.Time, d store.DueRemind
 	}
 	switch {
 	case r.Cancelled():
-		return a.db.FinishDue(ctx, store.ReminderOutcome{Due: d, Nonce: d.Nonce, State: store.ReminderDropped})
+		return a.finishReminder(ctx, store.ReminderOutcome{Due: d, Nonce: d.Nonce, State: store.ReminderDropped})
 	case r.Started(now):
 		log.Info("dropped a reminder missed while the bot was down: the rally has begun", "due", d.DueAt, "starts", r.StartsAt)
-		return a.db.FinishDue(ctx, store.ReminderOutcome{Due: d, Nonce: d.Nonce, State: store.ReminderDropped})
+		return a.finishReminder(ctx, store.ReminderOutcome{Due: d, Nonce: d.Nonce, State: store.ReminderDropped})
 	case superseded:
 		log.Info("dropped a reminder missed while the bot was down: a later one for the rally is due too", "due", d.DueAt)
-		return a.db.FinishDue(ctx, store.ReminderOutcome{Due: d, Nonce: d.Nonce, State: store.ReminderDropped})
+		return a.finishReminder(ctx, store.ReminderOutcome{Due: d, Nonce: d.Nonce, State: store.ReminderDropped})
 	case channel == "":
 		log.Warn("reminder has no channel to go to")
-		return a.db.FinishDue(ctx, store.ReminderOutcome{Due: d, Nonce: d.Nonce, State: store.ReminderFailed})
+		return a.finishReminder(ctx, store.ReminderOutcome{Due: d, Nonce: d.Nonce, State: store.ReminderFailed})
 	}
 	// Each member going or maybe is owed this reminder by DM too, sent by
 	// SendMemberDMs; queued before the channel post, once whatever happens
@@ -112,59 +122,65 @@ func (a *App) sendReminder(ctx context.Context, now time.Time, d store.DueRemind
 	if err != nil || !ok {
 		return err
 	}
-	content, embed, components := a.reminderMessage(r, d.Offset)
+	content, embeds, components := a.reminderMessage(r, d.Offset)
 	if att.Resumed {
-		if id := a.findOwnMessage(ctx, channel, func(m *discordgo.Message) bool {
-			return strings.Contains(m.Content, timestamp(r.StartsAt, "R")) && hasFooter(m, embed.Footer.Text)
+		if id := a.findOwnMessage(ctx, channel, r.MessageID, func(m *discordgo.Message) bool {
+			return strings.Contains(m.Content, timestamp(r.StartsAt, "R")) && hasFooter(m, embeds[0].Footer.Text)
 		}); id != "" {
 			log.Info("reminder was already posted by an earlier attempt", "message", id)
-			return a.db.FinishDue(ctx, store.ReminderOutcome{Due: d, Nonce: att.Nonce, State: store.ReminderSent, MessageID: id})
+			return a.finishReminder(ctx, store.ReminderOutcome{Due: d, Nonce: att.Nonce, State: store.ReminderSent, MessageID: id})
 		}
 	}
-	msg, err := a.post(ctx, channel, outMessage{Content: content, Embeds: []*discordgo.MessageEmbed{embed}, Components: components}, att.Nonce)
+	msg, err := a.post(ctx, channel, outMessage{Content: content, Embeds: embeds, Components: components}, att.Nonce)
 	noteKey := "channel:" + channel
 	switch {
 	case err == nil:
 		log.Info("reminder posted", "message", msg.ID)
-		if err := a.db.FinishDue(ctx, store.ReminderOutcome{Due: d, Nonce: att.Nonce, State: store.ReminderSent, MessageID: msg.ID}); err != nil {
+		if err := a.finishReminder(ctx, store.ReminderOutcome{Due: d, Nonce: att.Nonce, State: store.ReminderSent, MessageID: msg.ID}); err != nil {
 			return err
 		}
 		// The channel works (again): if it breaks later, say so again.
 		return a.db.ForgetNote(ctx, r.GuildID, noteKey)
 	case gone(err):
 		log.Warn("reminder cannot be posted: channel gone or forbidden", "channel", channel, "err", err)
-		if err := a.db.FinishDue(ctx, store.ReminderOutcome{Due: d, Nonce: att.Nonce, State: store.ReminderFailed}); err != nil {
+		if err := a.finishReminder(ctx, store.ReminderOutcome{Due: d, Nonce: att.Nonce, State: store.ReminderFailed}); err != nil {
 			return err
 		}
-		a.tellCoordinatorsOnce(ctx, r.GuildID, noteKey,
-			fmt.Sprintf("⚠️ I could not post a reminder for **%s** (%s chapter) in <#%s>: the channel is gone or I lack permission there. Give me View Channel, Send Messages and Embed Links there, or bind another channel with `/chapter setup`. I will not retry this reminder.",
-				escape(r.Title), escape(r.ChapterName), channel))
+		a.tellCoordinatorsOnce(ctx, r.GuildID, noteKey, func(l Lang) string {
+			return l.T("reminder_failed", "Title", escape(r.Title), "Chapter", escape(r.ChapterName), "Channel", "<#"+channel+">")
+		})
 		return nil
 	case errors.Is(err, context.Canceled):
 		return err // shutting down: still pending, resumed with its nonce at the next start
 	case retryable(err):
 		backoff := time.Duration(1<<min(d.Attempts, 6)) * 30 * time.Second
 		log.Warn("reminder send failed; will retry", "err", err, "retry_in", backoff)
+		a.cfg.Metrics.Scheduled("reminder", "retry")
 		return a.db.RetryDue(ctx, store.ReminderRetry{Due: d, Nonce: att.Nonce, At: now.Add(backoff)})
 	default:
 		// Discord refused the message itself (a 4xx): sending it again would
 		// be refused again.
 		log.Error("reminder refused by Discord; giving up", "err", err)
-		return a.db.FinishDue(ctx, store.ReminderOutcome{Due: d, Nonce: att.Nonce, State: store.ReminderFailed})
+		return a.finishReminder(ctx, store.ReminderOutcome{Due: d, Nonce: att.Nonce, State: store.ReminderFailed})
 	}
 }
 
 // reminderMessage renders a reminder: the announcement again (title, times,
 // place, counts, buttons), marked as a reminder. The footer names the rally
 // and the offset, so a send whose outcome was lost can be recognised.
-func (a *App) reminderMessage(r store.Rally, offset time.Duration) (string, *discordgo.MessageEmbed, []discordgo.MessageComponent) {
-	embed, components := a.announcement(r, time.Time{})
-	embed.Title = truncate("Reminder: "+embed.Title, 256)
-	embed.Color = colorReminder
-	embed.Footer = &discordgo.MessageEmbedFooter{Text: fmt.Sprintf("Rally #%d · reminder %s before the start · RSVP below; only the chapter's leads see who is coming.",
-		r.ID, shortDuration(offset))}
-	content := fmt.Sprintf("⏰ **%s** starts %s.", escape(r.Title), timestamp(r.StartsAt, "R"))
-	return content, embed, components
+func (a *App) reminderMessage(r store.Rally, offset time.Duration) (string, []*discordgo.MessageEmbed, []discordgo.MessageComponent) {
+	langs := postLangs(r.ChapterLanguage)
+	embeds, components := a.publicAnnouncement(r, time.Time{})
+	for i, l := range langs {
+		e := embeds[i]
+		e.Title = truncate(l.T("reminder_title", "Title", e.Title), 256)
+		e.Color = colorReminder
+		e.Footer = &discordgo.MessageEmbedFooter{Text: l.T("reminder_footer", "ID", r.ID, "Offset", shortDuration(offset))}
+	}
+	content := inLangs(langs, bilingualSep, func(l Lang) string {
+		return l.T("reminder_text", "Title", escape(r.Title), "When", timestamp(r.StartsAt, "R"))
+	})
+	return content, embeds, components
 }
 
 // shortDuration writes 24h0m0s as 24h and 1h30m0s as 1h30m.
@@ -189,8 +205,8 @@ func hasFooter(m *discordgo.Message, footer string) bool {
 }
 
 // tellCoordinatorsOnce posts a problem to the guild's coordinator channel the
-// first time it happens.
-func (a *App) tellCoordinatorsOnce(ctx context.Context, guildID, key, text string) {
+// first time it happens, in the guild's summary language.
+func (a *App) tellCoordinatorsOnce(ctx context.Context, guildID, key string, text func(Lang) string) {
 	g, err := a.db.Guild(ctx, guildID)
 	if err != nil || g.CoordinatorChannelID == "" {
 		a.log.Debug("no coordinator channel to tell", "guild", guildID, "notice", key)
@@ -200,7 +216,7 @@ func (a *App) tellCoordinatorsOnce(ctx context.Context, guildID, key, text strin
 	if err != nil || !fresh {
 		return
 	}
-	if _, err := a.post(ctx, g.CoordinatorChannelID, outMessage{Content: text}, store.NewNonce()); err != nil {
+	if _, err := a.post(ctx, g.CoordinatorChannelID, outMessage{Content: postText(g.Language, text)}, store.NewNonce()); err != nil {
 		a.log.Warn("could not tell the coordinators", "guild", guildID, "err", err)
 		// Not told: let the next occurrence try again.
 		if err := a.db.ForgetNote(context.WithoutCancel(ctx), guildID, key); err != nil {
@@ -317,16 +333,27 @@ func (a *App) sendSummary(ctx context.Context, now, slot time.Time, g store.Guil
 		return err
 	}
 	if run.Parts == nil {
-		s, err := a.buildSummary(ctx, g.ID, now, defaultSummaryDays)
+		// A bilingual guild gets the summary in each language, Spanish second.
+		var all [][]*discordgo.MessageEmbed
+		var langOf []Lang
+		var baseline map[int64]store.Counts
+		for _, l := range postLangs(g.Language) {
+			s, err := a.buildSummary(ctx, l, g.ID, now, defaultSummaryDays)
+			if err != nil {
+				return err
+			}
+			all = append(all, s.msgs...)
+			for range s.msgs {
+				langOf = append(langOf, l)
+			}
+			baseline = s.baseline
+		}
+		footSummary(all, langOf, slot.In(summaryZone(a.cfg.SummarySchedule)))
+		b, err := json.Marshal(all)
 		if err != nil {
 			return err
 		}
-		footSummary(s.msgs, slot.In(summaryZone(a.cfg.SummarySchedule)))
-		b, err := json.Marshal(s.msgs)
-		if err != nil {
-			return err
-		}
-		if run.Parts, err = a.db.SaveSummaryContent(ctx, g.ID, slot, b, s.baseline); err != nil {
+		if run.Parts, err = a.db.SaveSummaryContent(ctx, g.ID, slot, b, baseline); err != nil {
 			return err
 		}
 	}
@@ -338,7 +365,7 @@ func (a *App) sendSummary(ctx context.Context, now, slot time.Time, g store.Guil
 		if last := msgs[i][len(msgs[i])-1]; run.Resumed && i == run.PartsSent && last.Footer != nil {
 			// This part may have been posted by the attempt that was cut short.
 			footer := last.Footer.Text
-			if id := a.findOwnMessage(ctx, g.CoordinatorChannelID, func(m *discordgo.Message) bool { return hasFooter(m, footer) }); id != "" {
+			if id := a.findOwnMessage(ctx, g.CoordinatorChannelID, "", func(m *discordgo.Message) bool { return hasFooter(m, footer) }); id != "" {
 				log.Info("summary part was already posted by an earlier attempt", "part", i+1, "message", id)
 				if err := a.db.SummaryPartSent(ctx, g.ID, slot, i+1); err != nil {
 					return err
@@ -355,7 +382,7 @@ func (a *App) sendSummary(ctx context.Context, now, slot time.Time, g store.Guil
 			continue
 		case gone(err):
 			log.Warn("summary cannot be posted: coordinator channel gone or forbidden; set another with /setup coordinators", "err", err)
-			return a.db.FinishSummary(ctx, g.ID, slot, store.SummaryFailed)
+			return a.finishSummary(ctx, g.ID, slot, store.SummaryFailed)
 		case errors.Is(err, context.Canceled):
 			return err
 		case retryable(err):
@@ -364,25 +391,36 @@ func (a *App) sendSummary(ctx context.Context, now, slot time.Time, g store.Guil
 				return rerr
 			}
 			log.Warn("summary send failed; will retry on the next sweep", "err", err, "attempts", attempts)
+			a.cfg.Metrics.Scheduled("summary", "retry")
 			return nil
 		default:
 			log.Error("summary refused by Discord; giving up", "err", err)
-			return a.db.FinishSummary(ctx, g.ID, slot, store.SummaryFailed)
+			return a.finishSummary(ctx, g.ID, slot, store.SummaryFailed)
 		}
 	}
 	log.Info("summary posted", "messages", len(msgs))
-	return a.db.FinishSummary(ctx, g.ID, slot, store.SummarySent)
+	return a.finishSummary(ctx, g.ID, slot, store.SummarySent)
 }
 
 // footSummary marks each message of a scheduled summary with its run and
 // place, for readers and to recognise a part whose send was cut short.
-func footSummary(msgs [][]*discordgo.MessageEmbed, slot time.Time) {
+func footSummary(msgs [][]*discordgo.MessageEmbed, langs []Lang, slot time.Time) {
 	for i, m := range msgs {
-		text := "Daily summary · " + slot.Format("Mon Jan 2, 2006 3:04 PM MST")
+		l := langs[i]
+		text := l.T("summary_footer", "When", l.dateTime(slot, dateLong)+" "+slot.Format("MST"))
 		if len(msgs) > 1 {
-			text += fmt.Sprintf(" · message %d of %d", i+1, len(msgs))
+			text += l.T("summary_footer_part", "Part", i+1, "Parts", len(msgs))
 		}
 		m[len(m)-1].Footer = &discordgo.MessageEmbedFooter{Text: text}
+	}
+}
+
+// checkpoint empties the database's write-ahead log after a deletion, so
+// the deleted member ids do not stay in old log frames. A failure is logged:
+// the deletion itself is done, and the next checkpoint removes the frames.
+func (a *App) checkpoint(ctx context.Context, after string) {
+	if err := a.db.Checkpoint(context.WithoutCancel(ctx)); err != nil {
+		a.log.Warn("could not empty the write-ahead log after a deletion", "after", after, "err", err)
 	}
 }
 
@@ -401,6 +439,19 @@ func (a *App) PurgeOldRSVPs(ctx context.Context, now time.Time) error {
 	}
 	if rallies > 0 {
 		a.log.Info("deleted RSVPs past retention", "rsvps", rsvps, "rallies", rallies, "retention_days", a.cfg.RetentionDays)
+		a.checkpoint(ctx, "retention")
 	}
 	return a.DeleteExpiredEvents(ctx, cutoff)
+}
+
+// finishReminder records how a reminder ended, and counts it.
+func (a *App) finishReminder(ctx context.Context, o store.ReminderOutcome) error {
+	a.cfg.Metrics.Scheduled("reminder", string(o.State))
+	return a.db.FinishDue(ctx, o)
+}
+
+// finishSummary records how a summary run ended, and counts it.
+func (a *App) finishSummary(ctx context.Context, guildID string, slot time.Time, state store.SummaryState) error {
+	a.cfg.Metrics.Scheduled("summary", string(state))
+	return a.db.FinishSummary(ctx, guildID, slot, state)
 }

@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"github.com/bwmarrin/discordgo"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -36,7 +37,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"job", "outcome"}),
 		discordErrs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "rallybot_discord_errors_total",
-			Help: "Discord REST errors, by class (rate_limited, server_error, refused).",
+			Help: "Discord REST answers an operator watches, by class (rate_limited, server_error, network).",
 		}, []string{"class"}),
 		reconnects: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "rallybot_gateway_reconnects_total",
@@ -47,13 +48,33 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	return m
 }
 
-// Interaction records one handled interaction.
-func (m *Metrics) Interaction(kind, outcome string, took time.Duration) {
+// Interaction records one handled interaction's outcome.
+func (m *Metrics) Interaction(kind, outcome string) {
 	if m == nil {
 		return
 	}
 	m.interactions.WithLabelValues(kind, outcome).Inc()
+}
+
+// Latency records how long an interaction took to be answered.
+func (m *Metrics) Latency(kind string, took time.Duration) {
+	if m == nil {
+		return
+	}
 	m.latency.WithLabelValues(kind).Observe(took.Seconds())
+}
+
+// InteractionKind names an interaction type for the metrics.
+func InteractionKind(t discordgo.InteractionType) string {
+	switch t {
+	case discordgo.InteractionApplicationCommand:
+		return "command"
+	case discordgo.InteractionApplicationCommandAutocomplete:
+		return "autocomplete"
+	case discordgo.InteractionMessageComponent:
+		return "component"
+	}
+	return "other"
 }
 
 // Scheduled records the outcome of one reminder or summary send.

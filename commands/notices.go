@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -86,15 +87,15 @@ func (a *App) notify(ctx context.Context, in *Input) (*Response, error) {
 		on = true
 	case "off":
 	default:
-		return nil, invalid("`reminders` must be on or off.")
+		return nil, invalid("notify_bad_choice")
 	}
 	if err := a.db.SetDMReminders(ctx, in.GuildID, in.userID(), on); err != nil {
 		return nil, err
 	}
 	if on {
-		return ephemeral("🔔 DM reminders are **on**: I will DM you before rallies in this server you are going to or might go to."), nil
+		return ephemeralf("🔔 DM reminders are **on**: I will DM you before rallies in this server you are going to or might go to."), nil
 	}
-	return ephemeral("🔕 DM reminders are **off** in this server. Reminders still appear in the chapter channels; changes and cancellations of your rallies still come by DM."), nil
+	return ephemeralf("🔕 DM reminders are **off** in this server. Reminders still appear in the chapter channels; changes and cancellations of your rallies still come by DM."), nil
 }
 
 func (a *App) checkinSlash(ctx context.Context, in *Input) (*Response, error) {
@@ -108,7 +109,7 @@ func (a *App) checkinSlash(ctx context.Context, in *Input) (*Response, error) {
 func (a *App) checkinButton(ctx context.Context, in *Input) (*Response, error) {
 	id, err := strconv.ParseInt(in.Params["rally"], 10, 64)
 	if err != nil {
-		return ephemeral("This button is no longer valid."), nil
+		return ephemeralf("This button is no longer valid."), nil
 	}
 	return a.checkIn(ctx, in, id)
 }
@@ -116,17 +117,17 @@ func (a *App) checkinButton(ctx context.Context, in *Input) (*Response, error) {
 func (a *App) checkIn(ctx context.Context, in *Input, rallyID int64) (*Response, error) {
 	r, fresh, err := a.db.CheckIn(ctx, in.GuildID, rallyID, in.userID())
 	if errors.Is(err, store.ErrNotCheckInTime) {
-		return nil, conflict("Check-in for **%s** is open from its start (%s) to its end (%s).", escape(r.Title),
-			zonedTime(r.StartsAt, r.TimeZone), zonedTime(r.EndsAt, r.TimeZone))
+		return nil, conflict("checkin_closed", "Title", escape(r.Title),
+			"Start", zonedTime(r.StartsAt, r.TimeZone), "End", zonedTime(r.EndsAt, r.TimeZone))
 	}
 	if err != nil {
 		return nil, err
 	}
 	if !fresh {
-		return ephemeral("You already checked in at **%s**.", escape(r.Title)), nil
+		return ephemeralf("You already checked in at **%s**.", escape(r.Title)), nil
 	}
 	a.log.Info("checked in", "rally", r.ID)
-	return ephemeral("✅ Checked in at **%s**. Thank you for showing up!", escape(r.Title)), nil
+	return ephemeralf("✅ Checked in at **%s**. Thank you for showing up!", escape(r.Title)), nil
 }
 
 // confirmButton answers the day-before DM: "Still going" records the
@@ -135,7 +136,7 @@ func (a *App) checkIn(ctx context.Context, in *Input, rallyID int64) (*Response,
 func (a *App) confirmButton(ctx context.Context, in *Input) (*Response, error) {
 	id, err := strconv.ParseInt(in.Params["rally"], 10, 64)
 	if err != nil {
-		return ephemeral("This button is no longer valid."), nil
+		return ephemeralf("This button is no longer valid."), nil
 	}
 	r, err := a.db.RallyByID(ctx, id)
 	if err != nil {
@@ -147,9 +148,9 @@ func (a *App) confirmButton(ctx context.Context, in *Input) (*Response, error) {
 			return nil, err
 		}
 		if !ok {
-			return ephemeral("You have no RSVP to **%s** any more. Tap Going on its announcement to come.", escape(r.Title)), nil
+			return ephemeralf("You have no RSVP to **%s** any more. Tap Going on its announcement to come.", escape(r.Title)), nil
 		}
-		return ephemeral("👍 Thanks! See you at **%s** on %s.", escape(r.Title), zonedTime(r.StartsAt, r.TimeZone)), nil
+		return ephemeralf("👍 Thanks! See you at **%s** on %s.", escape(r.Title), zonedTime(r.StartsAt, r.TimeZone)), nil
 	}
 	res, err := a.db.SetRSVP(ctx, r.GuildID, r.ID, in.userID(), store.NotGoing)
 	if err != nil {
@@ -159,7 +160,7 @@ func (a *App) confirmButton(ctx context.Context, in *Input) (*Response, error) {
 		a.refresher.mark(r.ID)
 	}
 	a.tellPromoted(ctx, res.Rally, res.Promoted)
-	return ephemeral("Thanks for telling us: you are no longer on the list for **%s**, and your seat goes to the next person.", escape(r.Title)), nil
+	return ephemeralf("Thanks for telling us: you are no longer on the list for **%s**, and your seat goes to the next person.", escape(r.Title)), nil
 }
 
 // zonedTime is a time in the rally's zone, with the zone, and as a Discord
@@ -355,9 +356,32 @@ func (a *App) redrawCheckIns(ctx context.Context, now time.Time) error {
 	return nil
 }
 
+// publicAnnouncement renders a rally's announcement as everyone sees it: a private
+// place says when it will be shared, and from the start to the end (at now;
+// zero for never) it carries a "Check in" button.
+func (a *App) publicAnnouncement(r store.Rally, now time.Time) ([]*discordgo.MessageEmbed, []discordgo.MessageComponent) {
+	embeds, components := announcement(r)
+	if r.PrivateLocation {
+		for _, e := range embeds {
+			for _, f := range e.Fields {
+				if strings.HasPrefix(f.Value, "🔒") {
+					f.Value = a.hiddenPlace()
+				}
+			}
+		}
+	}
+	if !now.IsZero() && !r.Cancelled() && r.Started(now) && now.Before(r.EndsAt) {
+		components = append(components, checkinButtonRow(r.ID))
+	}
+	return embeds, components
+}
+
 // checkinButtonRow is the announcement's "Check in" button.
 func checkinButtonRow(rallyID int64) discordgo.MessageComponent {
 	return discordgo.ActionsRow{Components: []discordgo.MessageComponent{
 		discordgo.Button{Label: "Check in", Style: discordgo.PrimaryButton, CustomID: checkinCustomID{}.build(rallyID), Emoji: &discordgo.ComponentEmoji{Name: "📍"}},
 	}}
 }
+
+// ephemeralf is an ephemeral reply made from a format.
+func ephemeralf(format string, args ...any) *Response { return ephemeral(fmt.Sprintf(format, args...)) }

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/bwmarrin/discordgo"
@@ -48,7 +49,7 @@ func (a *App) rallyCommand() *Command {
 						{Type: discordgo.ApplicationCommandOptionInteger, Name: "capacity", Description: "Most people who can come (a waitlist forms after)", MinValue: &minCap, MaxValue: maxCapacity},
 						str("duration", "How long it lasts, e.g. 2h or 90m (default 2h)", false, 20),
 						{Type: discordgo.ApplicationCommandOptionBoolean, Name: "private_location", Description: "Tell the place only to those going, shortly before the start"},
-					}, RoleMinimumOptions()...)},
+					}, append(RoleMinimumOptions(), seriesOptions()...)...)},
 				{Type: discordgo.ApplicationCommandOptionSubCommand, Name: "list", Description: "Upcoming rallies with going/maybe counts",
 					Options: []*discordgo.ApplicationCommandOption{
 						{Type: discordgo.ApplicationCommandOptionString, Name: "chapter", Description: "Only this chapter", Autocomplete: true, MaxLength: maxChapterName},
@@ -70,6 +71,7 @@ func (a *App) rallyCommand() *Command {
 					Options: []*discordgo.ApplicationCommandOption{
 						rallyOpt("Rally to cancel"),
 						str("reason", "Why, shown to volunteers", false, maxReason),
+						seriesCancelOption(),
 					}},
 				{Type: discordgo.ApplicationCommandOptionSubCommand, Name: "attendees", Description: "Who is going, maybe or waitlisted (leads, only you see it)",
 					Options: []*discordgo.ApplicationCommandOption{rallyOpt("Rally")}},
@@ -95,7 +97,7 @@ func (a *App) rallyChoices(ctx context.Context, in *Input, typed string) ([]*dis
 	f := store.RallyFilter{GuildID: in.GuildID, Search: typed, Limit: 25}
 	if id, err := strconv.ParseInt(typed, 10, 64); err == nil && id > 0 {
 		if r, err := a.db.Rally(ctx, in.GuildID, id); err == nil && !r.Cancelled() && r.EndsAt.After(in.Now) {
-			return []*discordgo.ApplicationCommandOptionChoice{rallyChoice(r)}, nil
+			return []*discordgo.ApplicationCommandOptionChoice{rallyChoice(in.Lang, r)}, nil
 		}
 	}
 	rallies, err := a.db.UpcomingRallies(ctx, in.Now, f)
@@ -104,14 +106,14 @@ func (a *App) rallyChoices(ctx context.Context, in *Input, typed string) ([]*dis
 	}
 	out := make([]*discordgo.ApplicationCommandOptionChoice, 0, len(rallies))
 	for _, r := range rallies {
-		out = append(out, rallyChoice(r))
+		out = append(out, rallyChoice(in.Lang, r))
 	}
 	return out, nil
 }
 
-func rallyChoice(r store.Rally) *discordgo.ApplicationCommandOptionChoice {
+func rallyChoice(l Lang, r store.Rally) *discordgo.ApplicationCommandOptionChoice {
 	local := r.StartsAt.In(location(r.TimeZone))
-	name := fmt.Sprintf("#%d %s — %s, %s", r.ID, r.Title, r.ChapterName, local.Format("Jan 2 3:04 PM MST"))
+	name := fmt.Sprintf("#%d %s — %s, %s %s", r.ID, r.Title, r.ChapterName, l.dateTime(local, dateShort), local.Format("MST"))
 	return &discordgo.ApplicationCommandOptionChoice{Name: truncate(name, 100), Value: strconv.FormatInt(r.ID, 10)}
 }
 
@@ -128,15 +130,47 @@ func (a *App) rallyFromOption(ctx context.Context, in *Input) (store.Rally, erro
 
 func checkText(field, s string, max int, required bool) (string, error) {
 	if required && s == "" {
-		return "", invalid("`%s` cannot be empty.", field)
+		return "", invalid("err_text_empty", "Option", field)
 	}
 	if n := utf8.RuneCountInString(s); n > max {
-		return "", invalid("`%s` is %d characters; the most is %d. Shorten it and try again.", field, n, max)
+		return "", invalid("err_text_long", "Option", field, "Count", n, "Max", max)
+	}
+	if s != "" && !visible(s) {
+		return "", invisibleText(field)
 	}
 	if field != "details" && strings.ContainsAny(s, "\r\n") {
-		return "", invalid("`%s` must be a single line.", field)
+		return "", invalid("err_text_lines", "Option", field)
 	}
 	return s, nil
+}
+
+// invisibleText refuses a value Discord would show as a blank.
+func invisibleText(field string) error {
+	return invalid("err_text_invisible", "Option", field)
+}
+
+// blankRunes are drawn as nothing but are neither spaces nor format
+// characters to Unicode: Hangul fillers, the blank Braille pattern, and the
+// combining grapheme joiner and variation selectors, which need a letter to
+// attach to.
+var blankRunes = map[rune]bool{
+	'\u115f': true, '\u1160': true, '\u3164': true, '\uffa0': true, '\u2800': true, '\u034f': true,
+}
+
+// visible reports whether s has a character that draws something: not
+// whitespace, not a control or format character (zero-width space and
+// joiners, direction marks, the byte-order mark), not a lone combining mark,
+// not a blank. A title of only those would be posted as an empty line.
+func visible(s string) bool {
+	for _, r := range s {
+		switch {
+		case unicode.IsSpace(r), blankRunes[r]:
+		case unicode.In(r, unicode.Cc, unicode.Cf, unicode.Mn, unicode.Me, unicode.Zs, unicode.Zl, unicode.Zp, unicode.Variation_Selector):
+		default:
+			return true
+		}
+	}
+	return false
 }
 
 // checkStart resolves `when` in the chapter's zone and checks it is in the
@@ -151,11 +185,10 @@ func checkStart(when, tz string, now time.Time) (ParsedWhen, error) {
 		return p, err
 	}
 	if !p.Time.After(now) {
-		return p, invalid("`when`: %s is in the past (it is now %s in %s). Give a future time.",
-			p.Time.Format("2006-01-02 15:04"), now.In(loc).Format("2006-01-02 15:04"), tz)
+		return p, invalid("err_when_past", "When", p.Time.Format("2006-01-02 15:04"), "Now", now.In(loc).Format("2006-01-02 15:04"), "Zone", tz)
 	}
 	if p.Time.After(now.AddDate(1, 0, 0)) {
-		return p, invalid("`when`: %s is more than a year ahead. Schedule rallies up to a year out.", p.Time.Format("2006-01-02"))
+		return p, invalid("err_when_far", "When", p.Time.Format("2006-01-02"))
 	}
 	return p, nil
 }
@@ -166,7 +199,7 @@ func checkCapacity(in *Input, min int64) (int, bool, error) {
 		return 0, ok, err
 	}
 	if n < min || n > maxCapacity {
-		return 0, true, invalid("`capacity` must be between %d and %d.", min, maxCapacity)
+		return 0, true, invalid("err_capacity_range", "Min", min, "Max", maxCapacity)
 	}
 	return int(n), true, nil
 }
@@ -204,22 +237,39 @@ func (a *App) rallyCreate(ctx context.Context, in *Input) (*Response, error) {
 	n.Needs = minimums.Needs()
 	n.PrivateLocation = in.bool("private_location")
 	if ch.ChannelID == "" {
-		return nil, conflict("%s has no announcement channel yet. An admin can bind one with `/chapter setup chapter:%s channel:#…`, then try again.", escape(ch.Name), ch.Name)
+		return nil, conflict("err_no_channel", "Chapter", escape(ch.Name), "Name", ch.Name)
 	}
-
-	r, err := a.db.CreateRally(ctx, n, a.cfg.ReminderOffsets)
+	repeat, occurrences, err := readSeries(in)
 	if err != nil {
 		return nil, err
 	}
-	embed, components := a.announcement(r, a.now())
-	msg, err := a.post(ctx, ch.ChannelID, outMessage{Embeds: []*discordgo.MessageEmbed{embed}, Components: components}, store.NewNonce())
+	if repeat != "" {
+		return a.rallyCreateSeries(ctx, in, n, start, repeat, occurrences)
+	}
+
+	// A create retried after a crash finishes the rally the first one
+	// stored (same chapter, title and start, announcement still owed).
+	p, resumed, err := a.db.PendingAnnouncementOf(ctx, n)
+	if err != nil {
+		return nil, err
+	}
+	if !resumed {
+		n.AnnounceChannelID, n.AnnounceNonce = ch.ChannelID, store.NewNonce()
+		r, err := a.db.CreateRally(ctx, n, a.cfg.ReminderOffsets)
+		if err != nil {
+			return nil, err
+		}
+		p = store.PendingAnnouncement{Rally: r, ChannelID: n.AnnounceChannelID, Nonce: n.AnnounceNonce, BegunAt: in.Now}
+	}
+	r := p.Rally
+	msg, err := a.announce(ctx, p, in.Now)
 	if err != nil {
 		// Without its announcement nobody can RSVP: take the rally back.
 		if derr := a.db.DeleteRally(context.WithoutCancel(ctx), in.GuildID, r.ID); derr != nil {
 			a.log.Error("could not remove unannounced rally", "rally", r.ID, "err", derr)
 		}
 		if gone(err) {
-			return nil, conflict("I can't post in <#%s>. Give me the View Channel, Send Messages and Embed Links permissions there (or bind another channel with `/chapter setup`), then try again. Nothing was saved.", ch.ChannelID)
+			return nil, conflict("err_cannot_post", "Channel", "<#"+ch.ChannelID+">")
 		}
 		return nil, fmt.Errorf("post announcement: %w", err)
 	}
@@ -227,36 +277,35 @@ func (a *App) rallyCreate(ctx context.Context, in *Input) (*Response, error) {
 		return nil, err
 	}
 	a.log.Info("rally created", "guild", in.GuildID, "rally", r.ID, "chapter", ch.ID)
-	note := a.mirrorCreate(ctx, r)
+	note := a.mirrorCreate(ctx, in.Lang, r)
 	if start.Ambiguous {
-		note += fmt.Sprintf("\nNote: %s happens twice that night (clocks fall back); I used the first, %s.",
-			start.Time.Format("15:04"), describeZone(start.Time))
+		note += in.Lang.T("rally_ambiguous_time", "Time", start.Time.Format("15:04"), "Zone", describeZone(start.Time))
 	}
-	return ephemeral("📣 Scheduled **%s** (#%d) for %s. Announcement: %s%s",
-		escape(r.Title), r.ID, timestamp(r.StartsAt, "F"), messageLink(in.GuildID, msg.ChannelID, msg.ID), note), nil
+	return ephemeral(in.Lang.T("rally_scheduled", "Title", escape(r.Title), "ID", r.ID, "When", timestamp(r.StartsAt, "F"),
+		"Link", messageLink(in.GuildID, msg.ChannelID, msg.ID)) + note), nil
 }
 
 func (a *App) rallyList(ctx context.Context, in *Input) (*Response, error) {
 	f := store.RallyFilter{GuildID: in.GuildID}
-	title := "Upcoming rallies"
+	title := in.Lang.T("rallies_title")
 	if in.str("chapter") != "" {
 		ch, err := a.db.ChapterByName(ctx, in.GuildID, in.str("chapter"))
 		if err != nil {
 			return nil, err
 		}
 		f.ChapterID = ch.ID
-		title = "Upcoming rallies in " + ch.Name
+		title = in.Lang.T("rallies_title_chapter", "Chapter", ch.Name)
 	}
 	rallies, err := a.db.UpcomingRallies(ctx, in.Now, f)
 	if err != nil {
 		return nil, err
 	}
 	if len(rallies) == 0 {
-		return ephemeral("No upcoming rallies. Chapter leads can schedule one with `/rally create`."), nil
+		return ephemeral(in.Lang.T("rallies_none")), nil
 	}
 	lines := make([]string, len(rallies))
 	for i, r := range rallies {
-		lines[i] = rallyLine(r)
+		lines[i] = rallyLine(in.Lang, r)
 	}
 	return messagesResponse(listEmbeds(fmt.Sprintf("%s (%d)", title, len(rallies)), lines, colorScheduled), false), nil
 }
@@ -275,11 +324,14 @@ func (a *App) rallyInfo(ctx context.Context, in *Input) (*Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	embed, components := a.announcement(r, in.Now)
-	if r.PrivateLocation && a.isLead(in, r) {
-		for _, f := range embed.Fields {
-			if f.Name == "Where" {
-				f.Value = truncate(escape(r.Location)+" (private: you see it as a lead)", 1024)
+	embeds, components := announcementIn([]Lang{in.Lang}, r)
+	if r.PrivateLocation {
+		for _, f := range embeds[0].Fields {
+			if strings.HasPrefix(f.Value, "🔒") {
+				f.Value = a.hiddenPlace()
+				if a.isLead(in, r) {
+					f.Value = truncate(escape(r.Location)+" (private: you see it as a lead)", 1024)
+				}
 			}
 		}
 	}
@@ -288,13 +340,13 @@ func (a *App) rallyInfo(ctx context.Context, in *Input) (*Response, error) {
 		if err != nil {
 			return nil, err
 		}
-		embed.Fields = append(embed.Fields, &discordgo.MessageEmbedField{Name: "Confirmed", Value: fmt.Sprintf("%d confirmed of %d going", n, r.Going)})
+		embeds[0].Fields = append(embeds[0].Fields, &discordgo.MessageEmbedField{Name: "Confirmed", Value: fmt.Sprintf("%d confirmed of %d going", n, r.Going)})
 	}
 	if r.Started(in.Now) && !r.Cancelled() {
-		embed.Fields = append(embed.Fields, &discordgo.MessageEmbedField{Name: "Turnout", Value: fmt.Sprintf("%d checked in of %d going", r.CheckedIn, r.GoingTotal())})
+		embeds[0].Fields = append(embeds[0].Fields, &discordgo.MessageEmbedField{Name: "Turnout", Value: fmt.Sprintf("%d checked in of %d going", r.CheckedIn, r.GoingTotal())})
 	}
 	if r.MessageID != "" {
-		embed.Fields = append(embed.Fields, &discordgo.MessageEmbedField{Name: "Announcement", Value: messageLink(in.GuildID, r.ChannelID, r.MessageID)})
+		embeds[0].Fields = append(embeds[0].Fields, &discordgo.MessageEmbedField{Name: in.Lang.T("field_announcement"), Value: messageLink(in.GuildID, r.ChannelID, r.MessageID)})
 	}
 	if r.Started(in.Now) {
 		components = nil
@@ -304,7 +356,7 @@ func (a *App) rallyInfo(ctx context.Context, in *Input) (*Response, error) {
 	}
 	// What only leads may see (a private place, the confirmations) is
 	// answered to them alone.
-	return &Response{Embeds: []*discordgo.MessageEmbed{embed}, Components: components, Ephemeral: a.isLead(in, r)}, nil
+	return &Response{Embeds: embeds, Components: components, Ephemeral: a.isLead(in, r)}, nil
 }
 
 func (a *App) rallyEdit(ctx context.Context, in *Input) (*Response, error) {
@@ -367,7 +419,7 @@ func (a *App) rallyEdit(ctx context.Context, in *Input) (*Response, error) {
 	u.Needs = minimums.Needs()
 	changed = append(changed, minimums.Given()...)
 	if len(changed) == 0 {
-		return nil, invalid("Nothing to change: give at least one of `title`, `when`, `location`, `details`, `capacity`, `duration` or a safety role minimum.")
+		return nil, invalid("err_edit_nothing")
 	}
 	before := r
 	r, promoted, err := a.db.UpdateRally(ctx, in.GuildID, r.ID, u, a.cfg.ReminderOffsets)
@@ -377,6 +429,13 @@ func (a *App) rallyEdit(ctx context.Context, in *Input) (*Response, error) {
 	a.log.Info("rally edited", "guild", in.GuildID, "rally", r.ID, "fields", strings.Join(changed, ","))
 	a.refresher.mark(r.ID)
 	a.tellPromoted(ctx, r, promoted)
+	if r.MessageID == "" && !r.Cancelled() && r.Series.InSeries() {
+		// A later rally of a series waits for the one before it to end.
+		if err := a.db.DisarmUnannounced(ctx, r.ID); err != nil {
+			return nil, err
+		}
+		return ephemeral(in.Lang.T("series_rally_updated", "Title", escape(r.Title), "ID", r.ID, "Series", seriesPlace(in.Lang, r), "Fields", strings.Join(changed, ", "))), nil
+	}
 	if r.MessageID == "" && !r.Cancelled() {
 		// A day-of-action rally waits for its place; setting it announces it.
 		return a.announceWaiting(ctx, in, r, u.Location != nil, changed)
@@ -384,10 +443,10 @@ func (a *App) rallyEdit(ctx context.Context, in *Input) (*Response, error) {
 	a.noticeChange(ctx, before, r)
 	over := ""
 	if r.OverCapacity() {
-		over = fmt.Sprintf("\n⚠️ It is now over capacity: %d going · capacity %d. Nobody was moved: those with a seat keep it, and new Going clicks join the waitlist until seats free up.", r.Going, r.Capacity)
+		over = in.Lang.T("rally_over_capacity", "Going", r.Going, "Capacity", r.Capacity)
 	}
-	note := a.mirrorUpdate(ctx, r)
-	return ephemeral("✏️ Updated **%s** (#%d): %s. The announcement is being updated.%s%s", escape(r.Title), r.ID, strings.Join(changed, ", "), over, note), nil
+	note := a.mirrorUpdate(ctx, in.Lang, r)
+	return ephemeral(in.Lang.T("rally_updated", "Title", escape(r.Title), "ID", r.ID, "Fields", strings.Join(changed, ", ")) + over + note), nil
 }
 
 func (a *App) rallyCancel(ctx context.Context, in *Input) (*Response, error) {
@@ -396,6 +455,11 @@ func (a *App) rallyCancel(ctx context.Context, in *Input) (*Response, error) {
 	if err != nil {
 		return nil, err
 	}
+	if in.has("series") {
+		if whole, _ := in.Options["series"].Value.(bool); whole {
+			return a.rallyCancelSeries(ctx, in, reason)
+		}
+	}
 	r, err = a.db.CancelRally(ctx, in.GuildID, r.ID, reason)
 	if err != nil {
 		return nil, err
@@ -403,10 +467,13 @@ func (a *App) rallyCancel(ctx context.Context, in *Input) (*Response, error) {
 	a.log.Info("rally cancelled", "guild", in.GuildID, "rally", r.ID)
 	a.refresher.mark(r.ID)
 	if r.ChannelID != "" {
-		notice := fmt.Sprintf("❌ **%s** on %s has been cancelled.", escape(r.Title), timestamp(r.StartsAt, "F"))
-		if reason != "" {
-			notice += " Reason: " + escape(reason)
-		}
+		notice := postText(r.ChapterLanguage, func(l Lang) string {
+			s := l.T("rally_cancelled_notice", "Title", escape(r.Title), "When", timestamp(r.StartsAt, "F"))
+			if reason != "" {
+				s += l.T("cancelled_reason", "Reason", escape(reason))
+			}
+			return s
+		})
 		if _, err := a.post(ctx, r.ChannelID, outMessage{Content: notice}, store.NewNonce()); err != nil {
 			a.log.Warn("could not post cancel notice", "rally", r.ID, "err", err)
 		}
@@ -417,8 +484,8 @@ func (a *App) rallyCancel(ctx context.Context, in *Input) (*Response, error) {
 	}
 	a.queueMemberDMs(ctx, store.MemberDMs{RallyID: r.ID, Kind: store.ChangeDM(), Body: dm,
 		Statuses: []store.RSVPStatus{store.Going, store.Maybe, store.Waitlist}})
-	note := a.mirrorCancel(ctx, r)
-	return ephemeral("Cancelled **%s** (#%d). The announcement now shows it, its buttons are off, and its reminders are dropped.%s", escape(r.Title), r.ID, note), nil
+	note := a.mirrorCancel(ctx, in.Lang, r)
+	return ephemeral(in.Lang.T("rally_cancelled", "Title", escape(r.Title), "ID", r.ID) + note), nil
 }
 
 func (a *App) rallyAttendees(ctx context.Context, in *Input) (*Response, error) {
@@ -447,15 +514,15 @@ func (a *App) rallyAttendees(ctx context.Context, in *Input) (*Response, error) 
 		return nil, err
 	}
 	lines = append(lines, fmt.Sprintf("✅ %d confirmed of %d going", confirmed, len(att.Going)))
-	section("Going", att.Going)
-	if err := a.roleSections(ctx, r, section); err != nil {
+	section(in.Lang.T("button_going"), att.Going)
+	if err := a.roleSections(ctx, in.Lang, r, section); err != nil {
 		return nil, err
 	}
-	section("Maybe", att.Maybe)
+	section(in.Lang.T("button_maybe"), att.Maybe)
 	if r.Capacity > 0 || len(att.Waitlist) > 0 {
-		section("Waitlist", att.Waitlist)
+		section(in.Lang.T("section_waitlist"), att.Waitlist)
 	}
-	title := fmt.Sprintf("Attendees of #%d %s", r.ID, truncate(r.Title, 150))
+	title := in.Lang.T("attendees_title", "ID", r.ID, "Title", truncate(r.Title, 150))
 	return messagesResponse(listEmbeds(title, lines, colorScheduled), true), nil
 }
 
@@ -501,10 +568,34 @@ func (a *App) noticeChange(ctx context.Context, before, r store.Rally) {
 
 // refreshAnnouncement renders a rally's announcement from the store and edits it in.
 func (a *App) refreshAnnouncement(ctx context.Context, rallyID int64) error {
-	r, err := a.db.RallyByID(ctx, rallyID)
-	if err != nil || r.MessageID == "" {
+	r, mark, err := a.db.RallyToRefresh(ctx, rallyID)
+	if err != nil {
 		return err
 	}
-	embed, components := a.announcement(r, a.now())
-	return a.editMessage(ctx, r.ChannelID, r.MessageID, []*discordgo.MessageEmbed{embed}, components)
+	if r.MessageID != "" {
+		embeds, components := a.publicAnnouncement(r, a.now())
+		err = a.editMessage(ctx, r.ChannelID, r.MessageID, embeds, components)
+	}
+	if err != nil && !gone(err) {
+		return err // still marked: retried, or re-rendered at the next start
+	}
+	// Shown (or nothing left to show it on): the changes read are done with.
+	if derr := a.db.RefreshDone(context.WithoutCancel(ctx), rallyID, mark); derr != nil {
+		return derr
+	}
+	return err
+}
+
+// ResumeRefreshes re-renders the announcements whose changes were stored but
+// never shown: a crash between an RSVP's commit and the edit would otherwise
+// leave stale counts until the next click.
+func (a *App) ResumeRefreshes(ctx context.Context) error {
+	ids, err := a.db.PendingRefreshes(ctx)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		a.refresher.mark(id)
+	}
+	return nil
 }

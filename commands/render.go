@@ -62,90 +62,119 @@ func (z *zoneCache) location(tz string) *time.Location {
 	return loc
 }
 
-// localTime is the rally's time in its chapter's zone and in each reader's own.
-func localTime(r store.Rally) string {
+// localTime is the rally's time in its chapter's zone, written in l, and in
+// each reader's own.
+func localTime(l Lang, r store.Rally) string {
 	local := r.StartsAt.In(location(r.TimeZone))
-	return fmt.Sprintf("%s (%s)\n%s · %s", local.Format("Mon Jan 2, 2006 3:04 PM"), describeZone(local),
+	return fmt.Sprintf("%s (%s)\n%s · %s", l.dateTime(local, dateLong), describeZone(local),
 		timestamp(r.StartsAt, "F"), timestamp(r.StartsAt, "R"))
 }
 
-func counts(r store.Rally) string {
-	s := fmt.Sprintf("✅ %d going", r.GoingTotal())
+func counts(l Lang, r store.Rally) string {
+	s := l.T("counts_going", "Count", r.GoingTotal())
 	if n := r.Staffing.Filled(); n > 0 {
-		s += fmt.Sprintf(" (%d in safety roles)", n)
+		s += l.T("counts_in_roles", "Count", n)
 	}
-	s += fmt.Sprintf(" · ❔ %d maybe", r.Maybe)
+	s += l.T("counts_maybe", "Count", r.Maybe)
 	if r.OverCapacity() {
 		// Capacity lowered below those with a seat: nobody was moved.
-		s += fmt.Sprintf(" · ⚠️ over capacity: %d going · capacity %d", r.Going, r.Capacity)
+		s += l.T("counts_over_capacity", "Going", r.Going, "Capacity", r.Capacity)
 	} else if r.Capacity > 0 {
-		s += fmt.Sprintf(" · %d/%d seats taken", r.Going, r.Capacity)
+		s += l.T("counts_seats", "Going", r.Going, "Capacity", r.Capacity)
 	}
 	if r.Capacity > 0 && r.Waitlist > 0 {
-		s += fmt.Sprintf(" · %d waitlisted", r.Waitlist)
+		s += l.T("counts_waitlisted", "Count", r.Waitlist)
 	}
 	return s
 }
 
-// announcement renders the message that announces a rally, as everyone sees
-// it (a private place hidden); from the start to the end (at now; zero for
-// never) it carries a "Check in" button.
-func (a *App) announcement(r store.Rally, now time.Time) (*discordgo.MessageEmbed, []discordgo.MessageComponent) {
+// announcement renders the message that announces a rally: one embed per
+// language of its chapter's posts, Spanish second.
+func announcement(r store.Rally) ([]*discordgo.MessageEmbed, []discordgo.MessageComponent) {
+	return announcementIn(postLangs(r.ChapterLanguage), r)
+}
+
+// announcementIn is the announcement in langs, one embed each.
+func announcementIn(langs []Lang, r store.Rally) ([]*discordgo.MessageEmbed, []discordgo.MessageComponent) {
+	embeds := make([]*discordgo.MessageEmbed, len(langs))
+	for i, l := range langs {
+		embeds[i] = announcementEmbed(l, r)
+	}
+	return embeds, withVolunteerButton(langs, rsvpButtons(langs, r.ID, r.Cancelled()), r)
+}
+
+func announcementEmbed(l Lang, r store.Rally) *discordgo.MessageEmbed {
 	e := &discordgo.MessageEmbed{
 		Title:       truncate(escape(r.Title), 256),
 		Description: truncate(escape(r.Details), 4096),
 		Color:       colorScheduled,
 		Fields: []*discordgo.MessageEmbedField{
-			{Name: "Chapter", Value: truncate(escape(r.ChapterName), 1024), Inline: true},
-			{Name: "When", Value: localTime(r)},
-			{Name: "Where", Value: truncate(a.shownPlace(r), 1024)},
-			{Name: "RSVPs", Value: counts(r)},
+			{Name: l.T("field_chapter"), Value: truncate(escape(r.ChapterName), 1024), Inline: true},
+			{Name: l.T("field_when"), Value: localTime(l, r)},
+			{Name: l.T("field_where"), Value: truncate(escape(place(l, r)), 1024)},
+			{Name: l.T("field_rsvps"), Value: counts(l, r)},
 		},
-		Footer: &discordgo.MessageEmbedFooter{Text: fmt.Sprintf("Rally #%d · RSVP below; only the chapter's leads see who is coming.", r.ID)},
+		Footer: &discordgo.MessageEmbedFooter{Text: l.T("announcement_footer", "ID", r.ID)},
 	}
 	if r.Cancelled() {
-		e.Title = truncate("CANCELLED: "+e.Title, 256)
+		e.Title = truncate(l.T("cancelled_title", "Title", e.Title), 256)
 		e.Color = colorCancelled
-		reason := "This rally has been cancelled."
+		reason := l.T("cancelled_text")
 		if r.CancelReason != "" {
-			reason += " Reason: " + escape(r.CancelReason)
+			reason += l.T("cancelled_reason", "Reason", escape(r.CancelReason))
 		}
-		e.Fields = append([]*discordgo.MessageEmbedField{{Name: "Cancelled", Value: truncate(reason, 1024)}}, e.Fields...)
+		e.Fields = append([]*discordgo.MessageEmbedField{{Name: l.T("field_cancelled"), Value: truncate(reason, 1024)}}, e.Fields...)
 	}
-	if f := staffingField(r); f != nil {
+	if f := staffingField(l, r); f != nil {
 		e.Fields = append(e.Fields, f)
 	}
-	components := withVolunteerButton(rsvpButtons(r.ID, r.Cancelled()), r)
-	if !now.IsZero() && !r.Cancelled() && r.Started(now) && now.Before(r.EndsAt) {
-		components = append(components, checkinButtonRow(r.ID))
+	if place := seriesPlace(l, r); place != "" {
+		e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: l.T("field_series"), Value: place, Inline: true})
 	}
-	return e, components
+	return e
 }
 
-func rsvpButtons(rallyID int64, disabled bool) []discordgo.MessageComponent {
+// place is where the rally meets, in l while a day-of-action rally waits
+// for its lead to set one.
+func place(l Lang, r store.Rally) string {
+	if r.PrivateLocation {
+		return "🔒 shared with those going" // the reveal time is added where known (App.announce)
+	}
+	if r.Location == placeToBeAnnounced {
+		return l.T("place_tba")
+	}
+	return r.Location
+}
+
+// label is a button's label in each language of a post.
+func label(langs []Lang, id string) string {
+	return inLangs(langs, " / ", func(l Lang) string { return l.T(id) })
+}
+
+func rsvpButtons(langs []Lang, rallyID int64, disabled bool) []discordgo.MessageComponent {
 	var id rsvpCustomID
 	return []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{
-		discordgo.Button{Label: "Going", Style: discordgo.SuccessButton, CustomID: id.build(store.Going, rallyID), Disabled: disabled},
-		discordgo.Button{Label: "Maybe", Style: discordgo.SecondaryButton, CustomID: id.build(store.Maybe, rallyID), Disabled: disabled},
-		discordgo.Button{Label: "Can't go", Style: discordgo.DangerButton, CustomID: id.build(store.NotGoing, rallyID), Disabled: disabled},
+		discordgo.Button{Label: label(langs, "button_going"), Style: discordgo.SuccessButton, CustomID: id.build(store.Going, rallyID), Disabled: disabled},
+		discordgo.Button{Label: label(langs, "button_maybe"), Style: discordgo.SecondaryButton, CustomID: id.build(store.Maybe, rallyID), Disabled: disabled},
+		discordgo.Button{Label: label(langs, "button_not_going"), Style: discordgo.DangerButton, CustomID: id.build(store.NotGoing, rallyID), Disabled: disabled},
 	}}}
 }
 
 // rallyLine is one rally in a list.
-func rallyLine(r store.Rally) string {
+func rallyLine(l Lang, r store.Rally) string {
 	local := r.StartsAt.In(location(r.TimeZone))
 	return fmt.Sprintf("**#%d %s** — %s\n%s (%s) · %s · %s\n%s",
 		r.ID, escape(truncate(r.Title, 100)), escape(r.ChapterName),
-		local.Format("Jan 2 3:04 PM"), local.Format("MST"), timestamp(r.StartsAt, "R"),
-		place(r, 80), counts(r))
+		l.dateTime(local, dateShort), local.Format("MST"), timestamp(r.StartsAt, "R"),
+		escape(truncate(place(l, r), 80)), counts(l, r)) + seriesSuffix(l, r)
 }
 
-// place is a rally's place in a list anyone may read: a private one is not.
-func place(r store.Rally, max int) string {
-	if r.PrivateLocation {
-		return "🔒 place shared with those going"
+// seriesSuffix is " · 1 of 6 in a weekly series" for a rally in a series.
+func seriesSuffix(l Lang, r store.Rally) string {
+	if place := seriesPlace(l, r); place != "" {
+		return " · " + place
 	}
-	return escape(truncate(r.Location, max))
+	return ""
 }
 
 func messageLink(guildID, channelID, messageID string) string {
@@ -153,16 +182,16 @@ func messageLink(guildID, channelID, messageID string) string {
 }
 
 // statusWords says where a member stands in plain words.
-func statusWords(status store.RSVPStatus, position int) string {
+func statusWords(l Lang, status store.RSVPStatus, position int) string {
 	switch status {
 	case store.Going:
-		return "you're **going**"
+		return l.T("status_going")
 	case store.Maybe:
-		return "you're a **maybe**"
+		return l.T("status_maybe")
 	case store.Waitlist:
-		return fmt.Sprintf("the rally is full, so you're **#%d on the waitlist**; you'll get a DM if a seat frees up", position)
+		return l.T("status_waitlist", "Position", position)
 	default:
-		return "you're marked as **not going**"
+		return l.T("status_not_going")
 	}
 }
 

@@ -61,7 +61,7 @@ func ReadRoleMinimums(in *Input) (RoleMinimums, error) {
 			continue
 		}
 		if n < 0 || n > store.MaxRoleNeeded {
-			return m, invalid("`%s` must be between 0 and %d.", o.name, store.MaxRoleNeeded)
+			return m, invalid("err_role_minimum_range", "Option", o.name, "Max", store.MaxRoleNeeded)
 		}
 		v := int(n)
 		*dst[i] = &v
@@ -95,31 +95,28 @@ func (m RoleMinimums) Given() []string {
 func roleOption() *discordgo.ApplicationCommandOption {
 	choices := make([]*discordgo.ApplicationCommandOptionChoice, len(store.Roles))
 	for i, role := range store.Roles {
-		choices[i] = &discordgo.ApplicationCommandOptionChoice{Name: roleTitle(role), Value: string(role)}
+		choices[i] = &discordgo.ApplicationCommandOptionChoice{Name: roleTitle(English, role, 1), Value: string(role)}
 	}
 	return &discordgo.ApplicationCommandOption{Type: discordgo.ApplicationCommandOptionString, Name: "role",
 		Description: "Sign up for a safety role the rally still needs (counts as going)", Choices: choices}
 }
 
-// roleName is a role in words: "legal observer", or "legal observers" for n ≠ 1.
-func roleName(role store.Role, n int) string {
-	s := strings.ReplaceAll(string(role), "_", " ")
-	if n != 1 {
-		s += "s"
-	}
-	return s
+// roleName is a role in words in a sentence: "legal observer", or "legal
+// observers" for n ≠ 1.
+func roleName(l Lang, role store.Role, n int) string {
+	return l.T("role_"+string(role), "Count", n)
 }
 
-func roleTitle(role store.Role) string {
-	s := roleName(role, 1)
-	return strings.ToUpper(s[:1]) + s[1:]
+// roleTitle is a role as a label: "Legal observer", or plural for n ≠ 1.
+func roleTitle(l Lang, role store.Role, n int) string {
+	return l.T("role_title_"+string(role), "Count", n)
 }
 
 // staffingLine shows each role needed or held as filled / needed.
-func staffingLine(s store.Staffing) string {
+func staffingLine(l Lang, s store.Staffing) string {
 	parts := make([]string, 0, len(s))
 	for _, c := range s {
-		part := fmt.Sprintf("%s %d/%d", roleTitle(c.Role)+"s", c.Filled, c.Needed)
+		part := fmt.Sprintf("%s %d/%d", roleTitle(l, c.Role, 2), c.Filled, c.Needed)
 		if c.Short() == 0 && c.Needed > 0 {
 			part += " ✓"
 		}
@@ -129,20 +126,20 @@ func staffingLine(s store.Staffing) string {
 }
 
 // missingLine names what is still needed in counts: "1 marshal, 2 medics".
-func missingLine(short []store.RoleCount) string {
+func missingLine(l Lang, short []store.RoleCount) string {
 	parts := make([]string, len(short))
 	for i, c := range short {
-		parts[i] = fmt.Sprintf("%d %s", c.Short(), roleName(c.Role, c.Short()))
+		parts[i] = l.T("role_needed_"+string(c.Role), "Count", c.Short())
 	}
 	return strings.Join(parts, ", ")
 }
 
 // staffingField is the announcement's safety roles field, or nil.
-func staffingField(r store.Rally) *discordgo.MessageEmbedField {
+func staffingField(l Lang, r store.Rally) *discordgo.MessageEmbedField {
 	if len(r.Staffing) == 0 {
 		return nil
 	}
-	return &discordgo.MessageEmbedField{Name: "Safety roles", Value: staffingLine(r.Staffing)}
+	return &discordgo.MessageEmbedField{Name: l.T("field_safety_roles"), Value: staffingLine(l, r.Staffing)}
 }
 
 func volunteerButtonID(rallyID int64) string { return roleCustomID{}.build("menu", rallyID) }
@@ -157,7 +154,7 @@ func (a *App) roleButtonRoutes() []buttonRoute {
 
 // withVolunteerButton adds "Volunteer for a role" to the RSVP buttons of a
 // rally that sets a minimum.
-func withVolunteerButton(components []discordgo.MessageComponent, r store.Rally) []discordgo.MessageComponent {
+func withVolunteerButton(langs []Lang, components []discordgo.MessageComponent, r store.Rally) []discordgo.MessageComponent {
 	if !r.Staffing.Needed() || len(components) == 0 {
 		return components
 	}
@@ -166,25 +163,25 @@ func withVolunteerButton(components []discordgo.MessageComponent, r store.Rally)
 		return components
 	}
 	row.Components = append(append([]discordgo.MessageComponent(nil), row.Components...), discordgo.Button{
-		Label: "Volunteer for a role", Style: discordgo.PrimaryButton, CustomID: volunteerButtonID(r.ID), Disabled: r.Cancelled(),
+		Label: label(langs, "button_volunteer"), Style: discordgo.PrimaryButton, CustomID: volunteerButtonID(r.ID), Disabled: r.Cancelled(),
 	})
 	return append([]discordgo.MessageComponent{row}, components[1:]...)
 }
 
 // roleMenu offers the roles still short, or nil when none is.
-func roleMenu(r store.Rally) []discordgo.MessageComponent {
+func roleMenu(l Lang, r store.Rally) []discordgo.MessageComponent {
 	short := r.Staffing.Short()
 	if len(short) == 0 {
 		return nil
 	}
 	opts := make([]discordgo.SelectMenuOption, len(short))
 	for i, c := range short {
-		opts[i] = discordgo.SelectMenuOption{Label: roleTitle(c.Role), Value: string(c.Role),
-			Description: fmt.Sprintf("%d of %d filled; %d more needed", c.Filled, c.Needed, c.Short())}
+		opts[i] = discordgo.SelectMenuOption{Label: roleTitle(l, c.Role, 1), Value: string(c.Role),
+			Description: l.T("role_menu_filled", "Filled", c.Filled, "Needed", c.Needed, "Count", c.Short())}
 	}
 	one := 1
 	return []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{
-		discordgo.SelectMenu{MenuType: discordgo.StringSelectMenu, CustomID: roleMenuID(r.ID), Placeholder: "Pick a role",
+		discordgo.SelectMenu{MenuType: discordgo.StringSelectMenu, CustomID: roleMenuID(r.ID), Placeholder: l.T("role_menu_placeholder"),
 			MinValues: &one, MaxValues: 1, Options: opts},
 	}}}
 }
@@ -193,12 +190,12 @@ func roleMenu(r store.Rally) []discordgo.MessageComponent {
 func (a *App) rallyOfButton(ctx context.Context, in *Input) (store.Rally, *Response, error) {
 	id, err := strconv.ParseInt(in.Params["rally"], 10, 64)
 	if err != nil {
-		return store.Rally{}, ephemeral("This button is no longer valid."), nil
+		return store.Rally{}, ephemeral(in.Lang.T("button_invalid")), nil
 	}
 	r, err := a.db.Rally(ctx, in.GuildID, id)
 	if store.ErrorCode(err) == store.ENotFound {
 		a.log.Warn("role button for an unknown rally", "custom_id", in.MessageComponentData().CustomID, "guild", in.GuildID)
-		return r, ephemeral("This button is no longer valid."), nil
+		return r, ephemeral(in.Lang.T("button_invalid")), nil
 	}
 	return r, nil, err
 }
@@ -219,15 +216,14 @@ func (a *App) volunteerButton(ctx context.Context, in *Input) (*Response, error)
 	}
 	now := ""
 	if held != "" {
-		now = fmt.Sprintf(" You're signed up as **%s**; picking another role swaps it.", roleName(held, 1))
+		now = in.Lang.T("role_held_swap", "Role", roleName(in.Lang, held, 1))
 	}
-	menu := roleMenu(r)
+	menu := roleMenu(in.Lang, r)
 	if menu == nil {
-		return ephemeral("Every safety role at **%s** is filled. Thank you! You can still tap Going.%s", escape(r.Title), now), nil
+		return ephemeral(in.Lang.T("roles_all_filled", "Title", escape(r.Title)) + now), nil
 	}
 	return &Response{
-		Content: fmt.Sprintf("Which role can you take at **%s** (%s)? Still needed: %s. A role counts as going and holds a place outside the capacity.%s",
-			escape(r.Title), timestamp(r.StartsAt, "F"), missingLine(r.Staffing.Short()), now),
+		Content:    in.Lang.T("role_which", "Title", escape(r.Title), "When", timestamp(r.StartsAt, "F"), "Missing", missingLine(in.Lang, r.Staffing.Short())) + now,
 		Components: menu, Ephemeral: true,
 	}, nil
 }
@@ -240,7 +236,7 @@ func (a *App) rolePicked(ctx context.Context, in *Input) (*Response, error) {
 	}
 	values := in.MessageComponentData().Values
 	if len(values) != 1 {
-		return nil, invalid("Pick one role.")
+		return nil, invalid("err_pick_one_role")
 	}
 	return a.takeRole(ctx, in, r.ID, store.Role(values[0]))
 }
@@ -251,14 +247,13 @@ func (a *App) takeRole(ctx context.Context, in *Input, rallyID int64, role store
 	res, err := a.db.TakeRole(ctx, in.GuildID, rallyID, in.userID(), role)
 	var re *store.RoleError
 	if errors.As(err, &re) && re.Kind == store.RoleFull {
-		menu := roleMenu(re.Rally)
+		menu := roleMenu(in.Lang, re.Rally)
 		if menu == nil {
-			return ephemeral("Sorry, someone just took the last %s place at **%s**, and every safety role is now filled. You can still tap Going.",
-				roleName(role, 1), escape(re.Rally.Title)), nil
+			return ephemeral(in.Lang.T("role_taken_all_filled", "Role", roleName(in.Lang, role, 1), "Title", escape(re.Rally.Title))), nil
 		}
 		return &Response{
-			Content: fmt.Sprintf("Sorry, someone just took the last %s place at **%s**. Still needed: %s. Pick another role?",
-				roleName(role, 1), escape(re.Rally.Title), missingLine(re.Rally.Staffing.Short())),
+			Content: in.Lang.T("role_taken_pick_another", "Role", roleName(in.Lang, role, 1), "Title", escape(re.Rally.Title),
+				"Missing", missingLine(in.Lang, re.Rally.Staffing.Short())),
 			Components: menu, Ephemeral: true,
 		}, nil
 	}
@@ -267,26 +262,25 @@ func (a *App) takeRole(ctx context.Context, in *Input, rallyID int64, role store
 	}
 	r := res.Rally
 	if res.Previous == res.Role {
-		return ephemeral("No change: you're signed up as **%s** for **%s** (%s).", roleName(role, 1), escape(r.Title), timestamp(r.StartsAt, "F")), nil
+		return ephemeral(in.Lang.T("role_no_change", "Role", roleName(in.Lang, role, 1), "Title", escape(r.Title), "When", timestamp(r.StartsAt, "F"))), nil
 	}
 	a.refresher.mark(r.ID)
 	a.tellPromoted(ctx, r, res.Promoted)
 	a.log.Info("role taken", "guild", in.GuildID, "rally", r.ID, "role", string(role))
 	swapped := ""
 	if res.Previous != "" {
-		swapped = fmt.Sprintf(" (instead of %s)", roleName(res.Previous, 1))
+		swapped = in.Lang.T("role_instead_of", "Role", roleName(in.Lang, res.Previous, 1))
 	}
-	return ephemeral("Thank you! You're signed up as **%s**%s for **%s** (%s). That counts as going, with a place outside the capacity. If you can't make it, tap Can't go so someone else can take the role.",
-		roleName(role, 1), swapped, escape(r.Title), timestamp(r.StartsAt, "F")), nil
+	return ephemeral(in.Lang.T("role_taken", "Role", roleName(in.Lang, role, 1), "Swapped", swapped, "Title", escape(r.Title), "When", timestamp(r.StartsAt, "F"))), nil
 }
 
 // rallyOpen refuses role changes once a rally is cancelled or has begun.
 func rallyOpen(r store.Rally, now time.Time) error {
 	if r.Cancelled() {
-		return conflict("%s was cancelled, so sign-ups are closed.", quoted(r.Title))
+		return conflict("err_signups_cancelled", "Title", echo(r.Title))
 	}
 	if r.Started(now) {
-		return conflict("%s has already started, so sign-ups are closed.", quoted(r.Title))
+		return conflict("err_signups_started", "Title", echo(r.Title))
 	}
 	return nil
 }
@@ -299,14 +293,13 @@ func roleError(err error) error {
 	}
 	switch re.Kind {
 	case store.RoleInvalid:
-		return invalid("`role` must be marshal, medic, legal_observer or interpreter.")
+		return invalid("err_role_option")
 	case store.RoleNotNeeded:
-		return conflict("**%s** needs no %s. Pick a role it still needs with the Volunteer for a role button.",
-			escape(re.Rally.Title), roleName(re.Role, 2))
+		return conflict("err_role_not_needed", "Title", escape(re.Rally.Title), "Role", perLang(func(l Lang) string { return roleName(l, re.Role, 2) }))
 	case store.RoleRallyOver:
 		return rallyOpen(re.Rally, re.Rally.StartsAt)
 	case store.RoleNotHeld:
-		return conflict("You hold no safety role at **%s**.", escape(re.Rally.Title))
+		return conflict("err_role_not_held", "Title", escape(re.Rally.Title))
 	}
 	return err
 }
@@ -324,7 +317,7 @@ func (a *App) rsvpWithRole(ctx context.Context, in *Input, rallyID int64, status
 		if err != nil {
 			return nil, true, err
 		}
-		return ephemeral("No change: you're going to **%s** (%s) as **%s**.", escape(r.Title), timestamp(r.StartsAt, "F"), roleName(held, 1)), true, nil
+		return ephemeral(in.Lang.T("role_going_no_change", "Title", escape(r.Title), "When", timestamp(r.StartsAt, "F"), "Role", roleName(in.Lang, held, 1))), true, nil
 	}
 	res, err := a.db.LeaveRole(ctx, in.GuildID, rallyID, in.userID())
 	if err != nil {
@@ -332,9 +325,9 @@ func (a *App) rsvpWithRole(ctx context.Context, in *Input, rallyID int64, status
 	}
 	a.refresher.mark(rallyID)
 	a.log.Info("role left", "guild", in.GuildID, "rally", rallyID, "role", string(held))
-	left := fmt.Sprintf("You're no longer **%s** for **%s**; the place is open for someone else.", roleName(held, 1), escape(res.Rally.Title))
+	left := in.Lang.T("role_left", "Role", roleName(in.Lang, held, 1), "Title", escape(res.Rally.Title))
 	if status != store.Maybe {
-		return ephemeral("Got it: %s You're marked as **not going**.", left), true, nil
+		return ephemeral(in.Lang.T("role_left_not_going", "Left", left)), true, nil
 	}
 	resp, err := a.rsvp(ctx, in, rallyID, status)
 	if resp != nil {
@@ -344,7 +337,7 @@ func (a *App) rsvpWithRole(ctx context.Context, in *Input, rallyID int64, status
 }
 
 // roleSections lists who holds each role, for /rally attendees.
-func (a *App) roleSections(ctx context.Context, r store.Rally, section func(string, []string)) error {
+func (a *App) roleSections(ctx context.Context, l Lang, r store.Rally, section func(string, []string)) error {
 	if len(r.Staffing) == 0 {
 		return nil
 	}
@@ -353,9 +346,9 @@ func (a *App) roleSections(ctx context.Context, r store.Rally, section func(stri
 		return err
 	}
 	for _, c := range r.Staffing {
-		name := roleTitle(c.Role) + "s"
+		name := roleTitle(l, c.Role, 2)
 		if c.Needed > 0 {
-			name += fmt.Sprintf(", %d needed", c.Needed)
+			name += l.T("role_section_needed", "Count", c.Needed)
 		}
 		section(name, holders[c.Role])
 	}
@@ -408,7 +401,7 @@ func (a *App) sendStaffingAlert(ctx context.Context, now time.Time, d store.Staf
 	m := staffingAlertMessage(r)
 	footer := m.Embeds[0].Footer.Text
 	if att.Resumed {
-		if id := a.findOwnMessage(ctx, channel, func(msg *discordgo.Message) bool { return hasFooter(msg, footer) }); id != "" {
+		if id := a.findOwnMessage(ctx, channel, "", func(msg *discordgo.Message) bool { return hasFooter(msg, footer) }); id != "" {
 			log.Info("staffing alert was already posted by an earlier attempt", "message", id)
 			return a.db.FinishStaffingAlert(ctx, store.StaffingAlertOutcome{RallyID: r.ID, Nonce: att.Nonce, State: store.ReminderSent, MessageID: id})
 		}
@@ -436,27 +429,31 @@ func (a *App) sendStaffingAlert(ctx context.Context, now time.Time, d store.Staf
 // staffingAlertMessage pings the chapter's lead role, and only it: the one
 // mention allowed is set explicitly. Counts, never names.
 func staffingAlertMessage(r store.Rally) outMessage {
-	missing := missingLine(r.Staffing.Short())
+	langs := postLangs(r.ChapterLanguage)
 	m := outMessage{AllowedMentions: NoMentions()}
 	ping := ""
 	if r.ChapterLeadRoleID != "" {
 		ping = "<@&" + r.ChapterLeadRoleID + "> "
 		m.AllowedMentions.Roles = []string{r.ChapterLeadRoleID}
 	}
-	m.Content = fmt.Sprintf("🦺 %s**%s** starts %s and is short of safety roles: still needed %s.",
-		ping, escape(r.Title), timestamp(r.StartsAt, "R"), missing)
-	m.Embeds = []*discordgo.MessageEmbed{{
-		Title:       truncate("Under-staffed: "+escape(r.Title), 256),
-		Description: "Still needed: " + missing + "\nVolunteers can sign up with **Volunteer for a role** on the announcement, or `/rsvp` with `role`.",
-		Color:       colorReminder,
-		Fields: []*discordgo.MessageEmbedField{
-			{Name: "When", Value: localTime(r)},
-			{Name: "Safety roles", Value: staffingLine(r.Staffing)},
-		},
-		Footer: &discordgo.MessageEmbedFooter{Text: fmt.Sprintf("Rally #%d · staffing alert", r.ID)},
-	}}
-	if r.MessageID != "" {
-		m.Embeds[0].Fields = append(m.Embeds[0].Fields, &discordgo.MessageEmbedField{Name: "Announcement", Value: messageLink(r.GuildID, r.ChannelID, r.MessageID)})
+	m.Content = "🦺 " + ping + inLangs(langs, bilingualSep, func(l Lang) string {
+		return l.T("staffing_alert", "Title", escape(r.Title), "When", timestamp(r.StartsAt, "R"), "Missing", missingLine(l, r.Staffing.Short()))
+	})
+	for _, l := range langs {
+		e := &discordgo.MessageEmbed{
+			Title:       truncate(l.T("staffing_title", "Title", escape(r.Title)), 256),
+			Description: l.T("staffing_description", "Missing", missingLine(l, r.Staffing.Short())),
+			Color:       colorReminder,
+			Fields: []*discordgo.MessageEmbedField{
+				{Name: l.T("field_when"), Value: localTime(l, r)},
+				{Name: l.T("field_safety_roles"), Value: staffingLine(l, r.Staffing)},
+			},
+			Footer: &discordgo.MessageEmbedFooter{Text: l.T("staffing_footer", "ID", r.ID)},
+		}
+		if r.MessageID != "" {
+			e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: l.T("field_announcement"), Value: messageLink(r.GuildID, r.ChannelID, r.MessageID)})
+		}
+		m.Embeds = append(m.Embeds, e)
 	}
 	return m
 }

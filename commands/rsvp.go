@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 
 	"github.com/bwmarrin/discordgo"
 
@@ -61,7 +60,7 @@ func (a *App) rsvpSlash(ctx context.Context, in *Input) (*Response, error) {
 	switch status {
 	case store.Going, store.Maybe, store.NotGoing:
 	default:
-		return nil, invalid("`status` must be going, maybe or not_going.")
+		return nil, invalid("err_status_option")
 	}
 	r, err := a.rallyFromOption(ctx, in)
 	if err != nil {
@@ -69,7 +68,7 @@ func (a *App) rsvpSlash(ctx context.Context, in *Input) (*Response, error) {
 	}
 	if in.has("role") {
 		if status != store.Going {
-			return nil, invalid("A safety role counts as going: use `status: Going` with `role`.")
+			return nil, invalid("err_role_needs_going")
 		}
 		return a.takeRole(ctx, in, r.ID, store.Role(in.str("role")))
 	}
@@ -84,7 +83,7 @@ func (a *App) rsvpSlash(ctx context.Context, in *Input) (*Response, error) {
 func (a *App) rsvpButton(ctx context.Context, in *Input) (*Response, error) {
 	id, err := strconv.ParseInt(in.Params["rally"], 10, 64)
 	if err != nil {
-		return ephemeral("This button is no longer valid."), nil
+		return ephemeral(in.Lang.T("button_invalid")), nil
 	}
 	status := store.RSVPStatus(in.Params["status"])
 	resp, handled, err := a.rsvpWithRole(ctx, in, id, status)
@@ -93,7 +92,7 @@ func (a *App) rsvpButton(ctx context.Context, in *Input) (*Response, error) {
 	}
 	if errors.Is(err, store.ErrNoSuchRally) { // no such rally in this guild
 		a.log.Warn("button for an unknown rally", "custom_id", in.MessageComponentData().CustomID, "guild", in.GuildID)
-		return ephemeral("This button is no longer valid."), nil
+		return ephemeral(in.Lang.T("button_invalid")), nil
 	}
 	return resp, err
 }
@@ -110,24 +109,25 @@ func (a *App) rsvp(ctx context.Context, in *Input, rallyID int64, status store.R
 	a.tellPromoted(ctx, r, res.Promoted)
 	when := timestamp(r.StartsAt, "F")
 	if res.Status == res.Previous {
-		return ephemeral("No change: for **%s** (%s) %s.", escape(r.Title), when, statusWords(res.Status, res.Position)), nil
+		return ephemeral(in.Lang.T("rsvp_no_change", "Title", escape(r.Title), "When", when, "Status", statusWords(in.Lang, res.Status, res.Position))), nil
 	}
-	msg := fmt.Sprintf("Got it: for **%s** (%s) %s.", escape(r.Title), when, statusWords(res.Status, res.Position))
+	msg := in.Lang.T("rsvp_got_it", "Title", escape(r.Title), "When", when, "Status", statusWords(in.Lang, res.Status, res.Position))
 	if res.Status == store.Going {
-		msg += " See you there!"
+		msg += in.Lang.T("rsvp_see_you")
 		msg += a.privatePlaceFor(ctx, r)
 	}
-	return ephemeral("%s", msg), nil
+	return ephemeral(msg), nil
 }
 
 // tellPromoted DMs members who moved off a waitlist. A DM that fails (closed
 // DMs) leaves the promotion flagged, and /myrsvps tells them instead.
 func (a *App) tellPromoted(ctx context.Context, r store.Rally, users []string) {
 	for _, u := range users {
-		msg := fmt.Sprintf("🎉 A seat opened up: you're now **going** to **%s** (%s chapter) on %s at %s. If you can't make it, tap Can't go on the announcement so the next person gets your seat.",
-			escape(r.Title), escape(r.ChapterName), zonedTime(r.StartsAt, r.TimeZone), a.shownPlace(r))
-		msg += a.privatePlaceFor(ctx, r)
-		if err := a.dm(ctx, u, msg); err != nil {
+		msg := func(l Lang) string {
+			return l.T("dm_promoted", "Title", escape(r.Title), "Chapter", escape(r.ChapterName),
+				"When", timestamp(r.StartsAt, "F"), "Where", a.shownPlace(r)) + a.privatePlaceFor(ctx, r)
+		}
+		if err := a.dmIn(ctx, r.GuildID, u, msg); err != nil {
 			a.log.Info("could not DM a promoted member; /myrsvps will tell them", "rally", r.ID, "err", err)
 			continue
 		}
@@ -160,22 +160,22 @@ func (a *App) myRSVPs(ctx context.Context, in *Input) (*Response, error) {
 		return nil, err
 	}
 	if len(mine) == 0 {
-		return ephemeral("You have no upcoming RSVPs here. Tap Going or Maybe on a rally announcement, or use `/rsvp`."), nil
+		return ephemeral(in.Lang.T("myrsvps_none")), nil
 	}
 	var lines []string
 	for _, m := range mine {
 		r := m.Rally
-		line := fmt.Sprintf("**#%d %s** — %s, %s\n%s", r.ID, escape(r.Title), escape(r.ChapterName), timestamp(r.StartsAt, "F"), statusWords(m.Status, m.Position))
+		line := fmt.Sprintf("**#%d %s** — %s, %s\n%s", r.ID, escape(r.Title), escape(r.ChapterName), timestamp(r.StartsAt, "F"), statusWords(in.Lang, m.Status, m.Position))
 		if r.Cancelled() {
-			line += " · ❌ **cancelled**"
+			line += in.Lang.T("myrsvps_cancelled")
 		}
 		if m.Promoted {
-			line += " · 🎉 a seat opened up and you were moved off the waitlist"
+			line += in.Lang.T("myrsvps_promoted")
 		}
 		lines = append(lines, line)
 	}
-	resp := messagesResponse(listEmbeds("Your upcoming RSVPs", lines, colorScheduled), true)
-	resp.Components = calendarButton()
+	resp := messagesResponse(listEmbeds(in.Lang.T("myrsvps_title"), lines, colorScheduled), true)
+	resp.Components = calendarButton(in.Lang)
 	for _, m := range mine {
 		if m.Promoted {
 			if err := a.db.PromotionTold(ctx, m.Rally.ID, in.userID()); err != nil {
@@ -198,6 +198,7 @@ func (a *App) forgetMe(ctx context.Context, in *Input) (*Response, error) {
 	for _, id := range roles {
 		a.refresher.mark(id)
 	}
+	a.checkpoint(ctx, "forget-me")
 	removed = append(removed, roles...)
 	for _, id := range removed {
 		a.refresher.mark(id)
@@ -213,7 +214,7 @@ func (a *App) forgetMe(ctx context.Context, in *Input) (*Response, error) {
 	}
 	a.log.Info("member forgotten", "guild", in.GuildID, "rsvps", len(removed))
 	if len(removed) == 0 {
-		return ephemeral("You had no RSVPs in this server; there was nothing to delete."), nil
+		return ephemeral(in.Lang.T("forget_nothing")), nil
 	}
-	return ephemeral("Deleted your %d RSVP%s in this server. Nothing about your attendance is kept.", len(removed), strings.Repeat("s", min(len(removed)-1, 1))), nil
+	return ephemeral(in.Lang.T("forget_done", "Count", len(removed))), nil
 }

@@ -20,10 +20,25 @@ func (a *App) dm(ctx context.Context, userID, content string) error {
 	return a.discord.DM(ctx, userID, content)
 }
 
+// dmIn DMs a member of the guild in the language of the locale they last
+// interacted with (English if never seen).
+func (a *App) dmIn(ctx context.Context, guildID, userID string, text func(Lang) string) error {
+	return a.dm(ctx, userID, text(a.memberLang(ctx, guildID, userID)))
+}
+
+// memberLang is the language of the member's last seen locale.
+func (a *App) memberLang(ctx context.Context, guildID, userID string) Lang {
+	locale, err := a.db.MemberLocale(ctx, guildID, userID)
+	if err != nil {
+		a.log.Warn("could not read a member's locale", "err", err)
+	}
+	return langOf(locale)
+}
+
 // findOwnMessage returns the id of the bot's recent message in the channel
 // that matches, or "" when there is none or the channel cannot be read.
-func (a *App) findOwnMessage(ctx context.Context, channelID string, match func(*discordgo.Message) bool) string {
-	id, err := a.discord.FindOwnMessage(ctx, channelID, match)
+func (a *App) findOwnMessage(ctx context.Context, channelID, floorID string, match func(*discordgo.Message) bool) string {
+	id, err := a.discord.FindOwnMessage(ctx, channelID, floorID, match)
 	if err != nil {
 		a.log.Debug("could not look for an earlier send", "channel", channelID, "err", err)
 	}

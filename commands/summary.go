@@ -46,6 +46,12 @@ func (a *App) setupCommand() *Command {
 					Options: []*discordgo.ApplicationCommandOption{
 						{Type: discordgo.ApplicationCommandOptionChannel, Name: "channel", Description: "Channel for the daily turnout summary", Required: true, ChannelTypes: announceChannelTypes},
 						{Type: discordgo.ApplicationCommandOptionRole, Name: "role", Description: "Role whose members may ask for /summary now"},
+						{Type: discordgo.ApplicationCommandOptionString, Name: "language", Description: "Language of the daily summaries: English, Spanish or both",
+							Choices: []*discordgo.ApplicationCommandOptionChoice{
+								{Name: "English", Value: PostEnglish},
+								{Name: "Español", Value: PostSpanish},
+								{Name: "English + Español", Value: PostBilingual},
+							}},
 					}},
 			},
 		},
@@ -59,21 +65,40 @@ func (a *App) setupCoordinators(ctx context.Context, in *Input) (*Response, erro
 		return nil, err
 	}
 	if channel == "" {
-		return nil, invalid("`channel`: pick the channel where daily summaries should go.")
+		return nil, invalid("err_summary_channel")
 	}
 	role, err := resolvedRole(in, "role")
 	if err != nil {
 		return nil, err
 	}
-	if err := a.db.SetCoordinators(ctx, store.Guild{ID: in.GuildID, CoordinatorChannelID: channel, CoordinatorRoleID: role}); err != nil {
+	var lang string
+	if in.has("language") {
+		switch lang = in.str("language"); lang {
+		case PostEnglish, PostSpanish, PostBilingual:
+		default:
+			return nil, invalid("err_language_option")
+		}
+	} else {
+		// Left out, the language stays as it was.
+		g, err := a.db.Guild(ctx, in.GuildID)
+		if err != nil {
+			return nil, err
+		}
+		lang = g.Language
+	}
+	if err := a.db.SetCoordinators(ctx, store.Guild{ID: in.GuildID, CoordinatorChannelID: channel, CoordinatorRoleID: role, Language: lang}); err != nil {
 		return nil, err
 	}
 	a.log.Info("coordinators set", "guild", in.GuildID)
-	who := "Only admins can ask for `/summary now`."
+	who := in.Lang.T("coordinators_admins_only")
 	if role != "" {
-		who = fmt.Sprintf("<@&%s> and admins can ask for `/summary now`.", role)
+		who = in.Lang.T("coordinators_role", "Role", "<@&"+role+">")
 	}
-	return ephemeral("Daily turnout summaries will go to <#%s>. %s", channel, who), nil
+	msg := in.Lang.T("coordinators_set", "Channel", "<#"+channel+">", "Who", who)
+	if lang != PostEnglish {
+		msg += " " + in.Lang.T("coordinators_language", "Language", in.Lang.T("language_"+lang))
+	}
+	return ephemeral(msg), nil
 }
 
 func (a *App) summaryNow(ctx context.Context, in *Input) (*Response, error) {
@@ -82,11 +107,11 @@ func (a *App) summaryNow(ctx context.Context, in *Input) (*Response, error) {
 		return nil, err
 	} else if ok {
 		if n < 1 || n > maxSummaryDays {
-			return nil, invalid("`days` must be between 1 and %d.", maxSummaryDays)
+			return nil, invalid("err_days_range", "Max", maxSummaryDays)
 		}
 		days = n
 	}
-	s, err := a.buildSummary(ctx, in.GuildID, in.Now, int(days))
+	s, err := a.buildSummary(ctx, in.Lang, in.GuildID, in.Now, int(days))
 	if err != nil {
 		return nil, err
 	}
@@ -104,7 +129,7 @@ type summary struct {
 // buildSummary renders a guild's turnout for the coming days: per chapter,
 // each rally's counts and their change since the last posted summary, then
 // totals. Counts only, never names.
-func (a *App) buildSummary(ctx context.Context, guildID string, now time.Time, days int) (summary, error) {
+func (a *App) buildSummary(ctx context.Context, l Lang, guildID string, now time.Time, days int) (summary, error) {
 	var s summary
 	chapters, err := a.db.Chapters(ctx, guildID)
 	if err != nil {
@@ -148,7 +173,7 @@ func (a *App) buildSummary(ctx context.Context, guildID string, now time.Time, d
 	section := func(name string, rs []store.Rally, byChapter bool) {
 		lines = append(lines, "**"+escape(name)+"**")
 		if len(rs) == 0 {
-			lines = append(lines, "no rallies in this window")
+			lines = append(lines, l.T("summary_none"))
 		}
 		for _, r := range rs {
 			seen[r.ID] = true
@@ -157,20 +182,21 @@ func (a *App) buildSummary(ctx context.Context, guildID string, now time.Time, d
 			if byChapter {
 				label = escape(r.ChapterName)
 			}
-			line := fmt.Sprintf("• #%d %s — %s: %d going%s, %d maybe%s", r.ID, label,
-				r.StartsAt.In(a.zones.location(r.TimeZone)).Format("Mon Jan 2 3:04 PM MST"),
-				r.GoingTotal(), delta(r.GoingTotal()-prev.Going, had), r.Maybe, delta(r.Maybe-prev.Maybe, had))
+			local := r.StartsAt.In(a.zones.location(r.TimeZone))
+			line := l.T("summary_line", "ID", r.ID, "Label", label, "When", l.dateTime(local, dateDay)+" "+local.Format("MST"),
+				"Going", r.GoingTotal(), "GoingDelta", delta(l, r.GoingTotal()-prev.Going, had),
+				"Maybe", r.Maybe, "MaybeDelta", delta(l, r.Maybe-prev.Maybe, had))
 			if r.Capacity > 0 {
-				line += fmt.Sprintf(", %d waitlisted%s · capacity %d", r.Waitlist, delta(r.Waitlist-prev.Waitlist, had), r.Capacity)
+				line += l.T("summary_line_capacity", "Waitlist", r.Waitlist, "WaitlistDelta", delta(l, r.Waitlist-prev.Waitlist, had), "Capacity", r.Capacity)
 			}
 			if len(r.Staffing) > 0 {
-				line += " · safety roles " + staffingLine(r.Staffing)
+				line += l.T("summary_line_roles", "Roles", staffingLine(l, r.Staffing))
 			}
 			if previous && !had {
-				line += " · new since the last summary"
+				line += l.T("summary_line_new")
 			}
-			if actionRallyState(r) == "waiting for a place" {
-				line += " · waiting for a place"
+			if waitingForPlace(r) {
+				line += l.T("summary_line_waiting")
 			}
 			lines = append(lines, line)
 			total.Going += r.GoingTotal()
@@ -183,7 +209,7 @@ func (a *App) buildSummary(ctx context.Context, guildID string, now time.Time, d
 		}
 	}
 	for _, g := range groups {
-		heading, closing := actionSummaryLines(g)
+		heading, closing := actionSummaryLines(l, g)
 		section(heading, g.rallies, true)
 		lines = append(lines, closing...)
 	}
@@ -215,28 +241,21 @@ func (a *App) buildSummary(ctx context.Context, guildID string, now time.Time, d
 				r.StartsAt.In(a.zones.location(r.TimeZone)).Format("Mon Jan 2 3:04 PM MST"), r.CheckedIn, r.GoingTotal()))
 		}
 	}
-	lines = append(lines, fmt.Sprintf("**All chapters:** %d rall%s · %d going%s · %d maybe%s · %d waitlisted%s",
-		len(rallies), ending(len(rallies), "y", "ies"),
-		total.Going, delta(change.Going, previous), total.Maybe, delta(change.Maybe, previous), total.Waitlist, delta(change.Waitlist, previous)))
+	lines = append(lines, l.T("summary_total", "Count", len(rallies),
+		"Going", total.Going, "GoingDelta", delta(l, change.Going, previous), "Maybe", total.Maybe, "MaybeDelta", delta(l, change.Maybe, previous),
+		"Waitlist", total.Waitlist, "WaitlistDelta", delta(l, change.Waitlist, previous)))
 	if previous {
-		lines = append(lines, fmt.Sprintf("Changes are since the summary of %s.", timestamp(last, "f")))
+		lines = append(lines, l.T("summary_since", "When", timestamp(last, "f")))
 	}
-	title := fmt.Sprintf("Turnout, next %d day%s", days, ending(days, "", "s"))
+	title := l.T("summary_title", "Count", days)
 	s.msgs = listEmbeds(title, lines, colorSummary)
 	return s, nil
 }
 
 // delta shows a change since the last summary, e.g. " (+12 since last summary)".
-func delta(change int, known bool) string {
+func delta(l Lang, change int, known bool) string {
 	if !known || change == 0 {
 		return ""
 	}
-	return fmt.Sprintf(" (%+d since last summary)", change)
-}
-
-func ending(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
+	return l.T("summary_delta", "Change", fmt.Sprintf("%+d", change))
 }

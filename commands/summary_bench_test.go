@@ -81,7 +81,7 @@ func BenchmarkSummary(b *testing.B) {
 	var t100, t200 time.Duration
 	build := func(a *App) time.Duration {
 		start := time.Now()
-		s, err := a.buildSummary(context.Background(), benchGuild, now, defaultSummaryDays)
+		s, err := a.buildSummary(context.Background(), English, benchGuild, now, defaultSummaryDays)
 		if err != nil || len(s.msgs) == 0 {
 			b.Fatalf("summary: %d messages, %v", len(s.msgs), err)
 		}

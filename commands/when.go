@@ -10,7 +10,8 @@ import (
 
 var whenPattern = regexp.MustCompile(`^(\d{4})-(\d{1,2})-(\d{1,2})(?:\s+|T)(\d{1,2})(?::(\d{2}))?\s*([aApP]\.?[mM]\.?)?$`)
 
-const whenHelp = "Write it as `YYYY-MM-DD HH:MM` in the chapter's local time, e.g. `2026-05-01 14:30` or `2026-05-01 2:30pm`."
+// whenHelp ends every refusal of `when`: how to write it.
+var whenHelp = perLang(func(l Lang) string { return l.T("when_help") })
 
 // ParsedWhen is a chapter-local wall-clock time resolved to an instant.
 type ParsedWhen struct {
@@ -28,7 +29,7 @@ func ParseWhen(s string, loc *time.Location) (ParsedWhen, error) {
 	s = strings.TrimSpace(s)
 	m := whenPattern.FindStringSubmatch(s)
 	if m == nil {
-		return ParsedWhen{}, invalid("`when`: %q is not a date and time I can read. %s", truncate(s, 40), whenHelp)
+		return ParsedWhen{}, invalid("err_when_unreadable", "When", echo(s), "Help", whenHelp)
 	}
 	year, _ := strconv.Atoi(m[1])
 	month, _ := strconv.Atoi(m[2])
@@ -38,11 +39,11 @@ func ParseWhen(s string, loc *time.Location) (ParsedWhen, error) {
 	if m[5] != "" {
 		minute, _ = strconv.Atoi(m[5])
 	} else if m[6] == "" {
-		return ParsedWhen{}, invalid("`when`: %q has no minutes. %s", s, whenHelp)
+		return ParsedWhen{}, invalid("err_when_no_minutes", "When", echo(s), "Help", whenHelp)
 	}
 	if ampm := strings.ToLower(strings.ReplaceAll(m[6], ".", "")); ampm != "" {
 		if hour < 1 || hour > 12 {
-			return ParsedWhen{}, invalid("`when`: %d is not an hour on a 12-hour clock; use 1 to 12 with am/pm, or 0 to 23 without. %s", hour, whenHelp)
+			return ParsedWhen{}, invalid("err_when_hour", "Hour", hour, "Help", whenHelp)
 		}
 		hour %= 12
 		if ampm == "pm" {
@@ -50,13 +51,14 @@ func ParseWhen(s string, loc *time.Location) (ParsedWhen, error) {
 		}
 	}
 	if month < 1 || month > 12 {
-		return ParsedWhen{}, invalid("`when`: month %d does not exist. %s", month, whenHelp)
+		return ParsedWhen{}, invalid("err_when_month", "Month", month, "Help", whenHelp)
 	}
 	if days := daysIn(year, time.Month(month)); day < 1 || day > days {
-		return ParsedWhen{}, invalid("`when`: %s %d has %d days, so day %d does not exist. %s", time.Month(month), year, days, day, whenHelp)
+		return ParsedWhen{}, invalid("err_when_day", "Month", perLang(func(l Lang) string { return l.T("month_long_" + strconv.Itoa(month)) }),
+			"Year", year, "Days", days, "Day", day, "Help", whenHelp)
 	}
 	if hour > 23 || minute > 59 {
-		return ParsedWhen{}, invalid("`when`: %02d:%02d is not a time of day. %s", hour, minute, whenHelp)
+		return ParsedWhen{}, invalid("err_when_time", "Time", fmt.Sprintf("%02d:%02d", hour, minute), "Help", whenHelp)
 	}
 	// time.Date quietly moves a wall time that does not exist (spring forward)
 	// and picks either instant of one that happens twice (fall back), so look
@@ -70,8 +72,7 @@ func ParseWhen(s string, loc *time.Location) (ParsedWhen, error) {
 		}
 	}
 	if len(matches) == 0 {
-		return ParsedWhen{}, invalid("`when`: %04d-%02d-%02d %02d:%02d does not exist in %s: the clocks jump forward that night. Pick a time an hour later or earlier.",
-			year, month, day, hour, minute, loc)
+		return ParsedWhen{}, invalid("err_when_gap", "When", fmt.Sprintf("%04d-%02d-%02d %02d:%02d", year, month, day, hour, minute), "Zone", loc.String())
 	}
 	return ParsedWhen{Time: matches[0], Ambiguous: len(matches) > 1}, nil
 }
@@ -89,10 +90,10 @@ func ParseRallyDuration(s string) (time.Duration, error) {
 	}
 	d, err := time.ParseDuration(norm)
 	if err != nil {
-		return 0, invalid("`duration`: %q is not a length of time. Write it like `2h`, `90m` or `1h30m`.", truncate(s, 40))
+		return 0, invalid("err_duration_unreadable", "Duration", echo(s))
 	}
 	if d < 15*time.Minute || d > 24*time.Hour {
-		return 0, invalid("`duration`: %s is out of range. A rally lasts from 15m to 24h.", d)
+		return 0, invalid("err_duration_range", "Duration", d.String())
 	}
 	return d, nil
 }

@@ -194,5 +194,5 @@ func errMessage(err error) string {
 	if e := userError(err); e != nil {
 		return e.Message
 	}
-	return internalMessage
+	return English.T(internalMessage)
 }

@@ -18,6 +18,9 @@ type Member struct {
 	UserID      string
 	Roles       []string
 	Permissions int64
+	// Locale is the language of the member's client, sent as the
+	// interaction's locale; "" sends en-US.
+	Locale string
 }
 
 // Invocation says where and by whom an interaction is triggered. An empty
@@ -218,13 +221,7 @@ func (s *Server) component(ctx context.Context, inv Invocation, messageID, custo
 	m := s.findMsgLocked(inv.ChannelID, messageID)
 	if m == nil {
 		// Ephemeral messages live only with their interaction.
-		for _, ix := range s.ixByID {
-			for _, om := range ix.ownMsgs() {
-				if om.id == messageID && om.channel == inv.ChannelID && !om.deleted {
-					m = om
-				}
-			}
-		}
+		m = s.ephemeralMsgLocked(inv.ChannelID, messageID)
 	}
 	var found bool
 	var offered []string
@@ -440,10 +437,14 @@ func (s *Server) interact(ctx context.Context, inv Invocation, kind discordgo.In
 		kind: kind, clicked: clicked, done: make(chan struct{}), resolved: make(chan struct{}),
 	}
 	user := userJSON(inv.Member.UserID)
+	locale := inv.Member.Locale
+	if locale == "" {
+		locale = "en-US"
+	}
 	ix.user = user
 	payload := map[string]any{
 		"application_id": s.cfg.AppID, "type": kind, "data": data, "token": ix.token,
-		"version": 1, "app_permissions": itoa(s.cfg.AppPermissions), "locale": "en-US",
+		"version": 1, "app_permissions": itoa(s.cfg.AppPermissions), "locale": locale,
 		"entitlements": []any{}, "attachment_size_limit": 10485760,
 	}
 	s.mu.Lock()

@@ -32,6 +32,7 @@ func handlers() map[string]handlerFunc {
 		"PATCH /channels/{channel_id}/messages/{message_id}":                  (*Server).editMessage,
 		"DELETE /channels/{channel_id}/messages/{message_id}":                 (*Server).deleteMessage,
 		"POST /users/@me/channels":                                            (*Server).createDM,
+		"DELETE /users/@me/guilds/{guild_id}":                                 (*Server).leaveGuild,
 		"POST /interactions/{interaction_id}/{interaction_token}/callback":    (*Server).interactionCallback,
 		"POST /webhooks/{webhook_id}/{webhook_token}":                         (*Server).webhookExecute,
 		"GET /webhooks/{webhook_id}/{webhook_token}/messages/@original":       (*Server).webhookGet,
@@ -69,6 +70,15 @@ func (s *Server) putCommands(c *call) (int, any) {
 		return http.StatusForbidden, codeError(50001)
 	}
 	guildID := c.params["guild_id"]
+	if guildID != "" {
+		s.mu.Lock()
+		_, joined := s.guildByID[guildID]
+		s.mu.Unlock()
+		if !joined {
+			// As Discord: the bot cannot register commands in a server it is not in.
+			return http.StatusForbidden, codeError(50001)
+		}
+	}
 	var in []map[string]any
 	if len(c.body) > 0 {
 		if err := json.Unmarshal(c.body, &in); err != nil {
@@ -161,8 +171,13 @@ func (s *Server) listMessages(c *call) (int, any) {
 	if l, err := strconv.Atoi(c.query.Get("limit")); err == nil && l > 0 && l <= 100 {
 		limit = l
 	}
+	// before=<id>: the page of messages older than that one, newest first.
+	before, _ := strconv.ParseInt(c.query.Get("before"), 10, 64)
 	out := []map[string]any{}
 	for i := len(cs.msgs) - 1; i >= 0 && len(out) < limit; i-- {
+		if id, _ := strconv.ParseInt(cs.msgs[i].id, 10, 64); before != 0 && id >= before {
+			continue
+		}
 		if !cs.msgs[i].deleted {
 			out = append(out, cs.msgs[i].raw)
 		}
@@ -336,6 +351,27 @@ func (s *Server) deleteMessage(c *call) (int, any) {
 		return st, body
 	}
 	m.deleted = true
+	return http.StatusNoContent, nil
+}
+
+// leaveGuild takes the bot out of a guild: it is no longer in the guild list
+// sent on the next IDENTIFY.
+func (s *Server) leaveGuild(c *call) (int, any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id := c.params["guild_id"]
+	gs, ok := s.guildByID[id]
+	if !ok {
+		return http.StatusNotFound, codeError(10004)
+	}
+	delete(s.guildByID, id)
+	for i, x := range s.guilds {
+		if x == gs {
+			s.guilds = append(s.guilds[:i], s.guilds[i+1:]...)
+			break
+		}
+	}
+	s.left = append(s.left, id)
 	return http.StatusNoContent, nil
 }
 

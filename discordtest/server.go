@@ -53,6 +53,9 @@ type Config struct {
 	// every request counts against a global limit per second; a request over
 	// either is answered 429. Nil: no limits (the default).
 	RateLimits *RateLimits
+	// Logf receives what the fake has to say that is not a Violation (an
+	// unimplemented route, a missing spec). Default: discard; New uses tb.Logf.
+	Logf func(format string, args ...any)
 }
 
 // RateLimits are the fake's limits. Discord's: 5 messages per 5 s per
@@ -129,7 +132,6 @@ type Role struct {
 
 // Server is a running fake Discord.
 type Server struct {
-	tb       testing.TB
 	cfg      Config
 	spec     *openAPI
 	routes   []string
@@ -146,6 +148,7 @@ type Server struct {
 	violations []Violation
 	requests   []Request
 	failNext   map[string]*failRule
+	holds      map[string]chan struct{} // responses withheld, by "METHOD route"
 	guilds     []*guildState
 	guildByID  map[string]*guildState
 	channels   map[string]*channelState
@@ -167,6 +170,8 @@ type Server struct {
 	buckets     map[string]*bucketState
 	global      bucketState
 	rateLimited int
+	// left are the guilds the bot left, in order.
+	left []string
 }
 
 type bucketState struct {
@@ -177,6 +182,7 @@ type bucketState struct {
 type failRule struct {
 	n, status  int
 	retryAfter time.Duration // for 429s
+	global     bool          // a 429 that limits every route, not one bucket
 }
 
 type guildState struct {
@@ -231,10 +237,31 @@ func (s *Server) attachLocked(m *storedMsg, files []File) {
 	m.raw["attachments"] = atts
 }
 
-// New starts a fake Discord. Cleanup closes it and fails tb once per recorded
-// Violation, so an invalid body fails the test that caused it.
+// New starts a fake Discord for a test. Cleanup closes it and fails tb once
+// per recorded Violation, so an invalid body fails the test that caused it.
 func New(tb testing.TB, cfg Config) *Server {
 	tb.Helper()
+	if cfg.Logf == nil {
+		cfg.Logf = tb.Logf
+	}
+	s, err := Start(cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		s.Close()
+		for _, v := range s.TakeViolations() {
+			tb.Errorf("discordtest: %s %s: %s\nbody: %s", v.Method, v.Path, v.Reason, truncate(v.Body, 2000))
+		}
+	})
+	return s
+}
+
+// Start starts a fake Discord on 127.0.0.1 outside of a test, as the sandbox
+// does; the caller closes it. Violations are only recorded (TakeViolations).
+// Request bodies are checked against the OpenAPI spec when it is found, and
+// not checked, with a line to Logf, when it is not.
+func Start(cfg Config) (*Server, error) {
 	if cfg.AppID == "" {
 		cfg.AppID = defaultAppID
 	}
@@ -247,11 +274,14 @@ func New(tb testing.TB, cfg Config) *Server {
 	if cfg.AppPermissions == 0 {
 		cfg.AppPermissions = allPermissions
 	}
+	if cfg.Logf == nil {
+		cfg.Logf = func(string, ...any) {}
+	}
 	s := &Server{
-		tb:             tb,
 		cfg:            cfg,
 		changed:        make(chan struct{}),
 		failNext:       map[string]*failRule{},
+		holds:          map[string]chan struct{}{},
 		guildByID:      map[string]*guildState{},
 		channels:       map[string]*channelState{},
 		dmByUser:       map[string]string{},
@@ -270,12 +300,12 @@ func New(tb testing.TB, cfg Config) *Server {
 	if p := findSpec(cfg.SpecPath); p != "" {
 		spec, err := loadSpec(p)
 		if err != nil {
-			tb.Fatalf("discordtest: load OpenAPI spec %s: %v", p, err)
+			return nil, fmt.Errorf("discordtest: load OpenAPI spec %s: %w", p, err)
 		}
 		s.spec = spec
 		s.routes = append(s.routes, spec.templates...)
 	} else {
-		tb.Log("discordtest: OpenAPI spec not found (set DISCORD_OPENAPI); request bodies are NOT validated")
+		cfg.Logf("discordtest: OpenAPI spec not found (set DISCORD_OPENAPI); request bodies are NOT validated")
 	}
 	// Routes the fake serves must resolve even without the spec.
 	s.handlers = handlers()
@@ -286,13 +316,7 @@ func New(tb testing.TB, cfg Config) *Server {
 		s.routes = append(s.routes, k[strings.Index(k, " ")+1:])
 	}
 	s.hs = httptest.NewServer(s)
-	tb.Cleanup(func() {
-		s.Close()
-		for _, v := range s.TakeViolations() {
-			tb.Errorf("discordtest: %s %s: %s\nbody: %s", v.Method, v.Path, v.Reason, truncate(v.Body, 2000))
-		}
-	})
-	return s
+	return s, nil
 }
 
 func truncate(b []byte, n int) string {
@@ -472,6 +496,63 @@ func (s *Server) RateLimitNext(method, route string, n int, retryAfter time.Dura
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.failNext[strings.ToUpper(method)+" "+route] = &failRule{n: n, status: http.StatusTooManyRequests, retryAfter: retryAfter}
+}
+
+// GlobalRateLimitNext answers the next n requests matching method and route
+// with a global 429, as Discord does when the bot exceeds its global request
+// rate: discordgo then holds every request back for retryAfter, except what
+// is exempt from the global limit (interaction callbacks).
+func (s *Server) GlobalRateLimitNext(method, route string, n int, retryAfter time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failNext[strings.ToUpper(method)+" "+route] = &failRule{n: n, status: http.StatusTooManyRequests, retryAfter: retryAfter, global: true}
+}
+
+// Hold makes requests matching method and route template take effect (a
+// message is stored) while their responses are withheld until release is
+// called: the bot sees a request that reached Discord but no answer, as when
+// it is killed mid-request. release is also run at cleanup.
+func (s *Server) Hold(method, route string) (release func()) {
+	ch := make(chan struct{})
+	key := strings.ToUpper(method) + " " + route
+	s.mu.Lock()
+	s.holds[key] = ch
+	s.mu.Unlock()
+	var once sync.Once
+	release = func() {
+		once.Do(func() {
+			s.mu.Lock()
+			delete(s.holds, key)
+			s.mu.Unlock()
+			close(ch)
+		})
+	}
+	return release
+}
+
+// Say posts a message from a member (not the bot) in the channel: the
+// chatter of a busy channel.
+func (s *Server) Say(channelID, userID, content string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cs, ok := s.channels[channelID]
+	if !ok {
+		return
+	}
+	m := s.newMsgLocked(cs, map[string]any{"content": content}, 0)
+	m.raw["author"] = userJSON(userID)
+}
+
+// ExpireNonces forgets every nonce, as Discord does after its window: a send
+// retried with the same nonce now posts again.
+func (s *Server) ExpireNonces() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, cs := range s.channels {
+		for _, m := range cs.msgs {
+			m.created = m.created.Add(-nonceWindow)
+		}
+	}
 }
 
 // Requests returns every REST request so far, in arrival order.
@@ -675,12 +756,25 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c.route = matchRoute(s.routes, path)
 	c.params = routeParams(c.route, path)
 	status, resp := s.handle(c, raw)
+	s.mu.Lock()
+	hold := s.holds[r.Method+" "+c.route]
+	s.mu.Unlock()
+	if hold != nil {
+		select {
+		case <-hold:
+		case <-r.Context().Done():
+		}
+	}
 	writeJSON(w, c.header, status, resp)
 	s.mu.Lock()
 	s.requests = append(s.requests, Request{
 		Method: r.Method, Path: path, Route: c.route, Query: c.query,
 		Header: r.Header.Clone(), Body: raw, Status: status, At: time.Now(),
 	})
+	if r.Method != http.MethodGet {
+		// What the bot sent may have changed a message someone is watching.
+		s.notifyLocked()
+	}
 	s.mu.Unlock()
 }
 
@@ -778,7 +872,7 @@ func (s *Server) handle(c *call, raw []byte) (int, any) {
 	}
 	h, ok := s.handlers[method+" "+c.route]
 	if !ok {
-		s.tb.Logf("discordtest: unimplemented route %s %s (404)", method, c.path)
+		s.cfg.Logf("discordtest: unimplemented route %s %s (404)", method, c.path)
 		return http.StatusNotFound, apiError(0, "404: Not Found")
 	}
 	return h(s, c)
@@ -872,10 +966,16 @@ func (s *Server) takeFailure(method, route string, h http.Header) (int, any, boo
 		return 0, nil, false
 	}
 	rule.n--
-	status, retryAfter := rule.status, rule.retryAfter
+	status, retryAfter, global := rule.status, rule.retryAfter, rule.global
 	s.mu.Unlock()
-	switch status {
-	case http.StatusTooManyRequests:
+	switch {
+	case status == http.StatusTooManyRequests && global:
+		h.Set("Retry-After", strconv.Itoa(int(math.Ceil(retryAfter.Seconds()))))
+		h.Set("X-RateLimit-Global", "true")
+		h.Set("X-RateLimit-Scope", "global")
+		h.Set("X-RateLimit-Reset-After", strconv.FormatFloat(retryAfter.Seconds(), 'f', 3, 64))
+		return status, map[string]any{"message": "You are being rate limited.", "retry_after": retryAfter.Seconds(), "global": true}, true
+	case status == http.StatusTooManyRequests:
 		// The header is whole seconds on Discord; discordgo uses the body.
 		h.Set("Retry-After", strconv.Itoa(int(math.Ceil(retryAfter.Seconds()))))
 		h.Set("X-RateLimit-Scope", "user")
@@ -1026,4 +1126,11 @@ func numInt(v any) int64 {
 		return int64(x)
 	}
 	return 0
+}
+
+// Left returns the ids of the guilds the bot left, in order.
+func (s *Server) Left() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.left...)
 }

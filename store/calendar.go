@@ -62,12 +62,35 @@ func (db *DB) MemberCalendar(ctx context.Context, guildID, userID string, now ti
 		ORDER BY r.starts_at, r.id`, userID, guildID, now.Unix()))
 }
 
+// ExportRally is a rally as the turnout export shows it: with the day of
+// action it belongs to, if any.
+type ExportRally struct {
+	Rally
+	ActionID    int64  // 0: not part of a day of action
+	ActionTitle string // "" when ActionID is 0
+}
+
 // ExportRallies lists every rally of the guild starting in [from, until),
 // whatever its status, soonest first.
-func (db *DB) ExportRallies(ctx context.Context, guildID string, from, until time.Time) ([]Rally, error) {
-	return scanRallies(db.read.QueryContext(ctx, `
-		SELECT `+rallyColumns+rallyFrom+`WHERE r.guild_id = ? AND r.starts_at >= ? AND r.starts_at < ?
-		ORDER BY r.starts_at, r.id`, guildID, from.Unix(), until.Unix()))
+func (db *DB) ExportRallies(ctx context.Context, guildID string, from, until time.Time) (_ []ExportRally, err error) {
+	defer wrap(&err, "export rallies")
+	rows, err := db.read.QueryContext(ctx, `
+		SELECT `+rallyColumns+`, COALESCE(a.id, 0), COALESCE(a.title, '')`+rallyFrom+`LEFT JOIN actions a ON a.id = r.action_id
+		WHERE r.guild_id = ? AND r.starts_at >= ? AND r.starts_at < ?
+		ORDER BY r.starts_at, r.id`, guildID, from.Unix(), until.Unix())
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []ExportRally
+	for rows.Next() {
+		var e ExportRally
+		if e.Rally, err = scanRally(rows, &e.ActionID, &e.ActionTitle); err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
 }
 
 // SetScheduledEvent records the Discord scheduled event mirroring a rally;

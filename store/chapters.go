@@ -16,6 +16,9 @@ type Chapter struct {
 	TimeZone   string
 	ChannelID  string // "" until /chapter setup binds one
 	LeadRoleID string
+	// Language is what its channel posts are written in: "en", "es" or
+	// "en+es" (both in one post, Spanish second).
+	Language string
 }
 
 // DefaultChapters are the chapters every guild starts with.
@@ -34,6 +37,7 @@ type Guild struct {
 	ID                   string
 	CoordinatorChannelID string
 	CoordinatorRoleID    string
+	Language             string // of the posted summaries, as Chapter.Language
 }
 
 // SeedGuild records the guild and gives it the default chapters, once: a guild
@@ -66,10 +70,10 @@ func (db *DB) SeedGuild(ctx context.Context, guildID string) (seeded bool, err e
 // Guild returns the guild's settings; a guild never seen has empty settings.
 func (db *DB) Guild(ctx context.Context, guildID string) (_ Guild, err error) {
 	defer wrap(&err, "guild")
-	g := Guild{ID: guildID}
+	g := Guild{ID: guildID, Language: "en"}
 	var ch, role sql.NullString
 	err = db.read.QueryRowContext(ctx,
-		`SELECT coordinator_channel_id, coordinator_role_id FROM guilds WHERE id = ?`, guildID).Scan(&ch, &role)
+		`SELECT coordinator_channel_id, coordinator_role_id, language FROM guilds WHERE id = ?`, guildID).Scan(&ch, &role, &g.Language)
 	if errors.Is(err, sql.ErrNoRows) {
 		return g, nil
 	}
@@ -81,7 +85,7 @@ func (db *DB) Guild(ctx context.Context, guildID string) (_ Guild, err error) {
 func (db *DB) Guilds(ctx context.Context) (_ []Guild, err error) {
 	defer wrap(&err, "guilds")
 	rows, err := db.read.QueryContext(ctx,
-		`SELECT id, coordinator_channel_id, coordinator_role_id FROM guilds ORDER BY id`)
+		`SELECT id, coordinator_channel_id, coordinator_role_id, language FROM guilds ORDER BY id`)
 	if err != nil {
 		return nil, err
 	}
@@ -90,7 +94,7 @@ func (db *DB) Guilds(ctx context.Context) (_ []Guild, err error) {
 	for rows.Next() {
 		var g Guild
 		var ch, role sql.NullString
-		if err := rows.Scan(&g.ID, &ch, &role); err != nil {
+		if err := rows.Scan(&g.ID, &ch, &role, &g.Language); err != nil {
 			return nil, err
 		}
 		g.CoordinatorChannelID, g.CoordinatorRoleID = ch.String, role.String
@@ -105,19 +109,19 @@ func (db *DB) SetCoordinators(ctx context.Context, g Guild) (err error) {
 	defer wrap(&err, "set coordinators")
 	return db.update(ctx, func(tx *Tx) error {
 		_, err := tx.ExecContext(ctx, `
-			INSERT INTO guilds (id, seeded_at, coordinator_channel_id, coordinator_role_id) VALUES (?, ?, ?, ?)
+			INSERT INTO guilds (id, seeded_at, coordinator_channel_id, coordinator_role_id, language) VALUES (?, ?, ?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET coordinator_channel_id = excluded.coordinator_channel_id,
-				coordinator_role_id = excluded.coordinator_role_id`,
-			g.ID, tx.now.Unix(), g.CoordinatorChannelID, nullIfEmpty(g.CoordinatorRoleID))
+				coordinator_role_id = excluded.coordinator_role_id, language = excluded.language`,
+			g.ID, tx.now.Unix(), g.CoordinatorChannelID, nullIfEmpty(g.CoordinatorRoleID), languageOrEnglish(g.Language))
 		return err
 	})
 }
 
-const chapterColumns = `id, guild_id, name, timezone, COALESCE(channel_id, ''), COALESCE(lead_role_id, '')`
+const chapterColumns = `id, guild_id, name, timezone, COALESCE(channel_id, ''), COALESCE(lead_role_id, ''), language`
 
 func scanChapter(row interface{ Scan(...any) error }) (Chapter, error) {
 	var c Chapter
-	err := row.Scan(&c.ID, &c.GuildID, &c.Name, &c.TimeZone, &c.ChannelID, &c.LeadRoleID)
+	err := row.Scan(&c.ID, &c.GuildID, &c.Name, &c.TimeZone, &c.ChannelID, &c.LeadRoleID, &c.Language)
 	return c, err
 }
 
@@ -171,14 +175,15 @@ func (db *DB) AddChapter(ctx context.Context, c Chapter) (_ Chapter, err error) 
 			return err
 		}
 		res, err := tx.ExecContext(ctx,
-			`INSERT INTO chapters (guild_id, name, timezone, channel_id, lead_role_id) VALUES (?, ?, ?, ?, ?)`,
-			c.GuildID, c.Name, c.TimeZone, nullIfEmpty(c.ChannelID), nullIfEmpty(c.LeadRoleID))
+			`INSERT INTO chapters (guild_id, name, timezone, channel_id, lead_role_id, language) VALUES (?, ?, ?, ?, ?, ?)`,
+			c.GuildID, c.Name, c.TimeZone, nullIfEmpty(c.ChannelID), nullIfEmpty(c.LeadRoleID), languageOrEnglish(c.Language))
 		if isUniqueViolation(err) {
 			return &ChapterExistsError{Name: c.Name}
 		}
 		if err != nil {
 			return err
 		}
+		c.Language = languageOrEnglish(c.Language)
 		c.ID, err = res.LastInsertId()
 		return err
 	})
@@ -191,6 +196,7 @@ type ChapterUpdate struct {
 	TimeZone   *string
 	ChannelID  *string
 	LeadRoleID *string
+	Language   *string
 }
 
 // UpdateChapter changes the named chapter and returns it as it now is.
@@ -214,9 +220,12 @@ func (db *DB) UpdateChapter(ctx context.Context, guildID, name string, u Chapter
 		if u.LeadRoleID != nil {
 			c.LeadRoleID = *u.LeadRoleID
 		}
+		if u.Language != nil {
+			c.Language = *u.Language
+		}
 		_, err = tx.ExecContext(ctx,
-			`UPDATE chapters SET name = ?, timezone = ?, channel_id = ?, lead_role_id = ? WHERE id = ?`,
-			c.Name, c.TimeZone, nullIfEmpty(c.ChannelID), nullIfEmpty(c.LeadRoleID), c.ID)
+			`UPDATE chapters SET name = ?, timezone = ?, channel_id = ?, lead_role_id = ?, language = ? WHERE id = ?`,
+			c.Name, c.TimeZone, nullIfEmpty(c.ChannelID), nullIfEmpty(c.LeadRoleID), c.Language, c.ID)
 		if isUniqueViolation(err) {
 			return &ChapterExistsError{Name: c.Name, Renamed: true}
 		}
@@ -248,6 +257,59 @@ func (db *DB) RemoveChapter(ctx context.Context, guildID, name string) (c Chapte
 		return err
 	})
 	return c, err
+}
+
+// languageOrEnglish is a post language as stored: English unless set.
+func languageOrEnglish(lang string) string {
+	if lang == "" {
+		return "en"
+	}
+	return lang
+}
+
+// SetMemberLocale records the locale a member's Discord client sent, which
+// their DMs follow. Only a locale other than English is kept: English is what
+// a member without a row gets, so most members are never stored at all, and
+// a member who switches back to English is removed. Unchanged, it writes
+// nothing.
+func (db *DB) SetMemberLocale(ctx context.Context, guildID, userID, locale string) (err error) {
+	defer wrap(&err, "set member locale")
+	var known string
+	err = db.read.QueryRowContext(ctx,
+		`SELECT locale FROM member_locales WHERE guild_id = ? AND user_id = ?`, guildID, userID).Scan(&known)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	stored := err == nil
+	english := !strings.HasPrefix(locale, "es")
+	switch {
+	case stored && known == locale, !stored && english:
+		return nil
+	case english:
+		return db.update(ctx, func(tx *Tx) error {
+			_, err := tx.ExecContext(ctx, `DELETE FROM member_locales WHERE guild_id = ? AND user_id = ?`, guildID, userID)
+			return err
+		})
+	}
+	return db.update(ctx, func(tx *Tx) error {
+		_, err := tx.ExecContext(ctx, `
+			INSERT INTO member_locales (guild_id, user_id, locale, updated_at) VALUES (?, ?, ?, ?)
+			ON CONFLICT (guild_id, user_id) DO UPDATE SET locale = excluded.locale, updated_at = excluded.updated_at`,
+			guildID, userID, locale, tx.now.Unix())
+		return err
+	})
+}
+
+// MemberLocale is the locale the member last interacted with; "" if never seen.
+func (db *DB) MemberLocale(ctx context.Context, guildID, userID string) (_ string, err error) {
+	defer wrap(&err, "member locale")
+	var locale string
+	err = db.read.QueryRowContext(ctx,
+		`SELECT locale FROM member_locales WHERE guild_id = ? AND user_id = ?`, guildID, userID).Scan(&locale)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return locale, err
 }
 
 func nullIfEmpty(s string) any {

@@ -1,6 +1,10 @@
 package store_test
 
-import "testing"
+import (
+	"testing"
+
+	"rallybot/store"
+)
 
 func TestWritable(t *testing.T) {
 	t.Parallel()
@@ -17,4 +21,22 @@ func TestWritable(t *testing.T) {
 			t.Fatal("writable = nil on a closed database")
 		}
 	})
+}
+
+func TestSyncFull(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		full bool
+		want int
+	}{{false, 1}, {true, 2}} {
+		db, err := store.OpenWith(ctx(), dbPath(t), store.Options{SyncFull: c.full})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := db.Synchronous()
+		db.Close()
+		if err != nil || n != c.want {
+			t.Errorf("SyncFull %v: synchronous = %d (%v), want %d", c.full, n, err, c.want)
+		}
+	}
 }

@@ -24,6 +24,7 @@ type Rally struct {
 	ChapterID         int64
 	ChapterName       string
 	ChapterLeadRoleID string
+	ChapterLanguage   string // what its channel posts are written in (Chapter.Language)
 	Title             string
 	Location          string
 	Details           string
@@ -38,7 +39,8 @@ type Rally struct {
 	Going             int
 	Maybe             int
 	Waitlist          int
-	Staffing          Staffing // safety roles needed or held (roles.go)
+	Staffing          Staffing    // safety roles needed or held (roles.go)
+	Series            SeriesPlace // zero for a rally on its own (series.go)
 	// PrivateLocation: the place is told only to those going, by DM at the
 	// reveal time or in their reply after it (notices.go).
 	PrivateLocation bool
@@ -54,9 +56,9 @@ func (r Rally) Started(now time.Time) bool { return !now.Before(r.StartsAt) }
 // Full reports whether every seat is taken.
 func (r Rally) Full() bool { return r.Capacity > 0 && r.Going >= r.Capacity }
 
-const rallyColumns = `r.id, r.guild_id, r.chapter_id, c.name, COALESCE(c.lead_role_id, ''), r.title, r.location, r.details,
+const rallyColumns = `r.id, r.guild_id, r.chapter_id, c.name, COALESCE(c.lead_role_id, ''), c.language, r.title, r.location, r.details,
 	r.starts_at, r.ends_at, r.timezone, COALESCE(r.capacity, 0), COALESCE(r.channel_id, ''), COALESCE(r.message_id, ''),
-	r.status, r.cancel_reason, r.going_count, r.maybe_count, r.waitlist_count, ` + staffingColumn + `,
+	r.status, r.cancel_reason, r.going_count, r.maybe_count, r.waitlist_count, ` + staffingColumn + `, ` + seriesColumns + `,
 	r.private_location, r.checkin_count`
 
 const rallyFrom = ` FROM rallies r JOIN chapters c ON c.id = r.chapter_id `
@@ -65,12 +67,14 @@ const rallyFrom = ` FROM rallies r JOIN chapters c ON c.id = r.chapter_id `
 func scanRally(row interface{ Scan(...any) error }, extra ...any) (Rally, error) {
 	var r Rally
 	var start, end int64
-	var staffing string
-	dest := append([]any{&r.ID, &r.GuildID, &r.ChapterID, &r.ChapterName, &r.ChapterLeadRoleID, &r.Title, &r.Location, &r.Details,
+	var staffing, series string
+	dest := append([]any{&r.ID, &r.GuildID, &r.ChapterID, &r.ChapterName, &r.ChapterLeadRoleID, &r.ChapterLanguage, &r.Title, &r.Location, &r.Details,
 		&start, &end, &r.TimeZone, &r.Capacity, &r.ChannelID, &r.MessageID,
-		&r.Status, &r.CancelReason, &r.Going, &r.Maybe, &r.Waitlist, &staffing, &r.PrivateLocation, &r.CheckedIn}, extra...)
+		&r.Status, &r.CancelReason, &r.Going, &r.Maybe, &r.Waitlist, &staffing,
+		&r.Series.ID, &r.Series.Index, &series, &r.PrivateLocation, &r.CheckedIn}, extra...)
 	err := row.Scan(dest...)
 	r.Staffing = parseStaffing(staffing)
+	r.Series.parse(series)
 	r.StartsAt, r.EndsAt = time.Unix(start, 0).UTC(), time.Unix(end, 0).UTC()
 	return r, err
 }
@@ -132,6 +136,12 @@ type NewRally struct {
 	// PrivateLocation keeps the place out of channel posts until it is told
 	// to those going.
 	PrivateLocation bool
+
+	// Where the announcement goes and the nonce it is posted with, recorded
+	// with the rally so an interrupted create can be finished (announce.go).
+	// Empty AnnounceChannelID: no announcement is owed yet.
+	AnnounceChannelID string
+	AnnounceNonce     string
 }
 
 // CreateRally stores a rally and arms its reminders at the given offsets
@@ -139,22 +149,11 @@ type NewRally struct {
 func (db *DB) CreateRally(ctx context.Context, n NewRally, reminderOffsets []time.Duration) (r Rally, err error) {
 	defer wrap(&err, "create rally")
 	err = db.update(ctx, func(tx *Tx) error {
-		res, err := tx.ExecContext(ctx, `
-			INSERT INTO rallies (guild_id, chapter_id, title, location, details, starts_at, ends_at, timezone, capacity, private_location, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			n.GuildID, n.ChapterID, n.Title, n.Location, n.Details, n.StartsAt.Unix(), n.StartsAt.Add(n.Duration).Unix(),
-			n.TimeZone, nullIfZero(n.Capacity), n.PrivateLocation, tx.now.Unix(), tx.now.Unix())
-		if err != nil {
-			return err
-		}
-		id, err := res.LastInsertId()
+		id, err := insertRally(ctx, tx, n, nil, 0)
 		if err != nil {
 			return err
 		}
 		if err := armReminders(ctx, tx, id, n.StartsAt, reminderOffsets); err != nil {
-			return err
-		}
-		if err := setRoleNeeds(ctx, tx, id, n.Needs); err != nil {
 			return err
 		}
 		r, err = rallyByID(ctx, tx, n.GuildID, id)
@@ -163,11 +162,36 @@ func (db *DB) CreateRally(ctx context.Context, n NewRally, reminderOffsets []tim
 	return r, err
 }
 
+// insertRally stores a new rally with its role minimums, in a series (its
+// id and the occurrence's number) or on its own (nil, 0).
+func insertRally(ctx context.Context, tx *Tx, n NewRally, seriesID any, index int) (int64, error) {
+	var idx any
+	if index > 0 {
+		idx = index
+	}
+	res, err := tx.ExecContext(ctx, `
+		INSERT INTO rallies (guild_id, chapter_id, title, location, details, starts_at, ends_at, timezone, capacity, series_id, series_index, created_at, updated_at,
+			announce_channel_id, announce_nonce, announce_begun_at, private_location)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		n.GuildID, n.ChapterID, n.Title, n.Location, n.Details, n.StartsAt.Unix(), n.StartsAt.Add(n.Duration).Unix(),
+		n.TimeZone, nullIfZero(n.Capacity), seriesID, idx, tx.now.Unix(), tx.now.Unix(),
+		nullIfEmpty(n.AnnounceChannelID), nullIfEmpty(n.AnnounceNonce), announceBegun(n, tx.now), n.PrivateLocation)
+	if err != nil {
+		return 0, err
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return 0, err
+	}
+	return id, setRoleNeeds(ctx, tx, id, n.Needs)
+}
+
 // SetAnnouncement records the message that announces the rally.
 func (db *DB) SetAnnouncement(ctx context.Context, rallyID int64, channelID, messageID string) (err error) {
 	defer wrap(&err, "set announcement")
 	return db.update(ctx, func(tx *Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE rallies SET channel_id = ?, message_id = ? WHERE id = ?`,
+		_, err := tx.ExecContext(ctx, `UPDATE rallies SET channel_id = ?, message_id = ?,
+			announce_channel_id = NULL, announce_nonce = NULL, announce_begun_at = NULL WHERE id = ?`,
 			channelID, messageID, rallyID)
 		return err
 	})
@@ -341,9 +365,7 @@ func (db *DB) CancelRally(ctx context.Context, guildID string, id int64, reason 
 			reason, tx.now.Unix(), id); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx,
-			`UPDATE reminders SET state = 'dropped', updated_at = ? WHERE rally_id = ? AND state = 'pending'`,
-			tx.now.Unix(), id); err != nil {
+		if err := dropPending(ctx, tx, id); err != nil {
 			return err
 		}
 		r.Status, r.CancelReason = RallyCancelled, reason

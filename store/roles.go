@@ -307,22 +307,11 @@ func dropSignup(ctx context.Context, tx *Tx, rallyID int64, userID string) (Role
 func (db *DB) ForgetMemberRoles(ctx context.Context, guildID, userID string) ([]int64, error) {
 	var ids []int64
 	err := db.update(ctx, func(tx *Tx) error {
-		rows, err := tx.QueryContext(ctx, `
+		var err error
+		ids, err = queryIDs(ctx, tx, `
 			SELECT s.rally_id FROM role_signups s JOIN rallies r ON r.id = s.rally_id
 			WHERE s.user_id = ? AND r.guild_id = ?`, userID, guildID)
 		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return err
-			}
-			ids = append(ids, id)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
 			return err
 		}
 		for _, id := range ids {

@@ -86,7 +86,7 @@ func setRSVP(ctx context.Context, tx *Tx, guildID string, rallyID int64, userID 
 	var seq int64
 	if err := tx.QueryRowContext(ctx, `
 		UPDATE rallies SET rsvp_seq = rsvp_seq + ?, going_count = going_count + ?,
-			maybe_count = maybe_count + ?, waitlist_count = waitlist_count + ?
+			maybe_count = maybe_count + ?, waitlist_count = waitlist_count + ?, refresh_pending = refresh_pending + 1
 		WHERE id = ? RETURNING rsvp_seq, going_count, maybe_count, waitlist_count`,
 		seqStep, d.Going, d.Maybe, d.Waitlist, rallyID).Scan(&seq, &r.Going, &r.Maybe, &r.Waitlist); err != nil {
 		return res, err
@@ -240,7 +240,8 @@ func recount(ctx context.Context, tx *Tx, rallyID int64) (Counts, error) {
 		UPDATE rallies SET
 			going_count    = (SELECT COUNT(*) FROM rsvps WHERE rally_id = ?1 AND status = 'going'),
 			maybe_count    = (SELECT COUNT(*) FROM rsvps WHERE rally_id = ?1 AND status = 'maybe'),
-			waitlist_count = (SELECT COUNT(*) FROM rsvps WHERE rally_id = ?1 AND status = 'waitlist')
+			waitlist_count = (SELECT COUNT(*) FROM rsvps WHERE rally_id = ?1 AND status = 'waitlist'),
+			refresh_pending = refresh_pending + 1
 		WHERE id = ?1
 		RETURNING going_count, maybe_count, waitlist_count`, rallyID).Scan(&c.Going, &c.Maybe, &c.Waitlist)
 	return c, err
@@ -335,23 +336,14 @@ type Promotion struct {
 func (db *DB) ForgetMember(ctx context.Context, guildID, userID string) (removed []int64, promotions []Promotion, err error) {
 	defer wrap(&err, "forget member")
 	err = db.update(ctx, func(tx *Tx) error {
-		rows, err := tx.QueryContext(ctx, `
+		// The language their DMs were in goes too: nothing keyed by them is left.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM member_locales WHERE guild_id = ? AND user_id = ?`, guildID, userID); err != nil {
+			return err
+		}
+		ids, err := queryIDs(ctx, tx, `
 			SELECT v.rally_id FROM rsvps v JOIN rallies r ON r.id = v.rally_id
 			WHERE v.user_id = ? AND r.guild_id = ?`, userID, guildID)
 		if err != nil {
-			return err
-		}
-		var ids []int64
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return err
-			}
-			ids = append(ids, id)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
 			return err
 		}
 		for _, id := range ids {
@@ -382,4 +374,22 @@ func (db *DB) ForgetMember(ctx context.Context, guildID, userID string) (removed
 		return nil
 	})
 	return removed, promotions, err
+}
+
+// queryIDs runs a query of one integer column and returns its values.
+func queryIDs(ctx context.Context, tx *Tx, query string, args ...any) ([]int64, error) {
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
 }

@@ -1,0 +1,269 @@
+package bot_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"rallybot/discordtest"
+	"rallybot/store"
+)
+
+// seriesAnnouncements returns the announcements of the rally in the channel
+// (reminders, whose footers differ, are not counted).
+func (h *harness) seriesAnnouncements(channel string, rallyID int64) []*discordgo.Message {
+	footer := fmt.Sprintf("Rally #%d · RSVP below", rallyID)
+	var out []*discordgo.Message
+	for _, m := range h.fake.Messages(channel) {
+		for _, e := range m.Embeds {
+			if e.Footer != nil && strings.HasPrefix(e.Footer.Text, footer) {
+				out = append(out, m)
+			}
+		}
+	}
+	return out
+}
+
+// seriesCreate has the Seattle lead create a series and returns its rallies.
+func (h *harness) seriesCreate(db *store.DB, when, repeat string, n int64, extra ...discordtest.Option) ([]store.Rally, *discordtest.Reply) {
+	h.t.Helper()
+	r := h.cmd(lead, seattleChannel, "rally create", createOpts(append([]discordtest.Option{
+		discordtest.Str("title", "Tenants' assembly"), discordtest.Str("when", when),
+		discordtest.Str("repeat", repeat), discordtest.Int("occurrences", n),
+	}, extra...)...)...)
+	m := rallyIDPattern.FindStringSubmatch(r.Text())
+	if m == nil {
+		h.t.Fatalf("series create: %q", r.Text())
+	}
+	id, _ := strconv.ParseInt(m[1], 10, 64)
+	first, err := db.RallyByID(context.Background(), id)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	rallies, err := db.SeriesRallies(context.Background(), first.Series.ID)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if len(rallies) != int(n) {
+		h.t.Fatalf("%d rallies in the series, want %d", len(rallies), n)
+	}
+	return rallies, r
+}
+
+func TestRecurringWeeklyAcrossDST(t *testing.T) {
+	t.Parallel()
+	// A week and a half before the clocks fall back (Sun Nov 1, 2026).
+	h := newHarnessWith(t, func(h *harness) { h.clock.Set(time.Date(2026, 10, 20, 19, 0, 0, 0, time.UTC)) }, "DISCORD_GUILD_ID", guildID)
+	h.setupChapter("Seattle", seattleChannel, seattleLead)
+	db := h.schedDB()
+	seattle := mustZone(t, "America/Los_Angeles")
+
+	rallies, reply := h.seriesCreate(db, "2026-10-21 18:00", "weekly", 4)
+	mustContain(t, reply, true, "weekly series of 4 rallies", "announced when the one before it ends", "6:00 PM (PST)")
+
+	t.Run("SameLocalTimeAcrossTheChange", func(t *testing.T) {
+		wantZones := []string{"PDT", "PDT", "PST", "PST"}
+		for i, r := range rallies {
+			local := r.StartsAt.In(seattle)
+			if local.Hour() != 18 || local.Minute() != 0 || local.Weekday() != time.Wednesday {
+				t.Errorf("occurrence %d at %v, want Wednesday 18:00 local", i+1, local)
+			}
+			if zone, _ := local.Zone(); zone != wantZones[i] {
+				t.Errorf("occurrence %d in %s, want %s", i+1, zone, wantZones[i])
+			}
+			if r.Series.Index != i+1 || r.Series.Count != 4 || r.Series.Repeat != store.RepeatWeekly {
+				t.Errorf("occurrence %d: series place %+v", i+1, r.Series)
+			}
+		}
+		// The instants differ by a week and an hour across the change.
+		if got := rallies[2].StartsAt.Sub(rallies[1].StartsAt); got != 7*24*time.Hour+time.Hour {
+			t.Errorf("Oct 28 → Nov 4 is %v apart, want 169h", got)
+		}
+	})
+
+	t.Run("OnlyTheFirstIsAnnounced", func(t *testing.T) {
+		if n := len(h.fake.Messages(seattleChannel)); n != 1 {
+			t.Fatalf("%d messages in the channel, want the first announcement only", n)
+		}
+		if got := messageText(h.fake.Messages(seattleChannel)[0]); !strings.Contains(got, "1 of 4 in a weekly series") {
+			t.Errorf("announcement lacks its place in the series:\n%s", got)
+		}
+		if n := len(h.fake.ScheduledEvents(guildID)); n != 1 {
+			t.Errorf("%d scheduled events, want 1", n)
+		}
+		if states := h.schedStates(db, rallies[1].ID); len(states) != 0 {
+			t.Errorf("the second occurrence has reminders before it is announced: %+v", states)
+		}
+		list := h.cmd(volunteer, coordChannel, "rally list")
+		mustContain(t, list, false, "1 of 4 in a weekly series", "2 of 4 in a weekly series", "4 of 4 in a weekly series")
+		info := h.cmd(volunteer, coordChannel, "rally info", discordtest.Str("rally", strconv.FormatInt(rallies[2].ID, 10)))
+		mustContain(t, info, false, "3 of 4 in a weekly series", "Wed Nov 4, 2026 6:00 PM")
+	})
+
+	t.Run("NextAnnouncedOnceAfterTheFirstEnds", func(t *testing.T) {
+		h.clock.Set(rallies[0].StartsAt.Add(time.Hour)) // under way
+		h.runJobs()
+		if n := len(h.seriesAnnouncements(seattleChannel, rallies[1].ID)); n != 0 {
+			t.Fatalf("the second was announced while the first was under way")
+		}
+		h.clock.Set(rallies[0].EndsAt.Add(time.Minute))
+		h.runJobs()
+		h.runJobs()
+		anns := h.seriesAnnouncements(seattleChannel, rallies[1].ID)
+		if len(anns) != 1 {
+			t.Fatalf("%d announcements of the second, want 1", len(anns))
+		}
+		text := messageText(anns[0])
+		for _, want := range []string{"Wed Oct 28, 2026 6:00 PM", "PDT", "2 of 4 in a weekly series"} {
+			if !strings.Contains(text, want) {
+				t.Errorf("announcement lacks %q:\n%s", want, text)
+			}
+		}
+		if n := len(h.seriesAnnouncements(seattleChannel, rallies[2].ID)); n != 0 {
+			t.Errorf("the third was announced too")
+		}
+		states := h.schedStates(db, rallies[1].ID)
+		if states[24*time.Hour].State != store.ReminderPending || states[2*time.Hour].State != store.ReminderPending {
+			t.Errorf("the announced rally's reminders are not armed: %+v", states)
+		}
+		if e := h.fake.ScheduledEvents(guildID); len(e) != 2 || !e[1].ScheduledStartTime.Equal(rallies[1].StartsAt) {
+			t.Errorf("scheduled events %+v, want the second mirrored", e)
+		}
+		r, _ := db.RallyByID(context.Background(), rallies[1].ID)
+		if r.MessageID != anns[0].ID {
+			t.Errorf("recorded announcement %q, want %q", r.MessageID, anns[0].ID)
+		}
+
+		h.restart()
+		h.runJobs()
+		if n := len(h.seriesAnnouncements(seattleChannel, rallies[1].ID)); n != 1 {
+			t.Errorf("%d announcements of the second after a restart, want 1", n)
+		}
+	})
+
+	t.Run("RetriedAcrossARestartWithOneNonce", func(t *testing.T) {
+		// Discord fails every try of the sweep's send of the third; the bot
+		// restarts before the retry.
+		h.fake.FailNext(http.MethodPost, messagesRoute, 4, http.StatusInternalServerError)
+		h.clock.Set(rallies[1].EndsAt.Add(time.Minute))
+		h.runJobs()
+		if n := len(h.seriesAnnouncements(seattleChannel, rallies[2].ID)); n != 0 {
+			t.Fatalf("announced through a failing Discord")
+		}
+		h.restart()
+		h.clock.Add(5 * time.Minute)
+		h.runJobs()
+		h.runJobs()
+		anns := h.seriesAnnouncements(seattleChannel, rallies[2].ID)
+		if len(anns) != 1 {
+			t.Fatalf("%d announcements of the third, want 1", len(anns))
+		}
+		if text := messageText(anns[0]); !strings.Contains(text, "Wed Nov 4, 2026 6:00 PM") || !strings.Contains(text, "PST") {
+			t.Errorf("third announcement not at 18:00 PST:\n%s", text)
+		}
+		bodies, statuses := h.schedPosts(seattleChannel, fmt.Sprintf("Rally #%d · RSVP below", rallies[2].ID))
+		if len(bodies) < 2 {
+			t.Fatalf("%d sends of the third, want the failed ones and the one that went through", len(bodies))
+		}
+		for i, b := range bodies {
+			if b["nonce"] != bodies[0]["nonce"] || b["enforce_nonce"] != true {
+				t.Errorf("send %d (status %d): nonce %v, enforce %v; want %v enforced", i, statuses[i], b["nonce"], b["enforce_nonce"], bodies[0]["nonce"])
+			}
+		}
+	})
+}
+
+func TestRecurringCancelAndOddDates(t *testing.T) {
+	t.Parallel()
+	h := rallyHarness(t)
+	db := h.schedDB()
+	seattle := mustZone(t, "America/Los_Angeles")
+
+	t.Run("CancelSeriesCancelsTheRest", func(t *testing.T) {
+		rallies, _ := h.seriesCreate(db, "2026-11-25 18:00", "every_2_weeks", 3)
+		if got := rallies[1].StartsAt.In(seattle); got.Day() != 9 || got.Month() != time.December || got.Hour() != 18 {
+			t.Errorf("second occurrence %v, want Dec 9 18:00", got)
+		}
+		before := len(h.fake.Messages(seattleChannel))
+		r := h.cmd(lead, seattleChannel, "rally cancel", discordtest.Str("rally", strconv.FormatInt(rallies[0].ID, 10)),
+			discordtest.Str("reason", "Hall closed"), discordtest.Bool("series", true))
+		mustContain(t, r, true, "Cancelled the rest of the series", "3 rallies")
+		msgs := h.fake.Messages(seattleChannel)
+		if len(msgs) != before+1 {
+			t.Fatalf("%d messages posted on cancel, want one notice", len(msgs)-before)
+		}
+		if text := msgs[len(msgs)-1].Content; !strings.Contains(text, "series") || !strings.Contains(text, "3 remaining rallies") || !strings.Contains(text, "Hall closed") {
+			t.Errorf("notice %q", text)
+		}
+		ann := h.seriesAnnouncements(seattleChannel, rallies[0].ID)[0]
+		eventually(t, 5*time.Second, "the announcement shows the cancellation", func() bool {
+			m := h.fake.Message(seattleChannel, ann.ID)
+			return m != nil && strings.Contains(messageText(m), "CANCELLED")
+		})
+		for _, o := range rallies {
+			got, _ := db.RallyByID(context.Background(), o.ID)
+			if !got.Cancelled() {
+				t.Errorf("#%d not cancelled", o.ID)
+			}
+		}
+		h.clock.Set(rallies[0].EndsAt.Add(time.Minute))
+		h.runJobs()
+		h.clock.Set(rallies[1].EndsAt.Add(time.Minute))
+		h.runJobs()
+		for _, o := range rallies[1:] {
+			if n := len(h.seriesAnnouncements(seattleChannel, o.ID)); n != 0 {
+				t.Errorf("cancelled #%d was announced", o.ID)
+			}
+		}
+		h.clock.Set(start)
+	})
+
+	t.Run("CancelFromTheMiddleLeavesTheEarlierOnes", func(t *testing.T) {
+		rallies, _ := h.seriesCreate(db, "2026-11-26 18:00", "weekly", 3)
+		r := h.cmd(lead, seattleChannel, "rally cancel", discordtest.Str("rally", strconv.FormatInt(rallies[1].ID, 10)), discordtest.Bool("series", true))
+		mustContain(t, r, true, "2 rallies")
+		first, _ := db.RallyByID(context.Background(), rallies[0].ID)
+		if first.Cancelled() {
+			t.Errorf("the first occurrence was cancelled too")
+		}
+	})
+
+	t.Run("ErrNotInSeries", func(t *testing.T) {
+		id, _ := h.createRally()
+		r := h.cmd(lead, seattleChannel, "rally cancel", discordtest.Str("rally", id), discordtest.Bool("series", true))
+		mustContain(t, r, true, "not part of a series")
+	})
+
+	t.Run("MonthlyOnThe31st", func(t *testing.T) {
+		rallies, reply := h.seriesCreate(db, "2026-12-31 18:00", "monthly", 3)
+		mustContain(t, reply, true, "February 2027 has no 31st", "the 28th")
+		days := []int{31, 31, 28}
+		for i, o := range rallies {
+			if got := o.StartsAt.In(seattle); got.Day() != days[i] || got.Hour() != 18 {
+				t.Errorf("occurrence %d at %v, want day %d 18:00", i+1, got, days[i])
+			}
+		}
+	})
+
+	t.Run("SkippedHourMovesForwardAndIsSaid", func(t *testing.T) {
+		// Clocks jump from 02:00 to 03:00 on Sun Mar 14, 2027.
+		rallies, reply := h.seriesCreate(db, "2027-01-14 02:30", "monthly", 3)
+		mustContain(t, reply, true, "does not exist on Mar 14, 2027", "03:30 PDT")
+		if got := rallies[2].StartsAt.In(seattle); got.Hour() != 3 || got.Minute() != 30 {
+			t.Errorf("occurrence in the gap at %v, want 03:30 PDT", got)
+		}
+	})
+
+	t.Run("ErrOccurrencesWithoutRepeat", func(t *testing.T) {
+		r := h.cmd(lead, seattleChannel, "rally create", createOpts(discordtest.Int("occurrences", 3))...)
+		mustContain(t, r, true, "`occurrences` needs `repeat`")
+		r = h.cmd(lead, seattleChannel, "rally create", createOpts(discordtest.Str("repeat", "weekly"))...)
+		mustContain(t, r, true, "`repeat` needs `occurrences`")
+	})
+}

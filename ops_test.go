@@ -1,0 +1,144 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"io"
+	"net/http"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"rallybot/discordtest"
+	"rallybot/store"
+)
+
+// TestHealthAndMetrics runs the program with METRICS_ADDR and LOG_FORMAT=json
+// against the fake Discord: /healthz says ok, and a scrape of /metrics shows
+// the command a member ran.
+func TestHealthAndMetrics(t *testing.T) {
+	t.Parallel()
+	fake := discordtest.New(t, discordtest.Config{Token: testToken})
+	fake.AddGuild(discordtest.Guild{ID: testGuild, Name: "Coalition", OwnerID: "500000000000000001",
+		Channels: []discordtest.Channel{{ID: testChannel, Name: "seattle"}},
+		Roles:    []discordtest.Role{{ID: testGuild, Name: "@everyone"}}})
+	env := baseEnv(t)
+	env["DISCORD_API_URL"] = fake.URL()
+	env["DISCORD_GUILD_ID"] = testGuild
+	env["METRICS_ADDR"] = "127.0.0.1:0"
+	env["LOG_FORMAT"] = "json"
+
+	var stderr syncBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"run", noDotenv(t)}, environ(env), &stderr) }()
+	addrPattern := regexp.MustCompile(`"addr":"(http://127\.0\.0\.1:\d+)"`)
+	var base string
+	deadline := time.Now().Add(10 * time.Second)
+	for base == "" || !strings.Contains(stderr.String(), `"msg":"ready"`) {
+		if m := addrPattern.FindStringSubmatch(stderr.String()); m != nil {
+			base = m[1]
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("run returned %v; log:\n%s", err, stderr.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not ready with metrics after 10s; log:\n%s", stderr.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	get := func(path string) (int, string) {
+		t.Helper()
+		resp, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	var code int
+	var body string
+	for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+		if code, body = get("/healthz"); code == http.StatusOK {
+			break
+		}
+	}
+	if code != http.StatusOK || strings.TrimSpace(body) != "ok" {
+		t.Errorf("/healthz = %d %q, want 200 ok", code, body)
+	}
+
+	cctx, ccancel := context.WithTimeout(ctx, 10*time.Second)
+	defer ccancel()
+	if _, err := fake.Command(cctx, discordtest.Invocation{GuildID: testGuild, ChannelID: testChannel,
+		Member: discordtest.Member{UserID: testVolunteer, Permissions: discordgo.PermissionViewChannel}}, "chapter list"); err != nil {
+		t.Fatal(err)
+	}
+	// The latency is observed once the reply is sent, just after the
+	// member sees it: scrape until both are there.
+	want := []string{`rallybot_interactions_total{kind="command",outcome="ok"} 1`, `rallybot_interaction_seconds_count{kind="command"} 1`}
+	for end := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if code, body = get("/metrics"); strings.Contains(body, want[0]) && strings.Contains(body, want[1]) {
+			break
+		}
+		if time.Now().After(end) {
+			t.Fatalf("/metrics (%d) lacks %q:\n%s", code, want, body)
+		}
+	}
+	if strings.Contains(body, testGuild) || strings.Contains(body, testVolunteer) {
+		t.Error("/metrics names a server or a member")
+	}
+
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("run = %v", err)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(stderr.String()), "\n") {
+		if !json.Valid([]byte(line)) {
+			t.Errorf("LOG_FORMAT=json wrote a line that is not JSON: %q", line)
+		}
+	}
+	if strings.Contains(stderr.String(), tokenSecret) {
+		t.Error("the JSON log shows the token")
+	}
+}
+
+func TestStartupRefusesOtherDatabases(t *testing.T) {
+	t.Parallel()
+	t.Run("ErrNewerSchema", func(t *testing.T) {
+		t.Parallel()
+		env := baseEnv(t)
+		db, err := store.Open(context.Background(), env["DATABASE_PATH"])
+		if err != nil {
+			t.Fatal(err)
+		}
+		db.Close()
+		raw, _ := sql.Open("sqlite3", env["DATABASE_PATH"])
+		if _, err := raw.Exec(`INSERT INTO migrations (name, applied_at) VALUES ('0999_next.sql', 0)`); err != nil {
+			t.Fatal(err)
+		}
+		raw.Close()
+		line, err := startErr(t, []string{noDotenv(t)}, env)
+		checkLine(t, line, err, "DATABASE_PATH", "newer version", "0999_next.sql", "restore the backup")
+	})
+	t.Run("ErrForeignDatabase", func(t *testing.T) {
+		t.Parallel()
+		env := baseEnv(t)
+		env["DATABASE_PATH"] = filepath.Join(t.TempDir(), "shop.db")
+		raw, _ := sql.Open("sqlite3", env["DATABASE_PATH"])
+		if _, err := raw.Exec(`CREATE TABLE orders (id INTEGER PRIMARY KEY)`); err != nil {
+			t.Fatal(err)
+		}
+		raw.Close()
+		line, err := startErr(t, []string{noDotenv(t)}, env)
+		checkLine(t, line, err, "DATABASE_PATH", "did not create", "left untouched")
+	})
+}

@@ -1,0 +1,59 @@
+package sandbox
+
+import (
+	"html/template"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"rallybot/discordtest"
+)
+
+func TestCheckLoopback(t *testing.T) {
+	for _, addr := range []string{"127.0.0.1:8080", "localhost:0", "[::1]:8080"} {
+		if err := checkLoopback(addr); err != nil {
+			t.Errorf("%s: %v", addr, err)
+		}
+	}
+	for _, addr := range []string{":8080", "0.0.0.0:8080", "192.168.1.2:80", "example.com:80", "8080"} {
+		if err := checkLoopback(addr); err == nil {
+			t.Errorf("%s: accepted, want refused", addr)
+		}
+	}
+}
+
+func TestMarkdown(t *testing.T) {
+	fake := discordtest.New(t, discordtest.Config{Token: Token})
+	fake.AddGuild(guild())
+	clock := NewClock(time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC))
+	s := newServer(Config{Discord: fake, Clock: clock})
+	start := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC).Unix()
+	for _, tc := range []struct{ in, want string }{
+		{"**Rally** at <b>noon</b>", "<strong>Rally</strong> at &lt;b&gt;noon&lt;/b&gt;"},
+		{`Rally for \*\*fair\*\* housing`, "Rally for **fair** housing"},
+		{"<@930000000000000001> in <#910000000000000001> for <@&920000000000000001>",
+			`<span class="mention">@Avery</span> in <span class="mention">#seattle</span> for <span class="mention">@Seattle leads</span>`},
+		{"`/rsvp`\nline", "<code>/rsvp</code><br>line"},
+		{"[announcement](https://discord.com/channels/1/2/3)", "announcement"},
+		{"<t:" + itoa(start) + ":R>", `<time datetime="2026-11-26T12:00:00Z">in 3 days</time>`},
+	} {
+		if got := s.markdown(tc.in); got != template.HTML(tc.want) {
+			t.Errorf("markdown(%q)\n got %s\nwant %s", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestCancelledRallyHasNoReminder(t *testing.T) {
+	e := &discordgo.MessageEmbed{Fields: []*discordgo.MessageEmbedField{{Name: "Cancelled", Value: "rain"}, {Name: "When", Value: "<t:1795905000:F>"}}}
+	if !cancelled(e) {
+		t.Error("a cancelled announcement is not seen as cancelled")
+	}
+	e.Fields = e.Fields[1:]
+	if cancelled(e) {
+		t.Error("an announcement is seen as cancelled")
+	}
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

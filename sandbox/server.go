@@ -1,0 +1,446 @@
+package sandbox
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"rallybot/discordtest"
+)
+
+//go:embed assets
+var assets embed.FS
+
+// dmView is the ch value of the acting member's direct messages.
+const dmView = "dm"
+
+// interactionWait bounds one interaction sent from the page; the fake gives
+// up sooner (its own bound) when the bot never answers.
+const interactionWait = 15 * time.Second
+
+type server struct {
+	cfg     Config
+	discord *discordtest.Server
+	clock   *Clock
+	log     *slog.Logger
+	page    *template.Template
+	static  http.Handler
+	done    chan struct{} // closed when Run stops serving
+
+	advancing sync.Mutex // one clock move (and its job run) at a time
+
+	mu      sync.Mutex
+	changed chan struct{} // closed and replaced when the clock moves
+}
+
+func newServer(cfg Config) *server {
+	sub, _ := fs.Sub(assets, "assets")
+	s := &server{
+		cfg: cfg, discord: cfg.Discord, clock: cfg.Clock, log: cfg.Log,
+		page:    template.Must(template.New("page.html").ParseFS(assets, "assets/page.html")),
+		static:  http.StripPrefix("/static/", http.FileServerFS(sub)),
+		done:    make(chan struct{}),
+		changed: make(chan struct{}),
+	}
+	return s
+}
+
+func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	switch {
+	case r.URL.Path == "/" && r.Method == http.MethodGet:
+		s.servePage(w, r)
+	case r.URL.Path == "/messages" && r.Method == http.MethodGet:
+		s.serveMessages(w, r)
+	case r.URL.Path == "/events" && r.Method == http.MethodGet:
+		s.serveEvents(w, r)
+	case r.URL.Path == "/autocomplete" && r.Method == http.MethodGet:
+		s.serveAutocomplete(w, r)
+	case r.URL.Path == "/command" && r.Method == http.MethodPost:
+		s.act(w, r, s.command)
+	case r.URL.Path == "/click" && r.Method == http.MethodPost:
+		s.act(w, r, s.click)
+	case r.URL.Path == "/clock" && r.Method == http.MethodPost:
+		s.act(w, r, s.moveClock)
+	case strings.HasPrefix(r.URL.Path, "/static/") && r.Method == http.MethodGet:
+		s.static.ServeHTTP(w, r)
+	case r.URL.Path == "/favicon.ico":
+		w.WriteHeader(http.StatusNoContent)
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+// view is where the page looks from: who acts, in which channel.
+type view struct {
+	As      member
+	Channel string // a channel id, or dmView
+}
+
+func (s *server) viewOf(r *http.Request) view {
+	v := view{As: members[0], Channel: chapters[0].ChannelID}
+	if m, ok := memberByKey(r.FormValue("as")); ok {
+		v.As = m
+	}
+	ch := r.FormValue("ch")
+	if ch == dmView {
+		v.Channel = ch
+	}
+	for _, c := range s.discord.Channels(GuildID) {
+		if c.ID == ch {
+			v.Channel = ch
+		}
+	}
+	return v
+}
+
+func (v view) query() string {
+	return url.Values{"as": {v.As.Key}, "ch": {v.Channel}}.Encode()
+}
+
+// invocation is an interaction from m in channel ch of the sandbox server.
+func (s *server) invocation(m member, ch string) discordtest.Invocation {
+	return discordtest.Invocation{GuildID: GuildID, ChannelID: ch, Member: m.Member}
+}
+
+// where resolves the view to the channel interactions happen in: the
+// member's DM channel has no guild.
+func (s *server) where(v view) (discordtest.Invocation, error) {
+	if v.Channel != dmView {
+		return s.invocation(v.As, v.Channel), nil
+	}
+	id := s.discord.DMChannel(v.As.UserID)
+	if id == "" {
+		return discordtest.Invocation{}, errors.New("the bot has not written to you yet")
+	}
+	return discordtest.Invocation{ChannelID: id, Member: v.As.Member}, nil
+}
+
+// act runs a form's action. Without the page's script the browser posts the
+// form and gets the page back (post, redirect, get); the script posts it
+// itself and shows the answer, and the event stream brings the changes.
+func (s *server) act(w http.ResponseWriter, r *http.Request, do func(context.Context, view, *http.Request) error) {
+	v := s.viewOf(r)
+	started := time.Now()
+	err := do(r.Context(), v, r)
+	s.log.Debug("sandbox action", "path", r.URL.Path, "as", v.As.Key, "took", time.Since(started).String(), "err", err)
+	if r.Header.Get("X-Sandbox-Fetch") != "" {
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusUnprocessableEntity)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	target := "/?" + v.query()
+	if cmd := r.FormValue("cmd"); cmd != "" && r.URL.Path == "/command" {
+		target += "&" + url.Values{"cmd": {cmd}}.Encode()
+	}
+	if err != nil {
+		target += "&" + url.Values{"error": {err.Error()}}.Encode()
+	}
+	http.Redirect(w, r, target, http.StatusSeeOther)
+}
+
+func (s *server) click(ctx context.Context, v view, r *http.Request) error {
+	inv, err := s.where(v)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, interactionWait)
+	defer cancel()
+	msg, id := r.FormValue("message"), r.FormValue("custom_id")
+	if r.FormValue("kind") == "select" {
+		_, err = s.discord.Select(ctx, inv, msg, id, r.Form["value"]...)
+	} else {
+		_, err = s.discord.Click(ctx, inv, msg, id)
+	}
+	return err
+}
+
+func (s *server) command(ctx context.Context, v view, r *http.Request) error {
+	if v.Channel == dmView {
+		return errors.New("commands run in the server's channels, not in direct messages")
+	}
+	path, def, ok := s.findCommand(r.FormValue("cmd"))
+	if !ok {
+		return fmt.Errorf("no command %q", r.FormValue("cmd"))
+	}
+	opts, err := optionsFrom(def, r.Form, "")
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, interactionWait)
+	defer cancel()
+	_, err = s.discord.Command(ctx, s.invocation(v.As, v.Channel), path, opts...)
+	return err
+}
+
+// optionsFrom reads the form's option fields (opt-<name>) as the types the
+// command declares; focused names the one being typed, for autocomplete.
+func optionsFrom(defs []*discordgo.ApplicationCommandOption, form url.Values, focused string) ([]discordtest.Option, error) {
+	var out []discordtest.Option
+	for _, d := range defs {
+		raw := strings.TrimSpace(form.Get("opt-" + d.Name))
+		if d.Name == focused {
+			out = append(out, discordtest.Option{Name: d.Name, Type: d.Type, Value: raw, Focused: true})
+			continue
+		}
+		if raw == "" {
+			if d.Required && focused == "" {
+				return nil, fmt.Errorf("%s is required", d.Name)
+			}
+			continue
+		}
+		o := discordtest.Option{Name: d.Name, Type: d.Type, Value: raw}
+		switch d.Type {
+		case discordgo.ApplicationCommandOptionInteger:
+			n, err := strconv.ParseInt(raw, 10, 64)
+			if err != nil {
+				if focused != "" {
+					continue
+				}
+				return nil, fmt.Errorf("%s: %q is not a whole number", d.Name, raw)
+			}
+			o.Value = n
+		case discordgo.ApplicationCommandOptionNumber:
+			f, err := strconv.ParseFloat(raw, 64)
+			if err != nil {
+				if focused != "" {
+					continue
+				}
+				return nil, fmt.Errorf("%s: %q is not a number", d.Name, raw)
+			}
+			o.Value = f
+		case discordgo.ApplicationCommandOptionBoolean:
+			o.Value = raw == "true"
+		}
+		out = append(out, o)
+	}
+	return out, nil
+}
+
+// findCommand finds "/rally create" among the registered commands: its path
+// and the leaf's options.
+func (s *server) findCommand(typed string) (string, []*discordgo.ApplicationCommandOption, bool) {
+	want := strings.Join(strings.Fields(strings.TrimPrefix(strings.TrimSpace(typed), "/")), " ")
+	for _, c := range commandPaths(s.discord.Commands(GuildID)) {
+		if c.Path == want {
+			return c.Path, c.Options, true
+		}
+	}
+	return "", nil, false
+}
+
+// commandPath is one invocable slash command: a command, or one of its
+// subcommands.
+type commandPath struct {
+	Path, Description string
+	Options           []*discordgo.ApplicationCommandOption
+}
+
+func commandPaths(cmds []*discordgo.ApplicationCommand) []commandPath {
+	var out []commandPath
+	var walk func(prefix, desc string, opts []*discordgo.ApplicationCommandOption)
+	walk = func(prefix, desc string, opts []*discordgo.ApplicationCommandOption) {
+		leaf := true
+		for _, o := range opts {
+			if o.Type == discordgo.ApplicationCommandOptionSubCommand || o.Type == discordgo.ApplicationCommandOptionSubCommandGroup {
+				leaf = false
+				walk(prefix+" "+o.Name, o.Description, o.Options)
+			}
+		}
+		if leaf {
+			out = append(out, commandPath{Path: prefix, Description: desc, Options: opts})
+		}
+	}
+	for _, c := range cmds {
+		if c.Type == 0 || c.Type == discordgo.ChatApplicationCommand {
+			walk(c.Name, c.Description, c.Options)
+		}
+	}
+	return out
+}
+
+func (s *server) serveAutocomplete(w http.ResponseWriter, r *http.Request) {
+	v := s.viewOf(r)
+	w.Header().Set("Content-Type", "application/json")
+	path, defs, ok := s.findCommand(r.FormValue("cmd"))
+	focus := r.FormValue("focus")
+	if !ok || v.Channel == dmView {
+		w.Write([]byte("[]"))
+		return
+	}
+	opts, _ := optionsFrom(defs, r.Form, focus)
+	ctx, cancel := context.WithTimeout(r.Context(), interactionWait)
+	defer cancel()
+	choices, err := s.discord.Autocomplete(ctx, s.invocation(v.As, v.Channel), path, opts...)
+	if err != nil {
+		s.log.Warn("autocomplete", "command", path, "option", focus, "err", err)
+		w.Write([]byte("[]"))
+		return
+	}
+	type choice struct {
+		Name  string `json:"name"`
+		Value string `json:"value"`
+	}
+	out := []choice{}
+	for _, c := range choices {
+		out = append(out, choice{Name: c.Name, Value: fmt.Sprint(c.Value)})
+	}
+	json.NewEncoder(w).Encode(out)
+}
+
+// ---- the clock ----
+
+func (s *server) moveClock(ctx context.Context, _ view, r *http.Request) error {
+	s.advancing.Lock()
+	defer s.advancing.Unlock()
+	now := s.clock.Now()
+	var to time.Time
+	switch step := r.FormValue("step"); step {
+	case "1h":
+		to = now.Add(time.Hour)
+	case "1d":
+		to = now.Add(24 * time.Hour)
+	case "reminder":
+		next, ok := s.nextReminder(now)
+		if !ok {
+			return errors.New("no reminder is coming: create a rally first")
+		}
+		to = next
+	case "summary":
+		if s.cfg.Summary == nil {
+			return errors.New("the summary schedule is not known")
+		}
+		to = s.cfg.Summary.Next(now)
+	default:
+		return fmt.Errorf("unknown clock step %q", step)
+	}
+	// A second past the due time, so what is due at it is due.
+	to = to.Add(time.Second)
+	s.clock.set(to)
+	s.notify()
+	// The bot's tick loop runs every job at the time it receives and takes
+	// the next value only when done: the second send waits for the first run.
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	for range 2 {
+		select {
+		case s.cfg.Tick <- to:
+		case <-ctx.Done():
+			return fmt.Errorf("the bot's scheduled jobs did not run: %w", ctx.Err())
+		}
+	}
+	return nil
+}
+
+// startPattern finds a rally's start in an announcement or reminder: the
+// bot writes it as a Discord timestamp.
+var startPattern = regexp.MustCompile(`<t:(\d+):F>`)
+
+// nextReminder is the earliest start-minus-offset after now over the rallies
+// announced in the server's channels that are not cancelled. It reads what a
+// member sees, so the sandbox needs nothing from the bot's database.
+func (s *server) nextReminder(now time.Time) (time.Time, bool) {
+	var best time.Time
+	for _, c := range s.discord.Channels(GuildID) {
+		for _, m := range s.discord.Messages(c.ID) {
+			for _, e := range m.Embeds {
+				if e == nil || cancelled(e) {
+					continue
+				}
+				for _, f := range e.Fields {
+					for _, match := range startPattern.FindAllStringSubmatch(f.Value+" "+e.Description, -1) {
+						sec, _ := strconv.ParseInt(match[1], 10, 64)
+						start := time.Unix(sec, 0)
+						for _, off := range s.cfg.ReminderOffsets {
+							due := start.Add(-off)
+							if due.After(now) && (best.IsZero() || due.Before(best)) {
+								best = due
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	return best, !best.IsZero()
+}
+
+func cancelled(e *discordgo.MessageEmbed) bool {
+	for _, f := range e.Fields {
+		if f != nil && f.Name == "Cancelled" {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *server) notify() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	close(s.changed)
+	s.changed = make(chan struct{})
+}
+
+func (s *server) clockChanged() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.changed
+}
+
+// serveEvents streams "change" whenever the fake's state or the clock
+// changes; the page then fetches what it shows. A burst of changes (the bot
+// answering, then editing) becomes one event.
+func (s *server) serveEvents(w http.ResponseWriter, r *http.Request) {
+	flusher, ok := w.(http.Flusher)
+	if !ok {
+		http.Error(w, "streaming unsupported", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	for {
+		discord, clock := s.discord.Changed(), s.clockChanged()
+		data, _ := json.Marshal(map[string]string{"clock": formatClock(s.clock.Now())})
+		if _, err := fmt.Fprintf(w, "event: change\ndata: %s\n\n", data); err != nil {
+			return
+		}
+		flusher.Flush()
+		select {
+		case <-discord:
+		case <-clock:
+		case <-r.Context().Done():
+			return
+		case <-s.done:
+			return
+		}
+		select {
+		case <-time.After(15 * time.Millisecond):
+		case <-r.Context().Done():
+			return
+		case <-s.done:
+			return
+		}
+	}
+}
+
+func formatClock(t time.Time) string {
+	return t.Local().Format("Mon Jan 2, 2006 15:04 MST")
+}
