@@ -59,7 +59,8 @@ type Config struct {
 }
 
 // RateLimits are the fake's limits. Discord's: 5 messages per 5 s per
-// channel, 50 requests per second in all.
+// channel, 50 requests per second in all. The per-bucket limit applies to
+// routes of a channel, guild or webhook.
 type RateLimits struct {
 	PerBucket       int
 	Window          time.Duration
@@ -920,6 +921,9 @@ func (s *Server) takeRateLimit(method string, c *call) (int, any, bool) {
 		return 0, nil, false
 	}
 	major := c.params["channel_id"] + c.params["guild_id"] + c.params["webhook_id"]
+	if major == "" {
+		return 0, nil, false // a route of no resource (opening a DM) counts only globally
+	}
 	key := method + " " + c.route + " " + major
 	b := s.buckets[key]
 	if b == nil || now.After(b.reset) {
