@@ -195,6 +195,9 @@ func (a *App) forgetMe(ctx context.Context, in *Input) (*Response, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := a.db.ForgetMemberNotices(ctx, in.GuildID, in.userID()); err != nil {
+		return nil, err
+	}
 	for _, id := range roles {
 		a.refresher.mark(id)
 	}

@@ -378,3 +378,20 @@ func (db *DB) EndedRallies(ctx context.Context, guildID string, from, to time.Ti
 		WHERE r.guild_id = ? AND r.status = 'scheduled' AND r.ends_at > ? AND r.ends_at <= ? ORDER BY r.starts_at, r.id`,
 		guildID, from.Unix(), to.Unix()))
 }
+
+// ForgetMemberNotices deletes what notices keep of a member in a guild: DMs
+// owed or sent, check-ins (their rallies keep the count) and the DM
+// preference.
+func (db *DB) ForgetMemberNotices(ctx context.Context, guildID, userID string) (err error) {
+	defer wrap(&err, "forget member notices")
+	return db.update(ctx, func(tx *Tx) error {
+		for _, table := range []string{"member_dms", "checkins"} {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE user_id = ? AND rally_id IN (SELECT id FROM rallies WHERE guild_id = ?)`,
+				userID, guildID); err != nil {
+				return err
+			}
+		}
+		_, err := tx.ExecContext(ctx, `DELETE FROM member_prefs WHERE guild_id = ? AND user_id = ?`, guildID, userID)
+		return err
+	})
+}

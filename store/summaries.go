@@ -221,6 +221,14 @@ func (db *DB) PurgeRSVPs(ctx context.Context, cutoff time.Time) (rsvps, rallies 
 		}
 		n, _ := res.RowsAffected()
 		rsvps = int(n)
+		// The DMs owed or sent and the check-ins name members too; the
+		// check-in count stays on the rally.
+		for _, table := range []string{"member_dms", "checkins"} {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE rally_id IN (
+				SELECT id FROM rallies WHERE ends_at < ? AND rsvps_purged_at IS NULL)`, cutoff.Unix()); err != nil {
+				return err
+			}
+		}
 		res, err = tx.ExecContext(ctx, `UPDATE rallies SET rsvps_purged_at = ?, location = '', details = '' WHERE ends_at < ? AND rsvps_purged_at IS NULL`,
 			tx.now.Unix(), cutoff.Unix())
 		if err != nil {
