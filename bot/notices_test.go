@@ -280,3 +280,43 @@ func TestNoticesCheckIn(t *testing.T) {
 		return true
 	})
 }
+
+// TestRevealSkipsWhoLeft: a reveal DM still owed (Discord failed it) is not
+// sent to a member who left the rally meanwhile.
+func TestRevealSkipsWhoLeft(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, "DISCORD_GUILD_ID", guildID)
+	h.setupChapter("Seattle", seattleChannel, seattleLead)
+	at := start.Add(30 * time.Hour)
+	const secret = "Back room of the bakery"
+	r := h.cmd(admin, seattleChannel, "rally create", createOpts(discordtest.Str("when", schedWhen(t, "Seattle", at)),
+		discordtest.Str("location", secret), discordtest.Bool("private_location", true))...)
+	m := rallyIDPattern.FindStringSubmatch(r.Text())
+	if m == nil {
+		t.Fatalf("rally create: %q", r.Text())
+	}
+	var id int64
+	fmt.Sscan(m[1], &id)
+	ann := h.actAnnouncement(seattleChannel, id)
+	stays, leaves := member(1), member(2)
+	h.noticeRSVP(stays, ann, id, "going")
+	h.noticeRSVP(leaves, ann, id, "going")
+
+	h.fake.FailNext("POST", "/users/@me/channels", 1000, 500) // no DM can be opened
+	h.clock.Set(at.Add(-2 * time.Hour))
+	h.runJobs()
+	if got := h.noticeDMs(stays, secret); len(got) != 0 {
+		t.Fatalf("the place went out while Discord failed: %d", len(got))
+	}
+	h.noticeRSVP(leaves, ann, id, "not_going")
+	h.fake.FailNext("POST", "/users/@me/channels", 0, 500)
+	h.clock.Add(30 * time.Minute)
+	h.runJobs()
+	h.runJobs()
+	if got := h.noticeDMs(stays, secret); len(got) != 1 {
+		t.Errorf("the member still going got the place %d times, want 1", len(got))
+	}
+	if got := h.noticeDMs(leaves, secret); len(got) != 0 {
+		t.Errorf("a member who left got the place %d times, want 0", len(got))
+	}
+}

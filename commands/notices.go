@@ -273,6 +273,18 @@ func (a *App) sendMemberDM(ctx context.Context, now time.Time, d store.DueDM, ta
 		tally.dropped.Add(1)
 		return &store.DMOutcome{Due: d, State: store.DMDropped}, nil
 	}
+	if d.Kind == store.DMReveal {
+		// Queued at the reveal time for those going then; whoever has left
+		// since must not get the place.
+		going, err := a.db.IsGoing(ctx, r.ID, d.UserID)
+		if err != nil {
+			return nil, err
+		}
+		if !going {
+			tally.dropped.Add(1)
+			return &store.DMOutcome{Due: d, State: store.DMDropped}, nil
+		}
+	}
 	nonce, ok, err := a.db.BeginMemberDM(ctx, d)
 	if err != nil || !ok {
 		return nil, err

@@ -393,3 +393,13 @@ func queryIDs(ctx context.Context, tx *Tx, query string, args ...any) ([]int64, 
 	}
 	return ids, rows.Err()
 }
+
+// IsGoing reports whether the member holds a seat or a safety role at the
+// rally now: what a private place is shown to.
+func (db *DB) IsGoing(ctx context.Context, rallyID int64, userID string) (going bool, err error) {
+	defer wrap(&err, "is going")
+	err = db.read.QueryRowContext(ctx, `
+		SELECT EXISTS (SELECT 1 FROM rsvps WHERE rally_id = ?1 AND user_id = ?2 AND status = 'going')
+			OR EXISTS (SELECT 1 FROM role_signups WHERE rally_id = ?1 AND user_id = ?2)`, rallyID, userID).Scan(&going)
+	return going, err
+}
