@@ -267,7 +267,7 @@ func (a *App) Handle(ctx context.Context, i *discordgo.Interaction) (resp *Respo
 		}
 		log = log.With("custom_id", id)
 		if inDM && route.Access != Recipient {
-			return ephemeral("rallybot works inside a server. Use its commands in your organizing server's channels.")
+			return ephemeral(in.Lang.T("only_in_server"))
 		}
 	default:
 		return nil

@@ -258,3 +258,22 @@ func TestLanguages(t *testing.T) {
 		t.Errorf("en+es posts in %v, want English then Spanish", got)
 	}
 }
+
+func TestDMBodies(t *testing.T) {
+	body := dmBodies(func(l Lang) string { return l.T("change_your_rsvp_stands") })
+	if got, want := dmBody(body, Spanish), "\nTu confirmación sigue en pie."; got != want {
+		t.Errorf("Spanish: got %q, want %q", got, want)
+	}
+	if got, want := dmBody(body, English), "\nYour RSVP still stands."; got != want {
+		t.Errorf("English: got %q, want %q", got, want)
+	}
+	// A body queued as plain text before notices had languages goes out as it is.
+	if got := dmBody("✏️ plain", Spanish); got != "✏️ plain" {
+		t.Errorf("plain body: got %q", got)
+	}
+	for _, l := range Langs {
+		if s := l.T("place_hidden", "Before", "2h"); !strings.HasPrefix(s, "🔒") || !strings.HasPrefix(l.T("place_private"), "🔒") {
+			t.Errorf("%s: a hidden place must start with 🔒 (announcements find it by it): %q", l, s)
+		}
+	}
+}

@@ -61,7 +61,7 @@ func (a *App) mirrorCreate(ctx context.Context, l Lang, r store.Rally) string {
 	if !a.cfg.ScheduledEvents {
 		return ""
 	}
-	ev, err := a.discord.CreateEvent(ctx, r.GuildID, eventParams(r, a.hiddenPlace()))
+	ev, err := a.discord.CreateEvent(ctx, r.GuildID, eventParams(r, a.hiddenPlaceIn(postLangs(r.ChapterLanguage))))
 	if err != nil {
 		return a.mirrorFailed(ctx, l, r, "create", err)
 	}
@@ -86,7 +86,7 @@ func (a *App) mirrorUpdate(ctx context.Context, l Lang, r store.Rally) string {
 	if c.EventID == "" {
 		return a.mirrorCreate(ctx, l, r)
 	}
-	err = a.discord.EditEvent(ctx, r.GuildID, c.EventID, eventParams(r, a.hiddenPlace()))
+	err = a.discord.EditEvent(ctx, r.GuildID, c.EventID, eventParams(r, a.hiddenPlaceIn(postLangs(r.ChapterLanguage))))
 	if discordCode(err) == errCodeUnknownScheduledEvent {
 		a.log.Info("a rally's scheduled event was deleted in Discord; making a new one", "rally", r.ID)
 		return a.mirrorCreate(ctx, l, r)

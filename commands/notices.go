@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -93,9 +94,9 @@ func (a *App) notify(ctx context.Context, in *Input) (*Response, error) {
 		return nil, err
 	}
 	if on {
-		return ephemeralf("🔔 DM reminders are **on**: I will DM you before rallies in this server you are going to or might go to."), nil
+		return ephemeral(in.Lang.T("notify_on")), nil
 	}
-	return ephemeralf("🔕 DM reminders are **off** in this server. Reminders still appear in the chapter channels; changes and cancellations of your rallies still come by DM."), nil
+	return ephemeral(in.Lang.T("notify_off")), nil
 }
 
 func (a *App) checkinSlash(ctx context.Context, in *Input) (*Response, error) {
@@ -109,7 +110,7 @@ func (a *App) checkinSlash(ctx context.Context, in *Input) (*Response, error) {
 func (a *App) checkinButton(ctx context.Context, in *Input) (*Response, error) {
 	id, err := strconv.ParseInt(in.Params["rally"], 10, 64)
 	if err != nil {
-		return ephemeralf("This button is no longer valid."), nil
+		return ephemeral(in.Lang.T("button_invalid")), nil
 	}
 	return a.checkIn(ctx, in, id)
 }
@@ -118,16 +119,16 @@ func (a *App) checkIn(ctx context.Context, in *Input, rallyID int64) (*Response,
 	r, fresh, err := a.db.CheckIn(ctx, in.GuildID, rallyID, in.userID())
 	if errors.Is(err, store.ErrNotCheckInTime) {
 		return nil, conflict("checkin_closed", "Title", escape(r.Title),
-			"Start", zonedTime(r.StartsAt, r.TimeZone), "End", zonedTime(r.EndsAt, r.TimeZone))
+			"Start", zonedTime(in.Lang, r.StartsAt, r.TimeZone), "End", zonedTime(in.Lang, r.EndsAt, r.TimeZone))
 	}
 	if err != nil {
 		return nil, err
 	}
 	if !fresh {
-		return ephemeralf("You already checked in at **%s**.", escape(r.Title)), nil
+		return ephemeral(in.Lang.T("checkin_already", "Title", escape(r.Title))), nil
 	}
 	a.log.Info("checked in", "rally", r.ID)
-	return ephemeralf("✅ Checked in at **%s**. Thank you for showing up!", escape(r.Title)), nil
+	return ephemeral(in.Lang.T("checkin_done", "Title", escape(r.Title))), nil
 }
 
 // confirmButton answers the day-before DM: "Still going" records the
@@ -136,7 +137,7 @@ func (a *App) checkIn(ctx context.Context, in *Input, rallyID int64) (*Response,
 func (a *App) confirmButton(ctx context.Context, in *Input) (*Response, error) {
 	id, err := strconv.ParseInt(in.Params["rally"], 10, 64)
 	if err != nil {
-		return ephemeralf("This button is no longer valid."), nil
+		return ephemeral(in.Lang.T("button_invalid")), nil
 	}
 	r, err := a.db.RallyByID(ctx, id)
 	if err != nil {
@@ -148,9 +149,9 @@ func (a *App) confirmButton(ctx context.Context, in *Input) (*Response, error) {
 			return nil, err
 		}
 		if !ok {
-			return ephemeralf("You have no RSVP to **%s** any more. Tap Going on its announcement to come.", escape(r.Title)), nil
+			return ephemeral(in.Lang.T("confirm_no_rsvp", "Title", escape(r.Title))), nil
 		}
-		return ephemeralf("👍 Thanks! See you at **%s** on %s.", escape(r.Title), zonedTime(r.StartsAt, r.TimeZone)), nil
+		return ephemeral(in.Lang.T("confirm_still_going", "Title", escape(r.Title), "When", zonedTime(in.Lang, r.StartsAt, r.TimeZone))), nil
 	}
 	res, err := a.db.SetRSVP(ctx, r.GuildID, r.ID, in.userID(), store.NotGoing)
 	if err != nil {
@@ -160,28 +161,62 @@ func (a *App) confirmButton(ctx context.Context, in *Input) (*Response, error) {
 		a.refresher.mark(r.ID)
 	}
 	a.tellPromoted(ctx, res.Rally, res.Promoted)
-	return ephemeralf("Thanks for telling us: you are no longer on the list for **%s**, and your seat goes to the next person.", escape(r.Title)), nil
+	return ephemeral(in.Lang.T("confirm_cant_make_it", "Title", escape(r.Title))), nil
 }
 
-// zonedTime is a time in the rally's zone, with the zone, and as a Discord
-// timestamp each reader sees in their own.
-func zonedTime(t time.Time, tz string) string {
+// zonedTime is a time in the rally's zone as l writes it, with the zone,
+// and as a Discord timestamp each reader sees in their own.
+func zonedTime(l Lang, t time.Time, tz string) string {
 	local := t.In(location(tz))
-	return fmt.Sprintf("%s %s (%s)", local.Format("Mon Jan 2 3:04 PM"), local.Format("MST"), timestamp(t, "F"))
+	return fmt.Sprintf("%s %s (%s)", l.dateTime(local, dateDay), local.Format("MST"), timestamp(t, "F"))
 }
 
 // hiddenPlace is what everyone but those going and the leads see of a
-// private place.
-func (a *App) hiddenPlace() string {
-	return fmt.Sprintf("🔒 shared with those going, %s before the start", shortDuration(a.cfg.LocationReveal))
+// private place, in l. It starts with 🔒 in every language.
+func (a *App) hiddenPlace(l Lang) string {
+	return l.T("place_hidden", "Before", shortDuration(a.cfg.LocationReveal))
 }
 
-// shownPlace is the rally's place as a channel, a list or anyone may see it.
-func (a *App) shownPlace(r store.Rally) string {
+// hiddenPlaceIn is hiddenPlace in each of langs, for a label shared by
+// the languages of a post (a scheduled event's place).
+func (a *App) hiddenPlaceIn(langs []Lang) string {
+	return inLangs(langs, " / ", a.hiddenPlace)
+}
+
+// shownPlace is the rally's place, in l, as a channel, a list or anyone may
+// see it.
+func (a *App) shownPlace(l Lang, r store.Rally) string {
 	if r.PrivateLocation {
-		return a.hiddenPlace()
+		return a.hiddenPlace(l)
 	}
 	return escape(r.Location)
+}
+
+// dmBodies is a notice in every language, stored as an owed DM's body
+// (store.MemberDMs.Body) and sent in each member's language (dmBody).
+func dmBodies(text func(Lang) string) string {
+	m := make(map[Lang]string, len(Langs))
+	for _, l := range Langs {
+		m[l] = text(l)
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return text(English)
+	}
+	return string(b)
+}
+
+// dmBody is an owed DM's stored body in l. A body stored as plain text (one
+// language only) is sent as it is.
+func dmBody(body string, l Lang) string {
+	var m map[Lang]string
+	if err := json.Unmarshal([]byte(body), &m); err != nil {
+		return body
+	}
+	if s, ok := m[l]; ok {
+		return s
+	}
+	return m[English]
 }
 
 // queueMemberDMs records DMs owed to members, logging a failure: the notice
@@ -289,15 +324,16 @@ func (a *App) sendMemberDM(ctx context.Context, now time.Time, d store.DueDM, ta
 	if err != nil || !ok {
 		return nil, err
 	}
+	l := a.memberLang(ctx, r.GuildID, d.UserID)
 	var m outMessage
 	switch {
 	case isReminder:
-		m = a.reminderDM(r, offset, d.Buttons)
+		m = a.reminderDM(l, r, offset, d.Buttons)
 	case d.Kind == store.DMReveal:
-		m = outMessage{Content: fmt.Sprintf("📍 The meeting place for **%s** (%s chapter), %s:\n**%s**\nPlease keep it among those going.",
-			escape(r.Title), escape(r.ChapterName), zonedTime(r.StartsAt, r.TimeZone), escape(r.Location))}
+		m = outMessage{Content: l.T("dm_reveal", "Title", escape(r.Title), "Chapter", escape(r.ChapterName),
+			"When", zonedTime(l, r.StartsAt, r.TimeZone), "Where", escape(r.Location))}
 	default:
-		m = outMessage{Content: d.Body}
+		m = outMessage{Content: dmBody(d.Body, l)}
 	}
 	_, err = a.discord.DMMessage(ctx, d.UserID, m, nonce)
 	switch {
@@ -321,18 +357,18 @@ func (a *App) sendMemberDM(ctx context.Context, now time.Time, d store.DueDM, ta
 	}
 }
 
-// reminderDM is a reminder as DMed to one member; the day-before one asks
-// whether they are still coming.
-func (a *App) reminderDM(r store.Rally, offset time.Duration, buttons bool) outMessage {
-	content := fmt.Sprintf("⏰ Reminder: **%s** (%s chapter) starts %s — %s.\n📍 %s",
-		escape(r.Title), escape(r.ChapterName), timestamp(r.StartsAt, "R"), zonedTime(r.StartsAt, r.TimeZone), a.shownPlace(r))
+// reminderDM is a reminder as DMed to one member, in their language l; the
+// day-before one asks whether they are still coming.
+func (a *App) reminderDM(l Lang, r store.Rally, offset time.Duration, buttons bool) outMessage {
+	content := l.T("dm_reminder", "Title", escape(r.Title), "Chapter", escape(r.ChapterName),
+		"In", timestamp(r.StartsAt, "R"), "When", zonedTime(l, r.StartsAt, r.TimeZone), "Where", a.shownPlace(l, r))
 	m := outMessage{Content: content}
 	if buttons {
-		m.Content += "\nAre you still coming? If not, tell us so your seat goes to someone on the waitlist."
+		m.Content += l.T("dm_reminder_confirm")
 		var id confirmCustomID
 		m.Components = []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{
-			discordgo.Button{Label: "Still going", Style: discordgo.SuccessButton, CustomID: id.build(true, r.ID)},
-			discordgo.Button{Label: "Can't make it", Style: discordgo.DangerButton, CustomID: id.build(false, r.ID)},
+			discordgo.Button{Label: l.T("button_still_going"), Style: discordgo.SuccessButton, CustomID: id.build(true, r.ID)},
+			discordgo.Button{Label: l.T("button_cant_make_it"), Style: discordgo.DangerButton, CustomID: id.build(false, r.ID)},
 		}}}
 	}
 	return m
@@ -372,28 +408,27 @@ func (a *App) redrawCheckIns(ctx context.Context, now time.Time) error {
 // place says when it will be shared, and from the start to the end (at now;
 // zero for never) it carries a "Check in" button.
 func (a *App) publicAnnouncement(r store.Rally, now time.Time) ([]*discordgo.MessageEmbed, []discordgo.MessageComponent) {
-	embeds, components := announcement(r)
+	langs := postLangs(r.ChapterLanguage)
+	embeds, components := announcementIn(langs, r)
 	if r.PrivateLocation {
-		for _, e := range embeds {
+		for i, e := range embeds {
 			for _, f := range e.Fields {
 				if strings.HasPrefix(f.Value, "🔒") {
-					f.Value = a.hiddenPlace()
+					f.Value = a.hiddenPlace(langs[i])
 				}
 			}
 		}
 	}
 	if !now.IsZero() && !r.Cancelled() && r.Started(now) && now.Before(r.EndsAt) {
-		components = append(components, checkinButtonRow(r.ID))
+		components = append(components, checkinButtonRow(langs, r.ID))
 	}
 	return embeds, components
 }
 
-// checkinButtonRow is the announcement's "Check in" button.
-func checkinButtonRow(rallyID int64) discordgo.MessageComponent {
+// checkinButtonRow is the announcement's "Check in" button, labelled in
+// each of langs.
+func checkinButtonRow(langs []Lang, rallyID int64) discordgo.MessageComponent {
 	return discordgo.ActionsRow{Components: []discordgo.MessageComponent{
-		discordgo.Button{Label: "Check in", Style: discordgo.PrimaryButton, CustomID: checkinCustomID{}.build(rallyID), Emoji: &discordgo.ComponentEmoji{Name: "📍"}},
+		discordgo.Button{Label: label(langs, "button_checkin"), Style: discordgo.PrimaryButton, CustomID: checkinCustomID{}.build(rallyID), Emoji: &discordgo.ComponentEmoji{Name: "📍"}},
 	}}
 }
-
-// ephemeralf is an ephemeral reply made from a format.
-func ephemeralf(format string, args ...any) *Response { return ephemeral(fmt.Sprintf(format, args...)) }

@@ -328,9 +328,9 @@ func (a *App) rallyInfo(ctx context.Context, in *Input) (*Response, error) {
 	if r.PrivateLocation {
 		for _, f := range embeds[0].Fields {
 			if strings.HasPrefix(f.Value, "🔒") {
-				f.Value = a.hiddenPlace()
+				f.Value = a.hiddenPlace(in.Lang)
 				if a.isLead(in, r) {
-					f.Value = truncate(escape(r.Location)+" (private: you see it as a lead)", 1024)
+					f.Value = truncate(in.Lang.T("place_private_lead", "Where", escape(r.Location)), 1024)
 				}
 			}
 		}
@@ -340,10 +340,12 @@ func (a *App) rallyInfo(ctx context.Context, in *Input) (*Response, error) {
 		if err != nil {
 			return nil, err
 		}
-		embeds[0].Fields = append(embeds[0].Fields, &discordgo.MessageEmbedField{Name: "Confirmed", Value: fmt.Sprintf("%d confirmed of %d going", n, r.Going)})
+		embeds[0].Fields = append(embeds[0].Fields, &discordgo.MessageEmbedField{Name: in.Lang.T("field_confirmed"),
+			Value: in.Lang.T("confirmed_of_going", "Confirmed", n, "Going", r.Going)})
 	}
 	if r.Started(in.Now) && !r.Cancelled() {
-		embeds[0].Fields = append(embeds[0].Fields, &discordgo.MessageEmbedField{Name: "Turnout", Value: fmt.Sprintf("%d checked in of %d going", r.CheckedIn, r.GoingTotal())})
+		embeds[0].Fields = append(embeds[0].Fields, &discordgo.MessageEmbedField{Name: in.Lang.T("field_turnout"),
+			Value: in.Lang.T("checked_in_of_going", "CheckedIn", r.CheckedIn, "Going", r.GoingTotal())})
 	}
 	if r.MessageID != "" {
 		embeds[0].Fields = append(embeds[0].Fields, &discordgo.MessageEmbedField{Name: in.Lang.T("field_announcement"), Value: messageLink(in.GuildID, r.ChannelID, r.MessageID)})
@@ -351,7 +353,7 @@ func (a *App) rallyInfo(ctx context.Context, in *Input) (*Response, error) {
 	if r.Started(in.Now) {
 		components = nil
 		if !r.Cancelled() && in.Now.Before(r.EndsAt) {
-			components = []discordgo.MessageComponent{checkinButtonRow(r.ID)}
+			components = []discordgo.MessageComponent{checkinButtonRow([]Lang{in.Lang}, r.ID)}
 		}
 	}
 	// What only leads may see (a private place, the confirmations) is
@@ -478,10 +480,13 @@ func (a *App) rallyCancel(ctx context.Context, in *Input) (*Response, error) {
 			a.log.Warn("could not post cancel notice", "rally", r.ID, "err", err)
 		}
 	}
-	dm := fmt.Sprintf("❌ **%s** (%s chapter) on %s has been cancelled.", escape(r.Title), escape(r.ChapterName), zonedTime(r.StartsAt, r.TimeZone))
-	if reason != "" {
-		dm += " Reason: " + escape(reason)
-	}
+	dm := dmBodies(func(l Lang) string {
+		s := l.T("dm_rally_cancelled", "Title", escape(r.Title), "Chapter", escape(r.ChapterName), "When", zonedTime(l, r.StartsAt, r.TimeZone))
+		if reason != "" {
+			s += l.T("cancelled_reason", "Reason", escape(reason))
+		}
+		return s
+	})
 	a.queueMemberDMs(ctx, store.MemberDMs{RallyID: r.ID, Kind: store.ChangeDM(), Body: dm,
 		Statuses: []store.RSVPStatus{store.Going, store.Maybe, store.Waitlist}})
 	note := a.mirrorCancel(ctx, in.Lang, r)
@@ -513,7 +518,7 @@ func (a *App) rallyAttendees(ctx context.Context, in *Input) (*Response, error) 
 	if err != nil {
 		return nil, err
 	}
-	lines = append(lines, fmt.Sprintf("✅ %d confirmed of %d going", confirmed, len(att.Going)))
+	lines = append(lines, "✅ "+in.Lang.T("confirmed_of_going", "Confirmed", confirmed, "Going", len(att.Going)))
 	section(in.Lang.T("button_going"), att.Going)
 	if err := a.roleSections(ctx, in.Lang, r, section); err != nil {
 		return nil, err
@@ -540,29 +545,30 @@ func (a *App) noticeChange(ctx context.Context, before, r store.Rally) {
 	if !retimed && !moved {
 		return
 	}
-	var public, private []string
-	if retimed {
-		line := fmt.Sprintf("⏰ Time: ~~%s~~ → **%s**", zonedTime(before.StartsAt, before.TimeZone), zonedTime(r.StartsAt, r.TimeZone))
-		public, private = append(public, line), append(private, line)
-	}
-	if moved {
-		if r.PrivateLocation || before.PrivateLocation {
-			public = append(public, "📍 Place: changed; "+a.hiddenPlace())
-			private = append(private, "📍 Place: changed; "+a.hiddenPlace())
-		} else {
-			line := fmt.Sprintf("📍 Place: ~~%s~~ → **%s**", escape(before.Location), escape(r.Location))
-			public, private = append(public, line), append(private, line)
+	// The lines of the notice in l: the same in the channel and by DM (a
+	// private place is never in either).
+	changes := func(l Lang) string {
+		var lines []string
+		if retimed {
+			lines = append(lines, l.T("change_time", "Before", zonedTime(l, before.StartsAt, before.TimeZone), "After", zonedTime(l, r.StartsAt, r.TimeZone)))
 		}
+		if moved {
+			if r.PrivateLocation || before.PrivateLocation {
+				lines = append(lines, l.T("change_place_private", "Place", a.hiddenPlace(l)))
+			} else {
+				lines = append(lines, l.T("change_place", "Before", escape(before.Location), "After", escape(r.Location)))
+			}
+		}
+		return l.T("change_head", "Title", escape(r.Title), "Chapter", escape(r.ChapterName)) + "\n" + strings.Join(lines, "\n")
 	}
-	head := fmt.Sprintf("✏️ **%s** (%s chapter) has changed:\n", escape(r.Title), escape(r.ChapterName))
 	if r.ChannelID != "" {
-		notice := head + strings.Join(public, "\n") + "\nRSVPs still stand."
+		notice := postText(r.ChapterLanguage, func(l Lang) string { return changes(l) + l.T("change_rsvps_stand") })
 		if _, err := a.post(ctx, r.ChannelID, outMessage{Content: notice}, store.NewNonce()); err != nil {
 			a.log.Warn("could not post change notice", "rally", r.ID, "err", err)
 		}
 	}
 	a.queueMemberDMs(ctx, store.MemberDMs{RallyID: r.ID, Kind: store.ChangeDM(),
-		Body:     head + strings.Join(private, "\n") + "\nYour RSVP still stands.",
+		Body:     dmBodies(func(l Lang) string { return changes(l) + l.T("change_your_rsvp_stands") }),
 		Statuses: []store.RSVPStatus{store.Going, store.Maybe, store.Waitlist}})
 }
 

@@ -138,7 +138,7 @@ func announcementEmbed(l Lang, r store.Rally) *discordgo.MessageEmbed {
 // for its lead to set one.
 func place(l Lang, r store.Rally) string {
 	if r.PrivateLocation {
-		return "🔒 shared with those going" // the reveal time is added where known (App.announce)
+		return l.T("place_private") // the reveal time is added where known (App.publicAnnouncement)
 	}
 	if r.Location == placeToBeAnnounced {
 		return l.T("place_tba")

@@ -114,7 +114,7 @@ func (a *App) rsvp(ctx context.Context, in *Input, rallyID int64, status store.R
 	msg := in.Lang.T("rsvp_got_it", "Title", escape(r.Title), "When", when, "Status", statusWords(in.Lang, res.Status, res.Position))
 	if res.Status == store.Going {
 		msg += in.Lang.T("rsvp_see_you")
-		msg += a.privatePlaceFor(ctx, r)
+		msg += a.privatePlaceFor(ctx, in.Lang, r)
 	}
 	return ephemeral(msg), nil
 }
@@ -125,7 +125,7 @@ func (a *App) tellPromoted(ctx context.Context, r store.Rally, users []string) {
 	for _, u := range users {
 		msg := func(l Lang) string {
 			return l.T("dm_promoted", "Title", escape(r.Title), "Chapter", escape(r.ChapterName),
-				"When", timestamp(r.StartsAt, "F"), "Where", a.shownPlace(r)) + a.privatePlaceFor(ctx, r)
+				"When", timestamp(r.StartsAt, "F"), "Where", a.shownPlace(l, r)) + a.privatePlaceFor(ctx, l, r)
 		}
 		if err := a.dmIn(ctx, r.GuildID, u, msg); err != nil {
 			a.log.Info("could not DM a promoted member; /myrsvps will tell them", "rally", r.ID, "err", err)
@@ -139,8 +139,8 @@ func (a *App) tellPromoted(ctx context.Context, r store.Rally, users []string) {
 
 // privatePlaceFor is what a member who has just become going learns of a
 // private place: the place itself once it is being shared, else when it
-// will come. "" for a public place.
-func (a *App) privatePlaceFor(ctx context.Context, r store.Rally) string {
+// will come, in l. "" for a public place.
+func (a *App) privatePlaceFor(ctx context.Context, l Lang, r store.Rally) string {
 	if !r.PrivateLocation {
 		return ""
 	}
@@ -149,9 +149,9 @@ func (a *App) privatePlaceFor(ctx context.Context, r store.Rally) string {
 		a.log.Warn("could not read whether a place was shared", "rally", r.ID, "err", err)
 	}
 	if revealed {
-		return fmt.Sprintf("\n📍 Meeting place: **%s**. Please keep it among those going.", escape(r.Location))
+		return "\n" + l.T("place_for_going", "Where", escape(r.Location))
 	}
-	return fmt.Sprintf("\n📍 The place is private: I will DM it to you %s before the start.", shortDuration(a.cfg.LocationReveal))
+	return "\n" + l.T("place_private_later", "Before", shortDuration(a.cfg.LocationReveal))
 }
 
 func (a *App) myRSVPs(ctx context.Context, in *Input) (*Response, error) {

@@ -235,10 +235,11 @@ func (a *App) buildSummary(ctx context.Context, l Lang, guildID string, now time
 		return s, err
 	}
 	if len(ended) > 0 {
-		lines = append(lines, "**Turnout of the last day**")
+		lines = append(lines, l.T("summary_turnout_last_day"))
 		for _, r := range ended {
-			lines = append(lines, fmt.Sprintf("• #%d %s (%s) — %s: %d checked in of %d going", r.ID, escape(r.Title), escape(r.ChapterName),
-				r.StartsAt.In(a.zones.location(r.TimeZone)).Format("Mon Jan 2 3:04 PM MST"), r.CheckedIn, r.GoingTotal()))
+			local := r.StartsAt.In(a.zones.location(r.TimeZone))
+			lines = append(lines, fmt.Sprintf("• #%d %s (%s) — %s %s: %s", r.ID, escape(r.Title), escape(r.ChapterName),
+				l.dateTime(local, dateDay), local.Format("MST"), l.T("checked_in_of_going", "CheckedIn", r.CheckedIn, "Going", r.GoingTotal())))
 		}
 	}
 	lines = append(lines, l.T("summary_total", "Count", len(rallies),
