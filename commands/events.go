@@ -25,9 +25,6 @@ const errCodeUnknownScheduledEvent = 10070
 // expiredEventBatch is how many expired events one retention run deletes.
 const expiredEventBatch = 50
 
-// sharedLocation stands in for a place that is not shown to everyone.
-const sharedLocation = "shared with attendees"
-
 // reveal is what a private place shows instead (App.hiddenPlace).
 func eventParams(r store.Rally, reveal string) *discordgo.GuildScheduledEventParams {
 	start, end := r.StartsAt.UTC(), r.EndsAt.UTC()
