@@ -318,7 +318,7 @@ func TestActionDayOfAction(t *testing.T) {
 		text := r.Text()
 		for _, want := range []string{
 			fmt.Sprintf(`**Day of action \#%d Holiday weekend action`, id),
-			fmt.Sprintf("#%d Seattle — Sat Nov 28 11:00 AM PST: 2 going", rallies["Seattle"].ID),
+			fmt.Sprintf("#%d Seattle — Sat Nov 28 11:00 AM PST · <t:%d:f>: 2 going", rallies["Seattle"].ID, rallies["Seattle"].StartsAt.Unix()),
 			fmt.Sprintf("#%d Oakland — ", rallies["Oakland"].ID),
 			"Action total: 7 chapters · 4 going · 1 maybe · 0 waitlisted",
 			"Waiting for a place: Los Angeles, New York City, Oakland, San Bernardino, Washington DC",

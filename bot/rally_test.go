@@ -119,6 +119,8 @@ func TestRallyCreate(t *testing.T) {
 	t.Run("TwelveHourClock", func(t *testing.T) {
 		r := h.cmd(lead, seattleChannel, "rally create", createOpts(discordtest.Str("when", "2026-12-01 6:15pm"))...)
 		mustContain(t, r, true, "<t:1796177700:F>")
+		// The list shows the chapter's time and zone and each reader's own.
+		mustContain(t, h.cmd(volunteer, seattleChannel, "rally list"), false, "Dec 1 6:15 PM", "(PST)", "<t:1796177700:F>")
 	})
 
 	t.Run("AmbiguousFallBackPicksEarlierAndSaysSo", func(t *testing.T) {

@@ -597,7 +597,7 @@ func TestDailySummary(t *testing.T) {
 	line := func(key, counts string) string {
 		r := rallies[key]
 		loc, _ := time.LoadLocation(schedZones[r.chapter])
-		return fmt.Sprintf("• #%d %s — %s: %s", r.id, r.title, r.at.In(loc).Format("Mon Jan 2 3:04 PM MST"), counts)
+		return fmt.Sprintf("• #%d %s — %s · <t:%d:f>: %s", r.id, r.title, r.at.In(loc).Format("Mon Jan 2 3:04 PM MST"), r.at.Unix(), counts)
 	}
 	// 08:00:30 in New York, the default SUMMARY_CRON's time.
 	firstRun := time.Date(2026, 11, 24, 13, 0, 30, 0, time.UTC)

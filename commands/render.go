@@ -163,9 +163,11 @@ func rsvpButtons(langs []Lang, rallyID int64, disabled bool) []discordgo.Message
 // rallyLine is one rally in a list.
 func rallyLine(l Lang, r store.Rally) string {
 	local := r.StartsAt.In(location(r.TimeZone))
-	return fmt.Sprintf("**#%d %s** — %s\n%s (%s) · %s · %s\n%s",
+	// The chapter's own time and zone, then the reader's own (Discord
+	// renders <t:…:F> in each reader's zone and language).
+	return fmt.Sprintf("**#%d %s** — %s\n%s (%s) · %s · %s · %s\n%s",
 		r.ID, escape(truncate(r.Title, 100)), escape(r.ChapterName),
-		l.dateTime(local, dateShort), local.Format("MST"), timestamp(r.StartsAt, "R"),
+		l.dateTime(local, dateShort), local.Format("MST"), timestamp(r.StartsAt, "F"), timestamp(r.StartsAt, "R"),
 		escape(truncate(place(l, r), 80)), counts(l, r)) + seriesSuffix(l, r)
 }
 

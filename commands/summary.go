@@ -183,7 +183,7 @@ func (a *App) buildSummary(ctx context.Context, l Lang, guildID string, now time
 				label = escape(r.ChapterName)
 			}
 			local := r.StartsAt.In(a.zones.location(r.TimeZone))
-			line := l.T("summary_line", "ID", r.ID, "Label", label, "When", l.dateTime(local, dateDay)+" "+local.Format("MST"),
+			line := l.T("summary_line", "ID", r.ID, "Label", label, "When", l.dateTime(local, dateDay)+" "+local.Format("MST")+" · "+timestamp(r.StartsAt, "f"),
 				"Going", r.GoingTotal(), "GoingDelta", delta(l, r.GoingTotal()-prev.Going, had),
 				"Maybe", r.Maybe, "MaybeDelta", delta(l, r.Maybe-prev.Maybe, had))
 			if r.Capacity > 0 {
