@@ -332,22 +332,8 @@ func (a *App) sendActionPostsNow(ctx context.Context, l Lang, now time.Time, act
 // has come: those the command that recorded them could not send, or never
 // got to. Called by the reminder sweep.
 func (a *App) SendDueActionPosts(ctx context.Context, now time.Time) error {
-	for {
-		due, err := a.db.DueActionPosts(ctx, now, dueBatch)
-		if err != nil {
-			return err
-		}
-		for _, p := range due {
-			if _, err := a.sendActionPost(ctx, now, p); err != nil {
-				return err
-			}
-		}
-		// Each post handled leaves the due set (sent, failed, dropped or
-		// backing off).
-		if len(due) < dueBatch {
-			return nil
-		}
-	}
+	return drainDue(func() ([]store.ActionPost, error) { return a.db.DueActionPosts(ctx, now, dueBatch) },
+		func(p store.ActionPost) error { _, err := a.sendActionPost(ctx, now, p); return err })
 }
 
 // sendActionPost sends one pending post exactly once, like a reminder: with

@@ -367,20 +367,10 @@ func (a *App) SendStaffingAlerts(ctx context.Context, now time.Time) error {
 	}
 	a.jobs.staffing.Lock()
 	defer a.jobs.staffing.Unlock()
-	for {
-		due, err := a.db.DueStaffingAlerts(ctx, now, a.cfg.StaffingAlert, dueBatch)
-		if err != nil {
-			return err
-		}
-		for _, d := range due {
-			if err := a.sendStaffingAlert(ctx, now, d); err != nil {
-				return err
-			}
-		}
-		if len(due) < dueBatch {
-			return nil
-		}
-	}
+	return drainDue(func() ([]store.StaffingAlert, error) {
+		return a.db.DueStaffingAlerts(ctx, now, a.cfg.StaffingAlert, dueBatch)
+	},
+		func(d store.StaffingAlert) error { return a.sendStaffingAlert(ctx, now, d) })
 }
 
 func (a *App) sendStaffingAlert(ctx context.Context, now time.Time, d store.StaffingAlert) error {

@@ -264,22 +264,8 @@ func (a *App) rallyCancelSeries(ctx context.Context, in *Input, reason string) (
 // SendDueSeriesAnnouncements announces each rally of a series whose earlier
 // occurrences are all over, once. Called by the reminder sweep.
 func (a *App) SendDueSeriesAnnouncements(ctx context.Context, now time.Time) error {
-	for {
-		due, err := a.db.DueSeriesAnnouncements(ctx, now, dueBatch)
-		if err != nil {
-			return err
-		}
-		for _, d := range due {
-			if err := a.sendSeriesAnnouncement(ctx, now, d); err != nil {
-				return err
-			}
-		}
-		// Each one handled leaves the due set (sent, failed, dropped or
-		// backing off).
-		if len(due) < dueBatch {
-			return nil
-		}
-	}
+	return drainDue(func() ([]store.SeriesAnnouncement, error) { return a.db.DueSeriesAnnouncements(ctx, now, dueBatch) },
+		func(d store.SeriesAnnouncement) error { return a.sendSeriesAnnouncement(ctx, now, d) })
 }
 
 // sendSeriesAnnouncement posts one announcement exactly once, as a reminder

@@ -103,18 +103,5 @@ func (db *DB) RefreshDone(ctx context.Context, id int64, mark RefreshMark) (err 
 // yet shown: those a crash interrupted, to be re-rendered at start.
 func (db *DB) PendingRefreshes(ctx context.Context) (_ []int64, err error) {
 	defer wrap(&err, "pending refreshes")
-	rows, err := db.read.QueryContext(ctx, `SELECT id FROM rallies WHERE refresh_pending > 0 ORDER BY id`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
+	return queryIDs(ctx, db.read, `SELECT id FROM rallies WHERE refresh_pending > 0 ORDER BY id`)
 }

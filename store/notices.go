@@ -353,21 +353,8 @@ func (db *DB) CheckIn(ctx context.Context, guildID string, rallyID int64, userID
 // announcements are redrawn with or without the "Check in" button.
 func (db *DB) CheckInOpenRallies(ctx context.Context, since, now time.Time) (_ []int64, err error) {
 	defer wrap(&err, "check-in rallies")
-	rows, err := db.read.QueryContext(ctx, `SELECT id FROM rallies WHERE status = 'scheduled' AND message_id IS NOT NULL
+	return queryIDs(ctx, db.read, `SELECT id FROM rallies WHERE status = 'scheduled' AND message_id IS NOT NULL
 		AND ((starts_at > ?1 AND starts_at <= ?2) OR (ends_at > ?1 AND ends_at <= ?2))`, since.Unix(), now.Unix())
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
 }
 
 // EndedRallies lists the scheduled rallies of a guild that ended after from

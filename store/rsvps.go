@@ -376,9 +376,12 @@ func (db *DB) ForgetMember(ctx context.Context, guildID, userID string) (removed
 	return removed, promotions, err
 }
 
-// queryIDs runs a query of one integer column and returns its values.
-func queryIDs(ctx context.Context, tx *Tx, query string, args ...any) ([]int64, error) {
-	rows, err := tx.QueryContext(ctx, query, args...)
+// queryIDs runs a query of one integer column (in a transaction or on a
+// pool) and returns its values.
+func queryIDs(ctx context.Context, q interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}, query string, args ...any) ([]int64, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
