@@ -64,21 +64,11 @@ func actHarness(t *testing.T) *harness {
 }
 
 func actCreateOpts(extra ...discordtest.Option) []discordtest.Option {
-	base := map[string]discordtest.Option{
-		"title": discordtest.Str("title", "Holiday weekend action"),
-		"date":  discordtest.Str("date", "2026-11-28"),
-		"time":  discordtest.Str("time", "11:00"),
-	}
-	for _, o := range extra {
-		base[o.Name] = o
-	}
-	var out []discordtest.Option
-	for _, k := range []string{"title", "date", "time", "chapters", "details", "capacity", "duration"} {
-		if o, ok := base[k]; ok {
-			out = append(out, o)
-		}
-	}
-	return out
+	return withDefaults([]discordtest.Option{
+		discordtest.Str("title", "Holiday weekend action"),
+		discordtest.Str("date", "2026-11-28"),
+		discordtest.Str("time", "11:00"),
+	}, []string{"title", "date", "time", "chapters", "details", "capacity", "duration"}, extra)
 }
 
 // actCreate has the coordinator create an action and returns its id.

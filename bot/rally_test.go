@@ -25,23 +25,28 @@ func rallyHarness(t *testing.T, env ...string) *harness {
 }
 
 func createOpts(extra ...discordtest.Option) []discordtest.Option {
-	base := map[string]discordtest.Option{
-		"chapter":  discordtest.Str("chapter", "Seattle"),
-		"title":    discordtest.Str("title", "Rally for fair housing"),
-		"when":     discordtest.Str("when", "2026-11-28 14:30"),
-		"location": discordtest.Str("location", "Westlake Park"),
-	}
-	for _, o := range extra {
-		base[o.Name] = o
+	return withDefaults([]discordtest.Option{
+		discordtest.Str("chapter", "Seattle"),
+		discordtest.Str("title", "Rally for fair housing"),
+		discordtest.Str("when", "2026-11-28 14:30"),
+		discordtest.Str("location", "Westlake Park"),
+	}, []string{"chapter", "title", "when", "location", "details", "capacity", "duration"}, extra)
+}
+
+// withDefaults is a command's options: the defaults, each replaced by an
+// extra of the same name, in the command's order; extras of options added
+// by later features follow in the order given.
+func withDefaults(defaults []discordtest.Option, order []string, extra []discordtest.Option) []discordtest.Option {
+	byName := map[string]discordtest.Option{}
+	for _, o := range append(append([]discordtest.Option(nil), defaults...), extra...) {
+		byName[o.Name] = o
 	}
 	var out []discordtest.Option
-	order := []string{"chapter", "title", "when", "location", "details", "capacity", "duration"}
 	for _, k := range order {
-		if o, ok := base[k]; ok {
+		if o, ok := byName[k]; ok {
 			out = append(out, o)
 		}
 	}
-	// Options added by later features follow, in the order given.
 	for _, o := range extra {
 		if !slices.Contains(order, o.Name) {
 			out = append(out, o)
