@@ -7,6 +7,33 @@
   const flash = document.getElementById("flash");
   const clock = document.getElementById("clock");
 
+  // update brings the list to the server's rendering message by message: a
+  // message that did not change keeps its element, so a button being pressed
+  // or focused is not swapped out from under the member.
+  function update(html) {
+    const next = document.createElement("template");
+    next.innerHTML = html;
+    const fresh = [...next.content.children];
+    if (fresh.some((li) => !li.id)) { list.replaceChildren(...fresh); return; }
+    const old = new Map([...list.children].map((li) => [li.id, li]));
+    let at = list.firstElementChild;
+    for (const li of fresh) {
+      const have = old.get(li.id);
+      old.delete(li.id);
+      if (have && have.outerHTML === li.outerHTML) {
+        if (have === at) at = at.nextElementSibling;
+        else list.insertBefore(have, at);
+        continue;
+      }
+      if (have) {
+        if (have === at) at = at.nextElementSibling;
+        have.remove();
+      }
+      list.insertBefore(li, at);
+    }
+    for (const li of old.values()) li.remove();
+  }
+
   let busy = false, again = false;
   async function refresh() {
     if (busy) { again = true; return; }
@@ -18,8 +45,8 @@
         const active = document.activeElement;
         const key = active && active.closest("li.message") && active.name === "custom_id"
           ? [active.closest("li.message").id, active.value] : null;
-        list.innerHTML = await r.text();
-        if (key) {
+        update(await r.text());
+        if (key && !list.contains(active)) {
           const back = document.querySelector(`#${key[0]} button[value="${CSS.escape(key[1])}"]`);
           if (back) back.focus();
         }
