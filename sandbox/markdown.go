@@ -84,28 +84,34 @@ func (s *server) timestamp(t time.Time, style string) string {
 	return t.Format("January 2, 2006 15:04 MST")
 }
 
+// relative words d as Discord's client does: rounded to the nearest unit,
+// so a reminder sent a moment after T−24h reads "in a day", not "in 23
+// hours".
 func relative(d time.Duration) string {
 	past := d < 0
 	if past {
 		d = -d
 	}
-	var n int
-	var unit string
+	round := func(unit time.Duration) int { return int((d + unit/2) / unit) }
+	var phrase string
 	switch {
-	case d < time.Minute:
-		n, unit = int(d/time.Second), "second"
-	case d < time.Hour:
-		n, unit = int(d/time.Minute), "minute"
-	case d < 24*time.Hour:
-		n, unit = int(d/time.Hour), "hour"
+	case round(time.Second) < 45:
+		phrase = "a few seconds"
+	case round(time.Minute) < 2:
+		phrase = "a minute"
+	case round(time.Minute) < 45:
+		phrase = fmt.Sprintf("%d minutes", round(time.Minute))
+	case round(time.Hour) < 2:
+		phrase = "an hour"
+	case round(time.Hour) < 22:
+		phrase = fmt.Sprintf("%d hours", round(time.Hour))
+	case round(24*time.Hour) < 2:
+		phrase = "a day"
 	default:
-		n, unit = int(d/(24*time.Hour)), "day"
-	}
-	if n != 1 {
-		unit += "s"
+		phrase = fmt.Sprintf("%d days", round(24*time.Hour))
 	}
 	if past {
-		return fmt.Sprintf("%d %s ago", n, unit)
+		return phrase + " ago"
 	}
-	return fmt.Sprintf("in %d %s", n, unit)
+	return "in " + phrase
 }

@@ -57,3 +57,22 @@ func TestCancelledRallyHasNoReminder(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func TestRelative(t *testing.T) {
+	for _, c := range []struct {
+		d    time.Duration
+		want string
+	}{
+		{10 * time.Second, "in a few seconds"},
+		{-80 * time.Second, "a minute ago"},
+		{30 * time.Minute, "in 30 minutes"},
+		{100 * time.Minute, "in 2 hours"},
+		{24*time.Hour - time.Second, "in a day"},
+		{2*time.Hour - time.Second, "in 2 hours"},
+		{-3 * 24 * time.Hour, "3 days ago"},
+	} {
+		if got := relative(c.d); got != c.want {
+			t.Errorf("relative(%v) = %q, want %q", c.d, got, c.want)
+		}
+	}
+}
