@@ -160,3 +160,19 @@ func button(m testMember, customID string) *discordgo.Interaction {
 		GuildID: testGuild, ChannelID: "300000000000000001", Member: m.build(),
 		Data: discordgo.MessageComponentInteractionData{CustomID: customID, ComponentType: discordgo.ButtonComponent}}
 }
+
+// TestPublicCommandsDeferPublicly: a command whose reply everyone sees must
+// also defer publicly, or a slow answer turns private.
+func TestPublicCommandsDeferPublicly(t *testing.T) {
+	a := &App{}
+	for _, path := range []string{"chapter list", "rally list", "rally info", "action list"} {
+		parts := strings.Fields(path)
+		i := &discordgo.Interaction{Type: discordgo.InteractionApplicationCommand, Data: discordgo.ApplicationCommandInteractionData{
+			Name:    parts[0],
+			Options: []*discordgo.ApplicationCommandInteractionDataOption{{Name: parts[1], Type: discordgo.ApplicationCommandOptionSubCommand}},
+		}}
+		if a.Ephemeral(i) {
+			t.Errorf("/%s would defer as ephemeral; its answer is public", path)
+		}
+	}
+}

@@ -10,6 +10,7 @@ var publicCommands = map[string]bool{
 	"chapter list": true,
 	"rally list":   true,
 	"rally info":   true,
+	"action list":  true,
 }
 
 // Ephemeral reports whether the interaction's answer is seen only by the
