@@ -202,6 +202,11 @@ func NewSession(cfg Config) (*discordgo.Session, error) {
 	}
 	// Never session.Debug: it logs the Authorization header.
 	session.LogLevel = discordgo.LogWarning
+	// One retry policy: commands.Discord retries 5xx itself, with a nonce
+	// where a repeat could duplicate. discordgo's own 502 retries would resend
+	// a follow-up or a message without one. (A 429 is not processed by
+	// Discord, so discordgo's wait-and-resend stays.)
+	session.MaxRestRetries = 0
 	session.Client = &http.Client{Timeout: 30 * time.Second, Transport: &rewriteTransport{origin: origin, base: http.DefaultTransport}}
 	session.Identify.Intents = discordgo.IntentsGuilds
 	session.StateEnabled = true
