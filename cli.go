@@ -19,8 +19,9 @@ const usage = `Usage: rallybot [command] [arguments]
 Commands:
   run [ENV_FILE]           run the bot (the default); settings from the
                            environment, then ENV_FILE (default .env)
-  sandbox [ENV_FILE]       try the bot in a local page against an embedded
-                           Discord, no Discord application needed
+  sandbox                  try the bot in a local page against an embedded
+                           Discord, no Discord application needed (reads
+                           the environment only, never an env file)
   backup PATH [ENV_FILE]   write a consistent copy of DATABASE_PATH to PATH,
                            safe while the bot runs
   version                  print the version and exit
@@ -51,7 +52,12 @@ func parseArgs(args []string) (invocation, error) {
 	case "version", "-version", "--version":
 		inv.command = "version"
 		return inv, noMore(first, rest)
-	case "run", "sandbox":
+	case "sandbox":
+		// The sandbox reads the environment only, never an env file, so a
+		// real bot's settings and database are never touched by it.
+		inv.command = first
+		return inv, noMore(first, rest)
+	case "run":
 		inv.command = first
 	case "backup":
 		inv.command = first

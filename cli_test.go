@@ -47,6 +47,7 @@ func TestCLI(t *testing.T) {
 		{"ErrMistypedEnvFileAlone", []string{"prod.envv"}, []string{`"prod.envv"`, "must exist"}},
 		{"ErrUnknownFlag", []string{"--verbose"}, []string{`unknown flag "--verbose"`}},
 		{"ErrExtraArgument", []string{"version", "now"}, []string{`unexpected argument "now"`}},
+		{"ErrSandboxEnvFile", []string{"sandbox", ".env"}, []string{`sandbox: unexpected argument ".env"`}},
 		{"ErrBackupWithoutPath", []string{"backup"}, []string{"give the file to write"}},
 	}
 	for _, c := range refusals {
