@@ -320,3 +320,99 @@ func TestRevealSkipsWhoLeft(t *testing.T) {
 		t.Errorf("a member who left got the place %d times, want 0", len(got))
 	}
 }
+
+// TestNoticesReachRoleHolders: a safety role counts as going, though its
+// sign-up takes the place of the member's RSVP, so a role holder gets each
+// DM those going get, once: the reminders and their confirm, a change, the
+// private place, a cancel; and can confirm, check in and leave from the DM.
+func TestNoticesReachRoleHolders(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, "DISCORD_GUILD_ID", guildID)
+	h.setupChapter("Seattle", seattleChannel, seattleLead)
+	at := start.Add(30 * time.Hour)
+	const secret = "Union hall side door"
+	r := h.cmd(admin, seattleChannel, "rally create", createOpts(discordtest.Str("when", schedWhen(t, "Seattle", at)),
+		discordtest.Str("location", secret), discordtest.Str("title", "Staffed march"), discordtest.Bool("private_location", true),
+		discordtest.Int("marshals", 1), discordtest.Int("medics", 1))...)
+	m := rallyIDPattern.FindStringSubmatch(r.Text())
+	if m == nil {
+		t.Fatalf("rally create: %q", r.Text())
+	}
+	rid := m[1]
+	var id int64
+	fmt.Sscan(rid, &id)
+	ann := h.actAnnouncement(seattleChannel, id)
+	marshal, medic, going := member(1), member(2), member(3)
+	// The marshal said Going first: the sign-up replaces that RSVP.
+	h.noticeRSVP(marshal, ann, id, "going")
+	mustContain(t, h.cmd(marshal, seattleChannel, "rsvp", discordtest.Str("rally", rid), discordtest.Str("status", "going"),
+		discordtest.Str("role", "marshal")), true, "signed up as **marshal**")
+	mustContain(t, h.cmd(medic, seattleChannel, "rsvp", discordtest.Str("rally", rid), discordtest.Str("status", "going"),
+		discordtest.Str("role", "medic")), true, "signed up as **medic**")
+	h.noticeRSVP(going, ann, id, "going")
+
+	h.clock.Set(at.Add(-24 * time.Hour))
+	h.runJobs()
+	h.runJobs()
+
+	t.Run("DayBeforeReminderOnce", func(t *testing.T) {
+		for _, m := range []discordtest.Member{marshal, medic, going} {
+			got := h.noticeDMs(m, "Reminder: **Staffed march**")
+			if len(got) != 1 {
+				t.Fatalf("member %s got %d DM reminders, want 1", m.UserID, len(got))
+			}
+			if b := buttons(got[0]); len(b) != 2 {
+				t.Errorf("member %s: DM reminder buttons %+v, want Still going and Can't make it", m.UserID, b)
+			}
+		}
+	})
+	t.Run("StillGoingIsCounted", func(t *testing.T) {
+		dm := h.noticeDMs(marshal, "Reminder")[0]
+		mustContain(t, h.noticeClickDM(marshal, dm, fmt.Sprintf("confirm:yes:%d", id)), true, "See you")
+		mustContain(t, h.cmd(lead, seattleChannel, "rally info", discordtest.Str("rally", rid)), true, "1 confirmed of 3 going")
+		mustContain(t, h.cmd(lead, seattleChannel, "rally attendees", discordtest.Str("rally", rid)), true, "1 confirmed of 3 going")
+	})
+	t.Run("CantMakeItFreesTheRole", func(t *testing.T) {
+		dm := h.noticeDMs(medic, "Reminder")[0]
+		mustContain(t, h.noticeClickDM(medic, dm, fmt.Sprintf("confirm:no:%d", id)), true, "no longer **medic**")
+		h.rolesAnnouncement(t, ann.ID, "Medics 0/1", "Marshals 1/1", "2 going")
+	})
+	t.Run("ChangeDMedOnce", func(t *testing.T) {
+		h.cmd(lead, seattleChannel, "rally edit", discordtest.Str("rally", rid), discordtest.Str("location", "Union hall back door"))
+		h.runJobs()
+		h.runJobs()
+		if got := h.noticeDMs(marshal, "has changed"); len(got) != 1 {
+			t.Errorf("the marshal got %d change DMs, want 1", len(got))
+		}
+	})
+	t.Run("PrivatePlaceOnce", func(t *testing.T) {
+		h.clock.Set(at.Add(-2 * time.Hour))
+		h.runJobs()
+		h.restart()
+		h.runJobs()
+		for _, m := range []discordtest.Member{marshal, going} {
+			if got := h.noticeDMs(m, "Union hall back door"); len(got) != 1 {
+				t.Errorf("member %s got the place %d times, want 1", m.UserID, len(got))
+			}
+		}
+		if got := h.noticeDMs(medic, "Union hall back door"); len(got) != 0 {
+			t.Errorf("the medic who left got the place %d times, want 0", len(got))
+		}
+		if got := h.noticeDMs(marshal, "Reminder"); len(got) != 2 {
+			t.Errorf("the marshal got %d DM reminders by 2h, want 2", len(got))
+		}
+	})
+	t.Run("CheckIn", func(t *testing.T) {
+		h.clock.Set(at.Add(time.Minute))
+		mustContain(t, h.cmd(marshal, seattleChannel, "checkin", discordtest.Str("rally", rid)), true, "Checked in")
+		mustContain(t, h.cmd(volunteer, seattleChannel, "rally info", discordtest.Str("rally", rid)), false, "1 checked in of 2 going")
+	})
+	t.Run("CancelDMedOnce", func(t *testing.T) {
+		h.cmd(lead, seattleChannel, "rally cancel", discordtest.Str("rally", rid))
+		h.runJobs()
+		h.runJobs()
+		if got := h.noticeDMs(marshal, "has been cancelled"); len(got) != 1 {
+			t.Errorf("the marshal got %d cancel DMs, want 1", len(got))
+		}
+	})
+}

@@ -133,7 +133,7 @@ func (a *App) checkIn(ctx context.Context, in *Input, rallyID int64) (*Response,
 
 // confirmButton answers the day-before DM: "Still going" records the
 // confirmation; "Can't make it" frees the seat exactly as Can't go does, so
-// the first on the waitlist is promoted and told.
+// the first on the waitlist is promoted and told, or a role holder's role.
 func (a *App) confirmButton(ctx context.Context, in *Input) (*Response, error) {
 	id, err := strconv.ParseInt(in.Params["rally"], 10, 64)
 	if err != nil {
@@ -152,6 +152,19 @@ func (a *App) confirmButton(ctx context.Context, in *Input) (*Response, error) {
 			return ephemeral(in.Lang.T("confirm_no_rsvp", "Title", escape(r.Title))), nil
 		}
 		return ephemeral(in.Lang.T("confirm_still_going", "Title", escape(r.Title), "When", zonedTime(in.Lang, r.StartsAt, r.TimeZone))), nil
+	}
+	held, err := a.db.MemberRole(ctx, r.ID, in.userID())
+	if err != nil {
+		return nil, err
+	}
+	if held != "" {
+		// A role holder has no seat to free: the role is what they give up.
+		if _, err := a.db.LeaveRole(ctx, r.GuildID, r.ID, in.userID()); err != nil {
+			return nil, roleError(err)
+		}
+		a.refresher.mark(r.ID)
+		a.log.Info("role left", "guild", r.GuildID, "rally", r.ID, "role", string(held))
+		return ephemeral(in.Lang.T("confirm_cant_make_it_role", "Title", escape(r.Title), "Role", roleName(in.Lang, held, 1))), nil
 	}
 	res, err := a.db.SetRSVP(ctx, r.GuildID, r.ID, in.userID(), store.NotGoing)
 	if err != nil {

@@ -341,7 +341,7 @@ func (a *App) rallyInfo(ctx context.Context, in *Input) (*Response, error) {
 			return nil, err
 		}
 		embeds[0].Fields = append(embeds[0].Fields, &discordgo.MessageEmbedField{Name: in.Lang.T("field_confirmed"),
-			Value: in.Lang.T("confirmed_of_going", "Confirmed", n, "Going", r.Going)})
+			Value: in.Lang.T("confirmed_of_going", "Confirmed", n, "Going", r.GoingTotal())})
 	}
 	if r.Started(in.Now) && !r.Cancelled() {
 		embeds[0].Fields = append(embeds[0].Fields, &discordgo.MessageEmbedField{Name: in.Lang.T("field_turnout"),
@@ -518,7 +518,7 @@ func (a *App) rallyAttendees(ctx context.Context, in *Input) (*Response, error) 
 	if err != nil {
 		return nil, err
 	}
-	lines = append(lines, "✅ "+in.Lang.T("confirmed_of_going", "Confirmed", confirmed, "Going", len(att.Going)))
+	lines = append(lines, "✅ "+in.Lang.T("confirmed_of_going", "Confirmed", confirmed, "Going", len(att.Going)+r.Staffing.Filled()))
 	section(in.Lang.T("button_going"), att.Going)
 	if err := a.roleSections(ctx, in.Lang, r, section); err != nil {
 		return nil, err

@@ -80,22 +80,31 @@ func queueMemberDMs(ctx context.Context, tx *Tx, q MemberDMs) (int, error) {
 	}
 	args := []any{q.Kind, q.Body, q.Buttons, tx.now.Unix(), tx.now.Unix(), q.RallyID}
 	in := ""
+	going := false
 	for i, s := range q.Statuses {
 		if i > 0 {
 			in += ", "
 		}
 		in += "?"
 		args = append(args, s)
+		going = going || s == Going
+	}
+	// A role holder counts as going, but their sign-up took the place of
+	// their RSVP row: they are owed what those going are.
+	members := `SELECT rally_id, user_id FROM rsvps WHERE rally_id = ?6 AND status IN (` + in + `)`
+	if going {
+		members += ` UNION SELECT rally_id, user_id FROM role_signups WHERE rally_id = ?6`
 	}
 	optIn := ""
 	if q.OptedIn {
 		optIn = ` AND NOT EXISTS (SELECT 1 FROM member_prefs p JOIN rallies r ON r.id = v.rally_id
 			WHERE p.guild_id = r.guild_id AND p.user_id = v.user_id AND p.dm_reminders = 0)`
 	}
+	// WHERE true: an INSERT … SELECT … ON CONFLICT needs a WHERE to parse.
 	res, err := tx.ExecContext(ctx, `
 		INSERT INTO member_dms (rally_id, kind, user_id, body, buttons, created_at, updated_at)
-		SELECT v.rally_id, ?1, v.user_id, ?2, ?3, ?4, ?5 FROM rsvps v
-		WHERE v.rally_id = ?6 AND v.status IN (`+in+`)`+optIn+`
+		SELECT v.rally_id, ?1, v.user_id, ?2, ?3, ?4, ?5 FROM (`+members+`) v
+		WHERE true`+optIn+`
 		ON CONFLICT DO NOTHING`, args...)
 	if err != nil {
 		return 0, err
@@ -290,13 +299,22 @@ func (db *DB) LocationRevealed(ctx context.Context, rallyID int64) (ok bool, err
 	return ok, err
 }
 
-// ConfirmRSVP records a going or maybe member's "Still going"; ok is false
-// when the member has no such RSVP.
+// ConfirmRSVP records a going or maybe member's "Still going", or a role
+// holder's; ok is false when the member has neither.
 func (db *DB) ConfirmRSVP(ctx context.Context, rallyID int64, userID string) (ok bool, err error) {
 	defer wrap(&err, "confirm rsvp")
 	err = db.update(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE rsvps SET confirmed_at = COALESCE(confirmed_at, ?)
 			WHERE rally_id = ? AND user_id = ? AND status IN ('going', 'maybe')`, tx.now.Unix(), rallyID, userID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			ok = true
+			return nil
+		}
+		res, err = tx.ExecContext(ctx, `UPDATE role_signups SET confirmed_at = COALESCE(confirmed_at, ?)
+			WHERE rally_id = ? AND user_id = ?`, tx.now.Unix(), rallyID, userID)
 		if err != nil {
 			return err
 		}
@@ -307,10 +325,13 @@ func (db *DB) ConfirmRSVP(ctx context.Context, rallyID int64, userID string) (ok
 	return ok, err
 }
 
-// Confirmed counts the going members of a rally who said "Still going".
+// Confirmed counts the members going to a rally, role holders included, who
+// said "Still going".
 func (db *DB) Confirmed(ctx context.Context, rallyID int64) (n int, err error) {
 	defer wrap(&err, "confirmed")
-	err = db.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM rsvps WHERE rally_id = ? AND status = 'going' AND confirmed_at IS NOT NULL`,
+	err = db.read.QueryRowContext(ctx, `SELECT
+		(SELECT COUNT(*) FROM rsvps WHERE rally_id = ?1 AND status = 'going' AND confirmed_at IS NOT NULL) +
+		(SELECT COUNT(*) FROM role_signups WHERE rally_id = ?1 AND confirmed_at IS NOT NULL)`,
 		rallyID).Scan(&n)
 	return n, err
 }

@@ -215,13 +215,16 @@ func (db *DB) TakeRole(ctx context.Context, guildID string, rallyID int64, userI
 		case c.Filled >= c.Needed:
 			return &RoleError{Kind: RoleFull, Role: role, Rally: r}
 		}
-		if res.Promoted, err = giveUpRSVP(ctx, tx, rallyID, userID); err != nil {
+		var confirmed sql.NullInt64
+		if res.Promoted, confirmed, err = giveUpRSVP(ctx, tx, rallyID, userID); err != nil {
 			return err
 		}
+		// A "Still going" given before the sign-up still stands.
 		if _, err := tx.ExecContext(ctx, `
-			INSERT INTO role_signups (rally_id, user_id, role, updated_at) VALUES (?, ?, ?, ?)
-			ON CONFLICT (rally_id, user_id) DO UPDATE SET role = excluded.role, updated_at = excluded.updated_at`,
-			rallyID, userID, string(role), tx.now.Unix()); err != nil {
+			INSERT INTO role_signups (rally_id, user_id, role, updated_at, confirmed_at) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (rally_id, user_id) DO UPDATE SET role = excluded.role, updated_at = excluded.updated_at,
+				confirmed_at = COALESCE(confirmed_at, excluded.confirmed_at)`,
+			rallyID, userID, string(role), tx.now.Unix(), confirmed); err != nil {
 			return err
 		}
 		if res.Previous != "" {
@@ -239,24 +242,27 @@ func (db *DB) TakeRole(ctx context.Context, guildID string, rallyID int64, userI
 }
 
 // giveUpRSVP deletes the member's RSVP row, if any, and gives a seat it held
-// to the waitlist.
-func giveUpRSVP(ctx context.Context, tx *Tx, rallyID int64, userID string) ([]string, error) {
+// to the waitlist. It returns who was promoted and when the member had
+// confirmed, if they had.
+func giveUpRSVP(ctx context.Context, tx *Tx, rallyID int64, userID string) ([]string, sql.NullInt64, error) {
 	var status string
-	err := tx.QueryRowContext(ctx, `DELETE FROM rsvps WHERE rally_id = ? AND user_id = ? RETURNING status`, rallyID, userID).Scan(&status)
+	var confirmed sql.NullInt64
+	err := tx.QueryRowContext(ctx, `DELETE FROM rsvps WHERE rally_id = ? AND user_id = ? RETURNING status, confirmed_at`,
+		rallyID, userID).Scan(&status, &confirmed)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
+		return nil, confirmed, nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, confirmed, err
 	}
 	var promoted []string
 	if status == string(Going) {
 		if promoted, err = fillSeats(ctx, tx, rallyID); err != nil {
-			return nil, err
+			return nil, confirmed, err
 		}
 	}
 	_, err = recount(ctx, tx, rallyID)
-	return promoted, err
+	return promoted, confirmed, err
 }
 
 func addFilled(ctx context.Context, tx *Tx, rallyID int64, role Role, delta int) error {

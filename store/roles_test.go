@@ -145,3 +145,61 @@ func TestStaffingAlerts(t *testing.T) {
 		t.Fatal("an alert sent could begin again")
 	}
 }
+
+// TestRoleHolderNotices: a role sign-up replaces the member's RSVP row, yet
+// the member counts as going: owed the DMs those going are owed, once, and
+// counted when they confirm, a confirmation given before the sign-up kept.
+func TestRoleHolderNotices(t *testing.T) {
+	f := newFixture(t)
+	r := f.staffedRally(t, 0, store.RoleNeeds{store.Marshal: 2})
+	for _, u := range []string{"u1", "u2"} {
+		if _, err := f.db.SetRSVP(ctx(), "g1", r.ID, u, store.Going); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if ok, err := f.db.ConfirmRSVP(ctx(), r.ID, "u1"); err != nil || !ok {
+		t.Fatalf("confirm u1: %v %v", ok, err)
+	}
+	for _, u := range []string{"u1", "u3"} {
+		if _, err := f.db.TakeRole(ctx(), "g1", r.ID, u, store.Marshal); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	t.Run("ConfirmationKeptAndCounted", func(t *testing.T) {
+		if n, err := f.db.Confirmed(ctx(), r.ID); err != nil || n != 1 {
+			t.Fatalf("confirmed = %d %v, want 1 (u1, before the sign-up)", n, err)
+		}
+		if ok, err := f.db.ConfirmRSVP(ctx(), r.ID, "u3"); err != nil || !ok {
+			t.Fatalf("confirm u3: %v %v", ok, err)
+		}
+		if n, err := f.db.Confirmed(ctx(), r.ID); err != nil || n != 2 {
+			t.Errorf("confirmed = %d %v, want 2", n, err)
+		}
+		if ok, err := f.db.ConfirmRSVP(ctx(), r.ID, "u9"); err != nil || ok {
+			t.Errorf("confirm of a member with neither: %v %v, want false", ok, err)
+		}
+	})
+	t.Run("OwedWhatThoseGoingAreOwedOnce", func(t *testing.T) {
+		q := store.MemberDMs{RallyID: r.ID, Kind: store.ReminderDM(24 * time.Hour), Statuses: []store.RSVPStatus{store.Going, store.Maybe}, OptedIn: true}
+		if n, err := f.db.QueueMemberDMs(ctx(), q); err != nil || n != 3 {
+			t.Fatalf("queued %d %v, want 3 (u2 going, u1 and u3 marshals)", n, err)
+		}
+		if n, err := f.db.QueueMemberDMs(ctx(), q); err != nil || n != 0 {
+			t.Errorf("queued again %d %v, want 0", n, err)
+		}
+		maybeOnly := store.MemberDMs{RallyID: r.ID, Kind: "change:maybe", Statuses: []store.RSVPStatus{store.Maybe}}
+		if n, err := f.db.QueueMemberDMs(ctx(), maybeOnly); err != nil || n != 0 {
+			t.Errorf("queued for maybe only %d %v, want 0: role holders are going", n, err)
+		}
+	})
+	t.Run("DMsOffRespected", func(t *testing.T) {
+		if err := f.db.SetDMReminders(ctx(), "g1", "u3", false); err != nil {
+			t.Fatal(err)
+		}
+		q := store.MemberDMs{RallyID: r.ID, Kind: store.ReminderDM(2 * time.Hour), Statuses: []store.RSVPStatus{store.Going}, OptedIn: true}
+		if n, err := f.db.QueueMemberDMs(ctx(), q); err != nil || n != 2 {
+			t.Errorf("queued %d %v, want 2 (u3 turned DMs off)", n, err)
+		}
+	})
+}
