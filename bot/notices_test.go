@@ -346,7 +346,7 @@ func TestNoticesReachRoleHolders(t *testing.T) {
 	// The marshal said Going first: the sign-up replaces that RSVP.
 	h.noticeRSVP(marshal, ann, id, "going")
 	mustContain(t, h.cmd(marshal, seattleChannel, "rsvp", discordtest.Str("rally", rid), discordtest.Str("status", "going"),
-		discordtest.Str("role", "marshal")), true, "signed up as **marshal**")
+		discordtest.Str("role", "marshal")), true, "signed up as **marshal**", "DM it to you 2h before")
 	mustContain(t, h.cmd(medic, seattleChannel, "rsvp", discordtest.Str("rally", rid), discordtest.Str("status", "going"),
 		discordtest.Str("role", "medic")), true, "signed up as **medic**")
 	h.noticeRSVP(going, ann, id, "going")
@@ -402,10 +402,15 @@ func TestNoticesReachRoleHolders(t *testing.T) {
 			t.Errorf("the marshal got %d DM reminders by 2h, want 2", len(got))
 		}
 	})
+	t.Run("LateRoleHolderGetsItInTheReply", func(t *testing.T) {
+		late := member(4)
+		menu := h.click(late, seattleChannel, ann.ID, "role:menu:"+rid)
+		mustContain(t, h.rolesSelect(late, menu, rid, "medic"), true, "signed up as **medic**", "Union hall back door")
+	})
 	t.Run("CheckIn", func(t *testing.T) {
 		h.clock.Set(at.Add(time.Minute))
 		mustContain(t, h.cmd(marshal, seattleChannel, "checkin", discordtest.Str("rally", rid)), true, "Checked in")
-		mustContain(t, h.cmd(volunteer, seattleChannel, "rally info", discordtest.Str("rally", rid)), false, "1 checked in of 2 going")
+		mustContain(t, h.cmd(volunteer, seattleChannel, "rally info", discordtest.Str("rally", rid)), false, "1 checked in of 3 going")
 	})
 	t.Run("CancelDMedOnce", func(t *testing.T) {
 		h.cmd(lead, seattleChannel, "rally cancel", discordtest.Str("rally", rid))

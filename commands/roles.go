@@ -271,7 +271,10 @@ func (a *App) takeRole(ctx context.Context, in *Input, rallyID int64, role store
 	if res.Previous != "" {
 		swapped = in.Lang.T("role_instead_of", "Role", roleName(in.Lang, res.Previous, 1))
 	}
-	return ephemeral(in.Lang.T("role_taken", "Role", roleName(in.Lang, role, 1), "Swapped", swapped, "Title", escape(r.Title), "When", timestamp(r.StartsAt, "F"))), nil
+	// A role counts as going: a private place already being shared is told
+	// here, as to anyone who becomes going late.
+	return ephemeral(in.Lang.T("role_taken", "Role", roleName(in.Lang, role, 1), "Swapped", swapped, "Title", escape(r.Title), "When", timestamp(r.StartsAt, "F")) +
+		a.privatePlaceFor(ctx, in.Lang, r)), nil
 }
 
 // rallyOpen refuses role changes once a rally is cancelled or has begun.
