@@ -267,3 +267,67 @@ func TestRecurringCancelAndOddDates(t *testing.T) {
 		mustContain(t, r, true, "`repeat` needs `occurrences`")
 	})
 }
+
+// TestRecurringCancelTellsAttendees: cancelling the rest of a series cancels
+// each rally as a single cancel does: each member going, maybe or
+// waitlisted on any of them is DMed once per rally, each announced rally's
+// scheduled event is cancelled, and the channel gets one notice for all.
+func TestRecurringCancelTellsAttendees(t *testing.T) {
+	t.Parallel()
+	h := rallyHarness(t)
+	db := h.schedDB()
+	rallies, _ := h.seriesCreate(db, "2026-11-25 18:00", "weekly", 3, discordtest.Str("title", "Rent clinic"), discordtest.Int("capacity", 1))
+	ann := h.seriesAnnouncements(seattleChannel, rallies[0].ID)[0]
+	going, maybe, waiting, later := member(1), member(2), member(3), member(4)
+	h.click(going, seattleChannel, ann.ID, fmt.Sprintf("rsvp:going:%d", rallies[0].ID))
+	h.click(maybe, seattleChannel, ann.ID, fmt.Sprintf("rsvp:maybe:%d", rallies[0].ID))
+	mustContain(t, h.click(waiting, seattleChannel, ann.ID, fmt.Sprintf("rsvp:going:%d", rallies[0].ID)), true, "waitlist")
+	// A later occurrence takes RSVPs by /rsvp before it is announced.
+	h.cmd(later, seattleChannel, "rsvp", discordtest.Str("rally", strconv.FormatInt(rallies[1].ID, 10)), discordtest.Str("status", "going"))
+	if e := eventNamed(h, "Rent clinic"); e == nil || e.Status != discordgo.GuildScheduledEventStatusScheduled {
+		t.Fatalf("scheduled event before the cancel: %+v", e)
+	}
+	before := len(h.fake.Messages(seattleChannel))
+
+	r := h.cmd(lead, seattleChannel, "rally cancel", discordtest.Str("rally", strconv.FormatInt(rallies[0].ID, 10)),
+		discordtest.Str("reason", "Hall closed"), discordtest.Bool("series", true))
+	mustContain(t, r, true, "3 rallies")
+	h.runJobs()
+	h.restart()
+	h.runJobs()
+	h.runJobs()
+
+	t.Run("OneNoticeInTheChannel", func(t *testing.T) {
+		var notices []string
+		for _, m := range h.fake.Messages(seattleChannel)[before:] {
+			if strings.Contains(m.Content, "cancelled") {
+				notices = append(notices, m.Content)
+			}
+		}
+		if len(notices) != 1 || !strings.Contains(notices[0], "3 remaining rallies") {
+			t.Errorf("cancel notices in the channel %q, want one for the series", notices)
+		}
+	})
+	t.Run("EventCancelled", func(t *testing.T) {
+		if e := eventNamed(h, "Rent clinic"); e == nil || e.Status != discordgo.GuildScheduledEventStatusCanceled {
+			t.Errorf("scheduled event after the cancel: %+v", e)
+		}
+	})
+	t.Run("EachAttendeeDMedOncePerRally", func(t *testing.T) {
+		for _, m := range []discordtest.Member{going, maybe, waiting, later} {
+			got := h.noticeDMs(m, "has been cancelled")
+			if len(got) != 1 {
+				t.Errorf("member %s got %d cancel DMs, want 1", m.UserID, len(got))
+				continue
+			}
+			for _, want := range []string{"Rent clinic", "Hall closed", "PST"} {
+				if !strings.Contains(got[0].Content, want) {
+					t.Errorf("member %s: cancel DM %q lacks %q", m.UserID, got[0].Content, want)
+				}
+			}
+		}
+		if got := h.noticeDMs(later, "has been cancelled"); len(got) == 1 && !strings.Contains(got[0].Content, schedStamp(rallies[1].StartsAt, "F")) {
+			t.Errorf("the later occurrence's DM %q is not of its own date", got[0].Content)
+		}
+	})
+}

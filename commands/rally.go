@@ -467,7 +467,6 @@ func (a *App) rallyCancel(ctx context.Context, in *Input) (*Response, error) {
 		return nil, err
 	}
 	a.log.Info("rally cancelled", "guild", in.GuildID, "rally", r.ID)
-	a.refresher.mark(r.ID)
 	if r.ChannelID != "" {
 		notice := postText(r.ChapterLanguage, func(l Lang) string {
 			s := l.T("rally_cancelled_notice", "Title", escape(r.Title), "When", timestamp(r.StartsAt, "F"))
@@ -480,6 +479,16 @@ func (a *App) rallyCancel(ctx context.Context, in *Input) (*Response, error) {
 			a.log.Warn("could not post cancel notice", "rally", r.ID, "err", err)
 		}
 	}
+	note := a.cancelled(ctx, in.Lang, r, reason)
+	return ephemeral(in.Lang.T("rally_cancelled", "Title", escape(r.Title), "ID", r.ID) + note), nil
+}
+
+// cancelled does what follows a rally's cancellation besides the channel's
+// notice (one per rally, or one for the rest of a series): the announcement
+// shows it, each member going, maybe or waitlisted is owed a DM of it, and
+// its scheduled event is cancelled. It returns a note for the lead, or "".
+func (a *App) cancelled(ctx context.Context, l Lang, r store.Rally, reason string) string {
+	a.refresher.mark(r.ID)
 	dm := dmBodies(func(l Lang) string {
 		s := l.T("dm_rally_cancelled", "Title", escape(r.Title), "Chapter", escape(r.ChapterName), "When", zonedTime(l, r.StartsAt, r.TimeZone))
 		if reason != "" {
@@ -489,8 +498,7 @@ func (a *App) rallyCancel(ctx context.Context, in *Input) (*Response, error) {
 	})
 	a.queueMemberDMs(ctx, store.MemberDMs{RallyID: r.ID, Kind: store.ChangeDM(), Body: dm,
 		Statuses: []store.RSVPStatus{store.Going, store.Maybe, store.Waitlist}})
-	note := a.mirrorCancel(ctx, in.Lang, r)
-	return ephemeral(in.Lang.T("rally_cancelled", "Title", escape(r.Title), "ID", r.ID) + note), nil
+	return a.mirrorCancel(ctx, l, r)
 }
 
 func (a *App) rallyAttendees(ctx context.Context, in *Input) (*Response, error) {

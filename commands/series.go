@@ -218,8 +218,9 @@ func (a *App) rallyCreateSeries(ctx context.Context, in *Input, n store.NewRally
 	return ephemeral(truncate(strings.Join(lines, "\n"), 1800) + note), nil
 }
 
-// rallyCancelSeries cancels the rally and the rest of its series: each
-// announced one's announcement shows it, and the channel is told once.
+// rallyCancelSeries cancels the rally and the rest of its series: each is
+// cancelled as a single rally is (announcement, DMs, scheduled event), and
+// the channel is told of them all in one notice.
 func (a *App) rallyCancelSeries(ctx context.Context, in *Input, reason string) (*Response, error) {
 	r := in.Rally
 	cancelled, err := a.db.CancelSeries(ctx, in.GuildID, r.ID, reason)
@@ -230,13 +231,10 @@ func (a *App) rallyCancelSeries(ctx context.Context, in *Input, reason string) (
 	var notes []string
 	channel := ""
 	for _, c := range cancelled {
-		if c.MessageID != "" {
-			a.refresher.mark(c.ID)
-			if channel == "" {
-				channel = c.ChannelID
-			}
+		if c.MessageID != "" && channel == "" {
+			channel = c.ChannelID
 		}
-		if note := a.mirrorCancel(ctx, in.Lang, c); note != "" {
+		if note := a.cancelled(ctx, in.Lang, c, reason); note != "" {
 			notes = append(notes, note)
 		}
 	}
