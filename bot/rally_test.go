@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -588,5 +589,67 @@ func TestRSVPRefusals(t *testing.T) {
 		mustContain(t, h.click(member(1), seattleChannel, ann.ID, "rsvp:going:"+id), true, "already started", "RSVPs are closed")
 		mustContain(t, h.cmd(volunteer, seattleChannel, "rally info", discordtest.Str("rally", id)), false, "0 going")
 		mustContain(t, h.cmd(lead, seattleChannel, "rally edit", discordtest.Str("rally", id), discordtest.Str("title", "Late")), true, "already started")
+	})
+}
+
+// TestRepliesNameTheZone: every time a member reads in a reply, a DM or a
+// notice carries the chapter's zone as well as a Discord timestamp.
+func TestRepliesNameTheZone(t *testing.T) {
+	t.Parallel()
+	h := rallyHarness(t)
+	db := h.schedDB()
+	at := time.Date(2026, 11, 28, 22, 30, 0, 0, time.UTC)
+	zoned := fmt.Sprintf("Sat Nov 28 2:30 PM PST (<t:%d:F>)", at.Unix())
+	r := h.cmd(lead, seattleChannel, "rally create", createOpts(discordtest.Int("capacity", 1), discordtest.Int("marshals", 1))...)
+	mustContain(t, r, true, zoned)
+	m := rallyIDPattern.FindStringSubmatch(r.Text())
+	if m == nil {
+		t.Fatalf("rally create: %q", r.Text())
+	}
+	id := m[1]
+	msgs := h.fake.Messages(seattleChannel)
+	ann := msgs[len(msgs)-1]
+
+	t.Run("RSVP", func(t *testing.T) {
+		mustContain(t, h.click(member(1), seattleChannel, ann.ID, "rsvp:going:"+id), true, zoned)
+		mustContain(t, h.click(member(1), seattleChannel, ann.ID, "rsvp:going:"+id), true, "No change", zoned)
+	})
+	t.Run("PromotedDMAndMyRSVPs", func(t *testing.T) {
+		mustContain(t, h.click(member(2), seattleChannel, ann.ID, "rsvp:going:"+id), true, "waitlist")
+		h.click(member(1), seattleChannel, ann.ID, "rsvp:not_going:"+id)
+		eventually(t, 5*time.Second, "the promoted member is told, with the zone", func() bool {
+			for _, d := range h.fake.DMs(member(2).UserID) {
+				if strings.Contains(d.Content, "A seat opened up") && strings.Contains(d.Content, zoned) {
+					return true
+				}
+			}
+			return false
+		})
+		mustContain(t, h.cmd(member(2), seattleChannel, "myrsvps"), true, zoned)
+	})
+	t.Run("Roles", func(t *testing.T) {
+		menu := h.click(member(3), seattleChannel, ann.ID, "role:menu:"+id)
+		mustContain(t, menu, true, zoned)
+		mustContain(t, h.rolesSelect(member(3), menu, id, "marshal"), true, "signed up as **marshal**", zoned)
+		mustContain(t, h.cmd(member(3), seattleChannel, "rsvp", discordtest.Str("rally", id), discordtest.Str("status", "going"),
+			discordtest.Str("role", "marshal")), true, "No change", zoned)
+		mustContain(t, h.click(member(3), seattleChannel, ann.ID, "rsvp:going:"+id), true, "No change", zoned)
+	})
+	t.Run("CancelNotice", func(t *testing.T) {
+		h.cmd(lead, seattleChannel, "rally cancel", discordtest.Str("rally", id))
+		msgs := h.fake.Messages(seattleChannel)
+		if last := msgs[len(msgs)-1].Content; !strings.Contains(last, "cancelled") || !strings.Contains(last, zoned) {
+			t.Errorf("cancel notice %q lacks %q", last, zoned)
+		}
+	})
+	t.Run("Series", func(t *testing.T) {
+		rallies, reply := h.seriesCreate(db, "2026-11-25 18:00", "weekly", 2)
+		first := fmt.Sprintf("Wed Nov 25 6:00 PM PST (<t:%d:F>)", rallies[0].StartsAt.Unix())
+		mustContain(t, reply, true, first)
+		h.cmd(lead, seattleChannel, "rally cancel", discordtest.Str("rally", strconv.FormatInt(rallies[0].ID, 10)), discordtest.Bool("series", true))
+		msgs := h.fake.Messages(seattleChannel)
+		if last := msgs[len(msgs)-1].Content; !strings.Contains(last, "series") || !strings.Contains(last, first) {
+			t.Errorf("series cancel notice %q lacks %q", last, first)
+		}
 	})
 }

@@ -281,7 +281,7 @@ func (a *App) rallyCreate(ctx context.Context, in *Input) (*Response, error) {
 	if start.Ambiguous {
 		note += in.Lang.T("rally_ambiguous_time", "Time", start.Time.Format("15:04"), "Zone", describeZone(start.Time))
 	}
-	return ephemeral(in.Lang.T("rally_scheduled", "Title", escape(r.Title), "ID", r.ID, "When", timestamp(r.StartsAt, "F"),
+	return ephemeral(in.Lang.T("rally_scheduled", "Title", escape(r.Title), "ID", r.ID, "When", zonedTime(in.Lang, r.StartsAt, r.TimeZone),
 		"Link", messageLink(in.GuildID, msg.ChannelID, msg.ID)) + note), nil
 }
 
@@ -469,7 +469,7 @@ func (a *App) rallyCancel(ctx context.Context, in *Input) (*Response, error) {
 	a.log.Info("rally cancelled", "guild", in.GuildID, "rally", r.ID)
 	if r.ChannelID != "" {
 		notice := postText(r.ChapterLanguage, func(l Lang) string {
-			s := l.T("rally_cancelled_notice", "Title", escape(r.Title), "When", timestamp(r.StartsAt, "F"))
+			s := l.T("rally_cancelled_notice", "Title", escape(r.Title), "When", zonedTime(l, r.StartsAt, r.TimeZone))
 			if reason != "" {
 				s += l.T("cancelled_reason", "Reason", escape(reason))
 			}

@@ -223,7 +223,7 @@ func (a *App) volunteerButton(ctx context.Context, in *Input) (*Response, error)
 		return ephemeral(in.Lang.T("roles_all_filled", "Title", escape(r.Title)) + now), nil
 	}
 	return &Response{
-		Content:    in.Lang.T("role_which", "Title", escape(r.Title), "When", timestamp(r.StartsAt, "F"), "Missing", missingLine(in.Lang, r.Staffing.Short())) + now,
+		Content:    in.Lang.T("role_which", "Title", escape(r.Title), "When", zonedTime(in.Lang, r.StartsAt, r.TimeZone), "Missing", missingLine(in.Lang, r.Staffing.Short())) + now,
 		Components: menu, Ephemeral: true,
 	}, nil
 }
@@ -262,7 +262,7 @@ func (a *App) takeRole(ctx context.Context, in *Input, rallyID int64, role store
 	}
 	r := res.Rally
 	if res.Previous == res.Role {
-		return ephemeral(in.Lang.T("role_no_change", "Role", roleName(in.Lang, role, 1), "Title", escape(r.Title), "When", timestamp(r.StartsAt, "F"))), nil
+		return ephemeral(in.Lang.T("role_no_change", "Role", roleName(in.Lang, role, 1), "Title", escape(r.Title), "When", zonedTime(in.Lang, r.StartsAt, r.TimeZone))), nil
 	}
 	a.refresher.mark(r.ID)
 	a.tellPromoted(ctx, r, res.Promoted)
@@ -273,7 +273,7 @@ func (a *App) takeRole(ctx context.Context, in *Input, rallyID int64, role store
 	}
 	// A role counts as going: a private place already being shared is told
 	// here, as to anyone who becomes going late.
-	return ephemeral(in.Lang.T("role_taken", "Role", roleName(in.Lang, role, 1), "Swapped", swapped, "Title", escape(r.Title), "When", timestamp(r.StartsAt, "F")) +
+	return ephemeral(in.Lang.T("role_taken", "Role", roleName(in.Lang, role, 1), "Swapped", swapped, "Title", escape(r.Title), "When", zonedTime(in.Lang, r.StartsAt, r.TimeZone)) +
 		a.privatePlaceFor(ctx, in.Lang, r)), nil
 }
 
@@ -320,7 +320,7 @@ func (a *App) rsvpWithRole(ctx context.Context, in *Input, rallyID int64, status
 		if err != nil {
 			return nil, true, err
 		}
-		return ephemeral(in.Lang.T("role_going_no_change", "Title", escape(r.Title), "When", timestamp(r.StartsAt, "F"), "Role", roleName(in.Lang, held, 1))), true, nil
+		return ephemeral(in.Lang.T("role_going_no_change", "Title", escape(r.Title), "When", zonedTime(in.Lang, r.StartsAt, r.TimeZone), "Role", roleName(in.Lang, held, 1))), true, nil
 	}
 	res, err := a.db.LeaveRole(ctx, in.GuildID, rallyID, in.userID())
 	if err != nil {

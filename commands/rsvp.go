@@ -107,7 +107,7 @@ func (a *App) rsvp(ctx context.Context, in *Input, rallyID int64, status store.R
 		a.refresher.mark(r.ID)
 	}
 	a.tellPromoted(ctx, r, res.Promoted)
-	when := timestamp(r.StartsAt, "F")
+	when := zonedTime(in.Lang, r.StartsAt, r.TimeZone)
 	if res.Status == res.Previous {
 		return ephemeral(in.Lang.T("rsvp_no_change", "Title", escape(r.Title), "When", when, "Status", statusWords(in.Lang, res.Status, res.Position))), nil
 	}
@@ -125,7 +125,7 @@ func (a *App) tellPromoted(ctx context.Context, r store.Rally, users []string) {
 	for _, u := range users {
 		msg := func(l Lang) string {
 			return l.T("dm_promoted", "Title", escape(r.Title), "Chapter", escape(r.ChapterName),
-				"When", timestamp(r.StartsAt, "F"), "Where", a.shownPlace(l, r)) + a.privatePlaceFor(ctx, l, r)
+				"When", zonedTime(l, r.StartsAt, r.TimeZone), "Where", a.shownPlace(l, r)) + a.privatePlaceFor(ctx, l, r)
 		}
 		if err := a.dmIn(ctx, r.GuildID, u, msg); err != nil {
 			a.log.Info("could not DM a promoted member; /myrsvps will tell them", "rally", r.ID, "err", err)
@@ -165,7 +165,7 @@ func (a *App) myRSVPs(ctx context.Context, in *Input) (*Response, error) {
 	var lines []string
 	for _, m := range mine {
 		r := m.Rally
-		line := fmt.Sprintf("**#%d %s** — %s, %s\n%s", r.ID, escape(r.Title), escape(r.ChapterName), timestamp(r.StartsAt, "F"), statusWords(in.Lang, m.Status, m.Position))
+		line := fmt.Sprintf("**#%d %s** — %s, %s\n%s", r.ID, escape(r.Title), escape(r.ChapterName), zonedTime(in.Lang, r.StartsAt, r.TimeZone), statusWords(in.Lang, m.Status, m.Position))
 		if r.Cancelled() {
 			line += in.Lang.T("myrsvps_cancelled")
 		}

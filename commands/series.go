@@ -202,7 +202,7 @@ func (a *App) rallyCreateSeries(ctx context.Context, in *Input, n store.NewRally
 	l := in.Lang
 	note := a.mirrorCreate(ctx, l, r)
 	lines := []string{l.T("series_scheduled", "Title", escape(r.Title), "Repeat", repeatWords(l, repeat), "Count", len(rallies), "ID", r.ID,
-		"When", timestamp(r.StartsAt, "F"), "Link", messageLink(in.GuildID, msg.ChannelID, msg.ID))}
+		"When", zonedTime(l, r.StartsAt, r.TimeZone), "Link", messageLink(in.GuildID, msg.ChannelID, msg.ID))}
 	if first.Ambiguous {
 		lines = append(lines, strings.TrimPrefix(l.T("rally_ambiguous_time", "Time", first.Time.Format("15:04"), "Zone", describeZone(first.Time)), "\n"))
 	}
@@ -242,7 +242,7 @@ func (a *App) rallyCancelSeries(ctx context.Context, in *Input, reason string) (
 	if channel != "" {
 		notice := postText(first.ChapterLanguage, func(l Lang) string {
 			s := l.T("series_cancelled_notice", "Repeat", repeatWords(l, r.Series.Repeat), "Title", escape(first.Title), "Count", len(cancelled),
-				"When", timestamp(first.StartsAt, "F"))
+				"When", zonedTime(l, first.StartsAt, first.TimeZone))
 			if reason != "" {
 				s += l.T("cancelled_reason", "Reason", escape(reason))
 			}
