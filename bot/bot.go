@@ -207,7 +207,10 @@ func NewSession(cfg Config) (*discordgo.Session, error) {
 	// a follow-up or a message without one. (A 429 is not processed by
 	// Discord, so discordgo's wait-and-resend stays.)
 	session.MaxRestRetries = 0
-	session.Client = &http.Client{Timeout: 30 * time.Second, Transport: &rewriteTransport{origin: origin, base: http.DefaultTransport}}
+	// Paced under Discord's global limit, which no header counts down
+	// (commands.Pace).
+	session.Client = &http.Client{Timeout: 30 * time.Second,
+		Transport: commands.Pace(&rewriteTransport{origin: origin, base: http.DefaultTransport}, commands.GlobalRequestsPerSecond)}
 	session.Identify.Intents = discordgo.IntentsGuilds
 	session.StateEnabled = true
 	session.State.TrackChannels = false

@@ -18,9 +18,10 @@ import (
 )
 
 // dmBatch is how many owed DMs one query fetches; dmWorkers how many are in
-// flight at once. discordgo's rate limiter spaces the sends of each bucket;
-// the bound keeps a 2,000-member rally from holding every connection while
-// clicks and channel posts wait.
+// flight at once. The session's transport paces every request under the
+// global limit (Pace) and discordgo spaces each bucket; the bound keeps a
+// 2,000-member rally from holding every connection, and a channel post or
+// an edit waits behind at most dmWorkers DMs, never behind the burst.
 const (
 	dmBatch   = 200
 	dmWorkers = 8
