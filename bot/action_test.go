@@ -497,3 +497,91 @@ func TestActionCreateRetriedAfter5xx(t *testing.T) {
 		}
 	})
 }
+
+func TestActionRoleMinimums(t *testing.T) {
+	t.Parallel()
+	h := actHarness(t)
+	db := h.schedDB()
+
+	t.Run("EveryChaptersRallyCarriesTheMinimums", func(t *testing.T) {
+		id, r := h.actCreate(discordtest.Str("chapters", "Seattle, Chicago"),
+			discordtest.Int("marshals", 2), discordtest.Int("medics", 1), discordtest.Int("legal_observers", 0), discordtest.Int("interpreters", 3))
+		mustContain(t, r, true, "2 rallies")
+		rallies := actRallies(t, db, id)
+		if len(rallies) != 2 {
+			t.Fatalf("%d rallies, want 2", len(rallies))
+		}
+		for name, rl := range rallies {
+			for role, want := range map[store.Role]int{store.Marshal: 2, store.Medic: 1, store.LegalObserver: 0, store.Interpreter: 3} {
+				if got := rl.Staffing.Of(role); got.Needed != want || got.Filled != 0 {
+					t.Errorf("%s %s = %d/%d, want 0/%d", name, role, got.Filled, got.Needed, want)
+				}
+			}
+		}
+		sea := rallies["Seattle"]
+		h.cmd(lead, seattleChannel, "rally edit", discordtest.Str("rally", strconv.FormatInt(sea.ID, 10)), discordtest.Str("location", "Westlake Park"))
+		ann := h.actAnnouncement(seattleChannel, sea.ID)
+		if ann == nil {
+			t.Fatal("no announcement in Seattle's channel")
+		}
+		if text := messageText(ann); !strings.Contains(text, "Marshals 0/2") || !strings.Contains(text, "Medics 0/1") || !strings.Contains(text, "Interpreters 0/3") {
+			t.Errorf("announcement lacks the minimums:\n%s", text)
+		}
+		if bs := buttons(ann); len(bs) != 4 || bs[3].CustomID != fmt.Sprintf("role:menu:%d", sea.ID) {
+			t.Errorf("buttons = %+v, want Volunteer for a role fourth", bs)
+		}
+	})
+
+	// Discord's client keeps a minimum within 0–50; a forged payload need not.
+	outOfRange := []struct {
+		name string
+		opt  discordtest.Option
+	}{
+		{"ErrMarshalsAbove50", discordtest.Int("marshals", 51)},
+		{"ErrMedicsNegative", discordtest.Int("medics", -1)},
+		{"ErrLegalObserversAbove50", discordtest.Int("legal_observers", 1000)},
+		{"ErrInterpretersNegative", discordtest.Int("interpreters", -5)},
+	}
+	for _, c := range outOfRange {
+		t.Run("ActionCreate"+c.name, func(t *testing.T) {
+			before := h.cmd(volunteer, coordChannel, "rally list").Text()
+			msgs := 0
+			for _, ch := range actChapters {
+				msgs += len(h.fake.Messages(ch.channel))
+			}
+			r := h.cmd(coord, coordChannel, "action create", actCreateOpts(discordtest.Str("title", "Out of range "+c.name), c.opt)...)
+			mustContain(t, r, true, "`"+c.opt.Name+"` must be between 0 and 50")
+			after := 0
+			for _, ch := range actChapters {
+				after += len(h.fake.Messages(ch.channel))
+			}
+			if after != msgs {
+				t.Errorf("a refused /action create posted %d messages", after-msgs)
+			}
+			if l := h.cmd(volunteer, coordChannel, "rally list").Text(); l != before {
+				t.Errorf("a refused /action create changed the rallies:\n%s\n→\n%s", before, l)
+			}
+			if l := h.cmd(volunteer, coordChannel, "action list").Text(); strings.Contains(l, "Out of range") {
+				t.Errorf("a refused /action create made an action:\n%s", l)
+			}
+		})
+		t.Run("RallyCreate"+c.name, func(t *testing.T) {
+			before := h.cmd(volunteer, coordChannel, "rally list").Text()
+			msgs := len(h.fake.Messages(seattleChannel))
+			r := h.cmd(lead, seattleChannel, "rally create", withDefaults([]discordtest.Option{
+				discordtest.Str("chapter", "Seattle"), discordtest.Str("title", "Out of range"),
+				discordtest.Str("when", "2026-11-28 14:30"), discordtest.Str("location", "Westlake Park"),
+			}, []string{"chapter", "title", "when", "location"}, []discordtest.Option{c.opt})...)
+			mustContain(t, r, true, "`"+c.opt.Name+"` must be between 0 and 50")
+			if n := len(h.fake.Messages(seattleChannel)); n != msgs {
+				t.Errorf("a refused /rally create posted %d messages", n-msgs)
+			}
+			if l := h.cmd(volunteer, coordChannel, "rally list").Text(); l != before {
+				t.Errorf("a refused /rally create changed the rallies:\n%s\n→\n%s", before, l)
+			}
+		})
+	}
+	if v := h.fake.TakeViolations(); len(v) > 0 {
+		t.Errorf("requests Discord would refuse: %+v", v)
+	}
+}

@@ -46,7 +46,7 @@ func (a *App) actionCommand() *Command {
 			Description: "Days of action: one call to action in many chapters at once",
 			Options: []*discordgo.ApplicationCommandOption{
 				{Type: discordgo.ApplicationCommandOptionSubCommand, Name: "create", Description: "Schedule a rally in every chapter at once; leads then set each place (coordinators)",
-					Options: []*discordgo.ApplicationCommandOption{
+					Options: append([]*discordgo.ApplicationCommandOption{
 						str("title", "What the action is", true, maxTitle),
 						str("date", "Day of the action, YYYY-MM-DD", true, 10),
 						str("time", "Start, HH:MM (24 h) in each chapter's own time zone", true, 5),
@@ -54,7 +54,7 @@ func (a *App) actionCommand() *Command {
 						str("details", "What to bring, accessibility, safety notes", false, maxDetails),
 						{Type: discordgo.ApplicationCommandOptionInteger, Name: "capacity", Description: "Most people each rally can take (a waitlist forms after)", MinValue: &minCap, MaxValue: maxCapacity},
 						str("duration", "How long it lasts, e.g. 2h or 90m (default 2h)", false, 20),
-					}},
+					}, RoleMinimumOptions()...)},
 				{Type: discordgo.ApplicationCommandOptionSubCommand, Name: "status", Description: "How each chapter's rally is coming together (coordinators, only you see it)",
 					Options: []*discordgo.ApplicationCommandOption{actionOpt("Action to show")}},
 				{Type: discordgo.ApplicationCommandOptionSubCommand, Name: "list", Description: "Upcoming days of action with their chapters and totals"},
@@ -224,6 +224,13 @@ func (a *App) actionCreate(ctx context.Context, in *Input) (*Response, error) {
 			return nil, err
 		}
 	}
+	// The same minimums for every chapter's rally; a lead changes their
+	// own with /rally edit.
+	minimums, err := ReadRoleMinimums(in)
+	if err != nil {
+		return nil, err
+	}
+	n.Needs = minimums.Needs()
 	chapters, err := a.actionChapters(ctx, in)
 	if err != nil {
 		return nil, err
