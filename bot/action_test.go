@@ -585,3 +585,54 @@ func TestActionRoleMinimums(t *testing.T) {
 		t.Errorf("requests Discord would refuse: %+v", v)
 	}
 }
+
+// actStaffed creates an action in Seattle and Chicago needing two marshals
+// and one medic, announces Seattle's rally, and has one member sign up as a
+// marshal and another click Going there.
+func (h *harness) actStaffed(t *testing.T, db *store.DB) (int64, map[string]store.Rally) {
+	t.Helper()
+	id, _ := h.actCreate(discordtest.Str("chapters", "Seattle, Chicago"), discordtest.Int("marshals", 2), discordtest.Int("medics", 1))
+	rallies := actRallies(t, db, id)
+	sea := rallies["Seattle"]
+	h.cmd(lead, seattleChannel, "rally edit", discordtest.Str("rally", strconv.FormatInt(sea.ID, 10)), discordtest.Str("location", "Westlake Park"))
+	ann := h.actAnnouncement(seattleChannel, sea.ID)
+	if ann == nil {
+		t.Fatal("no announcement in Seattle's channel")
+	}
+	r := h.cmd(member(1), seattleChannel, "rsvp", discordtest.Str("rally", strconv.FormatInt(sea.ID, 10)), discordtest.Str("status", "going"), discordtest.Str("role", "marshal"))
+	mustContain(t, r, true, "signed up as **marshal**")
+	mustContain(t, h.click(member(2), seattleChannel, ann.ID, fmt.Sprintf("rsvp:going:%d", sea.ID)), true, "Got it")
+	return id, rallies
+}
+
+// actLine is the line of text that starts with prefix ("" if none).
+func actLine(text, prefix string) string {
+	for _, line := range strings.Split(text, "\n") {
+		if strings.HasPrefix(line, prefix) {
+			return line
+		}
+	}
+	return ""
+}
+
+func TestActionCountsRoleHolders(t *testing.T) {
+	t.Parallel()
+	h := actHarness(t)
+	db := h.schedDB()
+	id, rallies := h.actStaffed(t, db)
+	action := discordtest.Str("action", strconv.FormatInt(id, 10))
+
+	t.Run("StatusCountsAMarshalAsGoing", func(t *testing.T) {
+		r := h.cmd(coord, coordChannel, "action status", action)
+		mustContain(t, r, true, "**Total:** 2 chapters (1 announced, 1 waiting for a place) · 2 going")
+		if line := actLine(r.Text(), fmt.Sprintf("**Seattle** — #%d", rallies["Seattle"].ID)); !strings.Contains(line, " · 2 going · ") {
+			t.Errorf("Seattle's line %q does not count the marshal as going", line)
+		}
+	})
+	t.Run("ListCountsAMarshalAsGoing", func(t *testing.T) {
+		mustContain(t, h.cmd(volunteer, coordChannel, "action list"), false, "✅ 2 going")
+	})
+	t.Run("SummaryCountsAMarshalAsGoing", func(t *testing.T) {
+		mustContain(t, h.cmd(coord, coordChannel, "summary now"), true, "Action total: 2 chapters · 2 going")
+	})
+}

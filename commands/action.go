@@ -515,7 +515,7 @@ func actionTotals(rallies []store.Rally) (total store.Counts, states map[string]
 		if r.Cancelled() {
 			continue
 		}
-		total.Going += r.Going
+		total.Going += r.GoingTotal() // role holders count as going
 		total.Maybe += r.Maybe
 		total.Waitlist += r.Waitlist
 	}
@@ -561,7 +561,7 @@ func (a *App) actionStatus(ctx context.Context, in *Input) (*Response, error) {
 		local := r.StartsAt.In(location(r.TimeZone))
 		line := in.Lang.T("action_status_line", "Chapter", escape(r.ChapterName), "ID", r.ID,
 			"When", in.Lang.dateTime(local, dateShort)+" "+local.Format("MST"), "State", in.Lang.T("action_state_"+actionRallyState(r), "Count", 1),
-			"Going", r.Going, "Maybe", r.Maybe, "Waitlist", r.Waitlist)
+			"Going", r.GoingTotal(), "Maybe", r.Maybe, "Waitlist", r.Waitlist)
 		if waitingForPlace(r) {
 			switch askState[r.ID] {
 			case store.ReminderPending:
