@@ -635,4 +635,49 @@ func TestActionCountsRoleHolders(t *testing.T) {
 	t.Run("SummaryCountsAMarshalAsGoing", func(t *testing.T) {
 		mustContain(t, h.cmd(coord, coordChannel, "summary now"), true, "Action total: 2 chapters · 2 going")
 	})
+
+	// Counts only: the coordinator sees how staffed each chapter is, never who.
+	noNames := func(t *testing.T, text string) {
+		t.Helper()
+		for _, m := range []discordtest.Member{member(1), member(2)} {
+			if strings.Contains(text, m.UserID) {
+				t.Errorf("/action status names a member:\n%s", text)
+			}
+		}
+	}
+	t.Run("StatusShowsStaffingPerChapter", func(t *testing.T) {
+		r := h.cmd(coord, coordChannel, "action status", action)
+		mustContain(t, r, true,
+			fmt.Sprintf("**Seattle** — #%d", rallies["Seattle"].ID), "Safety roles: Marshals 1/2 · Medics 0/1",
+			fmt.Sprintf("**Chicago** — #%d", rallies["Chicago"].ID), "Safety roles: Marshals 0/2 · Medics 0/1",
+			"**Safety roles, all chapters:** Marshals 1/4 · Medics 0/2")
+		text := r.Text()
+		sea := text[strings.Index(text, "**Seattle**"):]
+		if !strings.HasPrefix(sea[strings.Index(sea, "\n")+1:], "Safety roles: Marshals 1/2 · Medics 0/1") {
+			t.Errorf("Seattle's staffing is not under Seattle:\n%s", text)
+		}
+		if strings.Contains(text, "checked in") {
+			t.Errorf("check-ins shown before any rally started:\n%s", text)
+		}
+		noNames(t, text)
+	})
+	t.Run("StatusShowsCheckInsFromTheStart", func(t *testing.T) {
+		sea := rallies["Seattle"]
+		h.clock.Set(sea.StartsAt.Add(10 * time.Minute))
+		for _, m := range []discordtest.Member{member(1), member(2)} {
+			mustContain(t, h.cmd(m, seattleChannel, "checkin", discordtest.Str("rally", strconv.FormatInt(sea.ID, 10))), true, "Checked in")
+		}
+		r := h.cmd(coord, coordChannel, "action status", action)
+		text := r.Text()
+		if line := actLine(text, fmt.Sprintf("**Seattle** — #%d", sea.ID)); !strings.HasSuffix(line, " · 2 checked in") {
+			t.Errorf("Seattle's line %q, want 2 checked in", line)
+		}
+		if line := actLine(text, fmt.Sprintf("**Chicago** — #%d", rallies["Chicago"].ID)); !strings.HasSuffix(line, " · 0 checked in") {
+			t.Errorf("Chicago's line %q, want 0 checked in", line)
+		}
+		if line := actLine(text, "**Total:**"); !strings.HasSuffix(line, " · 2 checked in") {
+			t.Errorf("total %q, want 2 checked in", line)
+		}
+		noNames(t, text)
+	})
 }

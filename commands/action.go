@@ -508,18 +508,43 @@ func actionRallyState(r store.Rally) string {
 // place (and so for its announcement).
 func waitingForPlace(r store.Rally) bool { return actionRallyState(r) == "waiting" }
 
-func actionTotals(rallies []store.Rally) (total store.Counts, states map[string]int) {
-	states = map[string]int{}
+// actionTotal is what an action's rallies add up to. Cancelled rallies count
+// only in states.
+type actionTotal struct {
+	counts    store.Counts
+	states    map[string]int
+	staffing  store.Staffing // each role needed or held anywhere, summed
+	checkedIn int
+	started   bool // a rally has started: check-ins are open or over
+}
+
+func actionTotals(rallies []store.Rally, now time.Time) actionTotal {
+	t := actionTotal{states: map[string]int{}}
+	byRole := map[store.Role]store.RoleCount{}
 	for _, r := range rallies {
-		states[actionRallyState(r)]++
+		t.states[actionRallyState(r)]++
 		if r.Cancelled() {
 			continue
 		}
-		total.Going += r.GoingTotal() // role holders count as going
-		total.Maybe += r.Maybe
-		total.Waitlist += r.Waitlist
+		t.counts.Going += r.GoingTotal() // role holders count as going
+		t.counts.Maybe += r.Maybe
+		t.counts.Waitlist += r.Waitlist
+		for _, c := range r.Staffing {
+			sum := byRole[c.Role]
+			sum.Role, sum.Filled, sum.Needed = c.Role, sum.Filled+c.Filled, sum.Needed+c.Needed
+			byRole[c.Role] = sum
+		}
+		if r.Started(now) {
+			t.started = true
+			t.checkedIn += r.CheckedIn
+		}
 	}
-	return total, states
+	for _, role := range store.Roles {
+		if c, ok := byRole[role]; ok {
+			t.staffing = append(t.staffing, c)
+		}
+	}
+	return t
 }
 
 func actionStatesLine(l Lang, states map[string]int) string {
@@ -570,11 +595,25 @@ func (a *App) actionStatus(ctx context.Context, in *Input) (*Response, error) {
 				line += in.Lang.T("action_status_ask_failed")
 			}
 		}
+		// Check-in opens at the start.
+		if !r.Cancelled() && r.Started(in.Now) {
+			line += in.Lang.T("action_status_checked_in", "Count", r.CheckedIn)
+		}
+		if len(r.Staffing) > 0 {
+			line += in.Lang.T("action_status_roles", "Roles", staffingLine(in.Lang, r.Staffing))
+		}
 		lines = append(lines, line)
 	}
-	total, states := actionTotals(rallies)
-	lines = append(lines, in.Lang.T("action_status_total", "Count", len(rallies), "States", actionStatesLine(in.Lang, states),
-		"Going", total.Going, "Maybe", total.Maybe, "Waitlist", total.Waitlist))
+	total := actionTotals(rallies, in.Now)
+	line := in.Lang.T("action_status_total", "Count", len(rallies), "States", actionStatesLine(in.Lang, total.states),
+		"Going", total.counts.Going, "Maybe", total.counts.Maybe, "Waitlist", total.counts.Waitlist)
+	if total.started {
+		line += in.Lang.T("action_status_checked_in", "Count", total.checkedIn)
+	}
+	lines = append(lines, line)
+	if len(total.staffing) > 0 {
+		lines = append(lines, in.Lang.T("action_status_total_roles", "Roles", staffingLine(in.Lang, total.staffing)))
+	}
 	title := in.Lang.T("action_status_title", "ID", act.ID, "Title", truncate(act.Title, 100), "Date", act.Date, "Time", act.Time)
 	return messagesResponse(listEmbeds(title, lines, colorSummary), true), nil
 }
@@ -600,10 +639,10 @@ func (a *App) actionList(ctx context.Context, in *Input) (*Response, error) {
 			}
 		}
 		sort.Strings(names)
-		total, states := actionTotals(rallies)
+		total := actionTotals(rallies, in.Now)
 		lines = append(lines, in.Lang.T("actions_line", "ID", act.ID, "Title", escape(truncate(act.Title, 100)), "Date", act.Date, "Time", act.Time,
-			"Chapters", escape(strings.Join(names, ", ")), "States", actionStatesLine(in.Lang, states),
-			"Going", total.Going, "Maybe", total.Maybe, "Waitlist", total.Waitlist))
+			"Chapters", escape(strings.Join(names, ", ")), "States", actionStatesLine(in.Lang, total.states),
+			"Going", total.counts.Going, "Maybe", total.counts.Maybe, "Waitlist", total.counts.Waitlist))
 	}
 	return messagesResponse(listEmbeds(in.Lang.T("actions_title", "Count", len(actions)), lines, colorScheduled), false), nil
 }
@@ -671,7 +710,7 @@ func (a *App) actionGroups(ctx context.Context, rallies []store.Rally) ([]action
 // group in the summary: its totals, and the chapters still waiting for a place.
 func actionSummaryLines(l Lang, g actionGroup) (heading string, closing []string) {
 	heading = l.T("action_summary_heading", "ID", g.action.ID, "Title", g.action.Title, "Date", g.action.Date, "Time", g.action.Time)
-	total, _ := actionTotals(g.rallies)
+	total := actionTotals(g.rallies, time.Time{}).counts
 	var waiting []string
 	for _, r := range g.rallies {
 		if waitingForPlace(r) {
