@@ -681,3 +681,79 @@ func TestActionCountsRoleHolders(t *testing.T) {
 		noNames(t, text)
 	})
 }
+
+// A rally of an action is announced, once its place is set, as any rally is.
+func TestActionPlaceSetAnnouncesAsAnyRally(t *testing.T) {
+	t.Parallel()
+	h := actHarness(t)
+	db := h.schedDB()
+	id, _ := h.actCreate(discordtest.Str("chapters", "Seattle, Chicago"))
+	rallies := actRallies(t, db, id)
+	sea, chi := rallies["Seattle"], rallies["Chicago"]
+	eventAt := func(at time.Time) *discordgo.GuildScheduledEvent {
+		for _, e := range h.fake.ScheduledEvents(guildID) {
+			if e.ScheduledStartTime.Equal(at) {
+				return e
+			}
+		}
+		return nil
+	}
+	const secret = "Warehouse 9 loading dock"
+
+	t.Run("PrivatePlaceStaysOutOfTheChannel", func(t *testing.T) {
+		r := h.cmd(lead, seattleChannel, "rally edit", discordtest.Str("rally", strconv.FormatInt(sea.ID, 10)),
+			discordtest.Str("location", secret), discordtest.Bool("private_location", true))
+		mustContain(t, r, true, "announced")
+		ann := h.actAnnouncement(seattleChannel, sea.ID)
+		if ann == nil {
+			t.Fatal("no announcement in Seattle's channel")
+		}
+		if text := messageText(ann); !strings.Contains(text, "shared with those going, 2h before the start") {
+			t.Errorf("announcement does not say when the place is shared:\n%s", text)
+		}
+		for _, m := range h.fake.Messages(seattleChannel) {
+			if strings.Contains(messageText(m), secret) {
+				t.Errorf("a channel post shows the private place:\n%s", messageText(m))
+			}
+		}
+		if bs := buttons(ann); len(bs) != 3 || bs[0].CustomID != fmt.Sprintf("rsvp:going:%d", sea.ID) {
+			t.Errorf("buttons = %+v", bs)
+		}
+		rs, _ := db.Reminders(context.Background(), sea.ID)
+		if len(rs) != 2 || rs[0].State != store.ReminderPending || rs[1].State != store.ReminderPending {
+			t.Errorf("reminders after the announcement = %+v, want two pending", rs)
+		}
+		e := eventAt(sea.StartsAt)
+		if e == nil {
+			t.Fatalf("no scheduled event for Seattle's rally; events: %+v", h.fake.ScheduledEvents(guildID))
+		}
+		if e.Name != "Holiday weekend action" || e.EntityType != discordgo.GuildScheduledEventEntityTypeExternal ||
+			e.ScheduledEndTime == nil || !e.ScheduledEndTime.Equal(sea.StartsAt.Add(2*time.Hour)) {
+			t.Errorf("event = %+v", e)
+		}
+		if strings.Contains(e.EntityMetadata.Location, secret) || !strings.Contains(e.EntityMetadata.Location, "shared with those going") {
+			t.Errorf("event place %q, want it hidden", e.EntityMetadata.Location)
+		}
+		// A member going learns the place in their reply, as at any rally.
+		mustContain(t, h.click(member(1), seattleChannel, ann.ID, fmt.Sprintf("rsvp:going:%d", sea.ID)), true, "DM it to you 2h before")
+	})
+
+	t.Run("PublicPlaceMirroredForThatChapterOnly", func(t *testing.T) {
+		if eventAt(chi.StartsAt) != nil {
+			t.Fatal("Chicago's rally, still waiting for a place, has an event")
+		}
+		r := h.cmd(chiLead, chicagoChannel, "rally edit", discordtest.Str("rally", strconv.FormatInt(chi.ID, 10)), discordtest.Str("location", "Daley Plaza"))
+		mustContain(t, r, true, "announced")
+		e := eventAt(chi.StartsAt)
+		if e == nil || e.EntityMetadata.Location != "Daley Plaza" {
+			t.Fatalf("Chicago's event = %+v, want one at Daley Plaza", e)
+		}
+		if n := len(h.fake.ScheduledEvents(guildID)); n != 2 {
+			t.Errorf("%d events, want one per announced rally (2)", n)
+		}
+	})
+
+	if v := h.fake.TakeViolations(); len(v) > 0 {
+		t.Errorf("requests Discord would refuse: %+v", v)
+	}
+}

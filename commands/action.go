@@ -433,7 +433,8 @@ func actionPostMessage(p store.ActionPost) outMessage {
 }
 
 // announceWaiting finishes a /rally edit of a rally still waiting for its
-// place: setting the place announces it, as /rally create would have.
+// place: setting the place announces it, as /rally create would have (the
+// announcement as everyone sees it, reminders armed, the scheduled event).
 func (a *App) announceWaiting(ctx context.Context, in *Input, r store.Rally, placeSet bool, changed []string) (*Response, error) {
 	if !placeSet {
 		// A new time armed its reminders; they wait for the announcement.
@@ -452,7 +453,8 @@ func (a *App) announceWaiting(ctx context.Context, in *Input, r store.Rally, pla
 		}
 		return nil, conflict("err_place_no_channel", "Chapter", escape(r.ChapterName), "Title", escape(r.Title))
 	}
-	embeds, components := announcement(r)
+	// As everyone sees it: a private place says when it will be shared.
+	embeds, components := a.publicAnnouncement(r, in.Now)
 	msg, err := a.post(ctx, channel, outMessage{Embeds: embeds, Components: components}, store.NewNonce())
 	if err != nil {
 		if derr := a.db.DisarmUnannounced(context.WithoutCancel(ctx), r.ID); derr != nil {
@@ -471,8 +473,9 @@ func (a *App) announceWaiting(ctx context.Context, in *Input, r store.Rally, pla
 		return nil, err
 	}
 	a.log.Info("waiting rally announced", "guild", in.GuildID, "rally", r.ID)
+	note := a.mirrorCreate(ctx, in.Lang, r)
 	return ephemeral(in.Lang.T("action_rally_announced", "Title", escape(r.Title), "ID", r.ID, "Fields", strings.Join(changed, ", "),
-		"When", timestamp(r.StartsAt, "F"), "Link", messageLink(in.GuildID, msg.ChannelID, msg.ID))), nil
+		"When", timestamp(r.StartsAt, "F"), "Link", messageLink(in.GuildID, msg.ChannelID, msg.ID)) + note), nil
 }
 
 func (a *App) currentChapterChannel(ctx context.Context, guildID string, chapterID int64) (string, error) {
