@@ -757,3 +757,95 @@ func TestActionPlaceSetAnnouncesAsAnyRally(t *testing.T) {
 		t.Errorf("requests Discord would refuse: %+v", v)
 	}
 }
+
+// Cancelling an action cancels each rally as /rally cancel does: channel
+// told once, reminders dropped, each member going, maybe or waitlisted told
+// by DM once, the scheduled event cancelled.
+func TestActionCancelTellsMembersAndEvents(t *testing.T) {
+	t.Parallel()
+	h := actHarness(t)
+	db := h.schedDB()
+	id, _ := h.actCreate(discordtest.Str("chapters", "Seattle, Chicago, Oakland"), discordtest.Int("capacity", 1))
+	rallies := actRallies(t, db, id)
+	sea, chi := rallies["Seattle"], rallies["Chicago"]
+	h.cmd(lead, seattleChannel, "rally edit", discordtest.Str("rally", strconv.FormatInt(sea.ID, 10)), discordtest.Str("location", "Westlake Park"))
+	h.cmd(chiLead, chicagoChannel, "rally edit", discordtest.Str("rally", strconv.FormatInt(chi.ID, 10)), discordtest.Str("location", "Daley Plaza"))
+	seaAnn, chiAnn := h.actAnnouncement(seattleChannel, sea.ID), h.actAnnouncement(chicagoChannel, chi.ID)
+	if seaAnn == nil || chiAnn == nil {
+		t.Fatal("Seattle's or Chicago's rally not announced")
+	}
+	going, waiting, maybe, left, chiGoing := member(1), member(2), member(3), member(4), member(5)
+	h.click(going, seattleChannel, seaAnn.ID, fmt.Sprintf("rsvp:going:%d", sea.ID))
+	mustContain(t, h.click(waiting, seattleChannel, seaAnn.ID, fmt.Sprintf("rsvp:going:%d", sea.ID)), true, "waitlist")
+	h.click(maybe, seattleChannel, seaAnn.ID, fmt.Sprintf("rsvp:maybe:%d", sea.ID))
+	h.click(left, seattleChannel, seaAnn.ID, fmt.Sprintf("rsvp:maybe:%d", sea.ID))
+	h.click(left, seattleChannel, seaAnn.ID, fmt.Sprintf("rsvp:not_going:%d", sea.ID))
+	h.click(chiGoing, chicagoChannel, chiAnn.ID, fmt.Sprintf("rsvp:going:%d", chi.ID))
+	if n := len(h.fake.ScheduledEvents(guildID)); n != 2 {
+		t.Fatalf("%d scheduled events before the cancel, want 2", n)
+	}
+
+	r := h.cmd(coord, coordChannel, "action cancel", discordtest.Str("action", strconv.FormatInt(id, 10)), discordtest.Str("reason", "Storm warning"))
+	mustContain(t, r, true, "Cancelled the day of action", "3 rallies")
+	h.clock.Add(5 * time.Minute)
+	h.runJobs()
+	h.restart()
+	h.runJobs()
+
+	t.Run("EachMemberToldByDMOnce", func(t *testing.T) {
+		for _, c := range []struct {
+			m       discordtest.Member
+			chapter string
+		}{{going, "Seattle"}, {waiting, "Seattle"}, {maybe, "Seattle"}, {chiGoing, "Chicago"}} {
+			got := h.noticeDMs(c.m, "has been cancelled")
+			if len(got) != 1 {
+				t.Errorf("member %s got %d cancel DMs, want 1", c.m.UserID, len(got))
+				continue
+			}
+			if text := got[0].Content; !strings.Contains(text, "Storm warning") || !strings.Contains(text, "("+c.chapter+" chapter)") {
+				t.Errorf("member %s cancel DM: %s", c.m.UserID, text)
+			}
+		}
+		if n := len(h.fake.DMs(left.UserID)); n != 0 {
+			t.Errorf("a member with no RSVP got %d DMs", n)
+		}
+	})
+	t.Run("EachChannelToldOnce", func(t *testing.T) {
+		for _, name := range []string{"Seattle", "Chicago", "Oakland"} {
+			c := actByName(name)
+			told := 0
+			for _, m := range h.fake.Messages(c.channel) {
+				if strings.Contains(m.Content, "cancelled") || strings.Contains(m.Content, "is off") {
+					told++
+				}
+			}
+			if told != 1 || len(h.actCancels(c.channel, id)) != 1 {
+				t.Errorf("%s channel told %d times, want once", name, told)
+			}
+		}
+	})
+	t.Run("EventsCancelled", func(t *testing.T) {
+		events := h.fake.ScheduledEvents(guildID)
+		if len(events) != 2 {
+			t.Fatalf("%d scheduled events after the cancel, want the 2, cancelled", len(events))
+		}
+		for _, e := range events {
+			if e.Status != discordgo.GuildScheduledEventStatusCanceled {
+				t.Errorf("event %s (%v) still %d after the action was cancelled", e.ID, e.ScheduledStartTime, e.Status)
+			}
+		}
+	})
+	t.Run("RemindersDropped", func(t *testing.T) {
+		for _, rl := range []store.Rally{sea, chi} {
+			rs, _ := db.Reminders(context.Background(), rl.ID)
+			for _, rm := range rs {
+				if rm.State == store.ReminderPending {
+					t.Errorf("rally %d reminder still pending after the cancel: %+v", rl.ID, rm)
+				}
+			}
+		}
+	})
+	if v := h.fake.TakeViolations(); len(v) > 0 {
+		t.Errorf("requests Discord would refuse: %+v", v)
+	}
+}

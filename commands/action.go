@@ -664,11 +664,18 @@ func (a *App) actionCancel(ctx context.Context, in *Input) (*Response, error) {
 		return nil, actionError(err)
 	}
 	a.log.Info("day of action cancelled", "guild", in.GuildID, "action", act.ID, "rallies", len(cancelled))
+	// Each rally as /rally cancel would; its channel is told by the
+	// action's own post, once, below.
+	var notes []string
 	for _, r := range cancelled {
 		a.refresher.mark(r.ID)
+		if note := a.tellCancelled(ctx, in.Lang, r, reason); note != "" {
+			notes = append(notes, strings.TrimPrefix(note, "\n"))
+		}
 	}
 	lines := []string{in.Lang.T("action_cancelled", "Title", escape(act.Title), "ID", act.ID, "Count", len(cancelled))}
 	lines = append(lines, a.sendActionPostsNow(ctx, in.Lang, in.Now, act.ID, store.ActionPostCancel)...)
+	lines = append(lines, notes...)
 	return ephemeral(truncate(strings.Join(lines, "\n"), 2000)), nil
 }
 

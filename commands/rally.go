@@ -480,6 +480,15 @@ func (a *App) rallyCancel(ctx context.Context, in *Input) (*Response, error) {
 			a.log.Warn("could not post cancel notice", "rally", r.ID, "err", err)
 		}
 	}
+	note := a.tellCancelled(ctx, in.Lang, r, reason)
+	return ephemeral(in.Lang.T("rally_cancelled", "Title", escape(r.Title), "ID", r.ID) + note), nil
+}
+
+// tellCancelled does what follows a rally's cancellation besides telling its
+// channel: each member going, maybe or waitlisted is owed a DM of it, once,
+// and its scheduled event is cancelled. It returns a sentence for the reply
+// in l, or "".
+func (a *App) tellCancelled(ctx context.Context, l Lang, r store.Rally, reason string) string {
 	dm := dmBodies(func(l Lang) string {
 		s := l.T("dm_rally_cancelled", "Title", escape(r.Title), "Chapter", escape(r.ChapterName), "When", zonedTime(l, r.StartsAt, r.TimeZone))
 		if reason != "" {
@@ -489,8 +498,7 @@ func (a *App) rallyCancel(ctx context.Context, in *Input) (*Response, error) {
 	})
 	a.queueMemberDMs(ctx, store.MemberDMs{RallyID: r.ID, Kind: store.ChangeDM(), Body: dm,
 		Statuses: []store.RSVPStatus{store.Going, store.Maybe, store.Waitlist}})
-	note := a.mirrorCancel(ctx, in.Lang, r)
-	return ephemeral(in.Lang.T("rally_cancelled", "Title", escape(r.Title), "ID", r.ID) + note), nil
+	return a.mirrorCancel(ctx, l, r)
 }
 
 func (a *App) rallyAttendees(ctx context.Context, in *Input) (*Response, error) {
