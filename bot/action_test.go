@@ -629,6 +629,29 @@ func TestActionCountsRoleHolders(t *testing.T) {
 			t.Errorf("Seattle's line %q does not count the marshal as going", line)
 		}
 	})
+	t.Run("StatusSaysEachRallysState", func(t *testing.T) {
+		for _, m := range []struct {
+			coordinator               discordtest.Member
+			total, announced, waiting string
+		}{
+			{coord, "(1 announced, 1 waiting for a place)", " · announced · 2 going · ", " · waiting for a place · 0 going · "},
+			{discordtest.Member{UserID: coord.UserID, Roles: coord.Roles, Permissions: coord.Permissions, Locale: "es-419"},
+				"(1 anunciada, 1 esperando lugar)", " · anunciada · van 2 · ", " · esperando lugar · van 0 · "},
+		} {
+			text := h.cmd(m.coordinator, coordChannel, "action status", action).Text()
+			sea := actLine(text, fmt.Sprintf("**Seattle** — #%d", rallies["Seattle"].ID))
+			chi := actLine(text, fmt.Sprintf("**Chicago** — #%d", rallies["Chicago"].ID))
+			if !strings.Contains(sea, m.announced) || !strings.Contains(chi, m.waiting) {
+				t.Errorf("Seattle's line %q, want %q; Chicago's %q, want %q", sea, m.announced, chi, m.waiting)
+			}
+			if strings.Contains(sea+chi, " 1 ") {
+				t.Errorf("a rally's state is counted: %q, %q", sea, chi)
+			}
+			if !strings.Contains(actLine(text, "**Total:**"), m.total) {
+				t.Errorf("total %q, want %q", actLine(text, "**Total:**"), m.total)
+			}
+		}
+	})
 	t.Run("ListCountsAMarshalAsGoing", func(t *testing.T) {
 		mustContain(t, h.cmd(volunteer, coordChannel, "action list"), false, "✅ 2 going")
 	})

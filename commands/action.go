@@ -492,7 +492,8 @@ func (a *App) currentChapterChannel(ctx context.Context, guildID string, chapter
 }
 
 // The states of a rally of an action (actionRallyState), in the order they
-// are listed; each is told as the message action_state_<state>.
+// are listed; the rallies in each are counted as the message
+// action_state_<state>.
 var actionRallyStates = []string{"announced", "waiting", "cancelled"}
 
 // actionRallyState says where a rally of an action stands.
@@ -504,6 +505,19 @@ func actionRallyState(r store.Rally) string {
 		return "waiting"
 	default:
 		return "announced"
+	}
+}
+
+// actionRallyStateWords is where one rally of an action stands, in words;
+// action_state_<state> counts rallies in a state instead.
+func actionRallyStateWords(l Lang, r store.Rally) string {
+	switch actionRallyState(r) {
+	case "cancelled":
+		return l.T("action_status_state_cancelled")
+	case "waiting":
+		return l.T("action_status_state_waiting")
+	default:
+		return l.T("action_status_state_announced")
 	}
 }
 
@@ -588,7 +602,7 @@ func (a *App) actionStatus(ctx context.Context, in *Input) (*Response, error) {
 	for _, r := range rallies {
 		local := r.StartsAt.In(location(r.TimeZone))
 		line := in.Lang.T("action_status_line", "Chapter", escape(r.ChapterName), "ID", r.ID,
-			"When", in.Lang.dateTime(local, dateShort)+" "+local.Format("MST"), "State", in.Lang.T("action_state_"+actionRallyState(r), "Count", 1),
+			"When", in.Lang.dateTime(local, dateShort)+" "+local.Format("MST"), "State", actionRallyStateWords(in.Lang, r),
 			"Going", r.GoingTotal(), "Maybe", r.Maybe, "Waitlist", r.Waitlist)
 		if waitingForPlace(r) {
 			switch askState[r.ID] {
