@@ -872,3 +872,41 @@ func TestActionCancelTellsMembersAndEvents(t *testing.T) {
 		t.Errorf("requests Discord would refuse: %+v", v)
 	}
 }
+
+// Times the action's messages show carry the chapter's zone, as elsewhere,
+// beside the Discord timestamp each reader sees in their own.
+func TestActionTimesCarryTheChapterZone(t *testing.T) {
+	t.Parallel()
+	h := actHarness(t)
+	db := h.schedDB()
+	id, r := h.actCreate(discordtest.Str("chapters", "Seattle, Chicago"))
+	rallies := actRallies(t, db, id)
+	sea, chi := rallies["Seattle"], rallies["Chicago"]
+	zoned := func(rl store.Rally, zone string) string {
+		return fmt.Sprintf("Sat Nov 28 11:00 AM %s (<t:%d:F>)", zone, rl.StartsAt.Unix())
+	}
+
+	t.Run("CreateReply", func(t *testing.T) {
+		mustContain(t, r, true, fmt.Sprintf("• Seattle: rally #%d, %s", sea.ID, zoned(sea, "PST")),
+			fmt.Sprintf("• Chicago: rally #%d, %s", chi.ID, zoned(chi, "CST")))
+	})
+	t.Run("AnnouncedReply", func(t *testing.T) {
+		r := h.cmd(lead, seattleChannel, "rally edit", discordtest.Str("rally", strconv.FormatInt(sea.ID, 10)), discordtest.Str("location", "Westlake Park"))
+		mustContain(t, r, true, "announced it for "+zoned(sea, "PST"))
+	})
+	t.Run("CancelPost", func(t *testing.T) {
+		h.cmd(coord, coordChannel, "action cancel", discordtest.Str("action", strconv.FormatInt(id, 10)))
+		for _, c := range []struct {
+			channel, want string
+		}{{seattleChannel, zoned(sea, "PST")}, {chicagoChannel, zoned(chi, "CST")}} {
+			got := h.actCancels(c.channel, id)
+			if len(got) != 1 || !strings.Contains(got[0].Content, "'s rally on "+c.want) {
+				var texts []string
+				for _, m := range got {
+					texts = append(texts, m.Content)
+				}
+				t.Errorf("cancel posts in %s: %q, want one with %q", c.channel, texts, c.want)
+			}
+		}
+	})
+}

@@ -271,7 +271,7 @@ func (a *App) actionCreate(ctx context.Context, in *Input) (*Response, error) {
 	a.log.Info("day of action created", "guild", in.GuildID, "action", act.ID, "rallies", len(rallies))
 	lines := []string{in.Lang.T("action_created", "Title", escape(act.Title), "ID", act.ID, "Count", len(rallies), "Time", act.Time, "Date", act.Date)}
 	for _, r := range rallies {
-		lines = append(lines, in.Lang.T("action_created_line", "Chapter", escape(r.ChapterName), "ID", r.ID, "When", timestamp(r.StartsAt, "F")))
+		lines = append(lines, in.Lang.T("action_created_line", "Chapter", escape(r.ChapterName), "ID", r.ID, "When", zonedTime(in.Lang, r.StartsAt, r.TimeZone)))
 	}
 	lines = append(lines, a.sendActionPostsNow(ctx, in.Lang, in.Now, act.ID, store.ActionPostAsk)...)
 	return ephemeral(truncate(strings.Join(lines, "\n"), 2000)), nil
@@ -404,7 +404,7 @@ func actionPostMessage(p store.ActionPost) outMessage {
 	footer := "\n-# " + actionPostMarker(p)
 	if p.Kind == store.ActionPostCancel {
 		text := inLangs(langs, bilingualSep, func(l Lang) string {
-			s := l.T("action_post_cancel", "Title", escape(p.Action.Title), "Chapter", escape(r.ChapterName), "When", timestamp(r.StartsAt, "F"), "ID", r.ID)
+			s := l.T("action_post_cancel", "Title", escape(p.Action.Title), "Chapter", escape(r.ChapterName), "When", zonedTime(l, r.StartsAt, r.TimeZone), "ID", r.ID)
 			if p.Action.CancelReason != "" {
 				s += l.T("cancelled_reason", "Reason", escape(p.Action.CancelReason))
 			}
@@ -475,7 +475,7 @@ func (a *App) announceWaiting(ctx context.Context, in *Input, r store.Rally, pla
 	a.log.Info("waiting rally announced", "guild", in.GuildID, "rally", r.ID)
 	note := a.mirrorCreate(ctx, in.Lang, r)
 	return ephemeral(in.Lang.T("action_rally_announced", "Title", escape(r.Title), "ID", r.ID, "Fields", strings.Join(changed, ", "),
-		"When", timestamp(r.StartsAt, "F"), "Link", messageLink(in.GuildID, msg.ChannelID, msg.ID)) + note), nil
+		"When", zonedTime(in.Lang, r.StartsAt, r.TimeZone), "Link", messageLink(in.GuildID, msg.ChannelID, msg.ID)) + note), nil
 }
 
 func (a *App) currentChapterChannel(ctx context.Context, guildID string, chapterID int64) (string, error) {
