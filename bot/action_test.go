@@ -85,12 +85,12 @@ func (h *harness) actCreate(extra ...discordtest.Option) (int64, *discordtest.Re
 
 // actAsks returns the messages in the channel asking its leads for a place.
 func (h *harness) actAsks(channel string, actionID int64) []*discordgo.Message {
-	return h.actMessages(channel, fmt.Sprintf("Day of action #%d · ", actionID), " · ask")
+	return h.actMessages(channel, fmt.Sprintf("Day of action #%d · ", actionID), " · asking for a place")
 }
 
 // actCancels returns the messages in the channel telling it the action is off.
 func (h *harness) actCancels(channel string, actionID int64) []*discordgo.Message {
-	return h.actMessages(channel, fmt.Sprintf("Day of action #%d · ", actionID), " · cancel")
+	return h.actMessages(channel, fmt.Sprintf("Day of action #%d · ", actionID), " · cancellation notice")
 }
 
 func (h *harness) actMessages(channel string, parts ...string) []*discordgo.Message {
@@ -909,4 +909,39 @@ func TestActionTimesCarryTheChapterZone(t *testing.T) {
 			}
 		}
 	})
+}
+
+// The line that ends each action post names its kind in the chapter's
+// language, not as the store spells it.
+func TestActionPostFooterInWords(t *testing.T) {
+	t.Parallel()
+	h := actHarness(t)
+	db := h.schedDB()
+	mustContain(t, h.cmd(admin, chicagoChannel, "chapter setup", discordtest.Str("chapter", "Chicago"), discordtest.Str("language", "es")), true)
+	id, _ := h.actCreate(discordtest.Str("chapters", "Seattle, Chicago"))
+	rallies := actRallies(t, db, id)
+	h.cmd(coord, coordChannel, "action cancel", discordtest.Str("action", strconv.FormatInt(id, 10)))
+	footers := func(channel string) []string {
+		var out []string
+		for _, m := range h.fake.Messages(channel) {
+			lines := strings.Split(m.Content, "\n")
+			out = append(out, lines[len(lines)-1])
+		}
+		return out
+	}
+	for _, c := range []struct {
+		channel string
+		want    []string
+	}{
+		{seattleChannel, []string{
+			fmt.Sprintf("-# Day of action #%d · rally #%d · asking for a place", id, rallies["Seattle"].ID),
+			fmt.Sprintf("-# Day of action #%d · rally #%d · cancellation notice", id, rallies["Seattle"].ID)}},
+		{chicagoChannel, []string{
+			fmt.Sprintf("-# Jornada de acción #%d · acción #%d · se pide lugar", id, rallies["Chicago"].ID),
+			fmt.Sprintf("-# Jornada de acción #%d · acción #%d · aviso de cancelación", id, rallies["Chicago"].ID)}},
+	} {
+		if got := footers(c.channel); !reflect.DeepEqual(got, c.want) {
+			t.Errorf("footers in %s:\n%q\nwant\n%q", c.channel, got, c.want)
+		}
+	}
 }

@@ -393,7 +393,11 @@ func (a *App) sendActionPost(ctx context.Context, now time.Time, p store.ActionP
 // can be found in the channel. It is in the first language of the post.
 func actionPostMarker(p store.ActionPost) string {
 	l := postLangs(p.Rally.ChapterLanguage)[0]
-	return l.T("action_post_marker", "Action", p.Action.ID, "Rally", p.Rally.ID, "Kind", p.Kind)
+	kind := l.T("action_post_kind_ask")
+	if p.Kind == store.ActionPostCancel {
+		kind = l.T("action_post_kind_cancel")
+	}
+	return l.T("action_post_marker", "Action", p.Action.ID, "Rally", p.Rally.ID, "Kind", kind)
 }
 
 // actionPostMessage renders a post. An ask pings the chapter's lead role and
