@@ -85,12 +85,12 @@ func (h *harness) actCreate(extra ...discordtest.Option) (int64, *discordtest.Re
 
 // actAsks returns the messages in the channel asking its leads for a place.
 func (h *harness) actAsks(channel string, actionID int64) []*discordgo.Message {
-	return h.actMessages(channel, fmt.Sprintf("Day of action #%d · ", actionID), " · ask")
+	return h.actMessages(channel, fmt.Sprintf("Day of action #%d · ", actionID), " · asking for a place")
 }
 
 // actCancels returns the messages in the channel telling it the action is off.
 func (h *harness) actCancels(channel string, actionID int64) []*discordgo.Message {
-	return h.actMessages(channel, fmt.Sprintf("Day of action #%d · ", actionID), " · cancel")
+	return h.actMessages(channel, fmt.Sprintf("Day of action #%d · ", actionID), " · cancellation notice")
 }
 
 func (h *harness) actMessages(channel string, parts ...string) []*discordgo.Message {
@@ -496,4 +496,452 @@ func TestActionCreateRetriedAfter5xx(t *testing.T) {
 			t.Errorf("Seattle asked %d times after a retry, want once", n)
 		}
 	})
+}
+
+func TestActionRoleMinimums(t *testing.T) {
+	t.Parallel()
+	h := actHarness(t)
+	db := h.schedDB()
+
+	t.Run("EveryChaptersRallyCarriesTheMinimums", func(t *testing.T) {
+		id, r := h.actCreate(discordtest.Str("chapters", "Seattle, Chicago"),
+			discordtest.Int("marshals", 2), discordtest.Int("medics", 1), discordtest.Int("legal_observers", 0), discordtest.Int("interpreters", 3))
+		mustContain(t, r, true, "2 rallies")
+		rallies := actRallies(t, db, id)
+		if len(rallies) != 2 {
+			t.Fatalf("%d rallies, want 2", len(rallies))
+		}
+		for name, rl := range rallies {
+			for role, want := range map[store.Role]int{store.Marshal: 2, store.Medic: 1, store.LegalObserver: 0, store.Interpreter: 3} {
+				if got := rl.Staffing.Of(role); got.Needed != want || got.Filled != 0 {
+					t.Errorf("%s %s = %d/%d, want 0/%d", name, role, got.Filled, got.Needed, want)
+				}
+			}
+		}
+		sea := rallies["Seattle"]
+		h.cmd(lead, seattleChannel, "rally edit", discordtest.Str("rally", strconv.FormatInt(sea.ID, 10)), discordtest.Str("location", "Westlake Park"))
+		ann := h.actAnnouncement(seattleChannel, sea.ID)
+		if ann == nil {
+			t.Fatal("no announcement in Seattle's channel")
+		}
+		if text := messageText(ann); !strings.Contains(text, "Marshals 0/2") || !strings.Contains(text, "Medics 0/1") || !strings.Contains(text, "Interpreters 0/3") {
+			t.Errorf("announcement lacks the minimums:\n%s", text)
+		}
+		if bs := buttons(ann); len(bs) != 4 || bs[3].CustomID != fmt.Sprintf("role:menu:%d", sea.ID) {
+			t.Errorf("buttons = %+v, want Volunteer for a role fourth", bs)
+		}
+	})
+
+	// Discord's client keeps a minimum within 0–50; a forged payload need not.
+	outOfRange := []struct {
+		name string
+		opt  discordtest.Option
+	}{
+		{"ErrMarshalsAbove50", discordtest.Int("marshals", 51)},
+		{"ErrMedicsNegative", discordtest.Int("medics", -1)},
+		{"ErrLegalObserversAbove50", discordtest.Int("legal_observers", 1000)},
+		{"ErrInterpretersNegative", discordtest.Int("interpreters", -5)},
+	}
+	for _, c := range outOfRange {
+		t.Run("ActionCreate"+c.name, func(t *testing.T) {
+			before := h.cmd(volunteer, coordChannel, "rally list").Text()
+			msgs := 0
+			for _, ch := range actChapters {
+				msgs += len(h.fake.Messages(ch.channel))
+			}
+			r := h.cmd(coord, coordChannel, "action create", actCreateOpts(discordtest.Str("title", "Out of range "+c.name), c.opt)...)
+			mustContain(t, r, true, "`"+c.opt.Name+"` must be between 0 and 50")
+			after := 0
+			for _, ch := range actChapters {
+				after += len(h.fake.Messages(ch.channel))
+			}
+			if after != msgs {
+				t.Errorf("a refused /action create posted %d messages", after-msgs)
+			}
+			if l := h.cmd(volunteer, coordChannel, "rally list").Text(); l != before {
+				t.Errorf("a refused /action create changed the rallies:\n%s\n→\n%s", before, l)
+			}
+			if l := h.cmd(volunteer, coordChannel, "action list").Text(); strings.Contains(l, "Out of range") {
+				t.Errorf("a refused /action create made an action:\n%s", l)
+			}
+		})
+		t.Run("RallyCreate"+c.name, func(t *testing.T) {
+			before := h.cmd(volunteer, coordChannel, "rally list").Text()
+			msgs := len(h.fake.Messages(seattleChannel))
+			r := h.cmd(lead, seattleChannel, "rally create", withDefaults([]discordtest.Option{
+				discordtest.Str("chapter", "Seattle"), discordtest.Str("title", "Out of range"),
+				discordtest.Str("when", "2026-11-28 14:30"), discordtest.Str("location", "Westlake Park"),
+			}, []string{"chapter", "title", "when", "location"}, []discordtest.Option{c.opt})...)
+			mustContain(t, r, true, "`"+c.opt.Name+"` must be between 0 and 50")
+			if n := len(h.fake.Messages(seattleChannel)); n != msgs {
+				t.Errorf("a refused /rally create posted %d messages", n-msgs)
+			}
+			if l := h.cmd(volunteer, coordChannel, "rally list").Text(); l != before {
+				t.Errorf("a refused /rally create changed the rallies:\n%s\n→\n%s", before, l)
+			}
+		})
+	}
+	if v := h.fake.TakeViolations(); len(v) > 0 {
+		t.Errorf("requests Discord would refuse: %+v", v)
+	}
+}
+
+// actStaffed creates an action in Seattle and Chicago needing two marshals
+// and one medic, announces Seattle's rally, and has one member sign up as a
+// marshal and another click Going there.
+func (h *harness) actStaffed(t *testing.T, db *store.DB) (int64, map[string]store.Rally) {
+	t.Helper()
+	id, _ := h.actCreate(discordtest.Str("chapters", "Seattle, Chicago"), discordtest.Int("marshals", 2), discordtest.Int("medics", 1))
+	rallies := actRallies(t, db, id)
+	sea := rallies["Seattle"]
+	h.cmd(lead, seattleChannel, "rally edit", discordtest.Str("rally", strconv.FormatInt(sea.ID, 10)), discordtest.Str("location", "Westlake Park"))
+	ann := h.actAnnouncement(seattleChannel, sea.ID)
+	if ann == nil {
+		t.Fatal("no announcement in Seattle's channel")
+	}
+	r := h.cmd(member(1), seattleChannel, "rsvp", discordtest.Str("rally", strconv.FormatInt(sea.ID, 10)), discordtest.Str("status", "going"), discordtest.Str("role", "marshal"))
+	mustContain(t, r, true, "signed up as **marshal**")
+	mustContain(t, h.click(member(2), seattleChannel, ann.ID, fmt.Sprintf("rsvp:going:%d", sea.ID)), true, "Got it")
+	return id, rallies
+}
+
+// actLine is the line of text that starts with prefix ("" if none).
+func actLine(text, prefix string) string {
+	for _, line := range strings.Split(text, "\n") {
+		if strings.HasPrefix(line, prefix) {
+			return line
+		}
+	}
+	return ""
+}
+
+func TestActionCountsRoleHolders(t *testing.T) {
+	t.Parallel()
+	h := actHarness(t)
+	db := h.schedDB()
+	id, rallies := h.actStaffed(t, db)
+	action := discordtest.Str("action", strconv.FormatInt(id, 10))
+
+	t.Run("StatusCountsAMarshalAsGoing", func(t *testing.T) {
+		r := h.cmd(coord, coordChannel, "action status", action)
+		mustContain(t, r, true, "**Total:** 2 chapters (1 announced, 1 waiting for a place) · 2 going")
+		if line := actLine(r.Text(), fmt.Sprintf("**Seattle** — #%d", rallies["Seattle"].ID)); !strings.Contains(line, " · 2 going · ") {
+			t.Errorf("Seattle's line %q does not count the marshal as going", line)
+		}
+	})
+	t.Run("StatusSaysEachRallysState", func(t *testing.T) {
+		for _, m := range []struct {
+			coordinator               discordtest.Member
+			total, announced, waiting string
+		}{
+			{coord, "(1 announced, 1 waiting for a place)", " · announced · 2 going · ", " · waiting for a place · 0 going · "},
+			{discordtest.Member{UserID: coord.UserID, Roles: coord.Roles, Permissions: coord.Permissions, Locale: "es-419"},
+				"(1 anunciada, 1 esperando lugar)", " · anunciada · van 2 · ", " · esperando lugar · van 0 · "},
+		} {
+			text := h.cmd(m.coordinator, coordChannel, "action status", action).Text()
+			sea := actLine(text, fmt.Sprintf("**Seattle** — #%d", rallies["Seattle"].ID))
+			chi := actLine(text, fmt.Sprintf("**Chicago** — #%d", rallies["Chicago"].ID))
+			if !strings.Contains(sea, m.announced) || !strings.Contains(chi, m.waiting) {
+				t.Errorf("Seattle's line %q, want %q; Chicago's %q, want %q", sea, m.announced, chi, m.waiting)
+			}
+			if strings.Contains(sea+chi, " 1 ") {
+				t.Errorf("a rally's state is counted: %q, %q", sea, chi)
+			}
+			if !strings.Contains(actLine(text, "**Total:**"), m.total) {
+				t.Errorf("total %q, want %q", actLine(text, "**Total:**"), m.total)
+			}
+		}
+	})
+	t.Run("ListCountsAMarshalAsGoing", func(t *testing.T) {
+		mustContain(t, h.cmd(volunteer, coordChannel, "action list"), false, "✅ 2 going")
+	})
+	t.Run("SummaryCountsAMarshalAsGoing", func(t *testing.T) {
+		mustContain(t, h.cmd(coord, coordChannel, "summary now"), true, "Action total: 2 chapters · 2 going")
+	})
+
+	// Counts only: the coordinator sees how staffed each chapter is, never who.
+	noNames := func(t *testing.T, text string) {
+		t.Helper()
+		for _, m := range []discordtest.Member{member(1), member(2)} {
+			if strings.Contains(text, m.UserID) {
+				t.Errorf("/action status names a member:\n%s", text)
+			}
+		}
+	}
+	t.Run("StatusShowsStaffingPerChapter", func(t *testing.T) {
+		r := h.cmd(coord, coordChannel, "action status", action)
+		mustContain(t, r, true,
+			fmt.Sprintf("**Seattle** — #%d", rallies["Seattle"].ID), "Safety roles: Marshals 1/2 · Medics 0/1",
+			fmt.Sprintf("**Chicago** — #%d", rallies["Chicago"].ID), "Safety roles: Marshals 0/2 · Medics 0/1",
+			"**Safety roles, all chapters:** Marshals 1/4 · Medics 0/2")
+		text := r.Text()
+		sea := text[strings.Index(text, "**Seattle**"):]
+		if !strings.HasPrefix(sea[strings.Index(sea, "\n")+1:], "Safety roles: Marshals 1/2 · Medics 0/1") {
+			t.Errorf("Seattle's staffing is not under Seattle:\n%s", text)
+		}
+		if strings.Contains(text, "checked in") {
+			t.Errorf("check-ins shown before any rally started:\n%s", text)
+		}
+		noNames(t, text)
+	})
+	t.Run("StatusShowsCheckInsFromTheStart", func(t *testing.T) {
+		sea := rallies["Seattle"]
+		h.clock.Set(sea.StartsAt.Add(10 * time.Minute))
+		for _, m := range []discordtest.Member{member(1), member(2)} {
+			mustContain(t, h.cmd(m, seattleChannel, "checkin", discordtest.Str("rally", strconv.FormatInt(sea.ID, 10))), true, "Checked in")
+		}
+		r := h.cmd(coord, coordChannel, "action status", action)
+		text := r.Text()
+		if line := actLine(text, fmt.Sprintf("**Seattle** — #%d", sea.ID)); !strings.HasSuffix(line, " · 2 checked in") {
+			t.Errorf("Seattle's line %q, want 2 checked in", line)
+		}
+		if line := actLine(text, fmt.Sprintf("**Chicago** — #%d", rallies["Chicago"].ID)); !strings.HasSuffix(line, " · 0 checked in") {
+			t.Errorf("Chicago's line %q, want 0 checked in", line)
+		}
+		if line := actLine(text, "**Total:**"); !strings.HasSuffix(line, " · 2 checked in") {
+			t.Errorf("total %q, want 2 checked in", line)
+		}
+		noNames(t, text)
+	})
+}
+
+// A rally of an action is announced, once its place is set, as any rally is.
+func TestActionPlaceSetAnnouncesAsAnyRally(t *testing.T) {
+	t.Parallel()
+	h := actHarness(t)
+	db := h.schedDB()
+	id, _ := h.actCreate(discordtest.Str("chapters", "Seattle, Chicago"))
+	rallies := actRallies(t, db, id)
+	sea, chi := rallies["Seattle"], rallies["Chicago"]
+	eventAt := func(at time.Time) *discordgo.GuildScheduledEvent {
+		for _, e := range h.fake.ScheduledEvents(guildID) {
+			if e.ScheduledStartTime.Equal(at) {
+				return e
+			}
+		}
+		return nil
+	}
+	const secret = "Warehouse 9 loading dock"
+
+	t.Run("PrivatePlaceStaysOutOfTheChannel", func(t *testing.T) {
+		r := h.cmd(lead, seattleChannel, "rally edit", discordtest.Str("rally", strconv.FormatInt(sea.ID, 10)),
+			discordtest.Str("location", secret), discordtest.Bool("private_location", true))
+		mustContain(t, r, true, "announced")
+		ann := h.actAnnouncement(seattleChannel, sea.ID)
+		if ann == nil {
+			t.Fatal("no announcement in Seattle's channel")
+		}
+		if text := messageText(ann); !strings.Contains(text, "shared with those going, 2h before the start") {
+			t.Errorf("announcement does not say when the place is shared:\n%s", text)
+		}
+		for _, m := range h.fake.Messages(seattleChannel) {
+			if strings.Contains(messageText(m), secret) {
+				t.Errorf("a channel post shows the private place:\n%s", messageText(m))
+			}
+		}
+		if bs := buttons(ann); len(bs) != 3 || bs[0].CustomID != fmt.Sprintf("rsvp:going:%d", sea.ID) {
+			t.Errorf("buttons = %+v", bs)
+		}
+		rs, _ := db.Reminders(context.Background(), sea.ID)
+		if len(rs) != 2 || rs[0].State != store.ReminderPending || rs[1].State != store.ReminderPending {
+			t.Errorf("reminders after the announcement = %+v, want two pending", rs)
+		}
+		e := eventAt(sea.StartsAt)
+		if e == nil {
+			t.Fatalf("no scheduled event for Seattle's rally; events: %+v", h.fake.ScheduledEvents(guildID))
+		}
+		if e.Name != "Holiday weekend action" || e.EntityType != discordgo.GuildScheduledEventEntityTypeExternal ||
+			e.ScheduledEndTime == nil || !e.ScheduledEndTime.Equal(sea.StartsAt.Add(2*time.Hour)) {
+			t.Errorf("event = %+v", e)
+		}
+		if strings.Contains(e.EntityMetadata.Location, secret) || !strings.Contains(e.EntityMetadata.Location, "shared with those going") {
+			t.Errorf("event place %q, want it hidden", e.EntityMetadata.Location)
+		}
+		// A member going learns the place in their reply, as at any rally.
+		mustContain(t, h.click(member(1), seattleChannel, ann.ID, fmt.Sprintf("rsvp:going:%d", sea.ID)), true, "DM it to you 2h before")
+	})
+
+	t.Run("PublicPlaceMirroredForThatChapterOnly", func(t *testing.T) {
+		if eventAt(chi.StartsAt) != nil {
+			t.Fatal("Chicago's rally, still waiting for a place, has an event")
+		}
+		r := h.cmd(chiLead, chicagoChannel, "rally edit", discordtest.Str("rally", strconv.FormatInt(chi.ID, 10)), discordtest.Str("location", "Daley Plaza"))
+		mustContain(t, r, true, "announced")
+		e := eventAt(chi.StartsAt)
+		if e == nil || e.EntityMetadata.Location != "Daley Plaza" {
+			t.Fatalf("Chicago's event = %+v, want one at Daley Plaza", e)
+		}
+		if n := len(h.fake.ScheduledEvents(guildID)); n != 2 {
+			t.Errorf("%d events, want one per announced rally (2)", n)
+		}
+	})
+
+	if v := h.fake.TakeViolations(); len(v) > 0 {
+		t.Errorf("requests Discord would refuse: %+v", v)
+	}
+}
+
+// Cancelling an action cancels each rally as /rally cancel does: channel
+// told once, reminders dropped, each member going, maybe or waitlisted told
+// by DM once, the scheduled event cancelled.
+func TestActionCancelTellsMembersAndEvents(t *testing.T) {
+	t.Parallel()
+	h := actHarness(t)
+	db := h.schedDB()
+	id, _ := h.actCreate(discordtest.Str("chapters", "Seattle, Chicago, Oakland"), discordtest.Int("capacity", 1))
+	rallies := actRallies(t, db, id)
+	sea, chi := rallies["Seattle"], rallies["Chicago"]
+	h.cmd(lead, seattleChannel, "rally edit", discordtest.Str("rally", strconv.FormatInt(sea.ID, 10)), discordtest.Str("location", "Westlake Park"))
+	h.cmd(chiLead, chicagoChannel, "rally edit", discordtest.Str("rally", strconv.FormatInt(chi.ID, 10)), discordtest.Str("location", "Daley Plaza"))
+	seaAnn, chiAnn := h.actAnnouncement(seattleChannel, sea.ID), h.actAnnouncement(chicagoChannel, chi.ID)
+	if seaAnn == nil || chiAnn == nil {
+		t.Fatal("Seattle's or Chicago's rally not announced")
+	}
+	going, waiting, maybe, left, chiGoing := member(1), member(2), member(3), member(4), member(5)
+	h.click(going, seattleChannel, seaAnn.ID, fmt.Sprintf("rsvp:going:%d", sea.ID))
+	mustContain(t, h.click(waiting, seattleChannel, seaAnn.ID, fmt.Sprintf("rsvp:going:%d", sea.ID)), true, "waitlist")
+	h.click(maybe, seattleChannel, seaAnn.ID, fmt.Sprintf("rsvp:maybe:%d", sea.ID))
+	h.click(left, seattleChannel, seaAnn.ID, fmt.Sprintf("rsvp:maybe:%d", sea.ID))
+	h.click(left, seattleChannel, seaAnn.ID, fmt.Sprintf("rsvp:not_going:%d", sea.ID))
+	h.click(chiGoing, chicagoChannel, chiAnn.ID, fmt.Sprintf("rsvp:going:%d", chi.ID))
+	if n := len(h.fake.ScheduledEvents(guildID)); n != 2 {
+		t.Fatalf("%d scheduled events before the cancel, want 2", n)
+	}
+
+	r := h.cmd(coord, coordChannel, "action cancel", discordtest.Str("action", strconv.FormatInt(id, 10)), discordtest.Str("reason", "Storm warning"))
+	mustContain(t, r, true, "Cancelled the day of action", "3 rallies")
+	h.clock.Add(5 * time.Minute)
+	h.runJobs()
+	h.restart()
+	h.runJobs()
+
+	t.Run("EachMemberToldByDMOnce", func(t *testing.T) {
+		for _, c := range []struct {
+			m       discordtest.Member
+			chapter string
+		}{{going, "Seattle"}, {waiting, "Seattle"}, {maybe, "Seattle"}, {chiGoing, "Chicago"}} {
+			got := h.noticeDMs(c.m, "has been cancelled")
+			if len(got) != 1 {
+				t.Errorf("member %s got %d cancel DMs, want 1", c.m.UserID, len(got))
+				continue
+			}
+			if text := got[0].Content; !strings.Contains(text, "Storm warning") || !strings.Contains(text, "("+c.chapter+" chapter)") {
+				t.Errorf("member %s cancel DM: %s", c.m.UserID, text)
+			}
+		}
+		if n := len(h.fake.DMs(left.UserID)); n != 0 {
+			t.Errorf("a member with no RSVP got %d DMs", n)
+		}
+	})
+	t.Run("EachChannelToldOnce", func(t *testing.T) {
+		for _, name := range []string{"Seattle", "Chicago", "Oakland"} {
+			c := actByName(name)
+			told := 0
+			for _, m := range h.fake.Messages(c.channel) {
+				if strings.Contains(m.Content, "cancelled") || strings.Contains(m.Content, "is off") {
+					told++
+				}
+			}
+			if told != 1 || len(h.actCancels(c.channel, id)) != 1 {
+				t.Errorf("%s channel told %d times, want once", name, told)
+			}
+		}
+	})
+	t.Run("EventsCancelled", func(t *testing.T) {
+		events := h.fake.ScheduledEvents(guildID)
+		if len(events) != 2 {
+			t.Fatalf("%d scheduled events after the cancel, want the 2, cancelled", len(events))
+		}
+		for _, e := range events {
+			if e.Status != discordgo.GuildScheduledEventStatusCanceled {
+				t.Errorf("event %s (%v) still %d after the action was cancelled", e.ID, e.ScheduledStartTime, e.Status)
+			}
+		}
+	})
+	t.Run("RemindersDropped", func(t *testing.T) {
+		for _, rl := range []store.Rally{sea, chi} {
+			rs, _ := db.Reminders(context.Background(), rl.ID)
+			for _, rm := range rs {
+				if rm.State == store.ReminderPending {
+					t.Errorf("rally %d reminder still pending after the cancel: %+v", rl.ID, rm)
+				}
+			}
+		}
+	})
+	if v := h.fake.TakeViolations(); len(v) > 0 {
+		t.Errorf("requests Discord would refuse: %+v", v)
+	}
+}
+
+// Times the action's messages show carry the chapter's zone, as elsewhere,
+// beside the Discord timestamp each reader sees in their own.
+func TestActionTimesCarryTheChapterZone(t *testing.T) {
+	t.Parallel()
+	h := actHarness(t)
+	db := h.schedDB()
+	id, r := h.actCreate(discordtest.Str("chapters", "Seattle, Chicago"))
+	rallies := actRallies(t, db, id)
+	sea, chi := rallies["Seattle"], rallies["Chicago"]
+	zoned := func(rl store.Rally, zone string) string {
+		return fmt.Sprintf("Sat Nov 28 11:00 AM %s (<t:%d:F>)", zone, rl.StartsAt.Unix())
+	}
+
+	t.Run("CreateReply", func(t *testing.T) {
+		mustContain(t, r, true, fmt.Sprintf("• Seattle: rally #%d, %s", sea.ID, zoned(sea, "PST")),
+			fmt.Sprintf("• Chicago: rally #%d, %s", chi.ID, zoned(chi, "CST")))
+	})
+	t.Run("AnnouncedReply", func(t *testing.T) {
+		r := h.cmd(lead, seattleChannel, "rally edit", discordtest.Str("rally", strconv.FormatInt(sea.ID, 10)), discordtest.Str("location", "Westlake Park"))
+		mustContain(t, r, true, "announced it for "+zoned(sea, "PST"))
+	})
+	t.Run("CancelPost", func(t *testing.T) {
+		h.cmd(coord, coordChannel, "action cancel", discordtest.Str("action", strconv.FormatInt(id, 10)))
+		for _, c := range []struct {
+			channel, want string
+		}{{seattleChannel, zoned(sea, "PST")}, {chicagoChannel, zoned(chi, "CST")}} {
+			got := h.actCancels(c.channel, id)
+			if len(got) != 1 || !strings.Contains(got[0].Content, "'s rally on "+c.want) {
+				var texts []string
+				for _, m := range got {
+					texts = append(texts, m.Content)
+				}
+				t.Errorf("cancel posts in %s: %q, want one with %q", c.channel, texts, c.want)
+			}
+		}
+	})
+}
+
+// The line that ends each action post names its kind in the chapter's
+// language, not as the store spells it.
+func TestActionPostFooterInWords(t *testing.T) {
+	t.Parallel()
+	h := actHarness(t)
+	db := h.schedDB()
+	mustContain(t, h.cmd(admin, chicagoChannel, "chapter setup", discordtest.Str("chapter", "Chicago"), discordtest.Str("language", "es")), true)
+	id, _ := h.actCreate(discordtest.Str("chapters", "Seattle, Chicago"))
+	rallies := actRallies(t, db, id)
+	h.cmd(coord, coordChannel, "action cancel", discordtest.Str("action", strconv.FormatInt(id, 10)))
+	footers := func(channel string) []string {
+		var out []string
+		for _, m := range h.fake.Messages(channel) {
+			lines := strings.Split(m.Content, "\n")
+			out = append(out, lines[len(lines)-1])
+		}
+		return out
+	}
+	for _, c := range []struct {
+		channel string
+		want    []string
+	}{
+		{seattleChannel, []string{
+			fmt.Sprintf("-# Day of action #%d · rally #%d · asking for a place", id, rallies["Seattle"].ID),
+			fmt.Sprintf("-# Day of action #%d · rally #%d · cancellation notice", id, rallies["Seattle"].ID)}},
+		{chicagoChannel, []string{
+			fmt.Sprintf("-# Jornada de acción #%d · acción #%d · se pide lugar", id, rallies["Chicago"].ID),
+			fmt.Sprintf("-# Jornada de acción #%d · acción #%d · aviso de cancelación", id, rallies["Chicago"].ID)}},
+	} {
+		if got := footers(c.channel); !reflect.DeepEqual(got, c.want) {
+			t.Errorf("footers in %s:\n%q\nwant\n%q", c.channel, got, c.want)
+		}
+	}
 }

@@ -46,7 +46,7 @@ func (a *App) actionCommand() *Command {
 			Description: "Days of action: one call to action in many chapters at once",
 			Options: []*discordgo.ApplicationCommandOption{
 				{Type: discordgo.ApplicationCommandOptionSubCommand, Name: "create", Description: "Schedule a rally in every chapter at once; leads then set each place (coordinators)",
-					Options: []*discordgo.ApplicationCommandOption{
+					Options: append([]*discordgo.ApplicationCommandOption{
 						str("title", "What the action is", true, maxTitle),
 						str("date", "Day of the action, YYYY-MM-DD", true, 10),
 						str("time", "Start, HH:MM (24 h) in each chapter's own time zone", true, 5),
@@ -54,7 +54,7 @@ func (a *App) actionCommand() *Command {
 						str("details", "What to bring, accessibility, safety notes", false, maxDetails),
 						{Type: discordgo.ApplicationCommandOptionInteger, Name: "capacity", Description: "Most people each rally can take (a waitlist forms after)", MinValue: &minCap, MaxValue: maxCapacity},
 						str("duration", "How long it lasts, e.g. 2h or 90m (default 2h)", false, 20),
-					}},
+					}, RoleMinimumOptions()...)},
 				{Type: discordgo.ApplicationCommandOptionSubCommand, Name: "status", Description: "How each chapter's rally is coming together (coordinators, only you see it)",
 					Options: []*discordgo.ApplicationCommandOption{actionOpt("Action to show")}},
 				{Type: discordgo.ApplicationCommandOptionSubCommand, Name: "list", Description: "Upcoming days of action with their chapters and totals"},
@@ -224,6 +224,13 @@ func (a *App) actionCreate(ctx context.Context, in *Input) (*Response, error) {
 			return nil, err
 		}
 	}
+	// The same minimums for every chapter's rally; a lead changes their
+	// own with /rally edit.
+	minimums, err := ReadRoleMinimums(in)
+	if err != nil {
+		return nil, err
+	}
+	n.Needs = minimums.Needs()
 	chapters, err := a.actionChapters(ctx, in)
 	if err != nil {
 		return nil, err
@@ -264,7 +271,7 @@ func (a *App) actionCreate(ctx context.Context, in *Input) (*Response, error) {
 	a.log.Info("day of action created", "guild", in.GuildID, "action", act.ID, "rallies", len(rallies))
 	lines := []string{in.Lang.T("action_created", "Title", escape(act.Title), "ID", act.ID, "Count", len(rallies), "Time", act.Time, "Date", act.Date)}
 	for _, r := range rallies {
-		lines = append(lines, in.Lang.T("action_created_line", "Chapter", escape(r.ChapterName), "ID", r.ID, "When", timestamp(r.StartsAt, "F")))
+		lines = append(lines, in.Lang.T("action_created_line", "Chapter", escape(r.ChapterName), "ID", r.ID, "When", zonedTime(in.Lang, r.StartsAt, r.TimeZone)))
 	}
 	lines = append(lines, a.sendActionPostsNow(ctx, in.Lang, in.Now, act.ID, store.ActionPostAsk)...)
 	return ephemeral(truncate(strings.Join(lines, "\n"), 2000)), nil
@@ -386,7 +393,11 @@ func (a *App) sendActionPost(ctx context.Context, now time.Time, p store.ActionP
 // can be found in the channel. It is in the first language of the post.
 func actionPostMarker(p store.ActionPost) string {
 	l := postLangs(p.Rally.ChapterLanguage)[0]
-	return l.T("action_post_marker", "Action", p.Action.ID, "Rally", p.Rally.ID, "Kind", p.Kind)
+	kind := l.T("action_post_kind_ask")
+	if p.Kind == store.ActionPostCancel {
+		kind = l.T("action_post_kind_cancel")
+	}
+	return l.T("action_post_marker", "Action", p.Action.ID, "Rally", p.Rally.ID, "Kind", kind)
 }
 
 // actionPostMessage renders a post. An ask pings the chapter's lead role and
@@ -397,7 +408,7 @@ func actionPostMessage(p store.ActionPost) outMessage {
 	footer := "\n-# " + actionPostMarker(p)
 	if p.Kind == store.ActionPostCancel {
 		text := inLangs(langs, bilingualSep, func(l Lang) string {
-			s := l.T("action_post_cancel", "Title", escape(p.Action.Title), "Chapter", escape(r.ChapterName), "When", timestamp(r.StartsAt, "F"), "ID", r.ID)
+			s := l.T("action_post_cancel", "Title", escape(p.Action.Title), "Chapter", escape(r.ChapterName), "When", zonedTime(l, r.StartsAt, r.TimeZone), "ID", r.ID)
 			if p.Action.CancelReason != "" {
 				s += l.T("cancelled_reason", "Reason", escape(p.Action.CancelReason))
 			}
@@ -426,7 +437,8 @@ func actionPostMessage(p store.ActionPost) outMessage {
 }
 
 // announceWaiting finishes a /rally edit of a rally still waiting for its
-// place: setting the place announces it, as /rally create would have.
+// place: setting the place announces it, as /rally create would have (the
+// announcement as everyone sees it, reminders armed, the scheduled event).
 func (a *App) announceWaiting(ctx context.Context, in *Input, r store.Rally, placeSet bool, changed []string) (*Response, error) {
 	if !placeSet {
 		// A new time armed its reminders; they wait for the announcement.
@@ -445,7 +457,8 @@ func (a *App) announceWaiting(ctx context.Context, in *Input, r store.Rally, pla
 		}
 		return nil, conflict("err_place_no_channel", "Chapter", escape(r.ChapterName), "Title", escape(r.Title))
 	}
-	embeds, components := announcement(r)
+	// As everyone sees it: a private place says when it will be shared.
+	embeds, components := a.publicAnnouncement(r, in.Now)
 	msg, err := a.post(ctx, channel, outMessage{Embeds: embeds, Components: components}, store.NewNonce())
 	if err != nil {
 		if derr := a.db.DisarmUnannounced(context.WithoutCancel(ctx), r.ID); derr != nil {
@@ -464,8 +477,9 @@ func (a *App) announceWaiting(ctx context.Context, in *Input, r store.Rally, pla
 		return nil, err
 	}
 	a.log.Info("waiting rally announced", "guild", in.GuildID, "rally", r.ID)
+	note := a.mirrorCreate(ctx, in.Lang, r)
 	return ephemeral(in.Lang.T("action_rally_announced", "Title", escape(r.Title), "ID", r.ID, "Fields", strings.Join(changed, ", "),
-		"When", timestamp(r.StartsAt, "F"), "Link", messageLink(in.GuildID, msg.ChannelID, msg.ID))), nil
+		"When", zonedTime(in.Lang, r.StartsAt, r.TimeZone), "Link", messageLink(in.GuildID, msg.ChannelID, msg.ID)) + note), nil
 }
 
 func (a *App) currentChapterChannel(ctx context.Context, guildID string, chapterID int64) (string, error) {
@@ -482,7 +496,8 @@ func (a *App) currentChapterChannel(ctx context.Context, guildID string, chapter
 }
 
 // The states of a rally of an action (actionRallyState), in the order they
-// are listed; each is told as the message action_state_<state>.
+// are listed; the rallies in each are counted as the message
+// action_state_<state>.
 var actionRallyStates = []string{"announced", "waiting", "cancelled"}
 
 // actionRallyState says where a rally of an action stands.
@@ -497,22 +512,60 @@ func actionRallyState(r store.Rally) string {
 	}
 }
 
+// actionRallyStateWords is where one rally of an action stands, in words;
+// action_state_<state> counts rallies in a state instead.
+func actionRallyStateWords(l Lang, r store.Rally) string {
+	switch actionRallyState(r) {
+	case "cancelled":
+		return l.T("action_status_state_cancelled")
+	case "waiting":
+		return l.T("action_status_state_waiting")
+	default:
+		return l.T("action_status_state_announced")
+	}
+}
+
 // waitingForPlace reports whether a day-of-action rally still waits for its
 // place (and so for its announcement).
 func waitingForPlace(r store.Rally) bool { return actionRallyState(r) == "waiting" }
 
-func actionTotals(rallies []store.Rally) (total store.Counts, states map[string]int) {
-	states = map[string]int{}
+// actionTotal is what an action's rallies add up to. Cancelled rallies count
+// only in states.
+type actionTotal struct {
+	counts    store.Counts
+	states    map[string]int
+	staffing  store.Staffing // each role needed or held anywhere, summed
+	checkedIn int
+	started   bool // a rally has started: check-ins are open or over
+}
+
+func actionTotals(rallies []store.Rally, now time.Time) actionTotal {
+	t := actionTotal{states: map[string]int{}}
+	byRole := map[store.Role]store.RoleCount{}
 	for _, r := range rallies {
-		states[actionRallyState(r)]++
+		t.states[actionRallyState(r)]++
 		if r.Cancelled() {
 			continue
 		}
-		total.Going += r.Going
-		total.Maybe += r.Maybe
-		total.Waitlist += r.Waitlist
+		t.counts.Going += r.GoingTotal() // role holders count as going
+		t.counts.Maybe += r.Maybe
+		t.counts.Waitlist += r.Waitlist
+		for _, c := range r.Staffing {
+			sum := byRole[c.Role]
+			sum.Role, sum.Filled, sum.Needed = c.Role, sum.Filled+c.Filled, sum.Needed+c.Needed
+			byRole[c.Role] = sum
+		}
+		if r.Started(now) {
+			t.started = true
+			t.checkedIn += r.CheckedIn
+		}
 	}
-	return total, states
+	for _, role := range store.Roles {
+		if c, ok := byRole[role]; ok {
+			t.staffing = append(t.staffing, c)
+		}
+	}
+	return t
 }
 
 func actionStatesLine(l Lang, states map[string]int) string {
@@ -553,8 +606,8 @@ func (a *App) actionStatus(ctx context.Context, in *Input) (*Response, error) {
 	for _, r := range rallies {
 		local := r.StartsAt.In(location(r.TimeZone))
 		line := in.Lang.T("action_status_line", "Chapter", escape(r.ChapterName), "ID", r.ID,
-			"When", in.Lang.dateTime(local, dateShort)+" "+local.Format("MST"), "State", in.Lang.T("action_state_"+actionRallyState(r), "Count", 1),
-			"Going", r.Going, "Maybe", r.Maybe, "Waitlist", r.Waitlist)
+			"When", in.Lang.dateTime(local, dateShort)+" "+local.Format("MST"), "State", actionRallyStateWords(in.Lang, r),
+			"Going", r.GoingTotal(), "Maybe", r.Maybe, "Waitlist", r.Waitlist)
 		if waitingForPlace(r) {
 			switch askState[r.ID] {
 			case store.ReminderPending:
@@ -563,11 +616,25 @@ func (a *App) actionStatus(ctx context.Context, in *Input) (*Response, error) {
 				line += in.Lang.T("action_status_ask_failed")
 			}
 		}
+		// Check-in opens at the start.
+		if !r.Cancelled() && r.Started(in.Now) {
+			line += in.Lang.T("action_status_checked_in", "Count", r.CheckedIn)
+		}
+		if len(r.Staffing) > 0 {
+			line += in.Lang.T("action_status_roles", "Roles", staffingLine(in.Lang, r.Staffing))
+		}
 		lines = append(lines, line)
 	}
-	total, states := actionTotals(rallies)
-	lines = append(lines, in.Lang.T("action_status_total", "Count", len(rallies), "States", actionStatesLine(in.Lang, states),
-		"Going", total.Going, "Maybe", total.Maybe, "Waitlist", total.Waitlist))
+	total := actionTotals(rallies, in.Now)
+	line := in.Lang.T("action_status_total", "Count", len(rallies), "States", actionStatesLine(in.Lang, total.states),
+		"Going", total.counts.Going, "Maybe", total.counts.Maybe, "Waitlist", total.counts.Waitlist)
+	if total.started {
+		line += in.Lang.T("action_status_checked_in", "Count", total.checkedIn)
+	}
+	lines = append(lines, line)
+	if len(total.staffing) > 0 {
+		lines = append(lines, in.Lang.T("action_status_total_roles", "Roles", staffingLine(in.Lang, total.staffing)))
+	}
 	title := in.Lang.T("action_status_title", "ID", act.ID, "Title", truncate(act.Title, 100), "Date", act.Date, "Time", act.Time)
 	return messagesResponse(listEmbeds(title, lines, colorSummary), true), nil
 }
@@ -593,10 +660,10 @@ func (a *App) actionList(ctx context.Context, in *Input) (*Response, error) {
 			}
 		}
 		sort.Strings(names)
-		total, states := actionTotals(rallies)
+		total := actionTotals(rallies, in.Now)
 		lines = append(lines, in.Lang.T("actions_line", "ID", act.ID, "Title", escape(truncate(act.Title, 100)), "Date", act.Date, "Time", act.Time,
-			"Chapters", escape(strings.Join(names, ", ")), "States", actionStatesLine(in.Lang, states),
-			"Going", total.Going, "Maybe", total.Maybe, "Waitlist", total.Waitlist))
+			"Chapters", escape(strings.Join(names, ", ")), "States", actionStatesLine(in.Lang, total.states),
+			"Going", total.counts.Going, "Maybe", total.counts.Maybe, "Waitlist", total.counts.Waitlist))
 	}
 	return messagesResponse(listEmbeds(in.Lang.T("actions_title", "Count", len(actions)), lines, colorScheduled), false), nil
 }
@@ -615,11 +682,17 @@ func (a *App) actionCancel(ctx context.Context, in *Input) (*Response, error) {
 		return nil, actionError(err)
 	}
 	a.log.Info("day of action cancelled", "guild", in.GuildID, "action", act.ID, "rallies", len(cancelled))
+	// Each rally as /rally cancel would; its channel is told by the
+	// action's own post, once, below.
+	var notes []string
 	for _, r := range cancelled {
-		a.refresher.mark(r.ID)
+		if note := a.cancelled(ctx, in.Lang, r, reason); note != "" {
+			notes = append(notes, strings.TrimPrefix(note, "\n"))
+		}
 	}
 	lines := []string{in.Lang.T("action_cancelled", "Title", escape(act.Title), "ID", act.ID, "Count", len(cancelled))}
 	lines = append(lines, a.sendActionPostsNow(ctx, in.Lang, in.Now, act.ID, store.ActionPostCancel)...)
+	lines = append(lines, notes...)
 	return ephemeral(truncate(strings.Join(lines, "\n"), 2000)), nil
 }
 
@@ -664,7 +737,7 @@ func (a *App) actionGroups(ctx context.Context, rallies []store.Rally) ([]action
 // group in the summary: its totals, and the chapters still waiting for a place.
 func actionSummaryLines(l Lang, g actionGroup) (heading string, closing []string) {
 	heading = l.T("action_summary_heading", "ID", g.action.ID, "Title", g.action.Title, "Date", g.action.Date, "Time", g.action.Time)
-	total, _ := actionTotals(g.rallies)
+	total := actionTotals(g.rallies, time.Time{}).counts
 	var waiting []string
 	for _, r := range g.rallies {
 		if waitingForPlace(r) {

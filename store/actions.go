@@ -64,6 +64,7 @@ type NewAction struct {
 	Details  string
 	Capacity int
 	Duration time.Duration
+	Needs    RoleNeeds // safety role minimums, the same for every rally
 	Rallies  []NewActionRally
 	// FirstRetry is when the reminder sweep may take over a lead ping the
 	// creating command has not posted: the command posts first.
@@ -132,6 +133,9 @@ func (db *DB) CreateAction(ctx context.Context, n NewAction) (Action, []Rally, e
 			}
 			rallyID, err := res.LastInsertId()
 			if err != nil {
+				return err
+			}
+			if err := setRoleNeeds(ctx, tx, rallyID, n.Needs); err != nil {
 				return err
 			}
 			if _, err := tx.ExecContext(ctx, `
