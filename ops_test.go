@@ -37,7 +37,7 @@ func TestHealthAndMetrics(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"run", noDotenv(t)}, environ(env), &stderr) }()
+	go func() { done <- run(ctx, []string{"run", noDotenv(t)}, environ(env), io.Discard, &stderr) }()
 	addrPattern := regexp.MustCompile(`"addr":"(http://127\.0\.0\.1:\d+)"`)
 	var base string
 	deadline := time.Now().Add(10 * time.Second)
