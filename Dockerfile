@@ -4,7 +4,10 @@
 # The database (rallybot.db, -wal, -shm) lives in the /data volume; back it up
 # from the running container with: docker exec rallybot rallybot backup /data/backup.db
 
-FROM golang:1.26-bookworm AS build
+# The Go version is go.mod's, patch included, so the build never has to fetch
+# a newer toolchain; the runtime image is the same Debian release (the binary
+# links its glibc). dockerfile_test.go checks both against go.mod.
+FROM golang:1.26.8-bookworm AS build
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download

@@ -29,6 +29,13 @@ Commands:
 Every setting is described in .env.example and README.md.
 `
 
+// commandLineError is a command line parseArgs cannot read: main answers it
+// with the usage and exit status 2, as command-line tools do.
+type commandLineError struct{ err error }
+
+func (e *commandLineError) Error() string { return e.err.Error() }
+func (e *commandLineError) Unwrap() error { return e.err }
+
 // invocation is what the command line asked for.
 type invocation struct {
 	command  string // run, sandbox, backup, version, help
@@ -94,7 +101,10 @@ func noMore(cmd string, rest []string) error {
 // the command line named is a mistake worth stopping for.
 func environment(inv invocation, lookupEnv func(string) (string, bool)) (func(string) string, error) {
 	dotenv, err := godotenv.Read(inv.envFile)
-	if err != nil && (inv.explicit || !errors.Is(err, os.ErrNotExist)) {
+	switch {
+	case err != nil && inv.explicit && errors.Is(err, os.ErrNotExist):
+		return nil, &commandLineError{fmt.Errorf("%s: %w", inv.envFile, err)}
+	case err != nil && (inv.explicit || !errors.Is(err, os.ErrNotExist)):
 		return nil, fmt.Errorf("%s: %w", inv.envFile, err)
 	}
 	return func(name string) string {

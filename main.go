@@ -35,32 +35,49 @@ func main() {
 	setGlobalLogger := func(log *slog.Logger) {
 		discordgo.Logger = bot.DiscordLogger(log.With("subsystem", "discordgo"))
 	}
-	if err := runWith(ctx, os.Args[1:], os.LookupEnv, os.Stderr, setGlobalLogger); err != nil {
-		fmt.Fprintln(os.Stderr, "rallybot:", err)
-		os.Exit(1)
+	os.Exit(cli(ctx, os.Args[1:], os.LookupEnv, os.Stdout, os.Stderr, setGlobalLogger))
+}
+
+// cli runs the program and turns its outcome into an exit status: 0 when it
+// did what was asked (-h included), 2 for a command line it cannot read
+// (the line, then the usage, on stderr), 1 for any other error (its one line
+// on stderr). What was asked for (the usage, the version, a backup's
+// receipt) goes to stdout; logs and errors go to stderr, so
+// `rallybot version > file` or a cron job's mail holds just the answer.
+func cli(ctx context.Context, args []string, lookupEnv func(string) (string, bool), stdout, stderr io.Writer, onLogger func(*slog.Logger)) int {
+	err := runWith(ctx, args, lookupEnv, stdout, stderr, onLogger)
+	if err == nil {
+		return 0
 	}
+	fmt.Fprintln(stderr, "rallybot:", err)
+	var usageErr *commandLineError
+	if errors.As(err, &usageErr) {
+		fmt.Fprint(stderr, "\n"+usage)
+		return 2
+	}
+	return 1
 }
 
 // run is the whole program as main runs it, for tests: it reads the command
 // line and the settings (.env, then the real environment, which wins even
 // where it sets a variable to empty) and does what was asked: by default,
 // runs the bot until ctx ends.
-func run(ctx context.Context, args []string, lookupEnv func(string) (string, bool), stderr io.Writer) error {
-	return runWith(ctx, args, lookupEnv, stderr, nil)
+func run(ctx context.Context, args []string, lookupEnv func(string) (string, bool), stdout, stderr io.Writer) error {
+	return runWith(ctx, args, lookupEnv, stdout, stderr, nil)
 }
 
 // runWith is run with a hook that sees the logger once it is built.
-func runWith(ctx context.Context, args []string, lookupEnv func(string) (string, bool), stderr io.Writer, onLogger func(*slog.Logger)) error {
+func runWith(ctx context.Context, args []string, lookupEnv func(string) (string, bool), stdout, stderr io.Writer, onLogger func(*slog.Logger)) error {
 	inv, err := parseArgs(args)
 	if err != nil {
-		return err
+		return &commandLineError{err}
 	}
 	switch inv.command {
 	case "help":
-		fmt.Fprint(stderr, usage)
+		fmt.Fprint(stdout, usage)
 		return nil
 	case "version":
-		fmt.Fprintln(stderr, "rallybot", version())
+		fmt.Fprintln(stdout, "rallybot", version())
 		return nil
 	case "sandbox": // try it without Discord: sandbox.go
 		return runSandbox(ctx, func(k string) string { v, _ := lookupEnv(k); return v }, stderr)
@@ -70,7 +87,7 @@ func runWith(ctx context.Context, args []string, lookupEnv func(string) (string,
 		return err
 	}
 	if inv.command == "backup" {
-		return backup(ctx, inv, lookup, stderr)
+		return backup(ctx, inv, lookup, stdout)
 	}
 	cfg, err := bot.LoadConfig(lookup, time.Now())
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -73,11 +74,14 @@ func startErr(t *testing.T, args []string, env map[string]string) (string, error
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	var stderr syncBuffer
+	var stdout, stderr syncBuffer
 	began := time.Now()
-	err := run(ctx, args, environ(env), &stderr)
+	err := run(ctx, args, environ(env), &stdout, &stderr)
 	if err == nil {
 		t.Fatalf("run succeeded, want a start-up error; log:\n%s", stderr.String())
+	}
+	if stdout.String() != "" {
+		t.Errorf("start-up wrote %q to stdout; logs and errors go to stderr", stdout.String())
 	}
 	if d := time.Since(began); d > 5*time.Second {
 		t.Errorf("start-up error after %v, want it at once", d)
@@ -281,7 +285,7 @@ func TestRunNeverLogsToken(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{dotenv}, environ(env), &stderr) }()
+	go func() { done <- run(ctx, []string{dotenv}, environ(env), io.Discard, &stderr) }()
 
 	waitLog := func(what string) {
 		t.Helper()

@@ -20,7 +20,7 @@ import (
 
 // TestHealthAndMetrics runs the program with METRICS_ADDR and LOG_FORMAT=json
 // against the fake Discord: /healthz says ok, and a scrape of /metrics shows
-// the command a member ran.
+// the commands members ran and a volunteer's click on an RSVP button.
 func TestHealthAndMetrics(t *testing.T) {
 	t.Parallel()
 	fake := discordtest.New(t, discordtest.Config{Token: testToken})
@@ -37,7 +37,7 @@ func TestHealthAndMetrics(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"run", noDotenv(t)}, environ(env), &stderr) }()
+	go func() { done <- run(ctx, []string{"run", noDotenv(t)}, environ(env), io.Discard, &stderr) }()
 	addrPattern := regexp.MustCompile(`"addr":"(http://127\.0\.0\.1:\d+)"`)
 	var base string
 	deadline := time.Now().Add(10 * time.Second)
@@ -78,19 +78,72 @@ func TestHealthAndMetrics(t *testing.T) {
 
 	cctx, ccancel := context.WithTimeout(ctx, 10*time.Second)
 	defer ccancel()
-	if _, err := fake.Command(cctx, discordtest.Invocation{GuildID: testGuild, ChannelID: testChannel,
-		Member: discordtest.Member{UserID: testVolunteer, Permissions: discordgo.PermissionViewChannel}}, "chapter list"); err != nil {
+	volunteer := discordtest.Invocation{GuildID: testGuild, ChannelID: testChannel,
+		Member: discordtest.Member{UserID: testVolunteer, Permissions: discordgo.PermissionViewChannel}}
+	admin := discordtest.Invocation{GuildID: testGuild, ChannelID: testChannel,
+		Member: discordtest.Member{UserID: "500000000000000001", Permissions: discordgo.PermissionManageGuild | discordgo.PermissionViewChannel}}
+	if _, err := fake.Command(cctx, volunteer, "chapter list"); err != nil {
 		t.Fatal(err)
+	}
+	// A volunteer clicks Going on an announcement: the click is what the
+	// bot answers most, and what an operator watches.
+	if r, err := fake.Command(cctx, admin, "chapter setup", discordtest.Str("chapter", "Seattle"),
+		discordtest.ChannelOpt("channel", testChannel)); err != nil || !strings.Contains(r.Text(), "<#"+testChannel+">") {
+		t.Fatalf("/chapter setup = %v, %v", r, err)
+	}
+	seattle, err := time.LoadLocation("America/Los_Angeles")
+	if err != nil {
+		t.Fatal(err)
+	}
+	when := time.Now().In(seattle).AddDate(0, 0, 7).Format("2006-01-02") + " 18:00"
+	if _, err := fake.Command(cctx, admin, "rally create", discordtest.Str("chapter", "Seattle"), discordtest.Str("title", "Rally for fair housing"),
+		discordtest.Str("when", when), discordtest.Str("location", "Westlake Park")); err != nil {
+		t.Fatal(err)
+	}
+	msgs := fake.Messages(testChannel)
+	if len(msgs) == 0 {
+		t.Fatal("no announcement in the channel")
+	}
+	ann := msgs[len(msgs)-1]
+	going := ""
+	for _, row := range ann.Components {
+		if r, ok := row.(*discordgo.ActionsRow); ok {
+			for _, c := range r.Components {
+				if b, ok := c.(*discordgo.Button); ok && strings.HasPrefix(b.CustomID, "rsvp:going:") {
+					going = b.CustomID
+				}
+			}
+		}
+	}
+	if going == "" {
+		t.Fatalf("the announcement has no Going button: %+v", ann.Components)
+	}
+	if r, err := fake.Click(cctx, volunteer, ann.ID, going); err != nil || !r.Ephemeral {
+		t.Fatalf("click Going = %v, %v; want an ephemeral answer", r, err)
 	}
 	// The latency is observed once the reply is sent, just after the
 	// member sees it: scrape until both are there.
-	want := []string{`rallybot_interactions_total{kind="command",outcome="ok"} 1`, `rallybot_interaction_seconds_count{kind="command"} 1`}
+	want := []string{
+		`rallybot_interactions_total{kind="command",outcome="ok"} 3`,
+		`rallybot_interaction_seconds_count{kind="command"} 3`,
+		`rallybot_interactions_total{kind="component",outcome="ok"} 1`,
+		`rallybot_interaction_seconds_count{kind="component"} 1`,
+		`rallybot_interaction_seconds_bucket{kind="component",le="+Inf"} 1`,
+	}
 	for end := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		if code, body = get("/metrics"); strings.Contains(body, want[0]) && strings.Contains(body, want[1]) {
+		code, body = get("/metrics")
+		missing := ""
+		for _, w := range want {
+			if !strings.Contains(body, w) {
+				missing = w
+				break
+			}
+		}
+		if missing == "" {
 			break
 		}
 		if time.Now().After(end) {
-			t.Fatalf("/metrics (%d) lacks %q:\n%s", code, want, body)
+			t.Fatalf("/metrics (%d) lacks %q:\n%s", code, missing, body)
 		}
 	}
 	if strings.Contains(body, testGuild) || strings.Contains(body, testVolunteer) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -47,7 +48,7 @@ func startSandbox(t *testing.T) string {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"sandbox"}, func(k string) (string, bool) { v, ok := env[k]; return v, ok }, out)
+		done <- run(ctx, []string{"sandbox"}, func(k string) (string, bool) { v, ok := env[k]; return v, ok }, io.Discard, out)
 	}()
 	t.Cleanup(func() {
 		cancel()

@@ -48,6 +48,77 @@ func eventByUID(cal *ics.Calendar, uid string) *ics.VEvent {
 	return nil
 }
 
+// zoned reads an event's date-time property as written: its TZID (empty for
+// a UTC time) and its value.
+func zoned(t *testing.T, e *ics.VEvent, p ics.ComponentProperty) (tzid, value string) {
+	t.Helper()
+	v := e.GetProperty(p)
+	if v == nil {
+		t.Fatalf("event has no %s", p)
+	}
+	if ids := v.ICalParameters[string(ics.ParameterTzid)]; len(ids) == 1 {
+		tzid = ids[0]
+	}
+	return tzid, v.Value
+}
+
+// observance is one STANDARD or DAYLIGHT block of a VTIMEZONE.
+type observance struct {
+	daylight           bool
+	start              string // local time in the offset before it, 20060102T150405
+	offsetFrom, offset string // ±HHMM
+	name               string
+}
+
+// observances lists the VTIMEZONE of the calendar for tzid, in file order.
+func observances(t *testing.T, cal *ics.Calendar, tzid string) []observance {
+	t.Helper()
+	var out []observance
+	found := 0
+	for _, tz := range cal.Timezones() {
+		if v := tz.GetProperty(ics.ComponentPropertyTzid); v == nil || v.Value != tzid {
+			continue
+		}
+		found++
+		for _, c := range tz.Components {
+			var o observance
+			var base ics.ComponentBase
+			switch c := c.(type) {
+			case *ics.Standard:
+				base = c.ComponentBase
+			case *ics.Daylight:
+				base, o.daylight = c.ComponentBase, true
+			default:
+				t.Fatalf("VTIMEZONE holds a %T", c)
+			}
+			get := func(p ics.Property) string {
+				if v := base.GetProperty(ics.ComponentProperty(p)); v != nil {
+					return v.Value
+				}
+				return ""
+			}
+			o.start, o.offsetFrom, o.offset, o.name = get(ics.PropertyDtstart), get(ics.PropertyTzoffsetfrom), get(ics.PropertyTzoffsetto), get(ics.PropertyTzname)
+			out = append(out, o)
+		}
+	}
+	if found != 1 {
+		t.Fatalf("%d VTIMEZONEs with TZID %s, want 1", found, tzid)
+	}
+	return out
+}
+
+// offsetAt is what a calendar reads from the VTIMEZONE for a local time: the
+// offset of the last observance begun by then.
+func offsetAt(obs []observance, local string) string {
+	best, offset := "", ""
+	for _, o := range obs {
+		if o.start <= local && o.start >= best {
+			best, offset = o.start, o.offset
+		}
+	}
+	return offset
+}
+
 func TestCalendarICS(t *testing.T) {
 	t.Parallel()
 	h := rallyHarness(t)
@@ -75,6 +146,21 @@ func TestCalendarICS(t *testing.T) {
 		end, err := e.GetEndAt()
 		if err != nil || !end.Equal(start.Add(90*time.Minute)) {
 			t.Errorf("DTEND = %v (%v), want 90 minutes after the start", end, err)
+		}
+		// Times with their zone: Seattle's wall clock, and the zone as
+		// a VTIMEZONE whose offset then is PST's.
+		for p, want := range map[ics.ComponentProperty]string{ics.ComponentPropertyDtStart: "20270313T180000", ics.ComponentPropertyDtEnd: "20270313T193000"} {
+			if tzid, value := zoned(t, e, p); tzid != "America/Los_Angeles" || value != want {
+				t.Errorf("%s = TZID %q, %q; want TZID America/Los_Angeles, %q", p, tzid, value, want)
+			}
+		}
+		obs := observances(t, cal, "America/Los_Angeles")
+		want := observance{daylight: false, start: "20261101T020000", offsetFrom: "-0700", offset: "-0800", name: "PST"}
+		if len(obs) != 1 || obs[0] != want {
+			t.Errorf("VTIMEZONE observances %+v, want the one in effect: %+v", obs, want)
+		}
+		if got := offsetAt(obs, "20270313T180000"); got != "-0800" {
+			t.Errorf("the VTIMEZONE puts the start at %q, want -0800", got)
 		}
 		if got := prop(e, ics.ComponentPropertyStatus); got != "CONFIRMED" {
 			t.Errorf("STATUS = %q", got)
@@ -115,6 +201,29 @@ func TestCalendarICS(t *testing.T) {
 			// Both are 18:00 on the wall clock in Seattle.
 			if local := start.In(mustZone(t, "America/Los_Angeles")); local.Hour() != 18 {
 				t.Errorf("rally %s is at %v in Seattle, want 18:00", id, local)
+			}
+			if tzid, value := zoned(t, e, ics.ComponentPropertyDtStart); tzid != "America/Los_Angeles" || !strings.HasSuffix(value, "T180000") {
+				t.Errorf("rally %s DTSTART = TZID %q, %q; want Seattle's 18:00", id, tzid, value)
+			}
+		}
+		// One zone, its two observances: PST until the spring change,
+		// PDT from it, each with the offset it leaves.
+		obs := observances(t, cal, "America/Los_Angeles")
+		want := []observance{
+			{daylight: false, start: "20261101T020000", offsetFrom: "-0700", offset: "-0800", name: "PST"},
+			{daylight: true, start: "20270314T020000", offsetFrom: "-0800", offset: "-0700", name: "PDT"},
+		}
+		if len(obs) != len(want) {
+			t.Fatalf("VTIMEZONE observances %+v, want %+v", obs, want)
+		}
+		for i := range want {
+			if obs[i] != want[i] {
+				t.Errorf("observance %d = %+v, want %+v", i, obs[i], want[i])
+			}
+		}
+		for local, offset := range map[string]string{"20270313T180000": "-0800", "20270315T180000": "-0700"} {
+			if got := offsetAt(obs, local); got != offset {
+				t.Errorf("the VTIMEZONE puts %s at %q, want %q", local, got, offset)
 			}
 		}
 	})

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"strings"
 	"testing"
+	"time"
 
 	"rallybot/discordtest"
 )
@@ -22,6 +23,13 @@ func TestExportCSV(t *testing.T) {
 	staffed, _ := h.createRally(discordtest.Str("title", "Night march"), discordtest.Str("when", "2026-12-01 19:00"),
 		discordtest.Int("marshals", 2), discordtest.Int("medics", 1))
 	h.cmd(member(2), seattleChannel, "rsvp", discordtest.Str("rally", staffed), discordtest.Str("status", "going"), discordtest.Str("role", "marshal"))
+	// Two members at the first rally check in while it runs; the export
+	// counts them, and names neither.
+	h.clock.Set(time.Date(2026, 11, 28, 22, 40, 0, 0, time.UTC))
+	for _, m := range []discordtest.Member{volunteer, member(3)} {
+		mustContain(t, h.cmd(m, seattleChannel, "checkin", discordtest.Str("rally", formula)), true, "Checked in")
+	}
+	h.clock.Set(start)
 	r := h.cmd(coord, coordChannel, "action create", discordtest.Str("title", "Day of rent strikes"), discordtest.Str("date", "2026-12-02"),
 		discordtest.Str("time", "11:00"), discordtest.Str("chapters", "Seattle"))
 	mustContain(t, r, true, "Created the day of action")
@@ -44,7 +52,7 @@ func TestExportCSV(t *testing.T) {
 		if !strings.HasSuffix(f.Name, ".csv") || !strings.HasPrefix(f.ContentType, "text/csv") {
 			t.Errorf("file %q (%s)", f.Name, f.ContentType)
 		}
-		for _, id := range []string{volunteer.UserID, member(1).UserID, lead.UserID, coord.UserID} {
+		for _, id := range []string{volunteer.UserID, member(1).UserID, member(3).UserID, lead.UserID, coord.UserID} {
 			if bytes.Contains(f.Data, []byte(id)) {
 				t.Errorf("the export carries member id %s", id)
 			}
@@ -54,17 +62,18 @@ func TestExportCSV(t *testing.T) {
 			t.Fatalf("csv: %v\n%s", err, f.Data)
 		}
 		wantHeader := "chapter,title,start_utc,status,going,maybe,waitlist,action," +
-			"marshal_filled,marshal_needed,medic_filled,medic_needed,legal_observer_filled,legal_observer_needed,interpreter_filled,interpreter_needed"
+			"marshal_filled,marshal_needed,medic_filled,medic_needed,legal_observer_filled,legal_observer_needed,interpreter_filled,interpreter_needed," +
+			"checked_in"
 		if got := strings.Join(rows[0], ","); got != wantHeader {
 			t.Errorf("header %q, want %q", got, wantHeader)
 		}
 		none := []string{"0", "0", "0", "0", "0", "0", "0", "0"}
 		want := [][]string{
-			append([]string{"Seattle", `'=HYPERLINK("http://evil.example","x")`, "2026-11-28T22:30:00Z", "scheduled", "1", "1", "0", ""}, none...),
-			append([]string{"Seattle", `Housing, "now"`, "2026-11-29T18:00:00Z", "scheduled", "0", "0", "0", ""}, none...),
-			append([]string{"Seattle", "'@here -5 +1", "2026-11-30T17:15:00Z", "cancelled", "0", "0", "0", ""}, none...),
-			{"Seattle", "Night march", "2026-12-02T03:00:00Z", "scheduled", "1", "0", "0", "", "1", "2", "0", "1", "0", "0", "0", "0"},
-			append([]string{"Seattle", "Day of rent strikes", "2026-12-02T19:00:00Z", "scheduled", "0", "0", "0", "Day of rent strikes"}, none...),
+			append(append([]string{"Seattle", `'=HYPERLINK("http://evil.example","x")`, "2026-11-28T22:30:00Z", "scheduled", "1", "1", "0", ""}, none...), "2"),
+			append(append([]string{"Seattle", `Housing, "now"`, "2026-11-29T18:00:00Z", "scheduled", "0", "0", "0", ""}, none...), "0"),
+			append(append([]string{"Seattle", "'@here -5 +1", "2026-11-30T17:15:00Z", "cancelled", "0", "0", "0", ""}, none...), "0"),
+			{"Seattle", "Night march", "2026-12-02T03:00:00Z", "scheduled", "1", "0", "0", "", "1", "2", "0", "1", "0", "0", "0", "0", "0"},
+			append(append([]string{"Seattle", "Day of rent strikes", "2026-12-02T19:00:00Z", "scheduled", "0", "0", "0", "Day of rent strikes"}, none...), "0"),
 		}
 		if len(rows)-1 != len(want) {
 			t.Fatalf("%d rows, want %d:\n%s", len(rows)-1, len(want), f.Data)
@@ -73,6 +82,26 @@ func TestExportCSV(t *testing.T) {
 			if got := strings.Join(rows[i+1], "|"); got != strings.Join(w, "|") {
 				t.Errorf("row %d = %q, want %q", i+1, got, strings.Join(w, "|"))
 			}
+		}
+	})
+
+	t.Run("SpanishHeaders", func(t *testing.T) {
+		es := coord
+		es.Locale = "es-419"
+		r := h.cmd(es, coordChannel, "summary export", discordtest.Int("days", 14))
+		if len(r.Files) != 1 {
+			t.Fatalf("%d files, want 1: %q", len(r.Files), r.Text())
+		}
+		rows, err := csv.NewReader(bytes.NewReader(r.Files[0].Data)).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		header := rows[0]
+		if header[0] != "sección" || header[len(header)-1] != "llegadas_registradas" {
+			t.Errorf("Spanish header %q, want sección … llegadas_registradas", header)
+		}
+		if got := rows[1][len(rows[1])-1]; got != "2" {
+			t.Errorf("checked in = %q in the Spanish export, want 2", got)
 		}
 	})
 

@@ -79,9 +79,11 @@ func rallyUID(guildID string, rallyID int64) string {
 	return fmt.Sprintf("rally-%d@%s.rallybot", rallyID, guildID)
 }
 
-// icsFile renders rallies as an RFC 5545 calendar. Times are UTC instants,
-// which every calendar reads the same way; the description gives the
-// chapter's local time and zone for people.
+// icsFile renders rallies as an RFC 5545 calendar. Times carry their zone:
+// DTSTART and DTEND are the chapter's wall clock with TZID=<IANA zone>, and
+// the file holds that zone as a VTIMEZONE, so a calendar shows "18:00
+// Seattle time" and keeps the rally there if it is moved to another zone's
+// view; the description says it in words too.
 func icsFile(l Lang, name string, rallies []store.CalendarRally, now time.Time) (File, error) {
 	cal := ics.NewCalendar()
 	cal.SetProductId("-//rallybot//Rallies//EN")
@@ -89,12 +91,12 @@ func icsFile(l Lang, name string, rallies []store.CalendarRally, now time.Time) 
 	if zone := commonZone(rallies); zone != "" {
 		cal.SetXWRTimezone(zone) // a display hint some calendars use
 	}
+	zones := addTimezones(cal, rallies)
 	for _, r := range rallies {
 		e := cal.AddEvent(rallyUID(r.GuildID, r.ID))
 		e.SetDtStampTime(now.UTC())
 		e.SetSequence(r.Sequence)
-		e.SetStartAt(r.StartsAt.UTC())
-		e.SetEndAt(r.EndsAt.UTC())
+		setTimes(e, r.StartsAt, r.EndsAt, r.TimeZone, zones[r.TimeZone])
 		e.SetSummary(r.Title)
 		if r.Location != "" {
 			e.SetLocation(place(l, r.Rally))
@@ -115,6 +117,133 @@ func icsFile(l Lang, name string, rallies []store.CalendarRally, now time.Time) 
 		return File{}, fmt.Errorf("render calendar: %w", err)
 	}
 	return File{Name: name, ContentType: icsContentType, Data: []byte(b.String())}, nil
+}
+
+const (
+	icsLocalTime = "20060102T150405"
+	icsUTCTime   = "20060102T150405Z"
+)
+
+// setTimes writes DTSTART and DTEND as the wall clock of zone (TZID) when
+// the file defines the zone, else in UTC. A time in the hour a fall-back
+// change repeats puts both in UTC: RFC 5545 reads such a wall clock as its
+// first occurrence, which would put a rally at the second one an hour early.
+func setTimes(e *ics.VEvent, start, end time.Time, zone string, loc *time.Location) {
+	if loc == nil || repeatedWallClock(start.In(loc)) || repeatedWallClock(end.In(loc)) {
+		e.SetProperty(ics.ComponentPropertyDtStart, start.UTC().Format(icsUTCTime))
+		e.SetProperty(ics.ComponentPropertyDtEnd, end.UTC().Format(icsUTCTime))
+		return
+	}
+	e.SetProperty(ics.ComponentPropertyDtStart, start.In(loc).Format(icsLocalTime), ics.WithTZID(zone))
+	e.SetProperty(ics.ComponentPropertyDtEnd, end.In(loc).Format(icsLocalTime), ics.WithTZID(zone))
+}
+
+// repeatedWallClock reports whether t's wall clock was also shown earlier,
+// under the offset before a change that set clocks back.
+func repeatedWallClock(t time.Time) bool {
+	begun, _ := t.ZoneBounds()
+	if begun.IsZero() {
+		return false
+	}
+	_, before := begun.Add(-time.Second).Zone()
+	_, offset := t.Zone()
+	return before > offset && t.Sub(begun) < time.Duration(before-offset)*time.Second
+}
+
+// addTimezones adds a VTIMEZONE for each zone the rallies are in, before
+// their events, and returns the zones it defined. Each holds one observance
+// (STANDARD or DAYLIGHT) per offset in force from its first rally's start
+// to its last one's end, read from Go's zone data: the onset, the offsets
+// before and after, the abbreviation. A zone Go cannot load is left out; its
+// rallies are written in UTC.
+func addTimezones(cal *ics.Calendar, rallies []store.CalendarRally) map[string]*time.Location {
+	type span struct {
+		loc         *time.Location
+		first, last time.Time
+	}
+	spans := map[string]*span{}
+	var names []string
+	for _, r := range rallies {
+		if sp, ok := spans[r.TimeZone]; ok {
+			if sp != nil {
+				sp.first, sp.last = minTime(sp.first, r.StartsAt), maxTime(sp.last, r.EndsAt)
+			}
+			continue
+		}
+		loc, err := time.LoadLocation(r.TimeZone)
+		if err != nil || r.TimeZone == "" {
+			spans[r.TimeZone] = nil
+			continue
+		}
+		spans[r.TimeZone] = &span{loc: loc, first: r.StartsAt, last: maxTime(r.StartsAt, r.EndsAt)}
+		names = append(names, r.TimeZone)
+	}
+	zones := map[string]*time.Location{}
+	for _, name := range names {
+		sp := spans[name]
+		tz := cal.AddTimezone(name)
+		for at := sp.first.In(sp.loc); ; {
+			begun, ends := at.ZoneBounds()
+			tz.Components = append(tz.Components, observance(at, begun))
+			if ends.IsZero() || ends.After(sp.last) {
+				break
+			}
+			at = ends
+		}
+		zones[name] = sp.loc
+	}
+	return zones
+}
+
+// observance is the STANDARD or DAYLIGHT block for the offset in force at
+// t, which began at begun (zero: since the zone's records begin, written as
+// 1970 with no change of offset).
+func observance(t, begun time.Time) ics.Component {
+	abbrev, offset := t.Zone()
+	from, onset := offset, "19700101T000000"
+	if !begun.IsZero() {
+		_, from = begun.Add(-time.Second).Zone()
+		// The onset is the wall clock just before the change, as RFC 5545
+		// wants it: 02:00 for a change at 2 a.m. either way.
+		onset = begun.In(time.FixedZone("", from)).Format(icsLocalTime)
+	}
+	base := ics.ComponentBase{}
+	base.SetProperty(ics.ComponentPropertyDtStart, onset)
+	base.SetProperty(ics.ComponentProperty(ics.PropertyTzoffsetfrom), icsOffset(from))
+	base.SetProperty(ics.ComponentProperty(ics.PropertyTzoffsetto), icsOffset(offset))
+	base.SetProperty(ics.ComponentProperty(ics.PropertyTzname), abbrev)
+	if t.IsDST() {
+		return &ics.Daylight{ComponentBase: base}
+	}
+	return &ics.Standard{ComponentBase: base}
+}
+
+// icsOffset writes a UTC offset in seconds as RFC 5545's UTC-OFFSET: ±HHMM,
+// or ±HHMMSS when it has seconds (some zones' early history).
+func icsOffset(seconds int) string {
+	sign := "+"
+	if seconds < 0 {
+		sign, seconds = "-", -seconds
+	}
+	h, m, s := seconds/3600, seconds/60%60, seconds%60
+	if s != 0 {
+		return fmt.Sprintf("%s%02d%02d%02d", sign, h, m, s)
+	}
+	return fmt.Sprintf("%s%02d%02d", sign, h, m)
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
 
 func icsDescription(l Lang, r store.Rally) string {

@@ -62,20 +62,20 @@ func (a *App) summaryExport(ctx context.Context, in *Input) (*Response, error) {
 	}, nil
 }
 
-// exportColumn is one column of the turnout CSV. Only data the store holds
-// has a column; check-ins append theirs here when they exist. Its header is
-// in the reader's language: the message csv_<header>, or for a safety role's
-// two columns csv_filled and csv_needed with the role's csv_role_<role>.
+// exportColumn is one column of the turnout CSV. Its header is in the
+// reader's language: the message csv_<header>, or for a safety role's two
+// columns csv_filled and csv_needed with the role's csv_role_<role>.
 type exportColumn struct {
 	header string
 	title  func(Lang) string
 	value  func(store.ExportRally) string
 }
 
-// exportColumns are the CSV's columns, the original seven first so a sheet
-// built on an earlier export still finds them where they were. Each safety
-// role is two numeric columns, filled and needed, rather than one "1/2" cell,
-// which spreadsheets read as a date.
+// exportColumns are the CSV's columns. A column added later goes last, so a
+// sheet built on an earlier export still finds each column where it was:
+// the original seven, then action, the safety roles, and checked_in. Each
+// safety role is two numeric columns, filled and needed, rather than one
+// "1/2" cell, which spreadsheets read as a date.
 func exportColumns(l Lang) []exportColumn {
 	count := func(f func(store.ExportRally) int) func(store.ExportRally) string {
 		return func(r store.ExportRally) string { return strconv.Itoa(f(r)) }
@@ -102,6 +102,10 @@ func exportColumns(l Lang) []exportColumn {
 			exportColumn{string(role) + "_filled", named("csv_filled"), count(func(r store.ExportRally) int { return r.Staffing.Of(role).Filled })},
 			exportColumn{string(role) + "_needed", named("csv_needed"), count(func(r store.ExportRally) int { return r.Staffing.Of(role).Needed })})
 	}
+	// Members who checked in: the count the rally keeps after retention
+	// deletes who they were.
+	cols = append(cols, exportColumn{"checked_in", func(l Lang) string { return l.T("csv_checked_in") },
+		count(func(r store.ExportRally) int { return r.CheckedIn })})
 	return cols
 }
 

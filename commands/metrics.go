@@ -24,7 +24,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
 		interactions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "rallybot_interactions_total",
-			Help: "Interactions handled, by kind (command, button, autocomplete) and outcome (ok, refused, error).",
+			Help: "Interactions handled, by kind (command, component: a button or menu click, autocomplete) and outcome (ok, refused, error).",
 		}, []string{"kind", "outcome"}),
 		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "rallybot_interaction_seconds",

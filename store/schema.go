@@ -40,48 +40,51 @@ func knownMigrations() ([]string, error) {
 	return names, nil
 }
 
+// querier is what pendingMigrations reads through: the inspecting
+// connection before anything is written, then the migrating transaction.
+type querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
 // pendingMigrations checks that the file is rallybot's and no newer than this
-// binary, and returns the migrations it still needs.
-func pendingMigrations(ctx context.Context, tx *sql.Tx, known []string) ([]string, error) {
+// binary, and returns the migrations it still needs; fresh means the file has
+// no tables yet (not even the migrations table). It only reads.
+func pendingMigrations(ctx context.Context, q querier, known []string) (pending []string, fresh bool, err error) {
 	var hasMigrations int
-	if err := tx.QueryRowContext(ctx,
+	if err := q.QueryRowContext(ctx,
 		`SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'migrations'`).Scan(&hasMigrations); err != nil {
-		return nil, fmt.Errorf("read schema: %w", err)
+		return nil, false, fmt.Errorf("read schema: %w", err)
 	}
 	if hasMigrations == 0 {
 		var tables int
-		if err := tx.QueryRowContext(ctx,
+		if err := q.QueryRowContext(ctx,
 			`SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\_%' ESCAPE '\'`).Scan(&tables); err != nil {
-			return nil, fmt.Errorf("read schema: %w", err)
+			return nil, false, fmt.Errorf("read schema: %w", err)
 		}
 		if tables > 0 {
-			return nil, ErrForeignDatabase
+			return nil, false, ErrForeignDatabase
 		}
-		if _, err := tx.ExecContext(ctx,
-			`CREATE TABLE migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
-			return nil, fmt.Errorf("create migrations table: %w", err)
-		}
-		return known, nil
+		return known, true, nil
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT name FROM migrations ORDER BY name`)
+	rows, err := q.QueryContext(ctx, `SELECT name FROM migrations ORDER BY name`)
 	if err != nil {
 		// A table called migrations that is not ours.
-		return nil, fmt.Errorf("%w (%v)", ErrForeignDatabase, err)
+		return nil, false, fmt.Errorf("%w (%v)", ErrForeignDatabase, err)
 	}
 	defer rows.Close()
 	applied := map[string]bool{}
 	for rows.Next() {
 		var name string
 		if err := rows.Scan(&name); err != nil {
-			return nil, fmt.Errorf("read migrations: %w", err)
+			return nil, false, fmt.Errorf("read migrations: %w", err)
 		}
 		applied[name] = true
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read migrations: %w", err)
+		return nil, false, fmt.Errorf("read migrations: %w", err)
 	}
 	isKnown := map[string]bool{}
-	var pending []string
 	for _, n := range known {
 		isKnown[n] = true
 		if !applied[n] {
@@ -96,7 +99,7 @@ func pendingMigrations(ctx context.Context, tx *sql.Tx, known []string) ([]strin
 	}
 	if len(unknown) > 0 {
 		sort.Strings(unknown)
-		return nil, &NewerSchemaError{Unknown: unknown}
+		return nil, false, &NewerSchemaError{Unknown: unknown}
 	}
-	return pending, nil
+	return pending, false, nil
 }

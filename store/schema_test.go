@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"bytes"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -42,6 +43,39 @@ func tableCount(t *testing.T, path string) int {
 	return n
 }
 
+// untouched records a database file's bytes and checks, after a refusal,
+// that they are the same and that no -wal or -shm file was left beside it: a
+// refused file must be exactly as its owner left it (a journal-mode switch to
+// WAL alone rewrites the header and is sticky).
+func untouched(t *testing.T, path string) func() {
+	t.Helper()
+	before, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, suffix := range []string{"-wal", "-shm"} {
+		if _, err := os.Stat(path + suffix); !os.IsNotExist(err) {
+			t.Fatalf("%s%s exists before the test (%v)", path, suffix, err)
+		}
+	}
+	return func() {
+		t.Helper()
+		after, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(before, after) {
+			t.Errorf("the refused file changed (%d bytes → %d; header journal bytes %v → %v)",
+				len(before), len(after), before[18:20], after[18:20])
+		}
+		for _, suffix := range []string{"-wal", "-shm"} {
+			if _, err := os.Stat(path + suffix); !os.IsNotExist(err) {
+				t.Errorf("the refusal left %s%s behind (%v)", path, suffix, err)
+			}
+		}
+	}
+}
+
 func TestOpenRefuses(t *testing.T) {
 	t.Parallel()
 	t.Run("ErrNewerSchema", func(t *testing.T) {
@@ -50,32 +84,49 @@ func TestOpenRefuses(t *testing.T) {
 		db := MustOpen(t, path, newClock(t0))
 		db.Close()
 		rawExec(t, path, `INSERT INTO migrations (name, applied_at) VALUES ('9999_from_the_future.sql', 0)`)
+		check := untouched(t, path)
 		_, err := store.Open(ctx(), path)
 		var newer *store.NewerSchemaError
 		if !errors.As(err, &newer) || len(newer.Unknown) != 1 || newer.Unknown[0] != "9999_from_the_future.sql" {
 			t.Fatalf("open = %v, want a NewerSchemaError naming 9999_from_the_future.sql", err)
 		}
+		check()
 	})
 	t.Run("ErrForeignDatabase", func(t *testing.T) {
 		t.Parallel()
 		path := dbPath(t)
-		rawExec(t, path, `CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT)`)
+		rawExec(t, path, `CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT)`, `INSERT INTO customers (name) VALUES ('Ada')`)
+		check := untouched(t, path)
 		_, err := store.Open(ctx(), path)
 		if !errors.Is(err, store.ErrForeignDatabase) {
 			t.Fatalf("open = %v, want ErrForeignDatabase", err)
 		}
+		check()
 		if n := tableCount(t, path); n != 1 {
 			t.Errorf("%d tables after the refusal, want the foreign file untouched (1)", n)
 		}
+	})
+	t.Run("ErrForeignWALDatabase", func(t *testing.T) {
+		t.Parallel()
+		path := dbPath(t)
+		rawExec(t, path, `PRAGMA journal_mode = WAL`, `CREATE TABLE orders (id INTEGER PRIMARY KEY)`)
+		check := untouched(t, path)
+		_, err := store.Open(ctx(), path)
+		if !errors.Is(err, store.ErrForeignDatabase) {
+			t.Fatalf("open = %v, want ErrForeignDatabase", err)
+		}
+		check()
 	})
 	t.Run("ErrForeignMigrationsTable", func(t *testing.T) {
 		t.Parallel()
 		path := dbPath(t)
 		rawExec(t, path, `CREATE TABLE migrations (version INTEGER PRIMARY KEY, dirty INTEGER)`)
+		check := untouched(t, path)
 		_, err := store.Open(ctx(), path)
 		if !errors.Is(err, store.ErrForeignDatabase) {
 			t.Fatalf("open = %v, want ErrForeignDatabase", err)
 		}
+		check()
 	})
 	t.Run("OKEmptyFile", func(t *testing.T) {
 		t.Parallel()

@@ -63,6 +63,13 @@ func OpenWith(ctx context.Context, filePath string, opts Options) (*DB, error) {
 		}
 		f.Close()
 	}
+	known, err := knownMigrations()
+	if err != nil {
+		return nil, err
+	}
+	if err := inspect(ctx, filePath, known); err != nil {
+		return nil, err
+	}
 	write, err := sql.Open("sqlite3", dsn(filePath, true, opts.SyncFull))
 	if err != nil {
 		return nil, err
@@ -75,7 +82,7 @@ func OpenWith(ctx context.Context, filePath string, opts Options) (*DB, error) {
 		write.Close()
 		return nil, err
 	}
-	if err := db.migrate(ctx); err != nil {
+	if err := db.migrate(ctx, known); err != nil {
 		write.Close()
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
@@ -112,8 +119,7 @@ func dsn(filePath string, write, syncFull bool) string {
 	}
 	// The path is a URI here: escape what would end or change it, or the data
 	// would go to another (world-readable) file.
-	uriPath := strings.NewReplacer("%", "%25", "?", "%3F", "#", "%23").Replace(filePath)
-	return "file:" + uriPath + "?" + params.Encode()
+	return "file:" + uriEscape(filePath) + "?" + params.Encode()
 }
 
 // Close closes both pools.
@@ -127,14 +133,40 @@ func (db *DB) Close() error {
 	return errors.Join(errs...)
 }
 
-func (db *DB) check(ctx context.Context) error {
+// inspect reads the file before anything may change it: the connection sets
+// no journal mode (the write pool's switch to WAL rewrites the header, and
+// sticks) and may not write (query_only). A damaged file, another
+// application's tables or a newer schema are refused while the file is
+// still byte for byte as its owner left it. It reads through a read-write
+// connection all the same: a read-only one cannot remove the -wal and -shm
+// files SQLite makes beside a WAL file when it closes.
+func inspect(ctx context.Context, filePath string, known []string) (err error) {
+	if filePath == ":memory:" {
+		return nil
+	}
+	params := url.Values{}
+	params.Set("_busy_timeout", "5000")
+	params.Set("_query_only", "on")
+	conn, err := sql.Open("sqlite3", "file:"+uriEscape(filePath)+"?"+params.Encode())
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, conn.Close()) }()
+	conn.SetMaxOpenConns(1)
 	var res string
-	if err := db.write.QueryRowContext(ctx, `PRAGMA quick_check`).Scan(&res); err != nil {
+	if err := conn.QueryRowContext(ctx, `PRAGMA quick_check`).Scan(&res); err != nil {
 		return err
 	}
 	if res != "ok" {
 		return fmt.Errorf("integrity check failed: %s", res)
 	}
+	_, _, err = pendingMigrations(ctx, conn, known)
+	return err
+}
+
+// check confirms the write pool's connection is in WAL mode, which the
+// store's concurrency (readers beside the one writer) relies on.
+func (db *DB) check(ctx context.Context) error {
 	var mode string
 	if err := db.write.QueryRowContext(ctx, `PRAGMA journal_mode`).Scan(&mode); err != nil {
 		return err
@@ -145,23 +177,25 @@ func (db *DB) check(ctx context.Context) error {
 	return nil
 }
 
-// migrate checks that the file is rallybot's and not from a newer version,
-// then applies, in name order, every embedded migration not yet recorded in
-// it, all in one transaction: a failure leaves the file as it was, never
-// half-migrated.
-func (db *DB) migrate(ctx context.Context) error {
-	known, err := knownMigrations()
-	if err != nil {
-		return err
-	}
+// migrate checks again, now under the write lock, that the file is
+// rallybot's and not from a newer version, then applies, in name order,
+// every embedded migration not yet recorded in it, all in one transaction:
+// a failure leaves the file as it was, never half-migrated.
+func (db *DB) migrate(ctx context.Context, known []string) error {
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	pending, err := pendingMigrations(ctx, tx, known)
+	pending, fresh, err := pendingMigrations(ctx, tx, known)
 	if err != nil {
 		return err
+	}
+	if fresh {
+		if _, err := tx.ExecContext(ctx,
+			`CREATE TABLE migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
+			return fmt.Errorf("create migrations table: %w", err)
+		}
 	}
 	for _, name := range pending {
 		body, err := migrationFS.ReadFile("migrations/" + name)
