@@ -78,7 +78,7 @@ func counts(l Lang, r store.Rally) string {
 	s += l.T("counts_maybe", "Count", r.Maybe)
 	if r.OverCapacity() {
 		// Capacity lowered below those with a seat: nobody was moved.
-		s += l.T("counts_over_capacity", "Going", r.Going, "Capacity", r.Capacity)
+		s += l.T("counts_over_capacity", "Count", r.Going, "Going", r.Going, "Capacity", r.Capacity)
 	} else if r.Capacity > 0 {
 		s += l.T("counts_seats", "Going", r.Going, "Capacity", r.Capacity)
 	}
