@@ -363,6 +363,33 @@ func TestSpanishAgreement(t *testing.T) {
 	}
 }
 
+// TestSpanishTallies: a line with several numbers cannot agree with each in
+// Spanish ("van 1" is wrong, and one Count picks one form), so it reads as a
+// tally of labels: "van: 1 · tal vez: 0".
+func TestSpanishTallies(t *testing.T) {
+	for _, c := range []struct {
+		id   string
+		kv   []any
+		want string
+	}{
+		{"counts_seats", []any{"Going", 1, "Capacity", 1}, " · plazas ocupadas: 1/1"},
+		{"summary_total", []any{"Count", 1, "Going", 1, "GoingDelta", "", "Maybe", 0, "MaybeDelta", "", "Waitlist", 0, "WaitlistDelta", ""},
+			"**Todas las secciones:** 1 acción · van: 1 · tal vez: 0 · en lista de espera: 0"},
+		{"action_status_line", []any{"Chapter", "Seattle", "ID", 3, "When", "sáb", "State", "1 anunciada", "Going", 1, "Maybe", 0, "Waitlist", 0},
+			"**Seattle** — #3 · sáb · 1 anunciada · van: 1 · tal vez: 0 · en lista de espera: 0"},
+		{"action_status_total", []any{"Count", 2, "States", "2 anunciadas", "Going", 1, "Maybe", 0, "Waitlist", 0},
+			"**Total:** 2 secciones (2 anunciadas) · van: 1 · tal vez: 0 · en lista de espera: 0"},
+		{"action_summary_total", []any{"Count", 1, "Going", 1, "Maybe", 0, "Waitlist", 0},
+			"Total de la jornada: 1 sección · van: 1 · tal vez: 0 · en lista de espera: 0"},
+		{"actions_line", []any{"ID", 3, "Title", "Paro", "Date", "2026-05-01", "Time", "11:00", "Chapters", "Seattle", "States", "1 anunciada", "Going", 1, "Maybe", 0, "Waitlist", 0},
+			"**#3 Paro** — 2026-05-01 a las 11:00 hora local\nSeattle\n1 anunciada · ✅ van: 1 · ❔ tal vez: 0 · en lista de espera: 0"},
+	} {
+		if got := Spanish.T(c.id, c.kv...); got != c.want {
+			t.Errorf("%s:\ngot  %q\nwant %q", c.id, got, c.want)
+		}
+	}
+}
+
 func TestDates(t *testing.T) {
 	pst := time.FixedZone("PST", -8*3600)
 	at := time.Date(2026, 11, 25, 18, 0, 0, 0, pst)
