@@ -390,6 +390,27 @@ func TestSpanishTallies(t *testing.T) {
 	}
 }
 
+// TestSpanishWording: phrasings a Spanish reader would stumble on, caught
+// wherever they creep back in.
+func TestSpanishWording(t *testing.T) {
+	avoid := []struct {
+		pattern *regexp.Regexp
+		why     string
+	}{
+		{regexp.MustCompile(`\bDMs?\b`), "English; say «mensaje directo»"},
+	}
+	es := readCatalogue(t, Spanish)
+	for id, m := range es {
+		for form, text := range m {
+			for _, a := range avoid {
+				if a.pattern.MatchString(text) {
+					t.Errorf("%s.%s: %q: %s", id, form, text, a.why)
+				}
+			}
+		}
+	}
+}
+
 func TestDates(t *testing.T) {
 	pst := time.FixedZone("PST", -8*3600)
 	at := time.Date(2026, 11, 25, 18, 0, 0, 0, pst)
