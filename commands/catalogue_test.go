@@ -398,6 +398,10 @@ func TestSpanishWording(t *testing.T) {
 		why     string
 	}{
 		{regexp.MustCompile(`\bDMs?\b`), "English; say «mensaje directo»"},
+		{regexp.MustCompile(`\b(tiene|tenga|tuvo|tendrá) lugar\b`), "«tener lugar» means to take place; say «punto de encuentro»"},
+		{regexp.MustCompile(`(^|[.!?] )Responsables de\b`), "a bare plural cannot open a sentence; say «Las personas responsables»"},
+		{regexp.MustCompile(`(necesitan|faltan):? \{\{\.Missing\}\}`), "a list of counts may be «1 intérprete»; say «por cubrir: …»"},
+		{regexp.MustCompile(`\{\{\.Count\}\} de [a-z]+(adas|ando)\b`), "«de» goes before a noun («1 000 000 de acciones»), not an adjective"},
 	}
 	es := readCatalogue(t, Spanish)
 	for id, m := range es {
@@ -407,6 +411,30 @@ func TestSpanishWording(t *testing.T) {
 					t.Errorf("%s.%s: %q: %s", id, form, text, a.why)
 				}
 			}
+		}
+	}
+	for _, c := range []struct {
+		id   string
+		kv   []any
+		want string
+	}{
+		{"rallies_none", nil, "No hay acciones próximas. Las personas responsables de cada sección pueden programar una con `/rally create`."},
+		{"summary_title", []any{"Count", 1}, "Participación, próximas 24 horas"},
+		{"summary_title", []any{"Count", 7}, "Participación, próximos 7 días"},
+		{"action_state_waiting", []any{"Count", 1}, "1 aún sin punto de encuentro"},
+		{"action_state_waiting", []any{"Count", 1000000}, "1000000 aún sin punto de encuentro"},
+		{"action_state_announced", []any{"Count", 1000000}, "1000000 anunciadas"},
+		{"action_state_cancelled", []any{"Count", 1000000}, "1000000 canceladas"},
+		{"summary_line_waiting", nil, " · aún sin punto de encuentro"},
+		{"calendar_mine", []any{"Count", 1}, "📅 Tu próxima acción. Abre el archivo para añadirla a tu calendario; si importas un archivo más nuevo, se actualiza la misma entrada."},
+		{"series_cancelled_notice", []any{"Count", 1, "Repeat", "semanal", "Title", "Marcha", "When", "sáb"},
+			"❌ Se canceló la serie semanal **Marcha**: la única acción que quedaba, la del sáb, no se hace."},
+		{"err_chapter_name_long", []any{"Count", 40, "Max", 32}, "`name`: 40 caracteres son demasiados; el máximo es 32."},
+		{"staffing_alert", []any{"Title", "Marcha", "When", "mañana", "Missing", "1 intérprete"},
+			"**Marcha** empieza mañana y le faltan funciones de cuidado. Aún por cubrir: 1 intérprete."},
+	} {
+		if got := Spanish.T(c.id, c.kv...); got != c.want {
+			t.Errorf("%s %v:\ngot  %q\nwant %q", c.id, c.kv, got, c.want)
 		}
 	}
 }
