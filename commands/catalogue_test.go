@@ -471,6 +471,26 @@ func TestLanguages(t *testing.T) {
 	}
 }
 
+// TestPlaceToBeAnnounced: a day-of-action rally's place, until its lead sets
+// one, is a marker stored in English; every text shows it in the reader's
+// language.
+func TestPlaceToBeAnnounced(t *testing.T) {
+	a := New(nil, nil, nil, time.Now, Config{})
+	r := store.Rally{Title: "Paro", ChapterName: "Chicago", TimeZone: "America/Chicago", Location: placeToBeAnnounced,
+		StartsAt: time.Date(2026, 5, 1, 16, 0, 0, 0, time.UTC)}
+	for _, c := range []struct {
+		what, text string
+	}{
+		{"place", place(Spanish, r)},
+		{"reminder DM", a.reminderDM(Spanish, r, 2*time.Hour, false).Content},
+		{"reveal DM", a.revealDM(Spanish, r).Content},
+	} {
+		if !strings.Contains(c.text, "por anunciar") || strings.Contains(c.text, placeToBeAnnounced) {
+			t.Errorf("%s: %q", c.what, c.text)
+		}
+	}
+}
+
 func TestDMBodies(t *testing.T) {
 	body := dmBodies(func(l Lang) string { return l.T("change_your_rsvp_stands") })
 	if got, want := dmBody(body, Spanish), "\nTu confirmación sigue en pie."; got != want {
