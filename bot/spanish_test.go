@@ -158,6 +158,128 @@ func TestBilingualChapter(t *testing.T) {
 	}
 }
 
+// TestBilingualReminder: an en+es chapter's reminder is one message, English
+// first, then Spanish.
+func TestBilingualReminder(t *testing.T) {
+	t.Parallel()
+	h := rallyHarness(t, "REMINDER_OFFSETS", "2h")
+	mustContain(t, h.cmd(admin, seattleChannel, "chapter setup", discordtest.Str("chapter", "Seattle"), discordtest.Str("language", "en+es")), true,
+		"posts in English and Spanish")
+	id, ann := h.createRally()
+	h.click(member(1), seattleChannel, ann.ID, "rsvp:going:"+id)
+
+	h.clock.Set(time.Date(2026, 11, 28, 22, 30, 0, 0, time.UTC).Add(-2 * time.Hour)) // 14:30 in Seattle, 2h before
+	h.runJobs()
+	var reminders []*discordgo.Message
+	eventually(t, 5*time.Second, "the reminder", func() bool {
+		reminders = nil
+		for _, m := range h.fake.Messages(seattleChannel) {
+			if strings.Contains(messageText(m), "Reminder: Rally for fair housing") || strings.Contains(messageText(m), "Recordatorio: Rally for fair housing") {
+				reminders = append(reminders, m)
+			}
+		}
+		return len(reminders) > 0
+	})
+	if len(reminders) != 1 {
+		t.Fatalf("%d reminder messages, want one in both languages", len(reminders))
+	}
+	r := reminders[0]
+	enAt, esAt := strings.Index(r.Content, "⏰ **Rally for fair housing** starts"), strings.Index(r.Content, "⏰ **Rally for fair housing** empieza")
+	if enAt < 0 || esAt < 0 || esAt < enAt {
+		t.Errorf("reminder text is not English then Spanish: %q", r.Content)
+	}
+	if len(r.Embeds) != 2 {
+		t.Fatalf("%d embeds, want English then Spanish", len(r.Embeds))
+	}
+	en, es := messageText(&discordgo.Message{Embeds: r.Embeds[:1]}), messageText(&discordgo.Message{Embeds: r.Embeds[1:]})
+	for _, want := range []string{"Reminder: Rally for fair housing", "When", "Sat Nov 28, 2026 2:30 PM", "1 going", "reminder 2h before the start"} {
+		if !strings.Contains(en, want) {
+			t.Errorf("first embed lacks %q:\n%s", want, en)
+		}
+	}
+	for _, want := range []string{"Recordatorio: Rally for fair housing", "Cuándo", "sábado, 28 de noviembre de 2026, 14:30", "1 persona va", "recordatorio 2h antes del inicio"} {
+		if !strings.Contains(es, want) {
+			t.Errorf("second embed lacks %q:\n%s", want, es)
+		}
+	}
+	if bs := buttons(r); len(bs) != 3 || bs[0].Label != "Going / Voy" {
+		t.Errorf("reminder buttons = %+v", bs)
+	}
+}
+
+// TestSpanishChapterDMReminders: a Spanish chapter's channel reminder is in
+// Spanish, but each member's DM reminder follows the locale they last
+// interacted with.
+func TestSpanishChapterDMReminders(t *testing.T) {
+	t.Parallel()
+	h := rallyHarness(t, "REMINDER_OFFSETS", "2h")
+	mustContain(t, h.cmd(admin, chicagoChannel, "chapter setup", discordtest.Str("chapter", "Chicago"), discordtest.Str("language", "es")), true,
+		"posts in Spanish")
+	h.cmd(admin, chicagoChannel, "rally create", createOpts(discordtest.Str("chapter", "Chicago"), discordtest.Str("title", "Marcha por la vivienda"))...)
+	msgs := h.fake.Messages(chicagoChannel)
+	ann := msgs[len(msgs)-1]
+	id := strings.TrimPrefix(buttons(ann)[0].CustomID, "rsvp:going:")
+
+	// Went back to English since: the DM follows the last locale seen.
+	switched := espanola
+	h.click(switched, chicagoChannel, ann.ID, "rsvp:going:"+id)
+	switched.Locale = "en-US"
+	mustContain(t, h.cmd(switched, chicagoChannel, "myrsvps"), true, "Your upcoming RSVPs")
+	mustContain(t, h.click(hispanohablante, chicagoChannel, ann.ID, "rsvp:going:"+id), true, "**vas**")
+	mustContain(t, h.click(volunteer, chicagoChannel, ann.ID, "rsvp:maybe:"+id), true, "you're a **maybe**")
+
+	h.clock.Set(time.Date(2026, 11, 28, 20, 30, 0, 0, time.UTC).Add(-2 * time.Hour)) // 14:30 in Chicago, 2h before
+	h.runJobs()
+	h.runJobs()
+	dm := func(m discordtest.Member, part string) *discordgo.Message {
+		t.Helper()
+		var got *discordgo.Message
+		eventually(t, 5*time.Second, "a DM reminder to "+m.UserID, func() bool {
+			got = nil
+			for _, d := range h.fake.DMs(m.UserID) {
+				if strings.Contains(messageText(d), part) {
+					got = d
+				}
+			}
+			return got != nil
+		})
+		return got
+	}
+
+	es := dm(hispanohablante, "Recordatorio: **Marcha por la vivienda** (sección Chicago) empieza")
+	mustHave := func(text string, want ...string) {
+		t.Helper()
+		for _, w := range want {
+			if !strings.Contains(text, w) {
+				t.Errorf("DM lacks %q: %s", w, text)
+			}
+		}
+	}
+	mustHave(es.Content, "sáb 28 nov 14:30 CST", "📍 Westlake Park", "¿Sigues pensando venir?")
+	if b := buttons(es); len(b) != 2 || b[0].Label != "Sí, voy" || b[1].Label != "Al final no puedo" {
+		t.Errorf("Spanish DM buttons %+v", b)
+	}
+	for _, m := range []discordtest.Member{volunteer, switched} {
+		en := dm(m, "Reminder: **Marcha por la vivienda** (Chicago chapter) starts")
+		mustHave(en.Content, "Sat Nov 28 2:30 PM CST", "Are you still coming?")
+		if strings.Contains(en.Content, "Recordatorio") {
+			t.Errorf("member %s, last seen in English, got Spanish: %s", m.UserID, en.Content)
+		}
+		if b := buttons(en); len(b) != 2 || b[0].Label != "Still going" {
+			t.Errorf("English DM buttons %+v", b)
+		}
+	}
+	// The channel's own reminder stays in the chapter's language.
+	eventually(t, 5*time.Second, "the Spanish channel reminder", func() bool {
+		for _, m := range h.fake.Messages(chicagoChannel) {
+			if strings.Contains(messageText(m), "Recordatorio: Marcha por la vivienda") && !strings.Contains(messageText(m), "Reminder") {
+				return true
+			}
+		}
+		return false
+	})
+}
+
 // TestSpanishDM: a DM follows the locale the member last interacted with.
 func TestSpanishDM(t *testing.T) {
 	t.Parallel()

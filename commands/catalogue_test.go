@@ -2,11 +2,15 @@ package commands
 
 import (
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -76,6 +80,82 @@ func forms(m catalogueMessage) []string {
 	return out
 }
 
+// messageCall is a use of a catalogue message in the code: its id and the
+// placeholder keys it is given (opaque when they are passed on as a slice).
+type messageCall struct {
+	pos    token.Position
+	id     string
+	keys   []string
+	opaque bool
+}
+
+// messageCalls finds every message the package's code renders with a literal
+// id: l.T("id", kv…), invalid("id", kv…) and the other refusals.
+func messageCalls(t *testing.T) []messageCall {
+	t.Helper()
+	fset := token.NewFileSet()
+	files, _ := filepath.Glob("*.go")
+	var calls []messageCall
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		file, err := parser.ParseFile(fset, f, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(file, func(n ast.Node) bool {
+			call, ok := n.(*ast.CallExpr)
+			if !ok {
+				return true
+			}
+			var idArg ast.Expr
+			var kv []ast.Expr
+			opaque := call.Ellipsis.IsValid()
+			switch fn := call.Fun.(type) {
+			case *ast.SelectorExpr:
+				if fn.Sel.Name == "T" && len(call.Args) > 0 {
+					idArg, kv = call.Args[0], call.Args[1:]
+				}
+			case *ast.Ident:
+				switch fn.Name {
+				case "invalid", "notFound", "conflict", "forbidden":
+					if len(call.Args) > 0 {
+						idArg, kv = call.Args[0], call.Args[1:]
+					}
+				case "refusal":
+					if len(call.Args) == 3 {
+						idArg = call.Args[1]
+						if lit, ok := call.Args[2].(*ast.CompositeLit); ok {
+							kv = lit.Elts
+						} else if id, ok := call.Args[2].(*ast.Ident); !ok || id.Name != "nil" {
+							opaque = true
+						}
+					}
+				}
+			}
+			lit, ok := idArg.(*ast.BasicLit)
+			if !ok || lit.Kind != token.STRING {
+				return true
+			}
+			c := messageCall{pos: fset.Position(call.Pos()), opaque: opaque}
+			c.id, _ = strconv.Unquote(lit.Value)
+			for i := 0; i < len(kv); i += 2 {
+				if k, ok := kv[i].(*ast.BasicLit); ok && k.Kind == token.STRING {
+					key, _ := strconv.Unquote(k.Value)
+					c.keys = append(c.keys, key)
+				}
+			}
+			calls = append(calls, c)
+			return true
+		})
+	}
+	if len(calls) < 100 {
+		t.Fatalf("found only %d message calls in the code", len(calls))
+	}
+	return calls
+}
+
 func TestCatalogue(t *testing.T) {
 	en, es := readCatalogue(t, English), readCatalogue(t, Spanish)
 	t.Run("EveryMessageInBothLanguages", func(t *testing.T) {
@@ -99,18 +179,29 @@ func TestCatalogue(t *testing.T) {
 	})
 	t.Run("PluralForms", func(t *testing.T) {
 		// CLDR: English one/other; Spanish one/many/other (many: millions).
+		// Spanish agrees with numbers English leaves bare ("1 going", "2
+		// going" but "1 persona va", "2 personas van"), so a message may
+		// have plural forms in Spanish only, never in English only.
 		for id, m := range en {
-			if len(m) == 1 {
-				if s := es[id]; len(s) > 1 {
-					t.Errorf("%s: plural in Spanish only", id)
-				}
-				continue
+			enForms, esForms := forms(m), forms(es[id])
+			if len(enForms) > 1 && !slices.Equal(enForms, []string{"one", "other"}) {
+				t.Errorf("%s: English forms %v, want [one other]", id, enForms)
 			}
-			if got := forms(m); !slices.Equal(got, []string{"one", "other"}) {
-				t.Errorf("%s: English forms %v, want [one other]", id, got)
+			if len(esForms) > 1 && !slices.Equal(esForms, []string{"many", "one", "other"}) {
+				t.Errorf("%s: Spanish forms %v, want [many one other]", id, esForms)
 			}
-			if got := forms(es[id]); !slices.Equal(got, []string{"many", "one", "other"}) {
-				t.Errorf("%s: Spanish forms %v, want [many one other]", id, got)
+			if len(enForms) > 1 && len(esForms) == 1 {
+				t.Errorf("%s: plural in English only", id)
+			}
+		}
+	})
+	t.Run("PluralsAreGivenACount", func(t *testing.T) {
+		// A message with plural forms in either language picks its form by
+		// Count; without one it silently shows its "other" form.
+		plural := func(id string) bool { return len(en[id]) > 1 || len(es[id]) > 1 }
+		for _, c := range messageCalls(t) {
+			if plural(c.id) && !c.opaque && !slices.Contains(c.keys, "Count") {
+				t.Errorf("%s: %s has plural forms but is given no Count (only %v)", c.pos, c.id, c.keys)
 			}
 		}
 	})
@@ -227,6 +318,127 @@ func TestPlurals(t *testing.T) {
 	}
 }
 
+// TestSpanishAgreement: Spanish agrees with the numbers English leaves bare,
+// for 0, 1 and 2.
+func TestSpanishAgreement(t *testing.T) {
+	for _, c := range []struct {
+		id   string
+		kv   []any
+		want string
+	}{
+		{"role_section_needed", []any{"Count", 0}, ", se necesitan 0"},
+		{"role_section_needed", []any{"Count", 1}, ", se necesita 1"},
+		{"role_section_needed", []any{"Count", 2}, ", se necesitan 2"},
+		{"role_menu_filled", []any{"Filled", 2, "Needed", 2, "Count", 0}, "faltan 0 (hay 2 de 2)"},
+		{"role_menu_filled", []any{"Filled", 0, "Needed", 1, "Count", 1}, "falta 1 (hay 0 de 1)"},
+		{"role_menu_filled", []any{"Filled", 1, "Needed", 3, "Count", 2}, "faltan 2 (hay 1 de 3)"},
+		{"role_needed_marshal", []any{"Count", 1}, "1 persona de seguridad"},
+		{"role_needed_marshal", []any{"Count", 2}, "2 personas de seguridad"},
+		{"counts_over_capacity", []any{"Count", 0, "Going", 0, "Capacity", 1}, " · ⚠️ cupo superado: 0 personas van · cupo 1"},
+		{"counts_over_capacity", []any{"Count", 1, "Going", 1, "Capacity", 1}, " · ⚠️ cupo superado: 1 persona va · cupo 1"},
+		{"counts_over_capacity", []any{"Count", 2, "Going", 2, "Capacity", 1}, " · ⚠️ cupo superado: 2 personas van · cupo 1"},
+		{"confirmed_of_going", []any{"Count", 0, "Confirmed", 0, "Going", 2}, "0 de 2 reconfirmaron su asistencia"},
+		{"confirmed_of_going", []any{"Count", 1, "Confirmed", 1, "Going", 2}, "1 de 2 reconfirmó su asistencia"},
+		{"confirmed_of_going", []any{"Count", 2, "Confirmed", 2, "Going", 2}, "2 de 2 reconfirmaron su asistencia"},
+		{"checked_in_of_going", []any{"Count", 0, "CheckedIn", 0, "Going", 1}, "0 de 1 registraron su llegada"},
+		{"checked_in_of_going", []any{"Count", 1, "CheckedIn", 1, "Going", 1}, "1 de 1 registró su llegada"},
+		{"checked_in_of_going", []any{"Count", 2, "CheckedIn", 2, "Going", 3}, "2 de 3 registraron su llegada"},
+		{"summary_line", []any{"Count", 0, "ID", 7, "Label", "Marcha", "When", "sáb", "Going", 0, "GoingDelta", "", "Maybe", 1, "MaybeDelta", ""},
+			"• #7 Marcha — sáb: 0 personas van, 1 tal vez"},
+		{"summary_line", []any{"Count", 1, "ID", 7, "Label", "Marcha", "When", "sáb", "Going", 1, "GoingDelta", " (+1)", "Maybe", 0, "MaybeDelta", ""},
+			"• #7 Marcha — sáb: 1 persona va (+1), 0 tal vez"},
+		{"summary_line", []any{"Count", 2, "ID", 7, "Label", "Marcha", "When", "sáb", "Going", 2, "GoingDelta", "", "Maybe", 2, "MaybeDelta", ""},
+			"• #7 Marcha — sáb: 2 personas van, 2 tal vez"},
+	} {
+		if got := Spanish.T(c.id, c.kv...); got != c.want {
+			t.Errorf("%s %v:\ngot  %q\nwant %q", c.id, c.kv, got, c.want)
+		}
+	}
+	// English, given the same Count, keeps its one form.
+	if got, want := English.T("confirmed_of_going", "Count", 1, "Confirmed", 1, "Going", 2), "1 confirmed of 2 going"; got != want {
+		t.Errorf("English: got %q, want %q", got, want)
+	}
+	if got, want := English.T("role_section_needed", "Count", 1), ", 1 needed"; got != want {
+		t.Errorf("English: got %q, want %q", got, want)
+	}
+}
+
+// TestSpanishTallies: a line with several numbers cannot agree with each in
+// Spanish ("van 1" is wrong, and one Count picks one form), so it reads as a
+// tally of labels: "van: 1 · tal vez: 0".
+func TestSpanishTallies(t *testing.T) {
+	for _, c := range []struct {
+		id   string
+		kv   []any
+		want string
+	}{
+		{"counts_seats", []any{"Going", 1, "Capacity", 1}, " · plazas ocupadas: 1/1"},
+		{"summary_total", []any{"Count", 1, "Going", 1, "GoingDelta", "", "Maybe", 0, "MaybeDelta", "", "Waitlist", 0, "WaitlistDelta", ""},
+			"**Todas las secciones:** 1 acción · van: 1 · tal vez: 0 · en lista de espera: 0"},
+		{"action_status_line", []any{"Chapter", "Seattle", "ID", 3, "When", "sáb", "State", "1 anunciada", "Going", 1, "Maybe", 0, "Waitlist", 0},
+			"**Seattle** — #3 · sáb · 1 anunciada · van: 1 · tal vez: 0 · en lista de espera: 0"},
+		{"action_status_total", []any{"Count", 2, "States", "2 anunciadas", "Going", 1, "Maybe", 0, "Waitlist", 0},
+			"**Total:** 2 secciones (2 anunciadas) · van: 1 · tal vez: 0 · en lista de espera: 0"},
+		{"action_summary_total", []any{"Count", 1, "Going", 1, "Maybe", 0, "Waitlist", 0},
+			"Total de la jornada: 1 sección · van: 1 · tal vez: 0 · en lista de espera: 0"},
+		{"actions_line", []any{"ID", 3, "Title", "Paro", "Date", "2026-05-01", "Time", "11:00", "Chapters", "Seattle", "States", "1 anunciada", "Going", 1, "Maybe", 0, "Waitlist", 0},
+			"**#3 Paro** — 2026-05-01 a las 11:00 hora local\nSeattle\n1 anunciada · ✅ van: 1 · ❔ tal vez: 0 · en lista de espera: 0"},
+	} {
+		if got := Spanish.T(c.id, c.kv...); got != c.want {
+			t.Errorf("%s:\ngot  %q\nwant %q", c.id, got, c.want)
+		}
+	}
+}
+
+// TestSpanishWording: phrasings a Spanish reader would stumble on, caught
+// wherever they creep back in.
+func TestSpanishWording(t *testing.T) {
+	avoid := []struct {
+		pattern *regexp.Regexp
+		why     string
+	}{
+		{regexp.MustCompile(`\bDMs?\b`), "English; say «mensaje directo»"},
+		{regexp.MustCompile(`\b(tiene|tenga|tuvo|tendrá) lugar\b`), "«tener lugar» means to take place; say «punto de encuentro»"},
+		{regexp.MustCompile(`(^|[.!?] )Responsables de\b`), "a bare plural cannot open a sentence; say «Las personas responsables»"},
+		{regexp.MustCompile(`(necesitan|faltan):? \{\{\.Missing\}\}`), "a list of counts may be «1 intérprete»; say «por cubrir: …»"},
+		{regexp.MustCompile(`\{\{\.Count\}\} de [a-z]+(adas|ando)\b`), "«de» goes before a noun («1 000 000 de acciones»), not an adjective"},
+	}
+	es := readCatalogue(t, Spanish)
+	for id, m := range es {
+		for form, text := range m {
+			for _, a := range avoid {
+				if a.pattern.MatchString(text) {
+					t.Errorf("%s.%s: %q: %s", id, form, text, a.why)
+				}
+			}
+		}
+	}
+	for _, c := range []struct {
+		id   string
+		kv   []any
+		want string
+	}{
+		{"rallies_none", nil, "No hay acciones próximas. Las personas responsables de cada sección pueden programar una con `/rally create`."},
+		{"summary_title", []any{"Count", 1}, "Participación, próximas 24 horas"},
+		{"summary_title", []any{"Count", 7}, "Participación, próximos 7 días"},
+		{"action_state_waiting", []any{"Count", 1}, "1 aún sin punto de encuentro"},
+		{"action_state_waiting", []any{"Count", 1000000}, "1000000 aún sin punto de encuentro"},
+		{"action_state_announced", []any{"Count", 1000000}, "1000000 anunciadas"},
+		{"action_state_cancelled", []any{"Count", 1000000}, "1000000 canceladas"},
+		{"summary_line_waiting", nil, " · aún sin punto de encuentro"},
+		{"calendar_mine", []any{"Count", 1}, "📅 Tu próxima acción. Abre el archivo para añadirla a tu calendario; si importas un archivo más nuevo, se actualiza la misma entrada."},
+		{"series_cancelled_notice", []any{"Count", 1, "Repeat", "semanal", "Title", "Marcha", "When", "sáb"},
+			"❌ Se canceló la serie semanal **Marcha**: la única acción que quedaba, la del sáb, no se hace."},
+		{"err_chapter_name_long", []any{"Count", 40, "Max", 32}, "`name`: 40 caracteres son demasiados; el máximo es 32."},
+		{"staffing_alert", []any{"Title", "Marcha", "When", "mañana", "Missing", "1 intérprete"},
+			"**Marcha** empieza mañana y le faltan funciones de cuidado. Aún por cubrir: 1 intérprete."},
+	} {
+		if got := Spanish.T(c.id, c.kv...); got != c.want {
+			t.Errorf("%s %v:\ngot  %q\nwant %q", c.id, c.kv, got, c.want)
+		}
+	}
+}
+
 func TestDates(t *testing.T) {
 	pst := time.FixedZone("PST", -8*3600)
 	at := time.Date(2026, 11, 25, 18, 0, 0, 0, pst)
@@ -256,6 +468,26 @@ func TestLanguages(t *testing.T) {
 	}
 	if got := postLangs(PostBilingual); !slices.Equal(got, []Lang{English, Spanish}) {
 		t.Errorf("en+es posts in %v, want English then Spanish", got)
+	}
+}
+
+// TestPlaceToBeAnnounced: a day-of-action rally's place, until its lead sets
+// one, is a marker stored in English; every text shows it in the reader's
+// language.
+func TestPlaceToBeAnnounced(t *testing.T) {
+	a := New(nil, nil, nil, time.Now, Config{})
+	r := store.Rally{Title: "Paro", ChapterName: "Chicago", TimeZone: "America/Chicago", Location: placeToBeAnnounced,
+		StartsAt: time.Date(2026, 5, 1, 16, 0, 0, 0, time.UTC)}
+	for _, c := range []struct {
+		what, text string
+	}{
+		{"place", place(Spanish, r)},
+		{"reminder DM", a.reminderDM(Spanish, r, 2*time.Hour, false).Content},
+		{"reveal DM", a.revealDM(Spanish, r).Content},
+	} {
+		if !strings.Contains(c.text, "por anunciar") || strings.Contains(c.text, placeToBeAnnounced) {
+			t.Errorf("%s: %q", c.what, c.text)
+		}
 	}
 }
 

@@ -203,7 +203,7 @@ func (a *App) shownPlace(l Lang, r store.Rally) string {
 	if r.PrivateLocation {
 		return a.hiddenPlace(l)
 	}
-	return escape(r.Location)
+	return escape(meetingPlace(l, r))
 }
 
 // dmBodies is a notice in every language, stored as an owed DM's body
@@ -344,8 +344,7 @@ func (a *App) sendMemberDM(ctx context.Context, now time.Time, d store.DueDM, ta
 	case isReminder:
 		m = a.reminderDM(l, r, offset, d.Buttons)
 	case d.Kind == store.DMReveal:
-		m = outMessage{Content: l.T("dm_reveal", "Title", escape(r.Title), "Chapter", escape(r.ChapterName),
-			"When", zonedTime(l, r.StartsAt, r.TimeZone), "Where", escape(r.Location))}
+		m = a.revealDM(l, r)
 	default:
 		m = outMessage{Content: dmBody(d.Body, l)}
 	}
@@ -386,6 +385,12 @@ func (a *App) reminderDM(l Lang, r store.Rally, offset time.Duration, buttons bo
 		}}}
 	}
 	return m
+}
+
+// revealDM tells one member going the private place, in their language l.
+func (a *App) revealDM(l Lang, r store.Rally) outMessage {
+	return outMessage{Content: l.T("dm_reveal", "Title", escape(r.Title), "Chapter", escape(r.ChapterName),
+		"When", zonedTime(l, r.StartsAt, r.TimeZone), "Where", escape(meetingPlace(l, r)))}
 }
 
 // queueReminderDMs owes the reminder at offset to each member going or maybe

@@ -341,11 +341,11 @@ func (a *App) rallyInfo(ctx context.Context, in *Input) (*Response, error) {
 			return nil, err
 		}
 		embeds[0].Fields = append(embeds[0].Fields, &discordgo.MessageEmbedField{Name: in.Lang.T("field_confirmed"),
-			Value: in.Lang.T("confirmed_of_going", "Confirmed", n, "Going", r.GoingTotal())})
+			Value: in.Lang.T("confirmed_of_going", "Count", n, "Confirmed", n, "Going", r.GoingTotal())})
 	}
 	if r.Started(in.Now) && !r.Cancelled() {
 		embeds[0].Fields = append(embeds[0].Fields, &discordgo.MessageEmbedField{Name: in.Lang.T("field_turnout"),
-			Value: in.Lang.T("checked_in_of_going", "CheckedIn", r.CheckedIn, "Going", r.GoingTotal())})
+			Value: in.Lang.T("checked_in_of_going", "Count", r.CheckedIn, "CheckedIn", r.CheckedIn, "Going", r.GoingTotal())})
 	}
 	if r.MessageID != "" {
 		embeds[0].Fields = append(embeds[0].Fields, &discordgo.MessageEmbedField{Name: in.Lang.T("field_announcement"), Value: messageLink(in.GuildID, r.ChannelID, r.MessageID)})
@@ -526,7 +526,7 @@ func (a *App) rallyAttendees(ctx context.Context, in *Input) (*Response, error) 
 	if err != nil {
 		return nil, err
 	}
-	lines = append(lines, "✅ "+in.Lang.T("confirmed_of_going", "Confirmed", confirmed, "Going", len(att.Going)+r.Staffing.Filled()))
+	lines = append(lines, "✅ "+in.Lang.T("confirmed_of_going", "Count", confirmed, "Confirmed", confirmed, "Going", len(att.Going)+r.Staffing.Filled()))
 	section(in.Lang.T("button_going"), att.Going)
 	if err := a.roleSections(ctx, in.Lang, r, section); err != nil {
 		return nil, err

@@ -78,7 +78,7 @@ func counts(l Lang, r store.Rally) string {
 	s += l.T("counts_maybe", "Count", r.Maybe)
 	if r.OverCapacity() {
 		// Capacity lowered below those with a seat: nobody was moved.
-		s += l.T("counts_over_capacity", "Going", r.Going, "Capacity", r.Capacity)
+		s += l.T("counts_over_capacity", "Count", r.Going, "Going", r.Going, "Capacity", r.Capacity)
 	} else if r.Capacity > 0 {
 		s += l.T("counts_seats", "Going", r.Going, "Capacity", r.Capacity)
 	}
@@ -134,12 +134,18 @@ func announcementEmbed(l Lang, r store.Rally) *discordgo.MessageEmbed {
 	return e
 }
 
-// place is where the rally meets, in l while a day-of-action rally waits
-// for its lead to set one.
+// place is where the rally meets as anyone may see it.
 func place(l Lang, r store.Rally) string {
 	if r.PrivateLocation {
 		return l.T("place_private") // the reveal time is added where known (App.publicAnnouncement)
 	}
+	return meetingPlace(l, r)
+}
+
+// meetingPlace is the rally's place itself, private or not: in l while a
+// day-of-action rally waits for its lead to set one (its Location is then a
+// marker, not words to show).
+func meetingPlace(l Lang, r store.Rally) string {
 	if r.Location == placeToBeAnnounced {
 		return l.T("place_tba")
 	}

@@ -183,7 +183,7 @@ func (a *App) buildSummary(ctx context.Context, l Lang, guildID string, now time
 				label = escape(r.ChapterName)
 			}
 			local := r.StartsAt.In(a.zones.location(r.TimeZone))
-			line := l.T("summary_line", "ID", r.ID, "Label", label, "When", l.dateTime(local, dateDay)+" "+local.Format("MST")+" · "+timestamp(r.StartsAt, "f"),
+			line := l.T("summary_line", "Count", r.GoingTotal(), "ID", r.ID, "Label", label, "When", l.dateTime(local, dateDay)+" "+local.Format("MST")+" · "+timestamp(r.StartsAt, "f"),
 				"Going", r.GoingTotal(), "GoingDelta", delta(l, r.GoingTotal()-prev.Going, had),
 				"Maybe", r.Maybe, "MaybeDelta", delta(l, r.Maybe-prev.Maybe, had))
 			if r.Capacity > 0 {
@@ -239,7 +239,7 @@ func (a *App) buildSummary(ctx context.Context, l Lang, guildID string, now time
 		for _, r := range ended {
 			local := r.StartsAt.In(a.zones.location(r.TimeZone))
 			lines = append(lines, fmt.Sprintf("• #%d %s (%s) — %s %s: %s", r.ID, escape(r.Title), escape(r.ChapterName),
-				l.dateTime(local, dateDay), local.Format("MST"), l.T("checked_in_of_going", "CheckedIn", r.CheckedIn, "Going", r.GoingTotal())))
+				l.dateTime(local, dateDay), local.Format("MST"), l.T("checked_in_of_going", "Count", r.CheckedIn, "CheckedIn", r.CheckedIn, "Going", r.GoingTotal())))
 		}
 	}
 	lines = append(lines, l.T("summary_total", "Count", len(rallies),
