@@ -115,9 +115,9 @@ func Run(ctx context.Context, cfg Config, session *discordgo.Session, app *comma
 
 	// A token Discord rejects is reported before the gateway's reconnect loop
 	// can hide it.
-	me, err := session.User("@me", discordgo.WithContext(ctx))
+	me, err := b.discord.Me(ctx)
 	if err != nil {
-		if isUnauthorized(err) {
+		if commands.Unauthorized(err) {
 			return &ConfigError{"DISCORD_TOKEN", "Discord rejected the token (401 Unauthorized): copy it again from the Developer Portal (Bot → Reset Token)"}
 		}
 		return fmt.Errorf("reach Discord at %s (DISCORD_API_URL; check the network or the URL): %w", cfg.APIURL, err)
@@ -153,7 +153,7 @@ func Run(ctx context.Context, cfg Config, session *discordgo.Session, app *comma
 	// The invite link comes first: a bot not yet in its server needs it to
 	// get past the registration below.
 	log.Info("invite the bot with " + inviteURL(appID))
-	if _, err := session.ApplicationCommandBulkOverwrite(appID, cfg.GuildID, b.app.Definitions(), discordgo.WithContext(ctx)); err != nil {
+	if err := b.discord.RegisterCommands(ctx, appID, cfg.GuildID, b.app.Definitions()); err != nil {
 		if cfg.GuildID != "" && commands.Classify(err) == commands.Gone {
 			return &ConfigError{"DISCORD_GUILD_ID", fmt.Sprintf("register commands in server %s: %v. The bot is not in that server (or may not add commands there): invite it with %s and start again, or leave DISCORD_GUILD_ID empty to register commands globally", cfg.GuildID, err, inviteURL(appID))}
 		}
@@ -282,12 +282,6 @@ func inviteURL(appID string) string {
 	return "https://discord.com/oauth2/authorize?" + q.Encode()
 }
 
-func isUnauthorized(err error) bool {
-	var rest *discordgo.RESTError
-	return errors.Is(err, discordgo.ErrUnauthorized) ||
-		(errors.As(err, &rest) && rest.Response != nil && rest.Response.StatusCode == http.StatusUnauthorized)
-}
-
 // gatewayError turns the gateway's fatal close codes into a clear line.
 func gatewayError(err error) error {
 	var ce *websocket.CloseError
@@ -313,7 +307,7 @@ func (b *bot) onDisconnect() {
 	}
 	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
 	defer cancel()
-	if _, err := b.session.User("@me", discordgo.WithContext(ctx)); isUnauthorized(err) {
+	if _, err := b.discord.Me(ctx); commands.Unauthorized(err) {
 		b.stop(&ConfigError{"DISCORD_TOKEN", "Discord no longer accepts the token (401 Unauthorized): it was reset or revoked; set the new one and restart"})
 	}
 }

@@ -294,3 +294,25 @@ func TestDeferredReplyKeepsVisibility(t *testing.T) {
 		})
 	})
 }
+
+// A passing Discord outage at start-up (a 502 on the token check and on the
+// command registration) is retried by the one Discord seam, not fatal.
+func TestStartupRetriesPassingOutage(t *testing.T) {
+	t.Parallel()
+	h := newHarnessWith(t, func(h *harness) {
+		h.fake.FailNext("GET", "/users/@me", 2, 502)
+		h.fake.FailNext("PUT", "/applications/{application_id}/commands", 1, 503)
+	})
+	if n := h.fake.CountRequests("GET", "/users/@me"); n < 3 {
+		t.Errorf("%d token checks, want the two failures and a success", n)
+	}
+	if n := h.fake.CountRequests("PUT", "/applications/{application_id}/commands"); n != 2 {
+		t.Errorf("%d registrations, want the failure and one success", n)
+	}
+	if n := len(h.fake.Commands("")); n == 0 {
+		t.Fatal("no commands registered after the retried registration")
+	}
+	if r := h.cmd(member(1), seattleChannel, "chapter list"); r.Ephemeral {
+		t.Errorf("/chapter list answered ephemerally after a retried start-up")
+	}
+}

@@ -97,6 +97,14 @@ func discordCode(err error) int {
 	return 0
 }
 
+// Unauthorized reports whether Discord rejected the token (401): nothing
+// the bot sends will work until the token is replaced.
+func Unauthorized(err error) bool {
+	var rest *discordgo.RESTError
+	return errors.Is(err, discordgo.ErrUnauthorized) ||
+		(errors.As(err, &rest) && rest.Response != nil && rest.Response.StatusCode == http.StatusUnauthorized)
+}
+
 // retry makes call until it succeeds, fails for a reason other than a
 // transient one, the attempts run out or ctx ends. Only a call that cannot
 // take effect twice may be retried: a post with an enforced nonce, an edit,
@@ -393,6 +401,26 @@ func (d *Discord) EditEvent(ctx context.Context, guildID, eventID string, p *dis
 func (d *Discord) DeleteEvent(ctx context.Context, guildID, eventID string) error {
 	return d.retry(ctx, func() error {
 		return d.session.GuildScheduledEventDelete(guildID, eventID, discordgo.WithContext(ctx))
+	})
+}
+
+// Me returns the bot's own user, which proves the token works. Reading it
+// twice is reading it once, so a passing 5xx at start-up is retried.
+func (d *Discord) Me(ctx context.Context) (*discordgo.User, error) {
+	var me *discordgo.User
+	err := d.retry(ctx, func() (err error) {
+		me, err = d.session.User("@me", discordgo.WithContext(ctx))
+		return err
+	})
+	return me, err
+}
+
+// RegisterCommands replaces the application's commands (globally, or in one
+// server with guildID). The overwrite is whole each time, so it is retried.
+func (d *Discord) RegisterCommands(ctx context.Context, appID, guildID string, defs []*discordgo.ApplicationCommand) error {
+	return d.retry(ctx, func() error {
+		_, err := d.session.ApplicationCommandBulkOverwrite(appID, guildID, defs, discordgo.WithContext(ctx))
+		return err
 	})
 }
 

@@ -430,9 +430,6 @@ func (a *App) PurgeOldRSVPs(ctx context.Context, now time.Time) error {
 	a.jobs.retention.Lock()
 	defer a.jobs.retention.Unlock()
 	cutoff := now.AddDate(0, 0, -a.cfg.RetentionDays)
-	if _, err := a.db.PurgeRoleSignups(ctx, cutoff); err != nil {
-		return err
-	}
 	rsvps, rallies, err := a.db.PurgeRSVPs(ctx, cutoff)
 	if err != nil {
 		return err

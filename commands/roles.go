@@ -394,7 +394,9 @@ func (a *App) sendStaffingAlert(ctx context.Context, now time.Time, d store.Staf
 	m := staffingAlertMessage(r)
 	footer := m.Embeds[0].Footer.Text
 	if att.Resumed {
-		if id := a.findOwnMessage(ctx, channel, "", func(msg *discordgo.Message) bool { return hasFooter(msg, footer) }); id != "" {
+		// The alert comes after the announcement: the search pages back to it,
+		// so a busy channel cannot hide an alert sent before a crash.
+		if id := a.findOwnMessage(ctx, channel, r.MessageID, func(msg *discordgo.Message) bool { return hasFooter(msg, footer) }); id != "" {
 			log.Info("staffing alert was already posted by an earlier attempt", "message", id)
 			return a.db.FinishStaffingAlert(ctx, store.StaffingAlertOutcome{RallyID: r.ID, Nonce: att.Nonce, State: store.ReminderSent, MessageID: id})
 		}

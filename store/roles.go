@@ -6,7 +6,6 @@ import (
 	"errors"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // Role is a safety role a rally can need people for.
@@ -328,24 +327,6 @@ func (db *DB) ForgetMemberRoles(ctx context.Context, guildID, userID string) ([]
 		return nil
 	})
 	return ids, err
-}
-
-// PurgeRoleSignups deletes who held roles at rallies that ended before
-// cutoff; the counts stay for history. It must run before PurgeRSVPs marks
-// those rallies purged.
-func (db *DB) PurgeRoleSignups(ctx context.Context, cutoff time.Time) (int, error) {
-	var n int64
-	err := db.update(ctx, func(tx *Tx) error {
-		res, err := tx.ExecContext(ctx, `
-			DELETE FROM role_signups WHERE rally_id IN (
-				SELECT id FROM rallies WHERE ends_at < ? AND rsvps_purged_at IS NULL)`, cutoff.Unix())
-		if err != nil {
-			return err
-		}
-		n, _ = res.RowsAffected()
-		return nil
-	})
-	return int(n), err
 }
 
 // RoleHolders returns who holds each role at the rally, first to sign up first.

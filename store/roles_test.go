@@ -203,3 +203,47 @@ func TestRoleHolderNotices(t *testing.T) {
 		}
 	})
 }
+
+// Retention takes who held a role with the rest of a past rally's RSVPs, in
+// the same transaction, and keeps the counts; a rally inside retention keeps
+// its holders.
+func TestRetentionPurgesRoleSignups(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	old := f.staffedRally(t, 0, store.RoleNeeds{store.Marshal: 2, store.Medic: 1})
+	recent, err := f.db.CreateRally(ctx(), store.NewRally{
+		GuildID: "g1", ChapterID: f.chapter.ID, Title: "Vigil", Location: "Park",
+		StartsAt: t0.Add(40 * 24 * time.Hour), Duration: time.Hour, TimeZone: f.chapter.TimeZone, Needs: store.RoleNeeds{store.Marshal: 1},
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, take := range []struct {
+		rally int64
+		user  string
+		role  store.Role
+	}{{old.ID, "u1", store.Marshal}, {old.ID, "u2", store.Medic}, {recent.ID, "u1", store.Marshal}} {
+		if _, err := f.db.TakeRole(ctx(), "g1", take.rally, take.user, take.role); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.clock.Add(40 * 24 * time.Hour)
+	if _, _, err := f.db.PurgeRSVPs(ctx(), f.clock.Now().AddDate(0, 0, -30)); err != nil {
+		t.Fatal(err)
+	}
+	holders, err := f.db.RoleHolders(ctx(), old.ID)
+	if err != nil || len(holders) != 0 {
+		t.Fatalf("role holders of a purged rally = %v (%v), want none", holders, err)
+	}
+	got, err := f.db.RallyByID(ctx(), old.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, d := got.Staffing.Of(store.Marshal), got.Staffing.Of(store.Medic); m.Filled != 1 || m.Needed != 2 || d.Filled != 1 {
+		t.Errorf("counts after the purge: marshals %+v, medics %+v; want 1/2 and 1/1 kept", m, d)
+	}
+	kept, err := f.db.RoleHolders(ctx(), recent.ID)
+	if err != nil || len(kept[store.Marshal]) != 1 {
+		t.Errorf("a rally inside retention lost its role holders: %v (%v)", kept, err)
+	}
+}

@@ -221,9 +221,10 @@ func (db *DB) PurgeRSVPs(ctx context.Context, cutoff time.Time) (rsvps, rallies 
 		}
 		n, _ := res.RowsAffected()
 		rsvps = int(n)
-		// The DMs owed or sent and the check-ins name members too; the
-		// check-in count stays on the rally.
-		for _, table := range []string{"member_dms", "checkins"} {
+		// The DMs owed or sent, the check-ins and the role sign-ups name
+		// members too; their counts stay on the rally. One transaction, so
+		// no sign-up can outlive the purge of its rally.
+		for _, table := range []string{"member_dms", "checkins", "role_signups"} {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE rally_id IN (
 				SELECT id FROM rallies WHERE ends_at < ? AND rsvps_purged_at IS NULL)`, cutoff.Unix()); err != nil {
 				return err
