@@ -636,7 +636,7 @@ func TestActionCountsRoleHolders(t *testing.T) {
 		}{
 			{coord, "(1 announced, 1 waiting for a place)", " · announced · 2 going · ", " · waiting for a place · 0 going · "},
 			{discordtest.Member{UserID: coord.UserID, Roles: coord.Roles, Permissions: coord.Permissions, Locale: "es-419"},
-				"(1 anunciada, 1 esperando lugar)", " · anunciada · van 2 · ", " · esperando lugar · van 0 · "},
+				"(1 anunciada, 1 aún sin punto de encuentro)", " · anunciada · van: 2 · ", " · aún sin punto de encuentro · van: 0 · "},
 		} {
 			text := h.cmd(m.coordinator, coordChannel, "action status", action).Text()
 			sea := actLine(text, fmt.Sprintf("**Seattle** — #%d", rallies["Seattle"].ID))
