@@ -64,8 +64,10 @@ const invitePermissions = discordgo.PermissionViewChannel | discordgo.Permission
 const handlerTimeout = 5 * time.Minute
 
 // deferAfter is when a slow handler's interaction is acknowledged as
-// "thinking", safely inside Discord's 3-second deadline.
-const deferAfter = 2 * time.Second
+// "thinking". Discord's 3 seconds count from its side and include the
+// gateway's delivery and the callback's trip back, so half of them is left
+// for those and for a loaded host.
+const deferAfter = 1500 * time.Millisecond
 
 type bot struct {
 	cfg     Config

@@ -121,7 +121,9 @@ func TestAutocomplete(t *testing.T) {
 
 func TestSecondCallbackAndDeadline(t *testing.T) {
 	t.Parallel()
-	srv := newServer(t, Config{Token: testToken, InteractionDeadline: 200 * time.Millisecond})
+	// The deadline leaves a prompt answer room on a loaded machine; the late
+	// one sleeps well past it.
+	srv := newServer(t, Config{Token: testToken, InteractionDeadline: time.Second})
 	dg := newSession(t, srv, testToken, discordgo.IntentsGuilds)
 	if _, err := dg.ApplicationCommandBulkOverwrite(defaultAppID, "", commands()); err != nil {
 		t.Fatal(err)
@@ -129,7 +131,7 @@ func TestSecondCallbackAndDeadline(t *testing.T) {
 	second := make(chan error, 1)
 	dg.AddHandler(func(s *discordgo.Session, i *discordgo.InteractionCreate) {
 		if i.ApplicationCommandData().Name == "chapter" {
-			time.Sleep(300 * time.Millisecond)
+			time.Sleep(1500 * time.Millisecond)
 		}
 		resp := &discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredChannelMessageWithSource}
 		if err := s.InteractionRespond(i.Interaction, resp); err != nil {
