@@ -66,10 +66,10 @@ func (a *App) actionCommand() *Command {
 			},
 		},
 		Routes: map[string]Route{
-			"create": {Coordinator, a.actionCreate},
-			"status": {Coordinator, a.actionStatus},
-			"list":   {Everyone, a.actionList},
-			"cancel": {Coordinator, a.actionCancel},
+			"create": {Access: Coordinator, Handle: a.actionCreate},
+			"status": {Access: Coordinator, Handle: a.actionStatus},
+			"list":   {Access: Everyone, Handle: a.actionList, Public: true},
+			"cancel": {Access: Coordinator, Handle: a.actionCancel},
 		},
 		Autocomplete: a.autocompleteAction,
 	}

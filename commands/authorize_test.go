@@ -180,8 +180,8 @@ func TestForgedRequestsRefused(t *testing.T) {
 	// A button route for leads, as a later feature would add one: the same
 	// rule guards a forged click.
 	var ran []int64
-	a.buttons = append(a.buttons, buttonRoute{regexp.MustCompile(`^test:(?P<rally>[0-9]+)$`), Route{RallyLead,
-		func(ctx context.Context, in *Input) (*Response, error) {
+	a.buttons = append(a.buttons, buttonRoute{pattern: regexp.MustCompile(`^test:(?P<rally>[0-9]+)$`), Route: Route{Access: RallyLead,
+		Handle: func(ctx context.Context, in *Input) (*Response, error) {
 			ran = append(ran, in.Rally.ID)
 			return ephemeral("done"), nil
 		}}})

@@ -15,7 +15,7 @@ func (a *App) helpCommand() *Command {
 			Name:        "help",
 			Description: "The commands you can use here (only you see the reply)",
 		},
-		Routes: map[string]Route{"": {Everyone, a.help}},
+		Routes: map[string]Route{"": {Access: Everyone, Handle: a.help}},
 	}
 }
 

@@ -66,7 +66,7 @@ func (a *App) notifyCommand() *Command {
 					Choices: []*discordgo.ApplicationCommandOptionChoice{{Name: "on", Value: "on"}, {Name: "off", Value: "off"}}},
 			},
 		},
-		Routes: map[string]Route{"": {Everyone, a.notify}},
+		Routes: map[string]Route{"": {Access: Everyone, Handle: a.notify}},
 	}
 }
 
@@ -77,7 +77,7 @@ func (a *App) checkinCommand() *Command {
 			Description: "Check in at a rally that is under way (only you see the reply)",
 			Options:     []*discordgo.ApplicationCommandOption{rallyOpt("Rally you are at")},
 		},
-		Routes:       map[string]Route{"": {Everyone, a.checkinSlash}},
+		Routes:       map[string]Route{"": {Access: Everyone, Handle: a.checkinSlash}},
 		Autocomplete: a.autocompleteOptions,
 	}
 }

@@ -147,8 +147,8 @@ func roleMenuID(rallyID int64) string        { return roleCustomID{}.build("pick
 
 func (a *App) roleButtonRoutes() []buttonRoute {
 	return []buttonRoute{
-		{roleCustomID{}.pattern("menu"), Route{Everyone, a.volunteerButton}},
-		{roleCustomID{}.pattern("pick"), Route{Everyone, a.rolePicked}},
+		{pattern: roleCustomID{}.pattern("menu"), Route: Route{Access: Everyone, Handle: a.volunteerButton}},
+		{pattern: roleCustomID{}.pattern("pick"), Route: Route{Access: Everyone, Handle: a.rolePicked}},
 	}
 }
 
