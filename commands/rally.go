@@ -541,7 +541,7 @@ func (a *App) rallyAttendees(ctx context.Context, in *Input) (*Response, error) 
 
 // isLead reports whether the member leads the rally's chapter (or is an admin).
 func (a *App) isLead(in *Input, r store.Rally) bool {
-	return requireLead(in, r.ChapterLeadRoleID, r.ChapterName) == nil
+	return requireLead(in, RallyLead, r.ChapterLeadRoleID, r.ChapterName) == nil
 }
 
 // noticeChange tells a rally's channel, once, that its time or place changed,
