@@ -380,7 +380,7 @@ func (a *App) sendActionPost(ctx context.Context, now time.Time, p store.ActionP
 	case errors.Is(err, context.Canceled):
 		return store.ReminderPending, err
 	case retryable(err):
-		backoff := time.Duration(1<<min(p.Attempts, 6)) * 30 * time.Second
+		backoff := retryBackoff(p.Attempts)
 		log.Warn("action post failed; will retry", "err", err, "retry_in", backoff)
 		return store.ReminderPending, a.db.RetryActionPost(ctx, p, now.Add(backoff))
 	default:

@@ -360,7 +360,7 @@ func (a *App) sendMemberDM(ctx context.Context, now time.Time, d store.DueDM, ta
 		return nil, err // still pending, resumed with its nonce at the next start
 	case retryable(err):
 		tally.retrying.Add(1)
-		backoff := time.Duration(1<<min(d.Attempts, 6)) * 30 * time.Second
+		backoff := retryBackoff(d.Attempts)
 		log.Warn("DM to a member failed; will retry", "err", err, "retry_in", backoff)
 		return nil, a.db.RetryMemberDM(ctx, store.DMRetry{Due: d, At: now.Add(backoff)})
 	default:

@@ -412,7 +412,7 @@ func (a *App) sendStaffingAlert(ctx context.Context, now time.Time, d store.Staf
 	case errors.Is(err, context.Canceled):
 		return err
 	case retryable(err):
-		backoff := time.Duration(1<<min(d.Attempts, 6)) * 30 * time.Second
+		backoff := retryBackoff(d.Attempts)
 		log.Warn("staffing alert send failed; will retry", "err", err, "retry_in", backoff)
 		return a.db.RetryStaffingAlert(ctx, r.ID, att.Nonce, now.Add(backoff))
 	default:
