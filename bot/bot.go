@@ -210,9 +210,11 @@ func NewSession(cfg Config) (*discordgo.Session, error) {
 	// Discord, so discordgo's wait-and-resend stays.)
 	session.MaxRestRetries = 0
 	// Paced under Discord's global limit, which no header counts down
-	// (commands.Pace).
+	// (commands.Pace); the replies to interactions, which the limit spares,
+	// are known by the application's id.
 	session.Client = &http.Client{Timeout: 30 * time.Second,
-		Transport: commands.Pace(&rewriteTransport{origin: origin, base: http.DefaultTransport}, commands.GlobalRequestsPerSecond)}
+		Transport: commands.Pace(&rewriteTransport{origin: origin, base: http.DefaultTransport}, commands.GlobalRequestsPerSecond,
+			func() string { return applicationID(session) })}
 	session.Identify.Intents = discordgo.IntentsGuilds
 	session.StateEnabled = true
 	session.State.TrackChannels = false
@@ -226,6 +228,17 @@ func NewSession(cfg Config) (*discordgo.Session, error) {
 	session.State.TrackStickers = false
 	session.State.MaxMessageCount = 0
 	return session, nil
+}
+
+// applicationID is the application's id as the gateway's READY told it; ""
+// before.
+func applicationID(s *discordgo.Session) string {
+	s.State.RLock()
+	defer s.State.RUnlock()
+	if s.State.Application == nil {
+		return ""
+	}
+	return s.State.Application.ID
 }
 
 // Instrument counts the session's REST answers that matter to an operator:

@@ -34,3 +34,27 @@ func TestSessionLeavesRetriesToTheSeam(t *testing.T) {
 		t.Errorf("Classify(%v) = %v, want Transient so the seam retries it", err, commands.Classify(err))
 	}
 }
+
+// TestSessionPacerKnowsTheApplication: the pacer spares the application's
+// own interaction webhooks, so it must learn the id from READY; before it,
+// it knows none and paces every webhook.
+func TestSessionPacerKnowsTheApplication(t *testing.T) {
+	t.Parallel()
+	const app = "100000000000000077"
+	fake := discordtest.New(t, discordtest.Config{Token: "app.test.token", AppID: app})
+	session, err := NewSession(Config{Token: "app.test.token", APIURL: fake.URL()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	session.LogLevel = -1 // nothing: Close's heartbeat error is noise here
+	if got := applicationID(session); got != "" {
+		t.Fatalf("application before READY = %q, want none", got)
+	}
+	if err := session.Open(); err != nil {
+		t.Fatal(err)
+	}
+	defer session.Close()
+	if got := applicationID(session); got != app {
+		t.Errorf("application after READY = %q, want %q", got, app)
+	}
+}

@@ -66,10 +66,10 @@ func (a *App) actionCommand() *Command {
 			},
 		},
 		Routes: map[string]Route{
-			"create": {Coordinator, a.actionCreate},
-			"status": {Coordinator, a.actionStatus},
-			"list":   {Everyone, a.actionList},
-			"cancel": {Coordinator, a.actionCancel},
+			"create": {Access: Coordinator, Handle: a.actionCreate},
+			"status": {Access: Coordinator, Handle: a.actionStatus},
+			"list":   {Access: Everyone, Handle: a.actionList, Public: true},
+			"cancel": {Access: Coordinator, Handle: a.actionCancel},
 		},
 		Autocomplete: a.autocompleteAction,
 	}
@@ -380,7 +380,7 @@ func (a *App) sendActionPost(ctx context.Context, now time.Time, p store.ActionP
 	case errors.Is(err, context.Canceled):
 		return store.ReminderPending, err
 	case retryable(err):
-		backoff := time.Duration(1<<min(p.Attempts, 6)) * 30 * time.Second
+		backoff := retryBackoff(p.Attempts)
 		log.Warn("action post failed; will retry", "err", err, "retry_in", backoff)
 		return store.ReminderPending, a.db.RetryActionPost(ctx, p, now.Add(backoff))
 	default:

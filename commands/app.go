@@ -65,11 +65,16 @@ type Handler func(ctx context.Context, in *Input) (*Response, error)
 // AutocompleteHandler returns the choices for the focused option.
 type AutocompleteHandler func(ctx context.Context, in *Input, focused *discordgo.ApplicationCommandInteractionDataOption) ([]*discordgo.ApplicationCommandOptionChoice, error)
 
-// Route is one subcommand or button: who may use it and what it does.
-// authorize checks Access before Handle runs.
+// Route is one subcommand or button: who may use it, what it does and who
+// sees the answer. authorize checks Access before Handle runs.
 type Route struct {
 	Access Access
 	Handle Handler
+	// Public answers are seen by the whole channel; every other route, every
+	// button and every refusal answers the member alone. It is declared here,
+	// not read from the reply, because a reply deferred past Discord's
+	// 3-second deadline keeps the visibility of the defer.
+	Public bool
 }
 
 // Command is one top-level slash command: its definition and its routes,
@@ -153,10 +158,10 @@ func New(db *store.DB, discord *Discord, log *slog.Logger, now func() time.Time,
 		a.byName[c.Def.Name] = c
 	}
 	a.buttons = []buttonRoute{
-		{rsvpCustomID{}.pattern(), Route{Everyone, a.rsvpButton}},
-		{calendarCustomID{}.pattern(), Route{Everyone, a.myCalendarButton}},
-		{checkinCustomID{}.pattern(), Route{Everyone, a.checkinButton}},
-		{confirmCustomID{}.pattern(), Route{Recipient, a.confirmButton}},
+		{pattern: rsvpCustomID{}.pattern(), Route: Route{Access: Everyone, Handle: a.rsvpButton}},
+		{pattern: calendarCustomID{}.pattern(), Route: Route{Access: Everyone, Handle: a.myCalendarButton}},
+		{pattern: checkinCustomID{}.pattern(), Route: Route{Access: Everyone, Handle: a.checkinButton}},
+		{pattern: confirmCustomID{}.pattern(), Route: Route{Access: Recipient, Handle: a.confirmButton}},
 	}
 	a.buttons = append(a.buttons, a.roleButtonRoutes()...)
 	return a
@@ -288,6 +293,22 @@ func (a *App) Handle(ctx context.Context, i *discordgo.Interaction) (resp *Respo
 	}
 	outcome = "ok"
 	return resp
+}
+
+// Ephemeral reports whether the interaction's answer is seen only by the
+// member, from its route's declared visibility alone: it is asked before the
+// handler has answered. Only a slash command can be public.
+func (a *App) Ephemeral(i *discordgo.Interaction) bool {
+	if i.Type != discordgo.InteractionApplicationCommand {
+		return true
+	}
+	data := i.ApplicationCommandData()
+	cmd := a.byName[data.Name]
+	if cmd == nil {
+		return true
+	}
+	_, sub, _ := flatten(data)
+	return !cmd.Routes[sub].Public
 }
 
 func (a *App) autocomplete(ctx context.Context, cmd *Command, in *Input, log *slog.Logger) *Response {

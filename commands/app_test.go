@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -164,7 +165,7 @@ func button(m testMember, customID string) *discordgo.Interaction {
 // TestPublicCommandsDeferPublicly: a command whose reply everyone sees must
 // also defer publicly, or a slow answer turns private.
 func TestPublicCommandsDeferPublicly(t *testing.T) {
-	a := &App{}
+	a := newTestApp(t)
 	for _, path := range []string{"chapter list", "rally list", "rally info", "action list"} {
 		parts := strings.Fields(path)
 		i := &discordgo.Interaction{Type: discordgo.InteractionApplicationCommand, Data: discordgo.ApplicationCommandInteractionData{
@@ -175,4 +176,52 @@ func TestPublicCommandsDeferPublicly(t *testing.T) {
 			t.Errorf("/%s would defer as ephemeral; its answer is public", path)
 		}
 	}
+}
+
+// TestPublicRoutes: only the lists and the rally card answer the channel;
+// what a member does or is refused stays between them and the bot.
+func TestPublicRoutes(t *testing.T) {
+	a := newTestApp(t)
+	var public []string
+	for _, c := range a.routes {
+		for sub, r := range c.Routes {
+			if r.Public {
+				public = append(public, strings.TrimSpace(c.Def.Name+" "+sub))
+			}
+		}
+	}
+	slices.Sort(public)
+	if want := []string{"action list", "chapter list", "rally info", "rally list"}; !slices.Equal(public, want) {
+		t.Errorf("public routes = %q, want %q", public, want)
+	}
+	for _, path := range public {
+		if last := path[strings.LastIndex(path, " ")+1:]; last != "list" && last != "info" {
+			t.Errorf("/%s is public but is neither a list nor an info card", path)
+		}
+	}
+	t.Run("Buttons", func(t *testing.T) {
+		for _, b := range a.buttons {
+			if b.Public {
+				t.Errorf("button route %s is public", b.pattern)
+			}
+		}
+		if !a.Ephemeral(button(member, "rsvp:going:1")) {
+			t.Error("an RSVP click would defer publicly")
+		}
+	})
+	t.Run("UnknownCommand", func(t *testing.T) {
+		if !a.Ephemeral(slash(member, "nosuch", "list")) {
+			t.Error("an unknown command would defer publicly")
+		}
+	})
+	t.Run("RefusalOfPublicCommand", func(t *testing.T) {
+		i := slash(member, "rally", "info", opt("rally", "999"))
+		if a.Ephemeral(i) {
+			t.Fatal("/rally info would defer as ephemeral")
+		}
+		resp := a.Handle(context.Background(), i)
+		if resp == nil || !resp.Ephemeral {
+			t.Fatalf("refusal of /rally info = %+v, want it ephemeral", resp)
+		}
+	})
 }

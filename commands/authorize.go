@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 
 	"rallybot/store"
@@ -42,7 +43,7 @@ func (a *App) authorize(ctx context.Context, access Access, in *Input) error {
 	case Everyone, Recipient:
 		return nil
 	case Admin:
-		if in.isAdmin() {
+		if permits(in, access, grants{}) {
 			return nil
 		}
 		if in.Path == "" { // a button
@@ -55,7 +56,7 @@ func (a *App) authorize(ctx context.Context, access Access, in *Input) error {
 			return err
 		}
 		in.Guild = g
-		if in.isAdmin() || in.hasRole(g.CoordinatorRoleID) {
+		if permits(in, access, grants{coordinatorRole: g.CoordinatorRoleID}) {
 			return nil
 		}
 		if g.CoordinatorRoleID == "" {
@@ -68,16 +69,45 @@ func (a *App) authorize(ctx context.Context, access Access, in *Input) error {
 			return err
 		}
 		in.Rally = r
-		return requireLead(in, r.ChapterLeadRoleID, r.ChapterName)
+		return requireLead(in, access, r.ChapterLeadRoleID, r.ChapterName)
 	case ChapterLead:
 		ch, err := a.db.ChapterByName(ctx, in.GuildID, in.str("chapter"))
 		if err != nil {
 			return err
 		}
 		in.Chapter = ch
-		return requireLead(in, ch.LeadRoleID, ch.Name)
+		return requireLead(in, access, ch.LeadRoleID, ch.Name)
 	}
 	return fmt.Errorf("route has unknown access %d", access)
+}
+
+// grants are the roles an Access is checked against: the guild's coordinator
+// role, and the lead roles of the chapters in question (the one of the
+// rally or chapter a route names; every chapter's for /help, which asks
+// whether the member leads any).
+type grants struct {
+	coordinatorRole string
+	leadRoles       []string
+}
+
+// permits is the one rule of who passes an Access; authorize and /help both
+// ask it, so help cannot offer a command the member would be refused. Server
+// admins pass every rule.
+func permits(in *Input, access Access, g grants) bool {
+	switch access {
+	case Everyone, Recipient:
+		return true // Recipient: the route acts for the clicker alone
+	}
+	if in.isAdmin() {
+		return true
+	}
+	switch access {
+	case Coordinator:
+		return in.hasRole(g.coordinatorRole)
+	case RallyLead, ChapterLead:
+		return slices.ContainsFunc(g.leadRoles, in.hasRole)
+	}
+	return false
 }
 
 // namedRally reads the rally a route names: a button's custom_id rally group,
@@ -94,8 +124,8 @@ func (a *App) namedRally(ctx context.Context, in *Input) (store.Rally, error) {
 }
 
 // requireLead lets the chapter's leads and the server's admins through.
-func requireLead(in *Input, leadRoleID, chapter string) error {
-	if in.isAdmin() || in.hasRole(leadRoleID) {
+func requireLead(in *Input, access Access, leadRoleID, chapter string) error {
+	if permits(in, access, grants{leadRoles: []string{leadRoleID}}) {
 		return nil
 	}
 	if leadRoleID == "" {

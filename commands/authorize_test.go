@@ -180,8 +180,8 @@ func TestForgedRequestsRefused(t *testing.T) {
 	// A button route for leads, as a later feature would add one: the same
 	// rule guards a forged click.
 	var ran []int64
-	a.buttons = append(a.buttons, buttonRoute{regexp.MustCompile(`^test:(?P<rally>[0-9]+)$`), Route{RallyLead,
-		func(ctx context.Context, in *Input) (*Response, error) {
+	a.buttons = append(a.buttons, buttonRoute{pattern: regexp.MustCompile(`^test:(?P<rally>[0-9]+)$`), Route: Route{Access: RallyLead,
+		Handle: func(ctx context.Context, in *Input) (*Response, error) {
 			ran = append(ran, in.Rally.ID)
 			return ephemeral("done"), nil
 		}}})
@@ -224,5 +224,41 @@ func TestRSVPCustomID(t *testing.T) {
 		if p.MatchString(forged) {
 			t.Errorf("pattern accepts %q", forged)
 		}
+	}
+}
+
+// TestPermits: the rule authorize and /help share. An unset role grants
+// nobody, and a click in a DM (no member) passes only Recipient and Everyone.
+func TestPermits(t *testing.T) {
+	seattle := grants{coordinatorRole: coordRole, leadRoles: []string{"", leadRole}}
+	unset := grants{leadRoles: []string{""}}
+	dm := &Input{Interaction: &discordgo.Interaction{User: &discordgo.User{ID: member.id}}}
+	for _, c := range []struct {
+		name   string
+		in     *Input
+		access Access
+		g      grants
+		want   bool
+	}{
+		{"EveryoneMember", &Input{Interaction: slash(member, "help", "")}, Everyone, grants{}, true},
+		{"RecipientInDM", dm, Recipient, grants{}, true},
+		{"EveryoneInDM", dm, Everyone, grants{}, true},
+		{"AdminAdmin", &Input{Interaction: slash(admin, "help", "")}, Admin, grants{}, true},
+		{"ErrAdminCoordinator", &Input{Interaction: slash(coordinator, "help", "")}, Admin, seattle, false},
+		{"CoordinatorCoordinator", &Input{Interaction: slash(coordinator, "help", "")}, Coordinator, seattle, true},
+		{"CoordinatorAdmin", &Input{Interaction: slash(admin, "help", "")}, Coordinator, grants{}, true},
+		{"ErrCoordinatorUnset", &Input{Interaction: slash(member, "help", "")}, Coordinator, unset, false},
+		{"ErrCoordinatorLead", &Input{Interaction: slash(seattleLead, "help", "")}, Coordinator, seattle, false},
+		{"RallyLeadLead", &Input{Interaction: slash(seattleLead, "help", "")}, RallyLead, seattle, true},
+		{"ChapterLeadLead", &Input{Interaction: slash(seattleLead, "help", "")}, ChapterLead, seattle, true},
+		{"ErrLeadUnset", &Input{Interaction: slash(member, "help", "")}, ChapterLead, unset, false},
+		{"ErrLeadCoordinator", &Input{Interaction: slash(coordinator, "help", "")}, RallyLead, seattle, false},
+		{"ErrUnknownAccess", &Input{Interaction: slash(member, "help", "")}, Access(99), seattle, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := permits(c.in, c.access, c.g); got != c.want {
+				t.Errorf("permits(%v) = %v, want %v", c.access, got, c.want)
+			}
+		})
 	}
 }

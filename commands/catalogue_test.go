@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"context"
 	"fmt"
 	"go/ast"
 	"go/parser"
@@ -484,6 +485,7 @@ func TestPlaceToBeAnnounced(t *testing.T) {
 		{"place", place(Spanish, r)},
 		{"reminder DM", a.reminderDM(Spanish, r, 2*time.Hour, false).Content},
 		{"reveal DM", a.revealDM(Spanish, r).Content},
+		{"change notice", a.changeNotice(Spanish, r, func() store.Rally { after := r; after.Location = "Plaza"; return after }())},
 	} {
 		if !strings.Contains(c.text, "por anunciar") || strings.Contains(c.text, placeToBeAnnounced) {
 			t.Errorf("%s: %q", c.what, c.text)
@@ -507,5 +509,32 @@ func TestDMBodies(t *testing.T) {
 		if s := l.T("place_hidden", "Before", "2h"); !strings.HasPrefix(s, "🔒") || !strings.HasPrefix(l.T("place_private"), "🔒") {
 			t.Errorf("%s: a hidden place must start with 🔒 (announcements find it by it): %q", l, s)
 		}
+	}
+}
+
+// TestPrivatePlaceToBeAnnouncedForLead: /rally info shows a lead the private
+// place of a day-of-action rally; while it is still to be set, in the lead's
+// language, not the stored English marker.
+func TestPrivatePlaceToBeAnnouncedForLead(t *testing.T) {
+	a := newTestApp(t)
+	r := seattleRally(t, a)
+	if _, _, err := a.db.UpdateRally(context.Background(), testGuild, r.ID,
+		store.RallyUpdate{Location: ptr(placeToBeAnnounced), PrivateLocation: ptr(true)}, nil); err != nil {
+		t.Fatal(err)
+	}
+	i := slash(seattleLead, "rally", "info", opt("rally", strconv.FormatInt(r.ID, 10)))
+	i.Locale = discordgo.SpanishES
+	resp := a.Handle(context.Background(), i)
+	if resp == nil || len(resp.Embeds) == 0 {
+		t.Fatalf("got %+v, want the rally card", resp)
+	}
+	var where string
+	for _, f := range resp.Embeds[0].Fields {
+		if strings.Contains(f.Value, "privado") {
+			where = f.Value
+		}
+	}
+	if !strings.Contains(where, "por anunciar") || strings.Contains(where, placeToBeAnnounced) {
+		t.Errorf("the lead's private place reads %q, want it in Spanish", where)
 	}
 }

@@ -58,10 +58,10 @@ func (a *App) chapterCommand() *Command {
 			},
 		},
 		Routes: map[string]Route{
-			"list":   {Everyone, a.chapterList},
-			"add":    {Admin, a.chapterAdd},
-			"setup":  {Admin, a.chapterSetup},
-			"remove": {Admin, a.chapterRemove},
+			"list":   {Access: Everyone, Handle: a.chapterList, Public: true},
+			"add":    {Access: Admin, Handle: a.chapterAdd},
+			"setup":  {Access: Admin, Handle: a.chapterSetup},
+			"remove": {Access: Admin, Handle: a.chapterRemove},
 		},
 		Autocomplete: a.autocompleteOptions,
 	}

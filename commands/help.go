@@ -15,44 +15,35 @@ func (a *App) helpCommand() *Command {
 			Name:        "help",
 			Description: "The commands you can use here (only you see the reply)",
 		},
-		Routes: map[string]Route{"": {Everyone, a.help}},
+		Routes: map[string]Route{"": {Access: Everyone, Handle: a.help}},
 	}
 }
 
-// may reports whether the member passes access anywhere in the guild: a lead
-// of any chapter may use the lead routes (for their own chapter's rallies).
-func (a *App) may(ctx context.Context, in *Input, access Access) (bool, error) {
-	if access == Everyone || in.isAdmin() {
-		return true, nil
+// guildGrants are the roles that pass an Access anywhere in the guild: a
+// lead of any chapter may use the lead routes (for their own chapter's
+// rallies).
+func (a *App) guildGrants(ctx context.Context, guildID string) (grants, error) {
+	g, err := a.db.Guild(ctx, guildID)
+	if err != nil {
+		return grants{}, err
 	}
-	switch access {
-	case Coordinator:
-		g, err := a.db.Guild(ctx, in.GuildID)
-		return err == nil && in.hasRole(g.CoordinatorRoleID), err
-	case RallyLead, ChapterLead:
-		chapters, err := a.db.Chapters(ctx, in.GuildID)
-		if err != nil {
-			return false, err
-		}
-		for _, c := range chapters {
-			if in.hasRole(c.LeadRoleID) {
-				return true, nil
-			}
-		}
+	chapters, err := a.db.Chapters(ctx, guildID)
+	if err != nil {
+		return grants{}, err
 	}
-	return false, nil
+	out := grants{coordinatorRole: g.CoordinatorRoleID}
+	for _, c := range chapters {
+		out.leadRoles = append(out.leadRoles, c.LeadRoleID)
+	}
+	return out, nil
 }
 
 // help lists the commands the member may use, from the same table that
 // registers and authorizes them, so it cannot list one they would be refused.
 func (a *App) help(ctx context.Context, in *Input) (*Response, error) {
-	allowed := map[Access]bool{}
-	for _, acc := range []Access{Everyone, Admin, Coordinator, RallyLead, ChapterLead} {
-		ok, err := a.may(ctx, in, acc)
-		if err != nil {
-			return nil, err
-		}
-		allowed[acc] = ok
+	g, err := a.guildGrants(ctx, in.GuildID)
+	if err != nil {
+		return nil, err
 	}
 	var lines []string
 	for _, c := range a.routes {
@@ -69,7 +60,7 @@ func (a *App) help(ctx context.Context, in *Input) (*Response, error) {
 		}
 		for _, sub := range order {
 			r, ok := c.Routes[sub]
-			if !ok || !allowed[r.Access] {
+			if !ok || !permits(in, r.Access, g) {
 				continue
 			}
 			lines = append(lines, fmt.Sprintf("`/%s` — %s", strings.TrimSpace(c.Def.Name+" "+sub), subs[sub]))

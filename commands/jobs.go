@@ -153,7 +153,7 @@ func (a *App) sendReminder(ctx context.Context, now time.Time, d store.DueRemind
 	case errors.Is(err, context.Canceled):
 		return err // shutting down: still pending, resumed with its nonce at the next start
 	case retryable(err):
-		backoff := time.Duration(1<<min(d.Attempts, 6)) * 30 * time.Second
+		backoff := retryBackoff(d.Attempts)
 		log.Warn("reminder send failed; will retry", "err", err, "retry_in", backoff)
 		a.cfg.Metrics.Scheduled("reminder", "retry")
 		return a.db.RetryDue(ctx, store.ReminderRetry{Due: d, Nonce: att.Nonce, At: now.Add(backoff)})
@@ -163,6 +163,13 @@ func (a *App) sendReminder(ctx context.Context, now time.Time, d store.DueRemind
 		log.Error("reminder refused by Discord; giving up", "err", err)
 		return a.finishReminder(ctx, store.ReminderOutcome{Due: d, Nonce: att.Nonce, State: store.ReminderFailed})
 	}
+}
+
+// retryBackoff is how long a scheduled send waits after a transient failure,
+// by the attempts already made: 30 s, 1 m, 2 m … doubling up to 32 m, so a
+// Discord outage is not hammered yet a short blip costs only seconds.
+func retryBackoff(attempts int) time.Duration {
+	return time.Duration(1<<min(max(attempts, 0), 6)) * 30 * time.Second
 }
 
 // reminderMessage renders a reminder: the announcement again (title, times,

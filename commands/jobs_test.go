@@ -86,3 +86,19 @@ func TestSendSummariesLogsDroppedOnce(t *testing.T) {
 		t.Errorf("%d lines after the next day's missed run, want 2", n)
 	}
 }
+
+// TestRetryBackoff: the wait after each failed attempt of a scheduled send.
+func TestRetryBackoff(t *testing.T) {
+	want := []time.Duration{30 * time.Second, time.Minute, 2 * time.Minute, 4 * time.Minute,
+		8 * time.Minute, 16 * time.Minute, 32 * time.Minute, 32 * time.Minute, 32 * time.Minute}
+	for attempts, w := range want {
+		if got := retryBackoff(attempts); got != w {
+			t.Errorf("retryBackoff(%d) = %v, want %v", attempts, got, w)
+		}
+	}
+	for _, attempts := range []int{-1, 1000} {
+		if got := retryBackoff(attempts); got < 30*time.Second || got > 32*time.Minute {
+			t.Errorf("retryBackoff(%d) = %v, want within 30s..32m", attempts, got)
+		}
+	}
+}

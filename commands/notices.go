@@ -66,7 +66,7 @@ func (a *App) notifyCommand() *Command {
 					Choices: []*discordgo.ApplicationCommandOptionChoice{{Name: "on", Value: "on"}, {Name: "off", Value: "off"}}},
 			},
 		},
-		Routes: map[string]Route{"": {Everyone, a.notify}},
+		Routes: map[string]Route{"": {Access: Everyone, Handle: a.notify}},
 	}
 }
 
@@ -77,7 +77,7 @@ func (a *App) checkinCommand() *Command {
 			Description: "Check in at a rally that is under way (only you see the reply)",
 			Options:     []*discordgo.ApplicationCommandOption{rallyOpt("Rally you are at")},
 		},
-		Routes:       map[string]Route{"": {Everyone, a.checkinSlash}},
+		Routes:       map[string]Route{"": {Access: Everyone, Handle: a.checkinSlash}},
 		Autocomplete: a.autocompleteOptions,
 	}
 }
@@ -360,7 +360,7 @@ func (a *App) sendMemberDM(ctx context.Context, now time.Time, d store.DueDM, ta
 		return nil, err // still pending, resumed with its nonce at the next start
 	case retryable(err):
 		tally.retrying.Add(1)
-		backoff := time.Duration(1<<min(d.Attempts, 6)) * 30 * time.Second
+		backoff := retryBackoff(d.Attempts)
 		log.Warn("DM to a member failed; will retry", "err", err, "retry_in", backoff)
 		return nil, a.db.RetryMemberDM(ctx, store.DMRetry{Due: d, At: now.Add(backoff)})
 	default:

@@ -25,25 +25,29 @@ const GlobalRequestsPerSecond = 45
 // out as fast as the workers could send and bounced off global 429s: each a
 // wasted request, resent after a sleep, and a global 429 says nothing to the
 // other workers. Paced, the burst takes the time the limit allows and no
-// more. Interaction callbacks are exempt from the global limit and are not
-// held: a click is answered at once whatever is being sent. Other requests
+// more. Interaction callbacks, and the webhooks of the application's own
+// interactions (a deferred reply's edit or deletion, its follow-ups), are
+// exempt from the global limit and are not held: a click is answered, and a
+// slow answer put in, at once whatever is being sent. application returns
+// the application's id, "" until the gateway has told it. Other requests
 // wait in order of arrival, so a channel reminder or an announcement edit
 // waits behind at most the DMs already in flight (dmWorkers), never behind
 // the whole burst.
-func Pace(base http.RoundTripper, perSecond int) http.RoundTripper {
+func Pace(base http.RoundTripper, perSecond int, application func() string) http.RoundTripper {
 	if base == nil {
 		base = http.DefaultTransport
 	}
-	return &pacedTransport{base: base, pacer: &pacer{interval: time.Second / time.Duration(perSecond)}}
+	return &pacedTransport{base: base, application: application, pacer: &pacer{interval: time.Second / time.Duration(perSecond)}}
 }
 
 type pacedTransport struct {
-	base  http.RoundTripper
-	pacer *pacer
+	base        http.RoundTripper
+	application func() string
+	pacer       *pacer
 }
 
 func (t *pacedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if exemptFromGlobalLimit(req) {
+	if t.exemptFromGlobalLimit(req) {
 		return t.base.RoundTrip(req)
 	}
 	if err := t.pacer.wait(req); err != nil {
@@ -56,10 +60,20 @@ func (t *pacedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, err
 }
 
-// exemptFromGlobalLimit: interaction callbacks do not count against the
-// global limit.
-func exemptFromGlobalLimit(req *http.Request) bool {
-	return strings.Contains(req.URL.Path, "/interactions/")
+// exemptFromGlobalLimit: interaction callbacks and interaction webhooks
+// (/webhooks/{application_id}/{interaction_token}…) do not count against the
+// global limit. Only the application's own id is let through: any other
+// webhook would count (the bot uses none), and before the id is known every
+// webhook is paced.
+func (t *pacedTransport) exemptFromGlobalLimit(req *http.Request) bool {
+	if strings.Contains(req.URL.Path, "/interactions/") {
+		return true
+	}
+	if t.application == nil {
+		return false
+	}
+	app := t.application()
+	return app != "" && strings.Contains(req.URL.Path, "/webhooks/"+app+"/")
 }
 
 // globalLimit reports whether a 429 limits every route (the bot's global

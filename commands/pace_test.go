@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -31,15 +32,29 @@ func TestPace(t *testing.T) {
 		io.WriteString(w, `{}`)
 	}))
 	defer srv.Close()
-	client := &http.Client{Transport: Pace(http.DefaultTransport, 20)} // 50 ms apart
-	get := func(path string) *http.Response {
+	const app = "900000000000000077"
+	var known atomic.Bool // READY has told the application's id
+	known.Store(true)
+	application := func() string {
+		if known.Load() {
+			return app
+		}
+		return ""
+	}
+	client := &http.Client{Transport: Pace(http.DefaultTransport, 20, application)} // 50 ms apart
+	send := func(method, path string) *http.Response {
 		t.Helper()
-		resp, err := client.Get(srv.URL + path)
+		req, err := http.NewRequest(method, srv.URL+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := client.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
 		return resp
 	}
+	get := func(path string) *http.Response { t.Helper(); return send("GET", path) }
 	reset := func() {
 		mu.Lock()
 		arrived = nil
@@ -71,6 +86,47 @@ func TestPace(t *testing.T) {
 		// Paced, they would take 250ms.
 		if took := time.Since(began); took > 200*time.Millisecond {
 			t.Errorf("5 callbacks took %v behind the pace, want no wait", took)
+		}
+	})
+	// behindBurst starts 10 paced requests (DMs, say: 450ms at this pace)
+	// and returns how long do's requests took while they were under way.
+	behindBurst := func(do func()) time.Duration {
+		t.Helper()
+		time.Sleep(100 * time.Millisecond) // past the pace of the requests before
+		var wg sync.WaitGroup
+		for i := 0; i < 10; i++ {
+			wg.Add(1)
+			go func() { defer wg.Done(); get("/users/@me/channels").Body.Close() }()
+		}
+		time.Sleep(20 * time.Millisecond) // the burst has taken its turns
+		began := time.Now()
+		do()
+		took := time.Since(began)
+		wg.Wait()
+		return took
+	}
+	t.Run("DeferredReplyNotBehindBurst", func(t *testing.T) {
+		took := behindBurst(func() {
+			send("PATCH", "/webhooks/"+app+"/token/messages/@original").Body.Close()
+			send("POST", "/api/v10/webhooks/"+app+"/token?wait=true").Body.Close()
+			send("DELETE", "/webhooks/"+app+"/token/messages/@original").Body.Close()
+		})
+		if took > 200*time.Millisecond {
+			t.Errorf("a deferred reply's edit, follow-up and delete took %v behind a burst, want no wait", took)
+		}
+	})
+	t.Run("OtherWebhooksPaced", func(t *testing.T) {
+		took := behindBurst(func() { send("POST", "/webhooks/900000000000000088/token").Body.Close() })
+		if took < 300*time.Millisecond {
+			t.Errorf("another application's webhook went out after %v, want it behind the burst", took)
+		}
+	})
+	t.Run("WebhooksPacedUntilApplicationKnown", func(t *testing.T) {
+		known.Store(false)
+		defer known.Store(true)
+		took := behindBurst(func() { send("PATCH", "/webhooks/"+app+"/token/messages/@original").Body.Close() })
+		if took < 300*time.Millisecond {
+			t.Errorf("a webhook went out after %v with no application id known, want it behind the burst", took)
 		}
 	})
 	t.Run("GlobalLimitHoldsEveryRoute", func(t *testing.T) {

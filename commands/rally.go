@@ -79,13 +79,13 @@ func (a *App) rallyCommand() *Command {
 			},
 		},
 		Routes: map[string]Route{
-			"create":    {ChapterLead, a.rallyCreate},
-			"list":      {Everyone, a.rallyList},
-			"info":      {Everyone, a.rallyInfo},
-			"edit":      {RallyLead, a.rallyEdit},
-			"cancel":    {RallyLead, a.rallyCancel},
-			"attendees": {RallyLead, a.rallyAttendees},
-			"calendar":  {Everyone, a.rallyCalendar},
+			"create":    {Access: ChapterLead, Handle: a.rallyCreate},
+			"list":      {Access: Everyone, Handle: a.rallyList, Public: true},
+			"info":      {Access: Everyone, Handle: a.rallyInfo, Public: true},
+			"edit":      {Access: RallyLead, Handle: a.rallyEdit},
+			"cancel":    {Access: RallyLead, Handle: a.rallyCancel},
+			"attendees": {Access: RallyLead, Handle: a.rallyAttendees},
+			"calendar":  {Access: Everyone, Handle: a.rallyCalendar},
 		},
 		Autocomplete: a.autocompleteOptions,
 	}
@@ -330,7 +330,7 @@ func (a *App) rallyInfo(ctx context.Context, in *Input) (*Response, error) {
 			if strings.HasPrefix(f.Value, "🔒") {
 				f.Value = a.hiddenPlace(in.Lang)
 				if a.isLead(in, r) {
-					f.Value = truncate(in.Lang.T("place_private_lead", "Where", escape(r.Location)), 1024)
+					f.Value = truncate(in.Lang.T("place_private_lead", "Where", escape(meetingPlace(in.Lang, r))), 1024)
 				}
 			}
 		}
@@ -541,34 +541,17 @@ func (a *App) rallyAttendees(ctx context.Context, in *Input) (*Response, error) 
 
 // isLead reports whether the member leads the rally's chapter (or is an admin).
 func (a *App) isLead(in *Input, r store.Rally) bool {
-	return requireLead(in, r.ChapterLeadRoleID, r.ChapterName) == nil
+	return requireLead(in, RallyLead, r.ChapterLeadRoleID, r.ChapterName) == nil
 }
 
 // noticeChange tells a rally's channel, once, that its time or place changed,
 // and owes each member going, maybe or waitlisted a DM of it, old → new. A
 // private place is told only by DM, and only once it is being shared.
 func (a *App) noticeChange(ctx context.Context, before, r store.Rally) {
-	retimed := !before.StartsAt.Equal(r.StartsAt)
-	moved := before.Location != r.Location
-	if !retimed && !moved {
+	if before.StartsAt.Equal(r.StartsAt) && before.Location == r.Location {
 		return
 	}
-	// The lines of the notice in l: the same in the channel and by DM (a
-	// private place is never in either).
-	changes := func(l Lang) string {
-		var lines []string
-		if retimed {
-			lines = append(lines, l.T("change_time", "Before", zonedTime(l, before.StartsAt, before.TimeZone), "After", zonedTime(l, r.StartsAt, r.TimeZone)))
-		}
-		if moved {
-			if r.PrivateLocation || before.PrivateLocation {
-				lines = append(lines, l.T("change_place_private", "Place", a.hiddenPlace(l)))
-			} else {
-				lines = append(lines, l.T("change_place", "Before", escape(before.Location), "After", escape(r.Location)))
-			}
-		}
-		return l.T("change_head", "Title", escape(r.Title), "Chapter", escape(r.ChapterName)) + "\n" + strings.Join(lines, "\n")
-	}
+	changes := func(l Lang) string { return a.changeNotice(l, before, r) }
 	if r.ChannelID != "" {
 		notice := postText(r.ChapterLanguage, func(l Lang) string { return changes(l) + l.T("change_rsvps_stand") })
 		if _, err := a.post(ctx, r.ChannelID, outMessage{Content: notice}, store.NewNonce()); err != nil {
@@ -578,6 +561,23 @@ func (a *App) noticeChange(ctx context.Context, before, r store.Rally) {
 	a.queueMemberDMs(ctx, store.MemberDMs{RallyID: r.ID, Kind: store.ChangeDM(),
 		Body:     dmBodies(func(l Lang) string { return changes(l) + l.T("change_your_rsvp_stands") }),
 		Statuses: []store.RSVPStatus{store.Going, store.Maybe, store.Waitlist}})
+}
+
+// changeNotice is what a change notice says in l, old → new: the same in the
+// channel and by DM (a private place is never in either).
+func (a *App) changeNotice(l Lang, before, r store.Rally) string {
+	var lines []string
+	if !before.StartsAt.Equal(r.StartsAt) {
+		lines = append(lines, l.T("change_time", "Before", zonedTime(l, before.StartsAt, before.TimeZone), "After", zonedTime(l, r.StartsAt, r.TimeZone)))
+	}
+	if before.Location != r.Location {
+		if r.PrivateLocation || before.PrivateLocation {
+			lines = append(lines, l.T("change_place_private", "Place", a.hiddenPlace(l)))
+		} else {
+			lines = append(lines, l.T("change_place", "Before", escape(meetingPlace(l, before)), "After", escape(meetingPlace(l, r))))
+		}
+	}
+	return l.T("change_head", "Title", escape(r.Title), "Chapter", escape(r.ChapterName)) + "\n" + strings.Join(lines, "\n")
 }
 
 // refreshAnnouncement renders a rally's announcement from the store and edits it in.

@@ -147,8 +147,8 @@ func roleMenuID(rallyID int64) string        { return roleCustomID{}.build("pick
 
 func (a *App) roleButtonRoutes() []buttonRoute {
 	return []buttonRoute{
-		{roleCustomID{}.pattern("menu"), Route{Everyone, a.volunteerButton}},
-		{roleCustomID{}.pattern("pick"), Route{Everyone, a.rolePicked}},
+		{pattern: roleCustomID{}.pattern("menu"), Route: Route{Access: Everyone, Handle: a.volunteerButton}},
+		{pattern: roleCustomID{}.pattern("pick"), Route: Route{Access: Everyone, Handle: a.rolePicked}},
 	}
 }
 
@@ -412,7 +412,7 @@ func (a *App) sendStaffingAlert(ctx context.Context, now time.Time, d store.Staf
 	case errors.Is(err, context.Canceled):
 		return err
 	case retryable(err):
-		backoff := time.Duration(1<<min(d.Attempts, 6)) * 30 * time.Second
+		backoff := retryBackoff(d.Attempts)
 		log.Warn("staffing alert send failed; will retry", "err", err, "retry_in", backoff)
 		return a.db.RetryStaffingAlert(ctx, r.ID, att.Nonce, now.Add(backoff))
 	default:

@@ -27,7 +27,7 @@ func (a *App) rsvpCommand() *Command {
 				roleOption(),
 			},
 		},
-		Routes:       map[string]Route{"": {Everyone, a.rsvpSlash}},
+		Routes:       map[string]Route{"": {Access: Everyone, Handle: a.rsvpSlash}},
 		Autocomplete: a.autocompleteOptions,
 	}
 }
@@ -38,7 +38,7 @@ func (a *App) myRSVPsCommand() *Command {
 			Name:        "myrsvps",
 			Description: "Your upcoming RSVPs (only you see them)",
 		},
-		Routes: map[string]Route{"": {Everyone, a.myRSVPs}},
+		Routes: map[string]Route{"": {Access: Everyone, Handle: a.myRSVPs}},
 	}
 }
 
@@ -51,7 +51,7 @@ func (a *App) privacyCommand() *Command {
 				{Type: discordgo.ApplicationCommandOptionSubCommand, Name: "forget-me", Description: "Delete all your RSVPs in this server, now"},
 			},
 		},
-		Routes: map[string]Route{"forget-me": {Everyone, a.forgetMe}},
+		Routes: map[string]Route{"forget-me": {Access: Everyone, Handle: a.forgetMe}},
 	}
 }
 

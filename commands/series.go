@@ -329,7 +329,7 @@ func (a *App) sendSeriesAnnouncement(ctx context.Context, now time.Time, d store
 	case errors.Is(err, context.Canceled):
 		return err // shutting down: still pending, resumed with its nonce at the next start
 	case retryable(err):
-		backoff := time.Duration(1<<min(d.Attempts, 6)) * 30 * time.Second
+		backoff := retryBackoff(d.Attempts)
 		log.Warn("series announcement failed; will retry", "err", err, "retry_in", backoff)
 		return a.db.RetrySeriesAnnouncement(ctx, store.SeriesAnnouncementRetry{Due: d, At: now.Add(backoff)})
 	default:

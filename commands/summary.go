@@ -30,7 +30,7 @@ func (a *App) summaryCommand() *Command {
 				exportSubcommand(),
 			},
 		},
-		Routes: map[string]Route{"now": {Coordinator, a.summaryNow}, "export": {Coordinator, a.summaryExport}},
+		Routes: map[string]Route{"now": {Access: Coordinator, Handle: a.summaryNow}, "export": {Access: Coordinator, Handle: a.summaryExport}},
 	}
 }
 
@@ -55,7 +55,7 @@ func (a *App) setupCommand() *Command {
 					}},
 			},
 		},
-		Routes: map[string]Route{"coordinators": {Admin, a.setupCoordinators}},
+		Routes: map[string]Route{"coordinators": {Access: Admin, Handle: a.setupCoordinators}},
 	}
 }
 

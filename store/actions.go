@@ -88,10 +88,11 @@ func scanAction(row interface{ Scan(...any) error }, extra ...any) (Action, erro
 // CreateAction stores the action, one rally per chapter (unannounced, no
 // reminders armed) and one pending lead ping per chapter channel, all in one
 // transaction: either every chapter gets its rally or none does.
-func (db *DB) CreateAction(ctx context.Context, n NewAction) (Action, []Rally, error) {
+func (db *DB) CreateAction(ctx context.Context, n NewAction) (_ Action, _ []Rally, err error) {
+	defer wrap(&err, "create action")
 	var act Action
 	var rallies []Rally
-	err := db.update(ctx, func(tx *Tx) error {
+	err = db.update(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `
 			INSERT INTO actions (guild_id, title, local_date, local_time, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)`,
 			n.GuildID, n.Title, n.Date, n.Time, tx.now.Unix(), tx.now.Unix())
@@ -178,19 +179,22 @@ func actionRallies(ctx context.Context, q rowsQueryer, actionID int64) ([]Rally,
 
 // Action returns one action of the guild; one of another guild is
 // ErrNoSuchAction, like one that does not exist.
-func (db *DB) Action(ctx context.Context, guildID string, id int64) (Action, error) {
+func (db *DB) Action(ctx context.Context, guildID string, id int64) (_ Action, err error) {
+	defer wrap(&err, "action")
 	return actionByID(ctx, db.read, guildID, id)
 }
 
 // ActionRallies returns the rallies of an action, by chapter name.
-func (db *DB) ActionRallies(ctx context.Context, actionID int64) ([]Rally, error) {
+func (db *DB) ActionRallies(ctx context.Context, actionID int64) (_ []Rally, err error) {
+	defer wrap(&err, "action rallies")
 	return actionRallies(ctx, db.read, actionID)
 }
 
 // UpcomingActions lists the scheduled actions of a guild with a rally that
 // has not ended at now, soonest first; search, if set, is matched against the
 // title and the date.
-func (db *DB) UpcomingActions(ctx context.Context, guildID string, now time.Time, search string, max int) ([]Action, error) {
+func (db *DB) UpcomingActions(ctx context.Context, guildID string, now time.Time, search string, max int) (_ []Action, err error) {
+	defer wrap(&err, "upcoming actions")
 	rows, err := db.read.QueryContext(ctx, `SELECT `+actionColumns+` FROM actions a
 		WHERE a.guild_id = ? AND a.status = 'scheduled'
 			AND EXISTS (SELECT 1 FROM rallies r WHERE r.action_id = a.id AND r.ends_at > ?)
@@ -218,7 +222,8 @@ func (db *DB) UpcomingActions(ctx context.Context, guildID string, now time.Time
 }
 
 // ActionsOfRallies returns the action of each given rally that has one.
-func (db *DB) ActionsOfRallies(ctx context.Context, rallyIDs []int64) (map[int64]Action, error) {
+func (db *DB) ActionsOfRallies(ctx context.Context, rallyIDs []int64) (_ map[int64]Action, err error) {
+	defer wrap(&err, "actions of rallies")
 	out := map[int64]Action{}
 	for _, id := range rallyIDs {
 		a, err := scanAction(db.read.QueryRowContext(ctx,
@@ -237,7 +242,8 @@ func (db *DB) ActionsOfRallies(ctx context.Context, rallyIDs []int64) (map[int64
 // AnnounceRally records the announcement of a rally that was waiting for
 // its place and arms its reminders, which wait for the announcement. It
 // returns ErrRallyAlreadyAnnounced if another announcement got there first.
-func (db *DB) AnnounceRally(ctx context.Context, rallyID int64, channelID, messageID string, reminderOffsets []time.Duration) error {
+func (db *DB) AnnounceRally(ctx context.Context, rallyID int64, channelID, messageID string, reminderOffsets []time.Duration) (err error) {
+	defer wrap(&err, "announce rally")
 	return db.update(ctx, func(tx *Tx) error {
 		var start int64
 		err := tx.QueryRowContext(ctx, `SELECT starts_at FROM rallies WHERE id = ? AND message_id IS NULL AND status = 'scheduled'`,
@@ -263,7 +269,8 @@ func (db *DB) AnnounceRally(ctx context.Context, rallyID int64, channelID, messa
 
 // DisarmUnannounced drops the pending reminders of a rally still waiting for
 // its place (re-timing it arms them): it is reminded of once announced.
-func (db *DB) DisarmUnannounced(ctx context.Context, rallyID int64) error {
+func (db *DB) DisarmUnannounced(ctx context.Context, rallyID int64) (err error) {
+	defer wrap(&err, "disarm unannounced")
 	return db.update(ctx, func(tx *Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE reminders SET state = 'dropped', updated_at = ?
 			WHERE rally_id = ? AND state = 'pending'
@@ -276,10 +283,11 @@ func (db *DB) DisarmUnannounced(ctx context.Context, rallyID int64) error {
 // their reminders and unsent lead pings are dropped, and one pending
 // cancellation post is recorded per rally whose chapter was told of it. It
 // returns the rallies it cancelled.
-func (db *DB) CancelAction(ctx context.Context, guildID string, id int64, reason string) (Action, []Rally, error) {
+func (db *DB) CancelAction(ctx context.Context, guildID string, id int64, reason string) (_ Action, _ []Rally, err error) {
+	defer wrap(&err, "cancel action")
 	var act Action
 	var cancelled []Rally
-	err := db.update(ctx, func(tx *Tx) error {
+	err = db.update(ctx, func(tx *Tx) error {
 		var err error
 		if act, err = actionByID(ctx, tx, guildID, id); err != nil {
 			return err
@@ -390,14 +398,16 @@ func scanActionPosts(rows *sql.Rows, err error) ([]ActionPost, error) {
 }
 
 // DueActionPosts returns up to max pending posts whose (re)try time has come.
-func (db *DB) DueActionPosts(ctx context.Context, now time.Time, max int) ([]ActionPost, error) {
+func (db *DB) DueActionPosts(ctx context.Context, now time.Time, max int) (_ []ActionPost, err error) {
+	defer wrap(&err, "due action posts")
 	return scanActionPosts(db.read.QueryContext(ctx,
 		actionPostQuery+`WHERE p.state = 'pending' AND p.next_try_at <= ? ORDER BY p.next_try_at, p.action_id, c.name LIMIT ?`,
 		now.Unix(), max))
 }
 
 // ActionPosts returns every post of an action of the kind, by chapter name.
-func (db *DB) ActionPosts(ctx context.Context, actionID int64, kind string) ([]ActionPost, error) {
+func (db *DB) ActionPosts(ctx context.Context, actionID int64, kind string) (_ []ActionPost, err error) {
+	defer wrap(&err, "action posts")
 	return scanActionPosts(db.read.QueryContext(ctx,
 		actionPostQuery+`WHERE p.action_id = ? AND p.kind = ? ORDER BY c.name COLLATE NOCASE`, actionID, kind))
 }
@@ -424,7 +434,8 @@ func (db *DB) FinishActionPost(ctx context.Context, o ActionPostOutcome) (err er
 
 // RetryActionPost leaves a post pending, to be tried again at next with the
 // same nonce.
-func (db *DB) RetryActionPost(ctx context.Context, p ActionPost, next time.Time) error {
+func (db *DB) RetryActionPost(ctx context.Context, p ActionPost, next time.Time) (err error) {
+	defer wrap(&err, "retry action post")
 	return db.update(ctx, func(tx *Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE action_posts SET attempts = attempts + 1, next_try_at = ?, updated_at = ?
 			WHERE rally_id = ? AND kind = ? AND state = 'pending'`,

@@ -43,7 +43,8 @@ func scanCalendarRallies(rows *sql.Rows, err error) ([]CalendarRally, error) {
 
 // CalendarRally returns one rally of the guild with its calendar fields. A
 // rally of another guild is no such rally.
-func (db *DB) CalendarRally(ctx context.Context, guildID string, id int64) (CalendarRally, error) {
+func (db *DB) CalendarRally(ctx context.Context, guildID string, id int64) (_ CalendarRally, err error) {
+	defer wrap(&err, "calendar rally")
 	c, err := scanCalendarRally(db.read.QueryRowContext(ctx,
 		`SELECT `+calendarColumns+rallyFrom+`WHERE r.id = ? AND r.guild_id = ?`, id, guildID))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -55,7 +56,8 @@ func (db *DB) CalendarRally(ctx context.Context, guildID string, id int64) (Cale
 // MemberCalendar lists the guild's rallies that have not ended and that the
 // member RSVPed to (going, maybe or waitlisted), cancelled ones included so a
 // calendar that has them learns they are off.
-func (db *DB) MemberCalendar(ctx context.Context, guildID, userID string, now time.Time) ([]CalendarRally, error) {
+func (db *DB) MemberCalendar(ctx context.Context, guildID, userID string, now time.Time) (_ []CalendarRally, err error) {
+	defer wrap(&err, "member calendar")
 	return scanCalendarRallies(db.read.QueryContext(ctx, `
 		SELECT `+calendarColumns+rallyFrom+`JOIN rsvps v ON v.rally_id = r.id
 		WHERE v.user_id = ? AND r.guild_id = ? AND r.ends_at > ?
@@ -95,7 +97,8 @@ func (db *DB) ExportRallies(ctx context.Context, guildID string, from, until tim
 
 // SetScheduledEvent records the Discord scheduled event mirroring a rally;
 // "" records that there is none any more.
-func (db *DB) SetScheduledEvent(ctx context.Context, rallyID int64, eventID string) error {
+func (db *DB) SetScheduledEvent(ctx context.Context, rallyID int64, eventID string) (err error) {
+	defer wrap(&err, "set scheduled event")
 	var v any
 	if eventID != "" {
 		v = eventID
@@ -108,7 +111,8 @@ func (db *DB) SetScheduledEvent(ctx context.Context, rallyID int64, eventID stri
 
 // ExpiredScheduledEvents lists rallies that ended before cutoff and still
 // have a scheduled event, for retention to delete.
-func (db *DB) ExpiredScheduledEvents(ctx context.Context, cutoff time.Time, limit int) ([]CalendarRally, error) {
+func (db *DB) ExpiredScheduledEvents(ctx context.Context, cutoff time.Time, limit int) (_ []CalendarRally, err error) {
+	defer wrap(&err, "expired scheduled events")
 	return scanCalendarRallies(db.read.QueryContext(ctx, `
 		SELECT `+calendarColumns+rallyFrom+`WHERE r.event_id IS NOT NULL AND r.ends_at < ?
 		ORDER BY r.ends_at, r.id LIMIT ?`, cutoff.Unix(), limit))

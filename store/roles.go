@@ -170,7 +170,8 @@ type RoleResult struct {
 }
 
 // MemberRole returns the role the member holds at the rally, or "".
-func (db *DB) MemberRole(ctx context.Context, rallyID int64, userID string) (Role, error) {
+func (db *DB) MemberRole(ctx context.Context, rallyID int64, userID string) (_ Role, err error) {
+	defer wrap(&err, "member role")
 	return memberRole(ctx, db.read, rallyID, userID)
 }
 
@@ -187,12 +188,13 @@ func memberRole(ctx context.Context, q queryer, rallyID int64, userID string) (R
 // racing for the last place cannot both get it. A role counts as going and
 // holds a seat outside the capacity, so a seat (or a waitlist place or a
 // maybe) the member had is given up, and the seat goes to the waitlist.
-func (db *DB) TakeRole(ctx context.Context, guildID string, rallyID int64, userID string, role Role) (RoleResult, error) {
+func (db *DB) TakeRole(ctx context.Context, guildID string, rallyID int64, userID string, role Role) (_ RoleResult, err error) {
+	defer wrap(&err, "take role")
 	var res RoleResult
 	if !role.Valid() {
 		return res, &RoleError{Kind: RoleInvalid, Role: role}
 	}
-	err := db.update(ctx, func(tx *Tx) error {
+	err = db.update(ctx, func(tx *Tx) error {
 		r, err := rallyByID(ctx, tx, guildID, rallyID)
 		if err != nil {
 			return err
@@ -273,9 +275,10 @@ func addFilled(ctx context.Context, tx *Tx, rallyID int64, role Role, delta int)
 
 // LeaveRole gives up the member's role at the rally ("Can't go", or a change
 // to maybe); the place is free for the next volunteer.
-func (db *DB) LeaveRole(ctx context.Context, guildID string, rallyID int64, userID string) (RoleResult, error) {
+func (db *DB) LeaveRole(ctx context.Context, guildID string, rallyID int64, userID string) (_ RoleResult, err error) {
+	defer wrap(&err, "leave role")
 	var res RoleResult
-	err := db.update(ctx, func(tx *Tx) error {
+	err = db.update(ctx, func(tx *Tx) error {
 		r, err := rallyByID(ctx, tx, guildID, rallyID)
 		if err != nil {
 			return err
@@ -309,9 +312,10 @@ func dropSignup(ctx context.Context, tx *Tx, rallyID int64, userID string) (Role
 
 // ForgetMemberRoles gives up every role the member holds in the guild and
 // returns the rallies it held them at.
-func (db *DB) ForgetMemberRoles(ctx context.Context, guildID, userID string) ([]int64, error) {
+func (db *DB) ForgetMemberRoles(ctx context.Context, guildID, userID string) (_ []int64, err error) {
+	defer wrap(&err, "forget member roles")
 	var ids []int64
-	err := db.update(ctx, func(tx *Tx) error {
+	err = db.update(ctx, func(tx *Tx) error {
 		var err error
 		ids, err = queryIDs(ctx, tx, `
 			SELECT s.rally_id FROM role_signups s JOIN rallies r ON r.id = s.rally_id
@@ -330,7 +334,8 @@ func (db *DB) ForgetMemberRoles(ctx context.Context, guildID, userID string) ([]
 }
 
 // RoleHolders returns who holds each role at the rally, first to sign up first.
-func (db *DB) RoleHolders(ctx context.Context, rallyID int64) (map[Role][]string, error) {
+func (db *DB) RoleHolders(ctx context.Context, rallyID int64) (_ map[Role][]string, err error) {
+	defer wrap(&err, "role holders")
 	rows, err := db.read.QueryContext(ctx,
 		`SELECT user_id, role FROM role_signups WHERE rally_id = ? ORDER BY updated_at, user_id`, rallyID)
 	if err != nil {

@@ -3,6 +3,7 @@ package store_test
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -245,5 +246,35 @@ func TestRetentionPurgesRoleSignups(t *testing.T) {
 	kept, err := f.db.RoleHolders(ctx(), recent.ID)
 	if err != nil || len(kept[store.Marshal]) != 1 {
 		t.Errorf("a rally inside retention lost its role holders: %v (%v)", kept, err)
+	}
+}
+
+// TestWrappedErrors: a store error names the operation that failed, and
+// its typed cause still answers errors.Is and errors.As.
+func TestWrappedErrors(t *testing.T) {
+	f := newFixture(t)
+	r := f.rally(t, 0, t0.Add(48*time.Hour))
+	for _, c := range []struct {
+		name, op string
+		err      error
+		is       error
+		kind     store.RoleErrorKind
+	}{
+		{"Action", "action: ", func() error { _, err := f.db.Action(ctx(), "g1", 999); return err }(), store.ErrNoSuchAction, 0},
+		{"CalendarRally", "calendar rally: ", func() error { _, err := f.db.CalendarRally(ctx(), "g2", r.ID); return err }(), store.ErrNoSuchRally, 0},
+		{"TakeRole", "take role: ", func() error { _, err := f.db.TakeRole(ctx(), "g1", r.ID, "u1", store.Marshal); return err }(), nil, store.RoleNotNeeded},
+		{"LeaveRole", "leave role: ", func() error { _, err := f.db.LeaveRole(ctx(), "g1", r.ID, "u1"); return err }(), nil, store.RoleNotHeld},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if c.err == nil || !strings.HasPrefix(c.err.Error(), c.op) {
+				t.Fatalf("got %v, want an error starting %q", c.err, c.op)
+			}
+			if c.is != nil && !errors.Is(c.err, c.is) {
+				t.Errorf("errors.Is(%v, %v) = false", c.err, c.is)
+			}
+			if c.kind != 0 && roleKind(c.err) != c.kind {
+				t.Errorf("role error kind = %v, want %v", roleKind(c.err), c.kind)
+			}
+		})
 	}
 }

@@ -20,7 +20,8 @@ type StaffingAlert struct {
 // are short of a minimum, and have no alert sent or given up on. A rally
 // edited (or left) into shortfall inside the window is found by the next
 // sweep: the window is checked at every sweep, not armed once.
-func (db *DB) DueStaffingAlerts(ctx context.Context, now time.Time, window time.Duration, max int) ([]StaffingAlert, error) {
+func (db *DB) DueStaffingAlerts(ctx context.Context, now time.Time, window time.Duration, max int) (_ []StaffingAlert, err error) {
+	defer wrap(&err, "due staffing alerts")
 	rows, err := db.read.QueryContext(ctx, `
 		SELECT `+rallyColumns+`, COALESCE(c.channel_id, ''), COALESCE(a.attempts, 0)
 		FROM rallies r JOIN chapters c ON c.id = r.chapter_id LEFT JOIN staffing_alerts a ON a.rally_id = r.id
@@ -49,6 +50,7 @@ func (db *DB) DueStaffingAlerts(ctx context.Context, now time.Time, window time.
 // (Resumed), so Discord drops a second copy. ok is false once the alert was
 // sent or given up on: a rally is alerted once.
 func (db *DB) BeginStaffingAlert(ctx context.Context, rallyID int64) (att ReminderAttempt, ok bool, err error) {
+	defer wrap(&err, "begin staffing alert")
 	err = db.update(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `
 			INSERT INTO staffing_alerts (rally_id, nonce, updated_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
@@ -92,7 +94,8 @@ func (db *DB) FinishStaffingAlert(ctx context.Context, o StaffingAlertOutcome) (
 
 // RetryStaffingAlert leaves the alert pending, to be tried again at next
 // with the same nonce.
-func (db *DB) RetryStaffingAlert(ctx context.Context, rallyID int64, nonce string, next time.Time) error {
+func (db *DB) RetryStaffingAlert(ctx context.Context, rallyID int64, nonce string, next time.Time) (err error) {
+	defer wrap(&err, "retry staffing alert")
 	return db.update(ctx, func(tx *Tx) error {
 		_, err := tx.ExecContext(ctx, `
 			UPDATE staffing_alerts SET attempts = attempts + 1, next_try_at = ?, updated_at = ?
@@ -104,6 +107,7 @@ func (db *DB) RetryStaffingAlert(ctx context.Context, rallyID int64, nonce strin
 // StaffingAlertState returns the stored state of a rally's alert ("" if none),
 // for /rally info and tests.
 func (db *DB) StaffingAlertState(ctx context.Context, rallyID int64) (state ReminderState, messageID string, err error) {
+	defer wrap(&err, "staffing alert state")
 	err = db.read.QueryRowContext(ctx, `SELECT state, COALESCE(message_id, '') FROM staffing_alerts WHERE rally_id = ?`, rallyID).
 		Scan(&state, &messageID)
 	if errors.Is(err, sql.ErrNoRows) {

@@ -213,7 +213,8 @@ func (db *DB) migrate(ctx context.Context, known []string) error {
 }
 
 // Migrations lists the migrations recorded in the database, in order.
-func (db *DB) Migrations(ctx context.Context) ([]string, error) {
+func (db *DB) Migrations(ctx context.Context) (_ []string, err error) {
+	defer wrap(&err, "migrations")
 	rows, err := db.read.QueryContext(ctx, `SELECT name FROM migrations ORDER BY name`)
 	if err != nil {
 		return nil, err
