@@ -216,21 +216,11 @@ func (a *App) actionCreate(ctx context.Context, in *Input) (*Response, error) {
 	}
 	hour, _ := strconv.Atoi(m[1])
 	n.Date, n.Time = date.Format("2006-01-02"), fmt.Sprintf("%02d:%s", hour, m[2])
-	if n.Capacity, _, err = checkCapacity(in, 1); err != nil {
-		return nil, err
-	}
-	if in.has("duration") {
-		if n.Duration, err = ParseRallyDuration(in.str("duration")); err != nil {
-			return nil, err
-		}
-	}
 	// The same minimums for every chapter's rally; a lead changes their
 	// own with /rally edit.
-	minimums, err := ReadRoleMinimums(in)
-	if err != nil {
+	if n.Capacity, n.Duration, n.Needs, err = readRallyShape(in, n.Duration); err != nil {
 		return nil, err
 	}
-	n.Needs = minimums.Needs()
 	chapters, err := a.actionChapters(ctx, in)
 	if err != nil {
 		return nil, err

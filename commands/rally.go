@@ -204,6 +204,26 @@ func checkCapacity(in *Input, min int64) (int, bool, error) {
 	return int(n), true, nil
 }
 
+// readRallyShape reads the options a new rally and a day of action share:
+// capacity (at least 1 when given), duration (else def) and the safety-role
+// minimums.
+func readRallyShape(in *Input, def time.Duration) (capacity int, duration time.Duration, needs store.RoleNeeds, err error) {
+	if capacity, _, err = checkCapacity(in, 1); err != nil {
+		return 0, 0, nil, err
+	}
+	duration = def
+	if in.has("duration") {
+		if duration, err = ParseRallyDuration(in.str("duration")); err != nil {
+			return 0, 0, nil, err
+		}
+	}
+	minimums, err := ReadRoleMinimums(in)
+	if err != nil {
+		return 0, 0, nil, err
+	}
+	return capacity, duration, minimums.Needs(), nil
+}
+
 func (a *App) rallyCreate(ctx context.Context, in *Input) (*Response, error) {
 	ch := in.Chapter
 	n := store.NewRally{GuildID: in.GuildID, ChapterID: ch.ID, TimeZone: ch.TimeZone, Duration: 2 * time.Hour}
@@ -222,19 +242,9 @@ func (a *App) rallyCreate(ctx context.Context, in *Input) (*Response, error) {
 		return nil, err
 	}
 	n.StartsAt = start.Time.UTC()
-	if n.Capacity, _, err = checkCapacity(in, 1); err != nil {
+	if n.Capacity, n.Duration, n.Needs, err = readRallyShape(in, n.Duration); err != nil {
 		return nil, err
 	}
-	if in.has("duration") {
-		if n.Duration, err = ParseRallyDuration(in.str("duration")); err != nil {
-			return nil, err
-		}
-	}
-	minimums, err := ReadRoleMinimums(in)
-	if err != nil {
-		return nil, err
-	}
-	n.Needs = minimums.Needs()
 	n.PrivateLocation = in.bool("private_location")
 	if ch.ChannelID == "" {
 		return nil, conflict("err_no_channel", "Chapter", escape(ch.Name), "Name", ch.Name)
