@@ -476,3 +476,72 @@ func TestDMBurstPacedUnderRateLimits(t *testing.T) {
 		}
 	}
 }
+
+// TestNoticeDMsSurviveACrash: a /rally edit of the place or a /rally cancel
+// killed right after it was stored (its channel notice reached Discord,
+// nothing after it ran) still DMs each member going, maybe or waitlisted,
+// role holders too, once: the DMs were owed in the change's own transaction,
+// and the sweeps after the restart send them.
+func TestNoticeDMsSurviveACrash(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, "DISCORD_GUILD_ID", guildID)
+	h.setupChapter("Seattle", seattleChannel, seattleLead)
+	id := h.schedRally("Seattle", seattleChannel, "Night vigil", start.Add(48*time.Hour),
+		discordtest.Int("capacity", 1), discordtest.Int("marshals", 1))
+	rid := fmt.Sprint(id)
+	ann := h.actAnnouncement(seattleChannel, id)
+	going, maybe, waiting, marshal := member(1), member(2), member(3), member(4)
+	h.noticeRSVP(going, ann, id, "going")
+	h.noticeRSVP(maybe, ann, id, "maybe")
+	mustContain(t, h.noticeRSVP(waiting, ann, id, "going"), true, "waitlist")
+	mustContain(t, h.cmd(marshal, seattleChannel, "rsvp", discordtest.Str("rally", rid), discordtest.Str("status", "going"),
+		discordtest.Str("role", "marshal")), true, "signed up as **marshal**")
+
+	// crashAfterNotice runs the lead's command and kills the bot once its
+	// channel notice (saying notice) has reached Discord, unanswered; then
+	// starts it again and lets the sweeps run, across one more restart.
+	crashAfterNotice := func(notice, path string, opts ...discordtest.Option) {
+		t.Helper()
+		release := h.fake.Hold("POST", postMessage)
+		go h.fake.Command(h.ctx(), discordtest.Invocation{GuildID: guildID, ChannelID: seattleChannel, Member: lead}, path, opts...)
+		eventually(t, 10*time.Second, "the notice reaches the channel", func() bool {
+			msgs := h.fake.Messages(seattleChannel)
+			return strings.Contains(msgs[len(msgs)-1].Content, notice)
+		})
+		snap := h.snapshot()
+		go func() { time.Sleep(200 * time.Millisecond); release() }()
+		h.crash(snap)
+		release()
+		h.start()
+		h.runJobs()
+		h.restart()
+		h.runJobs()
+	}
+	eachOnce := func(t *testing.T, part string, wants ...string) {
+		t.Helper()
+		for _, m := range []discordtest.Member{going, maybe, waiting, marshal} {
+			got := h.noticeDMs(m, part)
+			if len(got) != 1 {
+				t.Errorf("member %s got %d DMs with %q after the crash, want 1", m.UserID, len(got), part)
+				continue
+			}
+			for _, want := range wants {
+				if !strings.Contains(got[0].Content, want) {
+					t.Errorf("member %s: DM %q lacks %q", m.UserID, got[0].Content, want)
+				}
+			}
+		}
+		if n := len(h.noticeDMs(volunteer, part)); n != 0 {
+			t.Errorf("a member with no RSVP got %d DMs with %q", n, part)
+		}
+	}
+
+	t.Run("Edit", func(t *testing.T) {
+		crashAfterNotice("has changed", "rally edit", discordtest.Str("rally", rid), discordtest.Str("location", "Pioneer Square"))
+		eachOnce(t, "has changed", "~~City Hall steps~~ → **Pioneer Square**")
+	})
+	t.Run("Cancel", func(t *testing.T) {
+		crashAfterNotice("has been cancelled", "rally cancel", discordtest.Str("rally", rid), discordtest.Str("reason", "Storm warning"))
+		eachOnce(t, "has been cancelled", "Night vigil", "Storm warning", "PST")
+	})
+}

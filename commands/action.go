@@ -676,7 +676,7 @@ func (a *App) actionCancel(ctx context.Context, in *Input) (*Response, error) {
 	// action's own post, once, below.
 	var notes []string
 	for _, r := range cancelled {
-		if note := a.cancelled(ctx, in.Lang, r, reason); note != "" {
+		if note := a.cancelled(ctx, in.Lang, r); note != "" {
 			notes = append(notes, strings.TrimPrefix(note, "\n"))
 		}
 	}

@@ -233,14 +233,6 @@ func dmBody(body string, l Lang) string {
 	return m[English]
 }
 
-// queueMemberDMs records DMs owed to members, logging a failure: the notice
-// in the channel has gone out either way.
-func (a *App) queueMemberDMs(ctx context.Context, q store.MemberDMs) {
-	if _, err := a.db.QueueMemberDMs(ctx, q); err != nil {
-		a.log.Error("could not queue DMs to members", "rally", q.RallyID, "kind", string(q.Kind), "err", err)
-	}
-}
-
 // SendMemberDMs sends every DM owed to members at now (reminders, change
 // notices, private places), once each, a bounded number at a time. It has a
 // lock of its own, so a long send to a big rally holds up neither channel
@@ -345,6 +337,8 @@ func (a *App) sendMemberDM(ctx context.Context, now time.Time, d store.DueDM, ta
 		m = a.reminderDM(l, r, offset, d.Buttons)
 	case d.Kind == store.DMReveal:
 		m = a.revealDM(l, r)
+	case d.Kind == store.DMCancelled:
+		m = cancelledDM(l, r)
 	default:
 		m = outMessage{Content: dmBody(d.Body, l)}
 	}
@@ -391,6 +385,16 @@ func (a *App) reminderDM(l Lang, r store.Rally, offset time.Duration, buttons bo
 func (a *App) revealDM(l Lang, r store.Rally) outMessage {
 	return outMessage{Content: l.T("dm_reveal", "Title", escape(r.Title), "Chapter", escape(r.ChapterName),
 		"When", zonedTime(l, r.StartsAt, r.TimeZone), "Where", escape(meetingPlace(l, r)))}
+}
+
+// cancelledDM tells one member, in their language l, that the rally is
+// called off, and why if the lead said.
+func cancelledDM(l Lang, r store.Rally) outMessage {
+	s := l.T("dm_rally_cancelled", "Title", escape(r.Title), "Chapter", escape(r.ChapterName), "When", zonedTime(l, r.StartsAt, r.TimeZone))
+	if r.CancelReason != "" {
+		s += l.T("cancelled_reason", "Reason", escape(r.CancelReason))
+	}
+	return outMessage{Content: s}
 }
 
 // queueReminderDMs owes the reminder at offset to each member going or maybe

@@ -433,7 +433,20 @@ func (a *App) rallyEdit(ctx context.Context, in *Input) (*Response, error) {
 	if len(changed) == 0 {
 		return nil, invalid("err_edit_nothing")
 	}
-	before := r
+	// A change of time or place is worded inside the edit's transaction,
+	// from the rally as it was there: the members' DMs of it are owed in
+	// that transaction, and the channel is told the same after it.
+	var notice func(Lang) string
+	u.Notice = func(before, after store.Rally) string {
+		if before.StartsAt.Equal(after.StartsAt) && before.Location == after.Location {
+			return ""
+		}
+		notice = func(l Lang) string { return a.changeNotice(l, before, after) }
+		if after.MessageID == "" {
+			return "" // not announced yet: nobody was told what changed
+		}
+		return dmBodies(func(l Lang) string { return notice(l) + l.T("change_your_rsvp_stands") })
+	}
 	r, promoted, err := a.db.UpdateRally(ctx, in.GuildID, r.ID, u, a.cfg.ReminderOffsets)
 	if err != nil {
 		return nil, err
@@ -452,7 +465,9 @@ func (a *App) rallyEdit(ctx context.Context, in *Input) (*Response, error) {
 		// A day-of-action rally waits for its place; setting it announces it.
 		return a.announceWaiting(ctx, in, r, u.Location != nil, changed)
 	}
-	a.noticeChange(ctx, before, r)
+	if notice != nil {
+		a.postChangeNotice(ctx, r, notice)
+	}
 	over := ""
 	if r.OverCapacity() {
 		over = in.Lang.T("rally_over_capacity", "Going", r.Going, "Capacity", r.Capacity)
@@ -489,25 +504,17 @@ func (a *App) rallyCancel(ctx context.Context, in *Input) (*Response, error) {
 			a.log.Warn("could not post cancel notice", "rally", r.ID, "err", err)
 		}
 	}
-	note := a.cancelled(ctx, in.Lang, r, reason)
+	note := a.cancelled(ctx, in.Lang, r)
 	return ephemeral(in.Lang.T("rally_cancelled", "Title", escape(r.Title), "ID", r.ID) + note), nil
 }
 
 // cancelled does what follows a rally's cancellation besides the channel's
 // notice (one per rally, or one for the rest of a series): the announcement
-// shows it, each member going, maybe or waitlisted is owed a DM of it, and
-// its scheduled event is cancelled. It returns a note for the lead, or "".
-func (a *App) cancelled(ctx context.Context, l Lang, r store.Rally, reason string) string {
+// shows it, and its scheduled event is cancelled. The members' DMs of it
+// were owed by the cancel itself (store.DMCancelled). It returns a note for
+// the lead, or "".
+func (a *App) cancelled(ctx context.Context, l Lang, r store.Rally) string {
 	a.refresher.mark(r.ID)
-	dm := dmBodies(func(l Lang) string {
-		s := l.T("dm_rally_cancelled", "Title", escape(r.Title), "Chapter", escape(r.ChapterName), "When", zonedTime(l, r.StartsAt, r.TimeZone))
-		if reason != "" {
-			s += l.T("cancelled_reason", "Reason", escape(reason))
-		}
-		return s
-	})
-	a.queueMemberDMs(ctx, store.MemberDMs{RallyID: r.ID, Kind: store.ChangeDM(), Body: dm,
-		Statuses: []store.RSVPStatus{store.Going, store.Maybe, store.Waitlist}})
 	return a.mirrorCancel(ctx, l, r)
 }
 
@@ -554,23 +561,16 @@ func (a *App) isLead(in *Input, r store.Rally) bool {
 	return requireLead(in, RallyLead, r.ChapterLeadRoleID, r.ChapterName) == nil
 }
 
-// noticeChange tells a rally's channel, once, that its time or place changed,
-// and owes each member going, maybe or waitlisted a DM of it, old → new. A
-// private place is told only by DM, and only once it is being shared.
-func (a *App) noticeChange(ctx context.Context, before, r store.Rally) {
-	if before.StartsAt.Equal(r.StartsAt) && before.Location == r.Location {
+// postChangeNotice tells a rally's channel, once, of a change of its time or
+// place (changeNotice); the members' DMs of it were owed by the edit.
+func (a *App) postChangeNotice(ctx context.Context, r store.Rally, changes func(Lang) string) {
+	if r.ChannelID == "" {
 		return
 	}
-	changes := func(l Lang) string { return a.changeNotice(l, before, r) }
-	if r.ChannelID != "" {
-		notice := postText(r.ChapterLanguage, func(l Lang) string { return changes(l) + l.T("change_rsvps_stand") })
-		if _, err := a.post(ctx, r.ChannelID, outMessage{Content: notice}, store.NewNonce()); err != nil {
-			a.log.Warn("could not post change notice", "rally", r.ID, "err", err)
-		}
+	notice := postText(r.ChapterLanguage, func(l Lang) string { return changes(l) + l.T("change_rsvps_stand") })
+	if _, err := a.post(ctx, r.ChannelID, outMessage{Content: notice}, store.NewNonce()); err != nil {
+		a.log.Warn("could not post change notice", "rally", r.ID, "err", err)
 	}
-	a.queueMemberDMs(ctx, store.MemberDMs{RallyID: r.ID, Kind: store.ChangeDM(),
-		Body:     dmBodies(func(l Lang) string { return changes(l) + l.T("change_your_rsvp_stands") }),
-		Statuses: []store.RSVPStatus{store.Going, store.Maybe, store.Waitlist}})
 }
 
 // changeNotice is what a change notice says in l, old → new: the same in the

@@ -234,7 +234,7 @@ func (a *App) rallyCancelSeries(ctx context.Context, in *Input, reason string) (
 		if c.MessageID != "" && channel == "" {
 			channel = c.ChannelID
 		}
-		if note := a.cancelled(ctx, in.Lang, c, reason); note != "" {
+		if note := a.cancelled(ctx, in.Lang, c); note != "" {
 			notes = append(notes, note)
 		}
 	}

@@ -280,9 +280,10 @@ func (db *DB) DisarmUnannounced(ctx context.Context, rallyID int64) (err error) 
 }
 
 // CancelAction cancels the action and each of its rallies not yet over, once:
-// their reminders and unsent lead pings are dropped, and one pending
-// cancellation post is recorded per rally whose chapter was told of it. It
-// returns the rallies it cancelled.
+// their reminders and unsent lead pings are dropped, each member going,
+// maybe or waitlisted is owed the notice of it, and one pending cancellation
+// post is recorded per rally whose chapter was told of it. It returns the
+// rallies it cancelled.
 func (db *DB) CancelAction(ctx context.Context, guildID string, id int64, reason string) (_ Action, _ []Rally, err error) {
 	defer wrap(&err, "cancel action")
 	var act Action
@@ -313,14 +314,9 @@ func (db *DB) CancelAction(ctx context.Context, guildID string, id int64, reason
 			return err
 		}
 		for i, r := range cancelled {
-			if _, err := tx.ExecContext(ctx,
-				`UPDATE rallies SET status = 'cancelled', cancel_reason = ?, updated_at = ? WHERE id = ?`,
-				reason, tx.now.Unix(), r.ID); err != nil {
-				return err
-			}
-			if _, err := tx.ExecContext(ctx,
-				`UPDATE reminders SET state = 'dropped', updated_at = ? WHERE rally_id = ? AND state = 'pending'`,
-				tx.now.Unix(), r.ID); err != nil {
+			// As /rally cancel would: the members' notices are owed in
+			// this transaction, and calendars see a new revision.
+			if err := markCancelled(ctx, tx, r.ID, reason); err != nil {
 				return err
 			}
 			// Tell the channel that heard of the rally: where it was

@@ -26,8 +26,14 @@ const (
 // per rally.
 type DMKind string
 
-// DMReveal is the private place, told to those going.
-const DMReveal DMKind = "reveal"
+// DM kinds worded when they are sent, from the rally as it is then.
+const (
+	// DMReveal is the private place, told to those going.
+	DMReveal DMKind = "reveal"
+	// DMCancelled tells a member the rally is called off, with its reason.
+	// It is owed in the transaction that cancels the rally (markCancelled).
+	DMCancelled DMKind = "cancelled"
+)
 
 // ReminderDM is the kind of the DM copy of a reminder at offset.
 func ReminderDM(offset time.Duration) DMKind {

@@ -268,6 +268,11 @@ type RallyUpdate struct {
 	Needs    RoleNeeds
 	// PrivateLocation turns the private place on or off.
 	PrivateLocation *bool
+	// Notice words the DM the change owes each member going, maybe or
+	// waitlisted, from the rally as it was and as it is after the change;
+	// "" (or a nil Notice) owes none. It is queued in the transaction of the
+	// change: a crash right after the edit cannot lose it.
+	Notice func(before, after Rally) string
 }
 
 // UpdateRally changes a scheduled rally. A new start re-arms its reminders; a
@@ -339,13 +344,24 @@ func (db *DB) UpdateRally(ctx context.Context, guildID string, id int64, u Rally
 		if _, err := recount(ctx, tx, id); err != nil {
 			return err
 		}
-		r, err = rallyByID(ctx, tx, guildID, id)
+		if r, err = rallyByID(ctx, tx, guildID, id); err != nil {
+			return err
+		}
+		if u.Notice == nil {
+			return nil
+		}
+		if body := u.Notice(before, r); body != "" {
+			_, err = queueMemberDMs(ctx, tx, MemberDMs{RallyID: id, Kind: ChangeDM(), Body: body,
+				Statuses: []RSVPStatus{Going, Maybe, Waitlist}})
+		}
 		return err
 	})
 	return r, promoted, err
 }
 
-// CancelRally marks a rally cancelled (it is kept) and drops its pending reminders.
+// CancelRally marks a rally cancelled (it is kept), drops its pending
+// reminders and owes each member going, maybe or waitlisted the notice of it
+// (markCancelled).
 func (db *DB) CancelRally(ctx context.Context, guildID string, id int64, reason string) (r Rally, err error) {
 	defer wrap(&err, "cancel rally")
 	err = db.update(ctx, func(tx *Tx) error {
@@ -360,18 +376,32 @@ func (db *DB) CancelRally(ctx context.Context, guildID string, id int64, reason 
 		if !tx.now.Before(r.EndsAt) {
 			return &RallyStateError{Change: ChangeCancel, Title: r.Title, Err: ErrRallyOver}
 		}
-		if _, err := tx.ExecContext(ctx,
-			`UPDATE rallies SET status = 'cancelled', cancel_reason = ?, updated_at = ?, sequence = sequence + 1 WHERE id = ?`,
-			reason, tx.now.Unix(), id); err != nil {
-			return err
-		}
-		if err := dropPending(ctx, tx, id); err != nil {
+		if err := markCancelled(ctx, tx, id, reason); err != nil {
 			return err
 		}
 		r.Status, r.CancelReason = RallyCancelled, reason
 		return nil
 	})
 	return r, err
+}
+
+// markCancelled calls a rally off inside the transaction that decided to:
+// its status and reason, a new revision for the calendars that copied it,
+// what it still owed its channel dropped (dropPending), and the notice of
+// it owed to each member going, maybe or waitlisted (DMCancelled). Owing
+// the notice in the same transaction means a crash right after the cancel
+// leaves it to the next sweep instead of losing it.
+func markCancelled(ctx context.Context, tx *Tx, id int64, reason string) error {
+	if _, err := tx.ExecContext(ctx,
+		`UPDATE rallies SET status = 'cancelled', cancel_reason = ?, updated_at = ?, sequence = sequence + 1 WHERE id = ?`,
+		reason, tx.now.Unix(), id); err != nil {
+		return err
+	}
+	if err := dropPending(ctx, tx, id); err != nil {
+		return err
+	}
+	_, err := queueMemberDMs(ctx, tx, MemberDMs{RallyID: id, Kind: DMCancelled, Statuses: []RSVPStatus{Going, Maybe, Waitlist}})
+	return err
 }
 
 func nullIfZero(n int) any {

@@ -137,7 +137,8 @@ func (db *DB) DeleteSeries(ctx context.Context, guildID string, seriesID int64) 
 
 // CancelSeries cancels the rally and every later occurrence of its series
 // that is neither over nor cancelled, in one transaction: their reminders
-// and unsent announcements are dropped. It returns the rallies it cancelled,
+// and unsent announcements are dropped, and the notice of each is owed to
+// its members (markCancelled). It returns the rallies it cancelled,
 // in order. A rally not in a series is ErrNotInSeries; a series with nothing
 // left to cancel is a RallyStateError.
 func (db *DB) CancelSeries(ctx context.Context, guildID string, rallyID int64, reason string) (cancelled []Rally, err error) {
@@ -158,12 +159,7 @@ func (db *DB) CancelSeries(ctx context.Context, guildID string, rallyID int64, r
 			if o.Series.Index < r.Series.Index || o.Cancelled() || !tx.now.Before(o.EndsAt) {
 				continue
 			}
-			if _, err := tx.ExecContext(ctx,
-				`UPDATE rallies SET status = 'cancelled', cancel_reason = ?, updated_at = ?, sequence = sequence + 1 WHERE id = ?`,
-				reason, tx.now.Unix(), o.ID); err != nil {
-				return err
-			}
-			if err := dropPending(ctx, tx, o.ID); err != nil {
+			if err := markCancelled(ctx, tx, o.ID, reason); err != nil {
 				return err
 			}
 			o.Status, o.CancelReason = RallyCancelled, reason

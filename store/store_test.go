@@ -49,9 +49,12 @@ type fixture struct {
 	chapter store.Chapter
 }
 
-func newFixture(tb testing.TB) *fixture {
+func newFixture(tb testing.TB) *fixture { return newFixtureAt(tb, dbPath(tb)) }
+
+// newFixtureAt is newFixture in the file at path, for a test that reopens it.
+func newFixtureAt(tb testing.TB, path string) *fixture {
 	c := newClock(t0)
-	db := MustOpen(tb, dbPath(tb), c)
+	db := MustOpen(tb, path, c)
 	if _, err := db.SeedGuild(ctx(), "g1"); err != nil {
 		tb.Fatal(err)
 	}
