@@ -278,3 +278,55 @@ func mustZone(t *testing.T, name string) *time.Location {
 	}
 	return loc
 }
+
+// TestMyRSVPsListsRoles: a safety role sign-up takes the place of the
+// member's RSVP, yet the rally is theirs: /myrsvps lists it with the role
+// (in the member's language), and its "Add to calendar" file carries it
+// beside the rallies they RSVPed to; leaving the role takes it off both.
+func TestMyRSVPsListsRoles(t *testing.T) {
+	t.Parallel()
+	h := rallyHarness(t)
+	staffed, ann := h.rolesCreate("Staffed march", discordtest.Str("when", "2026-11-28 14:30"), discordtest.Int("marshals", 1))
+	plain, _ := h.createRally(discordtest.Str("title", "Plain vigil"), discordtest.Str("when", "2026-11-29 18:00"))
+	uid := func(id string) string { return "rally-" + id + "@" + guildID + ".rallybot" }
+	m := member(1)
+	// Going first: the sign-up replaces that RSVP row.
+	mustContain(t, h.click(m, seattleChannel, ann.ID, "rsvp:going:"+staffed), true, "you're **going**")
+	mustContain(t, h.cmd(m, seattleChannel, "rsvp", discordtest.Str("rally", staffed), discordtest.Str("status", "going"),
+		discordtest.Str("role", "marshal")), true, "signed up as **marshal**")
+	h.cmd(m, seattleChannel, "rsvp", discordtest.Str("rally", plain), discordtest.Str("status", "maybe"))
+
+	t.Run("ListedWithTheRole", func(t *testing.T) {
+		list := h.cmd(m, seattleChannel, "myrsvps")
+		mustContain(t, list, true, "#"+staffed+" Staffed march", "you're **going** as **marshal**", "#"+plain+" Plain vigil", "you're a **maybe**")
+		es := m
+		es.Locale = "es-419"
+		mustContain(t, h.cmd(es, seattleChannel, "myrsvps"), true, "**vas** en **seguridad**")
+
+		cal := parseICS(t, h.click(m, seattleChannel, list.MessageID, "calendar:mine"), "my-rallies.ics")
+		if n := len(cal.Events()); n != 2 {
+			t.Fatalf("%d events in the calendar, want the role's rally and the RSVP's", n)
+		}
+		e := eventByUID(cal, uid(staffed))
+		if e == nil {
+			t.Fatalf("the calendar lacks the rally held by a role (%s)", uid(staffed))
+		}
+		if got := prop(e, ics.ComponentPropertySummary); got != "Staffed march" {
+			t.Errorf("SUMMARY = %q", got)
+		}
+		if eventByUID(cal, uid(plain)) == nil {
+			t.Errorf("the calendar lacks the rally RSVPed to (%s)", uid(plain))
+		}
+	})
+	t.Run("LeavingTheRoleTakesItOff", func(t *testing.T) {
+		h.cmd(m, seattleChannel, "rsvp", discordtest.Str("rally", staffed), discordtest.Str("status", "not_going"))
+		list := h.cmd(m, seattleChannel, "myrsvps")
+		if strings.Contains(list.Text(), "Staffed march") {
+			t.Errorf("/myrsvps still lists the rally after leaving the role: %q", list.Text())
+		}
+		cal := parseICS(t, h.click(m, seattleChannel, list.MessageID, "calendar:mine"), "my-rallies.ics")
+		if n := len(cal.Events()); n != 1 || eventByUID(cal, uid(plain)) == nil {
+			t.Errorf("%d events after leaving the role, want the RSVP's only", n)
+		}
+	})
+}

@@ -56,8 +56,9 @@ func (a *App) rallyCalendar(ctx context.Context, in *Input) (*Response, error) {
 	return &Response{Content: in.Lang.T("calendar_one", "Title", escape(c.Title), "ID", c.ID, "Note", note), Ephemeral: true, Files: []File{f}}, nil
 }
 
-// myCalendarButton answers "Add to calendar" with every rally the member
-// RSVPed to that has not ended, as one .ics file.
+// myCalendarButton answers "Add to calendar" with every rally that has not
+// ended that the member RSVPed to or holds a safety role at, as one .ics
+// file: the rallies /myrsvps lists.
 func (a *App) myCalendarButton(ctx context.Context, in *Input) (*Response, error) {
 	mine, err := a.db.MemberCalendar(ctx, in.GuildID, in.userID(), in.Now)
 	if err != nil {

@@ -165,7 +165,11 @@ func (a *App) myRSVPs(ctx context.Context, in *Input) (*Response, error) {
 	var lines []string
 	for _, m := range mine {
 		r := m.Rally
-		line := fmt.Sprintf("**#%d %s** — %s, %s\n%s", r.ID, escape(r.Title), escape(r.ChapterName), zonedTime(in.Lang, r.StartsAt, r.TimeZone), statusWords(in.Lang, m.Status, m.Position))
+		status := statusWords(in.Lang, m.Status, m.Position)
+		if m.Role != "" {
+			status = in.Lang.T("status_going_role", "Role", roleName(in.Lang, m.Role, 1))
+		}
+		line := fmt.Sprintf("**#%d %s** — %s, %s\n%s", r.ID, escape(r.Title), escape(r.ChapterName), zonedTime(in.Lang, r.StartsAt, r.TimeZone), status)
 		if r.Cancelled() {
 			line += in.Lang.T("myrsvps_cancelled")
 		}

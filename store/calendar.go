@@ -54,13 +54,13 @@ func (db *DB) CalendarRally(ctx context.Context, guildID string, id int64) (_ Ca
 }
 
 // MemberCalendar lists the guild's rallies that have not ended and that the
-// member RSVPed to (going, maybe or waitlisted), cancelled ones included so a
-// calendar that has them learns they are off.
+// member RSVPed to (going, maybe or waitlisted) or holds a safety role at,
+// cancelled ones included so a calendar that has them learns they are off.
 func (db *DB) MemberCalendar(ctx context.Context, guildID, userID string, now time.Time) (_ []CalendarRally, err error) {
 	defer wrap(&err, "member calendar")
 	return scanCalendarRallies(db.read.QueryContext(ctx, `
-		SELECT `+calendarColumns+rallyFrom+`JOIN rsvps v ON v.rally_id = r.id
-		WHERE v.user_id = ? AND r.guild_id = ? AND r.ends_at > ?
+		SELECT `+calendarColumns+rallyFrom+`JOIN (`+myRallies+`) v ON v.rally_id = r.id
+		WHERE r.guild_id = ?2 AND r.ends_at > ?3
 		ORDER BY r.starts_at, r.id`, userID, guildID, now.Unix()))
 }
 

@@ -256,22 +256,34 @@ func (db *DB) PromotionTold(ctx context.Context, rallyID int64, userID string) (
 	})
 }
 
-// MyRSVP is one of a member's RSVPs.
+// MyRSVP is one of a member's RSVPs, or a safety role they signed up for.
 type MyRSVP struct {
 	Rally    Rally
 	Status   RSVPStatus
 	Position int  // on the waitlist
 	Promoted bool // moved off the waitlist and not yet told
+	// Role is the safety role held ("" for an RSVP); a role counts as
+	// going, and Status is then Going.
+	Role Role
 }
 
-// MemberRSVPs lists a member's RSVPs to the guild's rallies that have not ended.
+// myRallies is, for a member (?1), the rallies they have an RSVP to or hold
+// a role at, with the RSVP's status and seq or the role: a role sign-up took
+// the place of the member's RSVP row, so each rally comes once.
+const myRallies = `
+	SELECT rally_id, status, seq, promoted, '' AS role FROM rsvps WHERE user_id = ?1
+	UNION ALL
+	SELECT rally_id, 'going', NULL, 0, role FROM role_signups WHERE user_id = ?1`
+
+// MemberRSVPs lists a member's RSVPs to the guild's rallies that have not
+// ended, and the roles they hold at them.
 func (db *DB) MemberRSVPs(ctx context.Context, guildID, userID string, now time.Time) (_ []MyRSVP, err error) {
 	defer wrap(&err, "member rsvps")
 	rows, err := db.read.QueryContext(ctx, `
-		SELECT `+rallyColumns+`, v.status, v.promoted,
+		SELECT `+rallyColumns+`, v.status, v.promoted, v.role,
 			(SELECT COUNT(*) FROM rsvps w WHERE w.rally_id = v.rally_id AND w.status = 'waitlist' AND w.seq <= v.seq)
-		FROM rsvps v JOIN rallies r ON r.id = v.rally_id JOIN chapters c ON c.id = r.chapter_id
-		WHERE v.user_id = ? AND r.guild_id = ? AND r.ends_at > ?
+		FROM (`+myRallies+`) v JOIN rallies r ON r.id = v.rally_id JOIN chapters c ON c.id = r.chapter_id
+		WHERE r.guild_id = ?2 AND r.ends_at > ?3
 		ORDER BY r.starts_at, r.id`, userID, guildID, now.Unix())
 	if err != nil {
 		return nil, err
@@ -281,7 +293,7 @@ func (db *DB) MemberRSVPs(ctx context.Context, guildID, userID string, now time.
 	for rows.Next() {
 		var m MyRSVP
 		var err error
-		if m.Rally, err = scanRally(rows, &m.Status, &m.Promoted, &m.Position); err != nil {
+		if m.Rally, err = scanRally(rows, &m.Status, &m.Promoted, &m.Role, &m.Position); err != nil {
 			return nil, err
 		}
 		if m.Status != Waitlist {
