@@ -331,3 +331,80 @@ func TestRecurringCancelTellsAttendees(t *testing.T) {
 		}
 	})
 }
+
+// TestRecurringPrivatePlace: each occurrence of a series with a private
+// place is announced as any private rally is: the post says when the place
+// will be shared and never shows it, the first and the next (announced when
+// the first ends) each get a scheduled event that hides it too, and the
+// place reaches those going to the next one by DM at its reveal time.
+func TestRecurringPrivatePlace(t *testing.T) {
+	t.Parallel()
+	h := rallyHarness(t)
+	db := h.schedDB()
+	const secret = "Basement of the parish hall"
+	const hidden = "shared with those going, 2h before the start"
+	rallies, _ := h.seriesCreate(db, "2026-11-25 18:00", "weekly", 2,
+		discordtest.Str("location", secret), discordtest.Bool("private_location", true))
+	hides := func(t *testing.T, what, text string) {
+		t.Helper()
+		if strings.Contains(text, secret) || !strings.Contains(text, hidden) {
+			t.Errorf("%s shows the place or not when it is shared:\n%s", what, text)
+		}
+	}
+
+	t.Run("FirstAnnouncedHidingThePlace", func(t *testing.T) {
+		anns := h.seriesAnnouncements(seattleChannel, rallies[0].ID)
+		if len(anns) != 1 {
+			t.Fatalf("%d announcements of the first, want 1", len(anns))
+		}
+		hides(t, "the first announcement", messageText(anns[0]))
+		e := h.fake.ScheduledEvents(guildID)
+		if len(e) != 1 {
+			t.Fatalf("%d scheduled events, want the first mirrored", len(e))
+		}
+		hides(t, "the first scheduled event", e[0].EntityMetadata.Location)
+	})
+
+	h.clock.Set(rallies[0].EndsAt.Add(time.Minute))
+	h.runJobs()
+	h.runJobs()
+	var ann *discordgo.Message
+	t.Run("NextAnnouncedHidingThePlace", func(t *testing.T) {
+		anns := h.seriesAnnouncements(seattleChannel, rallies[1].ID)
+		if len(anns) != 1 {
+			t.Fatalf("%d announcements of the next, want 1", len(anns))
+		}
+		ann = anns[0]
+		hides(t, "the next announcement", messageText(ann))
+		e := h.fake.ScheduledEvents(guildID)
+		if len(e) != 2 || !e[1].ScheduledStartTime.Equal(rallies[1].StartsAt) {
+			t.Fatalf("scheduled events %+v, want the next mirrored", e)
+		}
+		hides(t, "the next scheduled event", e[1].EntityMetadata.Location)
+		rid := strconv.FormatInt(rallies[1].ID, 10)
+		mustContain(t, h.cmd(lead, seattleChannel, "rally info", discordtest.Str("rally", rid)), true, secret)
+	})
+	t.Run("RevealedToThoseGoingOnce", func(t *testing.T) {
+		if ann == nil {
+			t.Skip("no announcement to RSVP on")
+		}
+		going := member(1)
+		mustContain(t, h.click(going, seattleChannel, ann.ID, fmt.Sprintf("rsvp:going:%d", rallies[1].ID)), true, "DM it to you 2h before")
+		h.clock.Set(rallies[1].StartsAt.Add(-2 * time.Hour))
+		h.runJobs()
+		h.runJobs()
+		if got := h.noticeDMs(going, secret); len(got) != 1 {
+			t.Errorf("the member going got the place %d times, want 1", len(got))
+		}
+	})
+	t.Run("NeverInTheChannelOrTheLog", func(t *testing.T) {
+		for _, msg := range h.fake.Messages(seattleChannel) {
+			if strings.Contains(messageText(msg), secret) {
+				t.Errorf("a channel message shows the place: %s", messageText(msg))
+			}
+		}
+		if strings.Contains(h.logs.String(), secret) {
+			t.Errorf("the log shows the place")
+		}
+	})
+}

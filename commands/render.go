@@ -88,13 +88,9 @@ func counts(l Lang, r store.Rally) string {
 	return s
 }
 
-// announcement renders the message that announces a rally: one embed per
-// language of its chapter's posts, Spanish second.
-func announcement(r store.Rally) ([]*discordgo.MessageEmbed, []discordgo.MessageComponent) {
-	return announcementIn(postLangs(r.ChapterLanguage), r)
-}
-
-// announcementIn is the announcement in langs, one embed each.
+// announcementIn is the announcement of a rally in langs, one embed each.
+// A channel gets it through App.publicAnnouncement, which says when a
+// private place will be shared.
 func announcementIn(langs []Lang, r store.Rally) ([]*discordgo.MessageEmbed, []discordgo.MessageComponent) {
 	embeds := make([]*discordgo.MessageEmbed, len(langs))
 	for i, l := range langs {

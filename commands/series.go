@@ -183,7 +183,8 @@ func (a *App) rallyCreateSeries(ctx context.Context, in *Input, n store.NewRally
 		return nil, err
 	}
 	r := rallies[0]
-	embeds, components := announcement(r)
+	// As any rally is announced: a private place says when it is shared.
+	embeds, components := a.publicAnnouncement(r, time.Time{})
 	msg, err := a.post(ctx, ch.ChannelID, outMessage{Embeds: embeds, Components: components}, store.NewNonce())
 	if err != nil {
 		// Without its announcement nobody can RSVP: take the series back.
@@ -306,7 +307,8 @@ func (a *App) sendSeriesAnnouncement(ctx context.Context, now time.Time, d store
 	if err != nil || !ok {
 		return err
 	}
-	embeds, components := announcement(r)
+	// As any rally is announced: a private place says when it is shared.
+	embeds, components := a.publicAnnouncement(r, time.Time{})
 	if resumed {
 		if id := a.findOwnMessage(ctx, channel, "", func(m *discordgo.Message) bool { return hasFooter(m, embeds[0].Footer.Text) }); id != "" {
 			log.Info("series announcement was already posted by an earlier attempt", "message", id)
