@@ -241,18 +241,25 @@ func TestNoticesPrivateLocation(t *testing.T) {
 	})
 }
 
+// TestNoticesCheckIn: check-in is open from the start to the end, once per
+// member; turnout counts a role holder as going wherever "of M going" is
+// shown: /rally info, /rally attendees and the daily summary.
 func TestNoticesCheckIn(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, "DISCORD_GUILD_ID", guildID)
 	h.setupChapter("Seattle", seattleChannel, seattleLead)
 	at := start.Add(3 * time.Hour)
 	h.schedSetupCoordinators()
-	id := h.schedRally("Seattle", seattleChannel, "Picket", at)
+	id := h.schedRally("Seattle", seattleChannel, "Picket", at, discordtest.Int("marshals", 1))
 	ann := h.actAnnouncement(seattleChannel, id)
-	a, b := member(1), member(2)
+	a, b, marshal := member(1), member(2), member(3)
 	h.noticeRSVP(a, ann, id, "going")
 	h.noticeRSVP(b, ann, id, "going")
 	rid := fmt.Sprint(id)
+	mustContain(t, h.cmd(marshal, seattleChannel, "rsvp", discordtest.Str("rally", rid), discordtest.Str("status", "going"),
+		discordtest.Str("role", "marshal")), true, "signed up as **marshal**")
+	mustContain(t, h.cmd(lead, seattleChannel, "rally info", discordtest.Str("rally", rid)), true, "0 confirmed of 3 going")
+	mustContain(t, h.cmd(lead, seattleChannel, "rally attendees", discordtest.Str("rally", rid)), true, "0 confirmed of 3 going")
 	checkin := fmt.Sprintf("checkin:%d", id)
 
 	mustContain(t, h.cmd(a, seattleChannel, "checkin", discordtest.Str("rally", rid)), true, "open from its start")
@@ -269,10 +276,12 @@ func TestNoticesCheckIn(t *testing.T) {
 	mustContain(t, h.click(a, seattleChannel, ann.ID, checkin), true, "Checked in")
 	mustContain(t, h.click(a, seattleChannel, ann.ID, checkin), true, "already checked in")
 	mustContain(t, h.cmd(b, seattleChannel, "checkin", discordtest.Str("rally", rid)), true, "Checked in")
-	mustContain(t, h.cmd(volunteer, seattleChannel, "rally info", discordtest.Str("rally", rid)), false, "2 checked in of 2 going")
+	mustContain(t, h.cmd(volunteer, seattleChannel, "rally info", discordtest.Str("rally", rid)), false, "2 checked in of 3 going")
+	mustContain(t, h.cmd(marshal, seattleChannel, "checkin", discordtest.Str("rally", rid)), true, "Checked in")
 	h.clock.Set(at.Add(3 * time.Hour))
 	h.runJobs()
-	mustContain(t, h.cmd(coord, coordChannel, "summary now"), true, "Turnout of the last day", "2 checked in of 2 going")
+	mustContain(t, h.cmd(volunteer, seattleChannel, "rally info", discordtest.Str("rally", rid)), false, "3 checked in of 3 going")
+	mustContain(t, h.cmd(coord, coordChannel, "summary now"), true, "Turnout of the last day", "3 checked in of 3 going")
 	eventually(t, 5*time.Second, "the announcement loses Check in", func() bool {
 		for _, btn := range buttons(h.fake.Message(seattleChannel, ann.ID)) {
 			if btn.CustomID == checkin {
