@@ -19,10 +19,6 @@ import (
 // sets one; the rally is announced then.
 const placeToBeAnnounced = "to be announced"
 
-// askLease is how long a post an action owes a channel belongs to the command
-// that recorded it before the reminder sweep may send it instead.
-const askLease = 2 * time.Minute
-
 // actionNonceWindow is a little less than how long Discord remembers a nonce: a
 // send resumed later than that looks for its message first.
 const actionNonceWindow = 4 * time.Minute
@@ -198,7 +194,7 @@ func (a *App) actionChapters(ctx context.Context, in *Input) ([]store.Chapter, e
 }
 
 func (a *App) actionCreate(ctx context.Context, in *Input) (*Response, error) {
-	n := store.NewAction{GuildID: in.GuildID, Location: placeToBeAnnounced, Duration: 2 * time.Hour, FirstRetry: in.Now.Add(askLease)}
+	n := store.NewAction{GuildID: in.GuildID, Location: placeToBeAnnounced, Duration: 2 * time.Hour, FirstRetry: in.Now.Add(store.PostLease)}
 	var err error
 	if n.Title, err = checkText("title", in.str("title"), maxTitle, true); err != nil {
 		return nil, err
@@ -263,7 +259,7 @@ func (a *App) actionCreate(ctx context.Context, in *Input) (*Response, error) {
 	for _, r := range rallies {
 		lines = append(lines, in.Lang.T("action_created_line", "Chapter", escape(r.ChapterName), "ID", r.ID, "When", zonedTime(in.Lang, r.StartsAt, r.TimeZone)))
 	}
-	lines = append(lines, a.sendActionPostsNow(ctx, in.Lang, in.Now, act.ID, store.ActionPostAsk)...)
+	lines = append(lines, a.sendActionPostsNow(ctx, in.Lang, in.Now, act.ID, store.PostActionAsk)...)
 	return ephemeral(truncate(strings.Join(lines, "\n"), 2000)), nil
 }
 
@@ -280,14 +276,14 @@ func (a *App) actionRetried(ctx context.Context, in *Input, act store.Action) (*
 		names[i] = r.ChapterName
 	}
 	lines := []string{in.Lang.T("action_retried", "Title", escape(act.Title), "Date", act.Date, "Time", act.Time, "ID", act.ID, "Chapters", escape(strings.Join(names, ", ")))}
-	lines = append(lines, a.sendActionPostsNow(ctx, in.Lang, in.Now, act.ID, store.ActionPostAsk)...)
+	lines = append(lines, a.sendActionPostsNow(ctx, in.Lang, in.Now, act.ID, store.PostActionAsk)...)
 	return ephemeral(truncate(strings.Join(lines, "\n"), 2000)), nil
 }
 
 // sendActionPostsNow sends an action's pending posts of the kind from the
 // command that recorded them (or is retrying them), and says in a line each
 // which chapters could not be told yet.
-func (a *App) sendActionPostsNow(ctx context.Context, l Lang, now time.Time, actionID int64, kind string) []string {
+func (a *App) sendActionPostsNow(ctx context.Context, l Lang, now time.Time, actionID int64, kind store.PostKind) []string {
 	posts, err := a.db.ActionPosts(ctx, actionID, kind)
 	if err != nil {
 		a.log.Error("could not read an action's posts", "action", actionID, "err", err)
@@ -303,7 +299,7 @@ func (a *App) sendActionPostsNow(ctx context.Context, l Lang, now time.Time, act
 		default:
 			continue
 		}
-		state, err := a.sendActionPost(ctx, now, p)
+		state, err := a.sendChannelPost(ctx, now, p)
 		if err != nil {
 			a.log.Error("action post failed", "action", actionID, "rally", p.Rally.ID, "err", err)
 			state = store.ReminderPending
@@ -325,66 +321,12 @@ func (a *App) sendActionPostsNow(ctx context.Context, l Lang, now time.Time, act
 	return out
 }
 
-// SendDueActionPosts sends the posts actions owe chapter channels whose time
-// has come: those the command that recorded them could not send, or never
-// got to. Called by the reminder sweep.
-func (a *App) SendDueActionPosts(ctx context.Context, now time.Time) error {
-	return drainDue(func() ([]store.ActionPost, error) { return a.db.DueActionPosts(ctx, now, dueBatch) },
-		func(p store.ActionPost) error { _, err := a.sendActionPost(ctx, now, p); return err })
-}
-
-// sendActionPost sends one pending post exactly once, like a reminder: with
-// the nonce recorded with it, enforced, and after Discord's nonce window
-// only if it is not already in the channel. It returns the post's new state.
-func (a *App) sendActionPost(ctx context.Context, now time.Time, p store.ActionPost) (store.ReminderState, error) {
-	log := a.log.With("action", p.Action.ID, "rally", p.Rally.ID, "kind", p.Kind)
-	if p.Kind == store.ActionPostAsk && (p.Rally.Cancelled() || p.Rally.MessageID != "" || p.Rally.Started(now)) {
-		return store.ReminderDropped, a.db.FinishActionPost(ctx, store.ActionPostOutcome{Post: p, State: store.ReminderDropped})
-	}
-	msg := actionPostMessage(p)
-	if p.Attempts > 0 && now.Sub(p.UpdatedAt) > actionNonceWindow {
-		marker := actionPostMarker(p)
-		if id := a.findOwnMessage(ctx, p.ChannelID, "", func(m *discordgo.Message) bool { return strings.Contains(m.Content, marker) }); id != "" {
-			log.Info("action post was already sent by an earlier attempt", "message", id)
-			return store.ReminderSent, a.db.FinishActionPost(ctx, store.ActionPostOutcome{Post: p, State: store.ReminderSent, MessageID: id})
-		}
-	}
-	sent, err := a.post(ctx, p.ChannelID, msg, p.Nonce)
-	noteKey := "channel:" + p.ChannelID
-	switch {
-	case err == nil:
-		log.Info("action post sent", "message", sent.ID)
-		if err := a.db.FinishActionPost(ctx, store.ActionPostOutcome{Post: p, State: store.ReminderSent, MessageID: sent.ID}); err != nil {
-			return store.ReminderPending, err
-		}
-		return store.ReminderSent, a.db.ForgetNote(ctx, p.Rally.GuildID, noteKey)
-	case gone(err):
-		log.Warn("action post cannot be sent: channel gone or forbidden", "channel", p.ChannelID, "err", err)
-		if err := a.db.FinishActionPost(ctx, store.ActionPostOutcome{Post: p, State: store.ReminderFailed}); err != nil {
-			return store.ReminderPending, err
-		}
-		a.tellCoordinatorsOnce(ctx, p.Rally.GuildID, noteKey, func(l Lang) string {
-			return l.T("action_post_failed", "Title", escape(p.Action.Title), "Chapter", escape(p.Rally.ChapterName), "Channel", "<#"+p.ChannelID+">")
-		})
-		return store.ReminderFailed, nil
-	case errors.Is(err, context.Canceled):
-		return store.ReminderPending, err
-	case retryable(err):
-		backoff := retryBackoff(p.Attempts)
-		log.Warn("action post failed; will retry", "err", err, "retry_in", backoff)
-		return store.ReminderPending, a.db.RetryActionPost(ctx, p, now.Add(backoff))
-	default:
-		log.Error("action post refused by Discord; giving up", "err", err)
-		return store.ReminderFailed, a.db.FinishActionPost(ctx, store.ActionPostOutcome{Post: p, State: store.ReminderFailed})
-	}
-}
-
 // actionPostMarker ends every action post, so a send whose outcome was lost
 // can be found in the channel. It is in the first language of the post.
-func actionPostMarker(p store.ActionPost) string {
+func actionPostMarker(p store.ChannelPost) string {
 	l := postLangs(p.Rally.ChapterLanguage)[0]
 	kind := l.T("action_post_kind_ask")
-	if p.Kind == store.ActionPostCancel {
+	if p.Kind == store.PostActionCancel {
 		kind = l.T("action_post_kind_cancel")
 	}
 	return l.T("action_post_marker", "Action", p.Action.ID, "Rally", p.Rally.ID, "Kind", kind)
@@ -392,11 +334,11 @@ func actionPostMarker(p store.ActionPost) string {
 
 // actionPostMessage renders a post. An ask pings the chapter's lead role and
 // nobody else; a cancellation pings nobody.
-func actionPostMessage(p store.ActionPost) outMessage {
+func actionPostMessage(p store.ChannelPost) outMessage {
 	r := p.Rally
 	langs := postLangs(r.ChapterLanguage)
 	footer := "\n-# " + actionPostMarker(p)
-	if p.Kind == store.ActionPostCancel {
+	if p.Kind == store.PostActionCancel {
 		text := inLangs(langs, bilingualSep, func(l Lang) string {
 			s := l.T("action_post_cancel", "Title", escape(p.Action.Title), "Chapter", escape(r.ChapterName), "When", zonedTime(l, r.StartsAt, r.TimeZone), "ID", r.ID)
 			if p.Action.CancelReason != "" {
@@ -577,7 +519,7 @@ func (a *App) actionStatus(ctx context.Context, in *Input) (*Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	asks, err := a.db.ActionPosts(ctx, act.ID, store.ActionPostAsk)
+	asks, err := a.db.ActionPosts(ctx, act.ID, store.PostActionAsk)
 	if err != nil {
 		return nil, err
 	}
@@ -681,7 +623,7 @@ func (a *App) actionCancel(ctx context.Context, in *Input) (*Response, error) {
 		}
 	}
 	lines := []string{in.Lang.T("action_cancelled", "Title", escape(act.Title), "ID", act.ID, "Count", len(cancelled))}
-	lines = append(lines, a.sendActionPostsNow(ctx, in.Lang, in.Now, act.ID, store.ActionPostCancel)...)
+	lines = append(lines, a.sendActionPostsNow(ctx, in.Lang, in.Now, act.ID, store.PostActionCancel)...)
 	lines = append(lines, notes...)
 	return ephemeral(truncate(strings.Join(lines, "\n"), 2000)), nil
 }

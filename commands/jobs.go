@@ -84,10 +84,10 @@ func (a *App) SendDueReminders(ctx context.Context, now time.Time) error {
 		// Every reminder handled leaves the due set (sent, failed, dropped or
 		// backing off), so the next batch is new ones.
 		if len(due) < dueBatch {
-			// The messages days of action owe chapter channels, and the
-			// announcements series owe their next rallies, ride the same
-			// sweep.
-			return errors.Join(a.SendDueActionPosts(ctx, now), a.SendDueSeriesAnnouncements(ctx, now))
+			// The messages owed to chapter channels (days of action's
+			// posts, rallies' notices), and the announcements series owe
+			// their next rallies, ride the same sweep.
+			return errors.Join(a.SendDueChannelPosts(ctx, now), a.SendDueSeriesAnnouncements(ctx, now))
 		}
 	}
 }

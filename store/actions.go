@@ -48,12 +48,6 @@ func (e *ChaptersChangedError) Error() string {
 	return "chapters removed or without a channel: " + strings.Join(e.Names, ", ")
 }
 
-// Kinds of message an action owes a chapter channel.
-const (
-	ActionPostAsk    = "ask"    // asks the chapter's lead role to set the place
-	ActionPostCancel = "cancel" // tells the channel the action is off
-)
-
 // NewAction is what /action create stores.
 type NewAction struct {
 	GuildID  string
@@ -140,8 +134,8 @@ func (db *DB) CreateAction(ctx context.Context, n NewAction) (_ Action, _ []Rall
 				return err
 			}
 			if _, err := tx.ExecContext(ctx, `
-				INSERT INTO action_posts (action_id, rally_id, kind, channel_id, role_id, nonce, next_try_at, updated_at)
-				VALUES (?, ?, 'ask', ?, ?, ?, ?, ?)`,
+				INSERT INTO channel_posts (action_id, rally_id, kind, channel_id, role_id, nonce, next_try_at, updated_at)
+				VALUES (?, ?, 'action_ask', ?, ?, ?, ?, ?)`,
 				id, rallyID, channel, role, NewNonce(), n.FirstRetry.Unix(), tx.now.Unix()); err != nil {
 				return err
 			}
@@ -259,8 +253,8 @@ func (db *DB) AnnounceRally(ctx context.Context, rallyID int64, channelID, messa
 			return err
 		}
 		// The lead set the place: the request to do so is moot if still unsent.
-		if _, err := tx.ExecContext(ctx, `UPDATE action_posts SET state = 'dropped', updated_at = ?
-			WHERE rally_id = ? AND kind = 'ask' AND state = 'pending'`, tx.now.Unix(), rallyID); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE channel_posts SET state = 'dropped', updated_at = ?
+			WHERE rally_id = ? AND kind = 'action_ask' AND state = 'pending'`, tx.now.Unix(), rallyID); err != nil {
 			return err
 		}
 		return armReminders(ctx, tx, rallyID, time.Unix(start, 0).UTC(), reminderOffsets)
@@ -324,13 +318,13 @@ func (db *DB) CancelAction(ctx context.Context, guildID string, id int64, reason
 			// never sent is dropped, and then nobody there needs telling.
 			var askChannel string
 			var askState ReminderState
-			err := tx.QueryRowContext(ctx, `SELECT channel_id, state FROM action_posts WHERE rally_id = ? AND kind = 'ask'`, r.ID).
+			err := tx.QueryRowContext(ctx, `SELECT channel_id, state FROM channel_posts WHERE rally_id = ? AND kind = 'action_ask'`, r.ID).
 				Scan(&askChannel, &askState)
 			if err != nil && !errors.Is(err, sql.ErrNoRows) {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, `UPDATE action_posts SET state = 'dropped', updated_at = ?
-				WHERE rally_id = ? AND kind = 'ask' AND state = 'pending'`, tx.now.Unix(), r.ID); err != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE channel_posts SET state = 'dropped', updated_at = ?
+				WHERE rally_id = ? AND kind = 'action_ask' AND state = 'pending'`, tx.now.Unix(), r.ID); err != nil {
 				return err
 			}
 			channel := r.ChannelID
@@ -339,9 +333,9 @@ func (db *DB) CancelAction(ctx context.Context, guildID string, id int64, reason
 			}
 			if channel != "" {
 				if _, err := tx.ExecContext(ctx, `
-					INSERT INTO action_posts (action_id, rally_id, kind, channel_id, nonce, next_try_at, updated_at)
-					VALUES (?, ?, 'cancel', ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-					id, r.ID, channel, NewNonce(), tx.now.Add(2*time.Minute).Unix(), tx.now.Unix()); err != nil {
+					INSERT INTO channel_posts (action_id, rally_id, kind, channel_id, nonce, next_try_at, updated_at)
+					VALUES (?, ?, 'action_cancel', ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+					id, r.ID, channel, NewNonce(), tx.now.Add(PostLease).Unix(), tx.now.Unix()); err != nil {
 					return err
 				}
 			}
@@ -351,91 +345,4 @@ func (db *DB) CancelAction(ctx context.Context, guildID string, id int64, reason
 		return nil
 	})
 	return act, cancelled, err
-}
-
-// ActionPost is a message an action owes a chapter channel, as stored. Its
-// State is one of the reminder states (pending, sent, failed, dropped).
-type ActionPost struct {
-	Action    Action
-	Rally     Rally
-	Kind      string
-	ChannelID string
-	RoleID    string
-	State     ReminderState
-	Nonce     string
-	Attempts  int
-	MessageID string
-	UpdatedAt time.Time
-}
-
-const actionPostQuery = `SELECT ` + rallyColumns + `, ` + actionColumns + `,
-		p.kind, p.channel_id, p.role_id, p.state, p.nonce, p.attempts, COALESCE(p.message_id, ''), p.updated_at
-	FROM action_posts p JOIN actions a ON a.id = p.action_id JOIN rallies r ON r.id = p.rally_id JOIN chapters c ON c.id = r.chapter_id `
-
-func scanActionPosts(rows *sql.Rows, err error) ([]ActionPost, error) {
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []ActionPost
-	for rows.Next() {
-		var p ActionPost
-		var updated int64
-		a := &p.Action
-		p.Rally, err = scanRally(rows, &a.ID, &a.GuildID, &a.Title, &a.Date, &a.Time, &a.Status, &a.CancelReason,
-			&p.Kind, &p.ChannelID, &p.RoleID, &p.State, &p.Nonce, &p.Attempts, &p.MessageID, &updated)
-		if err != nil {
-			return nil, err
-		}
-		p.UpdatedAt = time.Unix(updated, 0).UTC()
-		out = append(out, p)
-	}
-	return out, rows.Err()
-}
-
-// DueActionPosts returns up to max pending posts whose (re)try time has come.
-func (db *DB) DueActionPosts(ctx context.Context, now time.Time, max int) (_ []ActionPost, err error) {
-	defer wrap(&err, "due action posts")
-	return scanActionPosts(db.read.QueryContext(ctx,
-		actionPostQuery+`WHERE p.state = 'pending' AND p.next_try_at <= ? ORDER BY p.next_try_at, p.action_id, c.name LIMIT ?`,
-		now.Unix(), max))
-}
-
-// ActionPosts returns every post of an action of the kind, by chapter name.
-func (db *DB) ActionPosts(ctx context.Context, actionID int64, kind string) (_ []ActionPost, err error) {
-	defer wrap(&err, "action posts")
-	return scanActionPosts(db.read.QueryContext(ctx,
-		actionPostQuery+`WHERE p.action_id = ? AND p.kind = ? ORDER BY c.name COLLATE NOCASE`, actionID, kind))
-}
-
-// ActionPostOutcome is how an attempt at an action post ended.
-type ActionPostOutcome struct {
-	Post      ActionPost
-	State     ReminderState // sent, failed or dropped
-	MessageID string        // when sent
-}
-
-// FinishActionPost moves a pending post to its final state (sent with its
-// message, failed or dropped). A post no longer pending is left alone.
-func (db *DB) FinishActionPost(ctx context.Context, o ActionPostOutcome) (err error) {
-	defer wrap(&err, "finish action post")
-	p, state, messageID := o.Post, o.State, o.MessageID
-	return db.update(ctx, func(tx *Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE action_posts SET state = ?, message_id = ?, attempts = attempts + 1, updated_at = ?
-			WHERE rally_id = ? AND kind = ? AND state = 'pending'`,
-			state, nullIfEmpty(messageID), tx.now.Unix(), p.Rally.ID, p.Kind)
-		return err
-	})
-}
-
-// RetryActionPost leaves a post pending, to be tried again at next with the
-// same nonce.
-func (db *DB) RetryActionPost(ctx context.Context, p ActionPost, next time.Time) (err error) {
-	defer wrap(&err, "retry action post")
-	return db.update(ctx, func(tx *Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE action_posts SET attempts = attempts + 1, next_try_at = ?, updated_at = ?
-			WHERE rally_id = ? AND kind = ? AND state = 'pending'`,
-			next.Unix(), tx.now.Unix(), p.Rally.ID, p.Kind)
-		return err
-	})
 }
