@@ -82,7 +82,7 @@ func TestStoreErrorsReachTheMember(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.db.CancelRally(ctx, testGuild, r.ID, "rain"); err != nil {
+	if _, err := a.db.CancelRally(ctx, testGuild, r.ID, "rain", nil); err != nil {
 		t.Fatal(err)
 	}
 	id := fmt.Sprint(r.ID)

@@ -11,10 +11,11 @@ import (
 	"rallybot/store"
 )
 
-// Messages owed to chapter channels (store.ChannelPost), such as a day of
-// action's posts. Each is owed in the transaction that makes the change, sent
-// at once by the command that made it, and by the reminder sweep if that send
-// failed or never happened (a crash): exactly once, as a reminder is.
+// Messages owed to chapter channels (store.ChannelPost): a day of action's
+// posts and a rally's notices of its cancellation or of a change. Each is
+// owed in the transaction that makes the change, sent at once by the command
+// that made it, and by the reminder sweep if that send failed or never
+// happened (a crash): exactly once, as a reminder is.
 
 // SendDueChannelPosts sends the posts owed to chapter channels whose time has
 // come: those the command that owed them could not send, or never got to.
@@ -108,5 +109,43 @@ func channelPostMessage(p store.ChannelPost) (outMessage, string) {
 // channelPostFailed tells coordinators a post cannot reach its channel.
 func channelPostFailed(l Lang, p store.ChannelPost) string {
 	channel := "<#" + p.ChannelID + ">"
-	return l.T("action_post_failed", "Title", escape(p.Action.Title), "Chapter", escape(p.Rally.ChapterName), "Channel", channel)
+	if p.Kind.OfAction() {
+		return l.T("action_post_failed", "Title", escape(p.Action.Title), "Chapter", escape(p.Rally.ChapterName), "Channel", channel)
+	}
+	return l.T("notice_post_failed", "Title", escape(p.Rally.Title), "Chapter", escape(p.Rally.ChapterName), "Channel", channel)
+}
+
+// rallyNotice words a notice a rally owes its channel, in the chapter's
+// language(s), ending with a line that names the rally and the post.
+func rallyNotice(r store.Rally, text func(Lang) string) store.Notice {
+	return func(postID int64) (string, string) {
+		marker := postLangs(r.ChapterLanguage)[0].T("notice_marker", "Rally", r.ID, "Notice", postID)
+		return postText(r.ChapterLanguage, text) + "\n-# " + marker, marker
+	}
+}
+
+// sendRallyPostsNow sends the notices the rallies owe their channels, from
+// the command that owed them. It returns what the lead should know of those
+// not sent yet (the sweep keeps trying) or never to be sent, or "".
+func (a *App) sendRallyPostsNow(ctx context.Context, l Lang, now time.Time, rallyIDs ...int64) string {
+	posts, err := a.db.PendingRallyPosts(ctx, rallyIDs...)
+	if err != nil {
+		a.log.Error("could not read the notices owed to channels", "rallies", rallyIDs, "err", err)
+		return l.T("notice_post_later_unknown")
+	}
+	var out string
+	for _, p := range posts {
+		state, err := a.sendChannelPost(ctx, now, p)
+		if err != nil {
+			a.log.Error("channel notice failed", "rally", p.Rally.ID, "post", p.ID, "err", err)
+			state = store.ReminderPending
+		}
+		switch state {
+		case store.ReminderPending:
+			out += l.T("notice_post_later", "Channel", "<#"+p.ChannelID+">")
+		case store.ReminderFailed:
+			out += l.T("notice_post_cannot", "Channel", "<#"+p.ChannelID+">")
+		}
+	}
+	return out
 }

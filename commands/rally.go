@@ -434,18 +434,23 @@ func (a *App) rallyEdit(ctx context.Context, in *Input) (*Response, error) {
 		return nil, invalid("err_edit_nothing")
 	}
 	// A change of time or place is worded inside the edit's transaction,
-	// from the rally as it was there: the members' DMs of it are owed in
-	// that transaction, and the channel is told the same after it.
-	var notice func(Lang) string
+	// from the rally as it was there, and owed there: the members' DMs of
+	// it and the channel's notice. A rally not announced yet told nobody
+	// what changed.
+	moved := func(before, after store.Rally) bool {
+		return after.MessageID != "" && (!before.StartsAt.Equal(after.StartsAt) || before.Location != after.Location)
+	}
 	u.Notice = func(before, after store.Rally) string {
-		if before.StartsAt.Equal(after.StartsAt) && before.Location == after.Location {
+		if !moved(before, after) {
 			return ""
 		}
-		notice = func(l Lang) string { return a.changeNotice(l, before, after) }
-		if after.MessageID == "" {
-			return "" // not announced yet: nobody was told what changed
+		return dmBodies(func(l Lang) string { return a.changeNotice(l, before, after) + l.T("change_your_rsvp_stands") })
+	}
+	u.ChannelNotice = func(before, after store.Rally) store.Notice {
+		if !moved(before, after) {
+			return nil
 		}
-		return dmBodies(func(l Lang) string { return notice(l) + l.T("change_your_rsvp_stands") })
+		return rallyNotice(after, func(l Lang) string { return a.changeNotice(l, before, after) + l.T("change_rsvps_stand") })
 	}
 	r, promoted, err := a.db.UpdateRally(ctx, in.GuildID, r.ID, u, a.cfg.ReminderOffsets)
 	if err != nil {
@@ -465,15 +470,13 @@ func (a *App) rallyEdit(ctx context.Context, in *Input) (*Response, error) {
 		// A day-of-action rally waits for its place; setting it announces it.
 		return a.announceWaiting(ctx, in, r, u.Location != nil, changed)
 	}
-	if notice != nil {
-		a.postChangeNotice(ctx, r, notice)
-	}
+	posted := a.sendRallyPostsNow(ctx, in.Lang, in.Now, r.ID)
 	over := ""
 	if r.OverCapacity() {
 		over = in.Lang.T("rally_over_capacity", "Going", r.Going, "Capacity", r.Capacity)
 	}
 	note := a.mirrorUpdate(ctx, in.Lang, r)
-	return ephemeral(in.Lang.T("rally_updated", "Title", escape(r.Title), "ID", r.ID, "Fields", strings.Join(changed, ", ")) + over + note), nil
+	return ephemeral(in.Lang.T("rally_updated", "Title", escape(r.Title), "ID", r.ID, "Fields", strings.Join(changed, ", ")) + over + posted + note), nil
 }
 
 func (a *App) rallyCancel(ctx context.Context, in *Input) (*Response, error) {
@@ -487,32 +490,30 @@ func (a *App) rallyCancel(ctx context.Context, in *Input) (*Response, error) {
 			return a.rallyCancelSeries(ctx, in, reason)
 		}
 	}
-	r, err = a.db.CancelRally(ctx, in.GuildID, r.ID, reason)
+	// The channel's notice is owed by the cancel itself, like the members'
+	// DMs: a crash right after it cannot lose it.
+	r, err = a.db.CancelRally(ctx, in.GuildID, r.ID, reason, func(r store.Rally) store.Notice {
+		return rallyNotice(r, func(l Lang) string {
+			s := l.T("rally_cancelled_notice", "Title", escape(r.Title), "When", zonedTime(l, r.StartsAt, r.TimeZone))
+			if r.CancelReason != "" {
+				s += l.T("cancelled_reason", "Reason", escape(r.CancelReason))
+			}
+			return s
+		})
+	})
 	if err != nil {
 		return nil, err
 	}
 	a.log.Info("rally cancelled", "guild", in.GuildID, "rally", r.ID)
-	if r.ChannelID != "" {
-		notice := postText(r.ChapterLanguage, func(l Lang) string {
-			s := l.T("rally_cancelled_notice", "Title", escape(r.Title), "When", zonedTime(l, r.StartsAt, r.TimeZone))
-			if reason != "" {
-				s += l.T("cancelled_reason", "Reason", escape(reason))
-			}
-			return s
-		})
-		if _, err := a.post(ctx, r.ChannelID, outMessage{Content: notice}, store.NewNonce()); err != nil {
-			a.log.Warn("could not post cancel notice", "rally", r.ID, "err", err)
-		}
-	}
-	note := a.cancelled(ctx, in.Lang, r)
+	note := a.sendRallyPostsNow(ctx, in.Lang, in.Now, r.ID) + a.cancelled(ctx, in.Lang, r)
 	return ephemeral(in.Lang.T("rally_cancelled", "Title", escape(r.Title), "ID", r.ID) + note), nil
 }
 
 // cancelled does what follows a rally's cancellation besides the channel's
-// notice (one per rally, or one for the rest of a series): the announcement
-// shows it, and its scheduled event is cancelled. The members' DMs of it
-// were owed by the cancel itself (store.DMCancelled). It returns a note for
-// the lead, or "".
+// notice (one per rally, or one for the rest of a series, owed by the
+// cancel): the announcement shows it, and its scheduled event is cancelled.
+// The members' DMs of it were owed by the cancel itself (store.DMCancelled).
+// It returns a note for the lead, or "".
 func (a *App) cancelled(ctx context.Context, l Lang, r store.Rally) string {
 	a.refresher.mark(r.ID)
 	return a.mirrorCancel(ctx, l, r)
@@ -559,18 +560,6 @@ func (a *App) rallyAttendees(ctx context.Context, in *Input) (*Response, error) 
 // isLead reports whether the member leads the rally's chapter (or is an admin).
 func (a *App) isLead(in *Input, r store.Rally) bool {
 	return requireLead(in, RallyLead, r.ChapterLeadRoleID, r.ChapterName) == nil
-}
-
-// postChangeNotice tells a rally's channel, once, of a change of its time or
-// place (changeNotice); the members' DMs of it were owed by the edit.
-func (a *App) postChangeNotice(ctx context.Context, r store.Rally, changes func(Lang) string) {
-	if r.ChannelID == "" {
-		return
-	}
-	notice := postText(r.ChapterLanguage, func(l Lang) string { return changes(l) + l.T("change_rsvps_stand") })
-	if _, err := a.post(ctx, r.ChannelID, outMessage{Content: notice}, store.NewNonce()); err != nil {
-		a.log.Warn("could not post change notice", "rally", r.ID, "err", err)
-	}
 }
 
 // changeNotice is what a change notice says in l, old → new: the same in the

@@ -221,43 +221,34 @@ func (a *App) rallyCreateSeries(ctx context.Context, in *Input, n store.NewRally
 
 // rallyCancelSeries cancels the rally and the rest of its series: each is
 // cancelled as a single rally is (announcement, DMs, scheduled event), and
-// the channel is told of them all in one notice.
+// the channel is told of them all in one notice, owed by the cancel.
 func (a *App) rallyCancelSeries(ctx context.Context, in *Input, reason string) (*Response, error) {
 	r := in.Rally
-	cancelled, err := a.db.CancelSeries(ctx, in.GuildID, r.ID, reason)
-	if err != nil {
-		return nil, err
-	}
-	a.log.Info("rally series cancelled", "guild", in.GuildID, "series", r.Series.ID, "from", r.ID, "rallies", len(cancelled))
-	var notes []string
-	channel := ""
-	for _, c := range cancelled {
-		if c.MessageID != "" && channel == "" {
-			channel = c.ChannelID
-		}
-		if note := a.cancelled(ctx, in.Lang, c); note != "" {
-			notes = append(notes, note)
-		}
-	}
-	first := cancelled[0]
-	if channel != "" {
-		notice := postText(first.ChapterLanguage, func(l Lang) string {
-			s := l.T("series_cancelled_notice", "Repeat", repeatWords(l, r.Series.Repeat), "Title", escape(first.Title), "Count", len(cancelled),
+	cancelled, err := a.db.CancelSeries(ctx, in.GuildID, r.ID, reason, func(cancelled []store.Rally) store.Notice {
+		first := cancelled[0]
+		return rallyNotice(first, func(l Lang) string {
+			s := l.T("series_cancelled_notice", "Repeat", repeatWords(l, first.Series.Repeat), "Title", escape(first.Title), "Count", len(cancelled),
 				"When", zonedTime(l, first.StartsAt, first.TimeZone))
 			if reason != "" {
 				s += l.T("cancelled_reason", "Reason", escape(reason))
 			}
 			return s
 		})
-		if _, err := a.post(ctx, channel, outMessage{Content: notice}, store.NewNonce()); err != nil {
-			a.log.Warn("could not post series cancel notice", "series", r.Series.ID, "err", err)
-		}
+	})
+	if err != nil {
+		return nil, err
 	}
-	ids := make([]string, len(cancelled))
+	a.log.Info("rally series cancelled", "guild", in.GuildID, "series", r.Series.ID, "from", r.ID, "rallies", len(cancelled))
+	ids, names := make([]int64, len(cancelled)), make([]string, len(cancelled))
 	for i, c := range cancelled {
-		ids[i] = fmt.Sprintf("#%d", c.ID)
+		ids[i], names[i] = c.ID, fmt.Sprintf("#%d", c.ID)
 	}
-	return ephemeral(in.Lang.T("series_cancelled", "Title", escape(first.Title), "Count", len(cancelled), "IDs", strings.Join(ids, ", ")) + strings.Join(notes, "")), nil
+	notes := []string{a.sendRallyPostsNow(ctx, in.Lang, in.Now, ids...)}
+	for _, c := range cancelled {
+		notes = append(notes, a.cancelled(ctx, in.Lang, c))
+	}
+	first := cancelled[0]
+	return ephemeral(in.Lang.T("series_cancelled", "Title", escape(first.Title), "Count", len(cancelled), "IDs", strings.Join(names, ", ")) + strings.Join(notes, "")), nil
 }
 
 // SendDueSeriesAnnouncements announces each rally of a series whose earlier

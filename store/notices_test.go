@@ -72,7 +72,7 @@ func TestCancelOwesNotices(t *testing.T) {
 		f := newFixtureAt(t, path)
 		r := f.staffedRally(t, 1, store.RoleNeeds{store.Marshal: 1})
 		f.attended(t, r.ID)
-		if _, err := f.db.CancelRally(ctx(), "g1", r.ID, "Storm"); err != nil {
+		if _, err := f.db.CancelRally(ctx(), "g1", r.ID, "Storm", nil); err != nil {
 			t.Fatal(err)
 		}
 		f.db.Close()
@@ -81,7 +81,7 @@ func TestCancelOwesNotices(t *testing.T) {
 		if fmt.Sprint(got[fmt.Sprintf("%d/%s", r.ID, store.DMCancelled)]) != noticed || len(got) != 1 {
 			t.Errorf("owed after the cancel: %v, want %s the cancel notice of #%d", got, noticed, r.ID)
 		}
-		if _, err := db.CancelRally(ctx(), "g1", r.ID, "again"); err == nil {
+		if _, err := db.CancelRally(ctx(), "g1", r.ID, "again", nil); err == nil {
 			t.Fatal("cancelled twice")
 		}
 		if n, err := db.MemberDMCounts(ctx(), r.ID, store.DMCancelled); err != nil || n[store.DMPending] != 4 {
@@ -103,7 +103,7 @@ func TestCancelOwesNotices(t *testing.T) {
 		if _, err := f.db.SetRSVP(ctx(), "g1", rallies[0].ID, "u9", store.Going); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f.db.CancelSeries(ctx(), "g1", rallies[1].ID, "Hall closed"); err != nil {
+		if _, err := f.db.CancelSeries(ctx(), "g1", rallies[1].ID, "Hall closed", nil); err != nil {
 			t.Fatal(err)
 		}
 		f.db.Close()
@@ -182,7 +182,7 @@ func TestEditOwesChangeNotice(t *testing.T) {
 		t.Errorf("change DM %+v (%v), want the body worded from before and after", due, err)
 	}
 
-	if _, err := db.CancelRally(ctx(), "g1", r.ID, ""); err != nil {
+	if _, err := db.CancelRally(ctx(), "g1", r.ID, "", nil); err != nil {
 		t.Fatal(err)
 	}
 	_, _, err = db.UpdateRally(ctx(), "g1", r.ID, store.RallyUpdate{Location: ptr("Elsewhere"), Notice: moved}, nil)

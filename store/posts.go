@@ -32,6 +32,11 @@ func (k PostKind) OfAction() bool { return k == PostActionAsk || k == PostAction
 // sends it at once, before the reminder sweep may send it instead.
 const PostLease = 2 * time.Minute
 
+// Notice words a post a rally owes its channel, given the post's id: the
+// message, and the marker in it (naming the id) by which a send whose outcome
+// was lost is found in the channel.
+type Notice func(postID int64) (body, marker string)
+
 // ChannelPost is a message owed to a chapter channel, as stored. Its State is
 // one of the reminder states (pending, sent, failed, dropped).
 type ChannelPost struct {
@@ -79,6 +84,25 @@ func scanChannelPosts(rows *sql.Rows, err error) ([]ChannelPost, error) {
 	return out, rows.Err()
 }
 
+// owePost records a post a rally owes its channel, worded by words once its
+// id is known, to be sent with a nonce fixed now. The sweep may send it after
+// PostLease; the command that owed it sends it at once.
+func owePost(ctx context.Context, tx *Tx, rallyID int64, kind PostKind, channelID string, words Notice) error {
+	res, err := tx.ExecContext(ctx, `
+		INSERT INTO channel_posts (rally_id, kind, channel_id, nonce, next_try_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)`,
+		rallyID, kind, channelID, NewNonce(), tx.now.Add(PostLease).Unix(), tx.now.Unix())
+	if err != nil {
+		return err
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return err
+	}
+	body, marker := words(id)
+	_, err = tx.ExecContext(ctx, `UPDATE channel_posts SET body = ?, marker = ? WHERE id = ?`, body, marker, id)
+	return err
+}
+
 // DueChannelPosts returns up to max pending posts whose (re)try time has come.
 func (db *DB) DueChannelPosts(ctx context.Context, now time.Time, max int) (_ []ChannelPost, err error) {
 	defer wrap(&err, "due channel posts")
@@ -92,6 +116,23 @@ func (db *DB) ActionPosts(ctx context.Context, actionID int64, kind PostKind) (_
 	defer wrap(&err, "action posts")
 	return scanChannelPosts(db.read.QueryContext(ctx,
 		channelPostQuery+`WHERE p.action_id = ? AND p.kind = ? ORDER BY c.name COLLATE NOCASE`, actionID, kind))
+}
+
+// PendingRallyPosts returns the pending notices the rallies owe their
+// channels (not those of a day of action), oldest first: for the command
+// that owed them to send at once.
+func (db *DB) PendingRallyPosts(ctx context.Context, rallyIDs ...int64) (_ []ChannelPost, err error) {
+	defer wrap(&err, "pending rally posts")
+	var out []ChannelPost
+	for _, id := range rallyIDs {
+		posts, err := scanChannelPosts(db.read.QueryContext(ctx,
+			channelPostQuery+`WHERE p.rally_id = ? AND p.action_id IS NULL AND p.state = 'pending' ORDER BY p.id`, id))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, posts...)
+	}
+	return out, nil
 }
 
 // BeginChannelPost records that a send of the post is about to be made. It

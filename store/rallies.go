@@ -273,6 +273,10 @@ type RallyUpdate struct {
 	// "" (or a nil Notice) owes none. It is queued in the transaction of the
 	// change: a crash right after the edit cannot lose it.
 	Notice func(before, after Rally) string
+	// ChannelNotice words the notice the change owes the channel the rally
+	// was announced in; nil (or a nil ChannelNotice) owes none. It is owed
+	// in the same transaction, and so is never lost or posted twice.
+	ChannelNotice func(before, after Rally) Notice
 }
 
 // UpdateRally changes a scheduled rally. A new start re-arms its reminders; a
@@ -347,22 +351,30 @@ func (db *DB) UpdateRally(ctx context.Context, guildID string, id int64, u Rally
 		if r, err = rallyByID(ctx, tx, guildID, id); err != nil {
 			return err
 		}
-		if u.Notice == nil {
+		if u.Notice != nil {
+			if body := u.Notice(before, r); body != "" {
+				if _, err := queueMemberDMs(ctx, tx, MemberDMs{RallyID: id, Kind: ChangeDM(), Body: body,
+					Statuses: []RSVPStatus{Going, Maybe, Waitlist}}); err != nil {
+					return err
+				}
+			}
+		}
+		if u.ChannelNotice == nil || r.MessageID == "" || r.ChannelID == "" {
 			return nil
 		}
-		if body := u.Notice(before, r); body != "" {
-			_, err = queueMemberDMs(ctx, tx, MemberDMs{RallyID: id, Kind: ChangeDM(), Body: body,
-				Statuses: []RSVPStatus{Going, Maybe, Waitlist}})
+		if words := u.ChannelNotice(before, r); words != nil {
+			return owePost(ctx, tx, id, PostRallyChange, r.ChannelID, words)
 		}
-		return err
+		return nil
 	})
 	return r, promoted, err
 }
 
 // CancelRally marks a rally cancelled (it is kept), drops its pending
 // reminders and owes each member going, maybe or waitlisted the notice of it
-// (markCancelled).
-func (db *DB) CancelRally(ctx context.Context, guildID string, id int64, reason string) (r Rally, err error) {
+// (markCancelled). notice, if not nil, words the notice it owes the channel
+// the rally was announced in, owed in the same transaction.
+func (db *DB) CancelRally(ctx context.Context, guildID string, id int64, reason string, notice func(Rally) Notice) (r Rally, err error) {
 	defer wrap(&err, "cancel rally")
 	err = db.update(ctx, func(tx *Tx) error {
 		var err error
@@ -380,6 +392,12 @@ func (db *DB) CancelRally(ctx context.Context, guildID string, id int64, reason 
 			return err
 		}
 		r.Status, r.CancelReason = RallyCancelled, reason
+		if notice == nil || r.MessageID == "" || r.ChannelID == "" {
+			return nil
+		}
+		if words := notice(r); words != nil {
+			return owePost(ctx, tx, id, PostRallyCancel, r.ChannelID, words)
+		}
 		return nil
 	})
 	return r, err

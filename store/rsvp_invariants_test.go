@@ -162,7 +162,7 @@ func TestGroupCommitFailures(t *testing.T) {
 	raw := openRaw(t, f.db)
 	open := f.rally(t, 0, t0.Add(48*time.Hour))
 	cancelled := f.rally(t, 0, t0.Add(48*time.Hour))
-	if _, err := f.db.CancelRally(ctx(), "g1", cancelled.ID, ""); err != nil {
+	if _, err := f.db.CancelRally(ctx(), "g1", cancelled.ID, "", nil); err != nil {
 		t.Fatal(err)
 	}
 	w, err := sql.Open("sqlite3", "file:"+f.db.Path())

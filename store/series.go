@@ -140,8 +140,10 @@ func (db *DB) DeleteSeries(ctx context.Context, guildID string, seriesID int64) 
 // and unsent announcements are dropped, and the notice of each is owed to
 // its members (markCancelled). It returns the rallies it cancelled,
 // in order. A rally not in a series is ErrNotInSeries; a series with nothing
-// left to cancel is a RallyStateError.
-func (db *DB) CancelSeries(ctx context.Context, guildID string, rallyID int64, reason string) (cancelled []Rally, err error) {
+// left to cancel is a RallyStateError. notice, if not nil, words the one
+// notice owed, in the same transaction, to the channel where the first of
+// them that was announced was.
+func (db *DB) CancelSeries(ctx context.Context, guildID string, rallyID int64, reason string, notice func(cancelled []Rally) Notice) (cancelled []Rally, err error) {
 	defer wrap(&err, "cancel series")
 	err = db.update(ctx, func(tx *Tx) error {
 		r, err := rallyByID(ctx, tx, guildID, rallyID)
@@ -172,16 +174,36 @@ func (db *DB) CancelSeries(ctx context.Context, guildID string, rallyID int64, r
 			}
 			return &RallyStateError{Change: ChangeCancel, Title: r.Title, Err: reason}
 		}
+		if notice == nil {
+			return nil
+		}
+		for _, o := range cancelled {
+			if o.MessageID == "" || o.ChannelID == "" {
+				continue
+			}
+			// Posted under the announced rally: a send resumed later looks
+			// for it after that rally's announcement.
+			if words := notice(cancelled); words != nil {
+				return owePost(ctx, tx, o.ID, PostSeriesCancel, o.ChannelID, words)
+			}
+			return nil
+		}
 		return nil
 	})
 	return cancelled, err
 }
 
 // dropPending drops what a cancelled rally still owes its channel: its
-// reminders and, in a series, its announcement.
+// reminders, in a series its announcement, and the notices of changes not
+// yet posted (the cancellation says more).
 func dropPending(ctx context.Context, tx *Tx, rallyID int64) error {
 	if _, err := tx.ExecContext(ctx,
 		`UPDATE reminders SET state = 'dropped', updated_at = ? WHERE rally_id = ? AND state = 'pending'`,
+		tx.now.Unix(), rallyID); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx,
+		`UPDATE channel_posts SET state = 'dropped', updated_at = ? WHERE rally_id = ? AND kind = 'rally_change' AND state = 'pending'`,
 		tx.now.Unix(), rallyID); err != nil {
 		return err
 	}

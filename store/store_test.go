@@ -272,7 +272,7 @@ func TestRSVP(t *testing.T) {
 	})
 	t.Run("ErrCancelled", func(t *testing.T) {
 		r2 := f.rally(t, 0, t0.Add(96*time.Hour))
-		if _, err := f.db.CancelRally(ctx(), "g1", r2.ID, "rain"); err != nil {
+		if _, err := f.db.CancelRally(ctx(), "g1", r2.ID, "rain", nil); err != nil {
 			t.Fatal(err)
 		}
 		_, err := f.db.SetRSVP(ctx(), "g1", r2.ID, "u1", store.Going)
@@ -280,7 +280,7 @@ func TestRSVP(t *testing.T) {
 		if !errors.As(err, &refused) || refused.Change != store.ChangeRSVP || refused.Title != "March" || !errors.Is(err, store.ErrRallyCancelled) {
 			t.Fatalf("RSVP to a cancelled rally: %v", err)
 		}
-		_, err = f.db.CancelRally(ctx(), "g1", r2.ID, "")
+		_, err = f.db.CancelRally(ctx(), "g1", r2.ID, "", nil)
 		if !errors.As(err, &refused) || refused.Change != store.ChangeCancel || !errors.Is(err, store.ErrRallyCancelled) {
 			t.Fatalf("cancel a cancelled rally: %v", err)
 		}
@@ -299,7 +299,7 @@ func TestRSVP(t *testing.T) {
 		}
 		f.clock.Add(2 * time.Hour) // now over
 		defer f.clock.Add(-2 * time.Hour)
-		_, err = f.db.CancelRally(ctx(), "g1", r3.ID, "")
+		_, err = f.db.CancelRally(ctx(), "g1", r3.ID, "", nil)
 		if !errors.Is(err, store.ErrRallyOver) {
 			t.Fatalf("cancel a rally that is over: %v", err)
 		}
@@ -451,7 +451,7 @@ func TestReminders(t *testing.T) {
 		}
 	})
 	t.Run("CancelDrops", func(t *testing.T) {
-		if _, err := f.db.CancelRally(ctx(), "g1", r.ID, ""); err != nil {
+		if _, err := f.db.CancelRally(ctx(), "g1", r.ID, "", nil); err != nil {
 			t.Fatal(err)
 		}
 		f.clock.Add(100 * time.Hour)
