@@ -1,6 +1,7 @@
 package bot_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -136,4 +137,110 @@ func TestScheduledEventsOff(t *testing.T) {
 			t.Errorf("%d %s requests with SCHEDULED_EVENTS=off", n, m)
 		}
 	}
+}
+
+// TestScheduledEventExactlyOnce: a rally's scheduled event is owed in the
+// transaction that announces the rally, so it exists exactly once whatever
+// happens to the create, which carries no nonce: the bot killed while
+// Discord made the event but before its answer arrived (the next attempt
+// finds the event by the rally named in its description and adopts it),
+// killed before Discord made it, or Discord failing it. Later edits and the
+// cancel reach the event that was stored.
+func TestScheduledEventExactlyOnce(t *testing.T) {
+	t.Parallel()
+	inv := discordtest.Invocation{GuildID: guildID, ChannelID: seattleChannel, Member: lead}
+	// exactlyOne checks the guild has one event, the one stored for rally
+	// #1, made by one create, and that edits and the cancel reach it.
+	exactlyOne := func(t *testing.T, h *harness) {
+		t.Helper()
+		events := h.fake.ScheduledEvents(guildID)
+		if len(events) != 1 {
+			t.Fatalf("%d scheduled events, want 1: %+v", len(events), events)
+		}
+		c, err := h.schedDB().CalendarRally(context.Background(), guildID, 1)
+		if err != nil || c.EventID != events[0].ID {
+			t.Fatalf("stored event %q (%v), want %q", c.EventID, err, events[0].ID)
+		}
+		if !strings.HasPrefix(events[0].Description, "Rally #1\n") {
+			t.Errorf("description %q does not name the rally first", events[0].Description)
+		}
+
+		mustContain(t, h.cmd(lead, seattleChannel, "rally edit", discordtest.Str("rally", "1"), discordtest.Str("title", "Held, renamed")), true, "Updated")
+		if e := eventNamed(h, "Held, renamed"); e == nil || e.ID != events[0].ID {
+			t.Errorf("the edit did not reach the stored event: %+v", h.fake.ScheduledEvents(guildID))
+		}
+		mustContain(t, h.cmd(lead, seattleChannel, "rally cancel", discordtest.Str("rally", "1")), true, "Cancelled")
+		if e := eventNamed(h, "Held, renamed"); e == nil || e.Status != discordgo.GuildScheduledEventStatusCanceled {
+			t.Errorf("the cancel did not reach the stored event: %+v", e)
+		}
+		if n := len(h.fake.ScheduledEvents(guildID)); n != 1 {
+			t.Errorf("%d scheduled events after the edit and the cancel, want 1", n)
+		}
+		if v := h.fake.TakeViolations(); len(v) > 0 {
+			t.Errorf("requests Discord's spec refuses: %+v", v)
+		}
+	}
+
+	t.Run("CrashAfterDiscordMadeIt", func(t *testing.T) {
+		t.Parallel()
+		h := rallyHarness(t)
+		release := h.fake.Hold("POST", eventsRoute)
+		go h.fake.Command(h.ctx(), inv, "rally create", createOpts(discordtest.Str("title", "Held"))...)
+		eventually(t, 10*time.Second, "Discord makes the event", func() bool { return len(h.fake.ScheduledEvents(guildID)) == 1 })
+		snap := h.snapshot()
+		go func() { time.Sleep(200 * time.Millisecond); release() }()
+		h.crash(snap)
+		release()
+
+		h.clock.Add(3 * time.Minute)
+		h.start() // the sweep at start finds the event and adopts it
+		h.runJobs()
+		h.restart()
+		h.runJobs()
+		if n := h.fake.CountRequests("POST", eventsRoute); n != 1 {
+			t.Errorf("%d creates, want the one before the crash", n)
+		}
+		if h.fake.CountRequests("GET", eventsRoute) == 0 {
+			t.Errorf("the resumed create did not look for the event first")
+		}
+		exactlyOne(t, h)
+	})
+
+	t.Run("CrashBeforeDiscordMadeIt", func(t *testing.T) {
+		t.Parallel()
+		h := rallyHarness(t)
+		h.fake.FailNext("POST", eventsRoute, 1000, 503) // the create never lands
+		go h.fake.Command(h.ctx(), inv, "rally create", createOpts(discordtest.Str("title", "Held"))...)
+		eventually(t, 10*time.Second, "the bot tries to make the event", func() bool { return h.fake.CountRequests("POST", eventsRoute) > 0 })
+		h.crash(h.snapshot())
+		h.fake.FailNext("POST", eventsRoute, 0, 503)
+		if n := len(h.fake.ScheduledEvents(guildID)); n != 0 {
+			t.Fatalf("%d events while Discord fails", n)
+		}
+
+		h.clock.Add(3 * time.Minute)
+		h.start() // the sweep at start makes it
+		h.runJobs()
+		h.restart()
+		h.runJobs()
+		exactlyOne(t, h)
+	})
+
+	t.Run("DiscordFailsTheCreate", func(t *testing.T) {
+		t.Parallel()
+		h := rallyHarness(t)
+		h.fake.FailNext("POST", eventsRoute, 1, 500)
+		mustContain(t, h.cmd(lead, seattleChannel, "rally create", createOpts(discordtest.Str("title", "Held"))...), true, "Scheduled")
+		if n := len(h.fake.ScheduledEvents(guildID)); n != 0 {
+			t.Fatalf("%d events after a failed create", n)
+		}
+		h.runJobs() // backing off: not tried again yet
+		h.clock.Add(time.Minute)
+		h.runJobs()
+		h.runJobs()
+		if n := h.fake.CountRequests("POST", eventsRoute); n != 2 {
+			t.Errorf("%d creates, want the failed one and one more", n)
+		}
+		exactlyOne(t, h)
+	})
 }

@@ -409,7 +409,7 @@ func (a *App) announceWaiting(ctx context.Context, in *Input, r store.Rally, pla
 		return nil, err
 	}
 	a.log.Info("waiting rally announced", "guild", in.GuildID, "rally", r.ID)
-	note := a.mirrorCreate(ctx, in.Lang, r)
+	note := a.mirror(ctx, in.Lang, r.ID)
 	return ephemeral(in.Lang.T("action_rally_announced", "Title", escape(r.Title), "ID", r.ID, "Fields", strings.Join(changed, ", "),
 		"When", zonedTime(in.Lang, r.StartsAt, r.TimeZone), "Link", messageLink(in.GuildID, msg.ChannelID, msg.ID)) + note), nil
 }

@@ -54,7 +54,7 @@ func (a *App) FinishAnnouncements(ctx context.Context, now time.Time) error {
 			return err
 		}
 		log.Info("finished the announcement of an interrupted create", "message", msg.ID)
-		a.mirrorCreate(ctx, postLangs(p.Rally.ChapterLanguage)[0], p.Rally)
+		a.mirror(ctx, "", p.Rally.ID) // nobody to tell of a problem but the log
 	}
 	return nil
 }

@@ -57,6 +57,9 @@ type App struct {
 	refresher *refresher
 	jobs      jobs
 	zones     zoneCache
+	// eventLocks keeps a command and the sweep from mirroring one rally's
+	// scheduled event at once (events.go).
+	eventLocks rallyLocks
 }
 
 // Handler handles one command, subcommand or button and returns its reply.

@@ -384,9 +384,33 @@ func rewind(files []*discordgo.File) {
 }
 
 // CreateEvent adds a guild scheduled event. It has no nonce, so it is tried
-// once: a retry could make two.
+// once: a retry could make two. (The caller looks for the event a create
+// whose answer was lost made before it creates again.)
 func (d *Discord) CreateEvent(ctx context.Context, guildID string, p *discordgo.GuildScheduledEventParams) (*discordgo.GuildScheduledEvent, error) {
 	return d.session.GuildScheduledEventCreate(guildID, p, discordgo.WithContext(ctx))
+}
+
+// OwnEvents returns the guild's scheduled events the bot created. Reading
+// twice is reading once, so it is retried.
+func (d *Discord) OwnEvents(ctx context.Context, guildID string) ([]*discordgo.GuildScheduledEvent, error) {
+	var all []*discordgo.GuildScheduledEvent
+	if err := d.retry(ctx, func() (err error) {
+		all, err = d.session.GuildScheduledEvents(guildID, false, discordgo.WithContext(ctx))
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	self := ""
+	if d.session.State != nil && d.session.State.User != nil {
+		self = d.session.State.User.ID
+	}
+	var own []*discordgo.GuildScheduledEvent
+	for _, e := range all {
+		if self == "" || e.CreatorID == self {
+			own = append(own, e)
+		}
+	}
+	return own, nil
 }
 
 // EditEvent changes a guild scheduled event; the same edit twice is one.

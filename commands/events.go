@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -15,6 +17,14 @@ import (
 // the source: every failure is logged and the rally goes on without its
 // event; the one failure worth telling the lead, a missing Manage Events
 // permission, is told once per guild in the reply of the command that hit it.
+//
+// What a rally's event owes it is recorded in the transaction that changes
+// the rally (store.EventMirror): the command that made the change brings the
+// event in line at once, and the reminder sweep does if that failed or never
+// happened (a crash). A create has no nonce, so once one was sent and its
+// answer lost, the next attempt first looks through the guild's events for
+// the one it made, whose description begins with the rally's marker, and
+// adopts it instead of making a second.
 
 // noteManageEvents keys the "I lack Manage Events" notice of a guild.
 const noteManageEvents = "permission:manage_events"
@@ -25,7 +35,8 @@ const errCodeUnknownScheduledEvent = 10070
 // expiredEventBatch is how many expired events one retention run deletes.
 const expiredEventBatch = 50
 
-// reveal is what a private place shows instead (App.hiddenPlace).
+// eventParams is the event mirroring r; reveal is what a private place shows
+// instead (App.hiddenPlace). Its description begins with the rally's marker.
 func eventParams(r store.Rally, reveal string) *discordgo.GuildScheduledEventParams {
 	start, end := r.StartsAt.UTC(), r.EndsAt.UTC()
 	langs := postLangs(r.ChapterLanguage)
@@ -37,7 +48,7 @@ func eventParams(r store.Rally, reveal string) *discordgo.GuildScheduledEventPar
 	if r.PrivateLocation {
 		place = reveal
 	}
-	desc := inLangs(langs, " / ", func(l Lang) string { return l.T("event_chapter", "Chapter", r.ChapterName) })
+	desc := eventMarker(langs[0], r.ID) + "\n" + inLangs(langs, " / ", func(l Lang) string { return l.T("event_chapter", "Chapter", r.ChapterName) })
 	if r.Details != "" {
 		desc += "\n" + r.Details
 	}
@@ -52,68 +63,145 @@ func eventParams(r store.Rally, reveal string) *discordgo.GuildScheduledEventPar
 	}
 }
 
-// mirrorCreate adds a newly announced rally to the Events tab. It returns a
-// sentence for the lead's reply, or "".
-func (a *App) mirrorCreate(ctx context.Context, l Lang, r store.Rally) string {
-	if !a.cfg.ScheduledEvents {
-		return ""
+// eventMarker is the first line of a rally's event description, naming the
+// rally: how a create whose answer was lost finds the event it made.
+func eventMarker(l Lang, rallyID int64) string { return l.T("event_marker", "ID", rallyID) }
+
+// isEventOf reports whether the event's description begins with the rally's
+// marker, in any language (the chapter's may have changed since).
+func isEventOf(e *discordgo.GuildScheduledEvent, rallyID int64) bool {
+	first, _, _ := strings.Cut(e.Description, "\n")
+	for _, l := range Langs {
+		if first == eventMarker(l, rallyID) {
+			return true
+		}
 	}
-	ev, err := a.discord.CreateEvent(ctx, r.GuildID, eventParams(r, a.hiddenPlaceIn(postLangs(r.ChapterLanguage))))
+	return false
+}
+
+// mirror brings the rally's scheduled event in line with the change just
+// made to the rally. It returns a sentence for the lead's reply, or "".
+func (a *App) mirror(ctx context.Context, l Lang, rallyID int64) string {
+	note, err := a.mirrorRally(ctx, l, a.now(), rallyID)
 	if err != nil {
-		return a.mirrorFailed(ctx, l, r, "create", err)
+		a.log.Error("could not mirror a rally as a scheduled event; the sweep will", "rally", rallyID, "err", err)
+	}
+	return note
+}
+
+// MirrorDueEvents brings in line the scheduled events of rallies changed by a
+// command that could not, or never got to (a crash). Called by the reminder
+// sweep.
+func (a *App) MirrorDueEvents(ctx context.Context, now time.Time) error {
+	return drainDue(func() ([]store.EventMirror, error) { return a.db.DueEventMirrors(ctx, now, dueBatch) },
+		func(m store.EventMirror) error { _, err := a.mirrorRally(ctx, "", now, m.ID); return err })
+}
+
+// mirrorRally makes the rally's event show what is owed to it: created for
+// an announced rally, edited after a change, cancelled with the rally. l is
+// the language of the lead to tell of a missing permission ("": nobody).
+func (a *App) mirrorRally(ctx context.Context, l Lang, now time.Time, rallyID int64) (string, error) {
+	// The command's attempt and the sweep's must not both create it.
+	defer a.eventLocks.lock(rallyID)()
+	m, err := a.db.EventMirrorOf(ctx, rallyID)
+	if errors.Is(err, store.ErrNoSuchRally) {
+		return "", nil
+	}
+	if err != nil || m.Owed == 0 {
+		return "", err
+	}
+	if !a.cfg.ScheduledEvents {
+		return "", a.db.EventMirrored(ctx, m)
+	}
+	r, eventID := m.Rally, m.EventID
+	log := a.log.With("rally", r.ID)
+	if eventID == "" && m.Begun {
+		// A create was sent and its answer never recorded: it may have
+		// made the event.
+		if eventID, err = a.findRallyEvent(ctx, r); err != nil {
+			return a.mirrorFailed(ctx, l, now, m, "find", err)
+		}
+		if eventID != "" {
+			log.Info("adopted the scheduled event an interrupted create made", "event", eventID)
+			if err := a.db.SetScheduledEvent(ctx, r.ID, eventID); err != nil {
+				return "", err
+			}
+		}
+	}
+	params := eventParams(r, a.hiddenPlaceIn(postLangs(r.ChapterLanguage)))
+	switch {
+	case r.Cancelled() && eventID == "":
+		return "", a.db.EventMirrored(ctx, m)
+	case r.Cancelled():
+		// Cancelled, the event leaves the Events tab; it is forgotten.
+		err := a.discord.EditEvent(ctx, r.GuildID, eventID,
+			&discordgo.GuildScheduledEventParams{Status: discordgo.GuildScheduledEventStatusCanceled})
+		if err != nil && discordCode(err) != errCodeUnknownScheduledEvent {
+			return a.mirrorFailed(ctx, l, now, m, "cancel", err)
+		}
+		if err := a.db.SetScheduledEvent(ctx, r.ID, ""); err != nil {
+			return "", err
+		}
+	case eventID != "":
+		err := a.discord.EditEvent(ctx, r.GuildID, eventID, params)
+		if discordCode(err) == errCodeUnknownScheduledEvent {
+			log.Info("a rally's scheduled event was deleted in Discord; making a new one")
+			if err := a.db.SetScheduledEvent(ctx, r.ID, ""); err != nil {
+				return "", err
+			}
+			return a.createEvent(ctx, l, now, m, params)
+		}
+		if err != nil {
+			return a.mirrorFailed(ctx, l, now, m, "update", err)
+		}
+	case r.Started(now):
+		// Discord makes no event that has begun: nothing to mirror.
+		return "", a.db.EventMirrored(ctx, m)
+	default:
+		return a.createEvent(ctx, l, now, m, params)
+	}
+	a.mirrorWorks(ctx, r.GuildID)
+	return "", a.db.EventMirrored(ctx, m)
+}
+
+// createEvent makes the rally's event, after recording that a create is on
+// its way: if its answer is lost, the next attempt looks for the event first.
+func (a *App) createEvent(ctx context.Context, l Lang, now time.Time, m store.EventMirror, params *discordgo.GuildScheduledEventParams) (string, error) {
+	r := m.Rally
+	if _, err := a.db.BeginEventCreate(ctx, r.ID); err != nil {
+		return "", err
+	}
+	ev, err := a.discord.CreateEvent(ctx, r.GuildID, params)
+	if err != nil {
+		if Classify(err) == Gone || Classify(err) == Rejected {
+			// Refused: no event was made, none to look for.
+			if err := a.db.SetScheduledEvent(ctx, r.ID, ""); err != nil {
+				return "", err
+			}
+		}
+		return a.mirrorFailed(ctx, l, now, m, "create", err)
 	}
 	if err := a.db.SetScheduledEvent(ctx, r.ID, ev.ID); err != nil {
-		a.log.Error("could not record a rally's scheduled event", "rally", r.ID, "err", err)
+		return "", err
 	}
 	a.mirrorWorks(ctx, r.GuildID)
-	return ""
+	return "", a.db.EventMirrored(ctx, m)
 }
 
-// mirrorUpdate brings a rally's event in line after an edit; a rally without
-// one (the permission came later, or the event was deleted) gets one.
-func (a *App) mirrorUpdate(ctx context.Context, l Lang, r store.Rally) string {
-	if !a.cfg.ScheduledEvents {
-		return ""
-	}
-	c, err := a.db.CalendarRally(ctx, r.GuildID, r.ID)
+// findRallyEvent returns the id of the bot's event that names the rally and
+// is still on, or "".
+func (a *App) findRallyEvent(ctx context.Context, r store.Rally) (string, error) {
+	events, err := a.discord.OwnEvents(ctx, r.GuildID)
 	if err != nil {
-		a.log.Error("could not read a rally's scheduled event", "rally", r.ID, "err", err)
-		return ""
+		return "", err
 	}
-	if c.EventID == "" {
-		return a.mirrorCreate(ctx, l, r)
+	for _, e := range events {
+		on := e.Status == discordgo.GuildScheduledEventStatusScheduled || e.Status == discordgo.GuildScheduledEventStatusActive
+		if on && isEventOf(e, r.ID) {
+			return e.ID, nil
+		}
 	}
-	err = a.discord.EditEvent(ctx, r.GuildID, c.EventID, eventParams(r, a.hiddenPlaceIn(postLangs(r.ChapterLanguage))))
-	if discordCode(err) == errCodeUnknownScheduledEvent {
-		a.log.Info("a rally's scheduled event was deleted in Discord; making a new one", "rally", r.ID)
-		return a.mirrorCreate(ctx, l, r)
-	}
-	if err != nil {
-		return a.mirrorFailed(ctx, l, r, "update", err)
-	}
-	a.mirrorWorks(ctx, r.GuildID)
-	return ""
-}
-
-// mirrorCancel marks a cancelled rally's event cancelled, which takes it off
-// the Events tab, and forgets it.
-func (a *App) mirrorCancel(ctx context.Context, l Lang, r store.Rally) string {
-	if !a.cfg.ScheduledEvents {
-		return ""
-	}
-	c, err := a.db.CalendarRally(ctx, r.GuildID, r.ID)
-	if err != nil || c.EventID == "" {
-		return ""
-	}
-	err = a.discord.EditEvent(ctx, r.GuildID, c.EventID,
-		&discordgo.GuildScheduledEventParams{Status: discordgo.GuildScheduledEventStatusCanceled})
-	if err != nil && discordCode(err) != errCodeUnknownScheduledEvent {
-		return a.mirrorFailed(ctx, l, r, "cancel", err)
-	}
-	if err := a.db.SetScheduledEvent(ctx, r.ID, ""); err != nil {
-		a.log.Error("could not forget a rally's scheduled event", "rally", r.ID, "err", err)
-	}
-	return ""
+	return "", nil
 }
 
 // DeleteExpiredEvents deletes the scheduled events of rallies that ended
@@ -140,19 +228,33 @@ func (a *App) DeleteExpiredEvents(ctx context.Context, cutoff time.Time) error {
 	return nil
 }
 
-// mirrorFailed logs a failed mirror and, for a missing permission told for
-// the first time, returns the sentence for the lead.
-func (a *App) mirrorFailed(ctx context.Context, l Lang, r store.Rally, op string, err error) string {
-	if !missingPermission(err) {
-		a.log.Warn("could not mirror a rally as a scheduled event", "op", op, "rally", r.ID, "err", err)
-		return ""
+// mirrorFailed settles a failed mirror: a passing failure is tried again by
+// the sweep, after a backoff; any other is given up until the rally changes
+// again. For a missing permission told for the first time, it returns the
+// sentence for the lead (when there is one, l).
+func (a *App) mirrorFailed(ctx context.Context, l Lang, now time.Time, m store.EventMirror, op string, err error) (string, error) {
+	r := m.Rally
+	log := a.log.With("op", op, "guild", r.GuildID, "rally", r.ID)
+	switch {
+	case errors.Is(err, context.Canceled):
+		return "", err // shutting down: still owed, mirrored after the next start
+	case missingPermission(err):
+		log.Info("no Manage Events permission: rally not mirrored as a scheduled event")
+		note := ""
+		if l != "" {
+			if fresh, nerr := a.db.NoteOnce(ctx, r.GuildID, noteManageEvents); nerr == nil && fresh {
+				note = l.T("note_manage_events")
+			}
+		}
+		return note, a.db.EventMirrored(ctx, m)
+	case retryable(err):
+		backoff := retryBackoff(m.Attempts)
+		log.Warn("could not mirror a rally as a scheduled event; will retry", "err", err, "retry_in", backoff)
+		return "", a.db.RetryEventMirror(ctx, m, now.Add(backoff))
+	default:
+		log.Warn("Discord refused a rally's scheduled event; giving up until the rally changes", "err", err)
+		return "", a.db.EventMirrored(ctx, m)
 	}
-	a.log.Info("no Manage Events permission: rally not mirrored as a scheduled event", "op", op, "guild", r.GuildID, "rally", r.ID)
-	fresh, nerr := a.db.NoteOnce(ctx, r.GuildID, noteManageEvents)
-	if nerr != nil || !fresh {
-		return ""
-	}
-	return l.T("note_manage_events")
 }
 
 // mirrorWorks forgets a told permission problem once mirroring works, so a
@@ -170,4 +272,40 @@ func missingPermission(err error) bool {
 	}
 	var rest *discordgo.RESTError
 	return errors.As(err, &rest) && rest.Response != nil && rest.Response.StatusCode == http.StatusForbidden
+}
+
+// rallyLocks serialises work on each rally's scheduled event within the
+// process. The zero value is ready to use.
+type rallyLocks struct {
+	mu   sync.Mutex
+	held map[int64]*rallyLock
+}
+
+type rallyLock struct {
+	sync.Mutex
+	users int // holding it or waiting for it
+}
+
+// lock takes the rally's lock and returns what releases it.
+func (k *rallyLocks) lock(rallyID int64) (unlock func()) {
+	k.mu.Lock()
+	if k.held == nil {
+		k.held = map[int64]*rallyLock{}
+	}
+	l := k.held[rallyID]
+	if l == nil {
+		l = &rallyLock{}
+		k.held[rallyID] = l
+	}
+	l.users++
+	k.mu.Unlock()
+	l.Lock()
+	return func() {
+		l.Unlock()
+		k.mu.Lock()
+		if l.users--; l.users == 0 {
+			delete(k.held, rallyID)
+		}
+		k.mu.Unlock()
+	}
 }

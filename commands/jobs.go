@@ -85,9 +85,10 @@ func (a *App) SendDueReminders(ctx context.Context, now time.Time) error {
 		// backing off), so the next batch is new ones.
 		if len(due) < dueBatch {
 			// The messages owed to chapter channels (days of action's
-			// posts, rallies' notices), and the announcements series owe
-			// their next rallies, ride the same sweep.
-			return errors.Join(a.SendDueChannelPosts(ctx, now), a.SendDueSeriesAnnouncements(ctx, now))
+			// posts, rallies' notices), the announcements series owe their
+			// next rallies, and the scheduled events owed changes ride the
+			// same sweep.
+			return errors.Join(a.SendDueChannelPosts(ctx, now), a.SendDueSeriesAnnouncements(ctx, now), a.MirrorDueEvents(ctx, now))
 		}
 	}
 }

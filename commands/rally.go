@@ -287,7 +287,7 @@ func (a *App) rallyCreate(ctx context.Context, in *Input) (*Response, error) {
 		return nil, err
 	}
 	a.log.Info("rally created", "guild", in.GuildID, "rally", r.ID, "chapter", ch.ID)
-	note := a.mirrorCreate(ctx, in.Lang, r)
+	note := a.mirror(ctx, in.Lang, r.ID)
 	if start.Ambiguous {
 		note += in.Lang.T("rally_ambiguous_time", "Time", start.Time.Format("15:04"), "Zone", describeZone(start.Time))
 	}
@@ -475,7 +475,7 @@ func (a *App) rallyEdit(ctx context.Context, in *Input) (*Response, error) {
 	if r.OverCapacity() {
 		over = in.Lang.T("rally_over_capacity", "Going", r.Going, "Capacity", r.Capacity)
 	}
-	note := a.mirrorUpdate(ctx, in.Lang, r)
+	note := a.mirror(ctx, in.Lang, r.ID)
 	return ephemeral(in.Lang.T("rally_updated", "Title", escape(r.Title), "ID", r.ID, "Fields", strings.Join(changed, ", ")) + over + posted + note), nil
 }
 
@@ -516,7 +516,7 @@ func (a *App) rallyCancel(ctx context.Context, in *Input) (*Response, error) {
 // It returns a note for the lead, or "".
 func (a *App) cancelled(ctx context.Context, l Lang, r store.Rally) string {
 	a.refresher.mark(r.ID)
-	return a.mirrorCancel(ctx, l, r)
+	return a.mirror(ctx, l, r.ID)
 }
 
 func (a *App) rallyAttendees(ctx context.Context, in *Input) (*Response, error) {

@@ -201,7 +201,7 @@ func (a *App) rallyCreateSeries(ctx context.Context, in *Input, n store.NewRally
 	}
 	a.log.Info("rally series created", "guild", in.GuildID, "series", r.Series.ID, "rallies", len(rallies), "repeat", string(repeat))
 	l := in.Lang
-	note := a.mirrorCreate(ctx, l, r)
+	note := a.mirror(ctx, l, r.ID)
 	lines := []string{l.T("series_scheduled", "Title", escape(r.Title), "Repeat", repeatWords(l, repeat), "Count", len(rallies), "ID", r.ID,
 		"When", zonedTime(l, r.StartsAt, r.TimeZone), "Link", messageLink(in.GuildID, msg.ChannelID, msg.ID))}
 	if first.Ambiguous {
@@ -277,7 +277,7 @@ func (a *App) sendSeriesAnnouncement(ctx context.Context, now time.Time, d store
 			a.refresher.mark(r.ID)
 			return nil
 		}
-		a.mirrorCreate(ctx, English, r) // nobody to tell of a problem but the log
+		a.mirror(ctx, "", r.ID) // nobody to tell of a problem but the log
 		return a.db.ForgetNote(ctx, r.GuildID, "channel:"+channelID)
 	}
 	channel := d.ChapterChannelID

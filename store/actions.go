@@ -257,6 +257,9 @@ func (db *DB) AnnounceRally(ctx context.Context, rallyID int64, channelID, messa
 			WHERE rally_id = ? AND kind = 'action_ask' AND state = 'pending'`, tx.now.Unix(), rallyID); err != nil {
 			return err
 		}
+		if err := oweEvent(ctx, tx, rallyID); err != nil {
+			return err
+		}
 		return armReminders(ctx, tx, rallyID, time.Unix(start, 0).UTC(), reminderOffsets)
 	})
 }

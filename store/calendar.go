@@ -96,15 +96,114 @@ func (db *DB) ExportRallies(ctx context.Context, guildID string, from, until tim
 }
 
 // SetScheduledEvent records the Discord scheduled event mirroring a rally;
-// "" records that there is none any more.
+// "" records that there is none any more. Either way a create begun is
+// settled: its event is known, or known not to have been made.
 func (db *DB) SetScheduledEvent(ctx context.Context, rallyID int64, eventID string) (err error) {
 	defer wrap(&err, "set scheduled event")
-	var v any
-	if eventID != "" {
-		v = eventID
-	}
 	return db.update(ctx, func(tx *Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE rallies SET event_id = ? WHERE id = ?`, v, rallyID)
+		_, err := tx.ExecContext(ctx, `UPDATE rallies SET event_id = ?, event_begun_at = NULL WHERE id = ?`, nullIfEmpty(eventID), rallyID)
+		return err
+	})
+}
+
+// oweEvent records, in the transaction that changed the rally, that its
+// scheduled event must be brought in line with it: for a rally announced,
+// or with an event or a create begun. The command that made the change
+// does it at once; the sweep may after PostLease.
+func oweEvent(ctx context.Context, tx *Tx, rallyID int64) error {
+	_, err := tx.ExecContext(ctx, `UPDATE rallies SET event_owed = event_owed + 1, event_next_try_at = ?
+		WHERE id = ? AND (message_id IS NOT NULL OR event_id IS NOT NULL OR event_begun_at IS NOT NULL)`,
+		tx.now.Add(PostLease).Unix(), rallyID)
+	return err
+}
+
+// EventMirror is what a rally's scheduled event owes it, as read.
+type EventMirror struct {
+	CalendarRally
+	// Owed counts the changes not yet mirrored; EventMirrored takes off
+	// what was read.
+	Owed int64
+	// Begun: a create was sent whose outcome was never recorded; the event
+	// may exist.
+	Begun    bool
+	Attempts int
+}
+
+const eventMirrorColumns = calendarColumns + `, r.event_owed, r.event_begun_at IS NOT NULL, r.event_attempts`
+
+func scanEventMirrors(rows *sql.Rows, err error) ([]EventMirror, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []EventMirror
+	for rows.Next() {
+		var m EventMirror
+		if m.Rally, err = scanRally(rows, &m.Sequence, &m.EventID, &m.Owed, &m.Begun, &m.Attempts); err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// EventMirrorOf returns what the rally's scheduled event owes it (Owed 0:
+// nothing).
+func (db *DB) EventMirrorOf(ctx context.Context, rallyID int64) (_ EventMirror, err error) {
+	defer wrap(&err, "event mirror")
+	ms, err := scanEventMirrors(db.read.QueryContext(ctx, `SELECT `+eventMirrorColumns+rallyFrom+`WHERE r.id = ?`, rallyID))
+	if err != nil {
+		return EventMirror{}, err
+	}
+	if len(ms) == 0 {
+		return EventMirror{}, ErrNoSuchRally
+	}
+	return ms[0], nil
+}
+
+// DueEventMirrors returns up to max rallies whose scheduled event owes them
+// a change and whose (re)try time has come.
+func (db *DB) DueEventMirrors(ctx context.Context, now time.Time, max int) (_ []EventMirror, err error) {
+	defer wrap(&err, "due event mirrors")
+	return scanEventMirrors(db.read.QueryContext(ctx, `SELECT `+eventMirrorColumns+rallyFrom+`
+		WHERE r.event_owed > 0 AND r.event_next_try_at <= ? ORDER BY r.event_next_try_at, r.id LIMIT ?`, now.Unix(), max))
+}
+
+// BeginEventCreate records that a create of the rally's scheduled event is
+// about to be sent. resumed is true when an earlier create's outcome was
+// never recorded: look for its event before making another.
+func (db *DB) BeginEventCreate(ctx context.Context, rallyID int64) (resumed bool, err error) {
+	defer wrap(&err, "begin event create")
+	err = db.update(ctx, func(tx *Tx) error {
+		if err := tx.QueryRowContext(ctx, `SELECT event_begun_at IS NOT NULL FROM rallies WHERE id = ?`, rallyID).Scan(&resumed); err != nil {
+			return err
+		}
+		if resumed {
+			return nil
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE rallies SET event_begun_at = ? WHERE id = ?`, tx.now.Unix(), rallyID)
+		return err
+	})
+	return resumed, err
+}
+
+// EventMirrored records that the scheduled event shows the changes read in
+// m (or that there is nothing to show them on): those made since stay owed.
+func (db *DB) EventMirrored(ctx context.Context, m EventMirror) (err error) {
+	defer wrap(&err, "event mirrored")
+	return db.update(ctx, func(tx *Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE rallies SET event_owed = MAX(event_owed - ?, 0), event_attempts = 0 WHERE id = ?`,
+			m.Owed, m.ID)
+		return err
+	})
+}
+
+// RetryEventMirror leaves the rally's event owed, to be tried again at next.
+func (db *DB) RetryEventMirror(ctx context.Context, m EventMirror, next time.Time) (err error) {
+	defer wrap(&err, "retry event mirror")
+	return db.update(ctx, func(tx *Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE rallies SET event_attempts = event_attempts + 1, event_next_try_at = ? WHERE id = ?`,
+			next.Unix(), m.ID)
 		return err
 	})
 }

@@ -190,10 +190,12 @@ func insertRally(ctx context.Context, tx *Tx, n NewRally, seriesID any, index in
 func (db *DB) SetAnnouncement(ctx context.Context, rallyID int64, channelID, messageID string) (err error) {
 	defer wrap(&err, "set announcement")
 	return db.update(ctx, func(tx *Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE rallies SET channel_id = ?, message_id = ?,
+		if _, err := tx.ExecContext(ctx, `UPDATE rallies SET channel_id = ?, message_id = ?,
 			announce_channel_id = NULL, announce_nonce = NULL, announce_begun_at = NULL WHERE id = ?`,
-			channelID, messageID, rallyID)
-		return err
+			channelID, messageID, rallyID); err != nil {
+			return err
+		}
+		return oweEvent(ctx, tx, rallyID)
 	})
 }
 
@@ -345,6 +347,9 @@ func (db *DB) UpdateRally(ctx context.Context, guildID string, id int64, u Rally
 		if promoted, err = fillSeats(ctx, tx, id); err != nil {
 			return err
 		}
+		if err := oweEvent(ctx, tx, id); err != nil {
+			return err
+		}
 		if _, err := recount(ctx, tx, id); err != nil {
 			return err
 		}
@@ -404,8 +409,9 @@ func (db *DB) CancelRally(ctx context.Context, guildID string, id int64, reason 
 }
 
 // markCancelled calls a rally off inside the transaction that decided to:
-// its status and reason, a new revision for the calendars that copied it,
-// what it still owed its channel dropped (dropPending), and the notice of
+// its status and reason, a new revision for the calendars that copied it
+// and the cancellation of its scheduled event (oweEvent), what it still
+// owed its channel dropped (dropPending), and the notice of
 // it owed to each member going, maybe or waitlisted (DMCancelled). Owing
 // the notice in the same transaction means a crash right after the cancel
 // leaves it to the next sweep instead of losing it.
@@ -416,6 +422,9 @@ func markCancelled(ctx context.Context, tx *Tx, id int64, reason string) error {
 		return err
 	}
 	if err := dropPending(ctx, tx, id); err != nil {
+		return err
+	}
+	if err := oweEvent(ctx, tx, id); err != nil {
 		return err
 	}
 	_, err := queueMemberDMs(ctx, tx, MemberDMs{RallyID: id, Kind: DMCancelled, Statuses: []RSVPStatus{Going, Maybe, Waitlist}})

@@ -309,6 +309,9 @@ func (db *DB) FinishSeriesAnnouncement(ctx context.Context, o SeriesAnnouncement
 				o.ChannelID, o.MessageID, tx.now.Unix(), id); err != nil {
 				return err
 			}
+			if err := oweEvent(ctx, tx, id); err != nil {
+				return err
+			}
 		}
 		if r, err = scanRally(tx.QueryRowContext(ctx, `SELECT `+rallyColumns+rallyFrom+`WHERE r.id = ?`, id)); err != nil {
 			return err
