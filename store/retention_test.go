@@ -19,6 +19,16 @@ func TestPurgeClearsPlaceAndDetails(t *testing.T) {
 		t.Fatal(err)
 	}
 	recent := f.rally(t, 0, t0.Add(20*24*time.Hour))
+	// Each owes its channel a notice quoting its place.
+	for _, r := range []store.Rally{old, recent} {
+		if err := f.db.SetAnnouncement(ctx(), r.ID, "c1", "m1"); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := f.db.UpdateRally(ctx(), "g1", r.ID, store.RallyUpdate{Location: ptr("Behind the hall"),
+			ChannelNotice: func(before, after store.Rally) store.Notice { return words(before.Location + " → " + after.Location) }}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
 	f.clock.Add(40 * 24 * time.Hour)
 	if _, _, err := f.db.PurgeRSVPs(ctx(), f.clock.Now().AddDate(0, 0, -30)); err != nil {
 		t.Fatal(err)
@@ -34,8 +44,12 @@ func TestPurgeClearsPlaceAndDetails(t *testing.T) {
 		t.Errorf("title = %q, want it kept for summaries", got.Title)
 	}
 	kept, _ := f.db.RallyByID(ctx(), recent.ID)
-	if kept.Location != "City Hall" {
+	if kept.Location != "Behind the hall" {
 		t.Errorf("a rally inside retention lost its place: %q", kept.Location)
+	}
+	posts, err := f.db.PendingRallyPosts(ctx(), old.ID, recent.ID)
+	if err != nil || len(posts) != 1 || posts[0].Rally.ID != recent.ID {
+		t.Errorf("notices after retention: %+v (%v), want only the recent rally's (the old one's quotes its place)", posts, err)
 	}
 }
 

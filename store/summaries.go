@@ -230,6 +230,12 @@ func (db *DB) PurgeRSVPs(ctx context.Context, cutoff time.Time) (rsvps, rallies 
 				return err
 			}
 		}
+		// The notices owed to its channel quote its place (old → new), which
+		// goes with the rest.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM channel_posts WHERE rally_id IN (
+			SELECT id FROM rallies WHERE ends_at < ? AND rsvps_purged_at IS NULL)`, cutoff.Unix()); err != nil {
+			return err
+		}
 		res, err = tx.ExecContext(ctx, `UPDATE rallies SET rsvps_purged_at = ?, location = '', details = '' WHERE ends_at < ? AND rsvps_purged_at IS NULL`,
 			tx.now.Unix(), cutoff.Unix())
 		if err != nil {
