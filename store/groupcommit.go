@@ -153,13 +153,13 @@ func (db *DB) commitBatch(batch []*rsvpClick) {
 	})
 	if err != nil && len(live) > 1 {
 		for _, click := range live {
-			click.res, click.err = RSVPResult{}, db.update(bg, func(tx *Tx) error {
+			click.err = db.update(bg, func(tx *Tx) error {
 				var err error
-				click.res, err = setRSVP(bg, tx, click.guildID, click.rallyID, click.userID, click.status)
-				if err == nil {
-					db.commit.willCommit(1)
+				if click.res, err = setRSVP(bg, tx, click.guildID, click.rallyID, click.userID, click.status); err != nil {
+					return err
 				}
-				return err
+				db.commit.willCommit(1)
+				return nil
 			})
 		}
 	} else if err != nil {

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mattn/go-sqlite3"
+
 	"rallybot/store"
 )
 
@@ -180,4 +182,113 @@ func TestGroupCommitBatches(t *testing.T) {
 	if line := checkRally(t, raw, r.ID); len(line) != n-1-40 {
 		t.Errorf("waitlist %v, want %d", line, n-1-40)
 	}
+}
+
+// TestGroupCommitRerun makes one click of a batch fail in SQLite (a trigger
+// refuses it) and checks that the batch is rolled back and its clicks rerun
+// one by one, in arrival order, each answered with its own outcome: seats
+// and waitlist places as if the batch had never failed, the refusal and the
+// failure each to its own click.
+func TestGroupCommitRerun(t *testing.T) {
+	f := newFixture(t)
+	raw := openRaw(t, f.db)
+	hold := holdCommits(t, f.db)
+	r := f.rally(t, 3, t0.Add(48*time.Hour))
+	cancelled := f.rally(t, 0, t0.Add(48*time.Hour))
+	if _, err := f.db.CancelRally(ctx(), "g1", cancelled.ID, ""); err != nil {
+		t.Fatal(err)
+	}
+	w, err := sql.Open("sqlite3", "file:"+f.db.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if _, err := w.Exec(`CREATE TRIGGER refuse_bad BEFORE INSERT ON rsvps WHEN NEW.user_id LIKE 'bad%'
+		BEGIN SELECT RAISE(ABORT, 'refused by test trigger'); END`); err != nil {
+		t.Fatal(err)
+	}
+	release := busy(t, f, hold, raw)
+
+	type want struct {
+		status   store.RSVPStatus
+		position int
+		going    int
+		waitlist int
+	}
+	clicks := []*click{
+		{user: "a", rally: r.ID, status: store.Going},
+		{user: "b", rally: r.ID, status: store.Going},
+		{user: "bad", rally: r.ID, status: store.Going},
+		{user: "c", rally: r.ID, status: store.Going},
+		{user: "x", rally: cancelled.ID, status: store.Going},
+		{user: "d", rally: r.ID, status: store.Going},
+		{user: "e", rally: r.ID, status: store.Going},
+		{user: "a", rally: r.ID, status: store.Maybe},
+	}
+	wants := []want{
+		{store.Going, 0, 1, 0},
+		{store.Going, 0, 2, 0},
+		{}, // the trigger's error
+		{store.Going, 0, 3, 0},
+		{},                        // refused: cancelled
+		{store.Waitlist, 1, 3, 1}, // promoted when a leaves
+		{store.Waitlist, 2, 3, 2},
+		{store.Maybe, 0, 3, 1},
+	}
+	answers := queue(t, f.db, raw, clicks)
+	release()
+	// The batch fails at "bad" and is rolled back without committing; then
+	// each click runs alone, and each that writes commits its own.
+	for i := 0; i < 6; i++ {
+		if n := hold.next(t); n != 1 {
+			t.Fatalf("rerun transaction %d holds %d clicks, want 1", i+1, n)
+		}
+		hold.proceed <- struct{}{}
+	}
+	for range clicks {
+		<-answers
+	}
+	select {
+	case n := <-hold.batches:
+		t.Fatalf("another transaction of %d clicks", n)
+	default:
+	}
+
+	for i, c := range clicks {
+		w := wants[i]
+		var sqlErr sqlite3.Error
+		switch c.user {
+		case "bad":
+			if !errors.As(c.err, &sqlErr) || c.stored != "none" {
+				t.Errorf("bad: %v, stored %s; want the trigger's error", c.err, c.stored)
+			}
+			continue
+		case "x":
+			if store.ErrorCode(c.err) != store.EConflict {
+				t.Errorf("x: %v, want a refusal", c.err)
+			}
+			continue
+		}
+		if c.err != nil {
+			t.Errorf("click %d (%s): %v", i+1, c.user, c.err)
+			continue
+		}
+		if c.res.Status != w.status || c.res.Position != w.position ||
+			c.res.Rally.Going != w.going || c.res.Rally.Waitlist != w.waitlist || c.res.Rally.ID != r.ID {
+			t.Errorf("click %d (%s): %s position %d, rally %d with %d going %d waiting; want %s position %d, %d going %d waiting",
+				i+1, c.user, c.res.Status, c.res.Position, c.res.Rally.ID, c.res.Rally.Going, c.res.Rally.Waitlist,
+				w.status, w.position, w.going, w.waitlist)
+		}
+		if i == len(clicks)-1 && (len(c.res.Promoted) != 1 || c.res.Promoted[0] != "d") {
+			t.Errorf("a leaving promoted %v, want [d]", c.res.Promoted)
+		}
+	}
+	var a store.Attendees
+	if a, err = f.db.RallyAttendees(ctx(), r.ID); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(a.Going, a.Maybe, a.Waitlist) != "[b c d] [a] [e]" {
+		t.Errorf("stored going %v maybe %v waitlist %v, want [b c d] [a] [e]", a.Going, a.Maybe, a.Waitlist)
+	}
+	checkRally(t, raw, r.ID)
 }
