@@ -169,6 +169,49 @@ func TestCreateInterruptedIsFinished(t *testing.T) {
 			return strings.Contains(messageText(h.fake.Message(seattleChannel, msgs[0].ID)), "1 going")
 		})
 	})
+	// The post reached Discord, its answer was lost with the bot, and the
+	// bot comes back after Discord forgot the nonce: the resumed send must
+	// find the announcement in the channel, however much was said after it.
+	for _, chatter := range []int{20, 250} {
+		t.Run(fmt.Sprintf("PastNonceWindow%d", chatter), func(t *testing.T) {
+			t.Parallel()
+			h := rallyHarness(t)
+			release := h.fake.Hold("POST", postMessage)
+			go h.fake.Command(h.ctx(), discordtest.Invocation{GuildID: guildID, ChannelID: seattleChannel, Member: lead}, "rally create", createOpts()...)
+			eventually(t, 10*time.Second, "the announcement reaches Discord", func() bool { return len(h.fake.Messages(seattleChannel)) == 1 })
+			snap := h.snapshot()
+			go func() { time.Sleep(200 * time.Millisecond); release() }()
+			h.crash(snap)
+			release()
+			ann := h.fake.Messages(seattleChannel)[0]
+
+			for i := 0; i < chatter; i++ {
+				h.fake.Say(seattleChannel, member(i%20).UserID, fmt.Sprintf("who's bringing signs? %d", i))
+			}
+			h.fake.ExpireNonces()
+			h.clock.Add(10 * time.Minute)
+			searches := h.fake.CountRequests("GET", postMessage)
+			h.start() // the sweep at start finishes the announcement
+			h.runJobs()
+
+			var own []string
+			for _, m := range h.fake.Messages(seattleChannel) {
+				if m.Author.ID == ann.Author.ID {
+					own = append(own, m.ID)
+				}
+			}
+			if len(own) != 1 {
+				t.Fatalf("%d announcements after the restart, want 1", len(own))
+			}
+			if n := h.fake.CountRequests("GET", postMessage) - searches; n < 1 {
+				t.Errorf("the channel was never searched")
+			}
+			mustContain(t, h.click(member(1), seattleChannel, ann.ID, "rsvp:going:1"), true, "you're **going**")
+			eventually(t, 10*time.Second, "the announcement found is recorded and edited with the count", func() bool {
+				return strings.Contains(messageText(h.fake.Message(seattleChannel, ann.ID)), "1 going")
+			})
+		})
+	}
 	t.Run("NotPosted", func(t *testing.T) {
 		t.Parallel()
 		h := rallyHarness(t)

@@ -21,8 +21,9 @@ func (a *App) announce(ctx context.Context, p store.PendingAnnouncement, now tim
 	embeds, components := a.publicAnnouncement(p.Rally, time.Time{})
 	if now.Sub(p.BegunAt) > actionNonceWindow {
 		// A reminder's footer differs from the announcement's, so the footer
-		// alone tells them apart.
-		if id := a.findOwnMessage(ctx, p.ChannelID, "", func(m *discordgo.Message) bool {
+		// alone tells them apart. A busy channel may have moved on by many
+		// pages since: the search goes back to when the create began.
+		if id := a.findOwnMessage(ctx, p.ChannelID, floorAt(p.BegunAt), func(m *discordgo.Message) bool {
 			return hasFooter(m, embeds[0].Footer.Text)
 		}); id != "" {
 			return &discordgo.Message{ID: id, ChannelID: p.ChannelID}, nil

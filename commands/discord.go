@@ -262,6 +262,21 @@ func (d *Discord) FindOwnMessage(ctx context.Context, channelID, floorID string,
 	return "", nil
 }
 
+// discordEpoch is the first millisecond of 2015, where snowflakes count from.
+const discordEpoch = 1420070400000
+
+// clockSlack is how far the bot's clock may run ahead of Discord's: a search
+// floor made from the bot's time starts this much earlier.
+const clockSlack = 5 * time.Minute
+
+// floorAt is a search floor for a send begun at t: a snowflake older than
+// any message Discord stamped from t on. A send that has no earlier message
+// to anchor its search pages back to the time it began.
+func floorAt(t time.Time) string {
+	ms := max(t.Add(-clockSlack).UnixMilli()-discordEpoch, 1)
+	return strconv.FormatInt(ms<<22, 10)
+}
+
 // Respond sends an interaction's callback. Discord accepts one callback per
 // interaction, so a retry after a server error cannot answer twice.
 //

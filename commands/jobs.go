@@ -373,7 +373,7 @@ func (a *App) sendSummary(ctx context.Context, now, slot time.Time, g store.Guil
 		if last := msgs[i][len(msgs[i])-1]; run.Resumed && i == run.PartsSent && last.Footer != nil {
 			// This part may have been posted by the attempt that was cut short.
 			footer := last.Footer.Text
-			if id := a.findOwnMessage(ctx, g.CoordinatorChannelID, "", func(m *discordgo.Message) bool { return hasFooter(m, footer) }); id != "" {
+			if id := a.findOwnMessage(ctx, g.CoordinatorChannelID, floorAt(slot), func(m *discordgo.Message) bool { return hasFooter(m, footer) }); id != "" {
 				log.Info("summary part was already posted by an earlier attempt", "part", i+1, "message", id)
 				if err := a.db.SummaryPartSent(ctx, g.ID, slot, i+1); err != nil {
 					return err

@@ -181,7 +181,13 @@ func (a *App) confirmButton(ctx context.Context, in *Input) (*Response, error) {
 // zonedTime is a time in the rally's zone as l writes it, with the zone,
 // and as a Discord timestamp each reader sees in their own.
 func zonedTime(l Lang, t time.Time, tz string) string {
-	local := t.In(location(tz))
+	return zonedTimeIn(l, t, location(tz))
+}
+
+// zonedTimeIn is zonedTime with the zone already loaded (App.zones), for
+// the paths taken on every click.
+func zonedTimeIn(l Lang, t time.Time, loc *time.Location) string {
+	local := t.In(loc)
 	return fmt.Sprintf("%s %s (%s)", l.dateTime(local, dateDay), local.Format("MST"), timestamp(t, "F"))
 }
 

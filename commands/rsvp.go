@@ -107,7 +107,7 @@ func (a *App) rsvp(ctx context.Context, in *Input, rallyID int64, status store.R
 		a.refresher.mark(r.ID)
 	}
 	a.tellPromoted(ctx, r, res.Promoted)
-	when := zonedTime(in.Lang, r.StartsAt, r.TimeZone)
+	when := zonedTimeIn(in.Lang, r.StartsAt, a.zones.location(r.TimeZone))
 	if res.Status == res.Previous {
 		return ephemeral(in.Lang.T("rsvp_no_change", "Title", escape(r.Title), "When", when, "Status", statusWords(in.Lang, res.Status, res.Position))), nil
 	}

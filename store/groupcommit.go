@@ -40,6 +40,10 @@ type committer struct {
 
 	mu     sync.RWMutex // held for reading while sending, so Close can stop the senders
 	closed bool
+
+	// beforeCommit, when set (tests only), runs in every transaction the
+	// committer is about to commit, with the number of clicks it holds.
+	beforeCommit func(clicks int)
 }
 
 func (db *DB) startCommitter() {
@@ -144,14 +148,18 @@ func (db *DB) commitBatch(batch []*rsvpClick) {
 				return click.err
 			}
 		}
+		db.commit.willCommit(len(live))
 		return nil
 	})
 	if err != nil && len(live) > 1 {
 		for _, click := range live {
-			click.res, click.err = RSVPResult{}, db.update(bg, func(tx *Tx) error {
+			click.err = db.update(bg, func(tx *Tx) error {
 				var err error
-				click.res, err = setRSVP(bg, tx, click.guildID, click.rallyID, click.userID, click.status)
-				return err
+				if click.res, err = setRSVP(bg, tx, click.guildID, click.rallyID, click.userID, click.status); err != nil {
+					return err
+				}
+				db.commit.willCommit(1)
+				return nil
 			})
 		}
 	} else if err != nil {
@@ -162,6 +170,12 @@ func (db *DB) commitBatch(batch []*rsvpClick) {
 			click.res = RSVPResult{}
 		}
 		close(click.done)
+	}
+}
+
+func (c *committer) willCommit(clicks int) {
+	if c.beforeCommit != nil {
+		c.beforeCommit(clicks)
 	}
 }
 
