@@ -124,7 +124,7 @@ func TestGroupCommitBatches(t *testing.T) {
 	hold := holdCommits(t, f.db)
 	r := f.rally(t, 40, t0.Add(48*time.Hour))
 	cancelled := f.rally(t, 0, t0.Add(48*time.Hour))
-	if _, err := f.db.CancelRally(ctx(), "g1", cancelled.ID, ""); err != nil {
+	if _, err := f.db.CancelRally(ctx(), "g1", cancelled.ID, "", nil); err != nil {
 		t.Fatal(err)
 	}
 	release := busy(t, f, hold, raw)
@@ -195,7 +195,7 @@ func TestGroupCommitRerun(t *testing.T) {
 	hold := holdCommits(t, f.db)
 	r := f.rally(t, 3, t0.Add(48*time.Hour))
 	cancelled := f.rally(t, 0, t0.Add(48*time.Hour))
-	if _, err := f.db.CancelRally(ctx(), "g1", cancelled.ID, ""); err != nil {
+	if _, err := f.db.CancelRally(ctx(), "g1", cancelled.ID, "", nil); err != nil {
 		t.Fatal(err)
 	}
 	w, err := sql.Open("sqlite3", "file:"+f.db.Path())
