@@ -195,18 +195,7 @@ func TestGroupCommitRerun(t *testing.T) {
 	hold := holdCommits(t, f.db)
 	r := f.rally(t, 3, t0.Add(48*time.Hour))
 	cancelled := f.rally(t, 0, t0.Add(48*time.Hour))
-	if _, err := f.db.CancelRally(ctx(), "g1", cancelled.ID, "", nil); err != nil {
-		t.Fatal(err)
-	}
-	w, err := sql.Open("sqlite3", "file:"+f.db.Path())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
-	if _, err := w.Exec(`CREATE TRIGGER refuse_bad BEFORE INSERT ON rsvps WHEN NEW.user_id LIKE 'bad%'
-		BEGIN SELECT RAISE(ABORT, 'refused by test trigger'); END`); err != nil {
-		t.Fatal(err)
-	}
+	failingClicks(t, f, cancelled.ID)
 	release := busy(t, f, hold, raw)
 
 	type want struct {
@@ -283,8 +272,8 @@ func TestGroupCommitRerun(t *testing.T) {
 			t.Errorf("a leaving promoted %v, want [d]", c.res.Promoted)
 		}
 	}
-	var a store.Attendees
-	if a, err = f.db.RallyAttendees(ctx(), r.ID); err != nil {
+	a, err := f.db.RallyAttendees(ctx(), r.ID)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if fmt.Sprint(a.Going, a.Maybe, a.Waitlist) != "[b c d] [a] [e]" {

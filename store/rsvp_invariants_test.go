@@ -162,18 +162,7 @@ func TestGroupCommitFailures(t *testing.T) {
 	raw := openRaw(t, f.db)
 	open := f.rally(t, 0, t0.Add(48*time.Hour))
 	cancelled := f.rally(t, 0, t0.Add(48*time.Hour))
-	if _, err := f.db.CancelRally(ctx(), "g1", cancelled.ID, "", nil); err != nil {
-		t.Fatal(err)
-	}
-	w, err := sql.Open("sqlite3", "file:"+f.db.Path())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
-	if _, err := w.Exec(`CREATE TRIGGER refuse_bad BEFORE INSERT ON rsvps WHEN NEW.user_id LIKE 'bad%'
-		BEGIN SELECT RAISE(ABORT, 'refused by test trigger'); END`); err != nil {
-		t.Fatal(err)
-	}
+	failingClicks(t, f, cancelled.ID)
 	type outcome struct {
 		user  string
 		rally int64
@@ -229,4 +218,23 @@ func TestGroupCommitFailures(t *testing.T) {
 	}
 	checkRally(t, raw, open.ID)
 	checkRally(t, raw, cancelled.ID)
+}
+
+// failingClicks cancels the rally and adds a trigger to the file that makes
+// SQLite refuse any RSVP of a member whose id starts with "bad": a click
+// refused by the store and one that fails inside a batch's transaction.
+func failingClicks(t *testing.T, f *fixture, cancelledID int64) {
+	t.Helper()
+	if _, err := f.db.CancelRally(ctx(), "g1", cancelledID, "", nil); err != nil {
+		t.Fatal(err)
+	}
+	w, err := sql.Open("sqlite3", "file:"+f.db.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if _, err := w.Exec(`CREATE TRIGGER refuse_bad BEFORE INSERT ON rsvps WHEN NEW.user_id LIKE 'bad%'
+		BEGIN SELECT RAISE(ABORT, 'refused by test trigger'); END`); err != nil {
+		t.Fatal(err)
+	}
 }
