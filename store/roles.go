@@ -216,6 +216,12 @@ func (db *DB) TakeRole(ctx context.Context, guildID string, rallyID int64, userI
 		case c.Filled >= c.Needed:
 			return &RoleError{Kind: RoleFull, Role: role, Rally: r}
 		}
+		// A member going with a seat who takes a role is still going: the
+		// needs the seat's deletion takes are put back with the role.
+		needs, err := memberNeeds(ctx, tx, rallyID, userID)
+		if err != nil {
+			return err
+		}
 		var confirmed sql.NullInt64
 		if res.Promoted, confirmed, err = giveUpRSVP(ctx, tx, rallyID, userID); err != nil {
 			return err
@@ -226,6 +232,9 @@ func (db *DB) TakeRole(ctx context.Context, guildID string, rallyID int64, userI
 			ON CONFLICT (rally_id, user_id) DO UPDATE SET role = excluded.role, updated_at = excluded.updated_at,
 				confirmed_at = COALESCE(confirmed_at, excluded.confirmed_at)`,
 			rallyID, userID, string(role), tx.now.Unix(), confirmed); err != nil {
+			return err
+		}
+		if err := insertNeeds(ctx, tx, rallyID, userID, needs); err != nil {
 			return err
 		}
 		if res.Previous != "" {

@@ -14,18 +14,23 @@ type StaffingAlert struct {
 	// ChapterChannelID is the chapter's channel now ("" if unbound).
 	ChapterChannelID string
 	Attempts         int
+	// Languages is how many kinds of interpretation members going need
+	// (NeedCounts.Languages): fewer interpreters signed up is a shortfall
+	// too, whatever the minimum.
+	Languages int
 }
 
 // DueStaffingAlerts returns up to max rallies that start within window of now,
-// are short of a minimum, and have no alert sent or given up on. A rally
+// are short of a minimum or of an interpreter for each kind of
+// interpretation members going need, and have no alert sent or given up on. A rally
 // edited (or left) into shortfall inside the window is found by the next
 // sweep: the window is checked at every sweep, not armed once.
 func (db *DB) DueStaffingAlerts(ctx context.Context, now time.Time, window time.Duration, max int) (_ []StaffingAlert, err error) {
 	defer wrap(&err, "due staffing alerts")
 	rows, err := db.read.QueryContext(ctx, `
-		SELECT `+rallyColumns+`, COALESCE(c.channel_id, ''), COALESCE(a.attempts, 0)
+		SELECT `+rallyColumns+`, COALESCE(c.channel_id, ''), COALESCE(a.attempts, 0), `+interpretationKinds+`
 		FROM rallies r JOIN chapters c ON c.id = r.chapter_id LEFT JOIN staffing_alerts a ON a.rally_id = r.id
-		WHERE r.id IN (SELECT rally_id FROM rally_roles WHERE filled < needed)
+		WHERE (r.id IN (SELECT rally_id FROM rally_roles WHERE filled < needed) OR r.id IN (`+shortOfInterpreters+`))
 			AND r.status = 'scheduled' AND r.starts_at > ?1 AND r.starts_at <= ?2
 			AND (a.rally_id IS NULL OR (a.state = 'pending' AND a.next_try_at <= ?1))
 		ORDER BY r.starts_at, r.id LIMIT ?3`, now.Unix(), now.Add(window).Unix(), max)
@@ -37,13 +42,28 @@ func (db *DB) DueStaffingAlerts(ctx context.Context, now time.Time, window time.
 	for rows.Next() {
 		var s StaffingAlert
 		var err error
-		if s.Rally, err = scanRally(rows, &s.ChapterChannelID, &s.Attempts); err != nil {
+		if s.Rally, err = scanRally(rows, &s.ChapterChannelID, &s.Attempts, &s.Languages); err != nil {
 			return nil, err
 		}
 		out = append(out, s)
 	}
 	return out, rows.Err()
 }
+
+// interpretationKinds is a column of rallies r: how many kinds of
+// interpretation its members going need.
+const interpretationKinds = `(SELECT COUNT(DISTINCT need) FROM rsvp_needs
+	WHERE rally_id = r.id AND need IN ('asl', 'spanish', 'other_interpretation'))`
+
+// shortOfInterpreters selects the rallies with fewer interpreters signed up
+// than kinds of interpretation their members going need. rsvp_needs holds
+// only members going at rallies not yet purged: a small table.
+const shortOfInterpreters = `
+	SELECT n.rally_id FROM rsvp_needs n
+	WHERE n.need IN ('asl', 'spanish', 'other_interpretation')
+	GROUP BY n.rally_id
+	HAVING COUNT(DISTINCT n.need) > COALESCE(
+		(SELECT filled FROM rally_roles x WHERE x.rally_id = n.rally_id AND x.role = 'interpreter'), 0)`
 
 // BeginStaffingAlert records the intent to send a rally's alert and returns
 // the nonce to send it with: the one an earlier attempt recorded, if any
