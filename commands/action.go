@@ -523,6 +523,10 @@ func (a *App) actionStatus(ctx context.Context, in *Input) (*Response, error) {
 	if err != nil {
 		return nil, err
 	}
+	needs, err := a.ralliesNeeds(ctx, rallies)
+	if err != nil {
+		return nil, err
+	}
 	askState := map[int64]store.ReminderState{}
 	for _, p := range asks {
 		askState[p.Rally.ID] = p.State
@@ -552,20 +556,32 @@ func (a *App) actionStatus(ctx context.Context, in *Input) (*Response, error) {
 		if !r.Cancelled() && r.Started(in.Now) {
 			line += in.Lang.T("action_status_checked_in", "Count", r.CheckedIn)
 		}
-		if len(r.Staffing) > 0 {
-			line += in.Lang.T("action_status_roles", "Roles", staffingLine(in.Lang, r.Staffing))
+		if hasStaffingOrNeeds(r.Staffing, needs[r.ID]) {
+			line += in.Lang.T("action_status_roles", "Roles", staffingWithNeeds(in.Lang, r.Staffing, needs[r.ID]))
+		}
+		if needs[r.ID].Total() > 0 {
+			line += in.Lang.T("action_status_needs", "Needs", needsCountsLine(in.Lang, needs[r.ID]))
 		}
 		lines = append(lines, line)
 	}
 	total := actionTotals(rallies, in.Now)
+	totalNeeds := store.NeedCounts{}
+	for _, r := range rallies {
+		if !r.Cancelled() {
+			totalNeeds.Add(needs[r.ID])
+		}
+	}
 	line := in.Lang.T("action_status_total", "Count", len(rallies), "States", actionStatesLine(in.Lang, total.states),
 		"Going", total.counts.Going, "Maybe", total.counts.Maybe, "Waitlist", total.counts.Waitlist)
 	if total.started {
 		line += in.Lang.T("action_status_checked_in", "Count", total.checkedIn)
 	}
 	lines = append(lines, line)
-	if len(total.staffing) > 0 {
-		lines = append(lines, in.Lang.T("action_status_total_roles", "Roles", staffingLine(in.Lang, total.staffing)))
+	if hasStaffingOrNeeds(total.staffing, totalNeeds) {
+		lines = append(lines, in.Lang.T("action_status_total_roles", "Roles", staffingWithNeeds(in.Lang, total.staffing, totalNeeds)))
+	}
+	if totalNeeds.Total() > 0 {
+		lines = append(lines, in.Lang.T("action_status_total_needs", "Needs", needsCountsLine(in.Lang, totalNeeds)))
 	}
 	title := in.Lang.T("action_status_title", "ID", act.ID, "Title", truncate(act.Title, 100), "Date", act.Date, "Time", act.Time)
 	return messagesResponse(listEmbeds(title, lines, colorSummary), true), nil

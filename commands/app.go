@@ -167,6 +167,7 @@ func New(db *store.DB, discord *Discord, log *slog.Logger, now func() time.Time,
 		{pattern: confirmCustomID{}.pattern(), Route: Route{Access: Recipient, Handle: a.confirmButton}},
 	}
 	a.buttons = append(a.buttons, a.roleButtonRoutes()...)
+	a.buttons = append(a.buttons, a.needsRoutes()...)
 	return a
 }
 

@@ -36,9 +36,10 @@ func TestRouteAccess(t *testing.T) {
 		t.Fatalf("route access = %v\nwant %v", got, want)
 	}
 	// The RSVP buttons, the calendar button, check-in, the volunteer button
-	// and its role menu; the day-before DM's confirm buttons answer in a DM.
-	if len(a.buttons) != 6 {
-		t.Fatalf("%d button routes, want 6", len(a.buttons))
+	// and its role menu, the Going reply's needs menu; the day-before DM's
+	// confirm buttons answer in a DM.
+	if len(a.buttons) != 7 {
+		t.Fatalf("%d button routes, want 7", len(a.buttons))
 	}
 	for _, b := range a.buttons {
 		if b.pattern.String() == (confirmCustomID{}).pattern().String() {

@@ -50,6 +50,17 @@ func (a *App) summaryExport(ctx context.Context, in *Input) (*Response, error) {
 	if len(rallies) == 0 {
 		return ephemeral(in.Lang.T("export_none", "From", timestamp(from, "d"), "Until", timestamp(until, "d"))), nil
 	}
+	ids := make([]int64, len(rallies))
+	for i, r := range rallies {
+		ids[i] = r.ID
+	}
+	needs, err := a.db.RallyNeeds(ctx, ids...)
+	if err != nil {
+		return nil, err
+	}
+	for i := range rallies {
+		rallies[i].Needs = needs[rallies[i].ID]
+	}
 	data, err := turnoutCSV(in.Lang, rallies)
 	if err != nil {
 		return nil, err
@@ -73,7 +84,8 @@ type exportColumn struct {
 
 // exportColumns are the CSV's columns. A column added later goes last, so a
 // sheet built on an earlier export still finds each column where it was:
-// the original seven, then action, the safety roles, and checked_in. Each
+// the original seven, then action, the safety roles, checked_in, and the
+// counts of needs. Each
 // safety role is two numeric columns, filled and needed, rather than one
 // "1/2" cell, which spreadsheets read as a date.
 func exportColumns(l Lang) []exportColumn {
@@ -106,6 +118,13 @@ func exportColumns(l Lang) []exportColumn {
 	// deletes who they were.
 	cols = append(cols, exportColumn{"checked_in", func(l Lang) string { return l.T("csv_checked_in") },
 		count(func(r store.ExportRally) int { return r.CheckedIn })})
+	// How many members going need each thing (needs_asl, …): counts, the
+	// only form needs take outside the member's own reply.
+	for _, n := range store.Needs {
+		cols = append(cols, exportColumn{"needs_" + string(n),
+			func(l Lang) string { return l.T("csv_needs", "Need", l.T("csv_need_"+string(n))) },
+			count(func(r store.ExportRally) int { return r.Needs[n] })})
+	}
 	return cols
 }
 

@@ -352,6 +352,11 @@ func (a *App) rallyInfo(ctx context.Context, in *Input) (*Response, error) {
 		}
 		embeds[0].Fields = append(embeds[0].Fields, &discordgo.MessageEmbedField{Name: in.Lang.T("field_confirmed"),
 			Value: in.Lang.T("confirmed_of_going", "Count", n, "Confirmed", n, "Going", r.GoingTotal())})
+		needs, err := a.rallyNeeds(ctx, r.ID)
+		if err != nil {
+			return nil, err
+		}
+		withLeadNeeds(in.Lang, embeds[0], r, needs)
 	}
 	if r.Started(in.Now) && !r.Cancelled() {
 		embeds[0].Fields = append(embeds[0].Fields, &discordgo.MessageEmbedField{Name: in.Lang.T("field_turnout"),
@@ -545,6 +550,11 @@ func (a *App) rallyAttendees(ctx context.Context, in *Input) (*Response, error) 
 		return nil, err
 	}
 	lines = append(lines, "✅ "+in.Lang.T("confirmed_of_going", "Count", confirmed, "Confirmed", confirmed, "Going", len(att.Going)+r.Staffing.Filled()))
+	needs, err := a.rallyNeeds(ctx, r.ID)
+	if err != nil {
+		return nil, err
+	}
+	lines = append(lines, attendeesNeedsLines(in.Lang, r, needs)...)
 	section(in.Lang.T("button_going"), att.Going)
 	if err := a.roleSections(ctx, in.Lang, r, section); err != nil {
 		return nil, err

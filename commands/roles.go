@@ -262,7 +262,7 @@ func (a *App) takeRole(ctx context.Context, in *Input, rallyID int64, role store
 	}
 	r := res.Rally
 	if res.Previous == res.Role {
-		return ephemeral(in.Lang.T("role_no_change", "Role", roleName(in.Lang, role, 1), "Title", escape(r.Title), "When", zonedTime(in.Lang, r.StartsAt, r.TimeZone))), nil
+		return a.offerNeeds(ctx, in, r.ID, ephemeral(in.Lang.T("role_no_change", "Role", roleName(in.Lang, role, 1), "Title", escape(r.Title), "When", zonedTime(in.Lang, r.StartsAt, r.TimeZone)))), nil
 	}
 	a.refresher.mark(r.ID)
 	a.tellPromoted(ctx, r, res.Promoted)
@@ -273,8 +273,8 @@ func (a *App) takeRole(ctx context.Context, in *Input, rallyID int64, role store
 	}
 	// A role counts as going: a private place already being shared is told
 	// here, as to anyone who becomes going late.
-	return ephemeral(in.Lang.T("role_taken", "Role", roleName(in.Lang, role, 1), "Swapped", swapped, "Title", escape(r.Title), "When", zonedTime(in.Lang, r.StartsAt, r.TimeZone)) +
-		a.privatePlaceFor(ctx, in.Lang, r)), nil
+	return a.offerNeeds(ctx, in, r.ID, ephemeral(in.Lang.T("role_taken", "Role", roleName(in.Lang, role, 1), "Swapped", swapped, "Title", escape(r.Title), "When", zonedTime(in.Lang, r.StartsAt, r.TimeZone))+
+		a.privatePlaceFor(ctx, in.Lang, r))), nil
 }
 
 // rallyOpen refuses role changes once a rally is cancelled or has begun.
@@ -320,7 +320,7 @@ func (a *App) rsvpWithRole(ctx context.Context, in *Input, rallyID int64, status
 		if err != nil {
 			return nil, true, err
 		}
-		return ephemeral(in.Lang.T("role_going_no_change", "Title", escape(r.Title), "When", zonedTime(in.Lang, r.StartsAt, r.TimeZone), "Role", roleName(in.Lang, held, 1))), true, nil
+		return a.offerNeeds(ctx, in, rallyID, ephemeral(in.Lang.T("role_going_no_change", "Title", escape(r.Title), "When", zonedTime(in.Lang, r.StartsAt, r.TimeZone), "Role", roleName(in.Lang, held, 1)))), true, nil
 	}
 	res, err := a.db.LeaveRole(ctx, in.GuildID, rallyID, in.userID())
 	if err != nil {
@@ -391,7 +391,7 @@ func (a *App) sendStaffingAlert(ctx context.Context, now time.Time, d store.Staf
 		log.Warn("staffing alert has no channel to go to")
 		return a.db.FinishStaffingAlert(ctx, store.StaffingAlertOutcome{RallyID: r.ID, Nonce: att.Nonce, State: store.ReminderFailed})
 	}
-	m := staffingAlertMessage(r)
+	m := staffingAlertMessage(r, d.Languages)
 	footer := m.Embeds[0].Footer.Text
 	if att.Resumed {
 		// The alert comes after the announcement: the search pages back to it,
@@ -423,7 +423,8 @@ func (a *App) sendStaffingAlert(ctx context.Context, now time.Time, d store.Staf
 
 // staffingAlertMessage pings the chapter's lead role, and only it: the one
 // mention allowed is set explicitly. Counts, never names.
-func staffingAlertMessage(r store.Rally) outMessage {
+func staffingAlertMessage(r store.Rally, languages int) outMessage {
+	missing := func(l Lang) string { return missingLine(l, alertShort(r, languages)) }
 	langs := postLangs(r.ChapterLanguage)
 	m := outMessage{AllowedMentions: NoMentions()}
 	ping := ""
@@ -432,12 +433,12 @@ func staffingAlertMessage(r store.Rally) outMessage {
 		m.AllowedMentions.Roles = []string{r.ChapterLeadRoleID}
 	}
 	m.Content = "🦺 " + ping + inLangs(langs, bilingualSep, func(l Lang) string {
-		return l.T("staffing_alert", "Title", escape(r.Title), "When", timestamp(r.StartsAt, "R"), "Missing", missingLine(l, r.Staffing.Short()))
+		return l.T("staffing_alert", "Title", escape(r.Title), "When", timestamp(r.StartsAt, "R"), "Missing", missing(l))
 	})
 	for _, l := range langs {
 		e := &discordgo.MessageEmbed{
 			Title:       truncate(l.T("staffing_title", "Title", escape(r.Title)), 256),
-			Description: l.T("staffing_description", "Missing", missingLine(l, r.Staffing.Short())),
+			Description: l.T("staffing_description", "Missing", missing(l)) + interpretationAlert(l, r, languages),
 			Color:       colorReminder,
 			Fields: []*discordgo.MessageEmbedField{
 				{Name: l.T("field_when"), Value: localTime(l, r)},

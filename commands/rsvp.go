@@ -25,6 +25,7 @@ func (a *App) rsvpCommand() *Command {
 						{Name: "Can't go", Value: string(store.NotGoing)},
 					}},
 				roleOption(),
+				needsOption(),
 			},
 		},
 		Routes:       map[string]Route{"": {Access: Everyone, Handle: a.rsvpSlash}},
@@ -62,20 +63,38 @@ func (a *App) rsvpSlash(ctx context.Context, in *Input) (*Response, error) {
 	default:
 		return nil, invalid("err_status_option")
 	}
+	var needs []store.Need
+	withNeeds := in.has("needs")
+	if withNeeds {
+		if status != store.Going {
+			return nil, invalid("err_needs_need_going")
+		}
+		var err error
+		if needs, err = parseNeeds(in.str("needs")); err != nil {
+			return nil, err
+		}
+	}
 	r, err := a.rallyFromOption(ctx, in)
 	if err != nil {
 		return nil, err
 	}
-	if in.has("role") {
+	var resp *Response
+	var handled bool
+	switch {
+	case in.has("role"):
 		if status != store.Going {
 			return nil, invalid("err_role_needs_going")
 		}
-		return a.takeRole(ctx, in, r.ID, store.Role(in.str("role")))
+		resp, err = a.takeRole(ctx, in, r.ID, store.Role(in.str("role")))
+	default:
+		if resp, handled, err = a.rsvpWithRole(ctx, in, r.ID, status); !handled && err == nil {
+			resp, err = a.rsvp(ctx, in, r.ID, status)
+		}
 	}
-	if resp, handled, err := a.rsvpWithRole(ctx, in, r.ID, status); handled || err != nil {
+	if err != nil || !withNeeds {
 		return resp, err
 	}
-	return a.rsvp(ctx, in, r.ID, status)
+	return a.rsvpNeeds(ctx, in, r.ID, needs, resp)
 }
 
 // rsvpButton handles the Going / Maybe / Can't go buttons (rsvpCustomID),
@@ -109,12 +128,19 @@ func (a *App) rsvp(ctx context.Context, in *Input, rallyID int64, status store.R
 	a.tellPromoted(ctx, r, res.Promoted)
 	when := zonedTimeIn(in.Lang, r.StartsAt, a.zones.location(r.TimeZone))
 	if res.Status == res.Previous {
-		return ephemeral(in.Lang.T("rsvp_no_change", "Title", escape(r.Title), "When", when, "Status", statusWords(in.Lang, res.Status, res.Position))), nil
+		resp := ephemeral(in.Lang.T("rsvp_no_change", "Title", escape(r.Title), "When", when, "Status", statusWords(in.Lang, res.Status, res.Position)))
+		if res.Status == store.Going {
+			return a.offerNeeds(ctx, in, r.ID, resp), nil
+		}
+		return resp, nil
 	}
 	msg := in.Lang.T("rsvp_got_it", "Title", escape(r.Title), "When", when, "Status", statusWords(in.Lang, res.Status, res.Position))
 	if res.Status == store.Going {
 		msg += in.Lang.T("rsvp_see_you")
 		msg += a.privatePlaceFor(ctx, in.Lang, r)
+		// Newly going: needs left with the member's last going, so none
+		// are stored and the menu starts empty without a read.
+		return withNeedsMenu(in.Lang, r.ID, nil, ephemeral(msg)), nil
 	}
 	return ephemeral(msg), nil
 }
@@ -200,6 +226,9 @@ func (a *App) forgetMe(ctx context.Context, in *Input) (*Response, error) {
 		return nil, err
 	}
 	if err := a.db.ForgetMemberNotices(ctx, in.GuildID, in.userID()); err != nil {
+		return nil, err
+	}
+	if err := a.db.ForgetMemberNeeds(ctx, in.GuildID, in.userID()); err != nil {
 		return nil, err
 	}
 	for _, id := range roles {

@@ -165,6 +165,10 @@ func (a *App) buildSummary(ctx context.Context, l Lang, guildID string, now time
 	if err != nil {
 		return s, err
 	}
+	needs, err := a.ralliesNeeds(ctx, rallies)
+	if err != nil {
+		return s, err
+	}
 	var lines []string
 	var total, change store.Counts
 	seen := map[int64]bool{}
@@ -189,8 +193,11 @@ func (a *App) buildSummary(ctx context.Context, l Lang, guildID string, now time
 			if r.Capacity > 0 {
 				line += l.T("summary_line_capacity", "Waitlist", r.Waitlist, "WaitlistDelta", delta(l, r.Waitlist-prev.Waitlist, had), "Capacity", r.Capacity)
 			}
-			if len(r.Staffing) > 0 {
-				line += l.T("summary_line_roles", "Roles", staffingLine(l, r.Staffing))
+			if hasStaffingOrNeeds(r.Staffing, needs[r.ID]) {
+				line += l.T("summary_line_roles", "Roles", staffingWithNeeds(l, r.Staffing, needs[r.ID]))
+			}
+			if needs[r.ID].Total() > 0 {
+				line += l.T("summary_line_needs", "Needs", needsCountsLine(l, needs[r.ID]))
 			}
 			if previous && !had {
 				line += l.T("summary_line_new")

@@ -70,6 +70,9 @@ type ExportRally struct {
 	Rally
 	ActionID    int64  // 0: not part of a day of action
 	ActionTitle string // "" when ActionID is 0
+	// Needs are the counts of needs of its members going, filled by the
+	// caller from RallyNeeds.
+	Needs NeedCounts
 }
 
 // ExportRallies lists every rally of the guild starting in [from, until),
