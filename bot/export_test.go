@@ -63,17 +63,19 @@ func TestExportCSV(t *testing.T) {
 		}
 		wantHeader := "chapter,title,start_utc,status,going,maybe,waitlist,action," +
 			"marshal_filled,marshal_needed,medic_filled,medic_needed,legal_observer_filled,legal_observer_needed,interpreter_filled,interpreter_needed," +
-			"checked_in"
+			"checked_in," +
+			"needs_asl,needs_spanish,needs_other_interpretation,needs_wheelchair,needs_seating,needs_childcare,needs_ride"
 		if got := strings.Join(rows[0], ","); got != wantHeader {
 			t.Errorf("header %q, want %q", got, wantHeader)
 		}
 		none := []string{"0", "0", "0", "0", "0", "0", "0", "0"}
+		noNeeds := []string{"0", "0", "0", "0", "0", "0", "0"}
 		want := [][]string{
-			append(append([]string{"Seattle", `'=HYPERLINK("http://evil.example","x")`, "2026-11-28T22:30:00Z", "scheduled", "1", "1", "0", ""}, none...), "2"),
-			append(append([]string{"Seattle", `Housing, "now"`, "2026-11-29T18:00:00Z", "scheduled", "0", "0", "0", ""}, none...), "0"),
-			append(append([]string{"Seattle", "'@here -5 +1", "2026-11-30T17:15:00Z", "cancelled", "0", "0", "0", ""}, none...), "0"),
-			{"Seattle", "Night march", "2026-12-02T03:00:00Z", "scheduled", "1", "0", "0", "", "1", "2", "0", "1", "0", "0", "0", "0", "0"},
-			append(append([]string{"Seattle", "Day of rent strikes", "2026-12-02T19:00:00Z", "scheduled", "0", "0", "0", "Day of rent strikes"}, none...), "0"),
+			append(append(append([]string{"Seattle", `'=HYPERLINK("http://evil.example","x")`, "2026-11-28T22:30:00Z", "scheduled", "1", "1", "0", ""}, none...), "2"), noNeeds...),
+			append(append(append([]string{"Seattle", `Housing, "now"`, "2026-11-29T18:00:00Z", "scheduled", "0", "0", "0", ""}, none...), "0"), noNeeds...),
+			append(append(append([]string{"Seattle", "'@here -5 +1", "2026-11-30T17:15:00Z", "cancelled", "0", "0", "0", ""}, none...), "0"), noNeeds...),
+			append([]string{"Seattle", "Night march", "2026-12-02T03:00:00Z", "scheduled", "1", "0", "0", "", "1", "2", "0", "1", "0", "0", "0", "0", "0"}, noNeeds...),
+			append(append(append([]string{"Seattle", "Day of rent strikes", "2026-12-02T19:00:00Z", "scheduled", "0", "0", "0", "Day of rent strikes"}, none...), "0"), noNeeds...),
 		}
 		if len(rows)-1 != len(want) {
 			t.Fatalf("%d rows, want %d:\n%s", len(rows)-1, len(want), f.Data)
@@ -97,10 +99,11 @@ func TestExportCSV(t *testing.T) {
 			t.Fatal(err)
 		}
 		header := rows[0]
-		if header[0] != "sección" || header[len(header)-1] != "llegadas_registradas" {
-			t.Errorf("Spanish header %q, want sección … llegadas_registradas", header)
+		const checkedIn = 16 // the column before the needs
+		if header[0] != "sección" || header[checkedIn] != "llegadas_registradas" || header[len(header)-1] != "necesita_transporte" {
+			t.Errorf("Spanish header %q, want sección … llegadas_registradas … necesita_transporte", header)
 		}
-		if got := rows[1][len(rows[1])-1]; got != "2" {
+		if got := rows[1][checkedIn]; got != "2" {
 			t.Errorf("checked in = %q in the Spanish export, want 2", got)
 		}
 	})

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -227,14 +228,19 @@ func needsCountsLine(l Lang, c store.NeedCounts) string {
 	return strings.Join(parts, " · ")
 }
 
-// interpretationNeeds is what interpretation members going need, in counts:
-// "6 need Spanish, 1 needs ASL"; "" when none.
+// interpretationNeeds is what interpretation members going need, in counts,
+// the most needed first: "6 need Spanish, 1 needs ASL"; "" when none.
 func interpretationNeeds(l Lang, c store.NeedCounts) string {
-	var parts []string
+	var kinds []store.Need
 	for _, n := range store.Needs {
 		if n.Interpretation() && c[n] > 0 {
-			parts = append(parts, l.T("interp_need_"+string(n), "Count", c[n]))
+			kinds = append(kinds, n)
 		}
+	}
+	sort.SliceStable(kinds, func(i, j int) bool { return c[kinds[i]] > c[kinds[j]] })
+	parts := make([]string, len(kinds))
+	for i, n := range kinds {
+		parts[i] = l.T("interp_need_"+string(n), "Count", c[n])
 	}
 	return strings.Join(parts, ", ")
 }
