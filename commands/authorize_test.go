@@ -20,7 +20,7 @@ func TestRouteAccess(t *testing.T) {
 	want := map[string]Access{
 		"chapter list": Everyone, "chapter add": Admin, "chapter setup": Admin, "chapter remove": Admin,
 		"rally create": ChapterLead, "rally list": Everyone, "rally info": Everyone,
-		"rally edit": RallyLead, "rally cancel": RallyLead, "rally attendees": RallyLead,
+		"rally edit": RallyLead, "rally cancel": RallyLead, "rally attendees": RallyLead, "rally remove": RallyLead,
 		"rsvp": Everyone, "myrsvps": Everyone, "summary now": Coordinator, "summary export": Coordinator,
 		"rally calendar": Everyone, "setup coordinators": Admin, "privacy forget-me": Everyone, "help": Everyone,
 		"action create": Coordinator, "action status": Coordinator, "action list": Everyone, "action cancel": Coordinator,

@@ -121,6 +121,9 @@ func announcementEmbed(l Lang, r store.Rally) *discordgo.MessageEmbed {
 		}
 		e.Fields = append([]*discordgo.MessageEmbedField{{Name: l.T("field_cancelled"), Value: truncate(reason, 1024)}}, e.Fields...)
 	}
+	if r.Approval {
+		e.Fields[3].Value += "\n" + l.T("approval_note")
+	}
 	if f := staffingField(l, r); f != nil {
 		e.Fields = append(e.Fields, f)
 	}

@@ -173,6 +173,9 @@ type Server struct {
 	rateLimited int
 	// left are the guilds the bot left, in order.
 	left []string
+	// departed are the members who left or were removed from a guild,
+	// by "guild/user" (members.go).
+	departed map[string]bool
 }
 
 type bucketState struct {
@@ -311,6 +314,9 @@ func Start(cfg Config) (*Server, error) {
 	// Routes the fake serves must resolve even without the spec.
 	s.handlers = handlers()
 	for k, h := range s.eventHandlers() {
+		s.handlers[k] = h
+	}
+	for k, h := range s.memberHandlers() {
 		s.handlers[k] = h
 	}
 	for k := range s.handlers {
@@ -722,6 +728,10 @@ func codeError(code int) map[string]any {
 	switch code {
 	case 10003:
 		msg = "Unknown Channel"
+	case 10004:
+		msg = "Unknown Guild"
+	case 10007:
+		msg = "Unknown Member"
 	case 10008:
 		msg = "Unknown Message"
 	case 10013:
