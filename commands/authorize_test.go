@@ -36,14 +36,21 @@ func TestRouteAccess(t *testing.T) {
 		t.Fatalf("route access = %v\nwant %v", got, want)
 	}
 	// The RSVP buttons, the calendar button, check-in, the volunteer button
-	// and its role menu; the day-before DM's confirm buttons answer in a DM.
-	if len(a.buttons) != 6 {
-		t.Fatalf("%d button routes, want 6", len(a.buttons))
+	// and its role menu; the day-before DM's confirm buttons answer in a DM;
+	// a request's Approve / Decline are for the rally's leads.
+	if len(a.buttons) != 7 {
+		t.Fatalf("%d button routes, want 7", len(a.buttons))
 	}
 	for _, b := range a.buttons {
 		if b.pattern.String() == (confirmCustomID{}).pattern().String() {
 			if b.Access != Recipient {
 				t.Errorf("button route %s: access %v, want recipient", b.pattern, b.Access)
+			}
+			continue
+		}
+		if b.pattern.String() == (requestCustomID{}).pattern().String() {
+			if b.Access != RallyLead {
+				t.Errorf("button route %s: access %v, want rally lead", b.pattern, b.Access)
 			}
 			continue
 		}
