@@ -377,5 +377,3 @@ func (a *App) placeWords(l Lang, r store.Rally, going, revealed bool) string {
 	}
 	return a.shownPlace(l, r)
 }
-
-
