@@ -242,3 +242,205 @@ func TestRallyInfoNeverDeferredInPublicForALead(t *testing.T) {
 		}
 	})
 }
+
+// forged presses a button whose custom_id need not be on the message.
+func (h *harness) forged(m discordtest.Member, messageID, customID string) *discordtest.Reply {
+	h.t.Helper()
+	r, err := h.fake.ForgedClick(h.ctx(), discordtest.Invocation{GuildID: guildID, ChannelID: seattleChannel, Member: m}, messageID, customID)
+	if err != nil {
+		h.t.Fatalf("forged click %s: %v", customID, err)
+	}
+	return r
+}
+
+// TestRallyRemove: a lead takes a member off a rally: their seat goes to
+// the waitlist, nothing is sent to them, every later RSVP of theirs to it is
+// refused with a sentence sending them to the leads, the reason is shown to
+// leads alone and goes with the rally's RSVPs at retention.
+func TestRallyRemove(t *testing.T) {
+	t.Parallel()
+	h := rallyHarness(t)
+	at := start.Add(30 * time.Hour)
+	id := h.schedRally("Seattle", seattleChannel, "Sit-in", at, discordtest.Int("capacity", 1), discordtest.Int("marshals", 1))
+	ann := h.actAnnouncement(seattleChannel, id)
+	rid := fmt.Sprint(id)
+	removed, next, marshal := member(1), member(2), member(3)
+	h.noticeRSVP(removed, ann, id, "going")
+	mustContain(t, h.noticeRSVP(next, ann, id, "going"), true, "waitlist")
+	mustContain(t, h.cmd(marshal, seattleChannel, "rsvp", discordtest.Str("rally", rid), discordtest.Str("status", "going"),
+		discordtest.Str("role", "marshal")), true, "signed up as **marshal**")
+	const reason = "Photographed members at the last action"
+	removeOpts := []discordtest.Option{discordtest.Str("rally", rid), discordtest.UserOpt("member", removed.UserID), discordtest.Str("reason", reason)}
+
+	t.Run("ErrNotLead", func(t *testing.T) {
+		mustContain(t, h.cmd(volunteer, seattleChannel, "rally remove", removeOpts...), true, "Only Seattle leads")
+		mustContain(t, h.cmd(chiLead, seattleChannel, "rally remove", removeOpts...), true, "Only Seattle leads")
+	})
+	t.Run("ErrBadMember", func(t *testing.T) {
+		mustContain(t, h.cmd(lead, seattleChannel, "rally remove", discordtest.Str("rally", rid), discordtest.UserOpt("member", "someone")),
+			true, "Pick the member")
+	})
+	dmsBefore := len(h.fake.DMs(removed.UserID))
+	t.Run("OK", func(t *testing.T) {
+		r := h.cmd(lead, seattleChannel, "rally remove", removeOpts...)
+		mustContain(t, r, true, "Took <@"+removed.UserID+"> off **Sit\\-in**", "going", "nothing was sent to them")
+		if len(h.noticeDMs(next, "A seat opened up")) != 1 {
+			t.Error("the first on the waitlist was not promoted and told")
+		}
+		att := h.cmd(lead, seattleChannel, "rally attendees", discordtest.Str("rally", rid))
+		mustContain(t, att, true, "Taken off", reason)
+		if strings.Contains(h.cmd(volunteer, seattleChannel, "rally info", discordtest.Str("rally", rid)).Text(), reason) {
+			t.Error("the reason is shown to a volunteer")
+		}
+		eventually(t, 5*time.Second, "the announcement shows the seat given to the next", func() bool {
+			return strings.Contains(messageText(h.fake.Message(seattleChannel, ann.ID)), "1/1 seats")
+		})
+	})
+	t.Run("LaterRSVPsRefused", func(t *testing.T) {
+		const refusal = "ask the Seattle chapter's leads"
+		mustContain(t, h.noticeRSVP(removed, ann, id, "going"), true, refusal)
+		mustContain(t, h.noticeRSVP(removed, ann, id, "maybe"), true, refusal)
+		mustContain(t, h.cmd(removed, seattleChannel, "rsvp", discordtest.Str("rally", rid), discordtest.Str("status", "going")), true, refusal)
+		mustContain(t, h.cmd(removed, seattleChannel, "rsvp", discordtest.Str("rally", rid), discordtest.Str("status", "going"),
+			discordtest.Str("role", "marshal")), true, refusal)
+		db := h.schedDB()
+		if st, err := db.MemberStanding(context.Background(), id, removed.UserID); err != nil || st.Status != store.NotGoing {
+			t.Errorf("the removed member stands %+v (%v)", st, err)
+		}
+	})
+	t.Run("RoleHolder", func(t *testing.T) {
+		r := h.cmd(lead, seattleChannel, "rally remove", discordtest.Str("rally", rid), discordtest.UserOpt("member", marshal.UserID))
+		mustContain(t, r, true, "signed up as marshal")
+		mustContain(t, h.cmd(marshal, seattleChannel, "rsvp", discordtest.Str("rally", rid), discordtest.Str("status", "going"),
+			discordtest.Str("role", "marshal")), true, "ask the Seattle chapter's leads")
+		mustContain(t, h.cmd(volunteer, seattleChannel, "rsvp", discordtest.Str("rally", rid), discordtest.Str("status", "going"),
+			discordtest.Str("role", "marshal")), true, "signed up as **marshal**")
+	})
+	t.Run("NothingSentToThem", func(t *testing.T) {
+		h.clock.Set(at.Add(-24 * time.Hour))
+		h.runJobs()
+		h.runJobs()
+		if got := len(h.fake.DMs(removed.UserID)); got != dmsBefore {
+			t.Errorf("the removed member got %d DMs after the removal", got-dmsBefore)
+		}
+		if len(h.noticeDMs(next, "Reminder")) != 1 {
+			t.Error("the member promoted got no reminder")
+		}
+	})
+	t.Run("ReasonGoesWithRetention", func(t *testing.T) {
+		db := h.schedDB()
+		if got, err := db.RallyRemovals(context.Background(), id); err != nil || len(got) != 2 || got[0].Reason != reason {
+			t.Fatalf("removals before retention: %+v (%v)", got, err)
+		}
+		h.clock.Set(at.Add(40 * 24 * time.Hour))
+		h.runJobs()
+		if got, err := db.RallyRemovals(context.Background(), id); err != nil || len(got) != 0 {
+			t.Errorf("removals after retention: %+v (%v)", got, err)
+		}
+	})
+}
+
+// TestApproval: on a rally with approval, Going and a role sign-up are
+// requests that hold no seat and are told no place; a lead answers them
+// with the buttons of /rally attendees (a lead of another chapter cannot),
+// and the member is told by DM either way.
+func TestApproval(t *testing.T) {
+	t.Parallel()
+	h := rallyHarness(t)
+	at := start.Add(30 * time.Hour)
+	id, ann := h.privRally("Closed meeting", at, discordtest.Int("capacity", 1), discordtest.Int("marshals", 1),
+		discordtest.Bool("approval", true))
+	rid := fmt.Sprint(id)
+	first, second, declined, marshal, waiting := member(1), member(2), member(3), member(4), member(5)
+	mustContain(t, h.noticeRSVP(first, ann, id, "going"), true, "went to the Seattle chapter's leads", "no seat")
+	mustContain(t, h.noticeRSVP(first, ann, id, "going"), true, "still waiting")
+	mustContain(t, h.cmd(second, seattleChannel, "rsvp", discordtest.Str("rally", rid), discordtest.Str("status", "going")), true, "went to the")
+	h.noticeRSVP(declined, ann, id, "maybe")
+	mustContain(t, h.noticeRSVP(declined, ann, id, "going"), true, "went to the")
+	mustContain(t, h.cmd(marshal, seattleChannel, "rsvp", discordtest.Str("rally", rid), discordtest.Str("status", "going"),
+		discordtest.Str("role", "marshal")), true, "as **marshal** went to")
+	h.noticeRSVP(waiting, ann, id, "going")
+
+	t.Run("RequestsHoldNoSeat", func(t *testing.T) {
+		eventually(t, 5*time.Second, "the announcement counts no one going", func() bool {
+			text := messageText(h.fake.Message(seattleChannel, ann.ID))
+			return strings.Contains(text, "0/1 seats") && strings.Contains(text, "approve who comes") && !strings.Contains(text, "requested")
+		})
+		if strings.Contains(h.cmd(volunteer, seattleChannel, "rally info", discordtest.Str("rally", rid)).Text(), "requested") {
+			t.Error("a volunteer sees the requests")
+		}
+		mustContain(t, h.cmd(lead, seattleChannel, "rally info", discordtest.Str("rally", rid)), true, "5 requested")
+		mustContain(t, h.cmd(volunteer, seattleChannel, "rally attendees", discordtest.Str("rally", rid)), true, "Only Seattle leads")
+	})
+	att := h.cmd(lead, seattleChannel, "rally attendees", discordtest.Str("rally", rid))
+	mustContain(t, att, true, "Requests (5)", "<@"+first.UserID+">", "as marshal")
+	approve := func(m discordtest.Member) string { return fmt.Sprintf("request:approve:%d:%s", id, m.UserID) }
+	decline := func(m discordtest.Member) string { return fmt.Sprintf("request:decline:%d:%s", id, m.UserID) }
+
+	t.Run("ForeignLeadRefused", func(t *testing.T) {
+		mustContain(t, h.forged(chiLead, att.MessageID, approve(first)), true, "Only Seattle leads")
+		mustContain(t, h.forged(volunteer, att.MessageID, decline(first)), true, "Only Seattle leads")
+		if len(h.fake.DMs(first.UserID)) != 0 {
+			t.Error("a refused answer told the member")
+		}
+	})
+	t.Run("ForgedIDs", func(t *testing.T) {
+		mustContain(t, h.forged(lead, att.MessageID, approve(volunteer)), true, "no longer waiting")
+		mustContain(t, h.forged(lead, att.MessageID, fmt.Sprintf("request:approve:%d:%s", id+100, first.UserID)), true, "no longer")
+		mustContain(t, h.forged(lead, att.MessageID, fmt.Sprintf("request:approve:%d:x%s", id, first.UserID)), true, "no longer valid")
+		mustContain(t, h.forged(lead, att.MessageID, fmt.Sprintf("request:maybe:%d:%s", id, first.UserID)), true, "no longer valid")
+	})
+	t.Run("NoPlaceForARequest", func(t *testing.T) {
+		h.clock.Set(at.Add(-2 * time.Hour))
+		h.runJobs()
+		h.runJobs()
+		for _, m := range []discordtest.Member{first, second, declined, marshal, waiting} {
+			if len(h.noticeDMs(m, privSecret)) != 0 {
+				t.Errorf("member %s got the place while only requested", m.UserID)
+			}
+		}
+	})
+	t.Run("Approve", func(t *testing.T) {
+		mustContain(t, h.click(lead, seattleChannel, att.MessageID, approve(first)), true, "Approved <@"+first.UserID+">", "going")
+		if got := h.noticeDMs(first, "You're in"); len(got) != 1 || !strings.Contains(messageText(got[0]), privSecret) {
+			t.Errorf("the approved member's DM: %d, want one with the place (shared by now)", len(got))
+		}
+		mustContain(t, h.click(lead, seattleChannel, att.MessageID, approve(first)), true, "no longer waiting")
+	})
+	t.Run("ApproveOnAFullRally", func(t *testing.T) {
+		mustContain(t, h.click(lead, seattleChannel, att.MessageID, approve(second)), true, "waitlist")
+		got := h.noticeDMs(second, "You're in")
+		if len(got) != 1 || !strings.Contains(messageText(got[0]), "waitlist") || strings.Contains(messageText(got[0]), privSecret) {
+			t.Errorf("the waitlisted member's DM: %v", got)
+		}
+	})
+	t.Run("ApproveARole", func(t *testing.T) {
+		mustContain(t, h.click(lead, seattleChannel, att.MessageID, approve(marshal)), true, "marshal")
+		db := h.schedDB()
+		if st, err := db.MemberStanding(context.Background(), id, marshal.UserID); err != nil || st.Role != store.Marshal {
+			t.Errorf("the approved marshal stands %+v (%v)", st, err)
+		}
+	})
+	t.Run("Decline", func(t *testing.T) {
+		mustContain(t, h.click(lead, seattleChannel, att.MessageID, decline(declined)), true, "Declined")
+		if got := h.noticeDMs(declined, "Thank you for wanting to come"); len(got) != 1 || strings.Contains(messageText(got[0]), privSecret) {
+			t.Errorf("the declined member's DM: %v", got)
+		}
+	})
+	t.Run("Withdraw", func(t *testing.T) {
+		mustContain(t, h.noticeRSVP(waiting, ann, id, "maybe"), true, "withdrawn")
+		mustContain(t, h.click(lead, seattleChannel, att.MessageID, approve(waiting)), true, "no longer waiting")
+	})
+	t.Run("EditAndAction", func(t *testing.T) {
+		other := h.schedRally("Seattle", seattleChannel, "Open picket", at)
+		mustContain(t, h.cmd(lead, seattleChannel, "rally edit", discordtest.Str("rally", fmt.Sprint(other)), discordtest.Bool("approval", true)), true, "approval")
+		mustContain(t, h.noticeRSVP(volunteer, h.actAnnouncement(seattleChannel, other), other, "going"), true, "went to the")
+		h.schedSetupCoordinators()
+		actID, _ := h.actCreate(discordtest.Bool("approval", true))
+		for name, r := range actRallies(t, h.schedDB(), actID) {
+			if !r.Approval {
+				t.Errorf("%s's rally of the action has no approval", name)
+			}
+		}
+	})
+}
