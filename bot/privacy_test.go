@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -441,6 +442,103 @@ func TestApproval(t *testing.T) {
 			if !r.Approval {
 				t.Errorf("%s's rally of the action has no approval", name)
 			}
+		}
+	})
+}
+
+// privSeat finds a seat spoken of (not Seattle).
+var privSeat = regexp.MustCompile(`\bseats?\b`)
+
+// TestRevealHygiene: a maybe's "Still going" is answered with a question,
+// not thanks; a reminder to a maybe speaks of no seat; a member going is
+// reminded with the place once it is shared; a day of action's request for
+// a place says, once the place is set, that it is.
+func TestRevealHygiene(t *testing.T) {
+	t.Parallel()
+	h := rallyHarness(t)
+	at := start.Add(30 * time.Hour)
+	id, ann := h.privRally("Night vigil", at)
+	going, asked, stays := member(1), member(2), member(3)
+	h.noticeRSVP(going, ann, id, "going")
+	h.noticeRSVP(asked, ann, id, "maybe")
+	h.noticeRSVP(stays, ann, id, "maybe")
+	h.clock.Set(at.Add(-24 * time.Hour))
+	h.runJobs()
+	h.runJobs()
+
+	t.Run("MaybeReminderSpeaksOfNoSeat", func(t *testing.T) {
+		for _, m := range []discordtest.Member{asked, stays} {
+			got := h.noticeDMs(m, "Reminder")
+			if len(got) != 1 {
+				t.Fatalf("a maybe got %d reminders, want 1", len(got))
+			}
+			if text := strings.ToLower(messageText(got[0])); privSeat.MatchString(text) || !strings.Contains(text, "you said maybe") {
+				t.Errorf("reminder to a maybe: %s", text)
+			}
+		}
+		if got := h.noticeDMs(going, "Reminder"); len(got) != 1 || !privSeat.MatchString(messageText(got[0])) {
+			t.Errorf("reminder to a member going: %v", got)
+		}
+	})
+	t.Run("MaybeIsAsked", func(t *testing.T) {
+		dm := h.noticeDMs(asked, "Reminder")[0]
+		r := h.noticeClickDM(asked, dm, fmt.Sprintf("confirm:yes:%d", id))
+		mustContain(t, r, true, "You said maybe", "Are you going?")
+		if strings.Contains(r.Text(), "Thanks") {
+			t.Errorf("a maybe was thanked as if confirmed: %q", r.Text())
+		}
+		r2, err := h.fake.Click(h.ctx(), discordtest.Invocation{ChannelID: dm.ChannelID, Member: asked}, r.MessageID, fmt.Sprintf("confirm:going:%d", id))
+		if err != nil {
+			t.Fatal(err)
+		}
+		mustContain(t, r2, true, "**going**", "DM it to you 2h before")
+		dm2 := h.noticeDMs(stays, "Reminder")[0]
+		r3 := h.noticeClickDM(stays, dm2, fmt.Sprintf("confirm:yes:%d", id))
+		r4, err := h.fake.Click(h.ctx(), discordtest.Invocation{ChannelID: dm2.ChannelID, Member: stays}, r3.MessageID, fmt.Sprintf("confirm:maybe:%d", id))
+		if err != nil {
+			t.Fatal(err)
+		}
+		mustContain(t, r4, true, "you stay a maybe")
+		db := h.schedDB()
+		for user, want := range map[string]store.RSVPStatus{asked.UserID: store.Going, stays.UserID: store.Maybe} {
+			if st, err := db.MemberStanding(context.Background(), id, user); err != nil || st.Status != want {
+				t.Errorf("member %s stands %+v (%v), want %s", user, st, err, want)
+			}
+		}
+	})
+	h.clock.Set(at.Add(-2 * time.Hour))
+	h.runJobs()
+	h.runJobs()
+	t.Run("GoingReminderNamesThePlace", func(t *testing.T) {
+		for _, m := range []discordtest.Member{going, asked} {
+			var two *discordgo.Message
+			for _, d := range h.noticeDMs(m, "Reminder") {
+				if !strings.Contains(messageText(d), "still coming") {
+					two = d
+				}
+			}
+			if two == nil || !strings.Contains(messageText(two), privSecret) || strings.Contains(messageText(two), "shared with those going") {
+				t.Errorf("the 2h reminder to a member going: %v", two)
+			}
+		}
+		for _, d := range h.fake.DMs(stays.UserID) {
+			privHides(t, "a DM to a maybe", messageText(d))
+		}
+	})
+
+	t.Run("AskForAPlaceSaysItIsSet", func(t *testing.T) {
+		h.schedSetupCoordinators()
+		actID, _ := h.actCreate(discordtest.Str("chapters", "Seattle"))
+		asks := h.actAsks(seattleChannel, actID)
+		if len(asks) != 1 {
+			t.Fatalf("%d asks for a place, want 1", len(asks))
+		}
+		sea := actRallies(t, h.schedDB(), actID)["Seattle"]
+		mustContain(t, h.cmd(lead, seattleChannel, "rally edit", discordtest.Str("rally", fmt.Sprint(sea.ID)), discordtest.Str("location", "Westlake Park")),
+			true, "announced")
+		got := h.fake.Message(seattleChannel, asks[0].ID)
+		if !strings.Contains(got.Content, "is set") || strings.Contains(got.Content, "Choose the meeting place") {
+			t.Errorf("the ask after the place was set: %q", got.Content)
 		}
 	})
 }
