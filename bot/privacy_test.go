@@ -371,6 +371,9 @@ func TestApproval(t *testing.T) {
 			t.Error("a volunteer sees the requests")
 		}
 		mustContain(t, h.cmd(lead, seattleChannel, "rally info", discordtest.Str("rally", rid)), true, "5 requested")
+		mine := h.cmd(first, seattleChannel, "myrsvps")
+		mustContain(t, mine, true, "Closed meeting", "asked to come")
+		privHides(t, "/myrsvps of a request", mine.Text())
 		mustContain(t, h.cmd(volunteer, seattleChannel, "rally attendees", discordtest.Str("rally", rid)), true, "Only Seattle leads")
 	})
 	att := h.cmd(lead, seattleChannel, "rally attendees", discordtest.Str("rally", rid))

@@ -197,6 +197,8 @@ func statusWords(l Lang, status store.RSVPStatus, position int) string {
 		return l.T("status_maybe")
 	case store.Waitlist:
 		return l.T("status_waitlist", "Position", position)
+	case store.Requested:
+		return l.T("status_requested")
 	default:
 		return l.T("status_not_going")
 	}

@@ -297,11 +297,14 @@ type MyRSVP struct {
 
 // myRallies is, for a member (?1), the rallies they have an RSVP to or hold
 // a role at, with the RSVP's status and seq or the role: a role sign-up took
-// the place of the member's RSVP row, so each rally comes once.
+// the place of the member's RSVP row, so each rally comes once; so does a
+// request to come, as 'requested'.
 const myRallies = `
 	SELECT rally_id, status, seq, promoted, '' AS role FROM rsvps WHERE user_id = ?1
 	UNION ALL
-	SELECT rally_id, 'going', NULL, 0, role FROM role_signups WHERE user_id = ?1`
+	SELECT rally_id, 'going', NULL, 0, role FROM role_signups WHERE user_id = ?1
+	UNION ALL
+	SELECT rally_id, 'requested', NULL, 0, '' FROM rally_requests WHERE user_id = ?1`
 
 // MemberRSVPs lists a member's RSVPs to the guild's rallies that have not
 // ended, and the roles they hold at them.
