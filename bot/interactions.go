@@ -75,7 +75,9 @@ func (b *bot) onInteraction(i *discordgo.Interaction) {
 // "thinking" message is then deleted and the refusal sent as an ephemeral
 // follow-up, rather than shown to the channel.
 func (b *bot) deferred(ctx context.Context, i *discordgo.Interaction, done <-chan *commands.Response) {
-	ephemeral := b.app.Ephemeral(i)
+	// Decided from who asks as well as the route: a lead's /rally info (a
+	// private place) is deferred for the lead alone.
+	ephemeral := b.app.EphemeralFor(ctx, i)
 	data := &discordgo.InteractionResponseData{}
 	if ephemeral {
 		data.Flags = discordgo.MessageFlagsEphemeral
@@ -87,7 +89,14 @@ func (b *bot) deferred(ctx context.Context, i *discordgo.Interaction, done <-cha
 	}
 	if resp.Ephemeral && !ephemeral {
 		if err := b.discord.DeleteReply(ctx, i); err != nil {
-			b.log.Warn("could not delete a public deferred reply", "interaction", i.ID, "err", err)
+			// The first follow-up would fill the public placeholder, in
+			// public: the answer for the member alone is not sent, and the
+			// placeholder says only that there is no answer here.
+			b.log.Warn("could not delete a public deferred reply; its private answer is withheld", "interaction", i.ID, "err", err)
+			if err := b.discord.EditReply(ctx, i, commands.WithheldReply(i)); err != nil {
+				b.log.Warn("interaction reply edit failed", "interaction", i.ID, "err", err)
+			}
+			return
 		}
 		b.followUps(ctx, i, append([]*commands.Response{resp}, resp.Followups...))
 		return

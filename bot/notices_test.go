@@ -217,8 +217,9 @@ func TestNoticesPrivateLocation(t *testing.T) {
 	h.runJobs()
 
 	t.Run("RevealedToEachGoingOnce", func(t *testing.T) {
-		if got := h.noticeDMs(going, secret); len(got) != 1 {
-			t.Errorf("going member got the place %d times, want 1", len(got))
+		// The reveal once; the 2 h reminder after it names the place too.
+		if got := h.noticeDMs(going, "The meeting place for"); len(got) != 1 {
+			t.Errorf("going member got the reveal %d times, want 1", len(got))
 		}
 		if got := h.noticeDMs(maybe, secret); len(got) != 0 {
 			t.Errorf("maybe member got the place %d times, want 0", len(got))
@@ -324,8 +325,9 @@ func TestRevealSkipsWhoLeft(t *testing.T) {
 	h.clock.Add(30 * time.Minute)
 	h.runJobs()
 	h.runJobs()
-	if got := h.noticeDMs(stays, secret); len(got) != 1 {
-		t.Errorf("the member still going got the place %d times, want 1", len(got))
+	// The reveal once (the 2 h reminder after it names the place too).
+	if got := h.noticeDMs(stays, "The meeting place for"); len(got) != 1 || len(h.noticeDMs(stays, secret)) == 0 {
+		t.Errorf("the member still going got the reveal %d times, want 1", len(got))
 	}
 	if got := h.noticeDMs(leaves, secret); len(got) != 0 {
 		t.Errorf("a member who left got the place %d times, want 0", len(got))
@@ -402,8 +404,9 @@ func TestNoticesReachRoleHolders(t *testing.T) {
 		h.restart()
 		h.runJobs()
 		for _, m := range []discordtest.Member{marshal, going} {
-			if got := h.noticeDMs(m, "Union hall back door"); len(got) != 1 {
-				t.Errorf("member %s got the place %d times, want 1", m.UserID, len(got))
+			// The reveal once; the 2 h reminder after it names the place too.
+			if got := h.noticeDMs(m, "The meeting place for"); len(got) != 1 || !strings.Contains(messageText(got[0]), "Union hall back door") {
+				t.Errorf("member %s got the reveal %d times, want 1", m.UserID, len(got))
 			}
 		}
 		if got := h.noticeDMs(medic, "Union hall back door"); len(got) != 0 {

@@ -50,7 +50,7 @@ func (a *App) actionCommand() *Command {
 						str("details", "What to bring, accessibility, safety notes", false, maxDetails),
 						{Type: discordgo.ApplicationCommandOptionInteger, Name: "capacity", Description: "Most people each rally can take (a waitlist forms after)", MinValue: &minCap, MaxValue: maxCapacity},
 						str("duration", "How long it lasts, e.g. 2h or 90m (default 2h)", false, 20),
-					}, RoleMinimumOptions()...)},
+					}, append(RoleMinimumOptions(), approvalOption())...)},
 				{Type: discordgo.ApplicationCommandOptionSubCommand, Name: "status", Description: "How each chapter's rally is coming together (coordinators, only you see it)",
 					Options: []*discordgo.ApplicationCommandOption{actionOpt("Action to show")}},
 				{Type: discordgo.ApplicationCommandOptionSubCommand, Name: "list", Description: "Upcoming days of action with their chapters and totals"},
@@ -217,6 +217,7 @@ func (a *App) actionCreate(ctx context.Context, in *Input) (*Response, error) {
 	if n.Capacity, n.Duration, n.Needs, err = readRallyShape(in, n.Duration); err != nil {
 		return nil, err
 	}
+	n.Approval = in.bool("approval")
 	chapters, err := a.actionChapters(ctx, in)
 	if err != nil {
 		return nil, err
@@ -409,6 +410,8 @@ func (a *App) announceWaiting(ctx context.Context, in *Input, r store.Rally, pla
 		return nil, err
 	}
 	a.log.Info("waiting rally announced", "guild", in.GuildID, "rally", r.ID)
+	// The channel's request for a place is answered: it says so now.
+	a.placeSetAsk(ctx, r, messageLink(in.GuildID, msg.ChannelID, msg.ID))
 	note := a.mirror(ctx, in.Lang, r.ID)
 	return ephemeral(in.Lang.T("action_rally_announced", "Title", escape(r.Title), "ID", r.ID, "Fields", strings.Join(changed, ", "),
 		"When", zonedTime(in.Lang, r.StartsAt, r.TimeZone), "Link", messageLink(in.GuildID, msg.ChannelID, msg.ID)) + note), nil

@@ -60,6 +60,8 @@ type App struct {
 	// eventLocks keeps a command and the sweep from mirroring one rally's
 	// scheduled event at once (events.go).
 	eventLocks rallyLocks
+	// members caches who was found still in a server (privacy.go).
+	members memberCache
 }
 
 // Handler handles one command, subcommand or button and returns its reply.
@@ -78,6 +80,10 @@ type Route struct {
 	// not read from the reply, because a reply deferred past Discord's
 	// 3-second deadline keeps the visibility of the defer.
 	Public bool
+	// PrivateFor, on a public route, picks the askers it answers alone
+	// (a lead, who may see more): decided from who asks, before anything is
+	// deferred (EphemeralFor).
+	PrivateFor func(ctx context.Context, in *Input) bool
 }
 
 // Command is one top-level slash command: its definition and its routes,
@@ -165,6 +171,7 @@ func New(db *store.DB, discord *Discord, log *slog.Logger, now func() time.Time,
 		{pattern: calendarCustomID{}.pattern(), Route: Route{Access: Everyone, Handle: a.myCalendarButton}},
 		{pattern: checkinCustomID{}.pattern(), Route: Route{Access: Everyone, Handle: a.checkinButton}},
 		{pattern: confirmCustomID{}.pattern(), Route: Route{Access: Recipient, Handle: a.confirmButton}},
+		{pattern: requestCustomID{}.pattern(), Route: Route{Access: RallyLead, Handle: a.answerButton}},
 	}
 	a.buttons = append(a.buttons, a.roleButtonRoutes()...)
 	a.buttons = append(a.buttons, a.needsRoutes()...)
@@ -313,6 +320,23 @@ func (a *App) Ephemeral(i *discordgo.Interaction) bool {
 	}
 	_, sub, _ := flatten(data)
 	return !cmd.Routes[sub].Public
+}
+
+// EphemeralFor is Ephemeral for this asker: a public route answers those
+// its PrivateFor picks alone. The bot asks it before deferring, so an answer
+// meant for one member is never deferred in public.
+func (a *App) EphemeralFor(ctx context.Context, i *discordgo.Interaction) bool {
+	if a.Ephemeral(i) {
+		return true
+	}
+	data := i.ApplicationCommandData()
+	path, sub, opts := flatten(data)
+	route := a.byName[data.Name].Routes[sub]
+	if route.PrivateFor == nil {
+		return false
+	}
+	in := &Input{Interaction: i, Now: a.now(), Path: path, Options: opts, Lang: langOf(string(i.Locale))}
+	return route.PrivateFor(ctx, in)
 }
 
 func (a *App) autocomplete(ctx context.Context, cmd *Command, in *Input, log *slog.Logger) *Response {
@@ -467,4 +491,10 @@ func truncate(s string, n int) string {
 // nothing to say, in the interaction's language.
 func DoneReply(i *discordgo.Interaction, ephemeral bool) *Response {
 	return &Response{Content: langOf(string(i.Locale)).T("done"), Ephemeral: ephemeral}
+}
+
+// WithheldReply is what a public deferred placeholder shows when the answer
+// meant for the member alone cannot be sent without showing it to all.
+func WithheldReply(i *discordgo.Interaction) *Response {
+	return &Response{Content: langOf(string(i.Locale)).T("reply_withheld")}
 }

@@ -20,7 +20,7 @@ func TestRouteAccess(t *testing.T) {
 	want := map[string]Access{
 		"chapter list": Everyone, "chapter add": Admin, "chapter setup": Admin, "chapter remove": Admin,
 		"rally create": ChapterLead, "rally list": Everyone, "rally info": Everyone,
-		"rally edit": RallyLead, "rally cancel": RallyLead, "rally attendees": RallyLead,
+		"rally edit": RallyLead, "rally cancel": RallyLead, "rally attendees": RallyLead, "rally remove": RallyLead,
 		"rsvp": Everyone, "myrsvps": Everyone, "summary now": Coordinator, "summary export": Coordinator,
 		"rally calendar": Everyone, "setup coordinators": Admin, "privacy forget-me": Everyone, "help": Everyone,
 		"action create": Coordinator, "action status": Coordinator, "action list": Everyone, "action cancel": Coordinator,
@@ -37,14 +37,21 @@ func TestRouteAccess(t *testing.T) {
 	}
 	// The RSVP buttons, the calendar button, check-in, the volunteer button
 	// and its role menu, the Going reply's needs menu; the day-before DM's
-	// confirm buttons answer in a DM.
-	if len(a.buttons) != 7 {
-		t.Fatalf("%d button routes, want 7", len(a.buttons))
+	// confirm buttons answer in a DM; a request's Approve / Decline are for
+	// the rally's leads.
+	if len(a.buttons) != 8 {
+		t.Fatalf("%d button routes, want 8", len(a.buttons))
 	}
 	for _, b := range a.buttons {
 		if b.pattern.String() == (confirmCustomID{}).pattern().String() {
 			if b.Access != Recipient {
 				t.Errorf("button route %s: access %v, want recipient", b.pattern, b.Access)
+			}
+			continue
+		}
+		if b.pattern.String() == (requestCustomID{}).pattern().String() {
+			if b.Access != RallyLead {
+				t.Errorf("button route %s: access %v, want rally lead", b.pattern, b.Access)
 			}
 			continue
 		}

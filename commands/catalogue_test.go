@@ -483,7 +483,7 @@ func TestPlaceToBeAnnounced(t *testing.T) {
 		what, text string
 	}{
 		{"place", place(Spanish, r)},
-		{"reminder DM", a.reminderDM(Spanish, r, 2*time.Hour, false).Content},
+		{"reminder DM", a.reminderDM(context.Background(), Spanish, r, 2*time.Hour, false, store.Standing{Status: store.Going}).Content},
 		{"reveal DM", a.revealDM(Spanish, r).Content},
 		{"change notice", a.changeNotice(Spanish, r, func() store.Rally { after := r; after.Location = "Plaza"; return after }())},
 	} {

@@ -186,6 +186,37 @@ func (d *Discord) EditMessage(ctx context.Context, channelID, messageID string, 
 	return err
 }
 
+// EditContent replaces a message's text, with mentions off (an edit is not
+// a new ping). It is tried as an edit is: the same twice is once.
+func (d *Discord) EditContent(ctx context.Context, channelID, messageID, content string) error {
+	body := struct {
+		Content         string                            `json:"content"`
+		AllowedMentions *discordgo.MessageAllowedMentions `json:"allowed_mentions"`
+	}{content, NoMentions()}
+	return d.retry(ctx, func() error {
+		_, err := d.session.RequestWithBucketID(http.MethodPatch, discordgo.EndpointChannelMessage(channelID, messageID), body,
+			discordgo.EndpointChannelMessage(channelID, ""), discordgo.WithContext(ctx))
+		return err
+	})
+}
+
+// IsMember asks whether the user is still in the guild: false, with no
+// error, when Discord answers Unknown Member (10007: they left, were kicked
+// or banned). Reading twice is reading once, so it is retried.
+func (d *Discord) IsMember(ctx context.Context, guildID, userID string) (bool, error) {
+	err := d.retry(ctx, func() error {
+		_, err := d.session.GuildMember(guildID, userID, discordgo.WithContext(ctx))
+		return err
+	})
+	switch {
+	case err == nil:
+		return true, nil
+	case discordCode(err) == discordgo.ErrCodeUnknownMember:
+		return false, nil
+	}
+	return false, err
+}
+
 // DM sends a direct message to a member, once (with a nonce of its own).
 func (d *Discord) DM(ctx context.Context, userID, content string) error {
 	_, err := d.DMMessage(ctx, userID, outMessage{Content: content}, store.NewNonce())

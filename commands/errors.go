@@ -93,6 +93,8 @@ func rallyRefusal(change store.RallyChange, reason error) string {
 		return "err_rsvp_cancelled"
 	case change == store.ChangeRSVP && reason == store.ErrRallyStarted:
 		return "err_rsvp_started"
+	case change == store.ChangeRemove && reason == store.ErrRallyOver:
+		return "err_remove_over"
 	}
 	return ""
 }
@@ -107,6 +109,7 @@ func userError(err error) *Error {
 		missing *store.NoSuchChapterError
 		exists  *store.ChapterExistsError
 		busy    *store.ChapterHasRalliesError
+		removed *store.RemovedError
 	)
 	switch {
 	case err == nil:
@@ -131,6 +134,10 @@ func userError(err error) *Error {
 		return refusal(EInvalid, "err_not_in_series", nil)
 	case errors.Is(err, store.ErrBadRSVPStatus):
 		return refusal(EInvalid, "err_bad_rsvp_status", nil)
+	case errors.As(err, &removed):
+		return refusal(EConflict, "err_removed_from_rally", []any{"Title", escape(removed.Title), "Chapter", escape(removed.ChapterName)})
+	case errors.Is(err, store.ErrNoSuchRequest):
+		return refusal(EConflict, "request_not_waiting", nil)
 	}
 	return nil
 }

@@ -28,8 +28,10 @@ const (
 )
 
 // confirmCustomID is the day-before DM's "Still going" / "Can't make it":
-// confirm:<yes|no>:<rally id>, groups "answer" and "rally". It is clicked in
-// a DM, outside any server.
+// confirm:<yes|no>:<rally id>, groups "answer" and "rally"; and the question
+// a maybe's "Still going" gets back, Going / Still maybe:
+// confirm:<going|maybe>:<rally id>. It is clicked in a DM, outside any
+// server.
 type confirmCustomID struct{}
 
 func (confirmCustomID) build(yes bool, rallyID int64) string {
@@ -37,11 +39,15 @@ func (confirmCustomID) build(yes bool, rallyID int64) string {
 	if yes {
 		answer = "yes"
 	}
+	return confirmCustomID{}.buildAnswer(answer, rallyID)
+}
+
+func (confirmCustomID) buildAnswer(answer string, rallyID int64) string {
 	return "confirm:" + answer + ":" + strconv.FormatInt(rallyID, 10)
 }
 
 func (confirmCustomID) pattern() *regexp.Regexp {
-	return regexp.MustCompile(`^confirm:(?P<answer>yes|no):(?P<rally>[1-9][0-9]{0,18})$`)
+	return regexp.MustCompile(`^confirm:(?P<answer>yes|no|going|maybe):(?P<rally>[1-9][0-9]{0,18})$`)
 }
 
 // checkinCustomID is the announcement's "Check in" button, shown from the
@@ -144,15 +150,44 @@ func (a *App) confirmButton(ctx context.Context, in *Input) (*Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	if in.Params["answer"] == "yes" {
+	// A DM's buttons outlive the member's place in the server: one who left
+	// is taken off, not answered as a member.
+	here, err := a.reachable(ctx, r.GuildID, in.userID())
+	if err != nil {
+		return nil, err
+	}
+	if !here {
+		return ephemeral(in.Lang.T("confirm_not_member")), nil
+	}
+	when := zonedTime(in.Lang, r.StartsAt, r.TimeZone)
+	switch in.Params["answer"] {
+	case "yes":
+		st, err := a.db.MemberStanding(ctx, r.ID, in.userID())
+		if err != nil {
+			return nil, err
+		}
+		if st.Status == store.Maybe {
+			// A maybe has no seat to confirm: ask, rather than thank.
+			var id confirmCustomID
+			return &Response{Content: in.Lang.T("confirm_maybe_ask", "Title", escape(r.Title), "When", when), Ephemeral: true,
+				Components: []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{
+					discordgo.Button{Label: in.Lang.T("button_going"), Style: discordgo.SuccessButton, CustomID: id.buildAnswer("going", r.ID)},
+					discordgo.Button{Label: in.Lang.T("button_still_maybe"), Style: discordgo.SecondaryButton, CustomID: id.buildAnswer("maybe", r.ID)},
+				}}}}, nil
+		}
 		ok, err := a.db.ConfirmRSVP(ctx, r.ID, in.userID())
 		if err != nil {
 			return nil, err
 		}
-		if !ok {
+		if !ok || st.Status == store.Waitlist || st.Status == store.Requested {
 			return ephemeral(in.Lang.T("confirm_no_rsvp", "Title", escape(r.Title))), nil
 		}
-		return ephemeral(in.Lang.T("confirm_still_going", "Title", escape(r.Title), "When", zonedTime(in.Lang, r.StartsAt, r.TimeZone))), nil
+		return ephemeral(in.Lang.T("confirm_still_going", "Title", escape(r.Title), "When", when)), nil
+	case "going":
+		in.GuildID = r.GuildID // the click came from a DM: act in the rally's server
+		return a.rsvp(ctx, in, r.ID, store.Going)
+	case "maybe":
+		return ephemeral(in.Lang.T("confirm_stay_maybe", "Title", escape(r.Title))), nil
 	}
 	held, err := a.db.MemberRole(ctx, r.ID, in.userID())
 	if err != nil {
@@ -332,6 +367,32 @@ func (a *App) sendMemberDM(ctx context.Context, now time.Time, d store.DueDM, ta
 			return &store.DMOutcome{Due: d, State: store.DMDropped}, nil
 		}
 	}
+	// Whoever left the server (or was removed) is sent nothing more: the
+	// database alone cannot tell, and Discord lets the bot DM anyone who
+	// shares another server with it.
+	here, err := a.reachable(ctx, r.GuildID, d.UserID)
+	switch {
+	case errors.Is(err, context.Canceled):
+		return nil, err
+	case err != nil && retryable(err):
+		tally.retrying.Add(1)
+		backoff := retryBackoff(d.Attempts)
+		log.Warn("could not check a member is still in the server; will retry", "err", err, "retry_in", backoff)
+		return nil, a.db.RetryMemberDM(ctx, store.DMRetry{Due: d, At: now.Add(backoff)})
+	case err != nil:
+		tally.failed.Add(1)
+		log.Warn("could not check a member is still in the server; DM not sent", "err", err)
+		return &store.DMOutcome{Due: d, State: store.DMFailed}, nil
+	case !here:
+		tally.dropped.Add(1)
+		return &store.DMOutcome{Due: d, State: store.DMDropped}, nil
+	}
+	var standing store.Standing
+	if isReminder {
+		if standing, err = a.db.MemberStanding(ctx, r.ID, d.UserID); err != nil {
+			return nil, err
+		}
+	}
 	nonce, ok, err := a.db.BeginMemberDM(ctx, d)
 	if err != nil || !ok {
 		return nil, err
@@ -340,7 +401,7 @@ func (a *App) sendMemberDM(ctx context.Context, now time.Time, d store.DueDM, ta
 	var m outMessage
 	switch {
 	case isReminder:
-		m = a.reminderDM(l, r, offset, d.Buttons)
+		m = a.reminderDM(ctx, l, r, offset, d.Buttons, standing)
 	case d.Kind == store.DMReveal:
 		m = a.revealDM(l, r)
 	case d.Kind == store.DMCancelled:
@@ -372,12 +433,26 @@ func (a *App) sendMemberDM(ctx context.Context, now time.Time, d store.DueDM, ta
 
 // reminderDM is a reminder as DMed to one member, in their language l; the
 // day-before one asks whether they are still coming.
-func (a *App) reminderDM(l Lang, r store.Rally, offset time.Duration, buttons bool) outMessage {
+func (a *App) reminderDM(ctx context.Context, l Lang, r store.Rally, offset time.Duration, buttons bool, st store.Standing) outMessage {
+	going := st.Status == store.Going
+	revealed := false
+	if r.PrivateLocation && going {
+		var err error
+		if revealed, err = a.db.LocationRevealed(ctx, r.ID); err != nil {
+			a.log.Warn("could not read whether a place was shared", "rally", r.ID, "err", err)
+		}
+	}
+	// A member going is told the place once it is being shared; everyone
+	// else reads what the channel reads.
 	content := l.T("dm_reminder", "Title", escape(r.Title), "Chapter", escape(r.ChapterName),
-		"In", timestamp(r.StartsAt, "R"), "When", zonedTime(l, r.StartsAt, r.TimeZone), "Where", a.shownPlace(l, r))
+		"In", timestamp(r.StartsAt, "R"), "When", zonedTime(l, r.StartsAt, r.TimeZone), "Where", a.placeWords(l, r, going, revealed))
 	m := outMessage{Content: content}
 	if buttons {
-		m.Content += l.T("dm_reminder_confirm")
+		if st.Status == store.Maybe {
+			m.Content += l.T("dm_reminder_confirm_maybe") // a maybe holds no seat
+		} else {
+			m.Content += l.T("dm_reminder_confirm")
+		}
 		var id confirmCustomID
 		m.Components = []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{
 			discordgo.Button{Label: l.T("button_still_going"), Style: discordgo.SuccessButton, CustomID: id.build(true, r.ID)},

@@ -49,7 +49,7 @@ func (a *App) rallyCommand() *Command {
 						{Type: discordgo.ApplicationCommandOptionInteger, Name: "capacity", Description: "Most people who can come (a waitlist forms after)", MinValue: &minCap, MaxValue: maxCapacity},
 						str("duration", "How long it lasts, e.g. 2h or 90m (default 2h)", false, 20),
 						{Type: discordgo.ApplicationCommandOptionBoolean, Name: "private_location", Description: "Tell the place only to those going, shortly before the start"},
-					}, append(RoleMinimumOptions(), seriesOptions()...)...)},
+					}, append(append(RoleMinimumOptions(), seriesOptions()...), approvalOption())...)},
 				{Type: discordgo.ApplicationCommandOptionSubCommand, Name: "list", Description: "Upcoming rallies with going/maybe counts",
 					Options: []*discordgo.ApplicationCommandOption{
 						{Type: discordgo.ApplicationCommandOptionString, Name: "chapter", Description: "Only this chapter", Autocomplete: true, MaxLength: maxChapterName},
@@ -66,7 +66,7 @@ func (a *App) rallyCommand() *Command {
 						{Type: discordgo.ApplicationCommandOptionInteger, Name: "capacity", Description: "New capacity (0 removes the limit)", MinValue: &minEditCap, MaxValue: maxCapacity},
 						str("duration", "New length, e.g. 2h or 90m", false, 20),
 						{Type: discordgo.ApplicationCommandOptionBoolean, Name: "private_location", Description: "Tell the place only to those going, shortly before the start"},
-					}, RoleMinimumOptions()...)},
+					}, append(RoleMinimumOptions(), approvalOption())...)},
 				{Type: discordgo.ApplicationCommandOptionSubCommand, Name: "cancel", Description: "Cancel a rally and tell its channel (leads)",
 					Options: []*discordgo.ApplicationCommandOption{
 						rallyOpt("Rally to cancel"),
@@ -76,16 +76,18 @@ func (a *App) rallyCommand() *Command {
 				{Type: discordgo.ApplicationCommandOptionSubCommand, Name: "attendees", Description: "Who is going, maybe or waitlisted (leads, only you see it)",
 					Options: []*discordgo.ApplicationCommandOption{rallyOpt("Rally")}},
 				calendarSubcommand(),
+				removeSubcommand(),
 			},
 		},
 		Routes: map[string]Route{
 			"create":    {Access: ChapterLead, Handle: a.rallyCreate},
 			"list":      {Access: Everyone, Handle: a.rallyList, Public: true},
-			"info":      {Access: Everyone, Handle: a.rallyInfo, Public: true},
+			"info":      {Access: Everyone, Handle: a.rallyInfo, Public: true, PrivateFor: a.infoIsPrivate},
 			"edit":      {Access: RallyLead, Handle: a.rallyEdit},
 			"cancel":    {Access: RallyLead, Handle: a.rallyCancel},
 			"attendees": {Access: RallyLead, Handle: a.rallyAttendees},
 			"calendar":  {Access: Everyone, Handle: a.rallyCalendar},
+			"remove":    {Access: RallyLead, Handle: a.rallyRemove},
 		},
 		Autocomplete: a.autocompleteOptions,
 	}
@@ -246,6 +248,7 @@ func (a *App) rallyCreate(ctx context.Context, in *Input) (*Response, error) {
 		return nil, err
 	}
 	n.PrivateLocation = in.bool("private_location")
+	n.Approval = in.bool("approval")
 	if ch.ChannelID == "" {
 		return nil, conflict("err_no_channel", "Chapter", escape(ch.Name), "Name", ch.Name)
 	}
@@ -357,6 +360,11 @@ func (a *App) rallyInfo(ctx context.Context, in *Input) (*Response, error) {
 			return nil, err
 		}
 		withLeadNeeds(in.Lang, embeds[0], r, needs)
+		if r.Approval || r.Requested > 0 {
+			// Requests are the leads' to see: nobody else learns who asked.
+			embeds[0].Fields = append(embeds[0].Fields, &discordgo.MessageEmbedField{Name: in.Lang.T("field_requests"),
+				Value: in.Lang.T("counts_requested", "Count", r.Requested)})
+		}
 	}
 	if r.Started(in.Now) && !r.Cancelled() {
 		embeds[0].Fields = append(embeds[0].Fields, &discordgo.MessageEmbedField{Name: in.Lang.T("field_turnout"),
@@ -428,6 +436,11 @@ func (a *App) rallyEdit(ctx context.Context, in *Input) (*Response, error) {
 		p := in.bool("private_location")
 		u.PrivateLocation = &p
 		changed = append(changed, "private_location")
+	}
+	if in.has("approval") {
+		p := in.bool("approval")
+		u.Approval = &p
+		changed = append(changed, "approval")
 	}
 	minimums, err := ReadRoleMinimums(in)
 	if err != nil {
@@ -563,8 +576,20 @@ func (a *App) rallyAttendees(ctx context.Context, in *Input) (*Response, error) 
 	if r.Capacity > 0 || len(att.Waitlist) > 0 {
 		section(in.Lang.T("section_waitlist"), att.Waitlist)
 	}
+	buttons, notes, err := a.requestSection(ctx, in.Lang, r, section)
+	if err != nil {
+		return nil, err
+	}
+	lines = append(lines, notes...)
+	removed, err := a.removalLines(ctx, in.Lang, r)
+	if err != nil {
+		return nil, err
+	}
+	lines = append(lines, removed...)
 	title := in.Lang.T("attendees_title", "ID", r.ID, "Title", truncate(r.Title, 150))
-	return messagesResponse(listEmbeds(title, lines, colorScheduled), true), nil
+	resp := messagesResponse(listEmbeds(title, lines, colorScheduled), true)
+	resp.Components = buttons
+	return resp, nil
 }
 
 // isLead reports whether the member leads the rally's chapter (or is an admin).

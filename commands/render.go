@@ -121,6 +121,9 @@ func announcementEmbed(l Lang, r store.Rally) *discordgo.MessageEmbed {
 		}
 		e.Fields = append([]*discordgo.MessageEmbedField{{Name: l.T("field_cancelled"), Value: truncate(reason, 1024)}}, e.Fields...)
 	}
+	if r.Approval {
+		e.Fields[3].Value += "\n" + l.T("approval_note")
+	}
 	if f := staffingField(l, r); f != nil {
 		e.Fields = append(e.Fields, f)
 	}
@@ -194,6 +197,8 @@ func statusWords(l Lang, status store.RSVPStatus, position int) string {
 		return l.T("status_maybe")
 	case store.Waitlist:
 		return l.T("status_waitlist", "Position", position)
+	case store.Requested:
+		return l.T("status_requested")
 	default:
 		return l.T("status_not_going")
 	}

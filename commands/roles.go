@@ -261,6 +261,9 @@ func (a *App) takeRole(ctx context.Context, in *Input, rallyID int64, role store
 		return nil, roleError(err)
 	}
 	r := res.Rally
+	if res.Requested {
+		return requestedReply(in.Lang, r, role, false), nil
+	}
 	if res.Previous == res.Role {
 		return a.offerNeeds(ctx, in, r.ID, ephemeral(in.Lang.T("role_no_change", "Role", roleName(in.Lang, role, 1), "Title", escape(r.Title), "When", zonedTime(in.Lang, r.StartsAt, r.TimeZone)))), nil
 	}

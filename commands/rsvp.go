@@ -126,6 +126,13 @@ func (a *App) rsvp(ctx context.Context, in *Input, rallyID int64, status store.R
 		a.refresher.mark(r.ID)
 	}
 	a.tellPromoted(ctx, r, res.Promoted)
+	if res.Status == store.Requested {
+		return requestedReply(in.Lang, r, "", res.Previous == store.Requested), nil
+	}
+	withdrawn := ""
+	if res.Previous == store.Requested {
+		withdrawn = in.Lang.T("rsvp_request_withdrawn")
+	}
 	when := zonedTimeIn(in.Lang, r.StartsAt, a.zones.location(r.TimeZone))
 	if res.Status == res.Previous {
 		resp := ephemeral(in.Lang.T("rsvp_no_change", "Title", escape(r.Title), "When", when, "Status", statusWords(in.Lang, res.Status, res.Position)))
@@ -134,7 +141,7 @@ func (a *App) rsvp(ctx context.Context, in *Input, rallyID int64, status store.R
 		}
 		return resp, nil
 	}
-	msg := in.Lang.T("rsvp_got_it", "Title", escape(r.Title), "When", when, "Status", statusWords(in.Lang, res.Status, res.Position))
+	msg := withdrawn + in.Lang.T("rsvp_got_it", "Title", escape(r.Title), "When", when, "Status", statusWords(in.Lang, res.Status, res.Position))
 	if res.Status == store.Going {
 		msg += in.Lang.T("rsvp_see_you")
 		msg += a.privatePlaceFor(ctx, in.Lang, r)
@@ -149,6 +156,13 @@ func (a *App) rsvp(ctx context.Context, in *Input, rallyID int64, status store.R
 // DMs) leaves the promotion flagged, and /myrsvps tells them instead.
 func (a *App) tellPromoted(ctx context.Context, r store.Rally, users []string) {
 	for _, u := range users {
+		// The place may be in it: only to a member still in the server.
+		if here, err := a.reachable(ctx, r.GuildID, u); err != nil || !here {
+			if err != nil {
+				a.log.Warn("could not check a promoted member is still in the server; /myrsvps will tell them", "rally", r.ID, "err", err)
+			}
+			continue
+		}
 		msg := func(l Lang) string {
 			return l.T("dm_promoted", "Title", escape(r.Title), "Chapter", escape(r.ChapterName),
 				"When", zonedTime(l, r.StartsAt, r.TimeZone), "Where", a.shownPlace(l, r)) + a.privatePlaceFor(ctx, l, r)

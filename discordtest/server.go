@@ -65,11 +65,16 @@ type RateLimits struct {
 	PerBucket       int
 	Window          time.Duration
 	GlobalPerSecond int
+	// RoutePerBucket overrides PerBucket for a route ("METHOD template"):
+	// reading a guild's members is not held to the 5 messages a channel
+	// takes in 5 s.
+	RoutePerBucket map[string]int
 }
 
 // DiscordRateLimits are Discord's documented limits for bots.
 func DiscordRateLimits() *RateLimits {
-	return &RateLimits{PerBucket: 5, Window: 5 * time.Second, GlobalPerSecond: 50}
+	return &RateLimits{PerBucket: 5, Window: 5 * time.Second, GlobalPerSecond: 50,
+		RoutePerBucket: map[string]int{"GET /guilds/{guild_id}/members/{user_id}": 50}}
 }
 
 const (
@@ -173,6 +178,9 @@ type Server struct {
 	rateLimited int
 	// left are the guilds the bot left, in order.
 	left []string
+	// departed are the members who left or were removed from a guild,
+	// by "guild/user" (members.go).
+	departed map[string]bool
 }
 
 type bucketState struct {
@@ -311,6 +319,9 @@ func Start(cfg Config) (*Server, error) {
 	// Routes the fake serves must resolve even without the spec.
 	s.handlers = handlers()
 	for k, h := range s.eventHandlers() {
+		s.handlers[k] = h
+	}
+	for k, h := range s.memberHandlers() {
 		s.handlers[k] = h
 	}
 	for k := range s.handlers {
@@ -722,6 +733,10 @@ func codeError(code int) map[string]any {
 	switch code {
 	case 10003:
 		msg = "Unknown Channel"
+	case 10004:
+		msg = "Unknown Guild"
+	case 10007:
+		msg = "Unknown Member"
 	case 10008:
 		msg = "Unknown Message"
 	case 10013:
@@ -925,17 +940,21 @@ func (s *Server) takeRateLimit(method string, c *call) (int, any, bool) {
 		return 0, nil, false // a route of no resource (opening a DM) counts only globally
 	}
 	key := method + " " + c.route + " " + major
+	limit := rl.PerBucket
+	if n, ok := rl.RoutePerBucket[method+" "+c.route]; ok {
+		limit = n
+	}
 	b := s.buckets[key]
 	if b == nil || now.After(b.reset) {
 		b = &bucketState{reset: now.Add(rl.Window)}
 		s.buckets[key] = b
 	}
 	resetAfter := b.reset.Sub(now).Seconds()
-	c.header.Set("X-RateLimit-Limit", strconv.Itoa(rl.PerBucket))
+	c.header.Set("X-RateLimit-Limit", strconv.Itoa(limit))
 	c.header.Set("X-RateLimit-Bucket", fmt.Sprintf("%x", len(key)*7919+int(key[len(key)-1])))
 	c.header.Set("X-RateLimit-Reset-After", strconv.FormatFloat(resetAfter, 'f', 3, 64))
 	c.header.Set("X-RateLimit-Reset", strconv.FormatFloat(float64(b.reset.UnixMilli())/1000, 'f', 3, 64))
-	if b.used >= rl.PerBucket {
+	if b.used >= limit {
 		s.rateLimited++
 		c.header.Set("X-RateLimit-Remaining", "0")
 		c.header.Set("X-RateLimit-Scope", "user")
@@ -943,7 +962,7 @@ func (s *Server) takeRateLimit(method string, c *call) (int, any, bool) {
 		return http.StatusTooManyRequests, map[string]any{"message": "You are being rate limited.", "retry_after": resetAfter, "global": false}, true
 	}
 	b.used++
-	c.header.Set("X-RateLimit-Remaining", strconv.Itoa(rl.PerBucket-b.used))
+	c.header.Set("X-RateLimit-Remaining", strconv.Itoa(limit-b.used))
 	return 0, nil, false
 }
 

@@ -59,6 +59,7 @@ type NewAction struct {
 	Capacity int
 	Duration time.Duration
 	Needs    RoleNeeds // safety role minimums, the same for every rally
+	Approval bool      // every rally's Going asks its leads (privacy.go)
 	Rallies  []NewActionRally
 	// FirstRetry is when the reminder sweep may take over a lead ping the
 	// creating command has not posted: the command posts first.
@@ -119,10 +120,10 @@ func (db *DB) CreateAction(ctx context.Context, n NewAction) (_ Action, _ []Rall
 				return err
 			}
 			res, err := tx.ExecContext(ctx, `
-				INSERT INTO rallies (guild_id, chapter_id, title, location, details, starts_at, ends_at, timezone, capacity, action_id, created_at, updated_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				INSERT INTO rallies (guild_id, chapter_id, title, location, details, starts_at, ends_at, timezone, capacity, action_id, created_at, updated_at, approval)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 				n.GuildID, nr.Chapter.ID, n.Title, n.Location, n.Details, nr.StartsAt.Unix(), nr.StartsAt.Add(n.Duration).Unix(),
-				nr.Chapter.TimeZone, nullIfZero(n.Capacity), id, tx.now.Unix(), tx.now.Unix())
+				nr.Chapter.TimeZone, nullIfZero(n.Capacity), id, tx.now.Unix(), tx.now.Unix(), n.Approval)
 			if err != nil {
 				return err
 			}

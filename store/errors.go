@@ -58,6 +58,7 @@ const (
 	ChangeEdit   RallyChange = "edit"
 	ChangeCancel RallyChange = "cancel"
 	ChangeRSVP   RallyChange = "rsvp"
+	ChangeRemove RallyChange = "remove"
 )
 
 // RallyStateError is a change refused because of the rally's state: Err is

@@ -360,6 +360,12 @@ func (db *DB) CheckIn(ctx context.Context, guildID string, rallyID int64, userID
 		if tx.now.Before(r.StartsAt) || !tx.now.Before(r.EndsAt) {
 			return ErrNotCheckInTime
 		}
+		if removed, err := removedFrom(ctx, tx, rallyID, userID); err != nil || removed {
+			if err == nil {
+				err = &RemovedError{Title: r.Title, ChapterName: r.ChapterName}
+			}
+			return err
+		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO checkins (rally_id, user_id, at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
 			rallyID, userID, tx.now.Unix())
 		if err != nil {

@@ -45,6 +45,10 @@ type Rally struct {
 	// reveal time or in their reply after it (notices.go).
 	PrivateLocation bool
 	CheckedIn       int // members who checked in
+	// Approval: Going and role sign-ups are requests a lead answers
+	// (privacy.go); Requested counts those waiting, for the leads alone.
+	Approval  bool
+	Requested int
 }
 
 // Cancelled reports whether the rally was called off.
@@ -59,7 +63,7 @@ func (r Rally) Full() bool { return r.Capacity > 0 && r.Going >= r.Capacity }
 const rallyColumns = `r.id, r.guild_id, r.chapter_id, c.name, COALESCE(c.lead_role_id, ''), c.language, r.title, r.location, r.details,
 	r.starts_at, r.ends_at, r.timezone, COALESCE(r.capacity, 0), COALESCE(r.channel_id, ''), COALESCE(r.message_id, ''),
 	r.status, r.cancel_reason, r.going_count, r.maybe_count, r.waitlist_count, ` + staffingColumn + `, ` + seriesColumns + `,
-	r.private_location, r.checkin_count`
+	r.private_location, r.checkin_count, r.approval, ` + requestedColumn
 
 const rallyFrom = ` FROM rallies r JOIN chapters c ON c.id = r.chapter_id `
 
@@ -71,7 +75,7 @@ func scanRally(row interface{ Scan(...any) error }, extra ...any) (Rally, error)
 	dest := append([]any{&r.ID, &r.GuildID, &r.ChapterID, &r.ChapterName, &r.ChapterLeadRoleID, &r.ChapterLanguage, &r.Title, &r.Location, &r.Details,
 		&start, &end, &r.TimeZone, &r.Capacity, &r.ChannelID, &r.MessageID,
 		&r.Status, &r.CancelReason, &r.Going, &r.Maybe, &r.Waitlist, &staffing,
-		&r.Series.ID, &r.Series.Index, &series, &r.PrivateLocation, &r.CheckedIn}, extra...)
+		&r.Series.ID, &r.Series.Index, &series, &r.PrivateLocation, &r.CheckedIn, &r.Approval, &r.Requested}, extra...)
 	err := row.Scan(dest...)
 	r.Staffing = parseStaffing(staffing)
 	r.Series.parse(series)
@@ -136,6 +140,8 @@ type NewRally struct {
 	// PrivateLocation keeps the place out of channel posts until it is told
 	// to those going.
 	PrivateLocation bool
+	// Approval makes Going and role sign-ups requests to the leads.
+	Approval bool
 
 	// Where the announcement goes and the nonce it is posted with, recorded
 	// with the rally so an interrupted create can be finished (announce.go).
@@ -171,11 +177,11 @@ func insertRally(ctx context.Context, tx *Tx, n NewRally, seriesID any, index in
 	}
 	res, err := tx.ExecContext(ctx, `
 		INSERT INTO rallies (guild_id, chapter_id, title, location, details, starts_at, ends_at, timezone, capacity, series_id, series_index, created_at, updated_at,
-			announce_channel_id, announce_nonce, announce_begun_at, private_location)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			announce_channel_id, announce_nonce, announce_begun_at, private_location, approval)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		n.GuildID, n.ChapterID, n.Title, n.Location, n.Details, n.StartsAt.Unix(), n.StartsAt.Add(n.Duration).Unix(),
 		n.TimeZone, nullIfZero(n.Capacity), seriesID, idx, tx.now.Unix(), tx.now.Unix(),
-		nullIfEmpty(n.AnnounceChannelID), nullIfEmpty(n.AnnounceNonce), announceBegun(n, tx.now), n.PrivateLocation)
+		nullIfEmpty(n.AnnounceChannelID), nullIfEmpty(n.AnnounceNonce), announceBegun(n, tx.now), n.PrivateLocation, n.Approval)
 	if err != nil {
 		return 0, err
 	}
@@ -212,7 +218,7 @@ func (db *DB) DeleteRally(ctx context.Context, guildID string, rallyID int64) (e
 type RallyFilter struct {
 	GuildID   string
 	ChapterID int64  // 0: every chapter
-	Search    string // matched against title, chapter and local date
+	Search    string // matched against title, chapter and local date (and a place that is not private)
 	Limit     int
 }
 
@@ -249,6 +255,11 @@ func (r Rally) searchText() string {
 	if loc, err := time.LoadLocation(r.TimeZone); err == nil {
 		date = r.StartsAt.In(loc).Format("2006-01-02 Mon Jan 2")
 	}
+	if r.PrivateLocation {
+		// Autocomplete answers anyone in the server and leaves no trace: a
+		// private place must not be testable a guess at a time.
+		return r.Title + " " + r.ChapterName + " " + date
+	}
 	return r.Title + " " + r.ChapterName + " " + date + " " + r.Location
 }
 
@@ -270,6 +281,9 @@ type RallyUpdate struct {
 	Needs    RoleNeeds
 	// PrivateLocation turns the private place on or off.
 	PrivateLocation *bool
+	// Approval turns requests on or off; requests already made wait for
+	// an answer either way.
+	Approval *bool
 	// Notice words the DM the change owes each member going, maybe or
 	// waitlisted, from the rally as it was and as it is after the change;
 	// "" (or a nil Notice) owes none. It is queued in the transaction of the
@@ -318,6 +332,9 @@ func (db *DB) UpdateRally(ctx context.Context, guildID string, id int64, u Rally
 		if u.PrivateLocation != nil {
 			r.PrivateLocation = *u.PrivateLocation
 		}
+		if u.Approval != nil {
+			r.Approval = *u.Approval
+		}
 		// A moved or re-placed private rally is revealed again, at its new
 		// time, with its new place.
 		if retime || u.Location != nil && *u.Location != before.Location || u.PrivateLocation != nil {
@@ -331,9 +348,10 @@ func (db *DB) UpdateRally(ctx context.Context, guildID string, id int64, u Rally
 		r.EndsAt = r.StartsAt.Add(duration)
 		if _, err := tx.ExecContext(ctx, `
 			UPDATE rallies SET title = ?, location = ?, details = ?, starts_at = ?, ends_at = ?, capacity = ?, private_location = ?,
-				updated_at = ?, sequence = sequence + 1
+				approval = ?, updated_at = ?, sequence = sequence + 1
 			WHERE id = ?`,
-			r.Title, r.Location, r.Details, r.StartsAt.Unix(), r.EndsAt.Unix(), nullIfZero(r.Capacity), r.PrivateLocation, tx.now.Unix(), id); err != nil {
+			r.Title, r.Location, r.Details, r.StartsAt.Unix(), r.EndsAt.Unix(), nullIfZero(r.Capacity), r.PrivateLocation,
+			r.Approval, tx.now.Unix(), id); err != nil {
 			return err
 		}
 		if retime {

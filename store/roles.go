@@ -167,6 +167,9 @@ type RoleResult struct {
 	Role     Role     // the role now held ("" after leaving)
 	Previous Role     // the role held before ("" if none)
 	Promoted []string // members moved off the waitlist by the seat it freed
+	// Requested: the rally has approval and the role was asked for, not
+	// taken; Role is the role asked for.
+	Requested bool
 }
 
 // MemberRole returns the role the member holds at the rally, or "".
@@ -202,6 +205,12 @@ func (db *DB) TakeRole(ctx context.Context, guildID string, rallyID int64, userI
 		if r.Cancelled() || r.Started(tx.now) {
 			return &RoleError{Kind: RoleRallyOver, Role: role, Rally: r}
 		}
+		if removed, err := removedFrom(ctx, tx, rallyID, userID); err != nil || removed {
+			if err == nil {
+				err = &RemovedError{Title: r.Title, ChapterName: r.ChapterName}
+			}
+			return err
+		}
 		if res.Previous, err = memberRole(ctx, tx, rallyID, userID); err != nil {
 			return err
 		}
@@ -215,6 +224,19 @@ func (db *DB) TakeRole(ctx context.Context, guildID string, rallyID int64, userI
 			return &RoleError{Kind: RoleNotNeeded, Role: role, Rally: r}
 		case c.Filled >= c.Needed:
 			return &RoleError{Kind: RoleFull, Role: role, Rally: r}
+		}
+		if r.Approval && res.Previous == "" {
+			// Not yet let in: a role on a rally with approval is asked for,
+			// like a seat (privacy.go). Those already going take it at once.
+			st, err := memberStanding(ctx, tx, rallyID, userID)
+			if err != nil {
+				return err
+			}
+			if st.Status != Going && st.Status != Waitlist {
+				res.Requested = true
+				_, err = requestSeat(ctx, tx, r, userID, st.Status, role)
+				return err
+			}
 		}
 		// A member going with a seat who takes a role is still going: the
 		// needs the seat's deletion takes are put back with the role.

@@ -16,6 +16,9 @@ const (
 	Maybe    RSVPStatus = "maybe"
 	NotGoing RSVPStatus = "not_going"
 	Waitlist RSVPStatus = "waitlist"
+	// Requested: the member asked to come to a rally with approval and
+	// waits for a lead's answer; kept in rally_requests, never in rsvps.
+	Requested RSVPStatus = "requested"
 )
 
 // RSVPResult says where a member stands after an RSVP.
@@ -48,7 +51,7 @@ func (db *DB) SetRSVP(ctx context.Context, guildID string, rallyID int64, userID
 // going member leaving a rally with a waitlist refills seats and recounts.
 func setRSVP(ctx context.Context, tx *Tx, guildID string, rallyID int64, userID string, status RSVPStatus) (RSVPResult, error) {
 	var res RSVPResult
-	r, prev, err := clickState(ctx, tx, guildID, rallyID, userID)
+	r, prev, st, err := clickState(ctx, tx, guildID, rallyID, userID)
 	if err != nil {
 		return res, err
 	}
@@ -58,7 +61,25 @@ func setRSVP(ctx context.Context, tx *Tx, guildID string, rallyID int64, userID 
 	if r.Started(tx.now) {
 		return res, &RallyStateError{Change: ChangeRSVP, Title: r.Title, Err: ErrRallyStarted}
 	}
+	if st.removed {
+		return res, &RemovedError{Title: r.Title, ChapterName: r.ChapterName}
+	}
+	if st.requested {
+		prev = Requested // a request takes the place of the RSVP row
+	}
 	res.Previous = prev
+	if r.Approval && status == Going && (prev == NotGoing || prev == Maybe || prev == Requested) {
+		// Going on a rally with approval asks the leads; no seat is held
+		// until one of them says yes (privacy.go).
+		return requestSeat(ctx, tx, r, userID, prev, "")
+	}
+	if prev == Requested {
+		// Maybe or Can't go withdraws the request.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM rally_requests WHERE rally_id = ? AND user_id = ?`, rallyID, userID); err != nil {
+			return res, err
+		}
+		prev = NotGoing
+	}
 	next := status
 	if status == Going && prev != Going {
 		if prev == Waitlist {
@@ -136,30 +157,37 @@ func (c *Counts) add(status RSVPStatus, n int) {
 // clickState reads what a click needs in one statement: the rally (without
 // a join, its chapter through a scalar subquery on the primary key) and the
 // member's current status, NotGoing if none.
-func clickState(ctx context.Context, tx *Tx, guildID string, rallyID int64, userID string) (Rally, RSVPStatus, error) {
+func clickState(ctx context.Context, tx *Tx, guildID string, rallyID int64, userID string) (Rally, RSVPStatus, clickStanding, error) {
 	var r Rally
 	var start, end int64
 	var prev sql.NullString
+	var st clickStanding
 	err := tx.QueryRowContext(ctx, `
 		SELECT id, guild_id, chapter_id, title, location, details, starts_at, ends_at, timezone,
 			COALESCE(capacity, 0), COALESCE(channel_id, ''), COALESCE(message_id, ''),
-			status, cancel_reason, going_count, maybe_count, waitlist_count, private_location, checkin_count,
+			status, cancel_reason, going_count, maybe_count, waitlist_count, private_location, checkin_count, approval,
 			(SELECT name FROM chapters WHERE chapters.id = rallies.chapter_id),
 			(SELECT COALESCE(lead_role_id, '') FROM chapters WHERE chapters.id = rallies.chapter_id),
-			(SELECT status FROM rsvps WHERE rsvps.rally_id = rallies.id AND rsvps.user_id = ?)
-		FROM rallies WHERE id = ? AND guild_id = ?`, userID, rallyID, guildID).Scan(
+			(SELECT status FROM rsvps WHERE rsvps.rally_id = rallies.id AND rsvps.user_id = ?1),
+			EXISTS (SELECT 1 FROM rally_removals m WHERE m.rally_id = rallies.id AND m.user_id = ?1),
+			EXISTS (SELECT 1 FROM rally_requests q WHERE q.rally_id = rallies.id AND q.user_id = ?1)
+		FROM rallies WHERE id = ?2 AND guild_id = ?3`, userID, rallyID, guildID).Scan(
 		&r.ID, &r.GuildID, &r.ChapterID, &r.Title, &r.Location, &r.Details, &start, &end, &r.TimeZone,
-		&r.Capacity, &r.ChannelID, &r.MessageID, &r.Status, &r.CancelReason, &r.Going, &r.Maybe, &r.Waitlist, &r.PrivateLocation, &r.CheckedIn,
-		&r.ChapterName, &r.ChapterLeadRoleID, &prev)
+		&r.Capacity, &r.ChannelID, &r.MessageID, &r.Status, &r.CancelReason, &r.Going, &r.Maybe, &r.Waitlist, &r.PrivateLocation, &r.CheckedIn, &r.Approval,
+		&r.ChapterName, &r.ChapterLeadRoleID, &prev, &st.removed, &st.requested)
 	if errors.Is(err, sql.ErrNoRows) {
-		return r, "", ErrNoSuchRally
+		return r, "", st, ErrNoSuchRally
 	}
 	r.StartsAt, r.EndsAt = time.Unix(start, 0).UTC(), time.Unix(end, 0).UTC()
 	if !prev.Valid {
-		return r, NotGoing, err
+		return r, NotGoing, st, err
 	}
-	return r, RSVPStatus(prev.String), err
+	return r, RSVPStatus(prev.String), st, err
 }
+
+// clickStanding is what else a click needs to know of the member: whether
+// a lead took them off the rally, and whether they asked to come.
+type clickStanding struct{ removed, requested bool }
 
 // waitlistPosition counts, in Go, the waitlist entries up to the member's
 // along the (rally, status, seq) index: an aggregate would be re-planned on
@@ -269,11 +297,14 @@ type MyRSVP struct {
 
 // myRallies is, for a member (?1), the rallies they have an RSVP to or hold
 // a role at, with the RSVP's status and seq or the role: a role sign-up took
-// the place of the member's RSVP row, so each rally comes once.
+// the place of the member's RSVP row, so each rally comes once; so does a
+// request to come, as 'requested'.
 const myRallies = `
 	SELECT rally_id, status, seq, promoted, '' AS role FROM rsvps WHERE user_id = ?1
 	UNION ALL
-	SELECT rally_id, 'going', NULL, 0, role FROM role_signups WHERE user_id = ?1`
+	SELECT rally_id, 'going', NULL, 0, role FROM role_signups WHERE user_id = ?1
+	UNION ALL
+	SELECT rally_id, 'requested', NULL, 0, '' FROM rally_requests WHERE user_id = ?1`
 
 // MemberRSVPs lists a member's RSVPs to the guild's rallies that have not
 // ended, and the roles they hold at them.
@@ -350,6 +381,11 @@ func (db *DB) ForgetMember(ctx context.Context, guildID, userID string) (removed
 	err = db.update(ctx, func(tx *Tx) error {
 		// The language their DMs were in goes too: nothing keyed by them is left.
 		if _, err := tx.ExecContext(ctx, `DELETE FROM member_locales WHERE guild_id = ? AND user_id = ?`, guildID, userID); err != nil {
+			return err
+		}
+		// Their requests to come hold no seat: they just go.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM rally_requests WHERE user_id = ?
+			AND rally_id IN (SELECT id FROM rallies WHERE guild_id = ?)`, userID, guildID); err != nil {
 			return err
 		}
 		ids, err := queryIDs(ctx, tx, `

@@ -224,7 +224,7 @@ func (db *DB) PurgeRSVPs(ctx context.Context, cutoff time.Time) (rsvps, rallies 
 		// The DMs owed or sent, the check-ins and the role sign-ups name
 		// members too; their counts stay on the rally. One transaction, so
 		// no sign-up can outlive the purge of its rally.
-		for _, table := range []string{"member_dms", "checkins", "role_signups"} {
+		for _, table := range []string{"member_dms", "checkins", "role_signups", "rally_requests", "rally_removals"} {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE rally_id IN (
 				SELECT id FROM rallies WHERE ends_at < ? AND rsvps_purged_at IS NULL)`, cutoff.Unix()); err != nil {
 				return err
@@ -251,7 +251,10 @@ func (db *DB) PurgeRSVPs(ctx context.Context, cutoff time.Time) (rsvps, rallies 
 				WHERE v.user_id = member_locales.user_id AND r.guild_id = member_locales.guild_id)
 			AND NOT EXISTS (
 				SELECT 1 FROM role_signups s JOIN rallies r ON r.id = s.rally_id
-				WHERE s.user_id = member_locales.user_id AND r.guild_id = member_locales.guild_id)`)
+				WHERE s.user_id = member_locales.user_id AND r.guild_id = member_locales.guild_id)
+			AND NOT EXISTS (
+				SELECT 1 FROM rally_requests q JOIN rallies r ON r.id = q.rally_id
+				WHERE q.user_id = member_locales.user_id AND r.guild_id = member_locales.guild_id)`)
 		return err
 	})
 	return rsvps, rallies, err
