@@ -23,6 +23,7 @@ import (
 
 	"rallybot/bot"
 	"rallybot/commands"
+	"rallybot/discord"
 	"rallybot/store"
 )
 
@@ -182,7 +183,7 @@ func wire(ctx context.Context, cfg bot.Config, opts wireOptions) (*wired, error)
 	ccfg := cfg.Commands()
 	ccfg.EditInterval = opts.EditInterval
 	ccfg.Metrics = opts.Metrics
-	app := commands.New(db, commands.NewDiscord(session), opts.Logger.With("subsystem", "commands"), opts.Now, ccfg)
+	app := commands.New(db, discord.New(session), opts.Logger.With("subsystem", "commands"), opts.Now, ccfg)
 	return &wired{DB: db, Session: session, App: app, Now: opts.Now}, nil
 }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"rallybot/commands"
+	"rallybot/discord"
 )
 
 // Options are what a caller injects: the clock, the logger and, for tests, a
@@ -74,7 +75,7 @@ type bot struct {
 	opts    Options
 	log     *slog.Logger
 	session *discordgo.Session
-	discord *commands.Discord
+	discord *discord.Client
 	app     *commands.App
 
 	ctx    context.Context // lives until in-flight work is done
@@ -109,7 +110,7 @@ func Run(ctx context.Context, cfg Config, session *discordgo.Session, app *comma
 	log := opts.Logger
 	started := time.Now()
 
-	b := &bot{cfg: cfg, opts: opts, log: log, session: session, discord: commands.NewDiscord(session), app: app,
+	b := &bot{cfg: cfg, opts: opts, log: log, session: session, discord: app.Discord(), app: app,
 		seeded: map[string]bool{}, fatal: make(chan error, 1), stopping: make(chan struct{})}
 	b.ctx, b.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	defer b.cancel()
@@ -119,7 +120,7 @@ func Run(ctx context.Context, cfg Config, session *discordgo.Session, app *comma
 	// can hide it.
 	me, err := b.discord.Me(ctx)
 	if err != nil {
-		if commands.Unauthorized(err) {
+		if discord.Unauthorized(err) {
 			return &ConfigError{"DISCORD_TOKEN", "Discord rejected the token (401 Unauthorized): copy it again from the Developer Portal (Bot → Reset Token)"}
 		}
 		return fmt.Errorf("reach Discord at %s (DISCORD_API_URL; check the network or the URL): %w", cfg.APIURL, err)
@@ -156,7 +157,7 @@ func Run(ctx context.Context, cfg Config, session *discordgo.Session, app *comma
 	// get past the registration below.
 	log.Info("invite the bot with " + inviteURL(appID))
 	if err := b.discord.RegisterCommands(ctx, appID, cfg.GuildID, b.app.Definitions()); err != nil {
-		if cfg.GuildID != "" && commands.Classify(err) == commands.Gone {
+		if cfg.GuildID != "" && discord.Classify(err) == discord.Gone {
 			return &ConfigError{"DISCORD_GUILD_ID", fmt.Sprintf("register commands in server %s: %v. The bot is not in that server (or may not add commands there): invite it with %s and start again, or leave DISCORD_GUILD_ID empty to register commands globally", cfg.GuildID, err, inviteURL(appID))}
 		}
 		return fmt.Errorf("register commands: %w", err)
@@ -204,16 +205,16 @@ func NewSession(cfg Config) (*discordgo.Session, error) {
 	}
 	// Never session.Debug: it logs the Authorization header.
 	session.LogLevel = discordgo.LogWarning
-	// One retry policy: commands.Discord retries 5xx itself, with a nonce
+	// One retry policy: discord.Client retries 5xx itself, with a nonce
 	// where a repeat could duplicate. discordgo's own 502 retries would resend
 	// a follow-up or a message without one. (A 429 is not processed by
 	// Discord, so discordgo's wait-and-resend stays.)
 	session.MaxRestRetries = 0
 	// Paced under Discord's global limit, which no header counts down
-	// (commands.Pace); the replies to interactions, which the limit spares,
+	// (discord.Pace); the replies to interactions, which the limit spares,
 	// are known by the application's id.
 	session.Client = &http.Client{Timeout: 30 * time.Second,
-		Transport: commands.Pace(&rewriteTransport{origin: origin, base: http.DefaultTransport}, commands.GlobalRequestsPerSecond,
+		Transport: discord.Pace(&rewriteTransport{origin: origin, base: http.DefaultTransport}, discord.GlobalRequestsPerSecond,
 			func() string { return applicationID(session) })}
 	session.Identify.Intents = discordgo.IntentsGuilds
 	session.StateEnabled = true
@@ -322,7 +323,7 @@ func (b *bot) onDisconnect() {
 	}
 	ctx, cancel := context.WithTimeout(b.ctx, 30*time.Second)
 	defer cancel()
-	if _, err := b.discord.Me(ctx); commands.Unauthorized(err) {
+	if _, err := b.discord.Me(ctx); discord.Unauthorized(err) {
 		b.stop(&ConfigError{"DISCORD_TOKEN", "Discord no longer accepts the token (401 Unauthorized): it was reset or revoked; set the new one and restart"})
 	}
 }

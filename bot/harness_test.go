@@ -14,6 +14,7 @@ import (
 
 	"rallybot/bot"
 	"rallybot/commands"
+	"rallybot/discord"
 	"rallybot/discordtest"
 	"rallybot/store"
 )
@@ -276,7 +277,7 @@ func runBot(ctx context.Context, cfg bot.Config, opts bot.Options) error {
 	if err != nil {
 		return err
 	}
-	app := commands.New(db, commands.NewDiscord(session), opts.Logger.With("subsystem", "commands"), opts.Now, cfg.Commands())
+	app := commands.New(db, discord.New(session), opts.Logger.With("subsystem", "commands"), opts.Now, cfg.Commands())
 	return bot.Run(ctx, cfg, session, app, opts)
 }
 

@@ -7,6 +7,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"rallybot/commands"
+	"rallybot/discord"
 )
 
 // onInteraction runs the handler and sends its reply. A handler that is still
@@ -42,30 +43,7 @@ func (b *bot) onInteraction(i *discordgo.Interaction) {
 	if resp == nil {
 		return
 	}
-	if i.Type == discordgo.InteractionApplicationCommandAutocomplete {
-		b.respond(ctx, i, &discordgo.InteractionResponse{
-			Type: discordgo.InteractionApplicationCommandAutocompleteResult,
-			Data: &discordgo.InteractionResponseData{Choices: resp.Choices},
-		})
-		return
-	}
-	data := &discordgo.InteractionResponseData{
-		Content:         resp.Content,
-		Embeds:          resp.Embeds,
-		Components:      resp.Components,
-		AllowedMentions: commands.NoMentions(),
-		Files:           commands.DiscordFiles(resp.Files),
-	}
-	if data.Embeds == nil {
-		data.Embeds = []*discordgo.MessageEmbed{}
-	}
-	if data.Components == nil {
-		data.Components = []discordgo.MessageComponent{}
-	}
-	if resp.Ephemeral {
-		data.Flags = discordgo.MessageFlagsEphemeral
-	}
-	b.respond(ctx, i, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseChannelMessageWithSource, Data: data})
+	b.respond(ctx, i, discord.Callback(i, resp))
 	b.followUps(ctx, i, resp.Followups)
 }
 

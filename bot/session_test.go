@@ -7,13 +7,13 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
-	"rallybot/commands"
+	"rallybot/discord"
 	"rallybot/discordtest"
 )
 
 // TestSessionLeavesRetriesToTheSeam: a 502 comes back to the caller at once.
 // discordgo's own 502 retry would resend a message or follow-up that carries
-// no nonce, and Discord may have stored the first; commands.Discord decides
+// no nonce, and Discord may have stored the first; discord.Client decides
 // what is safe to resend.
 func TestSessionLeavesRetriesToTheSeam(t *testing.T) {
 	t.Parallel()
@@ -30,8 +30,8 @@ func TestSessionLeavesRetriesToTheSeam(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "502") || errors.As(err, &re) && re.Response.StatusCode != 502 {
 		t.Fatalf("err = %v, want the 502 itself, not a resend", err)
 	}
-	if commands.Classify(err) != commands.Transient {
-		t.Errorf("Classify(%v) = %v, want Transient so the seam retries it", err, commands.Classify(err))
+	if discord.Classify(err) != discord.Transient {
+		t.Errorf("Classify(%v) = %v, want Transient so the seam retries it", err, discord.Classify(err))
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
+	"rallybot/discord"
 	"rallybot/store"
 )
 
@@ -335,7 +336,7 @@ func actionPostMarker(p store.ChannelPost) string {
 
 // actionPostMessage renders a post. An ask pings the chapter's lead role and
 // nobody else; a cancellation pings nobody.
-func actionPostMessage(p store.ChannelPost) outMessage {
+func actionPostMessage(p store.ChannelPost) discord.Message {
 	r := p.Rally
 	langs := postLangs(r.ChapterLanguage)
 	footer := "\n-# " + actionPostMarker(p)
@@ -347,7 +348,7 @@ func actionPostMessage(p store.ChannelPost) outMessage {
 			}
 			return s
 		})
-		return outMessage{Content: text + footer}
+		return discord.Message{Content: text + footer}
 	}
 	local := r.StartsAt.In(location(r.TimeZone))
 	mentions := NoMentions()
@@ -366,7 +367,7 @@ func actionPostMessage(p store.ChannelPost) outMessage {
 		}
 		return s
 	})
-	return outMessage{Content: text + footer, AllowedMentions: mentions}
+	return discord.Message{Content: text + footer, AllowedMentions: mentions}
 }
 
 // announceWaiting finishes a /rally edit of a rally still waiting for its
@@ -392,12 +393,12 @@ func (a *App) announceWaiting(ctx context.Context, in *Input, r store.Rally, pla
 	}
 	// As everyone sees it: a private place says when it will be shared.
 	embeds, components := a.publicAnnouncement(r, in.Now)
-	msg, err := a.post(ctx, channel, outMessage{Embeds: embeds, Components: components}, store.NewNonce())
+	msg, err := a.post(ctx, channel, discord.Message{Embeds: embeds, Components: components}, store.NewNonce())
 	if err != nil {
 		if derr := a.db.DisarmUnannounced(context.WithoutCancel(ctx), r.ID); derr != nil {
 			a.log.Error("could not disarm reminders of an unannounced rally", "rally", r.ID, "err", derr)
 		}
-		if gone(err) {
+		if discord.IsGone(err) {
 			return nil, conflict("err_place_cannot_post", "Channel", "<#"+channel+">", "Title", escape(r.Title))
 		}
 		a.log.Warn("could not post the announcement of a waiting rally", "rally", r.ID, "err", err)

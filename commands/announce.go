@@ -6,6 +6,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
+	"rallybot/discord"
 	"rallybot/store"
 )
 
@@ -23,13 +24,13 @@ func (a *App) announce(ctx context.Context, p store.PendingAnnouncement, now tim
 		// A reminder's footer differs from the announcement's, so the footer
 		// alone tells them apart. A busy channel may have moved on by many
 		// pages since: the search goes back to when the create began.
-		if id := a.findOwnMessage(ctx, p.ChannelID, floorAt(p.BegunAt), func(m *discordgo.Message) bool {
+		if id := a.findOwnMessage(ctx, p.ChannelID, discord.FloorAt(p.BegunAt), func(m *discordgo.Message) bool {
 			return hasFooter(m, embeds[0].Footer.Text)
 		}); id != "" {
 			return &discordgo.Message{ID: id, ChannelID: p.ChannelID}, nil
 		}
 	}
-	return a.post(ctx, p.ChannelID, outMessage{Embeds: embeds, Components: components}, p.Nonce)
+	return a.post(ctx, p.ChannelID, discord.Message{Embeds: embeds, Components: components}, p.Nonce)
 }
 
 // FinishAnnouncements posts (or finds and records) the announcement of every

@@ -1,8 +1,8 @@
 // Package commands is what rallybot does: the slash commands, buttons and
 // autocomplete, each with its definition, who may use it and its handler, and
 // the scheduled jobs (reminders, summaries, retention). Every sentence a
-// member reads is written here. It talks to Discord's REST API through a
-// discordgo session but knows nothing of the gateway.
+// member reads is written here. It talks to Discord through the discord
+// package's one Client and knows nothing of the gateway.
 package commands
 
 import (
@@ -18,6 +18,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 	"github.com/robfig/cron/v3"
 
+	"rallybot/discord"
 	"rallybot/store"
 )
 
@@ -46,7 +47,7 @@ type Config struct {
 // App holds the route table and what the handlers share.
 type App struct {
 	db      *store.DB
-	discord *Discord
+	discord *discord.Client
 	log     *slog.Logger
 	now     func() time.Time
 	cfg     Config
@@ -104,24 +105,10 @@ type buttonRoute struct {
 
 // Response is a handler's reply. The bot turns it into an interaction
 // response; nothing in it can ping anyone but AllowUsers.
-type Response struct {
-	Content    string
-	Embeds     []*discordgo.MessageEmbed
-	Components []discordgo.MessageComponent
-	Ephemeral  bool
-	Choices    []*discordgo.ApplicationCommandOptionChoice
-	// Files are attachments uploaded with the reply.
-	Files []File
-	// Followups are further messages, for what does not fit in one.
-	Followups []*Response
-}
+type Response = discord.Reply
 
-// File is an attachment of a reply. Its bytes are kept, not a reader, so a
-// retried send uploads the same file again.
-type File struct {
-	Name, ContentType string
-	Data              []byte
-}
+// File is an attachment of a reply.
+type File = discord.File
 
 // Input is one interaction as the handlers see it.
 type Input struct {
@@ -141,12 +128,16 @@ type Input struct {
 	Guild   store.Guild
 }
 
+// Discord is the client the commands send through: the bot replies through
+// the same one, so there is one DM-channel cache and one retry policy.
+func (a *App) Discord() *discord.Client { return a.discord }
+
 // New builds the route table.
-func New(db *store.DB, discord *Discord, log *slog.Logger, now func() time.Time, cfg Config) *App {
+func New(db *store.DB, dc *discord.Client, log *slog.Logger, now func() time.Time, cfg Config) *App {
 	if cfg.EditInterval == 0 {
 		cfg.EditInterval = time.Second
 	}
-	a := &App{db: db, discord: discord, log: log, now: now, cfg: cfg, byName: map[string]*Command{}}
+	a := &App{db: db, discord: dc, log: log, now: now, cfg: cfg, byName: map[string]*Command{}}
 	a.refresher = newRefresher(cfg.EditInterval, a.refreshAnnouncement, log)
 	a.routes = []*Command{
 		a.chapterCommand(),

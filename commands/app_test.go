@@ -14,6 +14,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
+	"rallybot/discord"
 	"rallybot/store"
 )
 
@@ -33,7 +34,7 @@ func newTestApp(t *testing.T) *App {
 	}
 	s, _ := discordgo.New("Bot test")
 	s.Client = nil // any REST call would panic, and Handle would report it as an internal error
-	a := New(db, NewDiscord(s), slog.New(slog.NewTextHandler(io.Discard, nil)), now, Config{ReminderOffsets: []time.Duration{time.Hour}})
+	a := New(db, discord.New(s), slog.New(slog.NewTextHandler(io.Discard, nil)), now, Config{ReminderOffsets: []time.Duration{time.Hour}})
 	t.Cleanup(a.Close)
 	return a
 }

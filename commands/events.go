@@ -10,6 +10,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
+	"rallybot/discord"
 	"rallybot/store"
 )
 
@@ -136,7 +137,7 @@ func (a *App) mirrorRally(ctx context.Context, l Lang, now time.Time, rallyID in
 		// Cancelled, the event leaves the Events tab; it is forgotten.
 		err := a.discord.EditEvent(ctx, r.GuildID, eventID,
 			&discordgo.GuildScheduledEventParams{Status: discordgo.GuildScheduledEventStatusCanceled})
-		if err != nil && discordCode(err) != errCodeUnknownScheduledEvent {
+		if err != nil && discord.Code(err) != errCodeUnknownScheduledEvent {
 			return a.mirrorFailed(ctx, l, now, m, "cancel", err)
 		}
 		if err := a.db.SetScheduledEvent(ctx, r.ID, ""); err != nil {
@@ -144,7 +145,7 @@ func (a *App) mirrorRally(ctx context.Context, l Lang, now time.Time, rallyID in
 		}
 	case eventID != "":
 		err := a.discord.EditEvent(ctx, r.GuildID, eventID, params)
-		if discordCode(err) == errCodeUnknownScheduledEvent {
+		if discord.Code(err) == errCodeUnknownScheduledEvent {
 			log.Info("a rally's scheduled event was deleted in Discord; making a new one")
 			if err := a.db.SetScheduledEvent(ctx, r.ID, ""); err != nil {
 				return "", err
@@ -173,7 +174,7 @@ func (a *App) createEvent(ctx context.Context, l Lang, now time.Time, m store.Ev
 	}
 	ev, err := a.discord.CreateEvent(ctx, r.GuildID, params)
 	if err != nil {
-		if Classify(err) == Gone || Classify(err) == Rejected {
+		if discord.Classify(err) == discord.Gone || discord.Classify(err) == discord.Rejected {
 			// Refused: no event was made, none to look for.
 			if err := a.db.SetScheduledEvent(ctx, r.ID, ""); err != nil {
 				return "", err
@@ -213,14 +214,14 @@ func (a *App) DeleteExpiredEvents(ctx context.Context, cutoff time.Time) error {
 	}
 	for _, c := range expired {
 		err := a.discord.DeleteEvent(ctx, c.GuildID, c.EventID)
-		if err != nil && discordCode(err) != errCodeUnknownScheduledEvent && !missingPermission(err) {
+		if err != nil && discord.Code(err) != errCodeUnknownScheduledEvent && !missingPermission(err) {
 			if errors.Is(err, context.Canceled) {
 				return err
 			}
 			a.log.Warn("could not delete a past rally's scheduled event; will retry", "rally", c.ID, "err", err)
 			continue
 		}
-		// Gone, or not ours to delete any more: either way nothing is left to do.
+		// discord.Gone, or not ours to delete any more: either way nothing is left to do.
 		if err := a.db.SetScheduledEvent(ctx, c.ID, ""); err != nil {
 			return err
 		}
@@ -247,7 +248,7 @@ func (a *App) mirrorFailed(ctx context.Context, l Lang, now time.Time, m store.E
 			}
 		}
 		return note, a.db.EventMirrored(ctx, m)
-	case retryable(err):
+	case discord.Retryable(err):
 		backoff := retryBackoff(m.Attempts)
 		log.Warn("could not mirror a rally as a scheduled event; will retry", "err", err, "retry_in", backoff)
 		return "", a.db.RetryEventMirror(ctx, m, now.Add(backoff))
@@ -267,7 +268,7 @@ func (a *App) mirrorWorks(ctx context.Context, guildID string) {
 
 // missingPermission reports Discord's "Missing Permissions" (or a bare 403).
 func missingPermission(err error) bool {
-	if discordCode(err) == discordgo.ErrCodeMissingPermissions {
+	if discord.Code(err) == discordgo.ErrCodeMissingPermissions {
 		return true
 	}
 	var rest *discordgo.RESTError

@@ -13,6 +13,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 	"github.com/robfig/cron/v3"
 
+	"rallybot/discord"
 	"rallybot/store"
 )
 
@@ -22,13 +23,6 @@ const summaryGrace = time.Hour
 
 // dueBatch is how many due reminders one query fetches.
 const dueBatch = 50
-
-// scanLimit is how many messages one page of the search for a send whose outcome
-// was never recorded.
-const scanLimit = 100
-
-// scanPages bounds a search paging back to its floor: 5,000 messages.
-const scanPages = 50
 
 // jobs holds the locks that keep two runs of one job from overlapping (a cron
 // tick during a slow run, the start-up catch-up, a test's tick). A second run
@@ -132,7 +126,7 @@ func (a *App) sendReminder(ctx context.Context, now time.Time, d store.DueRemind
 			return a.finishReminder(ctx, store.ReminderOutcome{Due: d, Nonce: att.Nonce, State: store.ReminderSent, MessageID: id})
 		}
 	}
-	msg, err := a.post(ctx, channel, outMessage{Content: content, Embeds: embeds, Components: components}, att.Nonce)
+	msg, err := a.post(ctx, channel, discord.Message{Content: content, Embeds: embeds, Components: components}, att.Nonce)
 	noteKey := "channel:" + channel
 	switch {
 	case err == nil:
@@ -142,7 +136,7 @@ func (a *App) sendReminder(ctx context.Context, now time.Time, d store.DueRemind
 		}
 		// The channel works (again): if it breaks later, say so again.
 		return a.db.ForgetNote(ctx, r.GuildID, noteKey)
-	case gone(err):
+	case discord.IsGone(err):
 		log.Warn("reminder cannot be posted: channel gone or forbidden", "channel", channel, "err", err)
 		if err := a.finishReminder(ctx, store.ReminderOutcome{Due: d, Nonce: att.Nonce, State: store.ReminderFailed}); err != nil {
 			return err
@@ -153,7 +147,7 @@ func (a *App) sendReminder(ctx context.Context, now time.Time, d store.DueRemind
 		return nil
 	case errors.Is(err, context.Canceled):
 		return err // shutting down: still pending, resumed with its nonce at the next start
-	case retryable(err):
+	case discord.Retryable(err):
 		backoff := retryBackoff(d.Attempts)
 		log.Warn("reminder send failed; will retry", "err", err, "retry_in", backoff)
 		a.cfg.Metrics.Scheduled("reminder", "retry")
@@ -224,7 +218,7 @@ func (a *App) tellCoordinatorsOnce(ctx context.Context, guildID, key string, tex
 	if err != nil || !fresh {
 		return
 	}
-	if _, err := a.post(ctx, g.CoordinatorChannelID, outMessage{Content: postText(g.Language, text)}, store.NewNonce()); err != nil {
+	if _, err := a.post(ctx, g.CoordinatorChannelID, discord.Message{Content: postText(g.Language, text)}, store.NewNonce()); err != nil {
 		a.log.Warn("could not tell the coordinators", "guild", guildID, "err", err)
 		// Not told: let the next occurrence try again.
 		if err := a.db.ForgetNote(context.WithoutCancel(ctx), guildID, key); err != nil {
@@ -373,7 +367,7 @@ func (a *App) sendSummary(ctx context.Context, now, slot time.Time, g store.Guil
 		if last := msgs[i][len(msgs[i])-1]; run.Resumed && i == run.PartsSent && last.Footer != nil {
 			// This part may have been posted by the attempt that was cut short.
 			footer := last.Footer.Text
-			if id := a.findOwnMessage(ctx, g.CoordinatorChannelID, floorAt(slot), func(m *discordgo.Message) bool { return hasFooter(m, footer) }); id != "" {
+			if id := a.findOwnMessage(ctx, g.CoordinatorChannelID, discord.FloorAt(slot), func(m *discordgo.Message) bool { return hasFooter(m, footer) }); id != "" {
 				log.Info("summary part was already posted by an earlier attempt", "part", i+1, "message", id)
 				if err := a.db.SummaryPartSent(ctx, g.ID, slot, i+1); err != nil {
 					return err
@@ -381,19 +375,19 @@ func (a *App) sendSummary(ctx context.Context, now, slot time.Time, g store.Guil
 				continue
 			}
 		}
-		_, err := a.post(ctx, g.CoordinatorChannelID, outMessage{Embeds: msgs[i]}, run.Nonce+"-"+strconv.Itoa(i))
+		_, err := a.post(ctx, g.CoordinatorChannelID, discord.Message{Embeds: msgs[i]}, run.Nonce+"-"+strconv.Itoa(i))
 		switch {
 		case err == nil:
 			if err := a.db.SummaryPartSent(ctx, g.ID, slot, i+1); err != nil {
 				return err
 			}
 			continue
-		case gone(err):
+		case discord.IsGone(err):
 			log.Warn("summary cannot be posted: coordinator channel gone or forbidden; set another with /setup coordinators", "err", err)
 			return a.finishSummary(ctx, g.ID, slot, store.SummaryFailed)
 		case errors.Is(err, context.Canceled):
 			return err
-		case retryable(err):
+		case discord.Retryable(err):
 			attempts, rerr := a.db.RetrySummary(ctx, g.ID, slot)
 			if rerr != nil {
 				return rerr

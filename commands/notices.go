@@ -14,6 +14,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
+	"rallybot/discord"
 	"rallybot/store"
 )
 
@@ -374,7 +375,7 @@ func (a *App) sendMemberDM(ctx context.Context, now time.Time, d store.DueDM, ta
 	switch {
 	case errors.Is(err, context.Canceled):
 		return nil, err
-	case err != nil && retryable(err):
+	case err != nil && discord.Retryable(err):
 		tally.retrying.Add(1)
 		backoff := retryBackoff(d.Attempts)
 		log.Warn("could not check a member is still in the server; will retry", "err", err, "retry_in", backoff)
@@ -398,7 +399,7 @@ func (a *App) sendMemberDM(ctx context.Context, now time.Time, d store.DueDM, ta
 		return nil, err
 	}
 	l := a.memberLang(ctx, r.GuildID, d.UserID)
-	var m outMessage
+	var m discord.Message
 	switch {
 	case isReminder:
 		m = a.reminderDM(ctx, l, r, offset, d.Buttons, standing)
@@ -407,19 +408,19 @@ func (a *App) sendMemberDM(ctx context.Context, now time.Time, d store.DueDM, ta
 	case d.Kind == store.DMCancelled:
 		m = cancelledDM(l, r)
 	default:
-		m = outMessage{Content: dmBody(d.Body, l)}
+		m = discord.Message{Content: dmBody(d.Body, l)}
 	}
 	_, err = a.discord.DMMessage(ctx, d.UserID, m, nonce)
 	switch {
 	case err == nil:
 		tally.sent.Add(1)
 		return &store.DMOutcome{Due: d, State: store.DMSent}, nil
-	case ClosedDMs(err):
+	case discord.ClosedDMs(err):
 		tally.closed.Add(1)
 		return &store.DMOutcome{Due: d, State: store.DMClosed}, nil
 	case errors.Is(err, context.Canceled):
 		return nil, err // still pending, resumed with its nonce at the next start
-	case retryable(err):
+	case discord.Retryable(err):
 		tally.retrying.Add(1)
 		backoff := retryBackoff(d.Attempts)
 		log.Warn("DM to a member failed; will retry", "err", err, "retry_in", backoff)
@@ -433,7 +434,7 @@ func (a *App) sendMemberDM(ctx context.Context, now time.Time, d store.DueDM, ta
 
 // reminderDM is a reminder as DMed to one member, in their language l; the
 // day-before one asks whether they are still coming.
-func (a *App) reminderDM(ctx context.Context, l Lang, r store.Rally, offset time.Duration, buttons bool, st store.Standing) outMessage {
+func (a *App) reminderDM(ctx context.Context, l Lang, r store.Rally, offset time.Duration, buttons bool, st store.Standing) discord.Message {
 	going := st.Status == store.Going
 	revealed := false
 	if r.PrivateLocation && going {
@@ -446,7 +447,7 @@ func (a *App) reminderDM(ctx context.Context, l Lang, r store.Rally, offset time
 	// else reads what the channel reads.
 	content := l.T("dm_reminder", "Title", escape(r.Title), "Chapter", escape(r.ChapterName),
 		"In", timestamp(r.StartsAt, "R"), "When", zonedTime(l, r.StartsAt, r.TimeZone), "Where", a.placeWords(l, r, going, revealed))
-	m := outMessage{Content: content}
+	m := discord.Message{Content: content}
 	if buttons {
 		if st.Status == store.Maybe {
 			m.Content += l.T("dm_reminder_confirm_maybe") // a maybe holds no seat
@@ -463,19 +464,19 @@ func (a *App) reminderDM(ctx context.Context, l Lang, r store.Rally, offset time
 }
 
 // revealDM tells one member going the private place, in their language l.
-func (a *App) revealDM(l Lang, r store.Rally) outMessage {
-	return outMessage{Content: l.T("dm_reveal", "Title", escape(r.Title), "Chapter", escape(r.ChapterName),
+func (a *App) revealDM(l Lang, r store.Rally) discord.Message {
+	return discord.Message{Content: l.T("dm_reveal", "Title", escape(r.Title), "Chapter", escape(r.ChapterName),
 		"When", zonedTime(l, r.StartsAt, r.TimeZone), "Where", escape(meetingPlace(l, r)))}
 }
 
 // cancelledDM tells one member, in their language l, that the rally is
 // called off, and why if the lead said.
-func cancelledDM(l Lang, r store.Rally) outMessage {
+func cancelledDM(l Lang, r store.Rally) discord.Message {
 	s := l.T("dm_rally_cancelled", "Title", escape(r.Title), "Chapter", escape(r.ChapterName), "When", zonedTime(l, r.StartsAt, r.TimeZone))
 	if r.CancelReason != "" {
 		s += l.T("cancelled_reason", "Reason", escape(r.CancelReason))
 	}
-	return outMessage{Content: s}
+	return discord.Message{Content: s}
 }
 
 // queueReminderDMs owes the reminder at offset to each member going or maybe

@@ -8,6 +8,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
+	"rallybot/discord"
 	"rallybot/store"
 )
 
@@ -75,7 +76,7 @@ func (a *App) sendChannelPost(ctx context.Context, now time.Time, p store.Channe
 		}
 		// The channel works (again): if it breaks later, say so again.
 		return store.ReminderSent, a.db.ForgetNote(ctx, p.Rally.GuildID, noteKey)
-	case gone(err):
+	case discord.IsGone(err):
 		log.Warn("channel post cannot be sent: channel gone or forbidden", "channel", p.ChannelID, "err", err)
 		if state, err := finish(store.ReminderFailed, ""); err != nil {
 			return state, err
@@ -84,7 +85,7 @@ func (a *App) sendChannelPost(ctx context.Context, now time.Time, p store.Channe
 		return store.ReminderFailed, nil
 	case errors.Is(err, context.Canceled):
 		return store.ReminderPending, err // shutting down: resumed with its nonce at the next start
-	case retryable(err):
+	case discord.Retryable(err):
 		backoff := retryBackoff(p.Attempts)
 		log.Warn("channel post failed; will retry", "err", err, "retry_in", backoff)
 		return store.ReminderPending, a.db.RetryChannelPost(ctx, p, now.Add(backoff))
@@ -99,11 +100,11 @@ func (a *App) sendChannelPost(ctx context.Context, now time.Time, p store.Channe
 // A day of action's posts are worded now, from the action and rally as they
 // are; a rally's notices were worded when owed (old → new cannot be told
 // later).
-func channelPostMessage(p store.ChannelPost) (outMessage, string) {
+func channelPostMessage(p store.ChannelPost) (discord.Message, string) {
 	if p.Kind.OfAction() {
 		return actionPostMessage(p), actionPostMarker(p)
 	}
-	return outMessage{Content: p.Body}, p.Marker
+	return discord.Message{Content: p.Body}, p.Marker
 }
 
 // channelPostFailed tells coordinators a post cannot reach its channel.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
+	"rallybot/discord"
 	"rallybot/store"
 )
 
@@ -281,7 +282,7 @@ func (a *App) rallyCreate(ctx context.Context, in *Input) (*Response, error) {
 		if derr := a.db.DeleteRally(context.WithoutCancel(ctx), in.GuildID, r.ID); derr != nil {
 			a.log.Error("could not remove unannounced rally", "rally", r.ID, "err", derr)
 		}
-		if gone(err) {
+		if discord.IsGone(err) {
 			return nil, conflict("err_cannot_post", "Channel", "<#"+ch.ChannelID+">")
 		}
 		return nil, fmt.Errorf("post announcement: %w", err)
@@ -624,7 +625,7 @@ func (a *App) refreshAnnouncement(ctx context.Context, rallyID int64) error {
 		embeds, components := a.publicAnnouncement(r, a.now())
 		err = a.editMessage(ctx, r.ChannelID, r.MessageID, embeds, components)
 	}
-	if err != nil && !gone(err) {
+	if err != nil && !discord.IsGone(err) {
 		return err // still marked: retried, or re-rendered at the next start
 	}
 	// Shown (or nothing left to show it on): the changes read are done with.

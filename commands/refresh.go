@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 	"log/slog"
+	"rallybot/discord"
 	"sync"
 	"time"
 )
@@ -93,7 +94,7 @@ func (r *refresher) run(rallyID int64) {
 
 		r.mu.Lock()
 		st.running, st.last = false, time.Now()
-		again := st.dirty || (err != nil && retryable(err) && !gone(err))
+		again := st.dirty || (err != nil && discord.Retryable(err) && !discord.IsGone(err))
 		switch {
 		case again && !r.closed:
 			r.schedule(rallyID, st)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
+	"rallybot/discord"
 	"rallybot/store"
 )
 
@@ -30,12 +31,8 @@ var escaper = strings.NewReplacer(
 // escape makes user text safe to show as markdown.
 func escape(s string) string { return escaper.Replace(s) }
 
-// NoMentions is the allowed_mentions of every message the bot sends: nothing
-// in the text pings anyone (users may still be listed as mentions, which
-// render as names).
-func NoMentions() *discordgo.MessageAllowedMentions {
-	return &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{}}
-}
+// NoMentions is the allowed_mentions of every message the bot sends.
+func NoMentions() *discordgo.MessageAllowedMentions { return discord.NoMentions() }
 
 func timestamp(t time.Time, style string) string {
 	return "<t:" + strconv.FormatInt(t.Unix(), 10) + ":" + style + ">"

@@ -10,6 +10,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
+	"rallybot/discord"
 	"rallybot/store"
 )
 
@@ -409,12 +410,12 @@ func (a *App) sendStaffingAlert(ctx context.Context, now time.Time, d store.Staf
 	case err == nil:
 		log.Info("staffing alert posted", "message", msg.ID)
 		return a.db.FinishStaffingAlert(ctx, store.StaffingAlertOutcome{RallyID: r.ID, Nonce: att.Nonce, State: store.ReminderSent, MessageID: msg.ID})
-	case gone(err):
+	case discord.IsGone(err):
 		log.Warn("staffing alert cannot be posted: channel gone or forbidden", "channel", channel, "err", err)
 		return a.db.FinishStaffingAlert(ctx, store.StaffingAlertOutcome{RallyID: r.ID, Nonce: att.Nonce, State: store.ReminderFailed})
 	case errors.Is(err, context.Canceled):
 		return err
-	case retryable(err):
+	case discord.Retryable(err):
 		backoff := retryBackoff(d.Attempts)
 		log.Warn("staffing alert send failed; will retry", "err", err, "retry_in", backoff)
 		return a.db.RetryStaffingAlert(ctx, r.ID, att.Nonce, now.Add(backoff))
@@ -426,10 +427,10 @@ func (a *App) sendStaffingAlert(ctx context.Context, now time.Time, d store.Staf
 
 // staffingAlertMessage pings the chapter's lead role, and only it: the one
 // mention allowed is set explicitly. Counts, never names.
-func staffingAlertMessage(r store.Rally, languages int) outMessage {
+func staffingAlertMessage(r store.Rally, languages int) discord.Message {
 	missing := func(l Lang) string { return missingLine(l, alertShort(r, languages)) }
 	langs := postLangs(r.ChapterLanguage)
-	m := outMessage{AllowedMentions: NoMentions()}
+	m := discord.Message{AllowedMentions: NoMentions()}
 	ping := ""
 	if r.ChapterLeadRoleID != "" {
 		ping = "<@&" + r.ChapterLeadRoleID + "> "

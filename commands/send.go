@@ -4,11 +4,14 @@ import (
 	"context"
 
 	"github.com/bwmarrin/discordgo"
+
+	"rallybot/discord"
+	"rallybot/store"
 )
 
 // The handlers' and jobs' short names for the Discord seam (discord.go).
 
-func (a *App) post(ctx context.Context, channelID string, m outMessage, nonce string) (*discordgo.Message, error) {
+func (a *App) post(ctx context.Context, channelID string, m discord.Message, nonce string) (*discordgo.Message, error) {
 	return a.discord.Post(ctx, channelID, m, nonce)
 }
 
@@ -16,8 +19,10 @@ func (a *App) editMessage(ctx context.Context, channelID, messageID string, embe
 	return a.discord.EditMessage(ctx, channelID, messageID, embeds, components)
 }
 
+// dm sends a direct message to a member, once (with a nonce of its own).
 func (a *App) dm(ctx context.Context, userID, content string) error {
-	return a.discord.DM(ctx, userID, content)
+	_, err := a.discord.DMMessage(ctx, userID, discord.Message{Content: content}, store.NewNonce())
+	return err
 }
 
 // dmIn DMs a member of the guild in the language of the locale they last

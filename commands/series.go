@@ -10,6 +10,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
+	"rallybot/discord"
 	"rallybot/store"
 )
 
@@ -185,13 +186,13 @@ func (a *App) rallyCreateSeries(ctx context.Context, in *Input, n store.NewRally
 	r := rallies[0]
 	// As any rally is announced: a private place says when it is shared.
 	embeds, components := a.publicAnnouncement(r, time.Time{})
-	msg, err := a.post(ctx, ch.ChannelID, outMessage{Embeds: embeds, Components: components}, store.NewNonce())
+	msg, err := a.post(ctx, ch.ChannelID, discord.Message{Embeds: embeds, Components: components}, store.NewNonce())
 	if err != nil {
 		// Without its announcement nobody can RSVP: take the series back.
 		if derr := a.db.DeleteSeries(context.WithoutCancel(ctx), in.GuildID, r.Series.ID); derr != nil {
 			a.log.Error("could not remove an unannounced series", "series", r.Series.ID, "err", derr)
 		}
-		if gone(err) {
+		if discord.IsGone(err) {
 			return nil, conflict("err_cannot_post", "Channel", "<#"+ch.ChannelID+">")
 		}
 		return nil, fmt.Errorf("post announcement: %w", err)
@@ -306,11 +307,11 @@ func (a *App) sendSeriesAnnouncement(ctx context.Context, now time.Time, d store
 			return finish(store.ReminderSent, channel, id)
 		}
 	}
-	msg, err := a.post(ctx, channel, outMessage{Embeds: embeds, Components: components}, d.Nonce)
+	msg, err := a.post(ctx, channel, discord.Message{Embeds: embeds, Components: components}, d.Nonce)
 	switch {
 	case err == nil:
 		return finish(store.ReminderSent, msg.ChannelID, msg.ID)
-	case gone(err):
+	case discord.IsGone(err):
 		log.Warn("series announcement cannot be posted: channel gone or forbidden", "channel", channel, "err", err)
 		if err := finish(store.ReminderFailed, "", ""); err != nil {
 			return err
@@ -321,7 +322,7 @@ func (a *App) sendSeriesAnnouncement(ctx context.Context, now time.Time, d store
 		return nil
 	case errors.Is(err, context.Canceled):
 		return err // shutting down: still pending, resumed with its nonce at the next start
-	case retryable(err):
+	case discord.Retryable(err):
 		backoff := retryBackoff(d.Attempts)
 		log.Warn("series announcement failed; will retry", "err", err, "retry_in", backoff)
 		return a.db.RetrySeriesAnnouncement(ctx, store.SeriesAnnouncementRetry{Due: d, At: now.Add(backoff)})

@@ -11,6 +11,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
+	"rallybot/discord"
 	"rallybot/store"
 )
 
@@ -67,7 +68,7 @@ func summaryApp(b *testing.B, perRally int) (*App, time.Time) {
 		}
 	}
 	s, _ := discordgo.New("Bot test")
-	a := New(db, NewDiscord(s), slog.New(slog.NewTextHandler(io.Discard, nil)), db.Now, Config{})
+	a := New(db, discord.New(s), slog.New(slog.NewTextHandler(io.Discard, nil)), db.Now, Config{})
 	b.Cleanup(a.Close)
 	return a, now
 }

@@ -1,4 +1,4 @@
-package commands
+package discord
 
 import (
 	"strconv"
@@ -13,7 +13,7 @@ import (
 // the bot's) is never below it.
 func TestFloorAt(t *testing.T) {
 	begun := time.Date(2026, 11, 23, 20, 0, 0, 0, time.UTC)
-	floor := floorAt(begun)
+	floor := FloorAt(begun)
 	at, err := discordgo.SnowflakeTimestamp(floor)
 	if err != nil {
 		t.Fatal(err)
@@ -25,8 +25,8 @@ func TestFloorAt(t *testing.T) {
 	if f, _ := strconv.ParseInt(floor, 10, 64); f >= mustInt(t, posted) {
 		t.Errorf("a message stamped a minute early by Discord (%s) is below the floor %s", posted, floor)
 	}
-	if got := floorAt(time.Time{}); got == "" || got == "0" {
-		t.Errorf("floorAt(zero) = %q: an empty floor would read one page only", got)
+	if got := FloorAt(time.Time{}); got == "" || got == "0" {
+		t.Errorf("FloorAt(zero) = %q: an empty floor would read one page only", got)
 	}
 }
 

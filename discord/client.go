@@ -1,4 +1,9 @@
-package commands
+// Package discord is rallybot's adapter to Discord's REST API: the one
+// client, its one reading of Discord's errors, the retries, posts with a
+// nonce Discord enforces, the search for a message the bot sent before a
+// crash, and the pacer that keeps the bot under Discord's global limit. It
+// knows nothing of rallies: commands decides what to send, this decides how.
+package discord
 
 import (
 	"bytes"
@@ -13,16 +18,14 @@ import (
 	"time"
 
 	"github.com/bwmarrin/discordgo"
-
-	"rallybot/store"
 )
 
-// Discord is the one place rallybot talks to Discord's REST API: channel
+// Client is the one place rallybot talks to Discord's REST API: channel
 // posts, edits, DMs, the search for an earlier send, and the replies to
 // interactions. It holds the one retry policy and the one reading of
 // Discord's errors, so a job, a handler and the gateway adapter cannot
 // disagree about what is worth retrying.
-type Discord struct {
+type Client struct {
 	session *discordgo.Session
 	// dmChannels caches each member's DM channel (user id → channel id): it
 	// never changes, and opening it again is a call per DM.
@@ -33,10 +36,11 @@ type Discord struct {
 	backoff  time.Duration
 }
 
-// NewDiscord wraps a session whose REST client (and, for the bot, gateway)
-// is already configured.
-func NewDiscord(session *discordgo.Session) *Discord {
-	return &Discord{session: session, attempts: 4, backoff: 100 * time.Millisecond}
+// New wraps a session whose REST client (and, for the bot, gateway) is
+// already configured. The bot and the commands share the one Client, and so
+// its one cache of DM channels.
+func New(session *discordgo.Session) *Client {
+	return &Client{session: session, attempts: 4, backoff: 100 * time.Millisecond}
 }
 
 // Failure is what a Discord error means for the caller.
@@ -67,7 +71,7 @@ func Classify(err error) Failure {
 	if !errors.As(err, &rest) {
 		return Transient // no answer at all: a network error or a timeout
 	}
-	switch discordCode(err) {
+	switch Code(err) {
 	case discordgo.ErrCodeUnknownChannel, discordgo.ErrCodeUnknownMessage, discordgo.ErrCodeMissingPermissions,
 		discordgo.ErrCodeMissingAccess, discordgo.ErrCodeCannotSendMessagesInVoiceChannel:
 		return Gone
@@ -85,11 +89,14 @@ func Classify(err error) Failure {
 	return Rejected
 }
 
-func retryable(err error) bool { return Classify(err) == Transient }
-func gone(err error) bool      { return Classify(err) == Gone }
+// Retryable reports whether the same call may succeed later.
+func Retryable(err error) bool { return Classify(err) == Transient }
 
-// discordCode returns Discord's JSON error code of a REST error, or 0.
-func discordCode(err error) int {
+// IsGone reports whether the channel or message is gone or forbidden.
+func IsGone(err error) bool { return Classify(err) == Gone }
+
+// Code returns Discord's JSON error code of a REST error, or 0.
+func Code(err error) int {
 	var rest *discordgo.RESTError
 	if errors.As(err, &rest) && rest.Message != nil {
 		return rest.Message.Code
@@ -109,7 +116,7 @@ func Unauthorized(err error) bool {
 // transient one, the attempts run out or ctx ends. Only a call that cannot
 // take effect twice may be retried: a post with an enforced nonce, an edit,
 // an interaction callback (Discord refuses a second one).
-func (d *Discord) retry(ctx context.Context, call func() error) error {
+func (d *Client) retry(ctx context.Context, call func() error) error {
 	var err error
 	for attempt := 0; attempt < d.attempts; attempt++ {
 		if attempt > 0 {
@@ -119,17 +126,17 @@ func (d *Discord) retry(ctx context.Context, call func() error) error {
 			case <-time.After(time.Duration(attempt*attempt) * d.backoff):
 			}
 		}
-		if err = call(); err == nil || !retryable(err) {
+		if err = call(); err == nil || !Retryable(err) {
 			return err
 		}
 	}
 	return err
 }
 
-// outMessage is a channel message as the bot sends it. discordgo's
+// Message is a channel message as the bot sends it. discordgo's
 // MessageSend has no nonce fields, and a nonce with enforce_nonce is what
 // lets Discord drop a second copy of a send that was retried.
-type outMessage struct {
+type Message struct {
 	Content         string                            `json:"content,omitempty"`
 	Embeds          []*discordgo.MessageEmbed         `json:"embeds,omitempty"`
 	Components      []discordgo.MessageComponent      `json:"components,omitempty"`
@@ -141,7 +148,7 @@ type outMessage struct {
 // Post sends a message to a channel exactly once: with a nonce Discord
 // enforces, it is retried after a server error or a lost response; without
 // one it is tried once, since a retry could post twice.
-func (d *Discord) Post(ctx context.Context, channelID string, m outMessage, nonce string) (*discordgo.Message, error) {
+func (d *Client) Post(ctx context.Context, channelID string, m Message, nonce string) (*discordgo.Message, error) {
 	if m.AllowedMentions == nil {
 		m.AllowedMentions = NoMentions()
 	}
@@ -175,7 +182,7 @@ func (d *Discord) Post(ctx context.Context, channelID string, m outMessage, nonc
 // (discordgo's MessageEdit would also put its untagged ID and Channel fields
 // in the body.) It is not retried here: the refresher schedules the next
 // edit, which renders the counts as they are then.
-func (d *Discord) EditMessage(ctx context.Context, channelID, messageID string, embeds []*discordgo.MessageEmbed, components []discordgo.MessageComponent) error {
+func (d *Client) EditMessage(ctx context.Context, channelID, messageID string, embeds []*discordgo.MessageEmbed, components []discordgo.MessageComponent) error {
 	body := struct {
 		Embeds          []*discordgo.MessageEmbed         `json:"embeds"`
 		Components      []discordgo.MessageComponent      `json:"components"`
@@ -188,7 +195,7 @@ func (d *Discord) EditMessage(ctx context.Context, channelID, messageID string, 
 
 // EditContent replaces a message's text, with mentions off (an edit is not
 // a new ping). It is tried as an edit is: the same twice is once.
-func (d *Discord) EditContent(ctx context.Context, channelID, messageID, content string) error {
+func (d *Client) EditContent(ctx context.Context, channelID, messageID, content string) error {
 	body := struct {
 		Content         string                            `json:"content"`
 		AllowedMentions *discordgo.MessageAllowedMentions `json:"allowed_mentions"`
@@ -203,7 +210,7 @@ func (d *Discord) EditContent(ctx context.Context, channelID, messageID, content
 // IsMember asks whether the user is still in the guild: false, with no
 // error, when Discord answers Unknown Member (10007: they left, were kicked
 // or banned). Reading twice is reading once, so it is retried.
-func (d *Discord) IsMember(ctx context.Context, guildID, userID string) (bool, error) {
+func (d *Client) IsMember(ctx context.Context, guildID, userID string) (bool, error) {
 	err := d.retry(ctx, func() error {
 		_, err := d.session.GuildMember(guildID, userID, discordgo.WithContext(ctx))
 		return err
@@ -211,22 +218,16 @@ func (d *Discord) IsMember(ctx context.Context, guildID, userID string) (bool, e
 	switch {
 	case err == nil:
 		return true, nil
-	case discordCode(err) == discordgo.ErrCodeUnknownMember:
+	case Code(err) == discordgo.ErrCodeUnknownMember:
 		return false, nil
 	}
 	return false, err
 }
 
-// DM sends a direct message to a member, once (with a nonce of its own).
-func (d *Discord) DM(ctx context.Context, userID, content string) error {
-	_, err := d.DMMessage(ctx, userID, outMessage{Content: content}, store.NewNonce())
-	return err
-}
-
 // DMMessage sends a direct message to a member with the given nonce, so a
 // resumed send of the same DM is dropped by Discord. A member who does not
 // take DMs from the server fails with ClosedDMs.
-func (d *Discord) DMMessage(ctx context.Context, userID string, m outMessage, nonce string) (*discordgo.Message, error) {
+func (d *Client) DMMessage(ctx context.Context, userID string, m Message, nonce string) (*discordgo.Message, error) {
 	channelID, ok := d.dmChannels.Load(userID)
 	if !ok {
 		var ch *discordgo.Channel
@@ -245,7 +246,7 @@ func (d *Discord) DMMessage(ctx context.Context, userID string, m outMessage, no
 // ClosedDMs reports whether a DM failed because the member does not take DMs
 // (Discord 50007): sending it again would fail the same way.
 func ClosedDMs(err error) bool {
-	return discordCode(err) == discordgo.ErrCodeCannotSendMessagesToThisUser
+	return Code(err) == discordgo.ErrCodeCannotSendMessagesToThisUser
 }
 
 // FindOwnMessage looks through the channel's recent messages for one the bot
@@ -258,7 +259,7 @@ func ClosedDMs(err error) bool {
 // rally's announcement for its reminder) it pages back with before= until it
 // passes that message, so a busy channel cannot hide the earlier send; with
 // "" it reads the last page only.
-func (d *Discord) FindOwnMessage(ctx context.Context, channelID, floorID string, match func(*discordgo.Message) bool) (string, error) {
+func (d *Client) FindOwnMessage(ctx context.Context, channelID, floorID string, match func(*discordgo.Message) bool) (string, error) {
 	self := ""
 	if d.session.State != nil && d.session.State.User != nil {
 		self = d.session.State.User.ID
@@ -293,6 +294,13 @@ func (d *Discord) FindOwnMessage(ctx context.Context, channelID, floorID string,
 	return "", nil
 }
 
+// scanLimit is how many messages one page of the search for a send whose
+// outcome was never recorded reads.
+const scanLimit = 100
+
+// scanPages bounds a search paging back to its floor: 5,000 messages.
+const scanPages = 50
+
 // discordEpoch is the first millisecond of 2015, where snowflakes count from.
 const discordEpoch = 1420070400000
 
@@ -300,10 +308,10 @@ const discordEpoch = 1420070400000
 // floor made from the bot's time starts this much earlier.
 const clockSlack = 5 * time.Minute
 
-// floorAt is a search floor for a send begun at t: a snowflake older than
+// FloorAt is a search floor for a send begun at t: a snowflake older than
 // any message Discord stamped from t on. A send that has no earlier message
 // to anchor its search pages back to the time it began.
-func floorAt(t time.Time) string {
+func FloorAt(t time.Time) string {
 	ms := max(t.Add(-clockSlack).UnixMilli()-discordEpoch, 1)
 	return strconv.FormatInt(ms<<22, 10)
 }
@@ -315,7 +323,7 @@ func floorAt(t time.Time) string {
 // from Discord's global rate limit, but discordgo holds every request behind
 // a global 429 (a burst of reminders, say), which would push the reply past
 // the 3-second deadline and lose the click's answer.
-func (d *Discord) Respond(ctx context.Context, i *discordgo.Interaction, r *discordgo.InteractionResponse) error {
+func (d *Client) Respond(ctx context.Context, i *discordgo.Interaction, r *discordgo.InteractionResponse) error {
 	return d.retry(ctx, func() error {
 		if r.Data != nil {
 			rewind(r.Data.Files) // a retry carries each upload whole again
@@ -326,7 +334,7 @@ func (d *Discord) Respond(ctx context.Context, i *discordgo.Interaction, r *disc
 
 // callback POSTs the interaction response with the session's HTTP client
 // (and so its transport), but not through its rate limiter.
-func (d *Discord) callback(ctx context.Context, i *discordgo.Interaction, r *discordgo.InteractionResponse) error {
+func (d *Client) callback(ctx context.Context, i *discordgo.Interaction, r *discordgo.InteractionResponse) error {
 	contentType, body := "application/json", []byte(nil)
 	var err error
 	if r.Data != nil && len(r.Data.Files) > 0 {
@@ -363,11 +371,11 @@ func (d *Discord) callback(ctx context.Context, i *discordgo.Interaction, r *dis
 
 // EditReply puts resp in the interaction's original reply (after a defer).
 // An edit is the same however often it is made, so it is retried.
-func (d *Discord) EditReply(ctx context.Context, i *discordgo.Interaction, resp *Response) error {
+func (d *Client) EditReply(ctx context.Context, i *discordgo.Interaction, resp *Reply) error {
 	embeds, components := nonNilEmbeds(resp.Embeds), nonNilComponents(resp.Components)
 	content := resp.Content
 	edit := &discordgo.WebhookEdit{Content: &content, Embeds: &embeds, Components: &components, AllowedMentions: NoMentions(),
-		Files: DiscordFiles(resp.Files)}
+		Files: Uploads(resp.Files)}
 	return d.retry(ctx, func() error {
 		rewind(edit.Files)
 		_, err := d.session.InteractionResponseEdit(i, edit, discordgo.WithContext(ctx))
@@ -376,13 +384,13 @@ func (d *Discord) EditReply(ctx context.Context, i *discordgo.Interaction, resp 
 }
 
 // DeleteReply removes the interaction's original reply.
-func (d *Discord) DeleteReply(ctx context.Context, i *discordgo.Interaction) error {
+func (d *Client) DeleteReply(ctx context.Context, i *discordgo.Interaction) error {
 	return d.retry(ctx, func() error { return d.session.InteractionResponseDelete(i, discordgo.WithContext(ctx)) })
 }
 
 // FollowUp sends one further message for an interaction. A follow-up has no
 // nonce, so it is tried once: a retry could post it twice.
-func (d *Discord) FollowUp(ctx context.Context, i *discordgo.Interaction, f *Response) error {
+func (d *Client) FollowUp(ctx context.Context, i *discordgo.Interaction, f *Reply) error {
 	params := &discordgo.WebhookParams{
 		Content:         f.Content,
 		Embeds:          f.Embeds,
@@ -410,8 +418,8 @@ func nonNilComponents(c []discordgo.MessageComponent) []discordgo.MessageCompone
 	return c
 }
 
-// DiscordFiles turns a reply's files into uploads.
-func DiscordFiles(fs []File) []*discordgo.File {
+// Uploads turns a reply's files into uploads.
+func Uploads(fs []File) []*discordgo.File {
 	var out []*discordgo.File
 	for _, f := range fs {
 		out = append(out, &discordgo.File{Name: f.Name, ContentType: f.ContentType, Reader: bytes.NewReader(f.Data)})
@@ -432,13 +440,13 @@ func rewind(files []*discordgo.File) {
 // CreateEvent adds a guild scheduled event. It has no nonce, so it is tried
 // once: a retry could make two. (The caller looks for the event a create
 // whose answer was lost made before it creates again.)
-func (d *Discord) CreateEvent(ctx context.Context, guildID string, p *discordgo.GuildScheduledEventParams) (*discordgo.GuildScheduledEvent, error) {
+func (d *Client) CreateEvent(ctx context.Context, guildID string, p *discordgo.GuildScheduledEventParams) (*discordgo.GuildScheduledEvent, error) {
 	return d.session.GuildScheduledEventCreate(guildID, p, discordgo.WithContext(ctx))
 }
 
 // OwnEvents returns the guild's scheduled events the bot created. Reading
 // twice is reading once, so it is retried.
-func (d *Discord) OwnEvents(ctx context.Context, guildID string) ([]*discordgo.GuildScheduledEvent, error) {
+func (d *Client) OwnEvents(ctx context.Context, guildID string) ([]*discordgo.GuildScheduledEvent, error) {
 	var all []*discordgo.GuildScheduledEvent
 	if err := d.retry(ctx, func() (err error) {
 		all, err = d.session.GuildScheduledEvents(guildID, false, discordgo.WithContext(ctx))
@@ -460,7 +468,7 @@ func (d *Discord) OwnEvents(ctx context.Context, guildID string) ([]*discordgo.G
 }
 
 // EditEvent changes a guild scheduled event; the same edit twice is one.
-func (d *Discord) EditEvent(ctx context.Context, guildID, eventID string, p *discordgo.GuildScheduledEventParams) error {
+func (d *Client) EditEvent(ctx context.Context, guildID, eventID string, p *discordgo.GuildScheduledEventParams) error {
 	return d.retry(ctx, func() error {
 		_, err := d.session.GuildScheduledEventEdit(guildID, eventID, p, discordgo.WithContext(ctx))
 		return err
@@ -468,7 +476,7 @@ func (d *Discord) EditEvent(ctx context.Context, guildID, eventID string, p *dis
 }
 
 // DeleteEvent deletes a guild scheduled event.
-func (d *Discord) DeleteEvent(ctx context.Context, guildID, eventID string) error {
+func (d *Client) DeleteEvent(ctx context.Context, guildID, eventID string) error {
 	return d.retry(ctx, func() error {
 		return d.session.GuildScheduledEventDelete(guildID, eventID, discordgo.WithContext(ctx))
 	})
@@ -476,7 +484,7 @@ func (d *Discord) DeleteEvent(ctx context.Context, guildID, eventID string) erro
 
 // Me returns the bot's own user, which proves the token works. Reading it
 // twice is reading it once, so a passing 5xx at start-up is retried.
-func (d *Discord) Me(ctx context.Context) (*discordgo.User, error) {
+func (d *Client) Me(ctx context.Context) (*discordgo.User, error) {
 	var me *discordgo.User
 	err := d.retry(ctx, func() (err error) {
 		me, err = d.session.User("@me", discordgo.WithContext(ctx))
@@ -487,7 +495,7 @@ func (d *Discord) Me(ctx context.Context) (*discordgo.User, error) {
 
 // RegisterCommands replaces the application's commands (globally, or in one
 // server with guildID). The overwrite is whole each time, so it is retried.
-func (d *Discord) RegisterCommands(ctx context.Context, appID, guildID string, defs []*discordgo.ApplicationCommand) error {
+func (d *Client) RegisterCommands(ctx context.Context, appID, guildID string, defs []*discordgo.ApplicationCommand) error {
 	return d.retry(ctx, func() error {
 		_, err := d.session.ApplicationCommandBulkOverwrite(appID, guildID, defs, discordgo.WithContext(ctx))
 		return err
@@ -495,6 +503,6 @@ func (d *Discord) RegisterCommands(ctx context.Context, appID, guildID string, d
 }
 
 // LeaveGuild takes the bot out of a server. Leaving twice is leaving once.
-func (d *Discord) LeaveGuild(ctx context.Context, guildID string) error {
+func (d *Client) LeaveGuild(ctx context.Context, guildID string) error {
 	return d.retry(ctx, func() error { return d.session.GuildLeave(guildID, discordgo.WithContext(ctx)) })
 }
