@@ -285,9 +285,10 @@ func TestRallyRemove(t *testing.T) {
 	t.Run("OK", func(t *testing.T) {
 		r := h.cmd(lead, seattleChannel, "rally remove", removeOpts...)
 		mustContain(t, r, true, "Took <@"+removed.UserID+"> off **Sit\\-in**", "going", "nothing was sent to them")
-		if len(h.noticeDMs(next, "A seat opened up")) != 1 {
-			t.Error("the first on the waitlist was not promoted and told")
-		}
+		// The promotion's DM is owed with it and sent as it commits.
+		eventually(t, 10*time.Second, "the first on the waitlist is promoted and told", func() bool {
+			return len(h.noticeDMs(next, "A seat opened up")) == 1
+		})
 		att := h.cmd(lead, seattleChannel, "rally attendees", discordtest.Str("rally", rid))
 		mustContain(t, att, true, "Taken off", reason)
 		if strings.Contains(h.cmd(volunteer, seattleChannel, "rally info", discordtest.Str("rally", rid)).Text(), reason) {

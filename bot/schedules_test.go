@@ -458,18 +458,18 @@ func TestReminderResumedAfterCrash(t *testing.T) {
 		t.Fatal(err)
 	}
 	db.Now = h.clock.Now
-	due, err := db.DueReminders(context.Background(), h.clock.Now(), 10)
+	due, err := db.DueChannelPosts(context.Background(), h.clock.Now(), 10)
 	if err != nil {
 		t.Fatal(err)
 	}
 	begin := func(id int64) string {
 		for _, d := range due {
-			if d.Rally.ID == id && d.Offset == 24*time.Hour {
-				att, ok, err := db.BeginDue(context.Background(), d)
-				if err != nil || !ok {
-					t.Fatalf("begin: %v %v", ok, err)
+			if d.Kind == store.PostReminder && d.Rally.ID == id && d.Args.Offset() == 24*time.Hour {
+				state, resumed, err := db.BeginChannelPost(context.Background(), d)
+				if err != nil || state != store.ReminderPending || resumed {
+					t.Fatalf("begin: %v %v %v", state, resumed, err)
 				}
-				return att.Nonce
+				return d.Nonce
 			}
 		}
 		t.Fatalf("rally %d has no 24h reminder due in %+v", id, due)

@@ -301,7 +301,7 @@ func (a *App) sendActionPostsNow(ctx context.Context, l Lang, now time.Time, act
 		default:
 			continue
 		}
-		state, err := a.sendChannelPost(ctx, now, p)
+		state, _, err := a.sendPostNow(ctx, now, p)
 		if err != nil {
 			a.log.Error("action post failed", "action", actionID, "rally", p.Rally.ID, "err", err)
 			state = store.ReminderPending
@@ -391,25 +391,34 @@ func (a *App) announceWaiting(ctx context.Context, in *Input, r store.Rally, pla
 		}
 		return nil, conflict("err_place_no_channel", "Chapter", escape(r.ChapterName), "Title", escape(r.Title))
 	}
-	// As everyone sees it: a private place says when it will be shared.
-	embeds, components := a.publicAnnouncement(r, in.Now)
-	msg, err := a.post(ctx, channel, discord.Message{Embeds: embeds, Components: components}, store.NewNonce())
+	// Owed, then sent at once: announced, it arms the reminders and
+	// answers the request for a place (announceKind).
+	p, err := a.db.OweAnnouncement(ctx, r, channel)
 	if err != nil {
+		return nil, err
+	}
+	state, id := p.State, p.MessageID // the drainer may have sent it already
+	if state == store.ReminderPending {
+		state, id, err = a.sendPostNow(ctx, in.Now, p)
+	}
+	if err == nil && state == store.ReminderDropped {
+		return ephemeral(in.Lang.T("action_rally_announced_meanwhile", "Title", escape(r.Title), "ID", r.ID)), nil
+	}
+	if err != nil || state != store.ReminderSent {
+		// Not owed after all: the lead sets the place again to retry.
+		if derr := a.db.DisownAnnouncement(context.WithoutCancel(ctx), p); derr != nil {
+			a.log.Error("could not take back the announcement of a waiting rally", "rally", r.ID, "err", derr)
+		}
 		if derr := a.db.DisarmUnannounced(context.WithoutCancel(ctx), r.ID); derr != nil {
 			a.log.Error("could not disarm reminders of an unannounced rally", "rally", r.ID, "err", derr)
 		}
-		if discord.IsGone(err) {
+		if err == nil && state == store.ReminderFailed {
 			return nil, conflict("err_place_cannot_post", "Channel", "<#"+channel+">", "Title", escape(r.Title))
 		}
-		a.log.Warn("could not post the announcement of a waiting rally", "rally", r.ID, "err", err)
+		a.log.Warn("could not post the announcement of a waiting rally", "rally", r.ID, "err", err, "state", state)
 		return nil, conflict("err_place_post_failed", "Title", escape(r.Title))
 	}
-	if err := a.db.AnnounceRally(ctx, r.ID, msg.ChannelID, msg.ID, a.cfg.ReminderOffsets); err != nil {
-		if errors.Is(err, store.ErrRallyAlreadyAnnounced) {
-			return ephemeral(in.Lang.T("action_rally_announced_meanwhile", "Title", escape(r.Title), "ID", r.ID)), nil
-		}
-		return nil, err
-	}
+	msg := &discordgo.Message{ID: id, ChannelID: channel}
 	a.log.Info("waiting rally announced", "guild", in.GuildID, "rally", r.ID)
 	// The channel's request for a place is answered: it says so now.
 	a.placeSetAsk(ctx, r, messageLink(in.GuildID, msg.ChannelID, msg.ID))

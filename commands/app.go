@@ -56,6 +56,7 @@ type App struct {
 	byName    map[string]*Command
 	buttons   []buttonRoute
 	refresher *refresher
+	outbox    *outbox
 	jobs      jobs
 	zones     zoneCache
 	// eventLocks keeps a command and the sweep from mirroring one rally's
@@ -139,6 +140,11 @@ func New(db *store.DB, dc *discord.Client, log *slog.Logger, now func() time.Tim
 	}
 	a := &App{db: db, discord: dc, log: log, now: now, cfg: cfg, byName: map[string]*Command{}}
 	a.refresher = newRefresher(cfg.EditInterval, a.refreshAnnouncement, log)
+	// What a transaction owes Discord is sent as soon as it commits.
+	a.outbox = newOutbox()
+	a.outbox.start(func(ctx context.Context) error { return a.drainPosts(ctx, a.now()) },
+		func(ctx context.Context) error { return a.drainDMs(ctx, a.now()) }, log)
+	db.OnOwed(a.outbox.kick)
 	a.routes = []*Command{
 		a.chapterCommand(),
 		a.rallyCommand(),
@@ -185,7 +191,10 @@ func (a *App) Definitions() []*discordgo.ApplicationCommand {
 }
 
 // Close flushes pending announcement edits and stops their timers.
-func (a *App) Close() { a.refresher.close() }
+func (a *App) Close() {
+	a.outbox.close()
+	a.refresher.close()
+}
 
 // SeedGuild gives a newly seen guild its default chapters, once.
 func (a *App) SeedGuild(ctx context.Context, guildID string) error {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -13,7 +12,6 @@ import (
 	"github.com/bwmarrin/discordgo"
 	"github.com/robfig/cron/v3"
 
-	"rallybot/discord"
 	"rallybot/store"
 )
 
@@ -30,6 +28,9 @@ const dueBatch = 50
 // database.
 type jobs struct {
 	reminders, summaries, retention, staffing sync.Mutex
+	// posts guards the drain of the channel posts owed (outbox.go), which
+	// the sweep and the drainer share.
+	posts sync.Mutex
 	// dms guards the sends of DMs to members (notices.go), apart from the
 	// channel reminders so neither waits for the other; checkinsAt is the
 	// time of its last look for check-ins opening or closing.
@@ -40,131 +41,30 @@ type jobs struct {
 	droppedSlot time.Time
 }
 
-// SendDueReminders posts every reminder that has come due at now, once each.
-// The database says what is due; the caller (cron) only says when to look.
+// SendDueReminders is the sweep: it sends every post owed to a channel
+// that has come due at now (reminders, announcements, notices, alerts,
+// notes, summaries), once each, re-renders announcements a crash left
+// stale, and brings scheduled events in line. The database says what is
+// due; the caller (cron) only says when to look.
 //
-// Exactly once: the nonce is recorded before the send and reused by every
-// later attempt, and the send carries enforce_nonce, so a send that reached
+// Exactly once: a post's nonce is fixed when it is owed and reused by every
+// attempt, and the send carries enforce_nonce, so a send that reached
 // Discord but was never recorded as sent (a crash, a lost response, a 5xx
-// after all) is dropped by Discord within its nonce window. An attempt resumed
-// later than that first looks for the message in the channel.
+// after all) is dropped by Discord within its nonce window; an attempt
+// resumed later first looks for the message in the channel. A post begun by
+// a process that died is resumed at once: nothing of it is in flight.
 func (a *App) SendDueReminders(ctx context.Context, now time.Time) error {
 	a.jobs.reminders.Lock()
 	defer a.jobs.reminders.Unlock()
-	if err := a.FinishAnnouncements(ctx, now); err != nil {
-		return err
-	}
 	if err := a.ResumeRefreshes(ctx); err != nil {
 		return err
 	}
-	for {
-		due, err := a.db.DueReminders(ctx, now, dueBatch)
-		if err != nil {
-			return err
-		}
-		// When several reminders of one rally are due at once (the bot was
-		// down), only the latest is worth posting.
-		latest := map[int64]time.Time{}
-		for _, d := range due {
-			if d.DueAt.After(latest[d.Rally.ID]) {
-				latest[d.Rally.ID] = d.DueAt
-			}
-		}
-		for _, d := range due {
-			if err := a.sendReminder(ctx, now, d, d.DueAt.Before(latest[d.Rally.ID])); err != nil {
-				return err
-			}
-		}
-		// Every reminder handled leaves the due set (sent, failed, dropped or
-		// backing off), so the next batch is new ones.
-		if len(due) < dueBatch {
-			// The messages owed to chapter channels (days of action's
-			// posts, rallies' notices), the announcements series owe their
-			// next rallies, and the scheduled events owed changes ride the
-			// same sweep.
-			return errors.Join(a.SendDueChannelPosts(ctx, now), a.SendDueSeriesAnnouncements(ctx, now), a.MirrorDueEvents(ctx, now))
-		}
-	}
-}
-
-func (a *App) sendReminder(ctx context.Context, now time.Time, d store.DueReminder, superseded bool) error {
-	r := d.Rally
-	log := a.log.With("rally", r.ID, "offset", d.Offset.String())
-	channel := d.ChapterChannelID
-	if channel == "" {
-		channel = r.ChannelID
-	}
-	switch {
-	case r.Cancelled():
-		return a.finishReminder(ctx, store.ReminderOutcome{Due: d, Nonce: d.Nonce, State: store.ReminderDropped})
-	case r.Started(now):
-		log.Info("dropped a reminder missed while the bot was down: the rally has begun", "due", d.DueAt, "starts", r.StartsAt)
-		return a.finishReminder(ctx, store.ReminderOutcome{Due: d, Nonce: d.Nonce, State: store.ReminderDropped})
-	case superseded:
-		log.Info("dropped a reminder missed while the bot was down: a later one for the rally is due too", "due", d.DueAt)
-		return a.finishReminder(ctx, store.ReminderOutcome{Due: d, Nonce: d.Nonce, State: store.ReminderDropped})
-	case channel == "":
-		log.Warn("reminder has no channel to go to")
-		return a.finishReminder(ctx, store.ReminderOutcome{Due: d, Nonce: d.Nonce, State: store.ReminderFailed})
-	}
-	// Each member going or maybe is owed this reminder by DM too, sent by
-	// SendMemberDMs; queued before the channel post, once whatever happens
-	// to it.
-	if err := a.queueReminderDMs(ctx, r, d.Offset); err != nil {
+	// A private place due to be told is owed before the reminders: a
+	// reminder DM to a member going names it once it is.
+	if _, err := a.db.QueueReveals(ctx, now, a.cfg.LocationReveal); err != nil {
 		return err
 	}
-	att, ok, err := a.db.BeginDue(ctx, d)
-	if err != nil || !ok {
-		return err
-	}
-	content, embeds, components := a.reminderMessage(r, d.Offset)
-	if att.Resumed {
-		if id := a.findOwnMessage(ctx, channel, r.MessageID, func(m *discordgo.Message) bool {
-			return strings.Contains(m.Content, timestamp(r.StartsAt, "R")) && hasFooter(m, embeds[0].Footer.Text)
-		}); id != "" {
-			log.Info("reminder was already posted by an earlier attempt", "message", id)
-			return a.finishReminder(ctx, store.ReminderOutcome{Due: d, Nonce: att.Nonce, State: store.ReminderSent, MessageID: id})
-		}
-	}
-	msg, err := a.post(ctx, channel, discord.Message{Content: content, Embeds: embeds, Components: components}, att.Nonce)
-	noteKey := "channel:" + channel
-	switch {
-	case err == nil:
-		log.Info("reminder posted", "message", msg.ID)
-		if err := a.finishReminder(ctx, store.ReminderOutcome{Due: d, Nonce: att.Nonce, State: store.ReminderSent, MessageID: msg.ID}); err != nil {
-			return err
-		}
-		// The channel works (again): if it breaks later, say so again.
-		return a.db.ForgetNote(ctx, r.GuildID, noteKey)
-	case discord.IsGone(err):
-		log.Warn("reminder cannot be posted: channel gone or forbidden", "channel", channel, "err", err)
-		if err := a.finishReminder(ctx, store.ReminderOutcome{Due: d, Nonce: att.Nonce, State: store.ReminderFailed}); err != nil {
-			return err
-		}
-		a.tellCoordinatorsOnce(ctx, r.GuildID, noteKey, func(l Lang) string {
-			return l.T("reminder_failed", "Title", escape(r.Title), "Chapter", escape(r.ChapterName), "Channel", "<#"+channel+">")
-		})
-		return nil
-	case errors.Is(err, context.Canceled):
-		return err // shutting down: still pending, resumed with its nonce at the next start
-	case discord.Retryable(err):
-		backoff := retryBackoff(d.Attempts)
-		log.Warn("reminder send failed; will retry", "err", err, "retry_in", backoff)
-		a.cfg.Metrics.Scheduled("reminder", "retry")
-		return a.db.RetryDue(ctx, store.ReminderRetry{Due: d, Nonce: att.Nonce, At: now.Add(backoff)})
-	default:
-		// Discord refused the message itself (a 4xx): sending it again would
-		// be refused again.
-		log.Error("reminder refused by Discord; giving up", "err", err)
-		return a.finishReminder(ctx, store.ReminderOutcome{Due: d, Nonce: att.Nonce, State: store.ReminderFailed})
-	}
-}
-
-// retryBackoff is how long a scheduled send waits after a transient failure,
-// by the attempts already made: 30 s, 1 m, 2 m … doubling up to 32 m, so a
-// Discord outage is not hammered yet a short blip costs only seconds.
-func retryBackoff(attempts int) time.Duration {
-	return time.Duration(1<<min(max(attempts, 0), 6)) * 30 * time.Second
+	return errors.Join(a.drainPosts(ctx, now), a.MirrorDueEvents(ctx, now))
 }
 
 // reminderMessage renders a reminder: the announcement again (title, times,
@@ -204,27 +104,6 @@ func hasFooter(m *discordgo.Message, footer string) bool {
 		}
 	}
 	return false
-}
-
-// tellCoordinatorsOnce posts a problem to the guild's coordinator channel the
-// first time it happens, in the guild's summary language.
-func (a *App) tellCoordinatorsOnce(ctx context.Context, guildID, key string, text func(Lang) string) {
-	g, err := a.db.Guild(ctx, guildID)
-	if err != nil || g.CoordinatorChannelID == "" {
-		a.log.Debug("no coordinator channel to tell", "guild", guildID, "notice", key)
-		return
-	}
-	fresh, err := a.db.NoteOnce(ctx, guildID, key)
-	if err != nil || !fresh {
-		return
-	}
-	if _, err := a.post(ctx, g.CoordinatorChannelID, discord.Message{Content: postText(g.Language, text)}, store.NewNonce()); err != nil {
-		a.log.Warn("could not tell the coordinators", "guild", guildID, "err", err)
-		// Not told: let the next occurrence try again.
-		if err := a.db.ForgetNote(context.WithoutCancel(ctx), guildID, key); err != nil {
-			a.log.Warn("could not forget a notice", "guild", guildID, "err", err)
-		}
-	}
 }
 
 // summarySlot is the scheduled run a summary at now belongs to: for a cron
@@ -329,79 +208,38 @@ func lastFiring(sched cron.Schedule, now time.Time) time.Time {
 func isEvery(s cron.Schedule) bool { _, ok := s.(cron.ConstantDelaySchedule); return ok }
 
 func (a *App) sendSummary(ctx context.Context, now, slot time.Time, g store.Guild) error {
-	log := a.log.With("guild", g.ID, "slot", slot)
-	run, ok, err := a.db.BeginSummary(ctx, g.ID, slot)
-	if err != nil || !ok {
+	if owed, err := a.db.SummaryOwed(ctx, g.ID, slot); err != nil || owed {
 		return err
 	}
-	if run.Parts == nil {
-		// A bilingual guild gets the summary in each language, Spanish second.
-		var all [][]*discordgo.MessageEmbed
-		var langOf []Lang
-		var baseline map[int64]store.Counts
-		for _, l := range postLangs(g.Language) {
-			s, err := a.buildSummary(ctx, l, g.ID, now, defaultSummaryDays)
-			if err != nil {
-				return err
-			}
-			all = append(all, s.msgs...)
-			for range s.msgs {
-				langOf = append(langOf, l)
-			}
-			baseline = s.baseline
-		}
-		footSummary(all, langOf, slot.In(summaryZone(a.cfg.SummarySchedule)))
-		b, err := json.Marshal(all)
+	// A bilingual guild gets the summary in each language, Spanish second.
+	var all [][]*discordgo.MessageEmbed
+	var langOf []Lang
+	var baseline map[int64]store.Counts
+	for _, l := range postLangs(g.Language) {
+		s, err := a.buildSummary(ctx, l, g.ID, now, defaultSummaryDays)
 		if err != nil {
 			return err
 		}
-		if run.Parts, err = a.db.SaveSummaryContent(ctx, g.ID, slot, b, baseline); err != nil {
+		all = append(all, s.msgs...)
+		for range s.msgs {
+			langOf = append(langOf, l)
+		}
+		baseline = s.baseline
+	}
+	footSummary(all, langOf, slot.In(summaryZone(a.cfg.SummarySchedule)))
+	parts := make([]string, len(all))
+	for i, m := range all {
+		b, err := json.Marshal(m)
+		if err != nil {
 			return err
 		}
+		parts[i] = string(b)
 	}
-	var msgs [][]*discordgo.MessageEmbed
-	if err := json.Unmarshal(run.Parts, &msgs); err != nil {
-		return fmt.Errorf("stored summary: %w", err)
+	// Owed with the run, once; posted, in order, as every post is.
+	if _, err := a.db.OweSummary(ctx, g.ID, slot, parts, baseline); err != nil {
+		return err
 	}
-	for i := run.PartsSent; i < len(msgs); i++ {
-		if last := msgs[i][len(msgs[i])-1]; run.Resumed && i == run.PartsSent && last.Footer != nil {
-			// This part may have been posted by the attempt that was cut short.
-			footer := last.Footer.Text
-			if id := a.findOwnMessage(ctx, g.CoordinatorChannelID, discord.FloorAt(slot), func(m *discordgo.Message) bool { return hasFooter(m, footer) }); id != "" {
-				log.Info("summary part was already posted by an earlier attempt", "part", i+1, "message", id)
-				if err := a.db.SummaryPartSent(ctx, g.ID, slot, i+1); err != nil {
-					return err
-				}
-				continue
-			}
-		}
-		_, err := a.post(ctx, g.CoordinatorChannelID, discord.Message{Embeds: msgs[i]}, run.Nonce+"-"+strconv.Itoa(i))
-		switch {
-		case err == nil:
-			if err := a.db.SummaryPartSent(ctx, g.ID, slot, i+1); err != nil {
-				return err
-			}
-			continue
-		case discord.IsGone(err):
-			log.Warn("summary cannot be posted: coordinator channel gone or forbidden; set another with /setup coordinators", "err", err)
-			return a.finishSummary(ctx, g.ID, slot, store.SummaryFailed)
-		case errors.Is(err, context.Canceled):
-			return err
-		case discord.Retryable(err):
-			attempts, rerr := a.db.RetrySummary(ctx, g.ID, slot)
-			if rerr != nil {
-				return rerr
-			}
-			log.Warn("summary send failed; will retry on the next sweep", "err", err, "attempts", attempts)
-			a.cfg.Metrics.Scheduled("summary", "retry")
-			return nil
-		default:
-			log.Error("summary refused by Discord; giving up", "err", err)
-			return a.finishSummary(ctx, g.ID, slot, store.SummaryFailed)
-		}
-	}
-	log.Info("summary posted", "messages", len(msgs))
-	return a.finishSummary(ctx, g.ID, slot, store.SummarySent)
+	return a.drainPosts(ctx, now)
 }
 
 // footSummary marks each message of a scheduled summary with its run and
@@ -441,18 +279,6 @@ func (a *App) PurgeOldRSVPs(ctx context.Context, now time.Time) error {
 		a.checkpoint(ctx, "retention")
 	}
 	return a.DeleteExpiredEvents(ctx, cutoff)
-}
-
-// finishReminder records how a reminder ended, and counts it.
-func (a *App) finishReminder(ctx context.Context, o store.ReminderOutcome) error {
-	a.cfg.Metrics.Scheduled("reminder", string(o.State))
-	return a.db.FinishDue(ctx, o)
-}
-
-// finishSummary records how a summary run ended, and counts it.
-func (a *App) finishSummary(ctx context.Context, guildID string, slot time.Time, state store.SummaryState) error {
-	a.cfg.Metrics.Scheduled("summary", string(state))
-	return a.db.FinishSummary(ctx, guildID, slot, state)
 }
 
 // drainDue handles due work a batch of dueBatch at a time until a batch comes

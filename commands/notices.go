@@ -210,7 +210,6 @@ func (a *App) confirmButton(ctx context.Context, in *Input) (*Response, error) {
 	if res.Status != res.Previous || len(res.Promoted) > 0 {
 		a.refresher.mark(r.ID)
 	}
-	a.tellPromoted(ctx, res.Rally, res.Promoted)
 	return ephemeral(in.Lang.T("confirm_cant_make_it", "Title", escape(r.Title))), nil
 }
 
@@ -288,6 +287,20 @@ func (a *App) SendMemberDMs(ctx context.Context, now time.Time) error {
 	if err := a.redrawCheckIns(ctx, now); err != nil {
 		return err
 	}
+	return a.sendDueDMs(ctx, now)
+}
+
+// drainDMs sends the DMs owed at now, for the drainer: a cancel's notices
+// go out as it commits, not at the next sweep.
+func (a *App) drainDMs(ctx context.Context, now time.Time) error {
+	a.jobs.dms.Lock()
+	defer a.jobs.dms.Unlock()
+	return a.sendDueDMs(ctx, now)
+}
+
+// sendDueDMs sends every DM owed at now, a bounded number at a time, under
+// the dms lock.
+func (a *App) sendDueDMs(ctx context.Context, now time.Time) error {
 	var tally dmTally
 	started := time.Now()
 	for {
@@ -352,84 +365,116 @@ func (a *App) sendMemberDM(ctx context.Context, now time.Time, d store.DueDM, ta
 	r := d.Rally
 	log := a.log.With("rally", r.ID, "kind", string(d.Kind))
 	offset, isReminder := d.Kind.Reminder()
-	if (isReminder || d.Kind == store.DMReveal) && (r.Cancelled() || !now.Before(r.EndsAt) || isReminder && r.Started(now)) {
-		tally.dropped.Add(1)
-		return &store.DMOutcome{Due: d, State: store.DMDropped}, nil
-	}
-	if d.Kind == store.DMReveal {
-		// Queued at the reveal time for those going then; whoever has left
-		// since must not get the place.
-		going, err := a.db.IsGoing(ctx, r.ID, d.UserID)
-		if err != nil {
-			return nil, err
-		}
-		if !going {
-			tally.dropped.Add(1)
-			return &store.DMOutcome{Due: d, State: store.DMDropped}, nil
-		}
-	}
-	// Whoever left the server (or was removed) is sent nothing more: the
-	// database alone cannot tell, and Discord lets the bot DM anyone who
-	// shares another server with it.
-	here, err := a.reachable(ctx, r.GuildID, d.UserID)
-	switch {
-	case errors.Is(err, context.Canceled):
-		return nil, err
-	case err != nil && discord.Retryable(err):
-		tally.retrying.Add(1)
-		backoff := retryBackoff(d.Attempts)
-		log.Warn("could not check a member is still in the server; will retry", "err", err, "retry_in", backoff)
-		return nil, a.db.RetryMemberDM(ctx, store.DMRetry{Due: d, At: now.Add(backoff)})
-	case err != nil:
-		tally.failed.Add(1)
-		log.Warn("could not check a member is still in the server; DM not sent", "err", err)
-		return &store.DMOutcome{Due: d, State: store.DMFailed}, nil
-	case !here:
-		tally.dropped.Add(1)
-		return &store.DMOutcome{Due: d, State: store.DMDropped}, nil
-	}
-	var standing store.Standing
+	kind := "dm_" + string(d.Kind)
 	if isReminder {
-		if standing, err = a.db.MemberStanding(ctx, r.ID, d.UserID); err != nil {
-			return nil, err
-		}
+		kind = "dm_reminder"
+	} else if strings.HasPrefix(string(d.Kind), "change:") {
+		kind = "dm_change"
 	}
-	nonce, ok, err := a.db.BeginMemberDM(ctx, d)
-	if err != nil || !ok {
+	var out *store.DMOutcome
+	finish := func(state store.DMState) { out = &store.DMOutcome{Due: d, State: state} }
+	drop, err := a.dmNotOwed(ctx, now, d)
+	if err != nil {
 		return nil, err
 	}
-	l := a.memberLang(ctx, r.GuildID, d.UserID)
-	var m discord.Message
+	if drop {
+		a.cfg.Metrics.Scheduled(kind, string(outcomeDropped))
+		tally.dropped.Add(1)
+		finish(store.DMDropped)
+		return out, nil
+	}
+	var nonce string
+	del := delivery{kind: kind, log: log, guildID: r.GuildID, attempts: d.Attempts,
+		send: func() (*discordgo.Message, error) {
+			// Whoever left the server (or was removed) is sent nothing
+			// more: the database alone cannot tell, and Discord lets the bot
+			// DM anyone who shares another server with it.
+			here, err := a.reachable(ctx, r.GuildID, d.UserID)
+			if err != nil {
+				return nil, err
+			}
+			if !here {
+				return nil, errSkip
+			}
+			var standing store.Standing
+			if isReminder {
+				if standing, err = a.db.MemberStanding(ctx, r.ID, d.UserID); err != nil {
+					return nil, err
+				}
+			}
+			var ok bool
+			if nonce, ok, err = a.db.BeginMemberDM(ctx, d); err != nil {
+				return nil, err
+			} else if !ok {
+				return nil, errSkip
+			}
+			l := a.memberLang(ctx, r.GuildID, d.UserID)
+			return a.discord.DMMessage(ctx, d.UserID, a.memberDM(ctx, l, d, offset, isReminder, standing), nonce)
+		},
+		finish: func(o outcome, _ string) error {
+			switch o {
+			case outcomeSent:
+				tally.sent.Add(1)
+				finish(store.DMSent)
+				if d.Kind == store.DMPromoted {
+					return a.db.PromotionTold(ctx, r.ID, d.UserID)
+				}
+			case outcomeClosed:
+				tally.closed.Add(1)
+				finish(store.DMClosed)
+			case outcomeDropped:
+				tally.dropped.Add(1)
+				finish(store.DMDropped)
+			default:
+				tally.failed.Add(1)
+				finish(store.DMFailed)
+			}
+			return nil
+		},
+		retry: func(at time.Time) error {
+			tally.retrying.Add(1)
+			return a.db.RetryMemberDM(ctx, store.DMRetry{Due: d, At: at})
+		},
+	}
+	if _, _, err := a.deliver(ctx, now, del); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// dmNotOwed reports whether an owed DM is to be dropped unsent: a reminder
+// or a place of a rally off or over, a place for someone no longer going, a
+// promotion no longer standing.
+func (a *App) dmNotOwed(ctx context.Context, now time.Time, d store.DueDM) (bool, error) {
+	r := d.Rally
+	_, isReminder := d.Kind.Reminder()
+	if (isReminder || d.Kind == store.DMReveal || d.Kind == store.DMPromoted) && (r.Cancelled() || !now.Before(r.EndsAt) || isReminder && r.Started(now)) {
+		return true, nil
+	}
+	if d.Kind == store.DMReveal || d.Kind == store.DMPromoted {
+		// Queued for those going then; whoever has left since must not get
+		// the place.
+		going, err := a.db.IsGoing(ctx, r.ID, d.UserID)
+		return !going, err
+	}
+	return false, nil
+}
+
+// memberDM words an owed DM for one member, in their language l.
+func (a *App) memberDM(ctx context.Context, l Lang, d store.DueDM, offset time.Duration, isReminder bool, st store.Standing) discord.Message {
+	r := d.Rally
 	switch {
 	case isReminder:
-		m = a.reminderDM(ctx, l, r, offset, d.Buttons, standing)
+		return a.reminderDM(ctx, l, r, offset, d.Buttons, st)
 	case d.Kind == store.DMReveal:
-		m = a.revealDM(l, r)
+		return a.revealDM(l, r)
 	case d.Kind == store.DMCancelled:
-		m = cancelledDM(l, r)
-	default:
-		m = discord.Message{Content: dmBody(d.Body, l)}
+		return cancelledDM(l, r)
+	case d.Kind == store.DMPromoted:
+		return discord.Message{Content: l.T("dm_promoted", "Title", escape(r.Title), "Chapter", escape(r.ChapterName),
+			"When", zonedTime(l, r.StartsAt, r.TimeZone), "Where", a.shownPlace(l, r)) + a.privatePlaceFor(ctx, l, r)}
 	}
-	_, err = a.discord.DMMessage(ctx, d.UserID, m, nonce)
-	switch {
-	case err == nil:
-		tally.sent.Add(1)
-		return &store.DMOutcome{Due: d, State: store.DMSent}, nil
-	case discord.ClosedDMs(err):
-		tally.closed.Add(1)
-		return &store.DMOutcome{Due: d, State: store.DMClosed}, nil
-	case errors.Is(err, context.Canceled):
-		return nil, err // still pending, resumed with its nonce at the next start
-	case discord.Retryable(err):
-		tally.retrying.Add(1)
-		backoff := retryBackoff(d.Attempts)
-		log.Warn("DM to a member failed; will retry", "err", err, "retry_in", backoff)
-		return nil, a.db.RetryMemberDM(ctx, store.DMRetry{Due: d, At: now.Add(backoff)})
-	default:
-		tally.failed.Add(1)
-		log.Warn("DM to a member refused; giving up", "err", err)
-		return &store.DMOutcome{Due: d, State: store.DMFailed}, nil
-	}
+	return discord.Message{Content: dmBody(d.Body, l)}
 }
 
 // reminderDM is a reminder as DMed to one member, in their language l; the

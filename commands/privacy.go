@@ -99,15 +99,6 @@ func (a *App) memberGone(ctx context.Context, guildID, userID string) {
 	for _, id := range d.Rallies {
 		a.refresher.mark(id)
 	}
-	byRally := map[int64][]string{}
-	rallies := map[int64]store.Rally{}
-	for _, p := range d.Promotions {
-		byRally[p.Rally.ID] = append(byRally[p.Rally.ID], p.UserID)
-		rallies[p.Rally.ID] = p.Rally
-	}
-	for id, users := range byRally {
-		a.tellPromoted(ctx, rallies[id], users)
-	}
 	if len(d.Rallies) > 0 {
 		a.log.Info("member no longer in the server taken off their rallies", "guild", guildID, "rallies", len(d.Rallies))
 	}
@@ -159,7 +150,6 @@ func (a *App) rallyRemove(ctx context.Context, in *Input) (*Response, error) {
 		return nil, err
 	}
 	a.refresher.mark(r.ID)
-	a.tellPromoted(ctx, res.Rally, res.Promoted)
 	a.log.Info("member taken off a rally", "guild", in.GuildID, "rally", r.ID)
 	if res.Again {
 		return ephemeral(in.Lang.T("rally_removed_again", "Member", userID, "Title", escape(res.Rally.Title), "ID", r.ID)), nil

@@ -263,31 +263,20 @@ func (a *App) rallyCreate(ctx context.Context, in *Input) (*Response, error) {
 
 	// A create retried after a crash finishes the rally the first one
 	// stored (same chapter, title and start, announcement still owed).
-	p, resumed, err := a.db.PendingAnnouncementOf(ctx, n)
+	p, resumed, err := a.retriedCreate(ctx, n, in.Now)
 	if err != nil {
 		return nil, err
 	}
 	if !resumed {
-		n.AnnounceChannelID, n.AnnounceNonce = ch.ChannelID, store.NewNonce()
-		r, err := a.db.CreateRally(ctx, n, a.cfg.ReminderOffsets)
-		if err != nil {
+		// The announcement is owed with the rally.
+		n.AnnounceChannelID = ch.ChannelID
+		if p, err = a.createOwing(ctx, n); err != nil {
 			return nil, err
 		}
-		p = store.PendingAnnouncement{Rally: r, ChannelID: n.AnnounceChannelID, Nonce: n.AnnounceNonce, BegunAt: in.Now}
 	}
 	r := p.Rally
-	msg, err := a.announce(ctx, p, in.Now)
+	msg, err := a.announceNow(ctx, in, p, func(ctx context.Context) error { return a.db.DeleteRally(ctx, in.GuildID, r.ID) })
 	if err != nil {
-		// Without its announcement nobody can RSVP: take the rally back.
-		if derr := a.db.DeleteRally(context.WithoutCancel(ctx), in.GuildID, r.ID); derr != nil {
-			a.log.Error("could not remove unannounced rally", "rally", r.ID, "err", derr)
-		}
-		if discord.IsGone(err) {
-			return nil, conflict("err_cannot_post", "Channel", "<#"+ch.ChannelID+">")
-		}
-		return nil, fmt.Errorf("post announcement: %w", err)
-	}
-	if err := a.db.SetAnnouncement(ctx, r.ID, msg.ChannelID, msg.ID); err != nil {
 		return nil, err
 	}
 	a.log.Info("rally created", "guild", in.GuildID, "rally", r.ID, "chapter", ch.ID)
@@ -297,6 +286,64 @@ func (a *App) rallyCreate(ctx context.Context, in *Input) (*Response, error) {
 	}
 	return ephemeral(in.Lang.T("rally_scheduled", "Title", escape(r.Title), "ID", r.ID, "When", zonedTime(in.Lang, r.StartsAt, r.TimeZone),
 		"Link", messageLink(in.GuildID, msg.ChannelID, msg.ID)) + note), nil
+}
+
+// retriedCreate finds the rally a create retried after a crash made: its
+// announcement still owed, or finished since the restart by the sweep.
+func (a *App) retriedCreate(ctx context.Context, n store.NewRally, now time.Time) (store.ChannelPost, bool, error) {
+	posts, err := a.db.AnnouncementsOf(ctx, n, now.Add(-retriedCreate))
+	if err != nil {
+		return store.ChannelPost{}, false, err
+	}
+	for _, p := range posts {
+		if p.State == store.ReminderPending || a.outbox.wasAdopted(p.Rally.ID) {
+			return p, true, nil
+		}
+	}
+	return store.ChannelPost{}, false, nil
+}
+
+// createOwing stores a rally with its announcement owed, and returns the post.
+func (a *App) createOwing(ctx context.Context, n store.NewRally) (store.ChannelPost, error) {
+	r, err := a.db.CreateRally(ctx, n, a.cfg.ReminderOffsets)
+	if err != nil {
+		return store.ChannelPost{}, err
+	}
+	p, ok, err := a.db.PostOf(ctx, "announce:"+strconv.FormatInt(r.ID, 10))
+	if err == nil && !ok {
+		err = fmt.Errorf("the announcement of rally %d is not owed", r.ID)
+	}
+	return p, err
+}
+
+// retriedCreate is how long after a create the same create (chapter, title
+// and start) is taken for a retry of it, whose lead never got an answer.
+const retriedCreate = 10 * time.Minute
+
+// announceNow posts the announcement a command just owed, and answers with
+// its message. Without its announcement nobody can RSVP: a rally whose post
+// failed is taken back by undo (with the post owed).
+func (a *App) announceNow(ctx context.Context, in *Input, p store.ChannelPost, undo func(context.Context) error) (*discordgo.Message, error) {
+	if p.State == store.ReminderSent && p.MessageID != "" {
+		return &discordgo.Message{ID: p.MessageID, ChannelID: p.ChannelID}, nil // a retried create, announced since
+	}
+	state, id, err := a.sendPostNow(ctx, in.Now, p)
+	if err == nil && state == store.ReminderSent {
+		return &discordgo.Message{ID: id, ChannelID: p.ChannelID}, nil
+	}
+	if err == nil && state == store.ReminderPending && id == "" {
+		// Sent by another attempt (the sweep) meanwhile?
+		if r, rerr := a.db.RallyByID(ctx, p.Rally.ID); rerr == nil && r.MessageID != "" {
+			return &discordgo.Message{ID: r.MessageID, ChannelID: r.ChannelID}, nil
+		}
+	}
+	if derr := undo(context.WithoutCancel(ctx)); derr != nil {
+		a.log.Error("could not remove an unannounced rally", "rally", p.Rally.ID, "err", derr)
+	}
+	if err == nil && state == store.ReminderFailed {
+		return nil, conflict("err_cannot_post", "Channel", "<#"+p.ChannelID+">")
+	}
+	return nil, fmt.Errorf("post announcement: %v (%s)", err, state)
 }
 
 func (a *App) rallyList(ctx context.Context, in *Input) (*Response, error) {
@@ -471,13 +518,12 @@ func (a *App) rallyEdit(ctx context.Context, in *Input) (*Response, error) {
 		}
 		return rallyNotice(after, func(l Lang) string { return a.changeNotice(l, before, after) + l.T("change_rsvps_stand") })
 	}
-	r, promoted, err := a.db.UpdateRally(ctx, in.GuildID, r.ID, u, a.cfg.ReminderOffsets)
+	r, _, err = a.db.UpdateRally(ctx, in.GuildID, r.ID, u, a.cfg.ReminderOffsets)
 	if err != nil {
 		return nil, err
 	}
 	a.log.Info("rally edited", "guild", in.GuildID, "rally", r.ID, "fields", strings.Join(changed, ","))
 	a.refresher.mark(r.ID)
-	a.tellPromoted(ctx, r, promoted)
 	if r.MessageID == "" && !r.Cancelled() && r.Series.InSeries() {
 		// A later rally of a series waits for the one before it to end.
 		if err := a.db.DisarmUnannounced(ctx, r.ID); err != nil {

@@ -269,7 +269,6 @@ func (a *App) takeRole(ctx context.Context, in *Input, rallyID int64, role store
 		return a.offerNeeds(ctx, in, r.ID, ephemeral(in.Lang.T("role_no_change", "Role", roleName(in.Lang, role, 1), "Title", escape(r.Title), "When", zonedTime(in.Lang, r.StartsAt, r.TimeZone)))), nil
 	}
 	a.refresher.mark(r.ID)
-	a.tellPromoted(ctx, r, res.Promoted)
 	a.log.Info("role taken", "guild", in.GuildID, "rally", r.ID, "role", string(role))
 	swapped := ""
 	if res.Previous != "" {
@@ -365,64 +364,18 @@ func (a *App) roleSections(ctx context.Context, l Lang, r store.Rally, section f
 // SendStaffingAlerts tells each chapter, once, of a rally starting within
 // StaffingAlert that is short of a role minimum: one message in the chapter
 // channel pinging its lead role, naming the missing counts and never people.
-// Exactly once like reminders: the alert's row and nonce are recorded before
-// the send, every retry reuses the nonce with enforce_nonce, and a send
-// resumed later first looks for the message in the channel.
+// The alert is owed once per rally (staffingKind) and sent as every post is.
 func (a *App) SendStaffingAlerts(ctx context.Context, now time.Time) error {
 	if a.cfg.StaffingAlert <= 0 {
 		return nil
 	}
 	a.jobs.staffing.Lock()
 	defer a.jobs.staffing.Unlock()
-	return drainDue(func() ([]store.StaffingAlert, error) {
-		return a.db.DueStaffingAlerts(ctx, now, a.cfg.StaffingAlert, dueBatch)
-	},
-		func(d store.StaffingAlert) error { return a.sendStaffingAlert(ctx, now, d) })
-}
-
-func (a *App) sendStaffingAlert(ctx context.Context, now time.Time, d store.StaffingAlert) error {
-	r := d.Rally
-	log := a.log.With("rally", r.ID)
-	channel := d.ChapterChannelID
-	if channel == "" {
-		channel = r.ChannelID
-	}
-	att, ok, err := a.db.BeginStaffingAlert(ctx, r.ID)
-	if err != nil || !ok {
+	owed, err := a.db.OweStaffingAlerts(ctx, now, a.cfg.StaffingAlert)
+	if err != nil || owed == 0 {
 		return err
 	}
-	if channel == "" {
-		log.Warn("staffing alert has no channel to go to")
-		return a.db.FinishStaffingAlert(ctx, store.StaffingAlertOutcome{RallyID: r.ID, Nonce: att.Nonce, State: store.ReminderFailed})
-	}
-	m := staffingAlertMessage(r, d.Languages)
-	footer := m.Embeds[0].Footer.Text
-	if att.Resumed {
-		// The alert comes after the announcement: the search pages back to it,
-		// so a busy channel cannot hide an alert sent before a crash.
-		if id := a.findOwnMessage(ctx, channel, r.MessageID, func(msg *discordgo.Message) bool { return hasFooter(msg, footer) }); id != "" {
-			log.Info("staffing alert was already posted by an earlier attempt", "message", id)
-			return a.db.FinishStaffingAlert(ctx, store.StaffingAlertOutcome{RallyID: r.ID, Nonce: att.Nonce, State: store.ReminderSent, MessageID: id})
-		}
-	}
-	msg, err := a.post(ctx, channel, m, att.Nonce)
-	switch {
-	case err == nil:
-		log.Info("staffing alert posted", "message", msg.ID)
-		return a.db.FinishStaffingAlert(ctx, store.StaffingAlertOutcome{RallyID: r.ID, Nonce: att.Nonce, State: store.ReminderSent, MessageID: msg.ID})
-	case discord.IsGone(err):
-		log.Warn("staffing alert cannot be posted: channel gone or forbidden", "channel", channel, "err", err)
-		return a.db.FinishStaffingAlert(ctx, store.StaffingAlertOutcome{RallyID: r.ID, Nonce: att.Nonce, State: store.ReminderFailed})
-	case errors.Is(err, context.Canceled):
-		return err
-	case discord.Retryable(err):
-		backoff := retryBackoff(d.Attempts)
-		log.Warn("staffing alert send failed; will retry", "err", err, "retry_in", backoff)
-		return a.db.RetryStaffingAlert(ctx, r.ID, att.Nonce, now.Add(backoff))
-	default:
-		log.Error("staffing alert refused by Discord; giving up", "err", err)
-		return a.db.FinishStaffingAlert(ctx, store.StaffingAlertOutcome{RallyID: r.ID, Nonce: att.Nonce, State: store.ReminderFailed})
-	}
+	return a.drainPosts(ctx, now)
 }
 
 // staffingAlertMessage pings the chapter's lead role, and only it: the one

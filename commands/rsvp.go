@@ -125,7 +125,6 @@ func (a *App) rsvp(ctx context.Context, in *Input, rallyID int64, status store.R
 	if res.Status != res.Previous || len(res.Promoted) > 0 {
 		a.refresher.mark(r.ID)
 	}
-	a.tellPromoted(ctx, r, res.Promoted)
 	if res.Status == store.Requested {
 		return requestedReply(in.Lang, r, "", res.Previous == store.Requested), nil
 	}
@@ -150,31 +149,6 @@ func (a *App) rsvp(ctx context.Context, in *Input, rallyID int64, status store.R
 		return withNeedsMenu(in.Lang, r.ID, nil, ephemeral(msg)), nil
 	}
 	return ephemeral(msg), nil
-}
-
-// tellPromoted DMs members who moved off a waitlist. A DM that fails (closed
-// DMs) leaves the promotion flagged, and /myrsvps tells them instead.
-func (a *App) tellPromoted(ctx context.Context, r store.Rally, users []string) {
-	for _, u := range users {
-		// The place may be in it: only to a member still in the server.
-		if here, err := a.reachable(ctx, r.GuildID, u); err != nil || !here {
-			if err != nil {
-				a.log.Warn("could not check a promoted member is still in the server; /myrsvps will tell them", "rally", r.ID, "err", err)
-			}
-			continue
-		}
-		msg := func(l Lang) string {
-			return l.T("dm_promoted", "Title", escape(r.Title), "Chapter", escape(r.ChapterName),
-				"When", zonedTime(l, r.StartsAt, r.TimeZone), "Where", a.shownPlace(l, r)) + a.privatePlaceFor(ctx, l, r)
-		}
-		if err := a.dmIn(ctx, r.GuildID, u, msg); err != nil {
-			a.log.Info("could not DM a promoted member; /myrsvps will tell them", "rally", r.ID, "err", err)
-			continue
-		}
-		if err := a.db.PromotionTold(ctx, r.ID, u); err != nil {
-			a.log.Warn("could not record a promotion as told", "rally", r.ID, "err", err)
-		}
-	}
 }
 
 // privatePlaceFor is what a member who has just become going learns of a
@@ -231,7 +205,7 @@ func (a *App) myRSVPs(ctx context.Context, in *Input) (*Response, error) {
 }
 
 func (a *App) forgetMe(ctx context.Context, in *Input) (*Response, error) {
-	removed, promotions, err := a.db.ForgetMember(ctx, in.GuildID, in.userID())
+	removed, _, err := a.db.ForgetMember(ctx, in.GuildID, in.userID())
 	if err != nil {
 		return nil, err
 	}
@@ -252,15 +226,6 @@ func (a *App) forgetMe(ctx context.Context, in *Input) (*Response, error) {
 	removed = append(removed, roles...)
 	for _, id := range removed {
 		a.refresher.mark(id)
-	}
-	byRally := map[int64][]string{}
-	rallies := map[int64]store.Rally{}
-	for _, p := range promotions {
-		byRally[p.Rally.ID] = append(byRally[p.Rally.ID], p.UserID)
-		rallies[p.Rally.ID] = p.Rally
-	}
-	for id, users := range byRally {
-		a.tellPromoted(ctx, rallies[id], users)
 	}
 	a.log.Info("member forgotten", "guild", in.GuildID, "rsvps", len(removed))
 	if len(removed) == 0 {

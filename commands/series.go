@@ -2,7 +2,6 @@ package commands
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -10,7 +9,6 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
-	"rallybot/discord"
 	"rallybot/store"
 )
 
@@ -179,25 +177,24 @@ func (a *App) rallyCreateSeries(ctx context.Context, in *Input, n store.NewRally
 	for _, o := range occs {
 		s.Starts = append(s.Starts, o.start.UTC())
 	}
+	// Every occurrence's announcement is owed with the series: the first's
+	// now, in the chapter's channel.
+	s.Rally.AnnounceChannelID = ch.ChannelID
 	rallies, err := a.db.CreateSeries(ctx, s, a.cfg.ReminderOffsets)
 	if err != nil {
 		return nil, err
 	}
 	r := rallies[0]
-	// As any rally is announced: a private place says when it is shared.
-	embeds, components := a.publicAnnouncement(r, time.Time{})
-	msg, err := a.post(ctx, ch.ChannelID, discord.Message{Embeds: embeds, Components: components}, store.NewNonce())
-	if err != nil {
-		// Without its announcement nobody can RSVP: take the series back.
-		if derr := a.db.DeleteSeries(context.WithoutCancel(ctx), in.GuildID, r.Series.ID); derr != nil {
-			a.log.Error("could not remove an unannounced series", "series", r.Series.ID, "err", derr)
-		}
-		if discord.IsGone(err) {
-			return nil, conflict("err_cannot_post", "Channel", "<#"+ch.ChannelID+">")
-		}
-		return nil, fmt.Errorf("post announcement: %w", err)
+	p, ok, err := a.db.PostOf(ctx, "announce:"+strconv.FormatInt(r.ID, 10))
+	if err == nil && !ok {
+		err = fmt.Errorf("the announcement of rally %d is not owed", r.ID)
 	}
-	if err := a.db.SetAnnouncement(ctx, r.ID, msg.ChannelID, msg.ID); err != nil {
+	if err != nil {
+		return nil, err
+	}
+	// Without its first announcement nobody can RSVP: the series is taken back.
+	msg, err := a.announceNow(ctx, in, p, func(ctx context.Context) error { return a.db.DeleteSeries(ctx, in.GuildID, r.Series.ID) })
+	if err != nil {
 		return nil, err
 	}
 	a.log.Info("rally series created", "guild", in.GuildID, "series", r.Series.ID, "rallies", len(rallies), "repeat", string(repeat))
@@ -250,84 +247,4 @@ func (a *App) rallyCancelSeries(ctx context.Context, in *Input, reason string) (
 	}
 	first := cancelled[0]
 	return ephemeral(in.Lang.T("series_cancelled", "Title", escape(first.Title), "Count", len(cancelled), "IDs", strings.Join(names, ", ")) + strings.Join(notes, "")), nil
-}
-
-// SendDueSeriesAnnouncements announces each rally of a series whose earlier
-// occurrences are all over, once. Called by the reminder sweep.
-func (a *App) SendDueSeriesAnnouncements(ctx context.Context, now time.Time) error {
-	return drainDue(func() ([]store.SeriesAnnouncement, error) { return a.db.DueSeriesAnnouncements(ctx, now, dueBatch) },
-		func(d store.SeriesAnnouncement) error { return a.sendSeriesAnnouncement(ctx, now, d) })
-}
-
-// sendSeriesAnnouncement posts one announcement exactly once, as a reminder
-// is: with the nonce fixed when the series was made, enforced; and, when an
-// earlier attempt was begun and never recorded, only if it is not already in
-// the channel.
-func (a *App) sendSeriesAnnouncement(ctx context.Context, now time.Time, d store.SeriesAnnouncement) error {
-	r := d.Rally
-	log := a.log.With("rally", r.ID, "series", r.Series.ID)
-	finish := func(state store.ReminderState, channelID, messageID string) error {
-		r, ok, err := a.db.FinishSeriesAnnouncement(ctx, store.SeriesAnnouncementOutcome{Due: d, State: state,
-			ChannelID: channelID, MessageID: messageID, ReminderOffsets: a.cfg.ReminderOffsets})
-		if err != nil || !ok || state != store.ReminderSent {
-			return err
-		}
-		log.Info("series rally announced", "message", messageID)
-		if r.Cancelled() {
-			// Cancelled while the post was on its way: show it as such.
-			a.refresher.mark(r.ID)
-			return nil
-		}
-		a.mirror(ctx, "", r.ID) // nobody to tell of a problem but the log
-		return a.db.ForgetNote(ctx, r.GuildID, "channel:"+channelID)
-	}
-	channel := d.ChapterChannelID
-	switch {
-	case r.Cancelled():
-		return finish(store.ReminderDropped, "", "")
-	case r.Started(now):
-		log.Info("dropped the announcement of a series rally that began while the bot was down", "starts", r.StartsAt)
-		return finish(store.ReminderDropped, "", "")
-	case channel == "":
-		log.Warn("series rally has no channel to be announced in")
-		a.tellCoordinatorsOnce(ctx, r.GuildID, fmt.Sprintf("series:%d:nochannel", r.Series.ID), func(l Lang) string {
-			return l.T("series_no_channel", "Title", escape(r.Title), "ID", r.ID, "Chapter", escape(r.ChapterName))
-		})
-		return finish(store.ReminderFailed, "", "")
-	}
-	resumed, ok, err := a.db.BeginSeriesAnnouncement(ctx, d)
-	if err != nil || !ok {
-		return err
-	}
-	// As any rally is announced: a private place says when it is shared.
-	embeds, components := a.publicAnnouncement(r, time.Time{})
-	if resumed {
-		if id := a.findOwnMessage(ctx, channel, "", func(m *discordgo.Message) bool { return hasFooter(m, embeds[0].Footer.Text) }); id != "" {
-			log.Info("series announcement was already posted by an earlier attempt", "message", id)
-			return finish(store.ReminderSent, channel, id)
-		}
-	}
-	msg, err := a.post(ctx, channel, discord.Message{Embeds: embeds, Components: components}, d.Nonce)
-	switch {
-	case err == nil:
-		return finish(store.ReminderSent, msg.ChannelID, msg.ID)
-	case discord.IsGone(err):
-		log.Warn("series announcement cannot be posted: channel gone or forbidden", "channel", channel, "err", err)
-		if err := finish(store.ReminderFailed, "", ""); err != nil {
-			return err
-		}
-		a.tellCoordinatorsOnce(ctx, r.GuildID, "channel:"+channel, func(l Lang) string {
-			return l.T("series_cannot_post", "Title", escape(r.Title), "ID", r.ID, "Chapter", escape(r.ChapterName), "Channel", "<#"+channel+">")
-		})
-		return nil
-	case errors.Is(err, context.Canceled):
-		return err // shutting down: still pending, resumed with its nonce at the next start
-	case discord.Retryable(err):
-		backoff := retryBackoff(d.Attempts)
-		log.Warn("series announcement failed; will retry", "err", err, "retry_in", backoff)
-		return a.db.RetrySeriesAnnouncement(ctx, store.SeriesAnnouncementRetry{Due: d, At: now.Add(backoff)})
-	default:
-		log.Error("series announcement refused by Discord; giving up", "err", err)
-		return finish(store.ReminderFailed, "", "")
-	}
 }

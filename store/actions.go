@@ -134,10 +134,8 @@ func (db *DB) CreateAction(ctx context.Context, n NewAction) (_ Action, _ []Rall
 			if err := setRoleNeeds(ctx, tx, rallyID, n.Needs); err != nil {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, `
-				INSERT INTO channel_posts (action_id, rally_id, kind, channel_id, role_id, nonce, next_try_at, updated_at)
-				VALUES (?, ?, 'action_ask', ?, ?, ?, ?, ?)`,
-				id, rallyID, channel, role, NewNonce(), n.FirstRetry.Unix(), tx.now.Unix()); err != nil {
+			if _, _, err := owe(ctx, tx, Owed{Kind: PostActionAsk, Key: postKey(PostActionAsk, id, rallyID), GuildID: n.GuildID,
+				RallyID: rallyID, ActionID: id, ChannelID: channel, RoleID: role, DueAt: n.FirstRetry}); err != nil {
 				return err
 			}
 		}
@@ -270,8 +268,8 @@ func (db *DB) AnnounceRally(ctx context.Context, rallyID int64, channelID, messa
 func (db *DB) DisarmUnannounced(ctx context.Context, rallyID int64) (err error) {
 	defer wrap(&err, "disarm unannounced")
 	return db.update(ctx, func(tx *Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE reminders SET state = 'dropped', updated_at = ?
-			WHERE rally_id = ? AND state = 'pending'
+		_, err := tx.ExecContext(ctx, `UPDATE channel_posts SET state = 'dropped', updated_at = ?
+			WHERE rally_id = ? AND kind = 'reminder' AND state = 'pending'
 				AND EXISTS (SELECT 1 FROM rallies WHERE id = ? AND message_id IS NULL)`, tx.now.Unix(), rallyID, rallyID)
 		return err
 	})
@@ -336,10 +334,8 @@ func (db *DB) CancelAction(ctx context.Context, guildID string, id int64, reason
 				channel = askChannel
 			}
 			if channel != "" {
-				if _, err := tx.ExecContext(ctx, `
-					INSERT INTO channel_posts (action_id, rally_id, kind, channel_id, nonce, next_try_at, updated_at)
-					VALUES (?, ?, 'action_cancel', ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-					id, r.ID, channel, NewNonce(), tx.now.Add(PostLease).Unix(), tx.now.Unix()); err != nil {
+				if _, _, err := owe(ctx, tx, Owed{Kind: PostActionCancel, Key: postKey(PostActionCancel, id, r.ID), GuildID: r.GuildID,
+					RallyID: r.ID, ActionID: id, ChannelID: channel, DueAt: tx.now}); err != nil {
 					return err
 				}
 			}

@@ -109,6 +109,10 @@ func (db *DB) SetScheduledEvent(ctx context.Context, rallyID int64, eventID stri
 	})
 }
 
+// PostLease is how long a rally's scheduled event belongs to the command
+// that changed the rally, which mirrors it at once, before the sweep may.
+const PostLease = 2 * time.Minute
+
 // oweEvent records, in the transaction that changed the rally, that its
 // scheduled event must be brought in line with it: for a rally announced,
 // or with an event or a create begun. The command that made the change

@@ -1,8 +1,8 @@
 package store
 
-// DueRemindersQuery is the SQL DueReminders runs, so a test can read SQLite's
-// plan for it.
-const DueRemindersQuery = dueRemindersQuery
+// DueChannelPostsQuery is the SQL DueChannelPosts runs, so a test can read
+// SQLite's plan for it.
+const DueChannelPostsQuery = dueChannelPostsQuery
 
 // WriteDSN is the write pool's data source name, so a benchmark's baseline
 // runs with the very settings (and statement cache) the store uses.

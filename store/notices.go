@@ -33,6 +33,9 @@ const (
 	// DMCancelled tells a member the rally is called off, with its reason.
 	// It is owed in the transaction that cancels the rally (markCancelled).
 	DMCancelled DMKind = "cancelled"
+	// DMPromoted tells a member they moved off the waitlist. It is owed in
+	// the transaction that promotes them (fillSeats).
+	DMPromoted DMKind = "promoted"
 )
 
 // ReminderDM is the kind of the DM copy of a reminder at offset.
@@ -108,14 +111,17 @@ func queueMemberDMs(ctx context.Context, tx *Tx, q MemberDMs) (int, error) {
 	}
 	// WHERE true: an INSERT … SELECT … ON CONFLICT needs a WHERE to parse.
 	res, err := tx.ExecContext(ctx, `
-		INSERT INTO member_dms (rally_id, kind, user_id, body, buttons, created_at, updated_at)
-		SELECT v.rally_id, ?1, v.user_id, ?2, ?3, ?4, ?5 FROM (`+members+`) v
+		INSERT INTO member_dms (rally_id, kind, user_id, body, buttons, nonce, created_at, updated_at)
+		SELECT v.rally_id, ?1, v.user_id, ?2, ?3, lower(hex(randomblob(10))), ?4, ?5 FROM (`+members+`) v
 		WHERE true`+optIn+`
 		ON CONFLICT DO NOTHING`, args...)
 	if err != nil {
 		return 0, err
 	}
 	n, err := res.RowsAffected()
+	if n > 0 {
+		tx.owed = true
+	}
 	return int(n), err
 }
 
@@ -155,32 +161,22 @@ func (db *DB) DueMemberDMs(ctx context.Context, now time.Time, max int) (_ []Due
 	return out, rows.Err()
 }
 
-// BeginMemberDM records the intent to send d and returns the nonce to send it
-// with (an earlier attempt's, if any). ok is false if it is no longer pending.
+// BeginMemberDM checks that d is still owed, as it was read, and returns
+// the nonce to send it with, fixed when it was owed, so Discord drops a
+// second copy of a DM resumed after a crash. ok is false if it is no longer
+// pending (sent, or forgotten with its member).
 func (db *DB) BeginMemberDM(ctx context.Context, d DueDM) (nonce string, ok bool, err error) {
 	defer wrap(&err, "begin member dm")
-	err = db.update(ctx, func(tx *Tx) error {
-		var state DMState
-		var existing *string
-		err := tx.QueryRowContext(ctx, `SELECT state, nonce FROM member_dms WHERE rally_id = ? AND kind = ? AND user_id = ?`,
-			d.Rally.ID, d.Kind, d.UserID).Scan(&state, &existing)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil
-		}
-		if err != nil || state != DMPending {
-			return err
-		}
-		ok = true
-		if existing != nil {
-			nonce = *existing
-			return nil
-		}
-		nonce = NewNonce()
-		_, err = tx.ExecContext(ctx, `UPDATE member_dms SET nonce = ?, updated_at = ? WHERE rally_id = ? AND kind = ? AND user_id = ?`,
-			nonce, tx.now.Unix(), d.Rally.ID, d.Kind, d.UserID)
-		return err
-	})
-	return nonce, ok, err
+	var state DMState
+	err = db.read.QueryRowContext(ctx, `SELECT state, COALESCE(nonce, '') FROM member_dms WHERE rally_id = ? AND kind = ? AND user_id = ?`,
+		d.Rally.ID, d.Kind, d.UserID).Scan(&state, &nonce)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", false, nil
+	}
+	if err != nil || state != DMPending || nonce == "" || nonce != d.Nonce {
+		return "", false, err
+	}
+	return nonce, true, nil
 }
 
 // DMOutcome is how the send of a DM owed to a member ended.

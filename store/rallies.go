@@ -143,11 +143,10 @@ type NewRally struct {
 	// Approval makes Going and role sign-ups requests to the leads.
 	Approval bool
 
-	// Where the announcement goes and the nonce it is posted with, recorded
-	// with the rally so an interrupted create can be finished (announce.go).
-	// Empty AnnounceChannelID: no announcement is owed yet.
+	// AnnounceChannelID is where the announcement goes: it is owed with the
+	// rally, so an interrupted create is finished (announce.go). Empty: no
+	// announcement is owed yet.
 	AnnounceChannelID string
-	AnnounceNonce     string
 }
 
 // CreateRally stores a rally and arms its reminders at the given offsets
@@ -161,6 +160,12 @@ func (db *DB) CreateRally(ctx context.Context, n NewRally, reminderOffsets []tim
 		}
 		if err := armReminders(ctx, tx, id, n.StartsAt, reminderOffsets); err != nil {
 			return err
+		}
+		if n.AnnounceChannelID != "" {
+			if _, _, err := owe(ctx, tx, Owed{Kind: PostAnnounce, Key: postKey(PostAnnounce, id), GuildID: n.GuildID, RallyID: id,
+				ChannelID: n.AnnounceChannelID, DueAt: tx.now}); err != nil {
+				return err
+			}
 		}
 		r, err = rallyByID(ctx, tx, n.GuildID, id)
 		return err
@@ -177,11 +182,11 @@ func insertRally(ctx context.Context, tx *Tx, n NewRally, seriesID any, index in
 	}
 	res, err := tx.ExecContext(ctx, `
 		INSERT INTO rallies (guild_id, chapter_id, title, location, details, starts_at, ends_at, timezone, capacity, series_id, series_index, created_at, updated_at,
-			announce_channel_id, announce_nonce, announce_begun_at, private_location, approval)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			private_location, approval)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		n.GuildID, n.ChapterID, n.Title, n.Location, n.Details, n.StartsAt.Unix(), n.StartsAt.Add(n.Duration).Unix(),
 		n.TimeZone, nullIfZero(n.Capacity), seriesID, idx, tx.now.Unix(), tx.now.Unix(),
-		nullIfEmpty(n.AnnounceChannelID), nullIfEmpty(n.AnnounceNonce), announceBegun(n, tx.now), n.PrivateLocation, n.Approval)
+		n.PrivateLocation, n.Approval)
 	if err != nil {
 		return 0, err
 	}
@@ -196,8 +201,7 @@ func insertRally(ctx context.Context, tx *Tx, n NewRally, seriesID any, index in
 func (db *DB) SetAnnouncement(ctx context.Context, rallyID int64, channelID, messageID string) (err error) {
 	defer wrap(&err, "set announcement")
 	return db.update(ctx, func(tx *Tx) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE rallies SET channel_id = ?, message_id = ?,
-			announce_channel_id = NULL, announce_nonce = NULL, announce_begun_at = NULL WHERE id = ?`,
+		if _, err := tx.ExecContext(ctx, `UPDATE rallies SET channel_id = ?, message_id = ? WHERE id = ?`,
 			channelID, messageID, rallyID); err != nil {
 			return err
 		}

@@ -113,37 +113,51 @@ func TestTakeRole(t *testing.T) {
 func TestStaffingAlerts(t *testing.T) {
 	f := newFixture(t)
 	r := f.staffedRally(t, 0, store.RoleNeeds{store.Marshal: 1})
-	due := func(at time.Time) int {
+	owe := func(at time.Time) int {
 		t.Helper()
-		got, err := f.db.DueStaffingAlerts(ctx(), at, 24*time.Hour, 10)
+		n, err := f.db.OweStaffingAlerts(ctx(), at, 24*time.Hour)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return len(got)
+		return n
 	}
-	if n := due(r.StartsAt.Add(-25 * time.Hour)); n != 0 {
-		t.Fatalf("%d due before the window", n)
+	if n := owe(r.StartsAt.Add(-25 * time.Hour)); n != 0 {
+		t.Fatalf("%d owed before the window", n)
 	}
 	at := r.StartsAt.Add(-24 * time.Hour)
-	if n := due(at); n != 1 {
-		t.Fatalf("%d due in the window, want 1", n)
+	if n := owe(at); n != 1 {
+		t.Fatalf("%d owed in the window, want 1", n)
 	}
-	att, ok, err := f.db.BeginStaffingAlert(ctx(), r.ID)
-	if err != nil || !ok || att.Resumed {
-		t.Fatalf("begin: %+v %v %v", att, ok, err)
+	if n := owe(at); n != 0 {
+		t.Fatalf("%d owed again, want the alert owed once", n)
 	}
-	again, ok, err := f.db.BeginStaffingAlert(ctx(), r.ID)
-	if err != nil || !ok || !again.Resumed || again.Nonce != att.Nonce {
-		t.Fatalf("second begin: %+v %v %v, want the same nonce, resumed", again, ok, err)
-	}
-	if err := f.db.FinishStaffingAlert(ctx(), store.StaffingAlertOutcome{RallyID: r.ID, Nonce: att.Nonce, State: store.ReminderSent, MessageID: "m1"}); err != nil {
+	ps, err := f.db.DueChannelPosts(ctx(), at, 10)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if n := due(at); n != 0 {
-		t.Fatalf("%d due after sending, want 0", n)
+	var alert store.ChannelPost
+	for _, p := range ps {
+		if p.Kind == store.PostStaffing {
+			alert = p
+		}
 	}
-	if _, ok, _ := f.db.BeginStaffingAlert(ctx(), r.ID); ok {
-		t.Fatal("an alert sent could begin again")
+	if alert.Rally.ID != r.ID || alert.Nonce == "" {
+		t.Fatalf("alert owed = %+v", alert)
+	}
+	if state, resumed, err := f.db.BeginChannelPost(ctx(), alert); err != nil || state != store.ReminderPending || resumed {
+		t.Fatalf("begin: %v %v %v", state, resumed, err)
+	}
+	if _, resumed, _ := f.db.BeginChannelPost(ctx(), alert); !resumed {
+		t.Fatal("a second begin is not resumed")
+	}
+	if _, err := f.db.FinishChannelPost(ctx(), store.ChannelPostOutcome{Post: alert, State: store.ReminderSent, MessageID: "m1"}); err != nil {
+		t.Fatal(err)
+	}
+	if state, msg, _ := f.db.StaffingAlertState(ctx(), r.ID); state != store.ReminderSent || msg != "m1" {
+		t.Fatalf("state = %s %s", state, msg)
+	}
+	if n := owe(at); n != 0 {
+		t.Fatalf("%d owed after sending, want 0", n)
 	}
 }
 

@@ -257,6 +257,16 @@ func fillSeats(ctx context.Context, tx *Tx, rallyID int64) ([]string, error) {
 			tx.now.Unix(), rallyID, u); err != nil {
 			return nil, err
 		}
+		// The DM that tells them is owed with the promotion (a member
+		// promoted again, after leaving, is told again).
+		if _, err := tx.ExecContext(ctx, `
+			INSERT INTO member_dms (rally_id, kind, user_id, nonce, created_at, updated_at) VALUES (?, ?, ?, lower(hex(randomblob(10))), ?, ?)
+			ON CONFLICT DO UPDATE SET state = 'pending', nonce = excluded.nonce, attempts = 0, next_try_at = 0,
+				created_at = excluded.created_at, updated_at = excluded.updated_at`,
+			rallyID, DMPromoted, u, tx.now.Unix(), tx.now.Unix()); err != nil {
+			return nil, err
+		}
+		tx.owed = true
 	}
 	return users, nil
 }

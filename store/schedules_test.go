@@ -9,9 +9,9 @@ import (
 	"rallybot/store"
 )
 
-// TestDueReminderQueryPlan reads SQLite's plan for the very query
-// DueReminders runs, on a database the store migrated.
-func TestDueReminderQueryPlan(t *testing.T) {
+// TestDuePostQueryPlan reads SQLite's plan for the very query
+// DueChannelPosts runs, on a database the store migrated.
+func TestDuePostQueryPlan(t *testing.T) {
 	path := dbPath(t)
 	MustOpen(t, path, newClock(t0))
 	conn, err := sql.Open("sqlite3", "file:"+path+"?mode=ro")
@@ -19,7 +19,7 @@ func TestDueReminderQueryPlan(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	rows, err := conn.QueryContext(ctx(), `EXPLAIN QUERY PLAN `+store.DueRemindersQuery, 0, 100)
+	rows, err := conn.QueryContext(ctx(), `EXPLAIN QUERY PLAN `+store.DueChannelPostsQuery, 0, 100)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,26 +37,33 @@ func TestDueReminderQueryPlan(t *testing.T) {
 		t.Fatal(err)
 	}
 	joined := strings.Join(plan, "; ")
-	// The plan is of the query DueReminders runs, joins included: it starts
-	// from the partial index and sorts nothing.
-	if !strings.HasPrefix(joined, "SEARCH m USING INDEX reminders_pending_due") {
-		t.Errorf("plan %q does not start from reminders_pending_due", joined)
+	// It starts from the partial index and sorts nothing.
+	if !strings.HasPrefix(joined, "SEARCH p USING INDEX channel_posts_pending") {
+		t.Errorf("plan %q does not start from channel_posts_pending", joined)
 	}
 	if strings.Contains(joined, "SCAN") || strings.Contains(joined, "TEMP B-TREE") {
 		t.Errorf("plan %q scans or sorts", joined)
 	}
 }
 
+// dueReminder is the one reminder due at the clock's now.
+func dueReminder(t *testing.T, f *fixture) store.ChannelPost {
+	t.Helper()
+	ps, err := f.db.DueChannelPosts(ctx(), f.clock.Now(), 10)
+	var due []store.ChannelPost
+	for _, p := range ps {
+		if p.Kind == store.PostReminder {
+			due = append(due, p)
+		}
+	}
+	if err != nil || len(due) != 1 {
+		t.Fatalf("due = %+v, %v; want one reminder", due, err)
+	}
+	return due[0]
+}
+
 func TestDueReminderGuards(t *testing.T) {
 	offsets := []time.Duration{24 * time.Hour, 2 * time.Hour}
-	due := func(t *testing.T, f *fixture) store.DueReminder {
-		t.Helper()
-		ds, err := f.db.DueReminders(ctx(), f.clock.Now(), 10)
-		if err != nil || len(ds) != 1 {
-			t.Fatalf("due = %+v, %v; want one", ds, err)
-		}
-		return ds[0]
-	}
 	state := func(t *testing.T, f *fixture, id int64, off time.Duration) store.Reminder {
 		t.Helper()
 		rs, err := f.db.Reminders(ctx(), id)
@@ -76,22 +83,22 @@ func TestDueReminderGuards(t *testing.T) {
 		f := newFixture(t)
 		f.rally(t, 0, t0.Add(30*time.Hour))
 		f.clock.Add(6 * time.Hour)
-		d := due(t, f)
-		first, ok, err := f.db.BeginDue(ctx(), d)
-		if err != nil || !ok || first.Resumed || first.Nonce == "" {
-			t.Fatalf("first begin = %+v %v %v", first, ok, err)
+		d := dueReminder(t, f)
+		state, resumed, err := f.db.BeginChannelPost(ctx(), d)
+		if err != nil || state != store.ReminderPending || resumed || d.Nonce == "" || len(d.Nonce) > 25 {
+			t.Fatalf("first begin = %v %v %v (nonce %q)", state, resumed, err, d.Nonce)
 		}
-		if err := f.db.RetryDue(ctx(), store.ReminderRetry{Due: d, Nonce: first.Nonce, At: f.clock.Now().Add(time.Minute)}); err != nil {
+		if err := f.db.RetryChannelPost(ctx(), d, f.clock.Now().Add(time.Minute)); err != nil {
 			t.Fatal(err)
 		}
 		f.clock.Add(time.Minute)
-		d = due(t, f)
-		if d.Nonce != first.Nonce || d.Attempts != 1 {
-			t.Fatalf("due after a retry = %+v, want nonce %s after 1 attempt", d, first.Nonce)
+		again := dueReminder(t, f)
+		if again.Nonce != d.Nonce || again.Attempts != 1 || again.BegunAt.IsZero() {
+			t.Fatalf("due after a retry = %+v, want nonce %s after 1 attempt, begun", again, d.Nonce)
 		}
-		again, ok, err := f.db.BeginDue(ctx(), d)
-		if err != nil || !ok || !again.Resumed || again.Nonce != first.Nonce {
-			t.Fatalf("second begin = %+v %v %v; want the same nonce, resumed", again, ok, err)
+		state, resumed, err = f.db.BeginChannelPost(ctx(), again)
+		if err != nil || state != store.ReminderPending || !resumed {
+			t.Fatalf("second begin = %v %v %v; want resumed", state, resumed, err)
 		}
 	})
 
@@ -99,20 +106,20 @@ func TestDueReminderGuards(t *testing.T) {
 		f := newFixture(t)
 		r := f.rally(t, 0, t0.Add(30*time.Hour))
 		f.clock.Add(6 * time.Hour)
-		d := due(t, f)
-		att, _, _ := f.db.BeginDue(ctx(), d)
+		d := dueReminder(t, f)
+		f.db.BeginChannelPost(ctx(), d)
 		// While the reminder is being sent, a lead moves the rally.
 		moved := r.StartsAt.Add(48 * time.Hour)
 		if _, _, err := f.db.UpdateRally(ctx(), "g1", r.ID, store.RallyUpdate{StartsAt: &moved}, offsets); err != nil {
 			t.Fatal(err)
 		}
-		if err := f.db.FinishDue(ctx(), store.ReminderOutcome{Due: d, Nonce: att.Nonce, State: store.ReminderSent, MessageID: "m1"}); err != nil {
-			t.Fatal(err)
+		if ok, err := f.db.FinishChannelPost(ctx(), store.ChannelPostOutcome{Post: d, State: store.ReminderSent, MessageID: "m1"}); err != nil || ok {
+			t.Fatalf("finish of the old arming = %v %v, want nothing changed", ok, err)
 		}
 		if st := state(t, f, r.ID, 24*time.Hour); st.State != store.ReminderPending || !st.DueAt.Equal(moved.Add(-24*time.Hour)) {
 			t.Fatalf("re-armed reminder = %+v, want pending for the new time", st)
 		}
-		if _, ok, _ := f.db.BeginDue(ctx(), d); ok {
+		if state, _, _ := f.db.BeginChannelPost(ctx(), d); state == store.ReminderPending {
 			t.Fatal("a sweep that read the old arming began a send")
 		}
 	})
@@ -137,34 +144,40 @@ func TestSummaryRun(t *testing.T) {
 	r := f.rally(t, 0, t0.Add(30*time.Hour))
 	slot := t0.Truncate(time.Hour)
 
-	run, ok, err := f.db.BeginSummary(ctx(), "g1", slot)
-	if err != nil || !ok || run.Resumed || run.Parts != nil {
-		t.Fatalf("first begin = %+v %v %v", run, ok, err)
+	if owed, err := f.db.SummaryOwed(ctx(), "g1", slot); err != nil || owed {
+		t.Fatalf("owed before = %v %v", owed, err)
 	}
-	parts, err := f.db.SaveSummaryContent(ctx(), "g1", slot, []byte(`[["first"]]`), map[int64]store.Counts{r.ID: {Going: 4, Maybe: 1}})
-	if err != nil || string(parts) != `[["first"]]` {
-		t.Fatalf("save = %s %v", parts, err)
+	fresh, err := f.db.OweSummary(ctx(), "g1", slot, []string{`[{"title":"first"}]`, `[{"title":"second"}]`}, map[int64]store.Counts{r.ID: {Going: 4, Maybe: 1}})
+	if err != nil || !fresh {
+		t.Fatalf("owe = %v %v", fresh, err)
 	}
-	// A second attempt (after a restart) gets the first rendering, not its own.
-	parts, _ = f.db.SaveSummaryContent(ctx(), "g1", slot, []byte(`[["second"]]`), nil)
-	if string(parts) != `[["first"]]` {
-		t.Fatalf("second save = %s, want the first kept", parts)
+	// A second attempt (after a restart) owes nothing more.
+	if fresh, _ := f.db.OweSummary(ctx(), "g1", slot, []string{`[{"title":"again"}]`}, nil); fresh {
+		t.Fatal("the run was owed twice")
 	}
-	if err := f.db.SummaryPartSent(ctx(), "g1", slot, 1); err != nil {
-		t.Fatal(err)
+	var parts []store.ChannelPost
+	ps, _ := f.db.DueChannelPosts(ctx(), f.clock.Now(), 10)
+	for _, p := range ps {
+		if p.Kind == store.PostSummary {
+			parts = append(parts, p)
+		}
 	}
-	run, ok, _ = f.db.BeginSummary(ctx(), "g1", slot)
-	if !ok || !run.Resumed || run.PartsSent != 1 || string(run.Parts) != `[["first"]]` {
-		t.Fatalf("resumed run = %+v %v", run, ok)
+	if len(parts) != 2 || parts[0].Body != `[{"title":"first"}]` || parts[1].Args.Part != 1 || parts[1].Args.Parts != 2 {
+		t.Fatalf("parts owed = %+v", parts)
+	}
+	if earlier, _ := f.db.EarlierSummaryPartPending(ctx(), parts[1]); !earlier {
+		t.Error("the second part does not wait for the first")
+	}
+	done, _, err := f.db.FinishSummaryPart(ctx(), store.ChannelPostOutcome{Post: parts[0], State: store.ReminderSent, MessageID: "m1"})
+	if err != nil || done {
+		t.Fatalf("first part = %v %v, want the run still open", done, err)
 	}
 	if before, _ := f.db.SummaryCounts(ctx(), []int64{r.ID}); len(before) != 0 {
 		t.Fatalf("baseline before the run is posted: %+v", before)
 	}
-	if err := f.db.FinishSummary(ctx(), "g1", slot, store.SummarySent); err != nil {
-		t.Fatal(err)
-	}
-	if _, ok, _ := f.db.BeginSummary(ctx(), "g1", slot); ok {
-		t.Fatal("a posted run began again")
+	done, state, err := f.db.FinishSummaryPart(ctx(), store.ChannelPostOutcome{Post: parts[1], State: store.ReminderSent, MessageID: "m2"})
+	if err != nil || !done || state != store.SummarySent {
+		t.Fatalf("last part = %v %v %v, want the run posted", done, state, err)
 	}
 	base, _ := f.db.SummaryCounts(ctx(), []int64{r.ID})
 	if base[r.ID] != (store.Counts{Going: 4, Maybe: 1}) {

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"strconv"
 	"strings"
@@ -95,13 +94,21 @@ func (db *DB) CreateSeries(ctx context.Context, n NewSeries, reminderOffsets []t
 			if err != nil {
 				return err
 			}
+			// Each is owed its announcement: the first now, in the
+			// chapter's channel as it is; each later one once the
+			// occurrences before it are over, wherever the chapter posts
+			// then, arming its reminders.
+			due, arm, channel := tx.now, false, n.Rally.AnnounceChannelID
 			if i == 0 {
 				err = armReminders(ctx, tx, id, occ.StartsAt, reminderOffsets)
 			} else {
-				_, err = tx.ExecContext(ctx, `INSERT INTO series_announcements (rally_id, nonce, updated_at) VALUES (?, ?, ?)`,
-					id, NewNonce(), tx.now.Unix())
+				due, arm, channel = n.Starts[i-1].Add(n.Rally.Duration), true, ""
 			}
 			if err != nil {
+				return err
+			}
+			if _, _, err := owe(ctx, tx, Owed{Kind: PostAnnounce, Key: postKey(PostAnnounce, id), GuildID: n.Rally.GuildID, RallyID: id,
+				ChannelID: channel, Args: PostArgs{Arm: arm}, DueAt: due}); err != nil {
 				return err
 			}
 		}
@@ -194,149 +201,9 @@ func (db *DB) CancelSeries(ctx context.Context, guildID string, rallyID int64, r
 }
 
 // dropPending drops what a cancelled rally still owes its channel: its
-// reminders, in a series its announcement, and the notices of changes not
-// yet posted (the cancellation says more).
+// reminders, its announcement (a series' later rally), the alert of its
+// staffing and the notices of changes not yet posted (the cancellation says
+// more).
 func dropPending(ctx context.Context, tx *Tx, rallyID int64) error {
-	if _, err := tx.ExecContext(ctx,
-		`UPDATE reminders SET state = 'dropped', updated_at = ? WHERE rally_id = ? AND state = 'pending'`,
-		tx.now.Unix(), rallyID); err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx,
-		`UPDATE channel_posts SET state = 'dropped', updated_at = ? WHERE rally_id = ? AND kind = 'rally_change' AND state = 'pending'`,
-		tx.now.Unix(), rallyID); err != nil {
-		return err
-	}
-	_, err := tx.ExecContext(ctx,
-		`UPDATE series_announcements SET state = 'dropped', updated_at = ? WHERE rally_id = ? AND state = 'pending'`,
-		tx.now.Unix(), rallyID)
-	return err
-}
-
-// SeriesAnnouncement is the announcement a series owes one of its rallies,
-// as read.
-type SeriesAnnouncement struct {
-	Rally    Rally
-	Nonce    string // fixed when the series was created
-	Begun    bool   // a send was begun before: it may have been posted
-	Attempts int
-	// ChapterChannelID is the chapter's channel now ("" if unbound).
-	ChapterChannelID string
-}
-
-// DueSeriesAnnouncements returns up to max pending announcements (not
-// backing off at now) of rallies whose earlier occurrences have all ended or
-// been cancelled, and of cancelled rallies, whose announcement is to be
-// dropped.
-func (db *DB) DueSeriesAnnouncements(ctx context.Context, now time.Time, max int) (_ []SeriesAnnouncement, err error) {
-	defer wrap(&err, "due series announcements")
-	rows, err := db.read.QueryContext(ctx, `
-		SELECT `+rallyColumns+`, a.nonce, a.begun, a.attempts, COALESCE(c.channel_id, '')
-		FROM series_announcements a JOIN rallies r ON r.id = a.rally_id JOIN chapters c ON c.id = r.chapter_id
-		WHERE a.state = 'pending' AND a.next_try_at <= ?1
-			AND (r.status = 'cancelled' OR NOT EXISTS (SELECT 1 FROM rallies p
-				WHERE p.series_id = r.series_id AND p.series_index < r.series_index AND p.status = 'scheduled' AND p.ends_at > ?1))
-		ORDER BY r.starts_at, r.id LIMIT ?2`, now.Unix(), max)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []SeriesAnnouncement
-	for rows.Next() {
-		var a SeriesAnnouncement
-		if a.Rally, err = scanRally(rows, &a.Nonce, &a.Begun, &a.Attempts, &a.ChapterChannelID); err != nil {
-			return nil, err
-		}
-		out = append(out, a)
-	}
-	return out, rows.Err()
-}
-
-// BeginSeriesAnnouncement records that a send of the announcement is about
-// to be made. ok is false if it is no longer pending; resumed is true if an
-// earlier send was begun and its outcome never recorded.
-func (db *DB) BeginSeriesAnnouncement(ctx context.Context, a SeriesAnnouncement) (resumed, ok bool, err error) {
-	defer wrap(&err, "begin series announcement")
-	err = db.update(ctx, func(tx *Tx) error {
-		var state ReminderState
-		var begun bool
-		err := tx.QueryRowContext(ctx, `SELECT state, begun FROM series_announcements WHERE rally_id = ?`, a.Rally.ID).Scan(&state, &begun)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil
-		}
-		if err != nil || state != ReminderPending {
-			return err
-		}
-		ok, resumed = true, begun
-		if begun {
-			return nil
-		}
-		_, err = tx.ExecContext(ctx, `UPDATE series_announcements SET begun = 1, updated_at = ? WHERE rally_id = ?`, tx.now.Unix(), a.Rally.ID)
-		return err
-	})
-	return resumed, ok, err
-}
-
-// SeriesAnnouncementOutcome is how the announcement of a series' rally ended.
-type SeriesAnnouncementOutcome struct {
-	Due   SeriesAnnouncement
-	State ReminderState // ReminderSent, ReminderFailed or ReminderDropped
-	// ChannelID and MessageID are the announcement, when sent.
-	ChannelID, MessageID string
-	// ReminderOffsets are armed for a rally announced (and still on).
-	ReminderOffsets []time.Duration
-}
-
-// FinishSeriesAnnouncement moves a pending announcement to its final state.
-// Sent, it becomes the rally's announcement and arms the rally's reminders,
-// in the same transaction. It returns the rally as it is then; ok is false
-// if the announcement was no longer pending (nothing was changed).
-func (db *DB) FinishSeriesAnnouncement(ctx context.Context, o SeriesAnnouncementOutcome) (r Rally, ok bool, err error) {
-	defer wrap(&err, "finish series announcement")
-	id := o.Due.Rally.ID
-	err = db.update(ctx, func(tx *Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE series_announcements SET state = ?, message_id = ?, attempts = attempts + 1, updated_at = ?
-			WHERE rally_id = ? AND state = 'pending'`, o.State, nullIfEmpty(o.MessageID), tx.now.Unix(), id)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n != 1 {
-			return nil
-		}
-		ok = true
-		if o.State == ReminderSent {
-			if _, err := tx.ExecContext(ctx, `UPDATE rallies SET channel_id = ?, message_id = ?, updated_at = ? WHERE id = ? AND message_id IS NULL`,
-				o.ChannelID, o.MessageID, tx.now.Unix(), id); err != nil {
-				return err
-			}
-			if err := oweEvent(ctx, tx, id); err != nil {
-				return err
-			}
-		}
-		if r, err = scanRally(tx.QueryRowContext(ctx, `SELECT `+rallyColumns+rallyFrom+`WHERE r.id = ?`, id)); err != nil {
-			return err
-		}
-		if o.State == ReminderSent && !r.Cancelled() {
-			return armReminders(ctx, tx, id, r.StartsAt, o.ReminderOffsets)
-		}
-		return nil
-	})
-	return r, ok, err
-}
-
-// SeriesAnnouncementRetry is a failed send of a series' announcement, to be
-// tried again with the same nonce.
-type SeriesAnnouncementRetry struct {
-	Due SeriesAnnouncement
-	At  time.Time // when to try again
-}
-
-// RetrySeriesAnnouncement leaves the announcement pending until r.At.
-func (db *DB) RetrySeriesAnnouncement(ctx context.Context, r SeriesAnnouncementRetry) (err error) {
-	defer wrap(&err, "retry series announcement")
-	return db.update(ctx, func(tx *Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE series_announcements SET attempts = attempts + 1, next_try_at = ?, updated_at = ?
-			WHERE rally_id = ? AND state = 'pending'`, r.At.Unix(), tx.now.Unix(), r.Due.Rally.ID)
-		return err
-	})
+	return dropRallyPosts(ctx, tx, rallyID, PostReminder, PostRallyChange, PostAnnounce, PostStaffing)
 }

@@ -7,48 +7,64 @@ import (
 	"time"
 )
 
-// StaffingAlert is a rally short of a role minimum within the alert window,
-// not yet told to its chapter (or told by an attempt whose outcome is unknown).
-type StaffingAlert struct {
-	Rally Rally
-	// ChapterChannelID is the chapter's channel now ("" if unbound).
-	ChapterChannelID string
-	Attempts         int
-	// Languages is how many kinds of interpretation members going need
-	// (NeedCounts.Languages): fewer interpreters signed up is a shortfall
-	// too, whatever the minimum.
-	Languages int
+// OweStaffingAlerts owes, once per rally, the alert of each rally that
+// starts within window of now and is short of a minimum or of an interpreter
+// for each kind of interpretation members going need. A rally edited (or
+// left) into shortfall inside the window is found by the next sweep: the
+// window is checked at every sweep, not armed once. It returns how many
+// alerts it owed.
+func (db *DB) OweStaffingAlerts(ctx context.Context, now time.Time, window time.Duration) (owed int, err error) {
+	defer wrap(&err, "owe staffing alerts")
+	// Read first: most sweeps find nothing, and need no write transaction.
+	var any bool
+	if err := db.read.QueryRowContext(ctx, `SELECT EXISTS (`+dueStaffing+`)`, now.Unix(), now.Add(window).Unix()).Scan(&any); err != nil || !any {
+		return 0, err
+	}
+	err = db.update(ctx, func(tx *Tx) error {
+		rows, err := tx.QueryContext(ctx, dueStaffing, now.Unix(), now.Add(window).Unix())
+		if err != nil {
+			return err
+		}
+		type due struct {
+			id        int64
+			guild     string
+			languages int
+		}
+		var all []due
+		for rows.Next() {
+			var d due
+			if err := rows.Scan(&d.id, &d.guild, &d.languages); err != nil {
+				rows.Close()
+				return err
+			}
+			all = append(all, d)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, d := range all {
+			if _, fresh, err := owe(ctx, tx, Owed{Kind: PostStaffing, Key: postKey(PostStaffing, d.id), GuildID: d.guild, RallyID: d.id,
+				Args: PostArgs{Languages: d.languages}, DueAt: tx.now}); err != nil {
+				return err
+			} else if fresh {
+				owed++
+			}
+		}
+		return nil
+	})
+	return owed, err
 }
 
-// DueStaffingAlerts returns up to max rallies that start within window of now,
-// are short of a minimum or of an interpreter for each kind of
-// interpretation members going need, and have no alert sent or given up on. A rally
-// edited (or left) into shortfall inside the window is found by the next
-// sweep: the window is checked at every sweep, not armed once.
-func (db *DB) DueStaffingAlerts(ctx context.Context, now time.Time, window time.Duration, max int) (_ []StaffingAlert, err error) {
-	defer wrap(&err, "due staffing alerts")
-	rows, err := db.read.QueryContext(ctx, `
-		SELECT `+rallyColumns+`, COALESCE(c.channel_id, ''), COALESCE(a.attempts, 0), `+interpretationKinds+`
-		FROM rallies r JOIN chapters c ON c.id = r.chapter_id LEFT JOIN staffing_alerts a ON a.rally_id = r.id
-		WHERE (r.id IN (SELECT rally_id FROM rally_roles WHERE filled < needed) OR r.id IN (`+shortOfInterpreters+`))
+// dueStaffing selects the rallies owed a staffing alert not yet owed: ?1 is
+// now, ?2 the end of the window.
+const dueStaffing = `
+		SELECT r.id, r.guild_id, ` + interpretationKinds + `
+		FROM rallies r
+		WHERE (r.id IN (SELECT rally_id FROM rally_roles WHERE filled < needed) OR r.id IN (` + shortOfInterpreters + `))
 			AND r.status = 'scheduled' AND r.starts_at > ?1 AND r.starts_at <= ?2
-			AND (a.rally_id IS NULL OR (a.state = 'pending' AND a.next_try_at <= ?1))
-		ORDER BY r.starts_at, r.id LIMIT ?3`, now.Unix(), now.Add(window).Unix(), max)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []StaffingAlert
-	for rows.Next() {
-		var s StaffingAlert
-		var err error
-		if s.Rally, err = scanRally(rows, &s.ChapterChannelID, &s.Attempts, &s.Languages); err != nil {
-			return nil, err
-		}
-		out = append(out, s)
-	}
-	return out, rows.Err()
-}
+			AND NOT EXISTS (SELECT 1 FROM channel_posts p WHERE p.key = 'staffing:' || r.id)
+		ORDER BY r.starts_at, r.id`
 
 // interpretationKinds is a column of rallies r: how many kinds of
 // interpretation its members going need.
@@ -65,70 +81,11 @@ const shortOfInterpreters = `
 	HAVING COUNT(DISTINCT n.need) > COALESCE(
 		(SELECT filled FROM rally_roles x WHERE x.rally_id = n.rally_id AND x.role = 'interpreter'), 0)`
 
-// BeginStaffingAlert records the intent to send a rally's alert and returns
-// the nonce to send it with: the one an earlier attempt recorded, if any
-// (Resumed), so Discord drops a second copy. ok is false once the alert was
-// sent or given up on: a rally is alerted once.
-func (db *DB) BeginStaffingAlert(ctx context.Context, rallyID int64) (att ReminderAttempt, ok bool, err error) {
-	defer wrap(&err, "begin staffing alert")
-	err = db.update(ctx, func(tx *Tx) error {
-		res, err := tx.ExecContext(ctx, `
-			INSERT INTO staffing_alerts (rally_id, nonce, updated_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
-			rallyID, NewNonce(), tx.now.Unix())
-		if err != nil {
-			return err
-		}
-		n, _ := res.RowsAffected()
-		var state ReminderState
-		if err := tx.QueryRowContext(ctx, `SELECT state, nonce FROM staffing_alerts WHERE rally_id = ?`, rallyID).
-			Scan(&state, &att.Nonce); err != nil {
-			return err
-		}
-		att.Resumed = n == 0
-		ok = state == ReminderPending
-		return nil
-	})
-	return att, ok, err
-}
-
-// StaffingAlertOutcome is how an attempt at a rally's staffing alert ended.
-type StaffingAlertOutcome struct {
-	RallyID   int64
-	Nonce     string // the attempt's, from BeginStaffingAlert
-	State     ReminderState
-	MessageID string // when sent
-}
-
-// FinishStaffingAlert closes the alert begun with o.Nonce: sent (with its
-// message), failed or dropped.
-func (db *DB) FinishStaffingAlert(ctx context.Context, o StaffingAlertOutcome) (err error) {
-	defer wrap(&err, "finish staffing alert")
-	return db.update(ctx, func(tx *Tx) error {
-		_, err := tx.ExecContext(ctx, `
-			UPDATE staffing_alerts SET state = ?, message_id = ?, updated_at = ?
-			WHERE rally_id = ? AND nonce = ? AND state = 'pending'`,
-			o.State, nullIfEmpty(o.MessageID), tx.now.Unix(), o.RallyID, o.Nonce)
-		return err
-	})
-}
-
-// RetryStaffingAlert leaves the alert pending, to be tried again at next
-// with the same nonce.
-func (db *DB) RetryStaffingAlert(ctx context.Context, rallyID int64, nonce string, next time.Time) (err error) {
-	defer wrap(&err, "retry staffing alert")
-	return db.update(ctx, func(tx *Tx) error {
-		_, err := tx.ExecContext(ctx, `
-			UPDATE staffing_alerts SET attempts = attempts + 1, next_try_at = ?, updated_at = ?
-			WHERE rally_id = ? AND nonce = ? AND state = 'pending'`, next.Unix(), tx.now.Unix(), rallyID, nonce)
-		return err
-	})
-}
-
 // StaffingAlertState returns the stored state of a rally's alert ("" if none),
 // for /rally info and tests.
 func (db *DB) StaffingAlertState(ctx context.Context, rallyID int64) (state ReminderState, messageID string, err error) {
 	defer wrap(&err, "staffing alert state")
-	err = db.read.QueryRowContext(ctx, `SELECT state, COALESCE(message_id, '') FROM staffing_alerts WHERE rally_id = ?`, rallyID).
+	err = db.read.QueryRowContext(ctx, `SELECT state, COALESCE(message_id, '') FROM channel_posts WHERE key = ?`, postKey(PostStaffing, rallyID)).
 		Scan(&state, &messageID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", "", nil

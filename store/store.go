@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
@@ -33,6 +34,8 @@ type DB struct {
 
 	// Now is the clock; tests replace it. Each transaction reads it once.
 	Now func() time.Time
+
+	onOwed atomic.Pointer[func()]
 }
 
 // Options are how the file is opened.
@@ -235,7 +238,14 @@ func (db *DB) Migrations(ctx context.Context) (_ []string, err error) {
 type Tx struct {
 	*sql.Tx
 	now time.Time
+	// owed: the transaction owes Discord a message (the outbox, a member's
+	// DM); once it commits, OnOwed is told.
+	owed bool
 }
+
+// OnOwed sets what is called after each commit that owed Discord a message:
+// the drainer's kick, so owed work goes out at once.
+func (db *DB) OnOwed(fn func()) { db.onOwed.Store(&fn) }
 
 // update runs fn in a write transaction and commits it if fn returns nil.
 func (db *DB) update(ctx context.Context, fn func(tx *Tx) error) error {
@@ -248,7 +258,13 @@ func (db *DB) update(ctx context.Context, fn func(tx *Tx) error) error {
 		sqlTx.Rollback()
 		return err
 	}
-	return sqlTx.Commit()
+	if err := sqlTx.Commit(); err != nil {
+		return err
+	}
+	if fn := db.onOwed.Load(); tx.owed && fn != nil {
+		(*fn)()
+	}
+	return nil
 }
 
 // isUniqueViolation reports whether err is a UNIQUE constraint failure.

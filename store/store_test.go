@@ -412,27 +412,34 @@ func TestPurgeRSVPs(t *testing.T) {
 func TestReminders(t *testing.T) {
 	f := newFixture(t)
 	r := f.rally(t, 0, t0.Add(30*time.Hour)) // reminders at +6h and +28h
-	due, err := f.db.DueReminders(ctx(), f.clock.Now(), 10)
-	if err != nil || len(due) != 0 {
-		t.Fatalf("due now = %v, %v", due, err)
+	reminders := func() []store.ChannelPost {
+		ps, err := f.db.DueChannelPosts(ctx(), f.clock.Now(), 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []store.ChannelPost
+		for _, p := range ps {
+			if p.Kind == store.PostReminder {
+				out = append(out, p)
+			}
+		}
+		return out
+	}
+	if due := reminders(); len(due) != 0 {
+		t.Fatalf("due now = %v", due)
 	}
 	f.clock.Add(6 * time.Hour)
-	due, _ = f.db.DueReminders(ctx(), f.clock.Now(), 10)
-	if len(due) != 1 || due[0].Offset != 24*time.Hour || due[0].Rally.ID != r.ID {
+	due := reminders()
+	if len(due) != 1 || due[0].Args.Offset() != 24*time.Hour || due[0].Rally.ID != r.ID || due[0].Nonce == "" || len(due[0].Nonce) > 25 {
 		t.Fatalf("due at +6h = %+v", due)
 	}
-	att, ok, err := f.db.BeginDue(ctx(), due[0])
-	if err != nil || !ok || att.Nonce == "" || len(att.Nonce) > 25 {
-		t.Fatalf("begin = %+v %v %v", att, ok, err)
+	if state, resumed, err := f.db.BeginChannelPost(ctx(), due[0]); err != nil || state != store.ReminderPending || resumed {
+		t.Fatalf("begin = %v %v %v", state, resumed, err)
 	}
-	again, _, _ := f.db.BeginDue(ctx(), due[0])
-	if again.Nonce != att.Nonce {
-		t.Fatalf("a retried send must reuse its nonce: %q then %q", att.Nonce, again.Nonce)
+	if ok, err := f.db.FinishChannelPost(ctx(), store.ChannelPostOutcome{Post: due[0], State: store.ReminderSent, MessageID: "m1"}); err != nil || !ok {
+		t.Fatal(ok, err)
 	}
-	if err := f.db.FinishDue(ctx(), store.ReminderOutcome{Due: due[0], Nonce: att.Nonce, State: store.ReminderSent, MessageID: "m1"}); err != nil {
-		t.Fatal(err)
-	}
-	if _, ok, _ := f.db.BeginDue(ctx(), due[0]); ok {
+	if state, _, _ := f.db.BeginChannelPost(ctx(), due[0]); state != store.ReminderSent {
 		t.Fatal("a sent reminder began again")
 	}
 	if rs, _ := f.db.Reminders(ctx(), r.ID); rs[0].Offset != 24*time.Hour || rs[0].State != store.ReminderSent || rs[0].MessageID != "m1" {
@@ -455,8 +462,7 @@ func TestReminders(t *testing.T) {
 			t.Fatal(err)
 		}
 		f.clock.Add(100 * time.Hour)
-		due, _ := f.db.DueReminders(ctx(), f.clock.Now(), 10)
-		if len(due) != 0 {
+		if due := reminders(); len(due) != 0 {
 			t.Fatalf("cancelled rally still has due reminders: %+v", due)
 		}
 	})

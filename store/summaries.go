@@ -57,143 +57,126 @@ const (
 	SummaryFailed  SummaryState = "failed"
 )
 
-// SummaryRun is the durable record of one guild's summary for one scheduled time.
-type SummaryRun struct {
-	GuildID      string
-	ScheduledFor time.Time
-	State        SummaryState
-	Nonce        string
-	PartsSent    int
-	Attempts     int
-	// Parts is what the run posts, as the caller rendered it (nil until
-	// SaveSummaryContent); a retry resends these very messages.
-	Parts []byte
-	// Resumed is true when the run was begun before (by an earlier attempt
-	// or process): a part it was sending may have been posted.
-	Resumed bool
+// SummaryOwed reports whether the guild's summary for a scheduled time was
+// owed already (posted, given up on, or on its way): it is made once.
+func (db *DB) SummaryOwed(ctx context.Context, guildID string, scheduledFor time.Time) (owed bool, err error) {
+	defer wrap(&err, "summary owed")
+	err = db.read.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM summary_runs WHERE guild_id = ? AND scheduled_for = ?)`,
+		guildID, scheduledFor.Unix()).Scan(&owed)
+	return owed, err
 }
 
-// BeginSummary records the intent to post the guild's summary for a scheduled
-// time, or returns the run already recorded. ok is false when that run was
-// already posted (or given up on): it must not be posted again.
-func (db *DB) BeginSummary(ctx context.Context, guildID string, scheduledFor time.Time) (run SummaryRun, ok bool, err error) {
-	defer wrap(&err, "begin summary")
-	// Every reminder sweep asks; a run already closed is answered without a
-	// write transaction.
-	var state SummaryState
-	err = db.read.QueryRowContext(ctx, `SELECT state FROM summary_runs WHERE guild_id = ? AND scheduled_for = ?`,
-		guildID, scheduledFor.Unix()).Scan(&state)
-	switch {
-	case err == nil && state != SummaryPending:
-		return SummaryRun{GuildID: guildID, ScheduledFor: scheduledFor, State: state}, false, nil
-	case err != nil && !errors.Is(err, sql.ErrNoRows):
-		return run, false, err
+// OweSummary records the guild's summary for a scheduled time and owes its
+// messages (parts, each a JSON array of embeds, posted in order to the
+// coordinators' channel), with the counts they show, in one transaction:
+// once per guild and time. fresh is false when it was owed already.
+func (db *DB) OweSummary(ctx context.Context, guildID string, scheduledFor time.Time, parts []string, counts map[int64]Counts) (fresh bool, err error) {
+	defer wrap(&err, "owe summary")
+	b, err := json.Marshal(counts)
+	if err != nil {
+		return false, err
 	}
 	err = db.update(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `
-			INSERT INTO summary_runs (guild_id, scheduled_for, nonce, updated_at) VALUES (?, ?, ?, ?)
+			INSERT INTO summary_runs (guild_id, scheduled_for, counts, updated_at) VALUES (?, ?, ?, ?)
 			ON CONFLICT (guild_id, scheduled_for) DO NOTHING`,
-			guildID, scheduledFor.Unix(), NewNonce()[:16], tx.now.Unix())
+			guildID, scheduledFor.Unix(), string(b), tx.now.Unix())
 		if err != nil {
 			return err
 		}
-		n, _ := res.RowsAffected()
-		run = SummaryRun{GuildID: guildID, ScheduledFor: scheduledFor, Resumed: n == 0}
-		var parts sql.NullString
-		if err := tx.QueryRowContext(ctx, `SELECT state, nonce, parts_sent, attempts, parts FROM summary_runs WHERE guild_id = ? AND scheduled_for = ?`,
-			guildID, scheduledFor.Unix()).Scan(&run.State, &run.Nonce, &run.PartsSent, &run.Attempts, &parts); err != nil {
-			return err
-		}
-		if parts.Valid {
-			run.Parts = []byte(parts.String)
-		}
-		ok = run.State == SummaryPending
-		return nil
-	})
-	return run, ok, err
-}
-
-// SaveSummaryContent stores what a run posts and the counts it shows, unless
-// an earlier attempt stored them first; it returns the parts the run must
-// post.
-func (db *DB) SaveSummaryContent(ctx context.Context, guildID string, scheduledFor time.Time, parts []byte, counts map[int64]Counts) (_ []byte, err error) {
-	defer wrap(&err, "save summary")
-	b, err := json.Marshal(counts)
-	if err != nil {
-		return nil, err
-	}
-	var stored string
-	err = db.update(ctx, func(tx *Tx) error {
-		if _, err := tx.ExecContext(ctx, `
-			UPDATE summary_runs SET parts = ?, counts = ?, updated_at = ? WHERE guild_id = ? AND scheduled_for = ? AND parts IS NULL`,
-			string(parts), string(b), tx.now.Unix(), guildID, scheduledFor.Unix()); err != nil {
-			return err
-		}
-		return tx.QueryRowContext(ctx, `SELECT parts FROM summary_runs WHERE guild_id = ? AND scheduled_for = ?`,
-			guildID, scheduledFor.Unix()).Scan(&stored)
-	})
-	return []byte(stored), err
-}
-
-// SummaryPartSent records that one more message of a run was posted.
-func (db *DB) SummaryPartSent(ctx context.Context, guildID string, scheduledFor time.Time, parts int) (err error) {
-	defer wrap(&err, "summary part sent")
-	return db.update(ctx, func(tx *Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE summary_runs SET parts_sent = ?, updated_at = ? WHERE guild_id = ? AND scheduled_for = ?`,
-			parts, tx.now.Unix(), guildID, scheduledFor.Unix())
-		return err
-	})
-}
-
-// FinishSummary closes a run. A posted run (SummarySent) also makes the
-// counts it showed the baseline for the next summary's changes.
-func (db *DB) FinishSummary(ctx context.Context, guildID string, scheduledFor time.Time, state SummaryState) (err error) {
-	defer wrap(&err, "finish summary")
-	return db.update(ctx, func(tx *Tx) error {
-		var counts sql.NullString
-		if err := tx.QueryRowContext(ctx, `
-			UPDATE summary_runs SET state = ?, updated_at = ? WHERE guild_id = ? AND scheduled_for = ? AND state = 'pending'
-			RETURNING counts`, state, tx.now.Unix(), guildID, scheduledFor.Unix()).Scan(&counts); err != nil {
-			if errors.Is(err, sql.ErrNoRows) {
-				return nil // already closed
-			}
-			return err
-		}
-		if state != SummarySent || !counts.Valid {
+		if n, _ := res.RowsAffected(); n == 0 {
 			return nil
 		}
-		var byRally map[string]Counts
-		if err := json.Unmarshal([]byte(counts.String), &byRally); err != nil {
-			return err
-		}
-		for key, c := range byRally {
-			id, err := strconv.ParseInt(key, 10, 64)
-			if err != nil {
-				return err
-			}
-			// A rally deleted since (an announcement that failed) has no baseline to keep.
-			if _, err := tx.ExecContext(ctx, `
-				INSERT INTO summary_counts (rally_id, going, maybe, waitlist, at)
-				SELECT id, ?, ?, ?, ? FROM rallies WHERE id = ?
-				ON CONFLICT (rally_id) DO UPDATE SET going = excluded.going, maybe = excluded.maybe,
-					waitlist = excluded.waitlist, at = excluded.at`,
-				c.Going, c.Maybe, c.Waitlist, tx.now.Unix(), id); err != nil {
+		fresh = true
+		slot := scheduledFor.Unix()
+		for i, part := range parts {
+			key := "summary:" + guildID + ":" + itoa(slot) + ":" + strconv.Itoa(i)
+			if _, _, err := owe(ctx, tx, Owed{Kind: PostSummary, Key: key, GuildID: guildID, Body: part,
+				Args: PostArgs{Slot: slot, Part: i, Parts: len(parts)}, DueAt: tx.now}); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
+	return fresh, err
 }
 
-// RetrySummary counts a failed attempt; the run stays pending.
-func (db *DB) RetrySummary(ctx context.Context, guildID string, scheduledFor time.Time) (attempts int, err error) {
-	defer wrap(&err, "retry summary")
+// EarlierSummaryPartPending reports whether a part before p of its summary
+// is still to be posted: the parts go in order.
+func (db *DB) EarlierSummaryPartPending(ctx context.Context, p ChannelPost) (pending bool, err error) {
+	defer wrap(&err, "earlier summary part")
+	err = db.read.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM channel_posts
+		WHERE kind = 'summary' AND guild_id = ? AND state = 'pending' AND json_extract(args, '$.slot') = ?
+			AND COALESCE(json_extract(args, '$.part'), 0) < ?)`,
+		p.GuildID, p.Args.Slot, p.Args.Part).Scan(&pending)
+	return pending, err
+}
+
+// FinishSummaryPart moves a summary's part to its final state and, once no
+// part of the run is pending, closes the run in the same transaction: sent
+// when every part was posted (its counts become the baseline of the next
+// summary's changes), else failed. done reports the run closed now.
+func (db *DB) FinishSummaryPart(ctx context.Context, o ChannelPostOutcome) (done bool, state SummaryState, err error) {
+	defer wrap(&err, "finish summary part")
+	p := o.Post
 	err = db.update(ctx, func(tx *Tx) error {
-		return tx.QueryRowContext(ctx, `
-			UPDATE summary_runs SET attempts = attempts + 1, updated_at = ? WHERE guild_id = ? AND scheduled_for = ?
-			RETURNING attempts`, tx.now.Unix(), guildID, scheduledFor.Unix()).Scan(&attempts)
+		if ok, err := finishPost(ctx, tx, o); err != nil || !ok {
+			return err
+		}
+		var pending, unsent int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FILTER (WHERE state = 'pending'), COUNT(*) FILTER (WHERE state != 'sent')
+			FROM channel_posts WHERE kind = 'summary' AND guild_id = ? AND json_extract(args, '$.slot') = ?`,
+			p.GuildID, p.Args.Slot).Scan(&pending, &unsent); err != nil {
+			return err
+		}
+		if pending > 0 {
+			return nil
+		}
+		state = SummarySent
+		if unsent > 0 {
+			state = SummaryFailed
+		}
+		done = true
+		return finishSummary(ctx, tx, p.GuildID, time.Unix(p.Args.Slot, 0), state)
 	})
-	return attempts, err
+	return done, state, err
+}
+
+// finishSummary closes a run. A posted run (SummarySent) also makes the
+// counts it showed the baseline for the next summary's changes.
+func finishSummary(ctx context.Context, tx *Tx, guildID string, scheduledFor time.Time, state SummaryState) error {
+	var counts sql.NullString
+	if err := tx.QueryRowContext(ctx, `
+		UPDATE summary_runs SET state = ?, updated_at = ? WHERE guild_id = ? AND scheduled_for = ? AND state = 'pending'
+		RETURNING counts`, state, tx.now.Unix(), guildID, scheduledFor.Unix()).Scan(&counts); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil // already closed
+		}
+		return err
+	}
+	if state != SummarySent || !counts.Valid {
+		return nil
+	}
+	var byRally map[string]Counts
+	if err := json.Unmarshal([]byte(counts.String), &byRally); err != nil {
+		return err
+	}
+	for key, c := range byRally {
+		id, err := strconv.ParseInt(key, 10, 64)
+		if err != nil {
+			return err
+		}
+		// A rally deleted since (an announcement that failed) has no baseline to keep.
+		if _, err := tx.ExecContext(ctx, `
+			INSERT INTO summary_counts (rally_id, going, maybe, waitlist, at)
+			SELECT id, ?, ?, ?, ? FROM rallies WHERE id = ?
+			ON CONFLICT (rally_id) DO UPDATE SET going = excluded.going, maybe = excluded.maybe,
+				waitlist = excluded.waitlist, at = excluded.at`,
+			c.Going, c.Maybe, c.Waitlist, tx.now.Unix(), id); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // LastSummary returns when the guild's last posted summary was scheduled, or zero.
