@@ -144,7 +144,9 @@ func New(db *store.DB, dc *discord.Client, log *slog.Logger, now func() time.Tim
 	a.outbox = newOutbox()
 	a.outbox.start(func(ctx context.Context) error { return a.drainPosts(ctx, a.now()) },
 		func(ctx context.Context) error { return a.drainDMs(ctx, a.now()) }, log)
-	db.OnOwed(a.outbox.kick)
+	if db != nil {
+		db.OnOwed(a.outbox.kick)
+	}
 	a.routes = []*Command{
 		a.chapterCommand(),
 		a.rallyCommand(),
