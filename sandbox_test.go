@@ -36,13 +36,23 @@ func (o *sandboxOutput) String() string { o.mu.Lock(); defer o.mu.Unlock(); retu
 var sandboxURL = regexp.MustCompile(`open (http://127\.0\.0\.1:\d+/)`)
 
 // startSandbox runs `rallybot sandbox` in-process on a free port and returns
-// the page's URL.
+// the page's URL and its output so far.
 func startSandbox(t *testing.T) string {
+	url, _ := startSandboxWith(t, nil)
+	return url
+}
+
+// startSandboxWith is startSandbox with more environment (extra wins) and
+// the sandbox's stderr; the sandbox stops when the test ends.
+func startSandboxWith(t *testing.T, extra map[string]string) (string, *sandboxOutput) {
 	t.Helper()
 	env := map[string]string{
-		"SANDBOX_ADDR":  "127.0.0.1:0",
-		"DATABASE_PATH": filepath.Join(t.TempDir(), "sandbox.db"),
-		"LOG_LEVEL":     "debug",
+		"SANDBOX_ADDR":          "127.0.0.1:0",
+		"SANDBOX_DATABASE_PATH": filepath.Join(t.TempDir(), "sandbox.db"),
+		"LOG_LEVEL":             "debug",
+	}
+	for k, v := range extra {
+		env[k] = v
 	}
 	out := &sandboxOutput{}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -72,7 +82,7 @@ func startSandbox(t *testing.T) string {
 					t.Log(line)
 				}
 			}
-			return m[1]
+			return m[1], out
 		}
 		select {
 		case err := <-done:

@@ -97,6 +97,7 @@ func Run(ctx context.Context, cfg Config, startBot func(ctx context.Context, rea
 	}
 
 	s := newServer(cfg)
+	s.host = ln.Addr().String()
 	if err := s.bindChapters(ctx); err != nil {
 		stopBot()
 		<-botDone

@@ -9,6 +9,7 @@ import (
 	"html/template"
 	"io/fs"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -40,6 +41,9 @@ type server struct {
 	page    *template.Template
 	static  http.Handler
 	done    chan struct{} // closed when Run stops serving
+	// host is the page's own address (host:port) as the browser names it:
+	// the only Host answered, and the only Origin whose POSTs are taken.
+	host string
 
 	advancing sync.Mutex // one clock move (and its job run) at a time
 
@@ -60,6 +64,18 @@ func newServer(cfg Config) *server {
 }
 
 func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// Another web page the operator visits must not drive the sandbox (a
+	// form posted across sites) nor read it (a name of its own rebound to
+	// 127.0.0.1): the page answers only its own name, and takes actions
+	// only from its own page.
+	if !s.ownHost(r.Host) {
+		http.Error(w, "this sandbox answers only at http://"+s.host+"/", http.StatusForbidden)
+		return
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead && !s.ownOrigin(r) {
+		http.Error(w, "only the sandbox's own page may send this", http.StatusForbidden)
+		return
+	}
 	w.Header().Set("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	switch {
@@ -84,6 +100,39 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		http.NotFound(w, r)
 	}
+}
+
+// ownHost reports whether host (a request's Host) is the page's own address.
+// 127.0.0.1 and localhost both name this machine; a name the operator did
+// not give does not.
+func (s *server) ownHost(host string) bool {
+	if host == s.host {
+		return true
+	}
+	h, port, err := net.SplitHostPort(s.host)
+	if err != nil {
+		return false
+	}
+	if ip := net.ParseIP(h); ip != nil && ip.IsLoopback() && ip.To4() != nil {
+		return host == net.JoinHostPort("localhost", port)
+	}
+	return false
+}
+
+// ownOrigin reports whether a POST comes from the page itself: its Origin
+// (or, from a browser that sends none, its Referer) is the page's. A request
+// that names neither is refused: every browser names one on a POST.
+func (s *server) ownOrigin(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		ref, err := url.Parse(r.Header.Get("Referer"))
+		if err != nil || ref.Host == "" {
+			return false
+		}
+		origin = ref.Scheme + "://" + ref.Host
+	}
+	u, err := url.Parse(origin)
+	return err == nil && u.Scheme == "http" && u.Path == "" && s.ownHost(u.Host) && u.Host == r.Host
 }
 
 // view is where the page looks from: who acts, in which channel.
