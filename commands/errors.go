@@ -130,7 +130,7 @@ func userError(err error) *Error {
 	case errors.Is(err, store.ErrNotInSeries):
 		return refusal(EInvalid, "err_not_in_series", nil)
 	case errors.Is(err, store.ErrBadRSVPStatus):
-		return refusal(EInvalid, "err_bad_rsvp_status", nil)
+		return refusal(EInvalid, "err_bad_rsvp_status", []any{"Choices", choiceNames(string(store.Going), string(store.Maybe), string(store.NotGoing))})
 	}
 	return nil
 }

@@ -60,7 +60,7 @@ func (a *App) rsvpSlash(ctx context.Context, in *Input) (*Response, error) {
 	switch status {
 	case store.Going, store.Maybe, store.NotGoing:
 	default:
-		return nil, invalid("err_status_option")
+		return nil, invalid("err_status_option", "Choices", choiceNames(string(store.Going), string(store.Maybe), string(store.NotGoing)))
 	}
 	r, err := a.rallyFromOption(ctx, in)
 	if err != nil {

@@ -76,7 +76,7 @@ func (a *App) setupCoordinators(ctx context.Context, in *Input) (*Response, erro
 		switch lang = in.str("language"); lang {
 		case PostEnglish, PostSpanish, PostBilingual:
 		default:
-			return nil, invalid("err_language_option")
+			return nil, invalid("err_language_option", "Choices", choiceNames(PostEnglish, PostSpanish, PostBilingual))
 		}
 	} else {
 		// Left out, the language stays as it was.
