@@ -11,6 +11,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"rallybot/bot"
+	"rallybot/commands"
 	"rallybot/discordtest"
 	"rallybot/sandbox"
 	"rallybot/store"
@@ -64,7 +65,7 @@ func runSandbox(ctx context.Context, lookup func(string) string, stderr io.Write
 	tick := make(chan time.Time)
 	sc := sandbox.Config{
 		Addr: addr, Discord: fake, Clock: clock, Tick: tick,
-		ReminderOffsets: cfg.ReminderOffsets, Log: log.With("subsystem", "sandbox"),
+		ReminderOffsets: cfg.ReminderOffsets, SummaryGrace: commands.SummaryGrace, Log: log.With("subsystem", "sandbox"),
 		Listening: func(url string) {
 			fmt.Fprintf(stderr, "rallybot sandbox: open %s (ready in %v; database %s; Ctrl-C stops)\n",
 				url, time.Since(started).Round(time.Millisecond), dbPath)

@@ -45,7 +45,7 @@ func TestReadmeListsEveryCommand(t *testing.T) {
 			return
 		}
 		for _, o := range opts {
-			if !regexp.MustCompile(`(^|[ \[])` + regexp.QuoteMeta(o.Name) + `($|[ \]])`).MatchString(strings.TrimSpace(args)) && !strings.Contains(args, "…") {
+			if !regexp.MustCompile(`(^|[ \[])`+regexp.QuoteMeta(o.Name)+`($|[ \]])`).MatchString(strings.TrimSpace(args)) && !strings.Contains(args, "…") {
 				t.Errorf("README's row for /%s does not name its option %s", path, o.Name)
 			}
 		}

@@ -26,8 +26,12 @@ import (
 //go:embed assets
 var assets embed.FS
 
-// dmView is the ch value of the acting member's direct messages.
-const dmView = "dm"
+// dmView is the ch value of the acting member's direct messages, eventsView
+// of the server's Events tab.
+const (
+	dmView     = "dm"
+	eventsView = "events"
+)
 
 // interactionWait bounds one interaction sent from the page; the fake gives
 // up sooner (its own bound) when the bot never answers.
@@ -49,6 +53,7 @@ type server struct {
 
 	mu      sync.Mutex
 	changed chan struct{} // closed and replaced when the clock moves
+	jump    string        // what the last clock move passed over, for the page
 }
 
 func newServer(cfg Config) *server {
@@ -93,6 +98,8 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.act(w, r, s.click)
 	case r.URL.Path == "/clock" && r.Method == http.MethodPost:
 		s.act(w, r, s.moveClock)
+	case strings.HasPrefix(r.URL.Path, "/files/") && r.Method == http.MethodGet:
+		s.serveFile(w, r)
 	case strings.HasPrefix(r.URL.Path, "/static/") && r.Method == http.MethodGet:
 		s.static.ServeHTTP(w, r)
 	case r.URL.Path == "/favicon.ico":
@@ -147,7 +154,7 @@ func (s *server) viewOf(r *http.Request) view {
 		v.As = m
 	}
 	ch := r.FormValue("ch")
-	if ch == dmView {
+	if ch == dmView || ch == eventsView {
 		v.Channel = ch
 	}
 	for _, c := range s.discord.Channels(GuildID) {
@@ -170,6 +177,9 @@ func (s *server) invocation(m member, ch string) discordtest.Invocation {
 // where resolves the view to the channel interactions happen in: the
 // member's DM channel has no guild.
 func (s *server) where(v view) (discordtest.Invocation, error) {
+	if v.Channel == eventsView {
+		return discordtest.Invocation{}, errors.New("the Events tab has no buttons: open a channel")
+	}
 	if v.Channel != dmView {
 		return s.invocation(v.As, v.Channel), nil
 	}
@@ -223,8 +233,8 @@ func (s *server) click(ctx context.Context, v view, r *http.Request) error {
 }
 
 func (s *server) command(ctx context.Context, v view, r *http.Request) error {
-	if v.Channel == dmView {
-		return errors.New("commands run in the server's channels, not in direct messages")
+	if v.Channel == dmView || v.Channel == eventsView {
+		return errors.New("commands run in the server's channels: open one")
 	}
 	path, def, ok := s.findCommand(r.FormValue("cmd"))
 	if !ok {
@@ -331,7 +341,7 @@ func (s *server) serveAutocomplete(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	path, defs, ok := s.findCommand(r.FormValue("cmd"))
 	focus := r.FormValue("focus")
-	if !ok || v.Channel == dmView {
+	if !ok || v.Channel == dmView || v.Channel == eventsView {
 		w.Write([]byte("[]"))
 		return
 	}
@@ -384,6 +394,7 @@ func (s *server) moveClock(ctx context.Context, _ view, r *http.Request) error {
 	// A second past the due time, so what is due at it is due.
 	to = to.Add(time.Second)
 	s.clock.set(to)
+	s.setJump(s.skippedSummaries(now, to))
 	s.notify()
 	// The bot's tick loop runs every job at the time it receives and takes
 	// the next value only when done: the second send waits for the first run.
@@ -441,6 +452,43 @@ func cancelled(e *discordgo.MessageEmbed) bool {
 	return false
 }
 
+// skippedSummaries says which daily summaries a move from from to to passes
+// over: the bot posts a summary only within its grace after the scheduled
+// time (as after an outage), so a jump well past one skips it, and the page
+// says so rather than leave the coordinators' channel silently without it.
+func (s *server) skippedSummaries(from, to time.Time) string {
+	if s.cfg.Summary == nil {
+		return ""
+	}
+	var missed []string
+	for t := s.cfg.Summary.Next(from); !t.After(to) && len(missed) < 8; t = s.cfg.Summary.Next(t) {
+		if to.Sub(t) > s.cfg.SummaryGrace {
+			missed = append(missed, formatClock(t))
+		}
+	}
+	switch len(missed) {
+	case 0:
+		return ""
+	case 1:
+		return "The clock jumped past the daily summary due " + missed[0] + ", so the bot skipped it (it posts a summary only within " +
+			roughly(s.cfg.SummaryGrace) + " of its time, as after an outage). Use “To the next summary” to see one."
+	}
+	return fmt.Sprintf("The clock jumped past %d daily summaries (the first due %s), so the bot skipped them (it posts a summary only within %s of its time, as after an outage). Use “To the next summary” to see one.",
+		len(missed), missed[0], roughly(s.cfg.SummaryGrace))
+}
+
+func (s *server) setJump(note string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.jump = note
+}
+
+func (s *server) jumpNote() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.jump
+}
+
 func (s *server) notify() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -467,7 +515,7 @@ func (s *server) serveEvents(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-cache")
 	for {
 		discord, clock := s.discord.Changed(), s.clockChanged()
-		data, _ := json.Marshal(map[string]string{"clock": formatClock(s.clock.Now())})
+		data, _ := json.Marshal(map[string]string{"clock": formatClock(s.clock.Now()), "note": s.jumpNote()})
 		if _, err := fmt.Fprintf(w, "event: change\ndata: %s\n\n", data); err != nil {
 			return
 		}
@@ -492,4 +540,15 @@ func (s *server) serveEvents(w http.ResponseWriter, r *http.Request) {
 
 func formatClock(t time.Time) string {
 	return t.Local().Format("Mon Jan 2, 2006 15:04 MST")
+}
+
+// roughly is a duration in words: "1 hour", "90 minutes".
+func roughly(d time.Duration) string {
+	switch {
+	case d == time.Hour:
+		return "1 hour"
+	case d%time.Hour == 0:
+		return fmt.Sprintf("%d hours", d/time.Hour)
+	}
+	return fmt.Sprintf("%d minutes", d/time.Minute)
 }
