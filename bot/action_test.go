@@ -404,7 +404,7 @@ func TestActionRefusals(t *testing.T) {
 		{"ErrUnknownChapterAndChapterWithoutChannel", coord, actCreateOpts(discordtest.Str("chapters", "Seattle, Atlantis, Portland")),
 			[]string{"`chapters`", "\"Atlantis\"", "Portland has no announcement channel", "Nothing was created"}},
 		{"ErrDSTGapNamesTheChapters", coord, actCreateOpts(discordtest.Str("date", "2027-03-14"), discordtest.Str("time", "02:30"), discordtest.Str("chapters", "Chicago, Seattle")),
-			[]string{"02:30 on 2027-03-14 does not exist in Chicago, Seattle", "clocks jump forward", "Nothing was created"}},
+			[]string{"2:30 AM on 2027-03-14 does not exist in Chicago, Seattle", "clocks jump forward", "Nothing was created"}},
 		{"ErrBadDate", coord, actCreateOpts(discordtest.Str("date", "2026-02-30")), []string{"`date`", "YYYY-MM-DD"}},
 		{"ErrBadTime", coord, actCreateOpts(discordtest.Str("time", "11am")), []string{"`time`", "HH:MM"}},
 		{"ErrPast", coord, actCreateOpts(discordtest.Str("date", "2026-11-20")), []string{"already passed"}},
@@ -937,8 +937,8 @@ func TestActionPostFooterInWords(t *testing.T) {
 			fmt.Sprintf("-# Day of action #%d · rally #%d · asking for a place", id, rallies["Seattle"].ID),
 			fmt.Sprintf("-# Day of action #%d · rally #%d · cancellation notice", id, rallies["Seattle"].ID)}},
 		{chicagoChannel, []string{
-			fmt.Sprintf("-# Jornada de acción #%d · acción #%d · se pide lugar", id, rallies["Chicago"].ID),
-			fmt.Sprintf("-# Jornada de acción #%d · acción #%d · aviso de cancelación", id, rallies["Chicago"].ID)}},
+			fmt.Sprintf("-# Jornada de acción #%d · manifestación #%d · pedido de punto de encuentro", id, rallies["Chicago"].ID),
+			fmt.Sprintf("-# Jornada de acción #%d · manifestación #%d · aviso de cancelación", id, rallies["Chicago"].ID)}},
 	} {
 		if got := footers(c.channel); !reflect.DeepEqual(got, c.want) {
 			t.Errorf("footers in %s:\n%q\nwant\n%q", c.channel, got, c.want)

@@ -40,6 +40,9 @@ type Options struct {
 	Metrics *commands.Metrics
 	// Health, when set, follows the gateway connection for /healthz.
 	Health *Health
+	// NoInvite keeps the invite link out of the log: the sandbox's Discord
+	// is in-process, and a link to the real one would invite a real bot.
+	NoInvite bool
 }
 
 // Health is what /healthz reports of the gateway: whether the bot is
@@ -154,7 +157,9 @@ func Run(ctx context.Context, cfg Config, session *discordgo.Session, app *comma
 	}
 	// The invite link comes first: a bot not yet in its server needs it to
 	// get past the registration below.
-	log.Info("invite the bot with " + inviteURL(appID))
+	if !opts.NoInvite {
+		log.Info("invite the bot with " + inviteURL(appID))
+	}
 	if err := b.discord.RegisterCommands(ctx, appID, cfg.GuildID, b.app.Definitions()); err != nil {
 		if cfg.GuildID != "" && commands.Classify(err) == commands.Gone {
 			return &ConfigError{"DISCORD_GUILD_ID", fmt.Sprintf("register commands in server %s: %v. The bot is not in that server (or may not add commands there): invite it with %s and start again, or leave DISCORD_GUILD_ID empty to register commands globally", cfg.GuildID, err, inviteURL(appID))}

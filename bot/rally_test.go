@@ -580,7 +580,7 @@ func TestRSVPRefusals(t *testing.T) {
 
 	t.Run("ErrForgedStatus", func(t *testing.T) {
 		r := h.cmd(volunteer, seattleChannel, "rsvp", discordtest.Str("rally", id), discordtest.Str("status", "definitely"))
-		mustContain(t, r, true, "`status`", "going, maybe or not_going")
+		mustContain(t, r, true, "`status`", "Going, Maybe or Can't go")
 		mustContain(t, h.cmd(volunteer, seattleChannel, "myrsvps"), true, "no upcoming RSVPs")
 	})
 	t.Run("ErrRallyAlreadyStarted", func(t *testing.T) {

@@ -254,7 +254,7 @@ func TestRecurringCancelAndOddDates(t *testing.T) {
 	t.Run("SkippedHourMovesForwardAndIsSaid", func(t *testing.T) {
 		// Clocks jump from 02:00 to 03:00 on Sun Mar 14, 2027.
 		rallies, reply := h.seriesCreate(db, "2027-01-14 02:30", "monthly", 3)
-		mustContain(t, reply, true, "does not exist on Mar 14, 2027", "03:30 PDT")
+		mustContain(t, reply, true, "2:30 AM does not exist on Mar 14, 2027", "starts at 3:30 AM PDT")
 		if got := rallies[2].StartsAt.In(seattle); got.Hour() != 3 || got.Minute() != 30 {
 			t.Errorf("occurrence in the gap at %v, want 03:30 PDT", got)
 		}

@@ -94,7 +94,7 @@ func (a *App) autocompleteAction(ctx context.Context, in *Input, focused *discor
 }
 
 func actionChoice(l Lang, act store.Action) *discordgo.ApplicationCommandOptionChoice {
-	name := l.T("action_choice", "ID", act.ID, "Title", act.Title, "Date", act.Date, "Time", act.Time)
+	name := l.T("action_choice", "ID", act.ID, "Title", act.Title, "Date", act.Date, "Time", l.clockOf(act.Time))
 	return &discordgo.ApplicationCommandOptionChoice{Name: truncate(name, 100), Value: strconv.FormatInt(act.ID, 10)}
 }
 
@@ -204,7 +204,7 @@ func (a *App) actionCreate(ctx context.Context, in *Input) (*Response, error) {
 	}
 	date, err := time.Parse("2006-01-02", in.str("date"))
 	if err != nil {
-		return nil, invalid("err_action_date", "Date", echo(in.str("date")))
+		return nil, invalid("err_action_date", "Date", echo(in.str("date")), "Example", exampleDate(in.Now, time.UTC))
 	}
 	m := actionTimePattern.FindStringSubmatch(in.str("time"))
 	if m == nil {
@@ -240,9 +240,9 @@ func (a *App) actionCreate(ctx context.Context, in *Input) (*Response, error) {
 	}
 	switch {
 	case len(gap) > 0:
-		return nil, invalid("err_action_gap", "Time", n.Time, "Date", n.Date, "Chapters", escape(strings.Join(gap, ", ")))
+		return nil, invalid("err_action_gap", "Time", perLang(func(l Lang) string { return l.clockOf(n.Time) }), "Date", n.Date, "Chapters", escape(strings.Join(gap, ", ")))
 	case len(past) > 0:
-		return nil, invalid("err_action_past", "Date", n.Date, "Time", n.Time, "Chapters", escape(strings.Join(past, ", ")))
+		return nil, invalid("err_action_past", "Date", n.Date, "Time", perLang(func(l Lang) string { return l.clockOf(n.Time) }), "Chapters", escape(strings.Join(past, ", ")))
 	case len(far) > 0:
 		return nil, invalid("err_action_far", "Date", n.Date, "Chapters", escape(strings.Join(far, ", ")))
 	}
@@ -256,7 +256,7 @@ func (a *App) actionCreate(ctx context.Context, in *Input) (*Response, error) {
 		return nil, actionError(err)
 	}
 	a.log.Info("day of action created", "guild", in.GuildID, "action", act.ID, "rallies", len(rallies))
-	lines := []string{in.Lang.T("action_created", "Title", escape(act.Title), "ID", act.ID, "Count", len(rallies), "Time", act.Time, "Date", act.Date)}
+	lines := []string{in.Lang.T("action_created", "Title", escape(act.Title), "ID", act.ID, "Count", len(rallies), "Time", in.Lang.clockOf(act.Time), "Date", act.Date)}
 	for _, r := range rallies {
 		lines = append(lines, in.Lang.T("action_created_line", "Chapter", escape(r.ChapterName), "ID", r.ID, "When", zonedTime(in.Lang, r.StartsAt, r.TimeZone)))
 	}
@@ -276,7 +276,7 @@ func (a *App) actionRetried(ctx context.Context, in *Input, act store.Action) (*
 	for i, r := range rallies {
 		names[i] = r.ChapterName
 	}
-	lines := []string{in.Lang.T("action_retried", "Title", escape(act.Title), "Date", act.Date, "Time", act.Time, "ID", act.ID, "Chapters", escape(strings.Join(names, ", ")))}
+	lines := []string{in.Lang.T("action_retried", "Title", escape(act.Title), "Date", act.Date, "Time", in.Lang.clockOf(act.Time), "ID", act.ID, "Chapters", escape(strings.Join(names, ", ")))}
 	lines = append(lines, a.sendActionPostsNow(ctx, in.Lang, in.Now, act.ID, store.PostActionAsk)...)
 	return ephemeral(truncate(strings.Join(lines, "\n"), 2000)), nil
 }
@@ -586,7 +586,7 @@ func (a *App) actionStatus(ctx context.Context, in *Input) (*Response, error) {
 	if totalNeeds.Total() > 0 {
 		lines = append(lines, in.Lang.T("action_status_total_needs", "Needs", needsCountsLine(in.Lang, totalNeeds)))
 	}
-	title := in.Lang.T("action_status_title", "ID", act.ID, "Title", truncate(act.Title, 100), "Date", act.Date, "Time", act.Time)
+	title := in.Lang.T("action_status_title", "ID", act.ID, "Title", truncate(act.Title, 100), "Date", act.Date, "Time", in.Lang.clockOf(act.Time))
 	return messagesResponse(listEmbeds(title, lines, colorSummary), true), nil
 }
 
@@ -612,7 +612,7 @@ func (a *App) actionList(ctx context.Context, in *Input) (*Response, error) {
 		}
 		sort.Strings(names)
 		total := actionTotals(rallies, in.Now)
-		lines = append(lines, in.Lang.T("actions_line", "ID", act.ID, "Title", escape(truncate(act.Title, 100)), "Date", act.Date, "Time", act.Time,
+		lines = append(lines, in.Lang.T("actions_line", "ID", act.ID, "Title", escape(truncate(act.Title, 100)), "Date", act.Date, "Time", in.Lang.clockOf(act.Time),
 			"Chapters", escape(strings.Join(names, ", ")), "States", actionStatesLine(in.Lang, total.states),
 			"Going", total.counts.Going, "Maybe", total.counts.Maybe, "Waitlist", total.counts.Waitlist))
 	}
@@ -687,7 +687,7 @@ func (a *App) actionGroups(ctx context.Context, rallies []store.Rally) ([]action
 // actionSummaryLines are the heading and the closing lines of an action's
 // group in the summary: its totals, and the chapters still waiting for a place.
 func actionSummaryLines(l Lang, g actionGroup) (heading string, closing []string) {
-	heading = l.T("action_summary_heading", "ID", g.action.ID, "Title", g.action.Title, "Date", g.action.Date, "Time", g.action.Time)
+	heading = l.T("action_summary_heading", "ID", g.action.ID, "Title", g.action.Title, "Date", g.action.Date, "Time", l.clockOf(g.action.Time))
 	total := actionTotals(g.rallies, time.Time{}).counts
 	var waiting []string
 	for _, r := range g.rallies {

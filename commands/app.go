@@ -163,6 +163,7 @@ func New(db *store.DB, discord *Discord, log *slog.Logger, now func() time.Time,
 	}
 	for _, c := range a.routes {
 		guildOnly(c.Def)
+		adminByDefault(c)
 		localizeCommand(c.Def)
 		a.byName[c.Def.Name] = c
 	}

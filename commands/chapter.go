@@ -287,7 +287,7 @@ func (a *App) chapterSetup(ctx context.Context, in *Input) (*Response, error) {
 		switch lang {
 		case PostEnglish, PostSpanish, PostBilingual:
 		default:
-			return nil, invalid("err_language_option")
+			return nil, invalid("err_language_option", "Choices", choiceNames(PostEnglish, PostSpanish, PostBilingual))
 		}
 		u.Language = &lang
 	}

@@ -95,7 +95,7 @@ func (a *App) notify(ctx context.Context, in *Input) (*Response, error) {
 		on = true
 	case "off":
 	default:
-		return nil, invalid("notify_bad_choice")
+		return nil, invalid("notify_bad_choice", "Choices", choiceNames("on", "off"))
 	}
 	if err := a.db.SetDMReminders(ctx, in.GuildID, in.userID(), on); err != nil {
 		return nil, err

@@ -43,7 +43,7 @@ func (a *App) rallyCommand() *Command {
 					Options: append([]*discordgo.ApplicationCommandOption{
 						{Type: discordgo.ApplicationCommandOptionString, Name: "chapter", Description: "Chapter holding the rally", Required: true, Autocomplete: true, MaxLength: maxChapterName},
 						str("title", "What the action is", true, maxTitle),
-						str("when", "Chapter-local start, YYYY-MM-DD HH:MM (e.g. 2026-05-01 14:30 or 2026-05-01 2:30pm)", true, 40),
+						str("when", "Chapter-local start, YYYY-MM-DD HH:MM (24 h) or with am/pm, e.g. 14:30 or 2:30pm", true, 40),
 						str("location", "Where to meet", true, maxLocation),
 						str("details", "What to bring, accessibility, safety notes", false, maxDetails),
 						{Type: discordgo.ApplicationCommandOptionInteger, Name: "capacity", Description: "Most people who can come (a waitlist forms after)", MinValue: &minCap, MaxValue: maxCapacity},
@@ -184,13 +184,16 @@ func checkStart(when, tz string, now time.Time) (ParsedWhen, error) {
 	}
 	p, err := ParseWhen(when, loc)
 	if err != nil {
-		return p, err
+		return p, withWhenExample(err, now, loc)
 	}
 	if !p.Time.After(now) {
-		return p, invalid("err_when_past", "When", p.Time.Format("2006-01-02 15:04"), "Now", now.In(loc).Format("2006-01-02 15:04"), "Zone", tz)
+		at, local := p.Time, now.In(loc)
+		return p, invalid("err_when_past", "When", perLang(func(l Lang) string { return l.dateTime(at, dateLong) }),
+			"Now", perLang(func(l Lang) string { return l.dateTime(local, dateLong) }), "Zone", tz)
 	}
 	if p.Time.After(now.AddDate(1, 0, 0)) {
-		return p, invalid("err_when_far", "When", p.Time.Format("2006-01-02"))
+		at := p.Time
+		return p, invalid("err_when_far", "When", perLang(func(l Lang) string { return l.dateTime(at, dateOnly) }))
 	}
 	return p, nil
 }
@@ -292,7 +295,7 @@ func (a *App) rallyCreate(ctx context.Context, in *Input) (*Response, error) {
 	a.log.Info("rally created", "guild", in.GuildID, "rally", r.ID, "chapter", ch.ID)
 	note := a.mirror(ctx, in.Lang, r.ID)
 	if start.Ambiguous {
-		note += in.Lang.T("rally_ambiguous_time", "Time", start.Time.Format("15:04"), "Zone", describeZone(start.Time))
+		note += in.Lang.T("rally_ambiguous_time", "Time", in.Lang.clock(start.Time), "Zone", describeZone(start.Time))
 	}
 	return ephemeral(in.Lang.T("rally_scheduled", "Title", escape(r.Title), "ID", r.ID, "When", zonedTime(in.Lang, r.StartsAt, r.TimeZone),
 		"Link", messageLink(in.GuildID, msg.ChannelID, msg.ID)) + note), nil

@@ -299,7 +299,7 @@ func roleError(err error) error {
 	}
 	switch re.Kind {
 	case store.RoleInvalid:
-		return invalid("err_role_option")
+		return invalid("err_role_option", "Choices", roleChoiceNames())
 	case store.RoleNotNeeded:
 		return conflict("err_role_not_needed", "Title", escape(re.Rally.Title), "Role", perLang(func(l Lang) string { return roleName(l, re.Role, 2) }))
 	case store.RoleRallyOver:

@@ -61,7 +61,7 @@ func (a *App) rsvpSlash(ctx context.Context, in *Input) (*Response, error) {
 	switch status {
 	case store.Going, store.Maybe, store.NotGoing:
 	default:
-		return nil, invalid("err_status_option")
+		return nil, invalid("err_status_option", "Choices", choiceNames(string(store.Going), string(store.Maybe), string(store.NotGoing)))
 	}
 	var needs []store.Need
 	withNeeds := in.has("needs")

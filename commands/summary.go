@@ -35,8 +35,7 @@ func (a *App) summaryCommand() *Command {
 }
 
 func (a *App) setupCommand() *Command {
-	// No default_member_permissions: discordgo sends it as a string, which
-	// Discord's OpenAPI spec rejects (it wants an integer); the handler checks.
+	// Admin-only: App gives it default_member_permissions (adminByDefault).
 	return &Command{
 		Def: &discordgo.ApplicationCommand{
 			Name:        "setup",
@@ -76,7 +75,7 @@ func (a *App) setupCoordinators(ctx context.Context, in *Input) (*Response, erro
 		switch lang = in.str("language"); lang {
 		case PostEnglish, PostSpanish, PostBilingual:
 		default:
-			return nil, invalid("err_language_option")
+			return nil, invalid("err_language_option", "Choices", choiceNames(PostEnglish, PostSpanish, PostBilingual))
 		}
 	} else {
 		// Left out, the language stays as it was.

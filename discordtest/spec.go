@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -223,6 +224,9 @@ func (o *openAPI) validateBody(method, tmpl string, body []byte) (reason string,
 	if err != nil {
 		return "body is not JSON: " + err.Error(), map[string]any{"_errors": []any{discordErr("BASE_TYPE_INVALID", "Invalid JSON")}}, false
 	}
+	if strings.Contains(tmpl, "/commands") {
+		v = permissionsAsNumber(v)
+	}
 	o.mu.RLock()
 	err = sch.Validate(v)
 	o.mu.RUnlock()
@@ -294,4 +298,34 @@ func marshalErrors(errs map[string]any) json.RawMessage {
 	}
 	b, _ := json.Marshal(errs)
 	return b
+}
+
+// digits is a permission set as Discord documents it: a string of digits.
+var digits = regexp.MustCompile(`^[0-9]{1,20}$`)
+
+// permissionsAsNumber reads an application command's
+// default_member_permissions written as a string of digits as the number it
+// stands for. Discord documents the field as a string and accepts it, while
+// its OpenAPI file types it as an integer; this one field is read as Discord
+// reads it, and everything else in the body is still checked against the
+// schema (a string that is not digits stays a string, and is refused).
+// body is one command (POST, PATCH) or a list of them (PUT).
+func permissionsAsNumber(body any) any {
+	fix := func(cmd any) {
+		m, ok := cmd.(map[string]any)
+		if !ok {
+			return
+		}
+		if s, ok := m["default_member_permissions"].(string); ok && digits.MatchString(s) {
+			m["default_member_permissions"] = json.Number(s)
+		}
+	}
+	if list, ok := body.([]any); ok {
+		for _, cmd := range list {
+			fix(cmd)
+		}
+		return body
+	}
+	fix(body)
+	return body
 }

@@ -34,7 +34,10 @@ type Config struct {
 	// Summary, when set, is the daily summary's schedule, for "to the next
 	// summary".
 	Summary interface{ Next(time.Time) time.Time }
-	Log     *slog.Logger
+	// SummaryGrace is how long after its time the bot still posts a summary
+	// (commands.SummaryGrace); a clock move further past one skips it.
+	SummaryGrace time.Duration
+	Log          *slog.Logger
 	// Listening is called with the page's URL once it is served.
 	Listening func(url string)
 }
@@ -97,6 +100,7 @@ func Run(ctx context.Context, cfg Config, startBot func(ctx context.Context, rea
 	}
 
 	s := newServer(cfg)
+	s.host = ln.Addr().String()
 	if err := s.bindChapters(ctx); err != nil {
 		stopBot()
 		<-botDone

@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/bwmarrin/discordgo"
 
@@ -40,11 +41,19 @@ var chapters = func() []chapter {
 	return out
 }()
 
-// member is someone the page can act as.
+// member is someone the page can act as. Member.Locale is their Discord
+// client's language: a Spanish one gets the bot's Spanish replies and sees
+// Discord's timestamps in Spanish.
 type member struct {
 	Key, Name, Role string
 	discordtest.Member
 }
+
+// spanishLocale is the Discord locale of the sandbox's Spanish speakers.
+const spanishLocale = "es-419"
+
+// spanish reports whether the member reads Discord in Spanish.
+func (m member) spanish() bool { return strings.HasPrefix(m.Locale, "es") }
 
 const viewer = discordgo.PermissionViewChannel | discordgo.PermissionSendMessages | discordgo.PermissionUseSlashCommands
 
@@ -55,14 +64,22 @@ var members = func() []member {
 		Member: discordtest.Member{UserID: "930000000000000001", Permissions: viewer | discordgo.PermissionManageGuild}}}
 	leads := []string{"Sky", "Cam", "Lupe", "Nia", "Oli", "Sam", "Wes"}
 	for i, c := range chapters {
-		out = append(out, member{Key: "lead-" + c.ChannelName, Name: leads[i], Role: c.Name + " lead",
-			Member: discordtest.Member{UserID: fmt.Sprintf("9300000000000001%02d", i+1), Roles: []string{c.RoleID}, Permissions: viewer}})
+		m := member{Key: "lead-" + c.ChannelName, Name: leads[i], Role: c.Name + " lead",
+			Member: discordtest.Member{UserID: fmt.Sprintf("9300000000000001%02d", i+1), Roles: []string{c.RoleID}, Permissions: viewer}}
+		if c.Name == "Los Angeles" {
+			m.Role, m.Locale = c.Name+" lead, Discord in Spanish (es-419)", spanishLocale
+		}
+		out = append(out, m)
 	}
 	out = append(out, member{Key: "coordinator", Name: "Casey", Role: "coordinator",
 		Member: discordtest.Member{UserID: "930000000000000201", Roles: []string{coordinatorRole}, Permissions: viewer}})
 	for i, n := range []string{"Robin", "Jordan", "Priya", "Mateo"} {
-		out = append(out, member{Key: fmt.Sprintf("volunteer-%d", i+1), Name: n, Role: "volunteer",
-			Member: discordtest.Member{UserID: fmt.Sprintf("9300000000000003%02d", i+1), Permissions: viewer}})
+		m := member{Key: fmt.Sprintf("volunteer-%d", i+1), Name: n, Role: "volunteer",
+			Member: discordtest.Member{UserID: fmt.Sprintf("9300000000000003%02d", i+1), Permissions: viewer}}
+		if n == "Mateo" {
+			m.Role, m.Locale = "volunteer, Discord in Spanish (es-419)", spanishLocale
+		}
+		out = append(out, m)
 	}
 	return out
 }()
