@@ -144,6 +144,9 @@ func checkChapterName(name string) (string, error) {
 	if !visible(name) {
 		return "", invisibleText("name")
 	}
+	if hidesText(name) {
+		return "", invalid("err_text_format_chars", "Option", "name")
+	}
 	if n := utf8.RuneCountInString(name); n > maxChapterName {
 		return "", invalid("err_chapter_name_long", "Count", n, "Max", maxChapterName)
 	}

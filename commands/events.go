@@ -50,7 +50,7 @@ func eventParams(r store.Rally, reveal string) *discordgo.GuildScheduledEventPar
 	}
 	desc := eventMarker(langs[0], r.ID) + "\n" + inLangs(langs, " / ", func(l Lang) string { return l.T("event_chapter", "Chapter", r.ChapterName) })
 	if r.Details != "" {
-		desc += "\n" + r.Details
+		desc += "\n" + unmaskLinks(r.Details)
 	}
 	return &discordgo.GuildScheduledEventParams{
 		Name:               truncate(r.Title, 100),

@@ -138,10 +138,29 @@ func checkText(field, s string, max int, required bool) (string, error) {
 	if s != "" && !visible(s) {
 		return "", invisibleText(field)
 	}
+	if hidesText(s) {
+		return "", invalid("err_text_format_chars", "Option", field)
+	}
 	if field != "details" && strings.ContainsAny(s, "\r\n") {
 		return "", invalid("err_text_lines", "Option", field)
 	}
 	return s, nil
+}
+
+// zeroWidthJoiner joins emoji (👩‍👩‍👧): the one format character kept.
+const zeroWidthJoiner = '\u200d'
+
+// hidesText reports whether s holds a Unicode format character (category
+// Cf: bidi overrides and isolates, zero-width spaces, soft hyphens) other
+// than the zero-width joiner. They reorder or hide what a reader sees, so a
+// place or a title could read differently from what it says.
+func hidesText(s string) bool {
+	for _, r := range s {
+		if r != zeroWidthJoiner && unicode.Is(unicode.Cf, r) {
+			return true
+		}
+	}
+	return false
 }
 
 // invisibleText refuses a value Discord would show as a blank.
