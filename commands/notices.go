@@ -348,11 +348,11 @@ func (a *App) sendMemberDM(ctx context.Context, now time.Time, d store.DueDM, ta
 	default:
 		m = outMessage{Content: dmBody(d.Body, l)}
 	}
-	_, err = a.discord.DMMessage(ctx, d.UserID, m, nonce)
+	sent, err := a.discord.DMMessage(ctx, d.UserID, m, nonce)
 	switch {
 	case err == nil:
 		tally.sent.Add(1)
-		return &store.DMOutcome{Due: d, State: store.DMSent}, nil
+		return &store.DMOutcome{Due: d, State: store.DMSent, ChannelID: sent.ChannelID, MessageID: sent.ID}, nil
 	case ClosedDMs(err):
 		tally.closed.Add(1)
 		return &store.DMOutcome{Due: d, State: store.DMClosed}, nil

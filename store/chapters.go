@@ -268,7 +268,7 @@ func languageOrEnglish(lang string) string {
 }
 
 // SetMemberLocale records the locale a member's Discord client sent, which
-// their DMs follow. Only a locale other than English is kept: English is what
+// their DMs follow, if they have an RSVP or a role in the server. Only a locale other than English is kept: English is what
 // a member without a row gets, so most members are never stored at all, and
 // a member who switches back to English is removed. Unchanged, it writes
 // nothing.
@@ -291,9 +291,16 @@ func (db *DB) SetMemberLocale(ctx context.Context, guildID, userID, locale strin
 			return err
 		})
 	}
+	// Kept only while the member has an RSVP or a role in the server: a
+	// language is a hint of origin, and a member who only looked at a list
+	// is owed no DM to write in it.
 	return db.update(ctx, func(tx *Tx) error {
 		_, err := tx.ExecContext(ctx, `
-			INSERT INTO member_locales (guild_id, user_id, locale, updated_at) VALUES (?, ?, ?, ?)
+			INSERT INTO member_locales (guild_id, user_id, locale, updated_at)
+			SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (
+				SELECT 1 FROM rsvps v JOIN rallies r ON r.id = v.rally_id WHERE v.user_id = ?2 AND r.guild_id = ?1
+				UNION ALL
+				SELECT 1 FROM role_signups s JOIN rallies r ON r.id = s.rally_id WHERE s.user_id = ?2 AND r.guild_id = ?1)
 			ON CONFLICT (guild_id, user_id) DO UPDATE SET locale = excluded.locale, updated_at = excluded.updated_at`,
 			guildID, userID, locale, tx.now.Unix())
 		return err
