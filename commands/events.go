@@ -130,6 +130,16 @@ func (a *App) mirrorRally(ctx context.Context, l Lang, now time.Time, rallyID in
 	}
 	params := eventParams(r, a.hiddenPlaceIn(postLangs(r.ChapterLanguage)))
 	switch {
+	case r.HighRisk && eventID == "":
+		// Discord's Events tab shows the whole server who is Interested.
+		return "", a.db.EventMirrored(ctx, m)
+	case r.HighRisk:
+		if err := a.discord.DeleteEvent(ctx, r.GuildID, eventID); err != nil && discordCode(err) != errCodeUnknownScheduledEvent {
+			return a.mirrorFailed(ctx, l, now, m, "delete", err)
+		}
+		if err := a.db.SetScheduledEvent(ctx, r.ID, ""); err != nil {
+			return "", err
+		}
 	case r.Cancelled() && eventID == "":
 		return "", a.db.EventMirrored(ctx, m)
 	case r.Cancelled():

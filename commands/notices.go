@@ -118,6 +118,9 @@ func (a *App) checkinButton(ctx context.Context, in *Input) (*Response, error) {
 
 func (a *App) checkIn(ctx context.Context, in *Input, rallyID int64) (*Response, error) {
 	r, fresh, err := a.db.CheckIn(ctx, in.GuildID, rallyID, in.userID())
+	if errors.Is(err, store.ErrHighRiskNoCheckIn) {
+		return nil, conflict("checkin_high_risk", "Title", escape(r.Title))
+	}
 	if errors.Is(err, store.ErrNotCheckInTime) {
 		return nil, conflict("checkin_closed", "Title", escape(r.Title),
 			"Start", zonedTime(in.Lang, r.StartsAt, r.TimeZone), "End", zonedTime(in.Lang, r.EndsAt, r.TimeZone))
@@ -448,7 +451,7 @@ func (a *App) publicAnnouncement(r store.Rally, now time.Time) ([]*discordgo.Mes
 			}
 		}
 	}
-	if !now.IsZero() && !r.Cancelled() && r.Started(now) && now.Before(r.EndsAt) {
+	if !now.IsZero() && !r.Cancelled() && !r.HighRisk && r.Started(now) && now.Before(r.EndsAt) {
 		components = append(components, checkinButtonRow(langs, r.ID))
 	}
 	return embeds, components

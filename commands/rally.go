@@ -49,6 +49,7 @@ func (a *App) rallyCommand() *Command {
 						{Type: discordgo.ApplicationCommandOptionInteger, Name: "capacity", Description: "Most people who can come (a waitlist forms after)", MinValue: &minCap, MaxValue: maxCapacity},
 						str("duration", "How long it lasts, e.g. 2h or 90m (default 2h)", false, 20),
 						{Type: discordgo.ApplicationCommandOptionBoolean, Name: "private_location", Description: "Tell the place only to those going, shortly before the start"},
+						highRiskOption(),
 					}, append(RoleMinimumOptions(), seriesOptions()...)...)},
 				{Type: discordgo.ApplicationCommandOptionSubCommand, Name: "list", Description: "Upcoming rallies with going/maybe counts",
 					Options: []*discordgo.ApplicationCommandOption{
@@ -66,6 +67,7 @@ func (a *App) rallyCommand() *Command {
 						{Type: discordgo.ApplicationCommandOptionInteger, Name: "capacity", Description: "New capacity (0 removes the limit)", MinValue: &minEditCap, MaxValue: maxCapacity},
 						str("duration", "New length, e.g. 2h or 90m", false, 20),
 						{Type: discordgo.ApplicationCommandOptionBoolean, Name: "private_location", Description: "Tell the place only to those going, shortly before the start"},
+						highRiskOption(),
 					}, RoleMinimumOptions()...)},
 				{Type: discordgo.ApplicationCommandOptionSubCommand, Name: "cancel", Description: "Cancel a rally and tell its channel (leads)",
 					Options: []*discordgo.ApplicationCommandOption{
@@ -265,6 +267,7 @@ func (a *App) rallyCreate(ctx context.Context, in *Input) (*Response, error) {
 		return nil, err
 	}
 	n.PrivateLocation = in.bool("private_location")
+	n.HighRisk = highRisk(in, ch)
 	if ch.ChannelID == "" {
 		return nil, conflict("err_no_channel", "Chapter", escape(ch.Name), "Name", ch.Name)
 	}
@@ -442,6 +445,11 @@ func (a *App) rallyEdit(ctx context.Context, in *Input) (*Response, error) {
 		p := in.bool("private_location")
 		u.PrivateLocation = &p
 		changed = append(changed, "private_location")
+	}
+	if in.has("high_risk") {
+		h := in.bool("high_risk")
+		u.HighRisk = &h
+		changed = append(changed, "high_risk")
 	}
 	minimums, err := ReadRoleMinimums(in)
 	if err != nil {

@@ -19,6 +19,8 @@ type Chapter struct {
 	// Language is what its channel posts are written in: "en", "es" or
 	// "en+es" (both in one post, Spanish second).
 	Language string
+	// HighRisk is the chapter's default for new rallies (high-risk.go).
+	HighRisk bool
 }
 
 // DefaultChapters are the chapters every guild starts with.
@@ -117,11 +119,11 @@ func (db *DB) SetCoordinators(ctx context.Context, g Guild) (err error) {
 	})
 }
 
-const chapterColumns = `id, guild_id, name, timezone, COALESCE(channel_id, ''), COALESCE(lead_role_id, ''), language`
+const chapterColumns = `id, guild_id, name, timezone, COALESCE(channel_id, ''), COALESCE(lead_role_id, ''), language, high_risk`
 
 func scanChapter(row interface{ Scan(...any) error }) (Chapter, error) {
 	var c Chapter
-	err := row.Scan(&c.ID, &c.GuildID, &c.Name, &c.TimeZone, &c.ChannelID, &c.LeadRoleID, &c.Language)
+	err := row.Scan(&c.ID, &c.GuildID, &c.Name, &c.TimeZone, &c.ChannelID, &c.LeadRoleID, &c.Language, &c.HighRisk)
 	return c, err
 }
 
@@ -197,6 +199,7 @@ type ChapterUpdate struct {
 	ChannelID  *string
 	LeadRoleID *string
 	Language   *string
+	HighRisk   *bool
 }
 
 // UpdateChapter changes the named chapter and returns it as it now is.
@@ -223,9 +226,12 @@ func (db *DB) UpdateChapter(ctx context.Context, guildID, name string, u Chapter
 		if u.Language != nil {
 			c.Language = *u.Language
 		}
+		if u.HighRisk != nil {
+			c.HighRisk = *u.HighRisk
+		}
 		_, err = tx.ExecContext(ctx,
-			`UPDATE chapters SET name = ?, timezone = ?, channel_id = ?, lead_role_id = ?, language = ? WHERE id = ?`,
-			c.Name, c.TimeZone, nullIfEmpty(c.ChannelID), nullIfEmpty(c.LeadRoleID), c.Language, c.ID)
+			`UPDATE chapters SET name = ?, timezone = ?, channel_id = ?, lead_role_id = ?, language = ?, high_risk = ? WHERE id = ?`,
+			c.Name, c.TimeZone, nullIfEmpty(c.ChannelID), nullIfEmpty(c.LeadRoleID), c.Language, c.HighRisk, c.ID)
 		if isUniqueViolation(err) {
 			return &ChapterExistsError{Name: c.Name, Renamed: true}
 		}

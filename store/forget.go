@@ -391,6 +391,9 @@ func (db *DB) PurgeEndedHighRisk(ctx context.Context, now time.Time) (purged []P
 				return err
 			}
 		}
+		if err := dropIdleLocales(ctx, tx); err != nil {
+			return err
+		}
 		after, err := countDMDeletions(ctx, tx)
 		dms = after - before
 		return err
@@ -413,3 +416,34 @@ func purgeRally(ctx context.Context, tx *Tx, rallyID int64, deleteDMs bool) erro
 		WHERE id = ?`, tx.now.Unix(), rallyID)
 	return err
 }
+
+// setHighRisk turns the rally's high-risk mode on or off in tx. On, the
+// check-ins it may hold go (a record of presence), and its scheduled event
+// is owed a deletion (its Interested list names members).
+func setHighRisk(ctx context.Context, tx *Tx, rallyID int64, on bool) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE rallies SET high_risk = ? WHERE id = ?`, on, rallyID); err != nil || !on {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM checkins WHERE rally_id = ?`, rallyID); err != nil {
+		return err
+	}
+	return oweEvent(ctx, tx, rallyID)
+}
+
+// dropIdleLocales deletes the locales of members with no RSVP or role left
+// in the guild: a member's DM language is kept only while something may be
+// sent to them.
+func dropIdleLocales(ctx context.Context, tx *Tx) error {
+	_, err := tx.ExecContext(ctx, `
+		DELETE FROM member_locales WHERE NOT EXISTS (
+			SELECT 1 FROM rsvps v JOIN rallies r ON r.id = v.rally_id
+			WHERE v.user_id = member_locales.user_id AND r.guild_id = member_locales.guild_id)
+		AND NOT EXISTS (
+			SELECT 1 FROM role_signups s JOIN rallies r ON r.id = s.rally_id
+			WHERE s.user_id = member_locales.user_id AND r.guild_id = member_locales.guild_id)`)
+	return err
+}
+
+// ErrHighRiskNoCheckIn refuses a check-in at a high-risk rally: it would be
+// a record of who was there.
+var ErrHighRiskNoCheckIn = &Error{Code: EConflict, Desc: "no check-in at a high-risk rally"}

@@ -365,6 +365,9 @@ func (db *DB) CheckIn(ctx context.Context, guildID string, rallyID int64, userID
 		if r.Cancelled() {
 			return &RallyStateError{Change: ChangeRSVP, Title: r.Title, Err: ErrRallyCancelled}
 		}
+		if r.HighRisk {
+			return ErrHighRiskNoCheckIn
+		}
 		if tx.now.Before(r.StartsAt) || !tx.now.Before(r.EndsAt) {
 			return ErrNotCheckInTime
 		}

@@ -233,15 +233,7 @@ func (db *DB) PurgeRSVPs(ctx context.Context, cutoff time.Time) (rsvps, rallies 
 			}
 		}
 		rallies = len(ids)
-		// A member's DM language is kept only while they have an RSVP or a
-		// role in the guild: nothing else is sent to them.
-		if _, err := tx.ExecContext(ctx, `
-			DELETE FROM member_locales WHERE NOT EXISTS (
-				SELECT 1 FROM rsvps v JOIN rallies r ON r.id = v.rally_id
-				WHERE v.user_id = member_locales.user_id AND r.guild_id = member_locales.guild_id)
-			AND NOT EXISTS (
-				SELECT 1 FROM role_signups s JOIN rallies r ON r.id = s.rally_id
-				WHERE s.user_id = member_locales.user_id AND r.guild_id = member_locales.guild_id)`); err != nil {
+		if err := dropIdleLocales(ctx, tx); err != nil {
 			return err
 		}
 		// A preference says the member used the bot: kept while they do.
