@@ -363,6 +363,13 @@ type PurgedRally struct {
 // deletion on Discord. The rally keeps its title, time and counts.
 func (db *DB) PurgeEndedHighRisk(ctx context.Context, now time.Time) (purged []PurgedRally, dms int, err error) {
 	defer wrap(&err, "purge high-risk")
+	// Run every minute: most minutes nothing has ended, and a look through
+	// the read pool takes no write lock from the clicks.
+	var due bool
+	if err := db.read.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM rallies
+		WHERE high_risk = 1 AND rsvps_purged_at IS NULL AND ends_at <= ?)`, now.Unix()).Scan(&due); err != nil || !due {
+		return nil, 0, err
+	}
 	err = db.update(ctx, func(tx *Tx) error {
 		purged, dms = nil, 0
 		rows, err := tx.QueryContext(ctx, `SELECT id, guild_id FROM rallies
