@@ -101,6 +101,9 @@ func runWith(ctx context.Context, args []string, lookupEnv func(string) (string,
 		onLogger(log)
 	}
 	log.Info("starting rallybot", "version", version())
+	for _, w := range cfg.Warnings() {
+		log.Warn(w)
+	}
 	return serve(ctx, cfg, log)
 }
 

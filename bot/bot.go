@@ -134,7 +134,15 @@ func Run(ctx context.Context, cfg Config, session *discordgo.Session, app *comma
 		case !app.GuildAllowed(g.ID):
 			b.leave(g.ID)
 		default:
+			app.GuildBack(b.ctx, g.ID)
 			b.seed(b.ctx, g.ID)
+		}
+	})
+	session.AddHandler(func(_ *discordgo.Session, g *discordgo.GuildDelete) {
+		// unavailable set is an outage: the server comes back by itself.
+		// Absent, the bot was removed (kicked, or the server deleted).
+		if g.Guild != nil && !g.Unavailable {
+			app.GuildLeft(b.ctx, g.ID)
 		}
 	})
 	session.AddHandler(func(s *discordgo.Session, ic *discordgo.InteractionCreate) { b.onInteraction(ic.Interaction) })

@@ -34,8 +34,11 @@ type Config struct {
 	// ScheduledEvents mirrors announced rallies as Discord scheduled events.
 	ScheduledEvents bool
 	// AllowedGuilds are the servers the bot serves (ALLOWED_GUILDS, plus
-	// DISCORD_GUILD_ID); empty: any server that adds it.
+	// DISCORD_GUILD_ID); empty only with AnyGuild.
 	AllowedGuilds []string
+	// AnyGuild is ALLOWED_GUILDS=*: any server that adds the bot is served,
+	// on purpose. Without it, or a list, start-up refuses.
+	AnyGuild bool
 	// MetricsAddr is where /healthz and /metrics are served; "" turns them off.
 	MetricsAddr string
 	// LogJSON writes the log as JSON lines, for log shippers.
@@ -113,7 +116,7 @@ func LoadConfig(getenv func(string) string, now time.Time) (Config, error) {
 		return c, &ConfigError{"DISCORD_GUILD_ID", fmt.Sprintf("%q is not a server id: use the numeric id (Developer Mode → right-click the server → Copy Server ID), or leave it empty", c.GuildID)}
 	}
 	var err error
-	if c.AllowedGuilds, err = parseGuilds(getenv("ALLOWED_GUILDS"), c.GuildID); err != nil {
+	if c.AllowedGuilds, c.AnyGuild, err = parseGuilds(getenv("ALLOWED_GUILDS"), c.GuildID); err != nil {
 		return c, err
 	}
 	c.MetricsAddr = strings.TrimSpace(getenv("METRICS_ADDR"))
@@ -139,6 +142,10 @@ func LoadConfig(getenv func(string) string, now time.Time) (Config, error) {
 	u, err := url.Parse(c.APIURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
 		return c, &ConfigError{"DISCORD_API_URL", fmt.Sprintf("%q is not an origin: use a URL like https://discord.com, with no path", c.APIURL)}
+	}
+	if u.Scheme == "http" && !loopback(u.Hostname()) {
+		// Every REST call carries the token: in clear, anyone on the path has it.
+		return c, &ConfigError{"DISCORD_API_URL", fmt.Sprintf("%q is plain http to another machine, which would send the bot's token in clear: use https://, or http:// only to 127.0.0.1 or localhost", c.APIURL)}
 	}
 	switch strings.ToLower(get("LOG_LEVEL", "info")) {
 	case "debug":
@@ -215,9 +222,13 @@ func parseOffsets(s string) ([]time.Duration, error) {
 	return out, nil
 }
 
-// parseGuilds reads ALLOWED_GUILDS, a comma-separated list of server ids;
-// DISCORD_GUILD_ID, when set, is always allowed.
-func parseGuilds(list, guildID string) ([]string, error) {
+// parseGuilds reads ALLOWED_GUILDS, a comma-separated list of server ids or
+// "*" for any server; DISCORD_GUILD_ID, when set, is always allowed. Neither
+// set is refused: a bot anyone can add would store strangers' members.
+func parseGuilds(list, guildID string) (_ []string, any bool, _ error) {
+	if strings.TrimSpace(list) == "*" {
+		return nil, true, nil
+	}
 	var out []string
 	seen := map[string]bool{}
 	add := func(id string) {
@@ -232,14 +243,39 @@ func parseGuilds(list, guildID string) ([]string, error) {
 			continue
 		}
 		if !isSnowflake(id) {
-			return nil, &ConfigError{"ALLOWED_GUILDS", fmt.Sprintf("%q is not a server id: list numeric ids separated by commas (Developer Mode → right-click the server → Copy Server ID)", id)}
+			return nil, false, &ConfigError{"ALLOWED_GUILDS", fmt.Sprintf("%q is not a server id: list numeric ids separated by commas (Developer Mode → right-click the server → Copy Server ID), or * for any server", id)}
 		}
 		add(id)
 	}
 	if guildID != "" {
 		add(guildID)
 	}
-	return out, nil
+	if len(out) == 0 {
+		return nil, false, &ConfigError{"ALLOWED_GUILDS", "neither ALLOWED_GUILDS nor DISCORD_GUILD_ID is set: list the ids of the servers the bot serves in ALLOWED_GUILDS (or set DISCORD_GUILD_ID), or set ALLOWED_GUILDS=* to serve any server that adds it"}
+	}
+	return out, false, nil
+}
+
+// loopback reports whether host is this machine: localhost or a loopback
+// address.
+func loopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// Warnings are settings that work but may expose more than intended; the
+// program logs each at start.
+func (c Config) Warnings() []string {
+	var out []string
+	if c.MetricsAddr != "" {
+		if host, _, _ := net.SplitHostPort(c.MetricsAddr); !loopback(host) {
+			out = append(out, fmt.Sprintf("METRICS_ADDR %s is reachable from other machines: /metrics and /healthz tell anyone who can reach them how busy the bot is; bind it to 127.0.0.1 unless a firewall keeps it private", c.MetricsAddr))
+		}
+	}
+	return out
 }
 
 func isSnowflake(s string) bool {

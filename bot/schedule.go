@@ -27,6 +27,8 @@ func (b *bot) startSchedules() (*cron.Cron, error) {
 	// a tick's at the tick's time, so a test's second tick (sent to wait for
 	// the first run) cannot act at a time the test has moved on to since.
 	reminders := func(now time.Time) {
+		// First: a high-risk rally's member ids go the minute it ends.
+		b.job("privacy", now, b.app.KeepPrivacy)
 		b.job("reminders", now, b.app.SendDueReminders)
 		b.job("staffing", now, b.app.SendStaffingAlerts)
 		// Also retries a summary whose post failed, within its grace period.

@@ -50,6 +50,7 @@ func (a *App) actionCommand() *Command {
 						str("details", "What to bring, accessibility, safety notes", false, maxDetails),
 						{Type: discordgo.ApplicationCommandOptionInteger, Name: "capacity", Description: "Most people each rally can take (a waitlist forms after)", MinValue: &minCap, MaxValue: maxCapacity},
 						str("duration", "How long it lasts, e.g. 2h or 90m (default 2h)", false, 20),
+						highRiskOption(),
 					}, append(RoleMinimumOptions(), approvalOption())...)},
 				{Type: discordgo.ApplicationCommandOptionSubCommand, Name: "status", Description: "How each chapter's rally is coming together (coordinators, only you see it)",
 					Options: []*discordgo.ApplicationCommandOption{actionOpt("Action to show")}},
@@ -235,7 +236,7 @@ func (a *App) actionCreate(ctx context.Context, in *Input) (*Response, error) {
 		case p.Time.After(in.Now.AddDate(1, 0, 0)):
 			far = append(far, c.Name)
 		default:
-			n.Rallies = append(n.Rallies, store.NewActionRally{Chapter: c, StartsAt: p.Time.UTC()})
+			n.Rallies = append(n.Rallies, store.NewActionRally{Chapter: c, StartsAt: p.Time.UTC(), HighRisk: highRisk(in, c)})
 		}
 	}
 	switch {

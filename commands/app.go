@@ -13,6 +13,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -62,6 +63,13 @@ type App struct {
 	eventLocks rallyLocks
 	// members caches who was found still in a server (privacy.go).
 	members memberCache
+	// privacy, wal and background are deletion's (privacy.go): its job
+	// locks, the log cleaner, and the work a reply starts and Close waits for.
+	privacy          privacyJobs
+	wal              *walCleaner
+	background       sync.WaitGroup
+	backgroundCtx    context.Context
+	backgroundCancel context.CancelFunc
 }
 
 // Handler handles one command, subcommand or button and returns its reply.
@@ -93,6 +101,9 @@ type Command struct {
 	Def          *discordgo.ApplicationCommand
 	Routes       map[string]Route
 	Autocomplete AutocompleteHandler
+	// InDMs also offers the command in a DM with the bot, where it acts
+	// for the member in every server (/privacy forget-me).
+	InDMs bool
 }
 
 // buttonRoute routes a component by its custom_id; the pattern's named groups
@@ -148,6 +159,8 @@ func New(db *store.DB, discord *Discord, log *slog.Logger, now func() time.Time,
 	}
 	a := &App{db: db, discord: discord, log: log, now: now, cfg: cfg, byName: map[string]*Command{}}
 	a.refresher = newRefresher(cfg.EditInterval, a.refreshAnnouncement, log)
+	a.wal = newWALCleaner(db, log)
+	a.backgroundCtx, a.backgroundCancel = context.WithCancel(context.Background())
 	a.routes = []*Command{
 		a.chapterCommand(),
 		a.rallyCommand(),
@@ -164,6 +177,9 @@ func New(db *store.DB, discord *Discord, log *slog.Logger, now func() time.Time,
 	for _, c := range a.routes {
 		guildOnly(c.Def)
 		adminByDefault(c)
+		if c.InDMs {
+			*c.Def.Contexts = append(*c.Def.Contexts, discordgo.InteractionContextBotDM)
+		}
 		localizeCommand(c.Def)
 		a.byName[c.Def.Name] = c
 	}
@@ -194,8 +210,14 @@ func (a *App) Definitions() []*discordgo.ApplicationCommand {
 	return defs
 }
 
-// Close flushes pending announcement edits and stops their timers.
-func (a *App) Close() { a.refresher.close() }
+// Close flushes pending announcement edits and stops their timers, and
+// stops the background work of deletions.
+func (a *App) Close() {
+	a.refresher.close()
+	a.backgroundCancel()
+	a.background.Wait()
+	a.wal.close()
+}
 
 // SeedGuild gives a newly seen guild its default chapters, once.
 func (a *App) SeedGuild(ctx context.Context, guildID string) error {
@@ -236,18 +258,22 @@ func (a *App) Handle(ctx context.Context, i *discordgo.Interaction) (resp *Respo
 		a.cfg.Metrics.Interaction(InteractionKind(i.Type), outcome)
 	}()
 	inDM := i.GuildID == "" || i.Member == nil || i.Member.User == nil
-	if inDM && (i.Type != discordgo.InteractionMessageComponent || i.User == nil) {
+	if inDM && (i.User == nil || i.Type != discordgo.InteractionMessageComponent && !a.offeredInDMs(i)) {
 		return ephemeral(in.Lang.T("only_in_server"))
 	}
 	if !inDM && !a.GuildAllowed(i.GuildID) {
 		log.Warn("interaction from a server not in ALLOWED_GUILDS", "guild", i.GuildID)
 		return ephemeral(in.Lang.T("guild_not_allowed"))
 	}
-	if i.Locale != "" && !inDM {
-		// DMs, which answer no interaction, follow the last locale seen.
-		if err := a.db.SetMemberLocale(ctx, i.GuildID, i.Member.User.ID, string(i.Locale)); err != nil {
-			log.Warn("could not record the member's locale", "err", err)
-		}
+	if i.Locale != "" && !inDM && i.Type != discordgo.InteractionApplicationCommandAutocomplete {
+		// DMs, which answer no interaction, follow the last locale seen. It
+		// is recorded after the handler, so an RSVP made by this very
+		// interaction counts, and only for members with an RSVP or a role.
+		defer func() {
+			if err := a.db.SetMemberLocale(context.WithoutCancel(ctx), i.GuildID, i.Member.User.ID, string(i.Locale)); err != nil {
+				log.Warn("could not record the member's locale", "err", err)
+			}
+		}()
 	}
 	var route Route
 	switch i.Type {
@@ -305,6 +331,16 @@ func (a *App) Handle(ctx context.Context, i *discordgo.Interaction) (resp *Respo
 	}
 	outcome = "ok"
 	return resp
+}
+
+// offeredInDMs reports whether the interaction is a command offered in a
+// DM with the bot.
+func (a *App) offeredInDMs(i *discordgo.Interaction) bool {
+	if i.Type != discordgo.InteractionApplicationCommand {
+		return false
+	}
+	cmd := a.byName[i.ApplicationCommandData().Name]
+	return cmd != nil && cmd.InDMs
 }
 
 // Ephemeral reports whether the interaction's answer is seen only by the

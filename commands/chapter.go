@@ -51,7 +51,7 @@ func (a *App) chapterCommand() *Command {
 					Options: []*discordgo.ApplicationCommandOption{
 						chapterOpt("Chapter to set up"), channelOpt, leadOpt, timezoneOpt(false),
 						{Type: discordgo.ApplicationCommandOptionString, Name: "rename", Description: "New name for the chapter", MaxLength: maxChapterName},
-						languageOpt,
+						languageOpt, chapterHighRiskOption(),
 					}},
 				{Type: discordgo.ApplicationCommandOptionSubCommand, Name: "remove", Description: "Remove a chapter with no upcoming rallies (admins)",
 					Options: []*discordgo.ApplicationCommandOption{chapterOpt("Chapter to remove")}},
@@ -143,6 +143,9 @@ func checkChapterName(name string) (string, error) {
 	}
 	if !visible(name) {
 		return "", invisibleText("name")
+	}
+	if hidesText(name) {
+		return "", invalid("err_text_format_chars", "Option", "name")
 	}
 	if n := utf8.RuneCountInString(name); n > maxChapterName {
 		return "", invalid("err_chapter_name_long", "Count", n, "Max", maxChapterName)
@@ -291,6 +294,13 @@ func (a *App) chapterSetup(ctx context.Context, in *Input) (*Response, error) {
 		}
 		u.Language = &lang
 	}
+	if in.has("high_risk") {
+		on, err := readOnOff(in, "high_risk")
+		if err != nil {
+			return nil, err
+		}
+		u.HighRisk = &on
+	}
 	if u == (store.ChapterUpdate{}) {
 		return nil, invalid("err_setup_nothing")
 	}
@@ -309,6 +319,9 @@ func (a *App) chapterSetup(ctx context.Context, in *Input) (*Response, error) {
 	parts = append(parts, in.Lang.T("setup_times_in", "Zone", c.TimeZone))
 	if in.has("language") || c.Language != PostEnglish {
 		parts = append(parts, in.Lang.T("setup_posts_in", "Language", in.Lang.T("language_"+c.Language)))
+	}
+	if in.has("high_risk") || c.HighRisk {
+		parts = append(parts, in.Lang.T(map[bool]string{true: "setup_high_risk_on", false: "setup_high_risk_off"}[c.HighRisk]))
 	}
 	return ephemeral(fmt.Sprintf("**%s** %s.", escape(c.Name), strings.Join(parts, ", ")) + setupHint(in.Lang, c)), nil
 }

@@ -217,10 +217,22 @@ func (d *Discord) IsMember(ctx context.Context, guildID, userID string) (bool, e
 	return false, err
 }
 
-// DM sends a direct message to a member, once (with a nonce of its own).
-func (d *Discord) DM(ctx context.Context, userID, content string) error {
-	_, err := d.DMMessage(ctx, userID, outMessage{Content: content}, store.NewNonce())
-	return err
+// DM sends a direct message to a member, once (with a nonce of its own),
+// and returns it: where it is, so it can be deleted.
+func (d *Discord) DM(ctx context.Context, userID, content string) (*discordgo.Message, error) {
+	return d.DMMessage(ctx, userID, outMessage{Content: content}, store.NewNonce())
+}
+
+// ForgetDMChannel drops the member's DM channel from memory: after
+// forget-me nothing in the process links them to it.
+func (d *Discord) ForgetDMChannel(userID string) { d.dmChannels.Delete(userID) }
+
+// DeleteMessage deletes one of the bot's messages; deleting twice is
+// deleting once, so a 5xx is retried.
+func (d *Discord) DeleteMessage(ctx context.Context, channelID, messageID string) error {
+	return d.retry(ctx, func() error {
+		return d.session.ChannelMessageDelete(channelID, messageID, discordgo.WithContext(ctx))
+	})
 }
 
 // DMMessage sends a direct message to a member with the given nonce, so a

@@ -124,6 +124,9 @@ func (a *App) checkinButton(ctx context.Context, in *Input) (*Response, error) {
 
 func (a *App) checkIn(ctx context.Context, in *Input, rallyID int64) (*Response, error) {
 	r, fresh, err := a.db.CheckIn(ctx, in.GuildID, rallyID, in.userID())
+	if errors.Is(err, store.ErrHighRiskNoCheckIn) {
+		return nil, conflict("checkin_high_risk", "Title", escape(r.Title))
+	}
 	if errors.Is(err, store.ErrNotCheckInTime) {
 		return nil, conflict("checkin_closed", "Title", escape(r.Title),
 			"Start", zonedTime(in.Lang, r.StartsAt, r.TimeZone), "End", zonedTime(in.Lang, r.EndsAt, r.TimeZone))
@@ -409,11 +412,11 @@ func (a *App) sendMemberDM(ctx context.Context, now time.Time, d store.DueDM, ta
 	default:
 		m = outMessage{Content: dmBody(d.Body, l)}
 	}
-	_, err = a.discord.DMMessage(ctx, d.UserID, m, nonce)
+	sent, err := a.discord.DMMessage(ctx, d.UserID, m, nonce)
 	switch {
 	case err == nil:
 		tally.sent.Add(1)
-		return &store.DMOutcome{Due: d, State: store.DMSent}, nil
+		return &store.DMOutcome{Due: d, State: store.DMSent, ChannelID: sent.ChannelID, MessageID: sent.ID}, nil
 	case ClosedDMs(err):
 		tally.closed.Add(1)
 		return &store.DMOutcome{Due: d, State: store.DMClosed}, nil
@@ -523,7 +526,7 @@ func (a *App) publicAnnouncement(r store.Rally, now time.Time) ([]*discordgo.Mes
 			}
 		}
 	}
-	if !now.IsZero() && !r.Cancelled() && r.Started(now) && now.Before(r.EndsAt) {
+	if !now.IsZero() && !r.Cancelled() && !r.HighRisk && r.Started(now) && now.Before(r.EndsAt) {
 		components = append(components, checkinButtonRow(langs, r.ID))
 	}
 	return embeds, components

@@ -279,7 +279,7 @@ func (a *App) answerButton(ctx context.Context, in *Input) (*Response, error) {
 	r = res.Rally
 	if !approve {
 		a.log.Info("request declined", "guild", in.GuildID, "rally", r.ID)
-		a.dmMember(ctx, r.GuildID, userID, func(l Lang) string {
+		a.dmMember(ctx, r.GuildID, r.ID, userID, func(l Lang) string {
 			return l.T("dm_request_declined", "Title", escape(r.Title), "Chapter", escape(r.ChapterName))
 		})
 		return ephemeral(in.Lang.T("request_declined", "Member", userID, "Title", escape(r.Title))), nil
@@ -292,7 +292,7 @@ func (a *App) answerButton(ctx context.Context, in *Input) (*Response, error) {
 		}
 		return statusWords(l, res.Status, res.Position)
 	}
-	a.dmMember(ctx, r.GuildID, userID, func(l Lang) string {
+	a.dmMember(ctx, r.GuildID, r.ID, userID, func(l Lang) string {
 		s := l.T("dm_request_approved", "Title", escape(r.Title), "Chapter", escape(r.ChapterName),
 			"When", zonedTime(l, r.StartsAt, r.TimeZone), "Status", words(l))
 		if res.Status == store.Going {
@@ -305,7 +305,7 @@ func (a *App) answerButton(ctx context.Context, in *Input) (*Response, error) {
 
 // dmMember DMs a member of the guild in their language, once it is known
 // they are still in it; a member who left is taken off its rallies instead.
-func (a *App) dmMember(ctx context.Context, guildID, userID string, text func(Lang) string) {
+func (a *App) dmMember(ctx context.Context, guildID string, rallyID int64, userID string, text func(Lang) string) {
 	here, err := a.reachable(ctx, guildID, userID)
 	if err != nil {
 		a.log.Warn("could not check a member is still in the server; no DM sent", "guild", guildID, "err", err)
@@ -314,7 +314,7 @@ func (a *App) dmMember(ctx context.Context, guildID, userID string, text func(La
 	if !here {
 		return
 	}
-	if err := a.dmIn(ctx, guildID, userID, text); err != nil {
+	if err := a.dmIn(ctx, guildID, rallyID, userID, text); err != nil {
 		a.log.Info("could not DM a member", "guild", guildID, "err", err)
 	}
 }

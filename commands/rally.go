@@ -49,6 +49,7 @@ func (a *App) rallyCommand() *Command {
 						{Type: discordgo.ApplicationCommandOptionInteger, Name: "capacity", Description: "Most people who can come (a waitlist forms after)", MinValue: &minCap, MaxValue: maxCapacity},
 						str("duration", "How long it lasts, e.g. 2h or 90m (default 2h)", false, 20),
 						{Type: discordgo.ApplicationCommandOptionBoolean, Name: "private_location", Description: "Tell the place only to those going, shortly before the start"},
+						highRiskOption(),
 					}, append(append(RoleMinimumOptions(), seriesOptions()...), approvalOption())...)},
 				{Type: discordgo.ApplicationCommandOptionSubCommand, Name: "list", Description: "Upcoming rallies with going/maybe counts",
 					Options: []*discordgo.ApplicationCommandOption{
@@ -66,6 +67,7 @@ func (a *App) rallyCommand() *Command {
 						{Type: discordgo.ApplicationCommandOptionInteger, Name: "capacity", Description: "New capacity (0 removes the limit)", MinValue: &minEditCap, MaxValue: maxCapacity},
 						str("duration", "New length, e.g. 2h or 90m", false, 20),
 						{Type: discordgo.ApplicationCommandOptionBoolean, Name: "private_location", Description: "Tell the place only to those going, shortly before the start"},
+						highRiskOption(),
 					}, append(RoleMinimumOptions(), approvalOption())...)},
 				{Type: discordgo.ApplicationCommandOptionSubCommand, Name: "cancel", Description: "Cancel a rally and tell its channel (leads)",
 					Options: []*discordgo.ApplicationCommandOption{
@@ -140,10 +142,29 @@ func checkText(field, s string, max int, required bool) (string, error) {
 	if s != "" && !visible(s) {
 		return "", invisibleText(field)
 	}
+	if hidesText(s) {
+		return "", invalid("err_text_format_chars", "Option", field)
+	}
 	if field != "details" && strings.ContainsAny(s, "\r\n") {
 		return "", invalid("err_text_lines", "Option", field)
 	}
 	return s, nil
+}
+
+// zeroWidthJoiner joins emoji (👩‍👩‍👧): the one format character kept.
+const zeroWidthJoiner = '\u200d'
+
+// hidesText reports whether s holds a Unicode format character (category
+// Cf: bidi overrides and isolates, zero-width spaces, soft hyphens) other
+// than the zero-width joiner. They reorder or hide what a reader sees, so a
+// place or a title could read differently from what it says.
+func hidesText(s string) bool {
+	for _, r := range s {
+		if r != zeroWidthJoiner && unicode.Is(unicode.Cf, r) {
+			return true
+		}
+	}
+	return false
 }
 
 // invisibleText refuses a value Discord would show as a blank.
@@ -252,6 +273,7 @@ func (a *App) rallyCreate(ctx context.Context, in *Input) (*Response, error) {
 	}
 	n.PrivateLocation = in.bool("private_location")
 	n.Approval = in.bool("approval")
+	n.HighRisk = highRisk(in, ch)
 	if ch.ChannelID == "" {
 		return nil, conflict("err_no_channel", "Chapter", escape(ch.Name), "Name", ch.Name)
 	}
@@ -444,6 +466,11 @@ func (a *App) rallyEdit(ctx context.Context, in *Input) (*Response, error) {
 		p := in.bool("approval")
 		u.Approval = &p
 		changed = append(changed, "approval")
+	}
+	if in.has("high_risk") {
+		h := in.bool("high_risk")
+		u.HighRisk = &h
+		changed = append(changed, "high_risk")
 	}
 	minimums, err := ReadRoleMinimums(in)
 	if err != nil {

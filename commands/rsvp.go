@@ -49,10 +49,11 @@ func (a *App) privacyCommand() *Command {
 			Name:        "privacy",
 			Description: "Your data in this server",
 			Options: []*discordgo.ApplicationCommandOption{
-				{Type: discordgo.ApplicationCommandOptionSubCommand, Name: "forget-me", Description: "Delete all your RSVPs in this server, now"},
+				{Type: discordgo.ApplicationCommandOptionSubCommand, Name: "forget-me", Description: "Delete everything kept about you in this server (in a DM with me: every server), now"},
 			},
 		},
 		Routes: map[string]Route{"forget-me": {Access: Everyone, Handle: a.forgetMe}},
+		InDMs:  true,
 	}
 }
 
@@ -167,7 +168,7 @@ func (a *App) tellPromoted(ctx context.Context, r store.Rally, users []string) {
 			return l.T("dm_promoted", "Title", escape(r.Title), "Chapter", escape(r.ChapterName),
 				"When", zonedTime(l, r.StartsAt, r.TimeZone), "Where", a.shownPlace(l, r)) + a.privatePlaceFor(ctx, l, r)
 		}
-		if err := a.dmIn(ctx, r.GuildID, u, msg); err != nil {
+		if err := a.dmIn(ctx, r.GuildID, r.ID, u, msg); err != nil {
 			a.log.Info("could not DM a promoted member; /myrsvps will tell them", "rally", r.ID, "err", err)
 			continue
 		}
@@ -228,43 +229,4 @@ func (a *App) myRSVPs(ctx context.Context, in *Input) (*Response, error) {
 		}
 	}
 	return resp, nil
-}
-
-func (a *App) forgetMe(ctx context.Context, in *Input) (*Response, error) {
-	removed, promotions, err := a.db.ForgetMember(ctx, in.GuildID, in.userID())
-	if err != nil {
-		return nil, err
-	}
-	roles, err := a.db.ForgetMemberRoles(ctx, in.GuildID, in.userID())
-	if err != nil {
-		return nil, err
-	}
-	if err := a.db.ForgetMemberNotices(ctx, in.GuildID, in.userID()); err != nil {
-		return nil, err
-	}
-	if err := a.db.ForgetMemberNeeds(ctx, in.GuildID, in.userID()); err != nil {
-		return nil, err
-	}
-	for _, id := range roles {
-		a.refresher.mark(id)
-	}
-	a.checkpoint(ctx, "forget-me")
-	removed = append(removed, roles...)
-	for _, id := range removed {
-		a.refresher.mark(id)
-	}
-	byRally := map[int64][]string{}
-	rallies := map[int64]store.Rally{}
-	for _, p := range promotions {
-		byRally[p.Rally.ID] = append(byRally[p.Rally.ID], p.UserID)
-		rallies[p.Rally.ID] = p.Rally
-	}
-	for id, users := range byRally {
-		a.tellPromoted(ctx, rallies[id], users)
-	}
-	a.log.Info("member forgotten", "guild", in.GuildID, "rsvps", len(removed))
-	if len(removed) == 0 {
-		return ephemeral(in.Lang.T("forget_nothing")), nil
-	}
-	return ephemeral(in.Lang.T("forget_done", "Count", len(removed))), nil
 }

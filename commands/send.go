@@ -16,14 +16,22 @@ func (a *App) editMessage(ctx context.Context, channelID, messageID string, embe
 	return a.discord.EditMessage(ctx, channelID, messageID, embeds, components)
 }
 
-func (a *App) dm(ctx context.Context, userID, content string) error {
+func (a *App) dm(ctx context.Context, userID, content string) (*discordgo.Message, error) {
 	return a.discord.DM(ctx, userID, content)
 }
 
 // dmIn DMs a member of the guild in the language of the locale they last
-// interacted with (English if never seen).
-func (a *App) dmIn(ctx context.Context, guildID, userID string, text func(Lang) string) error {
-	return a.dm(ctx, userID, text(a.memberLang(ctx, guildID, userID)))
+// interacted with (English if never seen), about the rally, and records
+// where the DM is so forget-me or the rally's high-risk end can delete it.
+func (a *App) dmIn(ctx context.Context, guildID string, rallyID int64, userID string, text func(Lang) string) error {
+	m, err := a.dm(ctx, userID, text(a.memberLang(ctx, guildID, userID)))
+	if err != nil {
+		return err
+	}
+	if err := a.db.RecordSentDM(context.WithoutCancel(ctx), rallyID, userID, m.ChannelID, m.ID); err != nil {
+		a.log.Warn("could not record a sent DM", "rally", rallyID, "err", err)
+	}
+	return nil
 }
 
 // memberLang is the language of the member's last seen locale.

@@ -70,6 +70,7 @@ type NewAction struct {
 type NewActionRally struct {
 	Chapter  Chapter
 	StartsAt time.Time
+	HighRisk bool
 }
 
 const actionColumns = `a.id, a.guild_id, a.title, a.local_date, a.local_time, a.status, a.cancel_reason`
@@ -129,6 +130,9 @@ func (db *DB) CreateAction(ctx context.Context, n NewAction) (_ Action, _ []Rall
 			}
 			rallyID, err := res.LastInsertId()
 			if err != nil {
+				return err
+			}
+			if err := setHighRisk(ctx, tx, rallyID, nr.HighRisk); err != nil {
 				return err
 			}
 			if err := setRoleNeeds(ctx, tx, rallyID, n.Needs); err != nil {

@@ -187,6 +187,9 @@ func (db *DB) BeginMemberDM(ctx context.Context, d DueDM) (nonce string, ok bool
 type DMOutcome struct {
 	Due   DueDM
 	State DMState // DMSent, DMClosed, DMFailed or DMDropped
+	// ChannelID and MessageID are where a sent DM is, so it can be deleted
+	// on Discord (forget-me, a high-risk rally's end).
+	ChannelID, MessageID string
 }
 
 // FinishMemberDMs records the outcomes of several DMs in one transaction.
@@ -197,9 +200,9 @@ func (db *DB) FinishMemberDMs(ctx context.Context, outs []DMOutcome) (err error)
 	}
 	return db.update(ctx, func(tx *Tx) error {
 		for _, o := range outs {
-			if _, err := tx.ExecContext(ctx, `UPDATE member_dms SET state = ?, updated_at = ?
+			if _, err := tx.ExecContext(ctx, `UPDATE member_dms SET state = ?, updated_at = ?, channel_id = ?, message_id = ?
 				WHERE rally_id = ? AND kind = ? AND user_id = ? AND state = 'pending'`,
-				o.State, tx.now.Unix(), o.Due.Rally.ID, o.Due.Kind, o.Due.UserID); err != nil {
+				o.State, tx.now.Unix(), nullIfEmpty(o.ChannelID), nullIfEmpty(o.MessageID), o.Due.Rally.ID, o.Due.Kind, o.Due.UserID); err != nil {
 				return err
 			}
 		}
@@ -252,8 +255,8 @@ func (db *DB) SetDMReminders(ctx context.Context, guildID, userID string, on boo
 		if on {
 			_, err = tx.ExecContext(ctx, `DELETE FROM member_prefs WHERE guild_id = ? AND user_id = ?`, guildID, userID)
 		} else {
-			_, err = tx.ExecContext(ctx, `INSERT INTO member_prefs (guild_id, user_id, dm_reminders) VALUES (?, ?, 0)
-				ON CONFLICT DO UPDATE SET dm_reminders = 0`, guildID, userID)
+			_, err = tx.ExecContext(ctx, `INSERT INTO member_prefs (guild_id, user_id, dm_reminders, updated_at) VALUES (?, ?, 0, ?)
+				ON CONFLICT DO UPDATE SET dm_reminders = 0, updated_at = excluded.updated_at`, guildID, userID, tx.now.Unix())
 		}
 		return err
 	})
@@ -282,7 +285,12 @@ func (db *DB) QueueReveals(ctx context.Context, now time.Time, reveal time.Durat
 		rows.Close()
 		for _, id := range rallies {
 			// A reveal of an earlier place is owed no more: the row is
-			// re-queued with the place as it is now.
+			// re-queued with the place as it is now. The record of where
+			// the earlier one went stays, so it can still be deleted.
+			if _, err := tx.ExecContext(ctx, `UPDATE OR REPLACE member_dms SET kind = 'sent:' || message_id
+				WHERE rally_id = ? AND kind = ? AND state = 'sent' AND message_id IS NOT NULL`, id, DMReveal); err != nil {
+				return err
+			}
 			if _, err := tx.ExecContext(ctx, `DELETE FROM member_dms WHERE rally_id = ? AND kind = ? AND state = 'sent'`, id, DMReveal); err != nil {
 				return err
 			}
@@ -357,6 +365,9 @@ func (db *DB) CheckIn(ctx context.Context, guildID string, rallyID int64, userID
 		if r.Cancelled() {
 			return &RallyStateError{Change: ChangeRSVP, Title: r.Title, Err: ErrRallyCancelled}
 		}
+		if r.HighRisk {
+			return ErrHighRiskNoCheckIn
+		}
 		if tx.now.Before(r.StartsAt) || !tx.now.Before(r.EndsAt) {
 			return ErrNotCheckInTime
 		}
@@ -399,19 +410,14 @@ func (db *DB) EndedRallies(ctx context.Context, guildID string, from, to time.Ti
 		guildID, from.Unix(), to.Unix()))
 }
 
-// ForgetMemberNotices deletes what notices keep of a member in a guild: DMs
-// owed or sent, check-ins (their rallies keep the count) and the DM
-// preference.
-func (db *DB) ForgetMemberNotices(ctx context.Context, guildID, userID string) (err error) {
-	defer wrap(&err, "forget member notices")
+// RecordSentDM records a DM sent outside the owed DMs (a waitlist
+// promotion), so it can be deleted on Discord with the member's other DMs.
+func (db *DB) RecordSentDM(ctx context.Context, rallyID int64, userID, channelID, messageID string) (err error) {
+	defer wrap(&err, "record sent dm")
 	return db.update(ctx, func(tx *Tx) error {
-		for _, table := range []string{"member_dms", "checkins"} {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE user_id = ? AND rally_id IN (SELECT id FROM rallies WHERE guild_id = ?)`,
-				userID, guildID); err != nil {
-				return err
-			}
-		}
-		_, err := tx.ExecContext(ctx, `DELETE FROM member_prefs WHERE guild_id = ? AND user_id = ?`, guildID, userID)
+		_, err := tx.ExecContext(ctx, `INSERT INTO member_dms (rally_id, kind, user_id, state, channel_id, message_id, created_at, updated_at)
+			VALUES (?, ?, ?, 'sent', ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+			rallyID, "sent:"+messageID, userID, channelID, messageID, tx.now.Unix(), tx.now.Unix())
 		return err
 	})
 }

@@ -99,9 +99,9 @@ func TestTakeRole(t *testing.T) {
 		if _, err := f.db.TakeRole(ctx(), "g1", r.ID, "u9", store.Medic); err != nil {
 			t.Fatal(err)
 		}
-		ids, err := f.db.ForgetMemberRoles(ctx(), "g1", "u9")
-		if err != nil || len(ids) != 1 {
-			t.Fatalf("forget: %v %v", ids, err)
+		forgotten, err := f.db.Forget(ctx(), "g1", "u9")
+		if err != nil || len(forgotten.Rallies) != 1 {
+			t.Fatalf("forget: %v %v", forgotten.Rallies, err)
 		}
 		got, _ := f.db.Rally(ctx(), "g1", r.ID)
 		if got.Staffing.Of(store.Marshal).Filled != 1 || got.Staffing.Of(store.Medic).Filled != 0 {
