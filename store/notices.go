@@ -405,6 +405,9 @@ func (db *DB) ForgetMemberNotices(ctx context.Context, guildID, userID string) (
 				return err
 			}
 		}
+		if err := forgetSafeHome(ctx, tx, guildID, userID); err != nil {
+			return err
+		}
 		_, err := tx.ExecContext(ctx, `DELETE FROM member_prefs WHERE guild_id = ? AND user_id = ?`, guildID, userID)
 		return err
 	})

@@ -136,6 +136,8 @@ type NewRally struct {
 	// PrivateLocation keeps the place out of channel posts until it is told
 	// to those going.
 	PrivateLocation bool
+	// SafeHome checks on those who came when it ends (after.go).
+	SafeHome bool
 
 	// Where the announcement goes and the nonce it is posted with, recorded
 	// with the rally so an interrupted create can be finished (announce.go).
@@ -181,6 +183,9 @@ func insertRally(ctx context.Context, tx *Tx, n NewRally, seriesID any, index in
 	}
 	id, err := res.LastInsertId()
 	if err != nil {
+		return 0, err
+	}
+	if err := setSafeHome(ctx, tx, id, n.SafeHome); err != nil {
 		return 0, err
 	}
 	return id, setRoleNeeds(ctx, tx, id, n.Needs)
