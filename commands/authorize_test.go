@@ -25,6 +25,7 @@ func TestRouteAccess(t *testing.T) {
 		"rally calendar": Everyone, "setup coordinators": Admin, "privacy forget-me": Everyone, "help": Everyone,
 		"action create": Coordinator, "action status": Coordinator, "action list": Everyone, "action cancel": Coordinator,
 		"notify": Everyone, "checkin": Everyone,
+		"rally report": RallyLead, "action recap": Coordinator,
 	}
 	got := map[string]Access{}
 	for _, c := range a.routes {
@@ -36,12 +37,13 @@ func TestRouteAccess(t *testing.T) {
 		t.Fatalf("route access = %v\nwant %v", got, want)
 	}
 	// The RSVP buttons, the calendar button, check-in, the volunteer button
-	// and its role menu; the day-before DM's confirm buttons answer in a DM.
-	if len(a.buttons) != 6 {
-		t.Fatalf("%d button routes, want 6", len(a.buttons))
+	// and its role menu; the day-before DM's confirm buttons and the
+	// "Home safe?" DM's answer in a DM.
+	if len(a.buttons) != 7 {
+		t.Fatalf("%d button routes, want 7", len(a.buttons))
 	}
 	for _, b := range a.buttons {
-		if b.pattern.String() == (confirmCustomID{}).pattern().String() {
+		if s := b.pattern.String(); s == (confirmCustomID{}).pattern().String() || s == (safeHomeCustomID{}).pattern().String() {
 			if b.Access != Recipient {
 				t.Errorf("button route %s: access %v, want recipient", b.pattern, b.Access)
 			}

@@ -49,6 +49,7 @@ func (a *App) rallyCommand() *Command {
 						{Type: discordgo.ApplicationCommandOptionInteger, Name: "capacity", Description: "Most people who can come (a waitlist forms after)", MinValue: &minCap, MaxValue: maxCapacity},
 						str("duration", "How long it lasts, e.g. 2h or 90m (default 2h)", false, 20),
 						{Type: discordgo.ApplicationCommandOptionBoolean, Name: "private_location", Description: "Tell the place only to those going, shortly before the start"},
+						safeHomeOption(),
 					}, append(RoleMinimumOptions(), seriesOptions()...)...)},
 				{Type: discordgo.ApplicationCommandOptionSubCommand, Name: "list", Description: "Upcoming rallies with going/maybe counts",
 					Options: []*discordgo.ApplicationCommandOption{
@@ -66,6 +67,7 @@ func (a *App) rallyCommand() *Command {
 						{Type: discordgo.ApplicationCommandOptionInteger, Name: "capacity", Description: "New capacity (0 removes the limit)", MinValue: &minEditCap, MaxValue: maxCapacity},
 						str("duration", "New length, e.g. 2h or 90m", false, 20),
 						{Type: discordgo.ApplicationCommandOptionBoolean, Name: "private_location", Description: "Tell the place only to those going, shortly before the start"},
+						safeHomeOption(),
 					}, RoleMinimumOptions()...)},
 				{Type: discordgo.ApplicationCommandOptionSubCommand, Name: "cancel", Description: "Cancel a rally and tell its channel (leads)",
 					Options: []*discordgo.ApplicationCommandOption{
@@ -76,6 +78,7 @@ func (a *App) rallyCommand() *Command {
 				{Type: discordgo.ApplicationCommandOptionSubCommand, Name: "attendees", Description: "Who is going, maybe or waitlisted (leads, only you see it)",
 					Options: []*discordgo.ApplicationCommandOption{rallyOpt("Rally")}},
 				calendarSubcommand(),
+				reportSubcommand(),
 			},
 		},
 		Routes: map[string]Route{
@@ -86,6 +89,7 @@ func (a *App) rallyCommand() *Command {
 			"cancel":    {Access: RallyLead, Handle: a.rallyCancel},
 			"attendees": {Access: RallyLead, Handle: a.rallyAttendees},
 			"calendar":  {Access: Everyone, Handle: a.rallyCalendar},
+			"report":    {Access: RallyLead, Handle: a.rallyReport},
 		},
 		Autocomplete: a.autocompleteOptions,
 	}
@@ -246,6 +250,9 @@ func (a *App) rallyCreate(ctx context.Context, in *Input) (*Response, error) {
 		return nil, err
 	}
 	n.PrivateLocation = in.bool("private_location")
+	if n.SafeHome, err = a.readSafeHome(ctx, in, ch); err != nil {
+		return nil, err
+	}
 	if ch.ChannelID == "" {
 		return nil, conflict("err_no_channel", "Chapter", escape(ch.Name), "Name", ch.Name)
 	}
@@ -423,6 +430,14 @@ func (a *App) rallyEdit(ctx context.Context, in *Input) (*Response, error) {
 		p := in.bool("private_location")
 		u.PrivateLocation = &p
 		changed = append(changed, "private_location")
+	}
+	if in.has("safe_home") {
+		on, err := a.readSafeHome(ctx, in, store.Chapter{ID: r.ChapterID, Name: r.ChapterName})
+		if err != nil {
+			return nil, err
+		}
+		u.SafeHome = &on
+		changed = append(changed, "safe_home")
 	}
 	minimums, err := ReadRoleMinimums(in)
 	if err != nil {

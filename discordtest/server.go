@@ -624,6 +624,16 @@ func (s *Server) Message(channelID, messageID string) *discordgo.Message {
 	return nil
 }
 
+// MessageFiles returns the files uploaded with a message, or nil.
+func (s *Server) MessageFiles(channelID, messageID string) []File {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if m := s.findMsgLocked(channelID, messageID); m != nil {
+		return append([]File(nil), m.files...)
+	}
+	return nil
+}
+
 // DMs returns the messages sent to the user's DM channel.
 func (s *Server) DMs(userID string) []*discordgo.Message {
 	s.mu.Lock()

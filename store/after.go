@@ -22,6 +22,12 @@ const (
 	PostSafeLate PostKind = "safe_late"
 )
 
+// PingsRole reports whether a post of the kind pings the role it was owed
+// with (a rally's own notices ping nobody).
+func (k PostKind) PingsRole() bool {
+	return k == PostActionAsk || k == PostReportAsk || k == PostSafeHelp || k == PostSafeLate
+}
+
 // DMSafeHome is the "Home safe?" DM, sent when the rally ends.
 const DMSafeHome DMKind = "safe_home"
 

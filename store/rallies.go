@@ -275,6 +275,8 @@ type RallyUpdate struct {
 	Needs    RoleNeeds
 	// PrivateLocation turns the private place on or off.
 	PrivateLocation *bool
+	// SafeHome turns the check on members after it on or off (after.go).
+	SafeHome *bool
 	// Notice words the DM the change owes each member going, maybe or
 	// waitlisted, from the rally as it was and as it is after the change;
 	// "" (or a nil Notice) owes none. It is queued in the transaction of the
@@ -348,6 +350,11 @@ func (db *DB) UpdateRally(ctx context.Context, guildID string, id int64, u Rally
 		}
 		if err := setRoleNeeds(ctx, tx, id, u.Needs); err != nil {
 			return err
+		}
+		if u.SafeHome != nil {
+			if err := setSafeHome(ctx, tx, id, *u.SafeHome); err != nil {
+				return err
+			}
 		}
 		if promoted, err = fillSeats(ctx, tx, id); err != nil {
 			return err
