@@ -453,6 +453,15 @@ func (s *Server) AddChannel(guildID string, c Channel) {
 	}
 }
 
+// AddRole adds a role to a known guild, for role options to resolve.
+func (s *Server) AddRole(guildID string, r Role) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if gs, ok := s.guildByID[guildID]; ok {
+		gs.g.Roles = append(gs.g.Roles, r)
+	}
+}
+
 func (s *Server) addChannelLocked(guildID string, c Channel) {
 	if cs, ok := s.channels[c.ID]; ok {
 		cs.name, cs.typ, cs.guildID = c.Name, c.Type, guildID
