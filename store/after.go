@@ -451,9 +451,15 @@ func (db *DB) SetSafeHomeDMs(ctx context.Context, guildID, userID string, on boo
 }
 
 // forgetSafeHome deletes what the safe-home check keeps of a member in a
-// guild.
+// guild: their answers, their opt-out, and their mention in the support
+// channel's posts as stored (the posts themselves stay owed to the others).
 func forgetSafeHome(ctx context.Context, tx *Tx, guildID, userID string) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM safe_home WHERE user_id = ? AND rally_id IN (SELECT id FROM rallies WHERE guild_id = ?)`,
+		userID, guildID); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE channel_posts SET body = REPLACE(body, '<@' || ?1 || '>', '')
+		WHERE kind IN ('`+string(PostSafeHelp)+`', '`+string(PostSafeLate)+`') AND rally_id IN (SELECT id FROM rallies WHERE guild_id = ?2)`,
 		userID, guildID); err != nil {
 		return err
 	}
