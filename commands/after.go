@@ -253,14 +253,10 @@ func (a *App) safeHomeHelp(r store.Rally, s store.ChapterSupport, userID string)
 
 // safeHomeLate words one post of the list of those who did not answer. The
 // mentions follow the text once, whatever the languages.
-func (a *App) safeHomeLate(r store.Rally, users []string) store.Notice {
+func (a *App) safeHomeLate(r store.Rally, s store.ChapterSupport, users []string) store.Notice {
 	mentions := make([]string, len(users))
 	for i, u := range users {
 		mentions[i] = "<@" + u + ">"
-	}
-	s, err := a.db.ChapterSupport(context.Background(), r.ChapterID)
-	if err != nil {
-		a.log.Warn("could not read the support role", "chapter", r.ChapterID, "err", err)
 	}
 	return func(postID int64) (string, string) {
 		marker := postLangs(r.ChapterLanguage)[0].T("notice_marker", "Rally", r.ID, "Notice", postID)

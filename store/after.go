@@ -324,7 +324,7 @@ func (db *DB) AnswerSafeHome(ctx context.Context, rallyID int64, userID string, 
 
 // SafeHomeLate words the list of members who did not answer, for the
 // support channel; one post per list given.
-type SafeHomeLate func(r Rally, userIDs []string) Notice
+type SafeHomeLate func(r Rally, support ChapterSupport, userIDs []string) Notice
 
 // lateChunk is how many members one post lists, to stay within a message.
 const lateChunk = 50
@@ -382,7 +382,7 @@ func (db *DB) ListUnanswered(ctx context.Context, now time.Time, after time.Dura
 			}
 			for i := 0; i < len(users); i += lateChunk {
 				chunk := users[i:min(i+lateChunk, len(users))]
-				if err := owePostWithRole(ctx, tx, id, PostSafeLate, s.SupportChannelID, s.SupportRoleID, words(r, chunk)); err != nil {
+				if err := owePostWithRole(ctx, tx, id, PostSafeLate, s.SupportChannelID, s.SupportRoleID, words(r, s, chunk)); err != nil {
 					return err
 				}
 			}
