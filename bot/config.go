@@ -33,6 +33,11 @@ type Config struct {
 	LocationReveal time.Duration
 	// ScheduledEvents mirrors announced rallies as Discord scheduled events.
 	ScheduledEvents bool
+	// SafeHomeAfter is how long after a rally's end its unanswered
+	// safe-home checks are listed in the support channel.
+	SafeHomeAfter time.Duration
+	// SummaryChart attaches a PNG chart to the daily summary.
+	SummaryChart bool
 	// AllowedGuilds are the servers the bot serves (ALLOWED_GUILDS, plus
 	// DISCORD_GUILD_ID); empty only with AnyGuild.
 	AllowedGuilds []string
@@ -60,6 +65,8 @@ func (c Config) Commands() commands.Config {
 		LocationReveal:  c.LocationReveal,
 		ScheduledEvents: c.ScheduledEvents,
 		AllowedGuilds:   c.AllowedGuilds,
+		SafeHomeAfter:   c.SafeHomeAfter,
+		SummaryChart:    c.SummaryChart,
 	}
 }
 
@@ -73,6 +80,7 @@ const (
 	DefaultRetentionDays   = 30
 	DefaultStaffingAlert   = "24h"
 	DefaultLocationReveal  = "2h"
+	DefaultSafeHomeAfter   = "4h"
 )
 
 // cronParser accepts the five-field standard spec, an optional leading seconds
@@ -190,6 +198,21 @@ func LoadConfig(getenv func(string) string, now time.Time) (Config, error) {
 		c.ScheduledEvents = false
 	default:
 		return c, &ConfigError{"SCHEDULED_EVENTS", fmt.Sprintf("%q is not on or off: use on to mirror rallies in the server's Events tab, off not to", getenv("SCHEDULED_EVENTS"))}
+	}
+	// The list of those who did not answer must go before the safe-home
+	// rows are deleted, 24 h after the end.
+	safe := get("SAFE_HOME_AFTER", DefaultSafeHomeAfter)
+	c.SafeHomeAfter, err = time.ParseDuration(safe)
+	if err != nil || c.SafeHomeAfter < time.Minute || c.SafeHomeAfter > 23*time.Hour {
+		return c, &ConfigError{"SAFE_HOME_AFTER", fmt.Sprintf("%q is not a wait: use a Go duration between 1m and 23h after a rally's end, e.g. 4h", safe)}
+	}
+	switch v := strings.ToLower(get("SUMMARY_CHART", "on")); v {
+	case "on":
+		c.SummaryChart = true
+	case "off":
+		c.SummaryChart = false
+	default:
+		return c, &ConfigError{"SUMMARY_CHART", fmt.Sprintf("%q is not on or off: use on to attach a chart to the daily summary, off not to", getenv("SUMMARY_CHART"))}
 	}
 	return c, nil
 }

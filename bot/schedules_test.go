@@ -617,7 +617,7 @@ func TestDailySummary(t *testing.T) {
 			"**Los Angeles**\n" + line("la", "0 going, 0 maybe") + "\n",
 			"**New York City**\n" + line("nyc", "1 going, 1 maybe") + "\n",
 			"**Oakland**\n" + line("oak", "0 going, 0 maybe") + "\n",
-			"**San Bernardino**\nno rallies in this window\n",
+			"**No rallies in this window:** San Bernardino\n",
 			"**Washington DC**\n" + line("dc", "1 going, 0 maybe") + "\n",
 			"**All chapters:** 7 rallies · 6 going · 3 maybe · 1 waitlisted\n",
 			"Daily summary · Tue Nov 24, 2026 8:00 AM EST",

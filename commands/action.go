@@ -51,6 +51,7 @@ func (a *App) actionCommand() *Command {
 						{Type: discordgo.ApplicationCommandOptionInteger, Name: "capacity", Description: "Most people each rally can take (a waitlist forms after)", MinValue: &minCap, MaxValue: maxCapacity},
 						str("duration", "How long it lasts, e.g. 2h or 90m (default 2h)", false, 20),
 						highRiskOption(),
+						safeHomeOption(),
 					}, append(RoleMinimumOptions(), approvalOption())...)},
 				{Type: discordgo.ApplicationCommandOptionSubCommand, Name: "status", Description: "How each chapter's rally is coming together (coordinators, only you see it)",
 					Options: []*discordgo.ApplicationCommandOption{actionOpt("Action to show")}},
@@ -60,6 +61,7 @@ func (a *App) actionCommand() *Command {
 						actionOpt("Action to cancel"),
 						str("reason", "Why, shown to volunteers", false, maxReason),
 					}},
+				recapSubcommand(),
 			},
 		},
 		Routes: map[string]Route{
@@ -67,6 +69,7 @@ func (a *App) actionCommand() *Command {
 			"status": {Access: Coordinator, Handle: a.actionStatus},
 			"list":   {Access: Everyone, Handle: a.actionList, Public: true},
 			"cancel": {Access: Coordinator, Handle: a.actionCancel},
+			"recap":  {Access: Coordinator, Handle: a.actionRecap},
 		},
 		Autocomplete: a.autocompleteAction,
 	}
@@ -83,7 +86,11 @@ func (a *App) autocompleteAction(ctx context.Context, in *Input, focused *discor
 			return []*discordgo.ApplicationCommandOptionChoice{actionChoice(in.Lang, act)}, nil
 		}
 	}
-	actions, err := a.db.UpcomingActions(ctx, in.GuildID, in.Now, typed, 25)
+	since := in.Now
+	if in.Path == "action recap" {
+		since = in.Now.Add(-30 * 24 * time.Hour) // recent ones, to recap
+	}
+	actions, err := a.db.UpcomingActions(ctx, in.GuildID, since, typed, 25)
 	if err != nil {
 		return nil, err
 	}
@@ -223,6 +230,10 @@ func (a *App) actionCreate(ctx context.Context, in *Input) (*Response, error) {
 	if err != nil {
 		return nil, err
 	}
+	safeHome, err := a.safeHomeForChapters(ctx, in, chapters)
+	if err != nil {
+		return nil, err
+	}
 	var gap, past, far []string
 	for _, c := range chapters {
 		// date and time are valid, so the only way this fails is a wall
@@ -236,7 +247,7 @@ func (a *App) actionCreate(ctx context.Context, in *Input) (*Response, error) {
 		case p.Time.After(in.Now.AddDate(1, 0, 0)):
 			far = append(far, c.Name)
 		default:
-			n.Rallies = append(n.Rallies, store.NewActionRally{Chapter: c, StartsAt: p.Time.UTC(), HighRisk: highRisk(in, c)})
+			n.Rallies = append(n.Rallies, store.NewActionRally{Chapter: c, StartsAt: p.Time.UTC(), HighRisk: highRisk(in, c), SafeHome: safeHome[c.ID]})
 		}
 	}
 	switch {

@@ -39,6 +39,11 @@ type Config struct {
 	LocationReveal time.Duration
 	// AllowedGuilds are the only servers served; empty: every server.
 	AllowedGuilds []string
+	// SafeHomeAfter is how long after a rally's end its unanswered
+	// safe-home checks are listed in the support channel.
+	SafeHomeAfter time.Duration
+	// SummaryChart attaches a chart of going per chapter to the summary.
+	SummaryChart bool
 	// Metrics, when set, count interactions, scheduled sends and Discord's
 	// errors for METRICS_ADDR.
 	Metrics *Metrics
@@ -157,6 +162,9 @@ func New(db *store.DB, discord *Discord, log *slog.Logger, now func() time.Time,
 	if cfg.EditInterval == 0 {
 		cfg.EditInterval = time.Second
 	}
+	if cfg.SafeHomeAfter == 0 {
+		cfg.SafeHomeAfter = 4 * time.Hour
+	}
 	a := &App{db: db, discord: discord, log: log, now: now, cfg: cfg, byName: map[string]*Command{}}
 	a.refresher = newRefresher(cfg.EditInterval, a.refreshAnnouncement, log)
 	a.wal = newWALCleaner(db, log)
@@ -189,6 +197,7 @@ func New(db *store.DB, discord *Discord, log *slog.Logger, now func() time.Time,
 		{pattern: checkinCustomID{}.pattern(), Route: Route{Access: Everyone, Handle: a.checkinButton}},
 		{pattern: confirmCustomID{}.pattern(), Route: Route{Access: Recipient, Handle: a.confirmButton}},
 		{pattern: requestCustomID{}.pattern(), Route: Route{Access: RallyLead, Handle: a.answerButton}},
+		{pattern: safeHomeCustomID{}.pattern(), Route: Route{Access: Recipient, Handle: a.safeHomeButton}},
 	}
 	a.buttons = append(a.buttons, a.roleButtonRoutes()...)
 	a.buttons = append(a.buttons, a.needsRoutes()...)

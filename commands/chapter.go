@@ -48,11 +48,11 @@ func (a *App) chapterCommand() *Command {
 						timezoneOpt(true), channelOpt, leadOpt,
 					}},
 				{Type: discordgo.ApplicationCommandOptionSubCommand, Name: "setup", Description: "Bind a chapter to its announcement channel and lead role (admins)",
-					Options: []*discordgo.ApplicationCommandOption{
+					Options: append([]*discordgo.ApplicationCommandOption{
 						chapterOpt("Chapter to set up"), channelOpt, leadOpt, timezoneOpt(false),
 						{Type: discordgo.ApplicationCommandOptionString, Name: "rename", Description: "New name for the chapter", MaxLength: maxChapterName},
 						languageOpt, chapterHighRiskOption(),
-					}},
+					}, chapterSupportOptions()...)},
 				{Type: discordgo.ApplicationCommandOptionSubCommand, Name: "remove", Description: "Remove a chapter with no upcoming rallies (admins)",
 					Options: []*discordgo.ApplicationCommandOption{chapterOpt("Chapter to remove")}},
 			},
@@ -76,6 +76,9 @@ func (a *App) autocompleteOptions(ctx context.Context, in *Input, focused *disco
 	case "timezone":
 		return timezoneChoices(typed), nil
 	case "rally":
+		if in.Path == "rally report" {
+			return a.endedRallyChoices(ctx, in, typed)
+		}
 		return a.rallyChoices(ctx, in, typed)
 	}
 	return nil, nil
@@ -301,12 +304,29 @@ func (a *App) chapterSetup(ctx context.Context, in *Input) (*Response, error) {
 		}
 		u.HighRisk = &on
 	}
-	if u == (store.ChapterUpdate{}) {
-		return nil, invalid("err_setup_nothing")
-	}
-	c, err := a.db.UpdateChapter(ctx, in.GuildID, in.str("chapter"), u)
+	support, err := a.chapterSupportUpdate(ctx, in)
 	if err != nil {
 		return nil, err
+	}
+	if u == (store.ChapterUpdate{}) && support.IsZero() {
+		return nil, invalid("err_setup_nothing")
+	}
+	var c store.Chapter
+	if u == (store.ChapterUpdate{}) {
+		c, err = a.db.ChapterByName(ctx, in.GuildID, in.str("chapter"))
+	} else {
+		c, err = a.db.UpdateChapter(ctx, in.GuildID, in.str("chapter"), u)
+	}
+	if err != nil {
+		return nil, err
+	}
+	var supportParts []string
+	if !support.IsZero() {
+		s, err := a.db.SetChapterSupport(ctx, c.ID, support)
+		if err != nil {
+			return nil, err
+		}
+		supportParts = supportSetupParts(in.Lang, s)
 	}
 	a.log.Info("chapter set up", "guild", in.GuildID, "chapter", c.ID)
 	var parts []string
@@ -323,6 +343,7 @@ func (a *App) chapterSetup(ctx context.Context, in *Input) (*Response, error) {
 	if in.has("high_risk") || c.HighRisk {
 		parts = append(parts, in.Lang.T(map[bool]string{true: "setup_high_risk_on", false: "setup_high_risk_off"}[c.HighRisk]))
 	}
+	parts = append(parts, supportParts...)
 	return ephemeral(fmt.Sprintf("**%s** %s.", escape(c.Name), strings.Join(parts, ", ")) + setupHint(in.Lang, c)), nil
 }
 

@@ -136,6 +136,9 @@ type outMessage struct {
 	AllowedMentions *discordgo.MessageAllowedMentions `json:"allowed_mentions"`
 	Nonce           string                            `json:"nonce,omitempty"`
 	EnforceNonce    bool                              `json:"enforce_nonce,omitempty"`
+	// Files are uploaded with the message (files[n] parts of a multipart
+	// body), as a member sees any attachment.
+	Files []File `json:"-"`
 }
 
 // Post sends a message to a channel exactly once: with a nonce Discord
@@ -153,6 +156,16 @@ func (d *Discord) Post(ctx context.Context, channelID string, m outMessage, nonc
 	send := func() (err error) {
 		body, err = d.session.RequestWithBucketID(http.MethodPost, endpoint, m, endpoint, discordgo.WithContext(ctx))
 		return err
+	}
+	if len(m.Files) > 0 {
+		contentType, payload, err := discordgo.MultipartBodyWithJSON(m, DiscordFiles(m.Files))
+		if err != nil {
+			return nil, fmt.Errorf("message with files: %w", err)
+		}
+		send = func() (err error) {
+			body, err = d.session.RequestRaw(http.MethodPost, endpoint, contentType, payload, endpoint, 0, discordgo.WithContext(ctx))
+			return err
+		}
 	}
 	var err error
 	if nonce == "" {

@@ -40,6 +40,8 @@ const scanPages = 50
 // database.
 type jobs struct {
 	reminders, summaries, retention, staffing sync.Mutex
+	// after guards the work owed when rallies end (after.go).
+	after sync.Mutex
 	// dms guards the sends of DMs to members (notices.go), apart from the
 	// channel reminders so neither waits for the other; checkinsAt is the
 	// time of its last look for check-ins opening or closing.
@@ -349,10 +351,16 @@ func (a *App) sendSummary(ctx context.Context, now, slot time.Time, g store.Guil
 		var all [][]*discordgo.MessageEmbed
 		var langOf []Lang
 		var baseline map[int64]store.Counts
+		var files []store.SummaryFile
 		for _, l := range postLangs(g.Language) {
 			s, err := a.buildSummary(ctx, l, g.ID, now, defaultSummaryDays)
 			if err != nil {
 				return err
+			}
+			for i, fs := range s.files {
+				for _, f := range fs {
+					files = append(files, store.SummaryFile{Part: len(all) + i, Name: f.Name, ContentType: f.ContentType, Data: f.Data})
+				}
 			}
 			all = append(all, s.msgs...)
 			for range s.msgs {
@@ -363,6 +371,11 @@ func (a *App) sendSummary(ctx context.Context, now, slot time.Time, g store.Guil
 		footSummary(all, langOf, slot.In(summaryZone(a.cfg.SummarySchedule)))
 		b, err := json.Marshal(all)
 		if err != nil {
+			return err
+		}
+		// The files first: a run whose parts are stored sends them with
+		// the files stored before them.
+		if err := a.db.SaveSummaryFiles(ctx, g.ID, slot, files); err != nil {
 			return err
 		}
 		if run.Parts, err = a.db.SaveSummaryContent(ctx, g.ID, slot, b, baseline); err != nil {
@@ -385,7 +398,15 @@ func (a *App) sendSummary(ctx context.Context, now, slot time.Time, g store.Guil
 				continue
 			}
 		}
-		_, err := a.post(ctx, g.CoordinatorChannelID, outMessage{Embeds: msgs[i]}, run.Nonce+"-"+strconv.Itoa(i))
+		out := outMessage{Embeds: msgs[i]}
+		stored, err := a.db.SummaryFiles(ctx, g.ID, slot, i)
+		if err != nil {
+			return err
+		}
+		for _, f := range stored {
+			out.Files = append(out.Files, File{Name: f.Name, ContentType: f.ContentType, Data: f.Data})
+		}
+		_, err = a.post(ctx, g.CoordinatorChannelID, out, run.Nonce+"-"+strconv.Itoa(i))
 		switch {
 		case err == nil:
 			if err := a.db.SummaryPartSent(ctx, g.ID, slot, i+1); err != nil {
@@ -459,10 +480,14 @@ func (a *App) finishReminder(ctx context.Context, o store.ReminderOutcome) error
 	return a.db.FinishDue(ctx, o)
 }
 
-// finishSummary records how a summary run ended, and counts it.
+// finishSummary records how a summary run ended, and counts it; its files
+// are not needed any more.
 func (a *App) finishSummary(ctx context.Context, guildID string, slot time.Time, state store.SummaryState) error {
 	a.cfg.Metrics.Scheduled("summary", string(state))
-	return a.db.FinishSummary(ctx, guildID, slot, state)
+	if err := a.db.FinishSummary(ctx, guildID, slot, state); err != nil {
+		return err
+	}
+	return a.db.DropSummaryFiles(ctx, guildID, slot)
 }
 
 // drainDue handles due work a batch of dueBatch at a time until a batch comes

@@ -68,7 +68,9 @@ func (a *App) notifyCommand() *Command {
 			Name:        "notify",
 			Description: "Choose which DMs rallybot sends you in this server",
 			Options: []*discordgo.ApplicationCommandOption{
-				{Type: discordgo.ApplicationCommandOptionString, Name: "reminders", Description: "DM reminders before rallies you are going to", Required: true,
+				{Type: discordgo.ApplicationCommandOptionString, Name: "reminders", Description: "DM reminders before rallies you are going to",
+					Choices: []*discordgo.ApplicationCommandOptionChoice{{Name: "on", Value: "on"}, {Name: "off", Value: "off"}}},
+				{Type: discordgo.ApplicationCommandOptionString, Name: "safe_home", Description: "The \"Home safe?\" DM after rallies you came to",
 					Choices: []*discordgo.ApplicationCommandOptionChoice{{Name: "on", Value: "on"}, {Name: "off", Value: "off"}}},
 			},
 		},
@@ -89,6 +91,12 @@ func (a *App) checkinCommand() *Command {
 }
 
 func (a *App) notify(ctx context.Context, in *Input) (*Response, error) {
+	if in.has("safe_home") {
+		return a.notifySafeHome(ctx, in)
+	}
+	if !in.has("reminders") {
+		return nil, invalid("notify_nothing")
+	}
 	var on bool
 	switch in.str("reminders") {
 	case "on":
@@ -409,6 +417,8 @@ func (a *App) sendMemberDM(ctx context.Context, now time.Time, d store.DueDM, ta
 		m = a.revealDM(l, r)
 	case d.Kind == store.DMCancelled:
 		m = cancelledDM(l, r)
+	case d.Kind == store.DMSafeHome:
+		m = safeHomeDM(l, r)
 	default:
 		m = outMessage{Content: dmBody(d.Body, l)}
 	}

@@ -103,7 +103,14 @@ func channelPostMessage(p store.ChannelPost) (outMessage, string) {
 	if p.Kind.OfAction() {
 		return actionPostMessage(p), actionPostMarker(p)
 	}
-	return outMessage{Content: p.Body}, p.Marker
+	m := outMessage{Content: p.Body}
+	if p.RoleID != "" && p.Kind.PingsRole() {
+		// The role the post was owed to ping, and nothing else: the
+		// text's other mentions (a member asking for help) render only.
+		m.AllowedMentions = NoMentions()
+		m.AllowedMentions.Roles = []string{p.RoleID}
+	}
+	return m, p.Marker
 }
 
 // channelPostFailed tells coordinators a post cannot reach its channel.

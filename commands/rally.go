@@ -50,6 +50,7 @@ func (a *App) rallyCommand() *Command {
 						str("duration", "How long it lasts, e.g. 2h or 90m (default 2h)", false, 20),
 						{Type: discordgo.ApplicationCommandOptionBoolean, Name: "private_location", Description: "Tell the place only to those going, shortly before the start"},
 						highRiskOption(),
+						safeHomeOption(),
 					}, append(append(RoleMinimumOptions(), seriesOptions()...), approvalOption())...)},
 				{Type: discordgo.ApplicationCommandOptionSubCommand, Name: "list", Description: "Upcoming rallies with going/maybe counts",
 					Options: []*discordgo.ApplicationCommandOption{
@@ -68,6 +69,7 @@ func (a *App) rallyCommand() *Command {
 						str("duration", "New length, e.g. 2h or 90m", false, 20),
 						{Type: discordgo.ApplicationCommandOptionBoolean, Name: "private_location", Description: "Tell the place only to those going, shortly before the start"},
 						highRiskOption(),
+						safeHomeOption(),
 					}, append(RoleMinimumOptions(), approvalOption())...)},
 				{Type: discordgo.ApplicationCommandOptionSubCommand, Name: "cancel", Description: "Cancel a rally and tell its channel (leads)",
 					Options: []*discordgo.ApplicationCommandOption{
@@ -79,6 +81,7 @@ func (a *App) rallyCommand() *Command {
 					Options: []*discordgo.ApplicationCommandOption{rallyOpt("Rally")}},
 				calendarSubcommand(),
 				removeSubcommand(),
+				reportSubcommand(),
 			},
 		},
 		Routes: map[string]Route{
@@ -90,6 +93,7 @@ func (a *App) rallyCommand() *Command {
 			"attendees": {Access: RallyLead, Handle: a.rallyAttendees},
 			"calendar":  {Access: Everyone, Handle: a.rallyCalendar},
 			"remove":    {Access: RallyLead, Handle: a.rallyRemove},
+			"report":    {Access: RallyLead, Handle: a.rallyReport},
 		},
 		Autocomplete: a.autocompleteOptions,
 	}
@@ -274,6 +278,9 @@ func (a *App) rallyCreate(ctx context.Context, in *Input) (*Response, error) {
 	n.PrivateLocation = in.bool("private_location")
 	n.Approval = in.bool("approval")
 	n.HighRisk = highRisk(in, ch)
+	if n.SafeHome, err = a.readSafeHome(ctx, in, ch); err != nil {
+		return nil, err
+	}
 	if ch.ChannelID == "" {
 		return nil, conflict("err_no_channel", "Chapter", escape(ch.Name), "Name", ch.Name)
 	}
@@ -471,6 +478,14 @@ func (a *App) rallyEdit(ctx context.Context, in *Input) (*Response, error) {
 		h := in.bool("high_risk")
 		u.HighRisk = &h
 		changed = append(changed, "high_risk")
+	}
+	if in.has("safe_home") {
+		on, err := a.readSafeHome(ctx, in, store.Chapter{ID: r.ChapterID, Name: r.ChapterName})
+		if err != nil {
+			return nil, err
+		}
+		u.SafeHome = &on
+		changed = append(changed, "safe_home")
 	}
 	minimums, err := ReadRoleMinimums(in)
 	if err != nil {

@@ -464,6 +464,15 @@ func (s *Server) AddChannel(guildID string, c Channel) {
 	}
 }
 
+// AddRole adds a role to a known guild, for role options to resolve.
+func (s *Server) AddRole(guildID string, r Role) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if gs, ok := s.guildByID[guildID]; ok {
+		gs.g.Roles = append(gs.g.Roles, r)
+	}
+}
+
 func (s *Server) addChannelLocked(guildID string, c Channel) {
 	if cs, ok := s.channels[c.ID]; ok {
 		cs.name, cs.typ, cs.guildID = c.Name, c.Type, guildID
@@ -631,6 +640,16 @@ func (s *Server) Message(channelID, messageID string) *discordgo.Message {
 	defer s.mu.Unlock()
 	if m := s.findMsgLocked(channelID, messageID); m != nil {
 		return toMessage(m.raw)
+	}
+	return nil
+}
+
+// MessageFiles returns the files uploaded with a message, or nil.
+func (s *Server) MessageFiles(channelID, messageID string) []File {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if m := s.findMsgLocked(channelID, messageID); m != nil {
+		return append([]File(nil), m.files...)
 	}
 	return nil
 }

@@ -71,6 +71,7 @@ type NewActionRally struct {
 	Chapter  Chapter
 	StartsAt time.Time
 	HighRisk bool
+	SafeHome bool // checks on those who came when it ends (after.go)
 }
 
 const actionColumns = `a.id, a.guild_id, a.title, a.local_date, a.local_time, a.status, a.cancel_reason`
@@ -136,6 +137,9 @@ func (db *DB) CreateAction(ctx context.Context, n NewAction) (_ Action, _ []Rall
 				return err
 			}
 			if err := setRoleNeeds(ctx, tx, rallyID, n.Needs); err != nil {
+				return err
+			}
+			if err := setSafeHome(ctx, tx, rallyID, nr.SafeHome); err != nil {
 				return err
 			}
 			if _, err := tx.ExecContext(ctx, `

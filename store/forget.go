@@ -30,15 +30,17 @@ const (
 // memberKeys says, for every table holding member ids, how it is keyed.
 // New tables go here; TestEveryMemberTableIsKeyed fails until they do.
 var memberKeys = map[string]memberKey{
-	"rsvps":          byRally,
-	"role_signups":   byRally,
-	"member_dms":     byRally,
-	"checkins":       byRally,
-	"rally_requests": byRally,
-	"rally_removals": byRally,
-	"rsvp_needs":     byRally,
-	"member_prefs":   byGuild,
-	"member_locales": byGuild,
+	"rsvps":            byRally,
+	"role_signups":     byRally,
+	"member_dms":       byRally,
+	"checkins":         byRally,
+	"rally_requests":   byRally,
+	"rally_removals":   byRally,
+	"rsvp_needs":       byRally,
+	"safe_home":        byRally,
+	"safe_home_optout": byGuild,
+	"member_prefs":     byGuild,
+	"member_locales":   byGuild,
 }
 
 // memberTable is one table holding member ids, as the schema shows it.
@@ -289,6 +291,18 @@ func (db *DB) Forget(ctx context.Context, guildID, userID string) (f Forgotten, 
 		}
 		n, err := deleteMemberRows(ctx, tx, memberScope{userID: userID, guildID: guildID}, true)
 		if err != nil {
+			return err
+		}
+		// A post still owed (a call for help, the list of who did not
+		// answer) may name them as a mention: the post stays owed to the
+		// others, without them.
+		postScope, postArgs := "", []any{userID}
+		if guildID != "" {
+			postScope = " AND rally_id IN (SELECT id FROM rallies WHERE guild_id = ?2)"
+			postArgs = append(postArgs, guildID)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE channel_posts SET body = REPLACE(body, '<@' || ?1 || '>', '')
+			WHERE instr(body, '<@' || ?1 || '>') > 0`+postScope, postArgs...); err != nil {
 			return err
 		}
 		after, err := countDMDeletions(ctx, tx)

@@ -147,6 +147,8 @@ type NewRally struct {
 	Approval bool
 	// HighRisk: see Rally.HighRisk.
 	HighRisk bool
+	// SafeHome checks on those who came when it ends (after.go).
+	SafeHome bool
 
 	// Where the announcement goes and the nonce it is posted with, recorded
 	// with the rally so an interrupted create can be finished (announce.go).
@@ -195,6 +197,9 @@ func insertRally(ctx context.Context, tx *Tx, n NewRally, seriesID any, index in
 		return 0, err
 	}
 	if err := setHighRisk(ctx, tx, id, n.HighRisk); err != nil {
+		return 0, err
+	}
+	if err := setSafeHome(ctx, tx, id, n.SafeHome); err != nil {
 		return 0, err
 	}
 	return id, setRoleNeeds(ctx, tx, id, n.Needs)
@@ -294,6 +299,8 @@ type RallyUpdate struct {
 	Approval *bool
 	// HighRisk turns high-risk mode on or off.
 	HighRisk *bool
+	// SafeHome turns the check on members after it on or off (after.go).
+	SafeHome *bool
 	// Notice words the DM the change owes each member going, maybe or
 	// waitlisted, from the rally as it was and as it is after the change;
 	// "" (or a nil Notice) owes none. It is queued in the transaction of the
@@ -376,6 +383,11 @@ func (db *DB) UpdateRally(ctx context.Context, guildID string, id int64, u Rally
 		}
 		if err := setRoleNeeds(ctx, tx, id, u.Needs); err != nil {
 			return err
+		}
+		if u.SafeHome != nil {
+			if err := setSafeHome(ctx, tx, id, *u.SafeHome); err != nil {
+				return err
+			}
 		}
 		if promoted, err = fillSeats(ctx, tx, id); err != nil {
 			return err
