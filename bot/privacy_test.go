@@ -304,6 +304,12 @@ func TestRallyRemove(t *testing.T) {
 		mustContain(t, h.cmd(removed, seattleChannel, "rsvp", discordtest.Str("rally", rid), discordtest.Str("status", "going")), true, refusal)
 		mustContain(t, h.cmd(removed, seattleChannel, "rsvp", discordtest.Str("rally", rid), discordtest.Str("status", "going"),
 			discordtest.Str("role", "marshal")), true, refusal)
+		// "Volunteer for a role" sends them to the leads before any menu.
+		menu := h.click(removed, seattleChannel, ann.ID, "role:menu:"+rid)
+		mustContain(t, menu, true, refusal)
+		if len(rolesMenu(menu)) != 0 {
+			t.Errorf("the removed member was offered roles: %v", rolesMenu(menu))
+		}
 		db := h.schedDB()
 		if st, err := db.MemberStanding(context.Background(), id, removed.UserID); err != nil || st.Status != store.NotGoing {
 			t.Errorf("the removed member stands %+v (%v)", st, err)
