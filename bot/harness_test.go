@@ -11,11 +11,11 @@ import (
 	"time"
 
 	"github.com/bwmarrin/discordgo"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"rallybot/bot"
 	"rallybot/commands"
 	"rallybot/discordtest"
-	"rallybot/store"
 )
 
 const (
@@ -260,24 +260,26 @@ func mustContain(t testing.TB, r *discordtest.Reply, ephemeral bool, parts ...st
 	}
 }
 
-// runBot wires the bot as main does (store → commands, over one session) and
-// runs it until ctx ends.
+// runBot runs the bot as main's serve does, until ctx ends: bot.Wire (the
+// store as SQLITE_SYNCHRONOUS says, the session, the commands), with
+// metrics counted into a registry of its own unless opts has some, then
+// bot.Run.
 func runBot(ctx context.Context, cfg bot.Config, opts bot.Options) error {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	db, err := store.Open(ctx, cfg.DatabasePath)
+	if opts.Metrics == nil {
+		opts.Metrics = commands.NewMetrics(prometheus.NewRegistry())
+	}
+	if opts.Health == nil {
+		opts.Health = &bot.Health{}
+	}
+	w, err := bot.Wire(ctx, cfg, bot.WireOptions{Logger: opts.Logger, Now: opts.Now, Metrics: opts.Metrics})
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	db.Now = opts.Now
-	session, err := bot.NewSession(cfg)
-	if err != nil {
-		return err
-	}
-	app := commands.New(db, commands.NewDiscord(session), opts.Logger.With("subsystem", "commands"), opts.Now, cfg.Commands())
-	return bot.Run(ctx, cfg, session, app, opts)
+	defer w.Close()
+	return bot.Run(ctx, cfg, w.Session, w.App, opts)
 }
 
 // messageText is a message's visible text: content, embeds and footers.
