@@ -16,6 +16,7 @@ import (
 	"rallybot/bot"
 	"rallybot/commands"
 	"rallybot/discordtest"
+	"rallybot/store"
 )
 
 const (
@@ -307,5 +308,50 @@ func eventually(t testing.TB, within time.Duration, what string, cond func() boo
 			t.Fatalf("not true within %v: %s", within, what)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// burstMember is the n-th of the made-up members of a DM burst.
+func burstMember(n int) string { return fmt.Sprintf("6%017d", n) }
+
+// dmBurst puts members made-up members going to the rally straight in the
+// store (quicker than as many clicks), turns Discord's rate limits on, moves
+// the clock to the rally's 24-hour reminder and sends the tick that DMs it
+// to each of them.
+func (h *harness) dmBurst(db *store.DB, rallyID int64, at time.Time, members int) {
+	h.t.Helper()
+	for m := 0; m < members; m++ {
+		if _, err := db.SetRSVP(context.Background(), guildID, rallyID, burstMember(m), store.Going); err != nil {
+			h.t.Fatal(err)
+		}
+	}
+	h.fake.SetRateLimits(discordtest.DiscordRateLimits())
+	h.clock.Set(at.Add(-24 * time.Hour))
+	h.tick <- h.clock.Now()
+}
+
+// clickUntilDMed presses Going and Maybe in turn on another rally's
+// announcement, at a member's pace, until each of the burst's members has a
+// DM; it fails past within, and returns the slowest answer to a click.
+func (h *harness) clickUntilDMed(members int, ann *discordgo.Message, otherID int64, within time.Duration) (slowest time.Duration) {
+	h.t.Helper()
+	began := time.Now()
+	statuses := []string{"going", "maybe"}
+	for n := 0; ; n++ {
+		dmed := 0
+		for m := 0; m < members; m++ {
+			if len(h.fake.DMs(burstMember(m))) > 0 {
+				dmed++
+			}
+		}
+		if dmed == members {
+			return slowest
+		}
+		if time.Since(began) > within {
+			h.t.Fatalf("after %v, %d of %d members DMed", within, dmed, members)
+		}
+		r := h.click(member(1), seattleChannel, ann.ID, fmt.Sprintf("rsvp:%s:%d", statuses[n%2], otherID))
+		slowest = max(slowest, r.Latency)
+		time.Sleep(200 * time.Millisecond) // a member's pace of clicking, not a schedule
 	}
 }

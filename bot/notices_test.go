@@ -1,7 +1,6 @@
 package bot_test
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -10,7 +9,6 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"rallybot/discordtest"
-	"rallybot/store"
 )
 
 // noticeDMs returns the DMs a member got that contain part.
@@ -452,33 +450,10 @@ func TestDMBurstPacedUnderRateLimits(t *testing.T) {
 	id := h.schedRally("Seattle", seattleChannel, "Citywide march", at)
 	other := h.schedRally("Seattle", seattleChannel, "Another rally", at.Add(time.Hour))
 	ann := h.actAnnouncement(seattleChannel, other)
-	db := h.schedDB()
-	for m := 0; m < members; m++ {
-		if _, err := db.SetRSVP(context.Background(), guildID, id, fmt.Sprintf("6%017d", m), store.Going); err != nil {
-			t.Fatal(err)
-		}
-	}
-	h.fake.SetRateLimits(discordtest.DiscordRateLimits())
+	h.dmBurst(h.schedDB(), id, at, members)
 	defer h.fake.SetRateLimits(nil)
-	h.clock.Set(at.Add(-24 * time.Hour))
-	h.tick <- h.clock.Now()
-	statuses := []string{"going", "maybe"}
-	for n := 0; ; n++ {
-		sent, err := db.MemberDMCounts(context.Background(), id, store.ReminderDM(24*time.Hour))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if sent[store.DMSent] == members {
-			break
-		}
-		if n > 300 {
-			t.Fatalf("DMs after a minute: %v of %d", sent, members)
-		}
-		r := h.click(member(1), seattleChannel, ann.ID, fmt.Sprintf("rsvp:%s:%d", statuses[n%2], other))
-		if r.Latency > 3*time.Second {
-			t.Errorf("a click answered after %v during the DMs", r.Latency)
-		}
-		time.Sleep(200 * time.Millisecond) // a member's pace of clicking, not a schedule
+	if slowest := h.clickUntilDMed(members, ann, other, time.Minute); slowest > 3*time.Second {
+		t.Errorf("a click answered after %v during the DMs", slowest)
 	}
 	// Unpaced, the burst draws 429s; paced, none, but
 	// for a request held up on a loaded machine and arriving with the next.
@@ -486,7 +461,7 @@ func TestDMBurstPacedUnderRateLimits(t *testing.T) {
 		t.Errorf("%d requests answered 429 during the burst, want none (at most 2)", n)
 	}
 	for m := 0; m < members; m++ {
-		if n := len(h.fake.DMs(fmt.Sprintf("6%017d", m))); n != 1 {
+		if n := len(h.fake.DMs(burstMember(m))); n != 1 {
 			t.Errorf("member %d got %d DMs, want 1", m, n)
 		}
 	}

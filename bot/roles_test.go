@@ -231,7 +231,6 @@ func TestRolesStaffingAlert(t *testing.T) {
 	// The 2h reminder only: the failure injected below is for the alert.
 	h := newHarness(t, "DISCORD_GUILD_ID", guildID, "REMINDER_OFFSETS", "2h")
 	h.setupChapter("Seattle", seattleChannel, seattleLead)
-	db := h.schedDB()
 	at := start.Add(30 * time.Hour)
 	id := h.schedRally("Seattle", seattleChannel, "Short of marshals", at, discordtest.Int("marshals", 2))
 	r := h.cmd(volunteer, seattleChannel, "rsvp", discordtest.Str("rally", fmt.Sprint(id)),
@@ -288,7 +287,7 @@ func TestRolesStaffingAlert(t *testing.T) {
 				t.Errorf("allowed_mentions = %v, want parse [] and roles [%s] only", am, seattleLead)
 			}
 		}
-		if state, msgID, err := db.StaffingAlertState(context.Background(), id); err != nil || state != store.ReminderSent || msgID != got[0].ID {
+		if state, msgID, err := h.staffingAlertState(id); err != nil || state != store.ReminderSent || msgID != got[0].ID {
 			t.Errorf("alert stored as %q %q %v, want sent as %s", state, msgID, err, got[0].ID)
 		}
 	})

@@ -117,7 +117,7 @@ func (h *harness) schedDB() *store.DB {
 // schedStates returns the rally's reminder states by offset.
 func (h *harness) schedStates(db *store.DB, rallyID int64) map[time.Duration]store.Reminder {
 	h.t.Helper()
-	rs, err := db.Reminders(context.Background(), rallyID)
+	rs, err := h.reminders(rallyID)
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -46,7 +46,7 @@ func (h *harness) seriesCreate(db *store.DB, when, repeat string, n int64, extra
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	rallies, err := db.SeriesRallies(context.Background(), first.Series.ID)
+	rallies, err := h.seriesRallies(db, first.Series.ID)
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -1,7 +1,6 @@
 package bot_test
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"strings"
@@ -31,7 +30,6 @@ func TestStaffingAlertRetriedAcrossSweeps(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, "DISCORD_GUILD_ID", guildID, "REMINDER_OFFSETS", "2h")
 	h.setupChapter("Seattle", seattleChannel, seattleLead)
-	db := h.schedDB()
 	at := start.Add(30 * time.Hour)
 	id := h.schedRally("Seattle", seattleChannel, "Short of medics", at, discordtest.Int("medics", 1))
 	marker := fmt.Sprintf("Rally #%d · staffing alert", id)
@@ -44,7 +42,7 @@ func TestStaffingAlertRetriedAcrossSweeps(t *testing.T) {
 	if len(failed) == 0 || h.staffingAlerts(seattleChannel, id) != 0 {
 		t.Fatalf("%d attempts and %d alerts in a 503 outage, want attempts and no alert", len(failed), h.staffingAlerts(seattleChannel, id))
 	}
-	if state, _, err := db.StaffingAlertState(context.Background(), id); err != nil || state != store.ReminderPending {
+	if state, _, err := h.staffingAlertState(id); err != nil || state != store.ReminderPending {
 		t.Fatalf("alert stored as %q (%v) after the outage, want pending", state, err)
 	}
 
@@ -68,7 +66,7 @@ func TestStaffingAlertRetriedAcrossSweeps(t *testing.T) {
 			t.Fatalf("attempts across sweeps must share one enforced nonce: %v then %v", bodies[0]["nonce"], b["nonce"])
 		}
 	}
-	if state, msgID, err := db.StaffingAlertState(context.Background(), id); err != nil || state != store.ReminderSent || msgID == "" {
+	if state, msgID, err := h.staffingAlertState(id); err != nil || state != store.ReminderSent || msgID == "" {
 		t.Errorf("alert stored as %q %q %v, want sent", state, msgID, err)
 	}
 }
@@ -102,8 +100,7 @@ func TestStaffingAlertFoundAfterACrash(t *testing.T) {
 	if n := h.staffingAlerts(seattleChannel, id); n != 1 {
 		t.Fatalf("%d alerts after the crash, want 1", n)
 	}
-	db := h.schedDB()
-	if state, msgID, err := db.StaffingAlertState(context.Background(), id); err != nil || state != store.ReminderSent || msgID == "" {
+	if state, msgID, err := h.staffingAlertState(id); err != nil || state != store.ReminderSent || msgID == "" {
 		t.Errorf("alert stored as %q %q %v, want sent with the message found", state, msgID, err)
 	}
 }
