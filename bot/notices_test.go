@@ -492,16 +492,10 @@ func TestNoticeDMsSurviveACrash(t *testing.T) {
 	// starts it again and lets the sweeps run, across one more restart.
 	crashAfterNotice := func(notice, path string, opts ...discordtest.Option) {
 		t.Helper()
-		release := h.fake.Hold("POST", postMessage)
-		go h.fake.Command(h.ctx(), discordtest.Invocation{GuildID: guildID, ChannelID: seattleChannel, Member: lead}, path, opts...)
-		eventually(t, 10*time.Second, "the notice reaches the channel", func() bool {
+		h.crashOnceSent("POST", postMessage, "the notice reaches the channel", h.inBackground(lead, seattleChannel, path, opts...), func() bool {
 			msgs := h.fake.Messages(seattleChannel)
 			return strings.Contains(msgs[len(msgs)-1].Content, notice)
 		})
-		snap := h.snapshot()
-		go func() { time.Sleep(200 * time.Millisecond); release() }()
-		h.crash(snap)
-		release()
 		h.start()
 		h.runJobs()
 		h.restart()

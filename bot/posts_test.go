@@ -109,15 +109,8 @@ func TestChannelNoticesExactlyOnce(t *testing.T) {
 		h := rallyHarness(t)
 		for _, c := range postsCases {
 			path, opts := c.command(h)
-			release := h.fake.Hold("POST", postMessage)
-			go h.fake.Command(h.ctx(), inv, path, opts...)
-			eventually(t, 10*time.Second, c.name+": the notice reaches the channel", func() bool {
-				return len(h.postsNotices(seattleChannel, c.parts...)) == 1
-			})
-			snap := h.snapshot()
-			go func() { time.Sleep(200 * time.Millisecond); release() }()
-			h.crash(snap)
-			release()
+			h.crashOnceSent("POST", postMessage, c.name+": the notice reaches the channel", h.inBackground(lead, seattleChannel, path, opts...),
+				func() bool { return len(h.postsNotices(seattleChannel, c.parts...)) == 1 })
 
 			// More than a page of chatter, and Discord no longer
 			// remembers the nonce: only the search can tell it was sent.

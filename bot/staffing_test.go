@@ -81,14 +81,9 @@ func TestStaffingAlertFoundAfterACrash(t *testing.T) {
 	at := start.Add(30 * time.Hour)
 	id := h.schedRally("Seattle", seattleChannel, "Short of interpreters", at, discordtest.Int("interpreters", 2))
 
-	release := h.fake.Hold(http.MethodPost, messagesRoute)
 	h.clock.Set(at.Add(-24 * time.Hour))
-	go func() { h.tick <- h.clock.Now() }()
-	eventually(t, 10*time.Second, "the alert reaches Discord", func() bool { return h.staffingAlerts(seattleChannel, id) == 1 })
-	snap := h.snapshot()
-	go func() { time.Sleep(200 * time.Millisecond); release() }()
-	h.crash(snap)
-	release()
+	h.crashOnceSent(http.MethodPost, messagesRoute, "the alert reaches Discord", h.tickInBackground,
+		func() bool { return h.staffingAlerts(seattleChannel, id) == 1 })
 
 	for i := 0; i < 250; i++ {
 		h.fake.Say(seattleChannel, member(i%20).UserID, fmt.Sprintf("who can marshal? %d", i))
