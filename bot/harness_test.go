@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -354,4 +355,35 @@ func (h *harness) clickUntilDMed(members int, ann *discordgo.Message, otherID in
 		slowest = max(slowest, r.Latency)
 		time.Sleep(200 * time.Millisecond) // a member's pace of clicking, not a schedule
 	}
+}
+
+// rallyCreate runs /rally create as m in channel ch with exactly opts and
+// returns the new rally's id (of the first, for a series) and the reply; it
+// fails the test when the reply names no rally. Every helper that creates
+// a rally comes here.
+func (h *harness) rallyCreate(m discordtest.Member, ch string, opts ...discordtest.Option) (int64, *discordtest.Reply) {
+	h.t.Helper()
+	r := h.cmd(m, ch, "rally create", opts...)
+	match := rallyIDPattern.FindStringSubmatch(r.Text())
+	if match == nil {
+		h.t.Fatalf("rally create: %q", r.Text())
+	}
+	id, err := strconv.ParseInt(match[1], 10, 64)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return id, r
+}
+
+// rallyAnnounced is rallyCreate as the Seattle lead in the Seattle channel,
+// checking that the one new message there is its announcement.
+func (h *harness) rallyAnnounced(opts ...discordtest.Option) (string, *discordgo.Message) {
+	h.t.Helper()
+	before := len(h.fake.Messages(seattleChannel))
+	id, _ := h.rallyCreate(lead, seattleChannel, opts...)
+	msgs := h.fake.Messages(seattleChannel)
+	if len(msgs) != before+1 {
+		h.t.Fatalf("%d messages in the channel after create, want %d", len(msgs), before+1)
+	}
+	return strconv.FormatInt(id, 10), msgs[len(msgs)-1]
 }

@@ -23,18 +23,7 @@ import (
 // options (minimums included) and returns its id and announcement.
 func (h *harness) rolesCreate(title string, extra ...discordtest.Option) (string, *discordgo.Message) {
 	h.t.Helper()
-	before := len(h.fake.Messages(seattleChannel))
-	opts := append(createOpts(discordtest.Str("title", title)), extra...)
-	r := h.cmd(lead, seattleChannel, "rally create", opts...)
-	m := rallyIDPattern.FindStringSubmatch(r.Text())
-	if m == nil {
-		h.t.Fatalf("rally create: %q", r.Text())
-	}
-	msgs := h.fake.Messages(seattleChannel)
-	if len(msgs) != before+1 {
-		h.t.Fatalf("%d messages after create, want %d", len(msgs), before+1)
-	}
-	return m[1], msgs[len(msgs)-1]
+	return h.rallyAnnounced(append(createOpts(discordtest.Str("title", title)), extra...)...)
 }
 
 // rolesMenu returns the values the reply's select menu offers (nil: no menu).

@@ -40,15 +40,10 @@ func schedWhen(t testing.TB, chapter string, at time.Time) string {
 // minutes) and returns its id.
 func (h *harness) schedRally(chapter, channel, title string, at time.Time, extra ...discordtest.Option) int64 {
 	h.t.Helper()
-	r := h.cmd(admin, channel, "rally create", createOpts(append([]discordtest.Option{
+	id, _ := h.rallyCreate(admin, channel, createOpts(append([]discordtest.Option{
 		discordtest.Str("chapter", chapter), discordtest.Str("title", title),
 		discordtest.Str("when", schedWhen(h.t, chapter, at)), discordtest.Str("location", "City Hall steps"),
 	}, extra...)...)...)
-	m := rallyIDPattern.FindStringSubmatch(r.Text())
-	if m == nil {
-		h.t.Fatalf("rally create %q: %q", title, r.Text())
-	}
-	id, _ := strconv.ParseInt(m[1], 10, 64)
 	return id
 }
 

@@ -33,15 +33,10 @@ func (h *harness) seriesAnnouncements(channel string, rallyID int64) []*discordg
 // seriesCreate has the Seattle lead create a series and returns its rallies.
 func (h *harness) seriesCreate(db *store.DB, when, repeat string, n int64, extra ...discordtest.Option) ([]store.Rally, *discordtest.Reply) {
 	h.t.Helper()
-	r := h.cmd(lead, seattleChannel, "rally create", createOpts(append([]discordtest.Option{
+	id, r := h.rallyCreate(lead, seattleChannel, createOpts(append([]discordtest.Option{
 		discordtest.Str("title", "Tenants' assembly"), discordtest.Str("when", when),
 		discordtest.Str("repeat", repeat), discordtest.Int("occurrences", n),
 	}, extra...)...)...)
-	m := rallyIDPattern.FindStringSubmatch(r.Text())
-	if m == nil {
-		h.t.Fatalf("series create: %q", r.Text())
-	}
-	id, _ := strconv.ParseInt(m[1], 10, 64)
 	first, err := db.RallyByID(context.Background(), id)
 	if err != nil {
 		h.t.Fatal(err)
