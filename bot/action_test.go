@@ -94,17 +94,7 @@ func (h *harness) actCancels(channel string, actionID int64) []*discordgo.Messag
 }
 
 func (h *harness) actMessages(channel string, parts ...string) []*discordgo.Message {
-	var out []*discordgo.Message
-next:
-	for _, m := range h.fake.Messages(channel) {
-		for _, p := range parts {
-			if !strings.Contains(m.Content, p) {
-				continue next
-			}
-		}
-		out = append(out, m)
-	}
-	return out
+	return filter(h.fake.Messages(channel), contentHas(parts...))
 }
 
 // actRallies returns the action's rallies by chapter name.

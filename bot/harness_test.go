@@ -387,3 +387,58 @@ func (h *harness) rallyAnnounced(opts ...discordtest.Option) (string, *discordgo
 	}
 	return strconv.FormatInt(id, 10), msgs[len(msgs)-1]
 }
+
+// filter keeps the messages for which every test in keep holds; every
+// helper that picks the bot's posts of one kind out of a channel or DMs
+// comes here.
+func filter(msgs []*discordgo.Message, keep ...func(*discordgo.Message) bool) []*discordgo.Message {
+	var out []*discordgo.Message
+next:
+	for _, m := range msgs {
+		for _, k := range keep {
+			if !k(m) {
+				continue next
+			}
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// contentHas: the message's content has every part.
+func contentHas(parts ...string) func(*discordgo.Message) bool {
+	return func(m *discordgo.Message) bool {
+		for _, p := range parts {
+			if !strings.Contains(m.Content, p) {
+				return false
+			}
+		}
+		return true
+	}
+}
+
+// textHas: the message's visible text (messageText) has every part.
+func textHas(parts ...string) func(*discordgo.Message) bool {
+	return func(m *discordgo.Message) bool {
+		text := messageText(m)
+		for _, p := range parts {
+			if !strings.Contains(text, p) {
+				return false
+			}
+		}
+		return true
+	}
+}
+
+// embedWith: one of the message's embeds has a title starting with
+// titlePrefix and a footer starting with footerPrefix.
+func embedWith(titlePrefix, footerPrefix string) func(*discordgo.Message) bool {
+	return func(m *discordgo.Message) bool {
+		for _, e := range m.Embeds {
+			if strings.HasPrefix(e.Title, titlePrefix) && e.Footer != nil && strings.HasPrefix(e.Footer.Text, footerPrefix) {
+				return true
+			}
+		}
+		return false
+	}
+}

@@ -13,13 +13,7 @@ import (
 
 // noticeDMs returns the DMs a member got that contain part.
 func (h *harness) noticeDMs(m discordtest.Member, part string) []*discordgo.Message {
-	var out []*discordgo.Message
-	for _, d := range h.fake.DMs(m.UserID) {
-		if strings.Contains(messageText(d), part) {
-			out = append(out, d)
-		}
-	}
-	return out
+	return filter(h.fake.DMs(m.UserID), textHas(part))
 }
 
 // noticeClickDM clicks a button of a DM, as its recipient, outside any server.

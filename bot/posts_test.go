@@ -2,7 +2,6 @@ package bot_test
 
 import (
 	"fmt"
-	"strings"
 	"testing"
 	"time"
 
@@ -14,20 +13,7 @@ import (
 // postsNotices returns the rally notices in the channel that contain each
 // part: the messages that end with a rally notice's footer.
 func (h *harness) postsNotices(channel string, parts ...string) []*discordgo.Message {
-	var out []*discordgo.Message
-next:
-	for _, m := range h.fake.Messages(channel) {
-		if !strings.Contains(m.Content, "\n-# Rally #") {
-			continue
-		}
-		for _, p := range parts {
-			if !strings.Contains(m.Content, p) {
-				continue next
-			}
-		}
-		out = append(out, m)
-	}
-	return out
+	return filter(h.fake.Messages(channel), contentHas("\n-# Rally #"), contentHas(parts...))
 }
 
 // postsCase is a lead's command that owes the channel one notice.

@@ -56,29 +56,12 @@ func (h *harness) schedSetupCoordinators() {
 
 // schedReminders returns the reminders posted in the channel for the rally.
 func (h *harness) schedReminders(channel string, rallyID int64) []*discordgo.Message {
-	var out []*discordgo.Message
-	for _, m := range h.fake.Messages(channel) {
-		for _, e := range m.Embeds {
-			if strings.HasPrefix(e.Title, "Reminder: ") && e.Footer != nil && strings.HasPrefix(e.Footer.Text, fmt.Sprintf("Rally #%d · ", rallyID)) {
-				out = append(out, m)
-			}
-		}
-	}
-	return out
+	return filter(h.fake.Messages(channel), embedWith("Reminder: ", fmt.Sprintf("Rally #%d · ", rallyID)))
 }
 
 // schedSummaries returns the scheduled summaries posted in the coordinator channel.
 func (h *harness) schedSummaries() []*discordgo.Message {
-	var out []*discordgo.Message
-	for _, m := range h.fake.Messages(coordChannel) {
-		for _, e := range m.Embeds {
-			if e.Footer != nil && strings.HasPrefix(e.Footer.Text, "Daily summary · ") {
-				out = append(out, m)
-				break
-			}
-		}
-	}
-	return out
+	return filter(h.fake.Messages(coordChannel), embedWith("", "Daily summary · "))
 }
 
 // schedPosts returns the bodies of the message POSTs to the channel whose

@@ -18,16 +18,7 @@ import (
 // seriesAnnouncements returns the announcements of the rally in the channel
 // (reminders, whose footers differ, are not counted).
 func (h *harness) seriesAnnouncements(channel string, rallyID int64) []*discordgo.Message {
-	footer := fmt.Sprintf("Rally #%d · RSVP below", rallyID)
-	var out []*discordgo.Message
-	for _, m := range h.fake.Messages(channel) {
-		for _, e := range m.Embeds {
-			if e.Footer != nil && strings.HasPrefix(e.Footer.Text, footer) {
-				out = append(out, m)
-			}
-		}
-	}
-	return out
+	return filter(h.fake.Messages(channel), embedWith("", fmt.Sprintf("Rally #%d · RSVP below", rallyID)))
 }
 
 // seriesCreate has the Seattle lead create a series and returns its rallies.

@@ -3,7 +3,6 @@ package bot_test
 import (
 	"fmt"
 	"net/http"
-	"strings"
 	"testing"
 	"time"
 
@@ -13,14 +12,7 @@ import (
 
 // staffingAlerts returns the staffing alerts of the rally in the channel.
 func (h *harness) staffingAlerts(channel string, id int64) int {
-	marker := fmt.Sprintf("Rally #%d · staffing alert", id)
-	n := 0
-	for _, m := range h.fake.Messages(channel) {
-		if strings.Contains(messageText(m), marker) {
-			n++
-		}
-	}
-	return n
+	return len(filter(h.fake.Messages(channel), textHas(fmt.Sprintf("Rally #%d · staffing alert", id))))
 }
 
 // TestStaffingAlertRetriedAcrossSweeps: an alert whose every attempt in one
