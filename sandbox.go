@@ -12,7 +12,7 @@ import (
 
 	"rallybot/bot"
 	"rallybot/commands"
-	"rallybot/discordtest"
+	"rallybot/fakediscord"
 	"rallybot/sandbox"
 	"rallybot/store"
 )
@@ -29,9 +29,10 @@ const defaultSandboxAddr = "127.0.0.1:8080"
 func runSandbox(ctx context.Context, lookup func(string) string, stderr io.Writer) error {
 	started := time.Now()
 	clock := sandbox.NewClock(time.Now())
-	// The fake's own notes (a missing OpenAPI file) matter to a test, not
-	// to someone trying the bot.
-	fake, err := discordtest.Start(discordtest.Config{Token: sandbox.Token})
+	// The fake checks the rules it knows itself (allowed_mentions, lengths);
+	// checking bodies against Discord's OpenAPI schemas is the tests' part
+	// (discordtest), and keeps the validator out of the binary.
+	fake, err := fakediscord.Start(fakediscord.Config{Token: sandbox.Token})
 	if err != nil {
 		return err
 	}

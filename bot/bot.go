@@ -154,10 +154,11 @@ func Run(ctx context.Context, cfg Config, session *discordgo.Session, app *comma
 	session.AddHandler(func(_ *discordgo.Session, _ *discordgo.Ready) { opts.Health.set(true) })
 	session.AddHandler(func(_ *discordgo.Session, _ *discordgo.Resumed) { opts.Health.set(true) })
 
+	closer := watchGatewayClose(session)
 	if err := session.Open(); err != nil {
 		return gatewayError(err)
 	}
-	defer session.Close()
+	defer closer.close(session)
 
 	appID := me.ID
 	if session.State != nil && session.State.Application != nil && session.State.Application.ID != "" {

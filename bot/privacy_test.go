@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -26,15 +25,10 @@ const (
 // returns its id and announcement.
 func (h *harness) privRally(title string, at time.Time, extra ...discordtest.Option) (int64, *discordgo.Message) {
 	h.t.Helper()
-	r := h.cmd(admin, seattleChannel, "rally create", createOpts(append([]discordtest.Option{
+	id, _ := h.rallyCreate(admin, seattleChannel, createOpts(append([]discordtest.Option{
 		discordtest.Str("title", title), discordtest.Str("when", schedWhen(h.t, "Seattle", at)),
 		discordtest.Str("location", privSecret), discordtest.Bool("private_location", true),
 	}, extra...)...)...)
-	m := rallyIDPattern.FindStringSubmatch(r.Text())
-	if m == nil {
-		h.t.Fatalf("rally create: %q", r.Text())
-	}
-	id, _ := strconv.ParseInt(m[1], 10, 64)
 	return id, h.actAnnouncement(seattleChannel, id)
 }
 

@@ -20,7 +20,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
-	"rallybot/discordtest"
+	"rallybot/fakediscord"
 )
 
 //go:embed assets
@@ -39,7 +39,7 @@ const interactionWait = 15 * time.Second
 
 type server struct {
 	cfg     Config
-	discord *discordtest.Server
+	discord *fakediscord.Server
 	clock   *Clock
 	log     *slog.Logger
 	page    *template.Template
@@ -170,24 +170,24 @@ func (v view) query() string {
 }
 
 // invocation is an interaction from m in channel ch of the sandbox server.
-func (s *server) invocation(m member, ch string) discordtest.Invocation {
-	return discordtest.Invocation{GuildID: GuildID, ChannelID: ch, Member: m.Member}
+func (s *server) invocation(m member, ch string) fakediscord.Invocation {
+	return fakediscord.Invocation{GuildID: GuildID, ChannelID: ch, Member: m.Member}
 }
 
 // where resolves the view to the channel interactions happen in: the
 // member's DM channel has no guild.
-func (s *server) where(v view) (discordtest.Invocation, error) {
+func (s *server) where(v view) (fakediscord.Invocation, error) {
 	if v.Channel == eventsView {
-		return discordtest.Invocation{}, errors.New("the Events tab has no buttons: open a channel")
+		return fakediscord.Invocation{}, errors.New("the Events tab has no buttons: open a channel")
 	}
 	if v.Channel != dmView {
 		return s.invocation(v.As, v.Channel), nil
 	}
 	id := s.discord.DMChannel(v.As.UserID)
 	if id == "" {
-		return discordtest.Invocation{}, errors.New("the bot has not written to you yet")
+		return fakediscord.Invocation{}, errors.New("the bot has not written to you yet")
 	}
-	return discordtest.Invocation{ChannelID: id, Member: v.As.Member}, nil
+	return fakediscord.Invocation{ChannelID: id, Member: v.As.Member}, nil
 }
 
 // act runs a form's action. Without the page's script the browser posts the
@@ -252,12 +252,12 @@ func (s *server) command(ctx context.Context, v view, r *http.Request) error {
 
 // optionsFrom reads the form's option fields (opt-<name>) as the types the
 // command declares; focused names the one being typed, for autocomplete.
-func optionsFrom(defs []*discordgo.ApplicationCommandOption, form url.Values, focused string) ([]discordtest.Option, error) {
-	var out []discordtest.Option
+func optionsFrom(defs []*discordgo.ApplicationCommandOption, form url.Values, focused string) ([]fakediscord.Option, error) {
+	var out []fakediscord.Option
 	for _, d := range defs {
 		raw := strings.TrimSpace(form.Get("opt-" + d.Name))
 		if d.Name == focused {
-			out = append(out, discordtest.Option{Name: d.Name, Type: d.Type, Value: raw, Focused: true})
+			out = append(out, fakediscord.Option{Name: d.Name, Type: d.Type, Value: raw, Focused: true})
 			continue
 		}
 		if raw == "" {
@@ -266,7 +266,7 @@ func optionsFrom(defs []*discordgo.ApplicationCommandOption, form url.Values, fo
 			}
 			continue
 		}
-		o := discordtest.Option{Name: d.Name, Type: d.Type, Value: raw}
+		o := fakediscord.Option{Name: d.Name, Type: d.Type, Value: raw}
 		switch d.Type {
 		case discordgo.ApplicationCommandOptionInteger:
 			n, err := strconv.ParseInt(raw, 10, 64)

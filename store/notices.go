@@ -227,26 +227,6 @@ func (db *DB) RetryMemberDM(ctx context.Context, r DMRetry) (err error) {
 	})
 }
 
-// MemberDMCounts counts a rally's DMs of one kind by state, for tests and logs.
-func (db *DB) MemberDMCounts(ctx context.Context, rallyID int64, kind DMKind) (_ map[DMState]int, err error) {
-	defer wrap(&err, "member dm counts")
-	rows, err := db.read.QueryContext(ctx, `SELECT state, COUNT(*) FROM member_dms WHERE rally_id = ? AND kind = ? GROUP BY state`, rallyID, kind)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := map[DMState]int{}
-	for rows.Next() {
-		var s DMState
-		var n int
-		if err := rows.Scan(&s, &n); err != nil {
-			return nil, err
-		}
-		out[s] = n
-	}
-	return out, rows.Err()
-}
-
 // SetDMReminders turns a member's DM reminders in a server on or off.
 func (db *DB) SetDMReminders(ctx context.Context, guildID, userID string, on bool) (err error) {
 	defer wrap(&err, "set dm reminders")

@@ -190,28 +190,6 @@ type Reminder struct {
 	Attempts  int
 }
 
-// Reminders lists the reminders of a rally.
-func (db *DB) Reminders(ctx context.Context, rallyID int64) (_ []Reminder, err error) {
-	defer wrap(&err, "reminders")
-	rows, err := db.read.QueryContext(ctx, `
-		SELECT offset_s, due_at, state, COALESCE(message_id, ''), attempts FROM reminders WHERE rally_id = ? ORDER BY due_at`, rallyID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Reminder
-	for rows.Next() {
-		var s Reminder
-		var off, due int64
-		if err := rows.Scan(&off, &due, &s.State, &s.MessageID, &s.Attempts); err != nil {
-			return nil, err
-		}
-		s.Offset, s.DueAt = time.Duration(off)*time.Second, time.Unix(due, 0).UTC()
-		out = append(out, s)
-	}
-	return out, rows.Err()
-}
-
 // NoteOnce records a notice for a guild and reports whether it is new, so a
 // failure is told to the coordinators once, not on every sweep.
 func (db *DB) NoteOnce(ctx context.Context, guildID, key string) (fresh bool, err error) {

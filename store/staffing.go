@@ -2,8 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"time"
 )
 
@@ -122,16 +120,4 @@ func (db *DB) RetryStaffingAlert(ctx context.Context, rallyID int64, nonce strin
 			WHERE rally_id = ? AND nonce = ? AND state = 'pending'`, next.Unix(), tx.now.Unix(), rallyID, nonce)
 		return err
 	})
-}
-
-// StaffingAlertState returns the stored state of a rally's alert ("" if none),
-// for /rally info and tests.
-func (db *DB) StaffingAlertState(ctx context.Context, rallyID int64) (state ReminderState, messageID string, err error) {
-	defer wrap(&err, "staffing alert state")
-	err = db.read.QueryRowContext(ctx, `SELECT state, COALESCE(message_id, '') FROM staffing_alerts WHERE rally_id = ?`, rallyID).
-		Scan(&state, &messageID)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", "", nil
-	}
-	return state, messageID, err
 }
