@@ -301,6 +301,22 @@ func TestSandboxInBrowser(t *testing.T) {
 	do("open the Events tab as Mateo", chromedp.Navigate(base+"?as=volunteer-4&ch=events"))
 	waitText("the rally in the Events tab", "#messages li.event", "Rally for fair housing", "📍 Westlake Park", "de diciembre de 2026", "(en un día)", "Programado")
 
+	// The coordinator asks for the summary now: the chart of going per
+	// chapter the bot attaches shows as a picture in the message.
+	do("open /summary now as the coordinator", chromedp.Navigate(base+"?as=coordinator&ch=910000000000000008&cmd=/summary+now"),
+		chromedp.WaitVisible(chromedp.CSS(`#run button[type="submit"]`)))
+	do("run /summary now", chromedp.Click(chromedp.CSS(`#run button[type="submit"]`)))
+	do("the summary's chart loads", poll(`[...document.querySelectorAll('#messages li img')].some(img =>
+		img.complete && img.naturalWidth >= 200 && img.naturalHeight >= 100 && /\.png$/i.test(img.alt))`))
+	chart, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(async () => {
+		const img = [...document.querySelectorAll('#messages li img')].find(img => /\.png$/i.test(img.alt));
+		const r = await fetch(img.src);
+		return r.status + " " + r.headers.get("Content-Type");
+	})()`, chromedp.EvalAwaitPromise))
+	if err != nil || chart != "200 image/png" {
+		t.Errorf("the chart's file: %q (%v)", chart, err)
+	}
+
 	// Back in the channel as Mateo, for the screenshot: his Spanish reply
 	// beside the English announcement.
 	do("open the channel as Mateo again", chromedp.Navigate(page("volunteer-4", "")))
