@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 	_ "time/tzdata" // chapter time zones work on machines without a zone database
@@ -23,8 +22,6 @@ import (
 
 	"rallybot/bot"
 	"rallybot/commands"
-	"rallybot/discord"
-	"rallybot/store"
 )
 
 func main() {
@@ -102,6 +99,9 @@ func runWith(ctx context.Context, args []string, lookupEnv func(string) (string,
 		onLogger(log)
 	}
 	log.Info("starting rallybot", "version", version())
+	for _, w := range cfg.Warnings() {
+		log.Warn(w)
+	}
 	return serve(ctx, cfg, log)
 }
 
@@ -130,62 +130,13 @@ func serve(ctx context.Context, cfg bot.Config, log *slog.Logger) error {
 	return bot.Run(ctx, cfg, w.Session, w.App, bot.Options{Logger: log, Now: w.Now, Metrics: metrics, Health: health})
 }
 
-// wireOptions are what a front end injects into the wiring.
-type wireOptions struct {
-	Logger *slog.Logger
-	// Now is the clock of the store, the commands and the jobs (default
-	// time.Now): the sandbox moves it to show reminders and summaries.
-	Now func() time.Time
-	// EditInterval is the least time between two edits of one announcement
-	// (default: the commands' own).
-	EditInterval time.Duration
-	// Metrics, when set, count what the bot does for METRICS_ADDR.
-	Metrics *commands.Metrics
-}
+// wireOptions, wired and wire are the program's wiring (bot.Wire), which
+// the bot's end-to-end tests run too.
+type (
+	wireOptions = bot.WireOptions
+	wired       = bot.Wired
+)
 
-// wired is the program put together: store → commands, over one discordgo
-// session. A front end (the gateway bot; later the sandbox, with an
-// in-process Discord at cfg.APIURL) runs it and then closes it.
-type wired struct {
-	DB      *store.DB
-	Session *discordgo.Session
-	App     *commands.App
-	Now     func() time.Time
-}
-
-// wire opens the database and builds the session and the commands. A
-// database that cannot be opened is a DATABASE_PATH error; nothing reaches
-// the network here.
 func wire(ctx context.Context, cfg bot.Config, opts wireOptions) (*wired, error) {
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	if opts.Logger == nil {
-		opts.Logger = slog.Default()
-	}
-	db, err := store.OpenWith(ctx, cfg.DatabasePath, store.Options{SyncFull: cfg.SyncFull})
-	var newer *store.NewerSchemaError
-	switch {
-	case errors.As(err, &newer):
-		return nil, &bot.ConfigError{Var: "DATABASE_PATH", Problem: fmt.Sprintf("%q was written by a newer version of rallybot (it has migrations %s that this one does not know), and nothing in it was changed: run that newer version, or restore the backup taken before the upgrade", cfg.DatabasePath, strings.Join(newer.Unknown, ", "))}
-	case errors.Is(err, store.ErrForeignDatabase):
-		return nil, &bot.ConfigError{Var: "DATABASE_PATH", Problem: fmt.Sprintf("%q holds tables rallybot did not create, so it is not rallybot's database and was left untouched: point DATABASE_PATH at rallybot's own file, or at a new path to start empty", cfg.DatabasePath)}
-	case err != nil:
-		return nil, &bot.ConfigError{Var: "DATABASE_PATH", Problem: fmt.Sprintf("cannot open %q: %v. Point DATABASE_PATH at rallybot's SQLite file, or at a new path in a writable directory to start empty", cfg.DatabasePath, err)}
-	}
-	db.Now = opts.Now
-	session, err := bot.NewSession(cfg)
-	if err != nil {
-		db.Close()
-		return nil, err
-	}
-	bot.Instrument(session, opts.Metrics)
-	ccfg := cfg.Commands()
-	ccfg.EditInterval = opts.EditInterval
-	ccfg.Metrics = opts.Metrics
-	app := commands.New(db, discord.New(session), opts.Logger.With("subsystem", "commands"), opts.Now, ccfg)
-	return &wired{DB: db, Session: session, App: app, Now: opts.Now}, nil
+	return bot.Wire(ctx, cfg, opts)
 }
-
-// Close closes the database; bot.Run has already flushed the commands.
-func (w *wired) Close() error { return w.DB.Close() }

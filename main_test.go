@@ -65,6 +65,7 @@ func baseEnv(t *testing.T) map[string]string {
 		"DISCORD_TOKEN":   testToken,
 		"DATABASE_PATH":   filepath.Join(t.TempDir(), "rallybot.db"),
 		"DISCORD_API_URL": "http://127.0.0.1:1",
+		"ALLOWED_GUILDS":  testGuild,
 	}
 }
 
@@ -144,6 +145,10 @@ func TestStartupErrors(t *testing.T) {
 			[]string{`"my-server"`, "Copy Server ID"}},
 		{"ErrAPIURLWithPath", map[string]string{"DISCORD_API_URL": "https://discord.com/api/v10"}, "DISCORD_API_URL",
 			[]string{"not an origin", "no path"}},
+		{"ErrAPIURLPlainHTTPElsewhere", map[string]string{"DISCORD_API_URL": "http://proxy.example.org:8080"}, "DISCORD_API_URL",
+			[]string{"http://proxy.example.org:8080", "token in clear", "use https://"}},
+		{"ErrNoGuilds", map[string]string{"ALLOWED_GUILDS": "", "DISCORD_GUILD_ID": ""}, "ALLOWED_GUILDS",
+			[]string{"neither ALLOWED_GUILDS nor DISCORD_GUILD_ID is set", "ALLOWED_GUILDS=*"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -341,5 +346,25 @@ func TestRunNeverLogsToken(t *testing.T) {
 	}
 	if t.Failed() {
 		t.Logf("log:\n%s", log)
+	}
+}
+
+// TestMetricsOffLoopbackWarned: a METRICS_ADDR other machines can reach is
+// logged as a warning at start (here start-up then stops on its database, so
+// nothing listens).
+func TestMetricsOffLoopbackWarned(t *testing.T) {
+	t.Parallel()
+	for addr, warn := range map[string]bool{"0.0.0.0:9464": true, "127.0.0.1:9464": false} {
+		env := baseEnv(t)
+		env["METRICS_ADDR"] = addr
+		env["DATABASE_PATH"] = t.TempDir() // a directory: start-up stops before listening
+		var stdout, stderr syncBuffer
+		if err := run(context.Background(), []string{noDotenv(t)}, environ(env), &stdout, &stderr); err == nil {
+			t.Fatalf("run succeeded with a directory for a database")
+		}
+		got := strings.Contains(stderr.String(), "level=WARN msg=\"METRICS_ADDR "+addr+" is reachable from other machines")
+		if got != warn {
+			t.Errorf("METRICS_ADDR=%s: warned %v, want %v; log:\n%s", addr, got, warn, stderr.String())
+		}
 	}
 }

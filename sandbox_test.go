@@ -36,13 +36,23 @@ func (o *sandboxOutput) String() string { o.mu.Lock(); defer o.mu.Unlock(); retu
 var sandboxURL = regexp.MustCompile(`open (http://127\.0\.0\.1:\d+/)`)
 
 // startSandbox runs `rallybot sandbox` in-process on a free port and returns
-// the page's URL.
+// the page's URL and its output so far.
 func startSandbox(t *testing.T) string {
+	url, _ := startSandboxWith(t, nil)
+	return url
+}
+
+// startSandboxWith is startSandbox with more environment (extra wins) and
+// the sandbox's stderr; the sandbox stops when the test ends.
+func startSandboxWith(t *testing.T, extra map[string]string) (string, *sandboxOutput) {
 	t.Helper()
 	env := map[string]string{
-		"SANDBOX_ADDR":  "127.0.0.1:0",
-		"DATABASE_PATH": filepath.Join(t.TempDir(), "sandbox.db"),
-		"LOG_LEVEL":     "debug",
+		"SANDBOX_ADDR":          "127.0.0.1:0",
+		"SANDBOX_DATABASE_PATH": filepath.Join(t.TempDir(), "sandbox.db"),
+		"LOG_LEVEL":             "debug",
+	}
+	for k, v := range extra {
+		env[k] = v
 	}
 	out := &sandboxOutput{}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -72,7 +82,7 @@ func startSandbox(t *testing.T) string {
 					t.Log(line)
 				}
 			}
-			return m[1]
+			return m[1], out
 		}
 		select {
 		case err := <-done:
@@ -100,8 +110,11 @@ func chromium(t *testing.T) string {
 }
 
 // TestSandboxInBrowser uses the sandbox page as a person would, in a real
-// headless Chromium: a lead creates a rally, two volunteers press Going, the
-// announcement's counts follow, and moving the clock brings the reminder.
+// headless Chromium: a lead creates a rally, two volunteers press Going and a
+// Spanish-speaking one gets his reply in Spanish, the announcement's counts
+// follow, a volunteer opens the .ics file the bot attached to its reply,
+// moving the clock brings the reminder and the day-before DM whose button's
+// reply shows in that DM, and the Events tab lists the rally.
 func TestSandboxInBrowser(t *testing.T) {
 	exe := chromium(t)
 	base := startSandbox(t)
@@ -169,7 +182,11 @@ func TestSandboxInBrowser(t *testing.T) {
 	// waitText polls until some element matching selector contains all parts.
 	waitText := func(what string, selector string, parts ...string) {
 		t.Helper()
-		do(what, poll(fmt.Sprintf(`[...document.querySelectorAll(%q)].some(el => %s)`, selector, containsAll("el.textContent", parts))))
+		js := fmt.Sprintf(`[...document.querySelectorAll(%q)].some(el => %s)`, selector, containsAll("el.textContent", parts))
+		if err := chromedp.Do(ctx, poll(js)); err != nil {
+			shown, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("main") ? document.querySelector("main").innerText : ""`))
+			t.Fatalf("%s: %v\nthe page shows:\n%s", what, err, shown)
+		}
 	}
 	text := func(selector string) string {
 		t.Helper()
@@ -221,13 +238,89 @@ func TestSandboxInBrowser(t *testing.T) {
 		t.Errorf("Jordan sees %d private replies meant for someone else (%v)", others, err)
 	}
 
+	// Mateo's Discord is in Spanish (es-419): the bot answers him in Spanish,
+	// on the 12-hour clock, and the page writes Discord's relative times in
+	// Spanish for him.
+	{
+		button := chromedp.CSS(fmt.Sprintf(`#messages li.message:not(.private) button[value=%q]`, going.Value))
+		do("open the channel as Mateo", chromedp.Navigate(page("volunteer-4", "")), chromedp.WaitVisible(button))
+		waitText("the announcement's relative time in Spanish", "#messages li.message:not(.private) time", "en 3 días")
+		do("press Going as Mateo", chromedp.Click(button))
+		waitText("Mateo's reply in Spanish", "#messages li.private", "Only you (Mateo)", "Listo, quedó anotado para Rally for fair housing", "6:00 p. m.", "vas")
+		waitText("3 going on the announcement", "#messages li.message:not(.private)", "3 going")
+	}
+
+	// A file the bot attaches shows in the message, and opens: Robin asks
+	// for the rally's calendar file.
+	rallyID := going.Value[strings.LastIndex(going.Value, ":")+1:]
+	do("ask for the .ics as Robin",
+		chromedp.Navigate(page("volunteer-1", "&cmd=/rally+calendar")),
+		chromedp.WaitVisible(chromedp.CSS("#opt-rally")),
+		chromedp.SetValue(chromedp.CSS("#opt-rally"), rallyID),
+		chromedp.Click(chromedp.CSS(`#run button[type="submit"]`)),
+	)
+	waitText("the reply with its file", "#messages li.private", "Only you (Robin)", "Rally for fair housing", ".ics")
+	ics, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(async () => {
+		const link = [...document.querySelectorAll('#messages li.private .attachment a.open')].pop();
+		const r = await fetch(link.href);
+		return r.status + " " + r.headers.get("content-type") + "\n" + await r.text();
+	})()`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("open the attached file: %v", err)
+	}
+	if !strings.HasPrefix(ics, "200 text/plain") || !strings.Contains(ics, "BEGIN:VCALENDAR") || !strings.Contains(ics, "Rally for fair housing") {
+		t.Errorf("the file opened from the message:\n%.300s", ics)
+	}
+	download, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(async () => {
+		const link = [...document.querySelectorAll('#messages li.private .attachment a.file')].pop();
+		const r = await fetch(link.href);
+		return link.getAttribute("download") + " " + r.headers.get("content-disposition");
+	})()`, chromedp.EvalAwaitPromise))
+	if err != nil || !strings.HasSuffix(strings.Fields(download)[0], ".ics") || !strings.Contains(download, "attachment;") {
+		t.Errorf("the file's download link: %q (%v)", download, err)
+	}
+
 	// The clock jumps to the first reminder; the bot posts it at once.
 	before := text("#clock")
 	do("move the clock to the next reminder", chromedp.Click(chromedp.CSS(`button[value="reminder"]`)))
-	waitText("the reminder", "#messages li.message:not(.private)", "Reminder: Rally for fair housing", "2 going")
+	waitText("the reminder", "#messages li.message:not(.private)", "Reminder: Rally for fair housing", "3 going")
 	if after := text("#clock"); before == after {
 		t.Errorf("the clock still shows %q after moving it", after)
 	}
+
+	// The day-before reminder also comes by DM, asking whether Robin is
+	// still going; the reply to his button shows in that DM.
+	stillGoing := chromedp.CSS(`#messages li.message button.success`)
+	do("open Robin's direct messages", chromedp.Navigate(base+"?as=volunteer-1&ch=dm"))
+	waitText("the day-before DM", "#messages li.message", "Reminder: Rally for fair housing", "Still going")
+	do("press Still going in the DM", chromedp.WaitVisible(stillGoing), chromedp.Click(stillGoing))
+	waitText("the button's reply in the DM", "#messages li.private", "Only you (Robin)", "Thanks! See you at Rally for fair housing")
+
+	// The server's Events tab lists the rally the bot mirrored there, in
+	// the reader's language.
+	do("open the Events tab as Mateo", chromedp.Navigate(base+"?as=volunteer-4&ch=events"))
+	waitText("the rally in the Events tab", "#messages li.event", "Rally for fair housing", "📍 Westlake Park", "de diciembre de 2026", "(en un día)", "Programado")
+
+	// The coordinator asks for the summary now: the chart of going per
+	// chapter the bot attaches shows as a picture in the message.
+	do("open /summary now as the coordinator", chromedp.Navigate(base+"?as=coordinator&ch=910000000000000008&cmd=/summary+now"),
+		chromedp.WaitVisible(chromedp.CSS(`#run button[type="submit"]`)))
+	do("run /summary now", chromedp.Click(chromedp.CSS(`#run button[type="submit"]`)))
+	do("the summary's chart loads", poll(`[...document.querySelectorAll('#messages li img')].some(img =>
+		img.complete && img.naturalWidth >= 200 && img.naturalHeight >= 100 && /\.png$/i.test(img.alt))`))
+	chart, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(async () => {
+		const img = [...document.querySelectorAll('#messages li img')].find(img => /\.png$/i.test(img.alt));
+		const r = await fetch(img.src);
+		return r.status + " " + r.headers.get("Content-Type");
+	})()`, chromedp.EvalAwaitPromise))
+	if err != nil || chart != "200 image/png" {
+		t.Errorf("the chart's file: %q (%v)", chart, err)
+	}
+
+	// Back in the channel as Mateo, for the screenshot: his Spanish reply
+	// beside the English announcement.
+	do("open the channel as Mateo again", chromedp.Navigate(page("volunteer-4", "")))
+	waitText("Mateo's reply", "#messages li.private", "Listo, quedó anotado")
 
 	shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {

@@ -94,17 +94,7 @@ func (h *harness) actCancels(channel string, actionID int64) []*discordgo.Messag
 }
 
 func (h *harness) actMessages(channel string, parts ...string) []*discordgo.Message {
-	var out []*discordgo.Message
-next:
-	for _, m := range h.fake.Messages(channel) {
-		for _, p := range parts {
-			if !strings.Contains(m.Content, p) {
-				continue next
-			}
-		}
-		out = append(out, m)
-	}
-	return out
+	return filter(h.fake.Messages(channel), contentHas(parts...))
 }
 
 // actRallies returns the action's rallies by chapter name.
@@ -164,7 +154,7 @@ func TestActionDayOfAction(t *testing.T) {
 			if r.Location != "to be announced" || r.MessageID != "" || r.Capacity != 40 || r.Details != "Bring signs" {
 				t.Errorf("%s rally = %+v, want unannounced, place to be announced, capacity 40", c.name, r)
 			}
-			if rs, _ := db.Reminders(context.Background(), r.ID); len(rs) != 0 {
+			if rs, _ := h.reminders(r.ID); len(rs) != 0 {
 				t.Errorf("%s has reminders before it is announced: %+v", c.name, rs)
 			}
 		}
@@ -227,11 +217,11 @@ func TestActionDayOfAction(t *testing.T) {
 		if bs := buttons(ann); len(bs) != 3 || bs[0].CustomID != fmt.Sprintf("rsvp:going:%d", sea.ID) {
 			t.Errorf("buttons = %+v", bs)
 		}
-		rs, _ := db.Reminders(context.Background(), sea.ID)
+		rs, _ := h.reminders(sea.ID)
 		if len(rs) != 2 || rs[0].State != store.ReminderPending || rs[1].State != store.ReminderPending {
 			t.Errorf("Seattle reminders after the announcement = %+v, want two pending", rs)
 		}
-		if rs, _ := db.Reminders(context.Background(), rallies["Oakland"].ID); len(rs) != 0 {
+		if rs, _ := h.reminders(rallies["Oakland"].ID); len(rs) != 0 {
 			t.Errorf("Oakland, still waiting, has reminders: %+v", rs)
 		}
 		// Chicago's lead sets Chicago's place.
@@ -247,7 +237,7 @@ func TestActionDayOfAction(t *testing.T) {
 		oak := rallies["Oakland"]
 		r := h.cmd(admin, coordChannel, "rally edit", discordtest.Str("rally", strconv.FormatInt(oak.ID, 10)), discordtest.Str("when", "2026-11-28 11:30"))
 		mustContain(t, r, true, "still waiting for a place")
-		for _, rm := range func() []store.Reminder { rs, _ := db.Reminders(context.Background(), oak.ID); return rs }() {
+		for _, rm := range func() []store.Reminder { rs, _ := h.reminders(oak.ID); return rs }() {
 			if rm.State == store.ReminderPending {
 				t.Errorf("a waiting rally has a pending reminder: %+v", rm)
 			}
@@ -344,7 +334,7 @@ func TestActionDayOfAction(t *testing.T) {
 		}
 		for _, name := range []string{"Seattle", "Chicago"} {
 			c := actByName(name)
-			rs, _ := db.Reminders(context.Background(), rallies[name].ID)
+			rs, _ := h.reminders(rallies[name].ID)
 			for _, rm := range rs {
 				if rm.State == store.ReminderPending {
 					t.Errorf("%s reminder still pending after cancel: %+v", name, rm)
@@ -404,7 +394,7 @@ func TestActionRefusals(t *testing.T) {
 		{"ErrUnknownChapterAndChapterWithoutChannel", coord, actCreateOpts(discordtest.Str("chapters", "Seattle, Atlantis, Portland")),
 			[]string{"`chapters`", "\"Atlantis\"", "Portland has no announcement channel", "Nothing was created"}},
 		{"ErrDSTGapNamesTheChapters", coord, actCreateOpts(discordtest.Str("date", "2027-03-14"), discordtest.Str("time", "02:30"), discordtest.Str("chapters", "Chicago, Seattle")),
-			[]string{"02:30 on 2027-03-14 does not exist in Chicago, Seattle", "clocks jump forward", "Nothing was created"}},
+			[]string{"2:30 AM on 2027-03-14 does not exist in Chicago, Seattle", "clocks jump forward", "Nothing was created"}},
 		{"ErrBadDate", coord, actCreateOpts(discordtest.Str("date", "2026-02-30")), []string{"`date`", "YYYY-MM-DD"}},
 		{"ErrBadTime", coord, actCreateOpts(discordtest.Str("time", "11am")), []string{"`time`", "HH:MM"}},
 		{"ErrPast", coord, actCreateOpts(discordtest.Str("date", "2026-11-20")), []string{"already passed"}},
@@ -742,7 +732,7 @@ func TestActionPlaceSetAnnouncesAsAnyRally(t *testing.T) {
 		if bs := buttons(ann); len(bs) != 3 || bs[0].CustomID != fmt.Sprintf("rsvp:going:%d", sea.ID) {
 			t.Errorf("buttons = %+v", bs)
 		}
-		rs, _ := db.Reminders(context.Background(), sea.ID)
+		rs, _ := h.reminders(sea.ID)
 		if len(rs) != 2 || rs[0].State != store.ReminderPending || rs[1].State != store.ReminderPending {
 			t.Errorf("reminders after the announcement = %+v, want two pending", rs)
 		}
@@ -860,7 +850,7 @@ func TestActionCancelTellsMembersAndEvents(t *testing.T) {
 	})
 	t.Run("RemindersDropped", func(t *testing.T) {
 		for _, rl := range []store.Rally{sea, chi} {
-			rs, _ := db.Reminders(context.Background(), rl.ID)
+			rs, _ := h.reminders(rl.ID)
 			for _, rm := range rs {
 				if rm.State == store.ReminderPending {
 					t.Errorf("rally %d reminder still pending after the cancel: %+v", rl.ID, rm)
@@ -937,8 +927,8 @@ func TestActionPostFooterInWords(t *testing.T) {
 			fmt.Sprintf("-# Day of action #%d · rally #%d · asking for a place", id, rallies["Seattle"].ID),
 			fmt.Sprintf("-# Day of action #%d · rally #%d · cancellation notice", id, rallies["Seattle"].ID)}},
 		{chicagoChannel, []string{
-			fmt.Sprintf("-# Jornada de acción #%d · acción #%d · se pide lugar", id, rallies["Chicago"].ID),
-			fmt.Sprintf("-# Jornada de acción #%d · acción #%d · aviso de cancelación", id, rallies["Chicago"].ID)}},
+			fmt.Sprintf("-# Jornada de acción #%d · manifestación #%d · pedido de punto de encuentro", id, rallies["Chicago"].ID),
+			fmt.Sprintf("-# Jornada de acción #%d · manifestación #%d · aviso de cancelación", id, rallies["Chicago"].ID)}},
 	} {
 		if got := footers(c.channel); !reflect.DeepEqual(got, c.want) {
 			t.Errorf("footers in %s:\n%q\nwant\n%q", c.channel, got, c.want)

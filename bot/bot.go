@@ -41,6 +41,9 @@ type Options struct {
 	Metrics *commands.Metrics
 	// Health, when set, follows the gateway connection for /healthz.
 	Health *Health
+	// NoInvite keeps the invite link out of the log: the sandbox's Discord
+	// is in-process, and a link to the real one would invite a real bot.
+	NoInvite bool
 }
 
 // Health is what /healthz reports of the gateway: whether the bot is
@@ -132,7 +135,15 @@ func Run(ctx context.Context, cfg Config, session *discordgo.Session, app *comma
 		case !app.GuildAllowed(g.ID):
 			b.leave(g.ID)
 		default:
+			app.GuildBack(b.ctx, g.ID)
 			b.seed(b.ctx, g.ID)
+		}
+	})
+	session.AddHandler(func(_ *discordgo.Session, g *discordgo.GuildDelete) {
+		// unavailable set is an outage: the server comes back by itself.
+		// Absent, the bot was removed (kicked, or the server deleted).
+		if g.Guild != nil && !g.Unavailable {
+			app.GuildLeft(b.ctx, g.ID)
 		}
 	})
 	session.AddHandler(func(s *discordgo.Session, ic *discordgo.InteractionCreate) { b.onInteraction(ic.Interaction) })
@@ -144,10 +155,11 @@ func Run(ctx context.Context, cfg Config, session *discordgo.Session, app *comma
 	session.AddHandler(func(_ *discordgo.Session, _ *discordgo.Ready) { opts.Health.set(true) })
 	session.AddHandler(func(_ *discordgo.Session, _ *discordgo.Resumed) { opts.Health.set(true) })
 
+	closer := watchGatewayClose(session)
 	if err := session.Open(); err != nil {
 		return gatewayError(err)
 	}
-	defer session.Close()
+	defer closer.close(session)
 
 	appID := me.ID
 	if session.State != nil && session.State.Application != nil && session.State.Application.ID != "" {
@@ -155,7 +167,9 @@ func Run(ctx context.Context, cfg Config, session *discordgo.Session, app *comma
 	}
 	// The invite link comes first: a bot not yet in its server needs it to
 	// get past the registration below.
-	log.Info("invite the bot with " + inviteURL(appID))
+	if !opts.NoInvite {
+		log.Info("invite the bot with " + inviteURL(appID))
+	}
 	if err := b.discord.RegisterCommands(ctx, appID, cfg.GuildID, b.app.Definitions()); err != nil {
 		if cfg.GuildID != "" && discord.Classify(err) == discord.Gone {
 			return &ConfigError{"DISCORD_GUILD_ID", fmt.Sprintf("register commands in server %s: %v. The bot is not in that server (or may not add commands there): invite it with %s and start again, or leave DISCORD_GUILD_ID empty to register commands globally", cfg.GuildID, err, inviteURL(appID))}

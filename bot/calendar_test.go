@@ -301,7 +301,7 @@ func TestMyRSVPsListsRoles(t *testing.T) {
 		mustContain(t, list, true, "#"+staffed+" Staffed march", "you're **going** as **marshal**", "#"+plain+" Plain vigil", "you're a **maybe**")
 		es := m
 		es.Locale = "es-419"
-		mustContain(t, h.cmd(es, seattleChannel, "myrsvps"), true, "**vas** en **seguridad**")
+		mustContain(t, h.cmd(es, seattleChannel, "myrsvps"), true, "**vas** en el equipo de **seguridad**")
 
 		cal := parseICS(t, h.click(m, seattleChannel, list.MessageID, "calendar:mine"), "my-rallies.ics")
 		if n := len(cal.Events()); n != 2 {

@@ -33,9 +33,17 @@ type Config struct {
 	LocationReveal time.Duration
 	// ScheduledEvents mirrors announced rallies as Discord scheduled events.
 	ScheduledEvents bool
+	// SafeHomeAfter is how long after a rally's end its unanswered
+	// safe-home checks are listed in the support channel.
+	SafeHomeAfter time.Duration
+	// SummaryChart attaches a PNG chart to the daily summary.
+	SummaryChart bool
 	// AllowedGuilds are the servers the bot serves (ALLOWED_GUILDS, plus
-	// DISCORD_GUILD_ID); empty: any server that adds it.
+	// DISCORD_GUILD_ID); empty only with AnyGuild.
 	AllowedGuilds []string
+	// AnyGuild is ALLOWED_GUILDS=*: any server that adds the bot is served,
+	// on purpose. Without it, or a list, start-up refuses.
+	AnyGuild bool
 	// MetricsAddr is where /healthz and /metrics are served; "" turns them off.
 	MetricsAddr string
 	// LogJSON writes the log as JSON lines, for log shippers.
@@ -57,6 +65,8 @@ func (c Config) Commands() commands.Config {
 		LocationReveal:  c.LocationReveal,
 		ScheduledEvents: c.ScheduledEvents,
 		AllowedGuilds:   c.AllowedGuilds,
+		SafeHomeAfter:   c.SafeHomeAfter,
+		SummaryChart:    c.SummaryChart,
 	}
 }
 
@@ -70,6 +80,7 @@ const (
 	DefaultRetentionDays   = 30
 	DefaultStaffingAlert   = "24h"
 	DefaultLocationReveal  = "2h"
+	DefaultSafeHomeAfter   = "4h"
 )
 
 // cronParser accepts the five-field standard spec, an optional leading seconds
@@ -113,7 +124,7 @@ func LoadConfig(getenv func(string) string, now time.Time) (Config, error) {
 		return c, &ConfigError{"DISCORD_GUILD_ID", fmt.Sprintf("%q is not a server id: use the numeric id (Developer Mode → right-click the server → Copy Server ID), or leave it empty", c.GuildID)}
 	}
 	var err error
-	if c.AllowedGuilds, err = parseGuilds(getenv("ALLOWED_GUILDS"), c.GuildID); err != nil {
+	if c.AllowedGuilds, c.AnyGuild, err = parseGuilds(getenv("ALLOWED_GUILDS"), c.GuildID); err != nil {
 		return c, err
 	}
 	c.MetricsAddr = strings.TrimSpace(getenv("METRICS_ADDR"))
@@ -139,6 +150,10 @@ func LoadConfig(getenv func(string) string, now time.Time) (Config, error) {
 	u, err := url.Parse(c.APIURL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
 		return c, &ConfigError{"DISCORD_API_URL", fmt.Sprintf("%q is not an origin: use a URL like https://discord.com, with no path", c.APIURL)}
+	}
+	if u.Scheme == "http" && !loopback(u.Hostname()) {
+		// Every REST call carries the token: in clear, anyone on the path has it.
+		return c, &ConfigError{"DISCORD_API_URL", fmt.Sprintf("%q is plain http to another machine, which would send the bot's token in clear: use https://, or http:// only to 127.0.0.1 or localhost", c.APIURL)}
 	}
 	switch strings.ToLower(get("LOG_LEVEL", "info")) {
 	case "debug":
@@ -184,6 +199,21 @@ func LoadConfig(getenv func(string) string, now time.Time) (Config, error) {
 	default:
 		return c, &ConfigError{"SCHEDULED_EVENTS", fmt.Sprintf("%q is not on or off: use on to mirror rallies in the server's Events tab, off not to", getenv("SCHEDULED_EVENTS"))}
 	}
+	// The list of those who did not answer must go before the safe-home
+	// rows are deleted, 24 h after the end.
+	safe := get("SAFE_HOME_AFTER", DefaultSafeHomeAfter)
+	c.SafeHomeAfter, err = time.ParseDuration(safe)
+	if err != nil || c.SafeHomeAfter < time.Minute || c.SafeHomeAfter > 23*time.Hour {
+		return c, &ConfigError{"SAFE_HOME_AFTER", fmt.Sprintf("%q is not a wait: use a Go duration between 1m and 23h after a rally's end, e.g. 4h", safe)}
+	}
+	switch v := strings.ToLower(get("SUMMARY_CHART", "on")); v {
+	case "on":
+		c.SummaryChart = true
+	case "off":
+		c.SummaryChart = false
+	default:
+		return c, &ConfigError{"SUMMARY_CHART", fmt.Sprintf("%q is not on or off: use on to attach a chart to the daily summary, off not to", getenv("SUMMARY_CHART"))}
+	}
 	return c, nil
 }
 
@@ -215,9 +245,13 @@ func parseOffsets(s string) ([]time.Duration, error) {
 	return out, nil
 }
 
-// parseGuilds reads ALLOWED_GUILDS, a comma-separated list of server ids;
-// DISCORD_GUILD_ID, when set, is always allowed.
-func parseGuilds(list, guildID string) ([]string, error) {
+// parseGuilds reads ALLOWED_GUILDS, a comma-separated list of server ids or
+// "*" for any server; DISCORD_GUILD_ID, when set, is always allowed. Neither
+// set is refused: a bot anyone can add would store strangers' members.
+func parseGuilds(list, guildID string) (_ []string, any bool, _ error) {
+	if strings.TrimSpace(list) == "*" {
+		return nil, true, nil
+	}
 	var out []string
 	seen := map[string]bool{}
 	add := func(id string) {
@@ -232,14 +266,39 @@ func parseGuilds(list, guildID string) ([]string, error) {
 			continue
 		}
 		if !isSnowflake(id) {
-			return nil, &ConfigError{"ALLOWED_GUILDS", fmt.Sprintf("%q is not a server id: list numeric ids separated by commas (Developer Mode → right-click the server → Copy Server ID)", id)}
+			return nil, false, &ConfigError{"ALLOWED_GUILDS", fmt.Sprintf("%q is not a server id: list numeric ids separated by commas (Developer Mode → right-click the server → Copy Server ID), or * for any server", id)}
 		}
 		add(id)
 	}
 	if guildID != "" {
 		add(guildID)
 	}
-	return out, nil
+	if len(out) == 0 {
+		return nil, false, &ConfigError{"ALLOWED_GUILDS", "neither ALLOWED_GUILDS nor DISCORD_GUILD_ID is set: list the ids of the servers the bot serves in ALLOWED_GUILDS (or set DISCORD_GUILD_ID), or set ALLOWED_GUILDS=* to serve any server that adds it"}
+	}
+	return out, false, nil
+}
+
+// loopback reports whether host is this machine: localhost or a loopback
+// address.
+func loopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// Warnings are settings that work but may expose more than intended; the
+// program logs each at start.
+func (c Config) Warnings() []string {
+	var out []string
+	if c.MetricsAddr != "" {
+		if host, _, _ := net.SplitHostPort(c.MetricsAddr); !loopback(host) {
+			out = append(out, fmt.Sprintf("METRICS_ADDR %s is reachable from other machines: /metrics and /healthz tell anyone who can reach them how busy the bot is; bind it to 127.0.0.1 unless a firewall keeps it private", c.MetricsAddr))
+		}
+	}
+	return out
 }
 
 func isSnowflake(s string) bool {

@@ -15,8 +15,10 @@ import (
 // configNow is a Monday afternoon in New York, 2026-11-23 15:00 EST.
 var configNow = time.Date(2026, 11, 23, 20, 0, 0, 0, time.UTC)
 
+// envOf is an environment of kv; ALLOWED_GUILDS is * unless kv sets it,
+// since start-up refuses neither it nor DISCORD_GUILD_ID set.
 func envOf(kv ...string) func(string) string {
-	m := map[string]string{}
+	m := map[string]string{"ALLOWED_GUILDS": "*"}
 	for i := 0; i+1 < len(kv); i += 2 {
 		m[kv[i]] = kv[i+1]
 	}
@@ -145,6 +147,10 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"ErrAPIURLWithPath", []string{"DISCORD_API_URL", "https://discord.com/api"}, "DISCORD_API_URL", []string{"no path"}},
 		{"ErrAPIURLScheme", []string{"DISCORD_API_URL", "ftp://discord.com"}, "DISCORD_API_URL", []string{"not an origin"}},
 		{"ErrAPIURLNoHost", []string{"DISCORD_API_URL", "discord.com"}, "DISCORD_API_URL", []string{"not an origin"}},
+		{"ErrAPIURLPlainHTTPElsewhere", []string{"DISCORD_API_URL", "http://10.0.0.5:8080"}, "DISCORD_API_URL", []string{`"http://10.0.0.5:8080"`, "token in clear", "use https://"}},
+		{"ErrAPIURLPlainHTTPLookalike", []string{"DISCORD_API_URL", "http://127.0.0.1.example.org"}, "DISCORD_API_URL", []string{"token in clear"}},
+		{"ErrNoGuilds", []string{"ALLOWED_GUILDS", "", "DISCORD_GUILD_ID", ""}, "ALLOWED_GUILDS", []string{"neither ALLOWED_GUILDS nor DISCORD_GUILD_ID is set", "ALLOWED_GUILDS=*"}},
+		{"ErrNoGuildsOnlyCommas", []string{"ALLOWED_GUILDS", " , "}, "ALLOWED_GUILDS", []string{"DISCORD_GUILD_ID", "ALLOWED_GUILDS=*"}},
 		{"ErrLogLevel", []string{"LOG_LEVEL", "verbose"}, "LOG_LEVEL", []string{`"verbose"`, "debug, info, warn or error"}},
 		{"ErrReminderCron", []string{"REMINDER_CRON", "every minute"}, "REMINDER_CRON", []string{`"every minute"`, "@every 1m"}},
 		{"ErrReminderCronNeverFires", []string{"REMINDER_CRON", "0 0 31 4 *"}, "REMINDER_CRON", []string{"never fires"}},
@@ -226,4 +232,41 @@ func TestGatewayError(t *testing.T) {
 			t.Errorf("err = %v, want it to wrap %v", err, cause)
 		}
 	})
+}
+
+// TestLoadConfigGuildsAndOrigins: ALLOWED_GUILDS=* serves any server on
+// purpose; DISCORD_GUILD_ID alone is enough; plain http is taken only to
+// this machine.
+func TestLoadConfigGuildsAndOrigins(t *testing.T) {
+	t.Parallel()
+	c, err := LoadConfig(envOf("DISCORD_TOKEN", "x", "ALLOWED_GUILDS", " * "), configNow)
+	if err != nil || !c.AnyGuild || len(c.AllowedGuilds) != 0 {
+		t.Errorf("ALLOWED_GUILDS=*: any %v, allowed %v, err %v; want any server", c.AnyGuild, c.AllowedGuilds, err)
+	}
+	c, err = LoadConfig(envOf("DISCORD_TOKEN", "x", "ALLOWED_GUILDS", "", "DISCORD_GUILD_ID", "200000000000000001"), configNow)
+	if err != nil || c.AnyGuild || strings.Join(c.AllowedGuilds, ",") != "200000000000000001" {
+		t.Errorf("DISCORD_GUILD_ID alone: any %v, allowed %v, err %v", c.AnyGuild, c.AllowedGuilds, err)
+	}
+	for _, origin := range []string{"http://127.0.0.1:8080", "http://localhost:1", "http://[::1]:9000", "https://proxy.example.org"} {
+		if _, err := LoadConfig(envOf("DISCORD_TOKEN", "x", "DISCORD_API_URL", origin), configNow); err != nil {
+			t.Errorf("DISCORD_API_URL=%s refused: %v", origin, err)
+		}
+	}
+}
+
+// TestConfigWarnings: a METRICS_ADDR other machines can reach is warned
+// about; one on loopback is not.
+func TestConfigWarnings(t *testing.T) {
+	t.Parallel()
+	for addr, warn := range map[string]bool{"127.0.0.1:9464": false, "localhost:9464": false, "[::1]:9464": false,
+		"0.0.0.0:9464": true, ":9464": true, "192.168.1.20:9464": true, "": false} {
+		c, err := LoadConfig(envOf("DISCORD_TOKEN", "x", "METRICS_ADDR", addr), configNow)
+		if err != nil {
+			t.Fatalf("METRICS_ADDR=%q: %v", addr, err)
+		}
+		ws := c.Warnings()
+		if got := len(ws) == 1 && strings.Contains(ws[0], "METRICS_ADDR "+addr) && strings.Contains(ws[0], "127.0.0.1"); got != warn {
+			t.Errorf("METRICS_ADDR=%q: warnings %q, want a warning: %v", addr, ws, warn)
+		}
+	}
 }

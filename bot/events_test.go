@@ -184,13 +184,8 @@ func TestScheduledEventExactlyOnce(t *testing.T) {
 	t.Run("CrashAfterDiscordMadeIt", func(t *testing.T) {
 		t.Parallel()
 		h := rallyHarness(t)
-		release := h.fake.Hold("POST", eventsRoute)
-		go h.fake.Command(h.ctx(), inv, "rally create", createOpts(discordtest.Str("title", "Held"))...)
-		eventually(t, 10*time.Second, "Discord makes the event", func() bool { return len(h.fake.ScheduledEvents(guildID)) == 1 })
-		snap := h.snapshot()
-		go func() { time.Sleep(200 * time.Millisecond); release() }()
-		h.crash(snap)
-		release()
+		h.crashOnceSent("POST", eventsRoute, "Discord makes the event", h.inBackground(lead, seattleChannel, "rally create", createOpts(discordtest.Str("title", "Held"))...),
+			func() bool { return len(h.fake.ScheduledEvents(guildID)) == 1 })
 
 		h.clock.Add(3 * time.Minute)
 		h.start() // the sweep at start finds the event and adopts it

@@ -241,7 +241,7 @@ func TestGatewayDropReconnects(t *testing.T) {
 // the command must still find the guild's default chapters.
 func TestFirstCommandBeforeGuildCreate(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, "ALLOWED_GUILDS", "") // commands registered globally, so the guild has them
+	h := newHarness(t, "ALLOWED_GUILDS", "*") // commands registered globally, so the guild has them
 	const unannounced = "200000000000000003"
 	r, err := h.fake.Command(h.ctx(), discordtest.Invocation{GuildID: unannounced, ChannelID: "300000000000000031", Member: volunteer}, "chapter list")
 	if err != nil {

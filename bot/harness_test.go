@@ -5,16 +5,17 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"rallybot/bot"
 	"rallybot/commands"
-	"rallybot/discord"
 	"rallybot/discordtest"
 	"rallybot/store"
 )
@@ -261,24 +262,26 @@ func mustContain(t testing.TB, r *discordtest.Reply, ephemeral bool, parts ...st
 	}
 }
 
-// runBot wires the bot as main does (store → commands, over one session) and
-// runs it until ctx ends.
+// runBot runs the bot as main's serve does, until ctx ends: bot.Wire (the
+// store as SQLITE_SYNCHRONOUS says, the session, the commands), with
+// metrics counted into a registry of its own unless opts has some, then
+// bot.Run.
 func runBot(ctx context.Context, cfg bot.Config, opts bot.Options) error {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	db, err := store.Open(ctx, cfg.DatabasePath)
+	if opts.Metrics == nil {
+		opts.Metrics = commands.NewMetrics(prometheus.NewRegistry())
+	}
+	if opts.Health == nil {
+		opts.Health = &bot.Health{}
+	}
+	w, err := bot.Wire(ctx, cfg, bot.WireOptions{Logger: opts.Logger, Now: opts.Now, Metrics: opts.Metrics})
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	db.Now = opts.Now
-	session, err := bot.NewSession(cfg)
-	if err != nil {
-		return err
-	}
-	app := commands.New(db, discord.New(session), opts.Logger.With("subsystem", "commands"), opts.Now, cfg.Commands())
-	return bot.Run(ctx, cfg, session, app, opts)
+	defer w.Close()
+	return bot.Run(ctx, cfg, w.Session, w.App, opts)
 }
 
 // messageText is a message's visible text: content, embeds and footers.
@@ -306,5 +309,136 @@ func eventually(t testing.TB, within time.Duration, what string, cond func() boo
 			t.Fatalf("not true within %v: %s", within, what)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// burstMember is the n-th of the made-up members of a DM burst.
+func burstMember(n int) string { return fmt.Sprintf("6%017d", n) }
+
+// dmBurst puts members made-up members going to the rally straight in the
+// store (quicker than as many clicks), turns Discord's rate limits on, moves
+// the clock to the rally's 24-hour reminder and sends the tick that DMs it
+// to each of them.
+func (h *harness) dmBurst(db *store.DB, rallyID int64, at time.Time, members int) {
+	h.t.Helper()
+	for m := 0; m < members; m++ {
+		if _, err := db.SetRSVP(context.Background(), guildID, rallyID, burstMember(m), store.Going); err != nil {
+			h.t.Fatal(err)
+		}
+	}
+	h.fake.SetRateLimits(discordtest.DiscordRateLimits())
+	h.clock.Set(at.Add(-24 * time.Hour))
+	h.tick <- h.clock.Now()
+}
+
+// clickUntilDMed presses Going and Maybe in turn on another rally's
+// announcement, at a member's pace, until each of the burst's members has a
+// DM; it fails past within, and returns the slowest answer to a click.
+func (h *harness) clickUntilDMed(members int, ann *discordgo.Message, otherID int64, within time.Duration) (slowest time.Duration) {
+	h.t.Helper()
+	began := time.Now()
+	statuses := []string{"going", "maybe"}
+	for n := 0; ; n++ {
+		dmed := 0
+		for m := 0; m < members; m++ {
+			if len(h.fake.DMs(burstMember(m))) > 0 {
+				dmed++
+			}
+		}
+		if dmed == members {
+			return slowest
+		}
+		if time.Since(began) > within {
+			h.t.Fatalf("after %v, %d of %d members DMed", within, dmed, members)
+		}
+		r := h.click(member(1), seattleChannel, ann.ID, fmt.Sprintf("rsvp:%s:%d", statuses[n%2], otherID))
+		slowest = max(slowest, r.Latency)
+		time.Sleep(200 * time.Millisecond) // a member's pace of clicking, not a schedule
+	}
+}
+
+// rallyCreate runs /rally create as m in channel ch with exactly opts and
+// returns the new rally's id (of the first, for a series) and the reply; it
+// fails the test when the reply names no rally. Every helper that creates
+// a rally comes here.
+func (h *harness) rallyCreate(m discordtest.Member, ch string, opts ...discordtest.Option) (int64, *discordtest.Reply) {
+	h.t.Helper()
+	r := h.cmd(m, ch, "rally create", opts...)
+	match := rallyIDPattern.FindStringSubmatch(r.Text())
+	if match == nil {
+		h.t.Fatalf("rally create: %q", r.Text())
+	}
+	id, err := strconv.ParseInt(match[1], 10, 64)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return id, r
+}
+
+// rallyAnnounced is rallyCreate as the Seattle lead in the Seattle channel,
+// checking that the one new message there is its announcement.
+func (h *harness) rallyAnnounced(opts ...discordtest.Option) (string, *discordgo.Message) {
+	h.t.Helper()
+	before := len(h.fake.Messages(seattleChannel))
+	id, _ := h.rallyCreate(lead, seattleChannel, opts...)
+	msgs := h.fake.Messages(seattleChannel)
+	if len(msgs) != before+1 {
+		h.t.Fatalf("%d messages in the channel after create, want %d", len(msgs), before+1)
+	}
+	return strconv.FormatInt(id, 10), msgs[len(msgs)-1]
+}
+
+// filter keeps the messages for which every test in keep holds; every
+// helper that picks the bot's posts of one kind out of a channel or DMs
+// comes here.
+func filter(msgs []*discordgo.Message, keep ...func(*discordgo.Message) bool) []*discordgo.Message {
+	var out []*discordgo.Message
+next:
+	for _, m := range msgs {
+		for _, k := range keep {
+			if !k(m) {
+				continue next
+			}
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// contentHas: the message's content has every part.
+func contentHas(parts ...string) func(*discordgo.Message) bool {
+	return func(m *discordgo.Message) bool {
+		for _, p := range parts {
+			if !strings.Contains(m.Content, p) {
+				return false
+			}
+		}
+		return true
+	}
+}
+
+// textHas: the message's visible text (messageText) has every part.
+func textHas(parts ...string) func(*discordgo.Message) bool {
+	return func(m *discordgo.Message) bool {
+		text := messageText(m)
+		for _, p := range parts {
+			if !strings.Contains(text, p) {
+				return false
+			}
+		}
+		return true
+	}
+}
+
+// embedWith: one of the message's embeds has a title starting with
+// titlePrefix and a footer starting with footerPrefix.
+func embedWith(titlePrefix, footerPrefix string) func(*discordgo.Message) bool {
+	return func(m *discordgo.Message) bool {
+		for _, e := range m.Embeds {
+			if strings.HasPrefix(e.Title, titlePrefix) && e.Footer != nil && strings.HasPrefix(e.Footer.Text, footerPrefix) {
+				return true
+			}
+		}
+		return false
 	}
 }

@@ -92,8 +92,13 @@ func (h *redactHandler) WithGroup(name string) slog.Handler {
 
 // DiscordLogger routes discordgo's logging into slog. discordgo has one
 // package-level logger, so only main sets it (discordgo.Logger), once.
+// discordgo's "unknown event" lines are dropped: they carry the event's raw
+// payload, which can hold what members typed and who they are.
 func DiscordLogger(log *slog.Logger) func(msgL, caller int, format string, a ...any) {
 	return func(msgL, caller int, format string, a ...any) {
+		if strings.HasPrefix(strings.TrimSpace(format), "unknown event") {
+			return
+		}
 		level := slog.LevelDebug
 		switch msgL {
 		case discordgo.LogError:

@@ -107,6 +107,10 @@ func TestDiscordLogger(t *testing.T) {
 	logf(discordgo.LogWarning, 1, "rate limited %d", 3)
 	logf(discordgo.LogInformational, 1, "closing listening channel")
 	logf(discordgo.LogDebug, 1, "sending heartbeat")
+	// discordgo's own format for an event it has no type for: the raw
+	// payload carries what a member typed, so the line never reaches the log.
+	logf(discordgo.LogWarning, 1, "unknown event: Op: %d, Seq: %d, Type: %s, Data: %s", 0, 42, "MESSAGE_POLL_VOTE_ADD",
+		`{"user_id":"500000000000000010","content":"meet at the church on 5th"}`)
 	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
 	want := []string{
 		`level=ERROR msg="error connecting to gateway wss://gateway, Bot [redacted]" subsystem=discordgo`,
@@ -116,6 +120,9 @@ func TestDiscordLogger(t *testing.T) {
 	}
 	if len(lines) != len(want) {
 		t.Fatalf("%d lines, want %d:\n%s", len(lines), len(want), buf.String())
+	}
+	if strings.Contains(buf.String(), "church") || strings.Contains(buf.String(), "500000000000000010") {
+		t.Errorf("an unknown event's payload reached the log:\n%s", buf.String())
 	}
 	for i, w := range want {
 		if !strings.HasSuffix(lines[i], w) {

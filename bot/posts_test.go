@@ -2,7 +2,6 @@ package bot_test
 
 import (
 	"fmt"
-	"strings"
 	"testing"
 	"time"
 
@@ -14,20 +13,7 @@ import (
 // postsNotices returns the rally notices in the channel that contain each
 // part: the messages that end with a rally notice's footer.
 func (h *harness) postsNotices(channel string, parts ...string) []*discordgo.Message {
-	var out []*discordgo.Message
-next:
-	for _, m := range h.fake.Messages(channel) {
-		if !strings.Contains(m.Content, "\n-# Rally #") {
-			continue
-		}
-		for _, p := range parts {
-			if !strings.Contains(m.Content, p) {
-				continue next
-			}
-		}
-		out = append(out, m)
-	}
-	return out
+	return filter(h.fake.Messages(channel), contentHas("\n-# Rally #"), contentHas(parts...))
 }
 
 // postsCase is a lead's command that owes the channel one notice.
@@ -109,15 +95,8 @@ func TestChannelNoticesExactlyOnce(t *testing.T) {
 		h := rallyHarness(t)
 		for _, c := range postsCases {
 			path, opts := c.command(h)
-			release := h.fake.Hold("POST", postMessage)
-			go h.fake.Command(h.ctx(), inv, path, opts...)
-			eventually(t, 10*time.Second, c.name+": the notice reaches the channel", func() bool {
-				return len(h.postsNotices(seattleChannel, c.parts...)) == 1
-			})
-			snap := h.snapshot()
-			go func() { time.Sleep(200 * time.Millisecond); release() }()
-			h.crash(snap)
-			release()
+			h.crashOnceSent("POST", postMessage, c.name+": the notice reaches the channel", h.inBackground(lead, seattleChannel, path, opts...),
+				func() bool { return len(h.postsNotices(seattleChannel, c.parts...)) == 1 })
 
 			// More than a page of chatter, and Discord no longer
 			// remembers the nonce: only the search can tell it was sent.

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -26,15 +25,10 @@ const (
 // returns its id and announcement.
 func (h *harness) privRally(title string, at time.Time, extra ...discordtest.Option) (int64, *discordgo.Message) {
 	h.t.Helper()
-	r := h.cmd(admin, seattleChannel, "rally create", createOpts(append([]discordtest.Option{
+	id, _ := h.rallyCreate(admin, seattleChannel, createOpts(append([]discordtest.Option{
 		discordtest.Str("title", title), discordtest.Str("when", schedWhen(h.t, "Seattle", at)),
 		discordtest.Str("location", privSecret), discordtest.Bool("private_location", true),
 	}, extra...)...)...)
-	m := rallyIDPattern.FindStringSubmatch(r.Text())
-	if m == nil {
-		h.t.Fatalf("rally create: %q", r.Text())
-	}
-	id, _ := strconv.ParseInt(m[1], 10, 64)
 	return id, h.actAnnouncement(seattleChannel, id)
 }
 
@@ -305,6 +299,12 @@ func TestRallyRemove(t *testing.T) {
 		mustContain(t, h.cmd(removed, seattleChannel, "rsvp", discordtest.Str("rally", rid), discordtest.Str("status", "going")), true, refusal)
 		mustContain(t, h.cmd(removed, seattleChannel, "rsvp", discordtest.Str("rally", rid), discordtest.Str("status", "going"),
 			discordtest.Str("role", "marshal")), true, refusal)
+		// "Volunteer for a role" sends them to the leads before any menu.
+		menu := h.click(removed, seattleChannel, ann.ID, "role:menu:"+rid)
+		mustContain(t, menu, true, refusal)
+		if len(rolesMenu(menu)) != 0 {
+			t.Errorf("the removed member was offered roles: %v", rolesMenu(menu))
+		}
 		db := h.schedDB()
 		if st, err := db.MemberStanding(context.Background(), id, removed.UserID); err != nil || st.Status != store.NotGoing {
 			t.Errorf("the removed member stands %+v (%v)", st, err)
@@ -407,17 +407,19 @@ func TestApproval(t *testing.T) {
 	})
 	t.Run("Approve", func(t *testing.T) {
 		mustContain(t, h.click(lead, seattleChannel, att.MessageID, approve(first)), true, "Approved <@"+first.UserID+">", "going")
-		if got := h.noticeDMs(first, "You're in"); len(got) != 1 || !strings.Contains(messageText(got[0]), privSecret) {
-			t.Errorf("the approved member's DM: %d, want one with the place (shared by now)", len(got))
-		}
+		// The answer's DM is owed with it and sent as it commits.
+		eventually(t, 10*time.Second, "the approved member's DM, with the place (shared by now)", func() bool {
+			got := h.noticeDMs(first, "You're in")
+			return len(got) == 1 && strings.Contains(messageText(got[0]), privSecret)
+		})
 		mustContain(t, h.click(lead, seattleChannel, att.MessageID, approve(first)), true, "no longer waiting")
 	})
 	t.Run("ApproveOnAFullRally", func(t *testing.T) {
 		mustContain(t, h.click(lead, seattleChannel, att.MessageID, approve(second)), true, "waitlist")
-		got := h.noticeDMs(second, "You're in")
-		if len(got) != 1 || !strings.Contains(messageText(got[0]), "waitlist") || strings.Contains(messageText(got[0]), privSecret) {
-			t.Errorf("the waitlisted member's DM: %v", got)
-		}
+		eventually(t, 10*time.Second, "the waitlisted member's DM, without the place", func() bool {
+			got := h.noticeDMs(second, "You're in")
+			return len(got) == 1 && strings.Contains(messageText(got[0]), "waitlist") && !strings.Contains(messageText(got[0]), privSecret)
+		})
 	})
 	t.Run("ApproveARole", func(t *testing.T) {
 		mustContain(t, h.click(lead, seattleChannel, att.MessageID, approve(marshal)), true, "marshal")
@@ -428,9 +430,10 @@ func TestApproval(t *testing.T) {
 	})
 	t.Run("Decline", func(t *testing.T) {
 		mustContain(t, h.click(lead, seattleChannel, att.MessageID, decline(declined)), true, "Declined")
-		if got := h.noticeDMs(declined, "Thank you for wanting to come"); len(got) != 1 || strings.Contains(messageText(got[0]), privSecret) {
-			t.Errorf("the declined member's DM: %v", got)
-		}
+		eventually(t, 10*time.Second, "the declined member's DM, without the place", func() bool {
+			got := h.noticeDMs(declined, "Thank you for wanting to come")
+			return len(got) == 1 && !strings.Contains(messageText(got[0]), privSecret)
+		})
 	})
 	t.Run("Withdraw", func(t *testing.T) {
 		mustContain(t, h.noticeRSVP(waiting, ann, id, "maybe"), true, "withdrawn")

@@ -59,17 +59,7 @@ func withDefaults(defaults []discordtest.Option, order []string, extra []discord
 // createRally has the Seattle lead create a rally and returns its id and announcement.
 func (h *harness) createRally(extra ...discordtest.Option) (string, *discordgo.Message) {
 	h.t.Helper()
-	before := len(h.fake.Messages(seattleChannel))
-	r := h.cmd(lead, seattleChannel, "rally create", createOpts(extra...)...)
-	m := rallyIDPattern.FindStringSubmatch(r.Text())
-	if m == nil {
-		h.t.Fatalf("rally create: %q", r.Text())
-	}
-	msgs := h.fake.Messages(seattleChannel)
-	if len(msgs) != before+1 {
-		h.t.Fatalf("%d messages in the channel after create, want %d", len(msgs), before+1)
-	}
-	return m[1], msgs[len(msgs)-1]
+	return h.rallyAnnounced(createOpts(extra...)...)
 }
 
 func buttons(m *discordgo.Message) []discordgo.Button {
@@ -580,7 +570,7 @@ func TestRSVPRefusals(t *testing.T) {
 
 	t.Run("ErrForgedStatus", func(t *testing.T) {
 		r := h.cmd(volunteer, seattleChannel, "rsvp", discordtest.Str("rally", id), discordtest.Str("status", "definitely"))
-		mustContain(t, r, true, "`status`", "going, maybe or not_going")
+		mustContain(t, r, true, "`status`", "Going, Maybe or Can't go")
 		mustContain(t, h.cmd(volunteer, seattleChannel, "myrsvps"), true, "no upcoming RSVPs")
 	})
 	t.Run("ErrRallyAlreadyStarted", func(t *testing.T) {

@@ -140,6 +140,36 @@ func (h *harness) crash(snap map[string][]byte) {
 	}
 }
 
+// crashOnceSent holds Discord's answers to method route, has send do what
+// posts (a command run in the background, a tick), waits until reached
+// tells Discord has the post, and crashes the bot there: Discord made it,
+// the database does not know. The answer is let go as the bot stops.
+func (h *harness) crashOnceSent(method, route, what string, send func(), reached func() bool) {
+	h.t.Helper()
+	release := h.fake.Hold(method, route)
+	send()
+	eventually(h.t, 10*time.Second, what, reached)
+	snap := h.snapshot()
+	go func() { time.Sleep(200 * time.Millisecond); release() }()
+	h.crash(snap)
+	release()
+}
+
+// inBackground runs a slash command as m in channel ch without waiting for
+// its answer (it may never come: the bot is about to crash).
+func (h *harness) inBackground(m discordtest.Member, ch, path string, opts ...discordtest.Option) func() {
+	return func() {
+		go h.fake.Command(h.ctx(), discordtest.Invocation{GuildID: guildID, ChannelID: ch, Member: m}, path, opts...)
+	}
+}
+
+// tickInBackground sends the clock's time to the scheduled jobs without
+// waiting for them to take it.
+func (h *harness) tickInBackground() {
+	now := h.clock.Now()
+	go func() { h.tick <- now }()
+}
+
 const postMessage = "/channels/{channel_id}/messages"
 
 // TestCreateInterruptedIsFinished: a /rally create killed after storing the
@@ -150,13 +180,8 @@ func TestCreateInterruptedIsFinished(t *testing.T) {
 	t.Run("PostedNotRecorded", func(t *testing.T) {
 		t.Parallel()
 		h := rallyHarness(t)
-		release := h.fake.Hold("POST", postMessage)
-		go h.fake.Command(h.ctx(), discordtest.Invocation{GuildID: guildID, ChannelID: seattleChannel, Member: lead}, "rally create", createOpts()...)
-		eventually(t, 10*time.Second, "the announcement reaches Discord", func() bool { return len(h.fake.Messages(seattleChannel)) == 1 })
-		snap := h.snapshot()
-		go func() { time.Sleep(200 * time.Millisecond); release() }()
-		h.crash(snap)
-		release()
+		h.crashOnceSent("POST", postMessage, "the announcement reaches Discord", h.inBackground(lead, seattleChannel, "rally create", createOpts()...),
+			func() bool { return len(h.fake.Messages(seattleChannel)) == 1 })
 
 		h.clock.Add(2 * time.Minute)
 		h.start() // the sweep at start finishes the announcement
@@ -176,13 +201,8 @@ func TestCreateInterruptedIsFinished(t *testing.T) {
 		t.Run(fmt.Sprintf("PastNonceWindow%d", chatter), func(t *testing.T) {
 			t.Parallel()
 			h := rallyHarness(t)
-			release := h.fake.Hold("POST", postMessage)
-			go h.fake.Command(h.ctx(), discordtest.Invocation{GuildID: guildID, ChannelID: seattleChannel, Member: lead}, "rally create", createOpts()...)
-			eventually(t, 10*time.Second, "the announcement reaches Discord", func() bool { return len(h.fake.Messages(seattleChannel)) == 1 })
-			snap := h.snapshot()
-			go func() { time.Sleep(200 * time.Millisecond); release() }()
-			h.crash(snap)
-			release()
+			h.crashOnceSent("POST", postMessage, "the announcement reaches Discord", h.inBackground(lead, seattleChannel, "rally create", createOpts()...),
+				func() bool { return len(h.fake.Messages(seattleChannel)) == 1 })
 			ann := h.fake.Messages(seattleChannel)[0]
 
 			for i := 0; i < chatter; i++ {
@@ -268,14 +288,9 @@ func TestInterruptedReminderFoundInBusyChannel(t *testing.T) {
 	idStr, _ := h.createRally() // starts 2026-11-28 22:30 UTC; reminded 24h and 2h before
 	var id int64
 	fmt.Sscan(idStr, &id)
-	release := h.fake.Hold("POST", postMessage)
 	h.clock.Set(time.Date(2026, 11, 27, 22, 31, 0, 0, time.UTC))
-	go func() { h.tick <- h.clock.Now() }()
-	eventually(t, 10*time.Second, "the reminder reaches Discord", func() bool { return len(h.schedReminders(seattleChannel, id)) == 1 })
-	snap := h.snapshot()
-	go func() { time.Sleep(200 * time.Millisecond); release() }()
-	h.crash(snap)
-	release()
+	h.crashOnceSent("POST", postMessage, "the reminder reaches Discord", h.tickInBackground,
+		func() bool { return len(h.schedReminders(seattleChannel, id)) == 1 })
 
 	for i := 0; i < 250; i++ {
 		h.fake.Say(seattleChannel, member(i%20).UserID, fmt.Sprintf("see you there %d", i))

@@ -23,18 +23,7 @@ import (
 // options (minimums included) and returns its id and announcement.
 func (h *harness) rolesCreate(title string, extra ...discordtest.Option) (string, *discordgo.Message) {
 	h.t.Helper()
-	before := len(h.fake.Messages(seattleChannel))
-	opts := append(createOpts(discordtest.Str("title", title)), extra...)
-	r := h.cmd(lead, seattleChannel, "rally create", opts...)
-	m := rallyIDPattern.FindStringSubmatch(r.Text())
-	if m == nil {
-		h.t.Fatalf("rally create: %q", r.Text())
-	}
-	msgs := h.fake.Messages(seattleChannel)
-	if len(msgs) != before+1 {
-		h.t.Fatalf("%d messages after create, want %d", len(msgs), before+1)
-	}
-	return m[1], msgs[len(msgs)-1]
+	return h.rallyAnnounced(append(createOpts(discordtest.Str("title", title)), extra...)...)
 }
 
 // rolesMenu returns the values the reply's select menu offers (nil: no menu).
@@ -231,7 +220,6 @@ func TestRolesStaffingAlert(t *testing.T) {
 	// The 2h reminder only: the failure injected below is for the alert.
 	h := newHarness(t, "DISCORD_GUILD_ID", guildID, "REMINDER_OFFSETS", "2h")
 	h.setupChapter("Seattle", seattleChannel, seattleLead)
-	db := h.schedDB()
 	at := start.Add(30 * time.Hour)
 	id := h.schedRally("Seattle", seattleChannel, "Short of marshals", at, discordtest.Int("marshals", 2))
 	r := h.cmd(volunteer, seattleChannel, "rsvp", discordtest.Str("rally", fmt.Sprint(id)),
@@ -288,7 +276,7 @@ func TestRolesStaffingAlert(t *testing.T) {
 				t.Errorf("allowed_mentions = %v, want parse [] and roles [%s] only", am, seattleLead)
 			}
 		}
-		if state, msgID, err := db.StaffingAlertState(context.Background(), id); err != nil || state != store.ReminderSent || msgID != got[0].ID {
+		if state, msgID, err := h.staffingAlertState(id); err != nil || state != store.ReminderSent || msgID != got[0].ID {
 			t.Errorf("alert stored as %q %q %v, want sent as %s", state, msgID, err, got[0].ID)
 		}
 	})

@@ -27,10 +27,16 @@ func (b *bot) startSchedules() (*cron.Cron, error) {
 	// a tick's at the tick's time, so a test's second tick (sent to wait for
 	// the first run) cannot act at a time the test has moved on to since.
 	reminders := func(now time.Time) {
+		// First: a high-risk rally's member ids go the minute it ends.
+		b.job("privacy", now, b.app.KeepPrivacy)
 		b.job("reminders", now, b.app.SendDueReminders)
 		b.job("staffing", now, b.app.SendStaffingAlerts)
 		// Also retries a summary whose post failed, within its grace period.
 		b.job("summaries", now, b.app.SendSummaries)
+		// What rallies that ended owe (the report prompt, safe-home DMs)
+		// comes last, before the DM run that sends the DMs: the
+		// reminders and announcements due at the same time go first.
+		b.job("after the action", now, b.app.SendAfterAction)
 	}
 	summaries := func(now time.Time) { b.job("summaries", now, b.app.SendSummaries) }
 	// DMs to members run as their own cron entry, so sending to a big rally

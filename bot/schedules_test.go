@@ -40,15 +40,10 @@ func schedWhen(t testing.TB, chapter string, at time.Time) string {
 // minutes) and returns its id.
 func (h *harness) schedRally(chapter, channel, title string, at time.Time, extra ...discordtest.Option) int64 {
 	h.t.Helper()
-	r := h.cmd(admin, channel, "rally create", createOpts(append([]discordtest.Option{
+	id, _ := h.rallyCreate(admin, channel, createOpts(append([]discordtest.Option{
 		discordtest.Str("chapter", chapter), discordtest.Str("title", title),
 		discordtest.Str("when", schedWhen(h.t, chapter, at)), discordtest.Str("location", "City Hall steps"),
 	}, extra...)...)...)
-	m := rallyIDPattern.FindStringSubmatch(r.Text())
-	if m == nil {
-		h.t.Fatalf("rally create %q: %q", title, r.Text())
-	}
-	id, _ := strconv.ParseInt(m[1], 10, 64)
 	return id
 }
 
@@ -61,29 +56,12 @@ func (h *harness) schedSetupCoordinators() {
 
 // schedReminders returns the reminders posted in the channel for the rally.
 func (h *harness) schedReminders(channel string, rallyID int64) []*discordgo.Message {
-	var out []*discordgo.Message
-	for _, m := range h.fake.Messages(channel) {
-		for _, e := range m.Embeds {
-			if strings.HasPrefix(e.Title, "Reminder: ") && e.Footer != nil && strings.HasPrefix(e.Footer.Text, fmt.Sprintf("Rally #%d · ", rallyID)) {
-				out = append(out, m)
-			}
-		}
-	}
-	return out
+	return filter(h.fake.Messages(channel), embedWith("Reminder: ", fmt.Sprintf("Rally #%d · ", rallyID)))
 }
 
 // schedSummaries returns the scheduled summaries posted in the coordinator channel.
 func (h *harness) schedSummaries() []*discordgo.Message {
-	var out []*discordgo.Message
-	for _, m := range h.fake.Messages(coordChannel) {
-		for _, e := range m.Embeds {
-			if e.Footer != nil && strings.HasPrefix(e.Footer.Text, "Daily summary · ") {
-				out = append(out, m)
-				break
-			}
-		}
-	}
-	return out
+	return filter(h.fake.Messages(coordChannel), embedWith("", "Daily summary · "))
 }
 
 // schedPosts returns the bodies of the message POSTs to the channel whose
@@ -117,7 +95,7 @@ func (h *harness) schedDB() *store.DB {
 // schedStates returns the rally's reminder states by offset.
 func (h *harness) schedStates(db *store.DB, rallyID int64) map[time.Duration]store.Reminder {
 	h.t.Helper()
-	rs, err := db.Reminders(context.Background(), rallyID)
+	rs, err := h.reminders(rallyID)
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -617,7 +595,7 @@ func TestDailySummary(t *testing.T) {
 			"**Los Angeles**\n" + line("la", "0 going, 0 maybe") + "\n",
 			"**New York City**\n" + line("nyc", "1 going, 1 maybe") + "\n",
 			"**Oakland**\n" + line("oak", "0 going, 0 maybe") + "\n",
-			"**San Bernardino**\nno rallies in this window\n",
+			"**No rallies in this window:** San Bernardino\n",
 			"**Washington DC**\n" + line("dc", "1 going, 0 maybe") + "\n",
 			"**All chapters:** 7 rallies · 6 going · 3 maybe · 1 waitlisted\n",
 			"Daily summary · Tue Nov 24, 2026 8:00 AM EST",

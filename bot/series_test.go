@@ -18,35 +18,21 @@ import (
 // seriesAnnouncements returns the announcements of the rally in the channel
 // (reminders, whose footers differ, are not counted).
 func (h *harness) seriesAnnouncements(channel string, rallyID int64) []*discordgo.Message {
-	footer := fmt.Sprintf("Rally #%d · RSVP below", rallyID)
-	var out []*discordgo.Message
-	for _, m := range h.fake.Messages(channel) {
-		for _, e := range m.Embeds {
-			if e.Footer != nil && strings.HasPrefix(e.Footer.Text, footer) {
-				out = append(out, m)
-			}
-		}
-	}
-	return out
+	return filter(h.fake.Messages(channel), embedWith("", fmt.Sprintf("Rally #%d · RSVP below", rallyID)))
 }
 
 // seriesCreate has the Seattle lead create a series and returns its rallies.
 func (h *harness) seriesCreate(db *store.DB, when, repeat string, n int64, extra ...discordtest.Option) ([]store.Rally, *discordtest.Reply) {
 	h.t.Helper()
-	r := h.cmd(lead, seattleChannel, "rally create", createOpts(append([]discordtest.Option{
+	id, r := h.rallyCreate(lead, seattleChannel, createOpts(append([]discordtest.Option{
 		discordtest.Str("title", "Tenants' assembly"), discordtest.Str("when", when),
 		discordtest.Str("repeat", repeat), discordtest.Int("occurrences", n),
 	}, extra...)...)...)
-	m := rallyIDPattern.FindStringSubmatch(r.Text())
-	if m == nil {
-		h.t.Fatalf("series create: %q", r.Text())
-	}
-	id, _ := strconv.ParseInt(m[1], 10, 64)
 	first, err := db.RallyByID(context.Background(), id)
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	rallies, err := db.SeriesRallies(context.Background(), first.Series.ID)
+	rallies, err := h.seriesRallies(db, first.Series.ID)
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -254,7 +240,7 @@ func TestRecurringCancelAndOddDates(t *testing.T) {
 	t.Run("SkippedHourMovesForwardAndIsSaid", func(t *testing.T) {
 		// Clocks jump from 02:00 to 03:00 on Sun Mar 14, 2027.
 		rallies, reply := h.seriesCreate(db, "2027-01-14 02:30", "monthly", 3)
-		mustContain(t, reply, true, "does not exist on Mar 14, 2027", "03:30 PDT")
+		mustContain(t, reply, true, "2:30 AM does not exist on Mar 14, 2027", "starts at 3:30 AM PDT")
 		if got := rallies[2].StartsAt.In(seattle); got.Hour() != 3 || got.Minute() != 30 {
 			t.Errorf("occurrence in the gap at %v, want 03:30 PDT", got)
 		}

@@ -25,12 +25,12 @@ func TestSpanish(t *testing.T) {
 
 	t.Run("RepliesFollowTheMembersLocale", func(t *testing.T) {
 		es := h.click(hispanohablante, seattleChannel, ann.ID, "rsvp:going:"+id)
-		mustContain(t, es, true, "Listo: para **Rally for fair housing**", "**vas**", "¡Nos vemos allí!")
+		mustContain(t, es, true, "Listo, quedó anotado para **Rally for fair housing**, el sáb 28 nov 2:30 p. m. PST", "**vas**", "¡Nos vemos ahí!")
 		en := h.click(volunteer, seattleChannel, ann.ID, "rsvp:going:"+id)
 		mustContain(t, en, true, "Got it: for **Rally for fair housing**", "you're **going**", "See you there!")
 		mustContain(t, h.cmd(hispanohablante, seattleChannel, "myrsvps"), true, "Tus próximas confirmaciones", "**vas**")
 		mustContain(t, h.cmd(hispanohablante, seattleChannel, "rally info", discordtest.Str("rally", id)), false,
-			"Cuándo", "sábado, 28 de noviembre de 2026, 14:30", "2 personas van", "Anuncio")
+			"Cuándo", "sábado, 28 de noviembre de 2026, 2:30 p. m.", "2 personas van", "Anuncio")
 	})
 
 	t.Run("RefusalsFollowTheMembersLocale", func(t *testing.T) {
@@ -38,7 +38,7 @@ func TestSpanish(t *testing.T) {
 			"Solo responsables de Seattle", "<@&"+seattleLead+">")
 		mustContain(t, h.cmd(volunteer, seattleChannel, "rally create", createOpts()...), true, "Only Seattle leads")
 		mustContain(t, h.cmd(espanola, seattleChannel, "rsvp", discordtest.Str("rally", "999"), discordtest.Str("status", "going")), true,
-			"No existe esa acción")
+			"No existe esa manifestación")
 		lead := lead
 		lead.Locale = "es-419"
 		mustContain(t, h.cmd(lead, seattleChannel, "rally create", createOpts(discordtest.Str("when", "2026-02-30 10:00"))...), true,
@@ -55,7 +55,7 @@ func TestSpanish(t *testing.T) {
 				}
 			}
 		}
-		mustHave(lines(), "2 personas van", "Próximas acciones")
+		mustHave(lines(), "2 personas van", "Próximas manifestaciones")
 		h.click(volunteer, seattleChannel, ann.ID, "rsvp:not_going:"+id)
 		mustHave(lines(), "1 persona va")
 		h.click(hispanohablante, seattleChannel, ann.ID, "rsvp:maybe:"+id)
@@ -65,7 +65,7 @@ func TestSpanish(t *testing.T) {
 	t.Run("SummaryInTheReadersLanguage", func(t *testing.T) {
 		es := admin
 		es.Locale = "es-419"
-		mustContain(t, h.cmd(es, coordChannel, "summary now"), true, "Participación, próximos 7 días", "**Todas las secciones:** 1 acción")
+		mustContain(t, h.cmd(es, coordChannel, "summary now"), true, "Participación, próximos 7 días", "**Todas las secciones:** 1 manifestación")
 		mustContain(t, h.cmd(admin, coordChannel, "summary now"), true, "Turnout, next 7 days", "**All chapters:** 1 rally")
 	})
 
@@ -81,7 +81,7 @@ func TestSpanish(t *testing.T) {
 		}
 		a := msgs[len(msgs)-1]
 		text := messageText(a)
-		for _, want := range []string{"Sección", "Cuándo", "sábado, 28 de noviembre de 2026, 14:30", "Dónde", "0 personas van", "Confirma abajo"} {
+		for _, want := range []string{"Sección", "Cuándo", "sábado, 28 de noviembre de 2026, 2:30 p. m.", "Dónde", "0 personas van", "Confirma abajo"} {
 			if !strings.Contains(text, want) {
 				t.Errorf("Spanish announcement lacks %q:\n%s", want, text)
 			}
@@ -136,7 +136,7 @@ func TestBilingualChapter(t *testing.T) {
 	if !strings.Contains(en, "When") || !strings.Contains(en, "Sat Nov 28, 2026 2:30 PM") || !strings.Contains(en, "0 going") {
 		t.Errorf("first embed is not English:\n%s", en)
 	}
-	if !strings.Contains(sp, "Cuándo") || !strings.Contains(sp, "sábado, 28 de noviembre de 2026, 14:30") || !strings.Contains(sp, "0 personas van") {
+	if !strings.Contains(sp, "Cuándo") || !strings.Contains(sp, "sábado, 28 de noviembre de 2026, 2:30 p. m.") || !strings.Contains(sp, "0 personas van") {
 		t.Errorf("second embed is not Spanish:\n%s", sp)
 	}
 	if bs := buttons(ann); len(bs) != 3 || bs[0].Label != "Going / Voy" || bs[2].Label != "Can't go / No puedo ir" {
@@ -197,7 +197,7 @@ func TestBilingualReminder(t *testing.T) {
 			t.Errorf("first embed lacks %q:\n%s", want, en)
 		}
 	}
-	for _, want := range []string{"Recordatorio: Rally for fair housing", "Cuándo", "sábado, 28 de noviembre de 2026, 14:30", "1 persona va", "recordatorio 2h antes del inicio"} {
+	for _, want := range []string{"Recordatorio: Rally for fair housing", "Cuándo", "sábado, 28 de noviembre de 2026, 2:30 p. m.", "1 persona va", "recordatorio 2h antes del inicio"} {
 		if !strings.Contains(es, want) {
 			t.Errorf("second embed lacks %q:\n%s", want, es)
 		}
@@ -255,7 +255,7 @@ func TestSpanishChapterDMReminders(t *testing.T) {
 			}
 		}
 	}
-	mustHave(es.Content, "sáb 28 nov 14:30 CST", "📍 Westlake Park", "¿Sigues pensando venir?")
+	mustHave(es.Content, "sáb 28 nov 2:30 p. m. CST", "📍 Westlake Park", "¿Sigues pensando venir?")
 	if b := buttons(es); len(b) != 2 || b[0].Label != "Sí, voy" || b[1].Label != "Al final no puedo" {
 		t.Errorf("Spanish DM buttons %+v", b)
 	}
@@ -289,7 +289,7 @@ func TestSpanishDM(t *testing.T) {
 	mustContain(t, h.click(hispanohablante, seattleChannel, ann.ID, "rsvp:going:"+id), true, "lista de espera")
 	h.click(volunteer, seattleChannel, ann.ID, "rsvp:not_going:"+id)
 	eventually(t, 5*time.Second, "the promoted member gets a DM", func() bool { return len(h.fake.DMs(hispanohablante.UserID)) == 1 })
-	if dm := h.fake.DMs(hispanohablante.UserID)[0].Content; !strings.Contains(dm, "Se liberó una plaza: ahora **vas** a **Rally for fair housing**") {
+	if dm := h.fake.DMs(hispanohablante.UserID)[0].Content; !strings.Contains(dm, "Se liberó un lugar: ahora **vas** a **Rally for fair housing**") {
 		t.Errorf("DM = %q", dm)
 	}
 }
@@ -324,7 +324,7 @@ func TestLocalizedRegistration(t *testing.T) {
 		}
 		walk(c.Name, c.Options)
 		if c.Name == "rsvp" {
-			if got := (*c.DescriptionLocalizations)["es-ES"]; got != "Confirma o cambia tu asistencia a una acción (solo tú ves la respuesta)" {
+			if got := (*c.DescriptionLocalizations)["es-ES"]; got != "Confirma o cambia tu asistencia a una manifestación (solo tú ves la respuesta)" {
 				t.Errorf("/rsvp in Spanish: %q", got)
 			}
 		}

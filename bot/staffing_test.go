@@ -1,10 +1,8 @@
 package bot_test
 
 import (
-	"context"
 	"fmt"
 	"net/http"
-	"strings"
 	"testing"
 	"time"
 
@@ -14,14 +12,7 @@ import (
 
 // staffingAlerts returns the staffing alerts of the rally in the channel.
 func (h *harness) staffingAlerts(channel string, id int64) int {
-	marker := fmt.Sprintf("Rally #%d · staffing alert", id)
-	n := 0
-	for _, m := range h.fake.Messages(channel) {
-		if strings.Contains(messageText(m), marker) {
-			n++
-		}
-	}
-	return n
+	return len(filter(h.fake.Messages(channel), textHas(fmt.Sprintf("Rally #%d · staffing alert", id))))
 }
 
 // TestStaffingAlertRetriedAcrossSweeps: an alert whose every attempt in one
@@ -31,7 +22,6 @@ func TestStaffingAlertRetriedAcrossSweeps(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, "DISCORD_GUILD_ID", guildID, "REMINDER_OFFSETS", "2h")
 	h.setupChapter("Seattle", seattleChannel, seattleLead)
-	db := h.schedDB()
 	at := start.Add(30 * time.Hour)
 	id := h.schedRally("Seattle", seattleChannel, "Short of medics", at, discordtest.Int("medics", 1))
 	marker := fmt.Sprintf("Rally #%d · staffing alert", id)
@@ -44,7 +34,7 @@ func TestStaffingAlertRetriedAcrossSweeps(t *testing.T) {
 	if len(failed) == 0 || h.staffingAlerts(seattleChannel, id) != 0 {
 		t.Fatalf("%d attempts and %d alerts in a 503 outage, want attempts and no alert", len(failed), h.staffingAlerts(seattleChannel, id))
 	}
-	if state, _, err := db.StaffingAlertState(context.Background(), id); err != nil || state != store.ReminderPending {
+	if state, _, err := h.staffingAlertState(id); err != nil || state != store.ReminderPending {
 		t.Fatalf("alert stored as %q (%v) after the outage, want pending", state, err)
 	}
 
@@ -68,7 +58,7 @@ func TestStaffingAlertRetriedAcrossSweeps(t *testing.T) {
 			t.Fatalf("attempts across sweeps must share one enforced nonce: %v then %v", bodies[0]["nonce"], b["nonce"])
 		}
 	}
-	if state, msgID, err := db.StaffingAlertState(context.Background(), id); err != nil || state != store.ReminderSent || msgID == "" {
+	if state, msgID, err := h.staffingAlertState(id); err != nil || state != store.ReminderSent || msgID == "" {
 		t.Errorf("alert stored as %q %q %v, want sent", state, msgID, err)
 	}
 }
@@ -83,14 +73,9 @@ func TestStaffingAlertFoundAfterACrash(t *testing.T) {
 	at := start.Add(30 * time.Hour)
 	id := h.schedRally("Seattle", seattleChannel, "Short of interpreters", at, discordtest.Int("interpreters", 2))
 
-	release := h.fake.Hold(http.MethodPost, messagesRoute)
 	h.clock.Set(at.Add(-24 * time.Hour))
-	go func() { h.tick <- h.clock.Now() }()
-	eventually(t, 10*time.Second, "the alert reaches Discord", func() bool { return h.staffingAlerts(seattleChannel, id) == 1 })
-	snap := h.snapshot()
-	go func() { time.Sleep(200 * time.Millisecond); release() }()
-	h.crash(snap)
-	release()
+	h.crashOnceSent(http.MethodPost, messagesRoute, "the alert reaches Discord", h.tickInBackground,
+		func() bool { return h.staffingAlerts(seattleChannel, id) == 1 })
 
 	for i := 0; i < 250; i++ {
 		h.fake.Say(seattleChannel, member(i%20).UserID, fmt.Sprintf("who can marshal? %d", i))
@@ -102,8 +87,7 @@ func TestStaffingAlertFoundAfterACrash(t *testing.T) {
 	if n := h.staffingAlerts(seattleChannel, id); n != 1 {
 		t.Fatalf("%d alerts after the crash, want 1", n)
 	}
-	db := h.schedDB()
-	if state, msgID, err := db.StaffingAlertState(context.Background(), id); err != nil || state != store.ReminderSent || msgID == "" {
+	if state, msgID, err := h.staffingAlertState(id); err != nil || state != store.ReminderSent || msgID == "" {
 		t.Errorf("alert stored as %q %q %v, want sent with the message found", state, msgID, err)
 	}
 }

@@ -51,6 +51,8 @@ func (a *App) actionCommand() *Command {
 						str("details", "What to bring, accessibility, safety notes", false, maxDetails),
 						{Type: discordgo.ApplicationCommandOptionInteger, Name: "capacity", Description: "Most people each rally can take (a waitlist forms after)", MinValue: &minCap, MaxValue: maxCapacity},
 						str("duration", "How long it lasts, e.g. 2h or 90m (default 2h)", false, 20),
+						highRiskOption(),
+						safeHomeOption(),
 					}, append(RoleMinimumOptions(), approvalOption())...)},
 				{Type: discordgo.ApplicationCommandOptionSubCommand, Name: "status", Description: "How each chapter's rally is coming together (coordinators, only you see it)",
 					Options: []*discordgo.ApplicationCommandOption{actionOpt("Action to show")}},
@@ -60,6 +62,7 @@ func (a *App) actionCommand() *Command {
 						actionOpt("Action to cancel"),
 						str("reason", "Why, shown to volunteers", false, maxReason),
 					}},
+				recapSubcommand(),
 			},
 		},
 		Routes: map[string]Route{
@@ -67,6 +70,7 @@ func (a *App) actionCommand() *Command {
 			"status": {Access: Coordinator, Handle: a.actionStatus},
 			"list":   {Access: Everyone, Handle: a.actionList, Public: true},
 			"cancel": {Access: Coordinator, Handle: a.actionCancel},
+			"recap":  {Access: Coordinator, Handle: a.actionRecap},
 		},
 		Autocomplete: a.autocompleteAction,
 	}
@@ -83,7 +87,11 @@ func (a *App) autocompleteAction(ctx context.Context, in *Input, focused *discor
 			return []*discordgo.ApplicationCommandOptionChoice{actionChoice(in.Lang, act)}, nil
 		}
 	}
-	actions, err := a.db.UpcomingActions(ctx, in.GuildID, in.Now, typed, 25)
+	since := in.Now
+	if in.Path == "action recap" {
+		since = in.Now.Add(-30 * 24 * time.Hour) // recent ones, to recap
+	}
+	actions, err := a.db.UpcomingActions(ctx, in.GuildID, since, typed, 25)
 	if err != nil {
 		return nil, err
 	}
@@ -95,7 +103,7 @@ func (a *App) autocompleteAction(ctx context.Context, in *Input, focused *discor
 }
 
 func actionChoice(l Lang, act store.Action) *discordgo.ApplicationCommandOptionChoice {
-	name := l.T("action_choice", "ID", act.ID, "Title", act.Title, "Date", act.Date, "Time", act.Time)
+	name := l.T("action_choice", "ID", act.ID, "Title", act.Title, "Date", act.Date, "Time", l.clockOf(act.Time))
 	return &discordgo.ApplicationCommandOptionChoice{Name: truncate(name, 100), Value: strconv.FormatInt(act.ID, 10)}
 }
 
@@ -205,7 +213,7 @@ func (a *App) actionCreate(ctx context.Context, in *Input) (*Response, error) {
 	}
 	date, err := time.Parse("2006-01-02", in.str("date"))
 	if err != nil {
-		return nil, invalid("err_action_date", "Date", echo(in.str("date")))
+		return nil, invalid("err_action_date", "Date", echo(in.str("date")), "Example", exampleDate(in.Now, time.UTC))
 	}
 	m := actionTimePattern.FindStringSubmatch(in.str("time"))
 	if m == nil {
@@ -223,6 +231,10 @@ func (a *App) actionCreate(ctx context.Context, in *Input) (*Response, error) {
 	if err != nil {
 		return nil, err
 	}
+	safeHome, err := a.safeHomeForChapters(ctx, in, chapters)
+	if err != nil {
+		return nil, err
+	}
 	var gap, past, far []string
 	for _, c := range chapters {
 		// date and time are valid, so the only way this fails is a wall
@@ -236,14 +248,14 @@ func (a *App) actionCreate(ctx context.Context, in *Input) (*Response, error) {
 		case p.Time.After(in.Now.AddDate(1, 0, 0)):
 			far = append(far, c.Name)
 		default:
-			n.Rallies = append(n.Rallies, store.NewActionRally{Chapter: c, StartsAt: p.Time.UTC()})
+			n.Rallies = append(n.Rallies, store.NewActionRally{Chapter: c, StartsAt: p.Time.UTC(), HighRisk: highRisk(in, c), SafeHome: safeHome[c.ID]})
 		}
 	}
 	switch {
 	case len(gap) > 0:
-		return nil, invalid("err_action_gap", "Time", n.Time, "Date", n.Date, "Chapters", escape(strings.Join(gap, ", ")))
+		return nil, invalid("err_action_gap", "Time", perLang(func(l Lang) string { return l.clockOf(n.Time) }), "Date", n.Date, "Chapters", escape(strings.Join(gap, ", ")))
 	case len(past) > 0:
-		return nil, invalid("err_action_past", "Date", n.Date, "Time", n.Time, "Chapters", escape(strings.Join(past, ", ")))
+		return nil, invalid("err_action_past", "Date", n.Date, "Time", perLang(func(l Lang) string { return l.clockOf(n.Time) }), "Chapters", escape(strings.Join(past, ", ")))
 	case len(far) > 0:
 		return nil, invalid("err_action_far", "Date", n.Date, "Chapters", escape(strings.Join(far, ", ")))
 	}
@@ -257,7 +269,7 @@ func (a *App) actionCreate(ctx context.Context, in *Input) (*Response, error) {
 		return nil, actionError(err)
 	}
 	a.log.Info("day of action created", "guild", in.GuildID, "action", act.ID, "rallies", len(rallies))
-	lines := []string{in.Lang.T("action_created", "Title", escape(act.Title), "ID", act.ID, "Count", len(rallies), "Time", act.Time, "Date", act.Date)}
+	lines := []string{in.Lang.T("action_created", "Title", escape(act.Title), "ID", act.ID, "Count", len(rallies), "Time", in.Lang.clockOf(act.Time), "Date", act.Date)}
 	for _, r := range rallies {
 		lines = append(lines, in.Lang.T("action_created_line", "Chapter", escape(r.ChapterName), "ID", r.ID, "When", zonedTime(in.Lang, r.StartsAt, r.TimeZone)))
 	}
@@ -277,7 +289,7 @@ func (a *App) actionRetried(ctx context.Context, in *Input, act store.Action) (*
 	for i, r := range rallies {
 		names[i] = r.ChapterName
 	}
-	lines := []string{in.Lang.T("action_retried", "Title", escape(act.Title), "Date", act.Date, "Time", act.Time, "ID", act.ID, "Chapters", escape(strings.Join(names, ", ")))}
+	lines := []string{in.Lang.T("action_retried", "Title", escape(act.Title), "Date", act.Date, "Time", in.Lang.clockOf(act.Time), "ID", act.ID, "Chapters", escape(strings.Join(names, ", ")))}
 	lines = append(lines, a.sendActionPostsNow(ctx, in.Lang, in.Now, act.ID, store.PostActionAsk)...)
 	return ephemeral(truncate(strings.Join(lines, "\n"), 2000)), nil
 }
@@ -596,7 +608,7 @@ func (a *App) actionStatus(ctx context.Context, in *Input) (*Response, error) {
 	if totalNeeds.Total() > 0 {
 		lines = append(lines, in.Lang.T("action_status_total_needs", "Needs", needsCountsLine(in.Lang, totalNeeds)))
 	}
-	title := in.Lang.T("action_status_title", "ID", act.ID, "Title", truncate(act.Title, 100), "Date", act.Date, "Time", act.Time)
+	title := in.Lang.T("action_status_title", "ID", act.ID, "Title", truncate(act.Title, 100), "Date", act.Date, "Time", in.Lang.clockOf(act.Time))
 	return messagesResponse(listEmbeds(title, lines, colorSummary), true), nil
 }
 
@@ -622,7 +634,7 @@ func (a *App) actionList(ctx context.Context, in *Input) (*Response, error) {
 		}
 		sort.Strings(names)
 		total := actionTotals(rallies, in.Now)
-		lines = append(lines, in.Lang.T("actions_line", "ID", act.ID, "Title", escape(truncate(act.Title, 100)), "Date", act.Date, "Time", act.Time,
+		lines = append(lines, in.Lang.T("actions_line", "ID", act.ID, "Title", escape(truncate(act.Title, 100)), "Date", act.Date, "Time", in.Lang.clockOf(act.Time),
 			"Chapters", escape(strings.Join(names, ", ")), "States", actionStatesLine(in.Lang, total.states),
 			"Going", total.counts.Going, "Maybe", total.counts.Maybe, "Waitlist", total.counts.Waitlist))
 	}
@@ -697,7 +709,7 @@ func (a *App) actionGroups(ctx context.Context, rallies []store.Rally) ([]action
 // actionSummaryLines are the heading and the closing lines of an action's
 // group in the summary: its totals, and the chapters still waiting for a place.
 func actionSummaryLines(l Lang, g actionGroup) (heading string, closing []string) {
-	heading = l.T("action_summary_heading", "ID", g.action.ID, "Title", g.action.Title, "Date", g.action.Date, "Time", g.action.Time)
+	heading = l.T("action_summary_heading", "ID", g.action.ID, "Title", g.action.Title, "Date", g.action.Date, "Time", l.clockOf(g.action.Time))
 	total := actionTotals(g.rallies, time.Time{}).counts
 	var waiting []string
 	for _, r := range g.rallies {

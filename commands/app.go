@@ -13,6 +13,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -39,6 +40,11 @@ type Config struct {
 	LocationReveal time.Duration
 	// AllowedGuilds are the only servers served; empty: every server.
 	AllowedGuilds []string
+	// SafeHomeAfter is how long after a rally's end its unanswered
+	// safe-home checks are listed in the support channel.
+	SafeHomeAfter time.Duration
+	// SummaryChart attaches a chart of going per chapter to the summary.
+	SummaryChart bool
 	// Metrics, when set, count interactions, scheduled sends and Discord's
 	// errors for METRICS_ADDR.
 	Metrics *Metrics
@@ -64,6 +70,13 @@ type App struct {
 	eventLocks rallyLocks
 	// members caches who was found still in a server (privacy.go).
 	members memberCache
+	// privacy, wal and background are deletion's (privacy.go): its job
+	// locks, the log cleaner, and the work a reply starts and Close waits for.
+	privacy          privacyJobs
+	wal              *walCleaner
+	background       sync.WaitGroup
+	backgroundCtx    context.Context
+	backgroundCancel context.CancelFunc
 }
 
 // Handler handles one command, subcommand or button and returns its reply.
@@ -95,6 +108,9 @@ type Command struct {
 	Def          *discordgo.ApplicationCommand
 	Routes       map[string]Route
 	Autocomplete AutocompleteHandler
+	// InDMs also offers the command in a DM with the bot, where it acts
+	// for the member in every server (/privacy forget-me).
+	InDMs bool
 }
 
 // buttonRoute routes a component by its custom_id; the pattern's named groups
@@ -138,8 +154,13 @@ func New(db *store.DB, dc *discord.Client, log *slog.Logger, now func() time.Tim
 	if cfg.EditInterval == 0 {
 		cfg.EditInterval = time.Second
 	}
+	if cfg.SafeHomeAfter == 0 {
+		cfg.SafeHomeAfter = 4 * time.Hour
+	}
 	a := &App{db: db, discord: dc, log: log, now: now, cfg: cfg, byName: map[string]*Command{}}
 	a.refresher = newRefresher(cfg.EditInterval, a.refreshAnnouncement, log)
+	a.wal = newWALCleaner(db, log)
+	a.backgroundCtx, a.backgroundCancel = context.WithCancel(context.Background())
 	// What a transaction owes Discord is sent as soon as it commits.
 	a.outbox = newOutbox()
 	a.outbox.start(func(ctx context.Context) error { return a.drainPosts(ctx, a.now()) },
@@ -162,6 +183,10 @@ func New(db *store.DB, dc *discord.Client, log *slog.Logger, now func() time.Tim
 	}
 	for _, c := range a.routes {
 		guildOnly(c.Def)
+		adminByDefault(c)
+		if c.InDMs {
+			*c.Def.Contexts = append(*c.Def.Contexts, discordgo.InteractionContextBotDM)
+		}
 		localizeCommand(c.Def)
 		a.byName[c.Def.Name] = c
 	}
@@ -171,6 +196,7 @@ func New(db *store.DB, dc *discord.Client, log *slog.Logger, now func() time.Tim
 		{pattern: checkinCustomID{}.pattern(), Route: Route{Access: Everyone, Handle: a.checkinButton}},
 		{pattern: confirmCustomID{}.pattern(), Route: Route{Access: Recipient, Handle: a.confirmButton}},
 		{pattern: requestCustomID{}.pattern(), Route: Route{Access: RallyLead, Handle: a.answerButton}},
+		{pattern: safeHomeCustomID{}.pattern(), Route: Route{Access: Recipient, Handle: a.safeHomeButton}},
 	}
 	a.buttons = append(a.buttons, a.roleButtonRoutes()...)
 	a.buttons = append(a.buttons, a.needsRoutes()...)
@@ -192,10 +218,15 @@ func (a *App) Definitions() []*discordgo.ApplicationCommand {
 	return defs
 }
 
-// Close flushes pending announcement edits and stops their timers.
+// Close stops the drainer (what it was sending stays owed), flushes pending
+// announcement edits and stops their timers, and stops the background work
+// of deletions.
 func (a *App) Close() {
 	a.outbox.close()
 	a.refresher.close()
+	a.backgroundCancel()
+	a.background.Wait()
+	a.wal.close()
 }
 
 // SeedGuild gives a newly seen guild its default chapters, once.
@@ -237,18 +268,22 @@ func (a *App) Handle(ctx context.Context, i *discordgo.Interaction) (resp *Respo
 		a.cfg.Metrics.Interaction(InteractionKind(i.Type), outcome)
 	}()
 	inDM := i.GuildID == "" || i.Member == nil || i.Member.User == nil
-	if inDM && (i.Type != discordgo.InteractionMessageComponent || i.User == nil) {
+	if inDM && (i.User == nil || i.Type != discordgo.InteractionMessageComponent && !a.offeredInDMs(i)) {
 		return ephemeral(in.Lang.T("only_in_server"))
 	}
 	if !inDM && !a.GuildAllowed(i.GuildID) {
 		log.Warn("interaction from a server not in ALLOWED_GUILDS", "guild", i.GuildID)
 		return ephemeral(in.Lang.T("guild_not_allowed"))
 	}
-	if i.Locale != "" && !inDM {
-		// DMs, which answer no interaction, follow the last locale seen.
-		if err := a.db.SetMemberLocale(ctx, i.GuildID, i.Member.User.ID, string(i.Locale)); err != nil {
-			log.Warn("could not record the member's locale", "err", err)
-		}
+	if i.Locale != "" && !inDM && i.Type != discordgo.InteractionApplicationCommandAutocomplete {
+		// DMs, which answer no interaction, follow the last locale seen. It
+		// is recorded after the handler, so an RSVP made by this very
+		// interaction counts, and only for members with an RSVP or a role.
+		defer func() {
+			if err := a.db.SetMemberLocale(context.WithoutCancel(ctx), i.GuildID, i.Member.User.ID, string(i.Locale)); err != nil {
+				log.Warn("could not record the member's locale", "err", err)
+			}
+		}()
 	}
 	var route Route
 	switch i.Type {
@@ -306,6 +341,16 @@ func (a *App) Handle(ctx context.Context, i *discordgo.Interaction) (resp *Respo
 	}
 	outcome = "ok"
 	return resp
+}
+
+// offeredInDMs reports whether the interaction is a command offered in a
+// DM with the bot.
+func (a *App) offeredInDMs(i *discordgo.Interaction) bool {
+	if i.Type != discordgo.InteractionApplicationCommand {
+		return false
+	}
+	cmd := a.byName[i.ApplicationCommandData().Name]
+	return cmd != nil && cmd.InDMs
 }
 
 // Ephemeral reports whether the interaction's answer is seen only by the

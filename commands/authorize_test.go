@@ -25,6 +25,7 @@ func TestRouteAccess(t *testing.T) {
 		"rally calendar": Everyone, "setup coordinators": Admin, "privacy forget-me": Everyone, "help": Everyone,
 		"action create": Coordinator, "action status": Coordinator, "action list": Everyone, "action cancel": Coordinator,
 		"notify": Everyone, "checkin": Everyone,
+		"rally report": RallyLead, "action recap": Coordinator,
 	}
 	got := map[string]Access{}
 	for _, c := range a.routes {
@@ -37,13 +38,13 @@ func TestRouteAccess(t *testing.T) {
 	}
 	// The RSVP buttons, the calendar button, check-in, the volunteer button
 	// and its role menu, the Going reply's needs menu; the day-before DM's
-	// confirm buttons answer in a DM; a request's Approve / Decline are for
-	// the rally's leads.
-	if len(a.buttons) != 8 {
-		t.Fatalf("%d button routes, want 8", len(a.buttons))
+	// confirm buttons and the "Home safe?" DM's answer in a DM; a request's
+	// Approve / Decline are for the rally's leads.
+	if len(a.buttons) != 9 {
+		t.Fatalf("%d button routes, want 9", len(a.buttons))
 	}
 	for _, b := range a.buttons {
-		if b.pattern.String() == (confirmCustomID{}).pattern().String() {
+		if s := b.pattern.String(); s == (confirmCustomID{}).pattern().String() || s == (safeHomeCustomID{}).pattern().String() {
 			if b.Access != Recipient {
 				t.Errorf("button route %s: access %v, want recipient", b.pattern, b.Access)
 			}

@@ -253,12 +253,12 @@ func icsDescription(l Lang, r store.Rally) string {
 	if r.Cancelled() {
 		line := l.T("ics_cancelled")
 		if r.CancelReason != "" {
-			line += l.T("cancelled_reason", "Reason", r.CancelReason)
+			line += l.T("cancelled_reason", "Reason", unmaskLinks(r.CancelReason))
 		}
 		lines = append(lines, line)
 	}
 	if r.Details != "" {
-		lines = append(lines, r.Details)
+		lines = append(lines, unmaskLinks(r.Details))
 	}
 	return strings.Join(lines, "\n")
 }

@@ -333,8 +333,8 @@ func TestSpanishAgreement(t *testing.T) {
 		{"role_menu_filled", []any{"Filled", 2, "Needed", 2, "Count", 0}, "faltan 0 (hay 2 de 2)"},
 		{"role_menu_filled", []any{"Filled", 0, "Needed", 1, "Count", 1}, "falta 1 (hay 0 de 1)"},
 		{"role_menu_filled", []any{"Filled", 1, "Needed", 3, "Count", 2}, "faltan 2 (hay 1 de 3)"},
-		{"role_needed_marshal", []any{"Count", 1}, "1 persona de seguridad"},
-		{"role_needed_marshal", []any{"Count", 2}, "2 personas de seguridad"},
+		{"role_needed_marshal", []any{"Count", 1}, "1 monitor/a de seguridad"},
+		{"role_needed_marshal", []any{"Count", 2}, "2 monitores de seguridad"},
 		{"counts_over_capacity", []any{"Count", 0, "Going", 0, "Capacity", 1}, " · ⚠️ cupo superado: 0 personas van · cupo 1"},
 		{"counts_over_capacity", []any{"Count", 1, "Going", 1, "Capacity", 1}, " · ⚠️ cupo superado: 1 persona va · cupo 1"},
 		{"counts_over_capacity", []any{"Count", 2, "Going", 2, "Capacity", 1}, " · ⚠️ cupo superado: 2 personas van · cupo 1"},
@@ -373,9 +373,9 @@ func TestSpanishTallies(t *testing.T) {
 		kv   []any
 		want string
 	}{
-		{"counts_seats", []any{"Going", 1, "Capacity", 1}, " · plazas ocupadas: 1/1"},
+		{"counts_seats", []any{"Going", 1, "Capacity", 1}, " · lugares ocupados: 1/1"},
 		{"summary_total", []any{"Count", 1, "Going", 1, "GoingDelta", "", "Maybe", 0, "MaybeDelta", "", "Waitlist", 0, "WaitlistDelta", ""},
-			"**Todas las secciones:** 1 acción · van: 1 · tal vez: 0 · en lista de espera: 0"},
+			"**Todas las secciones:** 1 manifestación · van: 1 · tal vez: 0 · en lista de espera: 0"},
 		{"action_status_line", []any{"Chapter", "Seattle", "ID", 3, "When", "sáb", "State", "1 anunciada", "Going", 1, "Maybe", 0, "Waitlist", 0},
 			"**Seattle** — #3 · sáb · 1 anunciada · van: 1 · tal vez: 0 · en lista de espera: 0"},
 		{"action_status_total", []any{"Count", 2, "States", "2 anunciadas", "Going", 1, "Maybe", 0, "Waitlist", 0},
@@ -419,7 +419,7 @@ func TestSpanishWording(t *testing.T) {
 		kv   []any
 		want string
 	}{
-		{"rallies_none", nil, "No hay acciones próximas. Las personas responsables de cada sección pueden programar una con `/rally create`."},
+		{"rallies_none", nil, "No hay manifestaciones próximas. Las personas responsables de cada sección pueden programar una con `/rally create`."},
 		{"summary_title", []any{"Count", 1}, "Participación, próximas 24 horas"},
 		{"summary_title", []any{"Count", 7}, "Participación, próximos 7 días"},
 		{"action_state_waiting", []any{"Count", 1}, "1 aún sin punto de encuentro"},
@@ -427,9 +427,9 @@ func TestSpanishWording(t *testing.T) {
 		{"action_state_announced", []any{"Count", 1000000}, "1000000 anunciadas"},
 		{"action_state_cancelled", []any{"Count", 1000000}, "1000000 canceladas"},
 		{"summary_line_waiting", nil, " · aún sin punto de encuentro"},
-		{"calendar_mine", []any{"Count", 1}, "📅 Tu próxima acción. Abre el archivo para añadirla a tu calendario; si importas un archivo más nuevo, se actualiza la misma entrada."},
-		{"series_cancelled_notice", []any{"Count", 1, "Repeat", "semanal", "Title", "Marcha", "When", "sáb"},
-			"❌ Se canceló la serie semanal **Marcha**: la única acción que quedaba, la del sáb, no se hace."},
+		{"calendar_mine", []any{"Count", 1}, "📅 Tu próxima manifestación. Abre el archivo para agregarla a tu calendario; si importas un archivo más nuevo, se actualiza la misma entrada."},
+		{"series_cancelled_notice", []any{"Count", 1, "Repeat", "cada semana", "Title", "Marcha", "When", "sáb"},
+			"❌ Se canceló la serie **Marcha**, que se repetía cada semana: la única manifestación que quedaba, la del sáb, no se hace."},
 		{"err_chapter_name_long", []any{"Count", 40, "Max", 32}, "`name`: 40 caracteres son demasiados; el máximo es 32."},
 		{"staffing_alert", []any{"Title", "Marcha", "When", "mañana", "Missing", "1 intérprete"},
 			"**Marcha** empieza mañana y le faltan funciones de cuidado. Aún por cubrir: 1 intérprete."},
@@ -448,11 +448,11 @@ func TestDates(t *testing.T) {
 		layout string
 		want   string
 	}{
-		{Spanish, dateLong, "miércoles, 25 de noviembre de 2026, 18:00"},
+		{Spanish, dateLong, "miércoles, 25 de noviembre de 2026, 6:00 p. m."},
 		{English, dateLong, "Wed Nov 25, 2026 6:00 PM"},
-		{Spanish, dateShort, "25 nov 18:00"},
+		{Spanish, dateShort, "25 nov 6:00 p. m."},
 		{English, dateShort, "Nov 25 6:00 PM"},
-		{Spanish, dateDay, "mié 25 nov 18:00"},
+		{Spanish, dateDay, "mié 25 nov 6:00 p. m."},
 		{English, dateDay, "Wed Nov 25 6:00 PM"},
 	} {
 		if got := c.lang.dateTime(at, c.layout); got != c.want {

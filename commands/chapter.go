@@ -48,11 +48,11 @@ func (a *App) chapterCommand() *Command {
 						timezoneOpt(true), channelOpt, leadOpt,
 					}},
 				{Type: discordgo.ApplicationCommandOptionSubCommand, Name: "setup", Description: "Bind a chapter to its announcement channel and lead role (admins)",
-					Options: []*discordgo.ApplicationCommandOption{
+					Options: append([]*discordgo.ApplicationCommandOption{
 						chapterOpt("Chapter to set up"), channelOpt, leadOpt, timezoneOpt(false),
 						{Type: discordgo.ApplicationCommandOptionString, Name: "rename", Description: "New name for the chapter", MaxLength: maxChapterName},
-						languageOpt,
-					}},
+						languageOpt, chapterHighRiskOption(),
+					}, chapterSupportOptions()...)},
 				{Type: discordgo.ApplicationCommandOptionSubCommand, Name: "remove", Description: "Remove a chapter with no upcoming rallies (admins)",
 					Options: []*discordgo.ApplicationCommandOption{chapterOpt("Chapter to remove")}},
 			},
@@ -76,6 +76,9 @@ func (a *App) autocompleteOptions(ctx context.Context, in *Input, focused *disco
 	case "timezone":
 		return timezoneChoices(typed), nil
 	case "rally":
+		if in.Path == "rally report" {
+			return a.endedRallyChoices(ctx, in, typed)
+		}
 		return a.rallyChoices(ctx, in, typed)
 	}
 	return nil, nil
@@ -143,6 +146,9 @@ func checkChapterName(name string) (string, error) {
 	}
 	if !visible(name) {
 		return "", invisibleText("name")
+	}
+	if hidesText(name) {
+		return "", invalid("err_text_format_chars", "Option", "name")
 	}
 	if n := utf8.RuneCountInString(name); n > maxChapterName {
 		return "", invalid("err_chapter_name_long", "Count", n, "Max", maxChapterName)
@@ -287,16 +293,40 @@ func (a *App) chapterSetup(ctx context.Context, in *Input) (*Response, error) {
 		switch lang {
 		case PostEnglish, PostSpanish, PostBilingual:
 		default:
-			return nil, invalid("err_language_option")
+			return nil, invalid("err_language_option", "Choices", choiceNames(PostEnglish, PostSpanish, PostBilingual))
 		}
 		u.Language = &lang
 	}
-	if u == (store.ChapterUpdate{}) {
-		return nil, invalid("err_setup_nothing")
+	if in.has("high_risk") {
+		on, err := readOnOff(in, "high_risk")
+		if err != nil {
+			return nil, err
+		}
+		u.HighRisk = &on
 	}
-	c, err := a.db.UpdateChapter(ctx, in.GuildID, in.str("chapter"), u)
+	support, err := a.chapterSupportUpdate(ctx, in)
 	if err != nil {
 		return nil, err
+	}
+	if u == (store.ChapterUpdate{}) && support.IsZero() {
+		return nil, invalid("err_setup_nothing")
+	}
+	var c store.Chapter
+	if u == (store.ChapterUpdate{}) {
+		c, err = a.db.ChapterByName(ctx, in.GuildID, in.str("chapter"))
+	} else {
+		c, err = a.db.UpdateChapter(ctx, in.GuildID, in.str("chapter"), u)
+	}
+	if err != nil {
+		return nil, err
+	}
+	var supportParts []string
+	if !support.IsZero() {
+		s, err := a.db.SetChapterSupport(ctx, c.ID, support)
+		if err != nil {
+			return nil, err
+		}
+		supportParts = supportSetupParts(in.Lang, s)
 	}
 	a.log.Info("chapter set up", "guild", in.GuildID, "chapter", c.ID)
 	var parts []string
@@ -310,6 +340,10 @@ func (a *App) chapterSetup(ctx context.Context, in *Input) (*Response, error) {
 	if in.has("language") || c.Language != PostEnglish {
 		parts = append(parts, in.Lang.T("setup_posts_in", "Language", in.Lang.T("language_"+c.Language)))
 	}
+	if in.has("high_risk") || c.HighRisk {
+		parts = append(parts, in.Lang.T(map[bool]string{true: "setup_high_risk_on", false: "setup_high_risk_off"}[c.HighRisk]))
+	}
+	parts = append(parts, supportParts...)
 	return ephemeral(fmt.Sprintf("**%s** %s.", escape(c.Name), strings.Join(parts, ", ")) + setupHint(in.Lang, c)), nil
 }
 

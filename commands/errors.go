@@ -133,7 +133,7 @@ func userError(err error) *Error {
 	case errors.Is(err, store.ErrNotInSeries):
 		return refusal(EInvalid, "err_not_in_series", nil)
 	case errors.Is(err, store.ErrBadRSVPStatus):
-		return refusal(EInvalid, "err_bad_rsvp_status", nil)
+		return refusal(EInvalid, "err_bad_rsvp_status", []any{"Choices", choiceNames(string(store.Going), string(store.Maybe), string(store.NotGoing))})
 	case errors.As(err, &removed):
 		return refusal(EConflict, "err_removed_from_rally", []any{"Title", escape(removed.Title), "Chapter", escape(removed.ChapterName)})
 	case errors.Is(err, store.ErrNoSuchRequest):

@@ -37,7 +37,7 @@ func TestUserError(t *testing.T) {
 		{"RSVPCancelled", wrapped(&store.RallyStateError{Change: store.ChangeRSVP, Title: "March", Err: store.ErrRallyCancelled}), EConflict, `"March" was cancelled, so RSVPs are closed.`},
 		{"RSVPStarted", &store.RallyStateError{Change: store.ChangeRSVP, Title: "March", Err: store.ErrRallyStarted}, EConflict, `"March" has already started, so RSVPs are closed.`},
 		{"TitleEscaped", &store.RallyStateError{Change: store.ChangeRSVP, Title: "**@everyone** [x](y)", Err: store.ErrRallyStarted}, EConflict, `"\*\*@` + "\u200b" + `everyone\*\* \[x\]\(y\)" has already started, so RSVPs are closed.`},
-		{"BadRSVPStatus", wrapped(store.ErrBadRSVPStatus), EInvalid, "RSVP must be going, maybe or not_going."},
+		{"BadRSVPStatus", wrapped(store.ErrBadRSVPStatus), EInvalid, "RSVP must be Going, Maybe or Can't go."},
 		{"Own", invalid("err_days_range", "Max", 31), EInvalid, "`days` must be between 1 and 31."},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -51,7 +51,7 @@ func eventParams(r store.Rally, reveal string) *discordgo.GuildScheduledEventPar
 	}
 	desc := eventMarker(langs[0], r.ID) + "\n" + inLangs(langs, " / ", func(l Lang) string { return l.T("event_chapter", "Chapter", r.ChapterName) })
 	if r.Details != "" {
-		desc += "\n" + r.Details
+		desc += "\n" + unmaskLinks(r.Details)
 	}
 	return &discordgo.GuildScheduledEventParams{
 		Name:               truncate(r.Title, 100),
@@ -131,6 +131,16 @@ func (a *App) mirrorRally(ctx context.Context, l Lang, now time.Time, rallyID in
 	}
 	params := eventParams(r, a.hiddenPlaceIn(postLangs(r.ChapterLanguage)))
 	switch {
+	case r.HighRisk && eventID == "":
+		// Discord's Events tab shows the whole server who is Interested.
+		return "", a.db.EventMirrored(ctx, m)
+	case r.HighRisk:
+		if err := a.discord.DeleteEvent(ctx, r.GuildID, eventID); err != nil && discord.Code(err) != errCodeUnknownScheduledEvent {
+			return a.mirrorFailed(ctx, l, now, m, "delete", err)
+		}
+		if err := a.db.SetScheduledEvent(ctx, r.ID, ""); err != nil {
+			return "", err
+		}
 	case r.Cancelled() && eventID == "":
 		return "", a.db.EventMirrored(ctx, m)
 	case r.Cancelled():

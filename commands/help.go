@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/bwmarrin/discordgo"
 )
@@ -67,6 +68,6 @@ func (a *App) help(ctx context.Context, in *Input) (*Response, error) {
 		}
 	}
 	sort.Strings(lines)
-	lines = append(lines, "", in.Lang.T("help_footer"))
+	lines = append(lines, "", in.Lang.T("help_footer", "Date", exampleDate(in.Now, time.UTC)))
 	return messagesResponse(listEmbeds(in.Lang.T("help_title"), lines, colorScheduled), true), nil
 }

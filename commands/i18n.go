@@ -146,7 +146,7 @@ func dateParts(l Lang, t time.Time) []any {
 		"Month", l.T("month_" + strconv.Itoa(int(t.Month()))),
 		"MonthShort", l.T("month_short_" + strconv.Itoa(int(t.Month()))),
 		"Day", t.Day(), "Year", t.Year(),
-		"Time", t.Format(l.T("time_layout")),
+		"Time", l.clock(t),
 	}
 }
 

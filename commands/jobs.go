@@ -19,6 +19,10 @@ import (
 // restart, say); an older one is skipped rather than posted hours late.
 const summaryGrace = time.Hour
 
+// SummaryGrace is summaryGrace, for the sandbox's page (a clock jump past it
+// skips a summary).
+const SummaryGrace = summaryGrace
+
 // dueBatch is how many due reminders one query fetches.
 const dueBatch = 50
 
@@ -31,6 +35,8 @@ type jobs struct {
 	// posts guards the drain of the channel posts owed (outbox.go), which
 	// the sweep and the drainer share.
 	posts sync.Mutex
+	// after guards the work owed when rallies end (after.go).
+	after sync.Mutex
 	// dms guards the sends of DMs to members (notices.go), apart from the
 	// channel reminders so neither waits for the other; checkinsAt is the
 	// time of its last look for check-ins opening or closing.
@@ -215,10 +221,16 @@ func (a *App) sendSummary(ctx context.Context, now, slot time.Time, g store.Guil
 	var all [][]*discordgo.MessageEmbed
 	var langOf []Lang
 	var baseline map[int64]store.Counts
+	var files []store.SummaryFile
 	for _, l := range postLangs(g.Language) {
 		s, err := a.buildSummary(ctx, l, g.ID, now, defaultSummaryDays)
 		if err != nil {
 			return err
+		}
+		for i, fs := range s.files {
+			for _, f := range fs {
+				files = append(files, store.SummaryFile{Part: len(all) + i, Name: f.Name, ContentType: f.ContentType, Data: f.Data})
+			}
 		}
 		all = append(all, s.msgs...)
 		for range s.msgs {
@@ -234,6 +246,10 @@ func (a *App) sendSummary(ctx context.Context, now, slot time.Time, g store.Guil
 			return err
 		}
 		parts[i] = string(b)
+	}
+	// The files first: a part owed is sent with the files stored before it.
+	if err := a.db.SaveSummaryFiles(ctx, g.ID, slot, files); err != nil {
+		return err
 	}
 	// Owed with the run, once; posted, in order, as every post is.
 	if _, err := a.db.OweSummary(ctx, g.ID, slot, parts, baseline); err != nil {

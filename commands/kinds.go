@@ -226,7 +226,16 @@ var summaryKind = postKind{
 			footer := last.Footer.Text
 			s.match = func(m *discordgo.Message) bool { return hasFooter(m, footer) }
 		}
-		return discord.Message{Embeds: embeds}, s, nil
+		m := discord.Message{Embeds: embeds}
+		// The part's files (charts, a recap's CSV), stored before it was owed.
+		files, err := a.db.SummaryFiles(ctx, p.GuildID, time.Unix(p.Args.Slot, 0), p.Args.Part)
+		if err != nil {
+			return m, s, err
+		}
+		for _, f := range files {
+			m.Files = append(m.Files, File{Name: f.Name, ContentType: f.ContentType, Data: f.Data})
+		}
+		return m, s, nil
 	},
 	record: func(a *App, ctx context.Context, p store.ChannelPost, o store.ChannelPostOutcome, channel string) error {
 		done, state, err := a.db.FinishSummaryPart(ctx, o)
@@ -234,6 +243,10 @@ var summaryKind = postKind{
 			return err
 		}
 		log := a.log.With("guild", p.GuildID, "slot", time.Unix(p.Args.Slot, 0).UTC())
+		// Its files are not needed any more.
+		if err := a.db.DropSummaryFiles(ctx, p.GuildID, time.Unix(p.Args.Slot, 0)); err != nil {
+			return err
+		}
 		if state == store.SummarySent {
 			log.Info("summary posted", "messages", p.Args.Parts)
 		} else {

@@ -69,7 +69,9 @@ func (a *App) notifyCommand() *Command {
 			Name:        "notify",
 			Description: "Choose which DMs rallybot sends you in this server",
 			Options: []*discordgo.ApplicationCommandOption{
-				{Type: discordgo.ApplicationCommandOptionString, Name: "reminders", Description: "DM reminders before rallies you are going to", Required: true,
+				{Type: discordgo.ApplicationCommandOptionString, Name: "reminders", Description: "DM reminders before rallies you are going to",
+					Choices: []*discordgo.ApplicationCommandOptionChoice{{Name: "on", Value: "on"}, {Name: "off", Value: "off"}}},
+				{Type: discordgo.ApplicationCommandOptionString, Name: "safe_home", Description: "The \"Home safe?\" DM after rallies you came to",
 					Choices: []*discordgo.ApplicationCommandOptionChoice{{Name: "on", Value: "on"}, {Name: "off", Value: "off"}}},
 			},
 		},
@@ -90,13 +92,19 @@ func (a *App) checkinCommand() *Command {
 }
 
 func (a *App) notify(ctx context.Context, in *Input) (*Response, error) {
+	if in.has("safe_home") {
+		return a.notifySafeHome(ctx, in)
+	}
+	if !in.has("reminders") {
+		return nil, invalid("notify_nothing")
+	}
 	var on bool
 	switch in.str("reminders") {
 	case "on":
 		on = true
 	case "off":
 	default:
-		return nil, invalid("notify_bad_choice")
+		return nil, invalid("notify_bad_choice", "Choices", choiceNames("on", "off"))
 	}
 	if err := a.db.SetDMReminders(ctx, in.GuildID, in.userID(), on); err != nil {
 		return nil, err
@@ -125,6 +133,9 @@ func (a *App) checkinButton(ctx context.Context, in *Input) (*Response, error) {
 
 func (a *App) checkIn(ctx context.Context, in *Input, rallyID int64) (*Response, error) {
 	r, fresh, err := a.db.CheckIn(ctx, in.GuildID, rallyID, in.userID())
+	if errors.Is(err, store.ErrHighRiskNoCheckIn) {
+		return nil, conflict("checkin_high_risk", "Title", escape(r.Title))
+	}
 	if errors.Is(err, store.ErrNotCheckInTime) {
 		return nil, conflict("checkin_closed", "Title", escape(r.Title),
 			"Start", zonedTime(in.Lang, r.StartsAt, r.TimeZone), "End", zonedTime(in.Lang, r.EndsAt, r.TimeZone))
@@ -372,6 +383,7 @@ func (a *App) sendMemberDM(ctx context.Context, now time.Time, d store.DueDM, ta
 		kind = "dm_change"
 	}
 	var out *store.DMOutcome
+	var sent *discordgo.Message
 	finish := func(state store.DMState) { out = &store.DMOutcome{Due: d, State: state} }
 	drop, err := a.dmNotOwed(ctx, now, d)
 	if err != nil {
@@ -409,13 +421,19 @@ func (a *App) sendMemberDM(ctx context.Context, now time.Time, d store.DueDM, ta
 				return nil, errSkip
 			}
 			l := a.memberLang(ctx, r.GuildID, d.UserID)
-			return a.discord.DMMessage(ctx, d.UserID, a.memberDM(ctx, l, d, offset, isReminder, standing), nonce)
+			sent, err = a.discord.DMMessage(ctx, d.UserID, a.memberDM(ctx, l, d, offset, isReminder, standing), nonce)
+			return sent, err
 		},
 		finish: func(o outcome, _ string) error {
 			switch o {
 			case outcomeSent:
 				tally.sent.Add(1)
 				finish(store.DMSent)
+				if sent != nil {
+					// Where it is, so forget-me or a high-risk rally's end
+					// can delete it.
+					out.ChannelID, out.MessageID = sent.ChannelID, sent.ID
+				}
 				if d.Kind == store.DMPromoted {
 					return a.db.PromotionTold(ctx, r.ID, d.UserID)
 				}
@@ -473,6 +491,8 @@ func (a *App) memberDM(ctx context.Context, l Lang, d store.DueDM, offset time.D
 	case d.Kind == store.DMPromoted:
 		return discord.Message{Content: l.T("dm_promoted", "Title", escape(r.Title), "Chapter", escape(r.ChapterName),
 			"When", zonedTime(l, r.StartsAt, r.TimeZone), "Where", a.shownPlace(l, r)) + a.privatePlaceFor(ctx, l, r)}
+	case d.Kind == store.DMSafeHome:
+		return safeHomeDM(l, r)
 	}
 	return discord.Message{Content: dmBody(d.Body, l)}
 }
@@ -569,7 +589,7 @@ func (a *App) publicAnnouncement(r store.Rally, now time.Time) ([]*discordgo.Mes
 			}
 		}
 	}
-	if !now.IsZero() && !r.Cancelled() && r.Started(now) && now.Before(r.EndsAt) {
+	if !now.IsZero() && !r.Cancelled() && !r.HighRisk && r.Started(now) && now.Before(r.EndsAt) {
 		components = append(components, checkinButtonRow(langs, r.ID))
 	}
 	return embeds, components

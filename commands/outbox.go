@@ -184,6 +184,9 @@ var postKinds = map[store.PostKind]postKind{
 	store.PostRallyCancel:  noticeKind,
 	store.PostSeriesCancel: noticeKind,
 	store.PostRallyChange:  noticeKind,
+	store.PostReportAsk:    noticeKind,
+	store.PostSafeHelp:     noticeKind,
+	store.PostSafeLate:     noticeKind,
 }
 
 // sendPost sends one owed post exactly once and returns how it stands. A

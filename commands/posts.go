@@ -21,7 +21,14 @@ func channelPostMessage(p store.ChannelPost) (discord.Message, string) {
 	if p.Kind.OfAction() {
 		return actionPostMessage(p), actionPostMarker(p)
 	}
-	return discord.Message{Content: p.Body}, p.Marker
+	m := discord.Message{Content: p.Body}
+	if p.RoleID != "" && p.Kind.PingsRole() {
+		// The role the post was owed to ping, and nothing else: the
+		// text's other mentions (a member asking for help) render only.
+		m.AllowedMentions = NoMentions()
+		m.AllowedMentions.Roles = []string{p.RoleID}
+	}
+	return m, p.Marker
 }
 
 // channelPostFailed tells coordinators a post cannot reach its channel.

@@ -269,7 +269,7 @@ func (a *App) answerButton(ctx context.Context, in *Input) (*Response, error) {
 	r = res.Rally
 	if !approve {
 		a.log.Info("request declined", "guild", in.GuildID, "rally", r.ID)
-		a.dmMember(ctx, r.GuildID, userID, func(l Lang) string {
+		a.dmMember(ctx, r.GuildID, r.ID, userID, func(l Lang) string {
 			return l.T("dm_request_declined", "Title", escape(r.Title), "Chapter", escape(r.ChapterName))
 		})
 		return ephemeral(in.Lang.T("request_declined", "Member", userID, "Title", escape(r.Title))), nil
@@ -282,7 +282,7 @@ func (a *App) answerButton(ctx context.Context, in *Input) (*Response, error) {
 		}
 		return statusWords(l, res.Status, res.Position)
 	}
-	a.dmMember(ctx, r.GuildID, userID, func(l Lang) string {
+	a.dmMember(ctx, r.GuildID, r.ID, userID, func(l Lang) string {
 		s := l.T("dm_request_approved", "Title", escape(r.Title), "Chapter", escape(r.ChapterName),
 			"When", zonedTime(l, r.StartsAt, r.TimeZone), "Status", words(l))
 		if res.Status == store.Going {
@@ -293,19 +293,13 @@ func (a *App) answerButton(ctx context.Context, in *Input) (*Response, error) {
 	return ephemeral(in.Lang.T("request_approved", "Member", userID, "Title", escape(r.Title), "Status", words(in.Lang))), nil
 }
 
-// dmMember DMs a member of the guild in their language, once it is known
-// they are still in it; a member who left is taken off its rallies instead.
-func (a *App) dmMember(ctx context.Context, guildID, userID string, text func(Lang) string) {
-	here, err := a.reachable(ctx, guildID, userID)
-	if err != nil {
-		a.log.Warn("could not check a member is still in the server; no DM sent", "guild", guildID, "err", err)
-		return
-	}
-	if !here {
-		return
-	}
-	if err := a.dmIn(ctx, guildID, userID, text); err != nil {
-		a.log.Info("could not DM a member", "guild", guildID, "err", err)
+// dmMember owes a member of the guild a DM about the rally, worded now in
+// every language and sent in theirs, as every owed DM is: once it is known
+// they are still in the server (a member who left is taken off its rallies
+// instead), exactly once, and recorded where it is.
+func (a *App) dmMember(ctx context.Context, guildID string, rallyID int64, userID string, text func(Lang) string) {
+	if err := a.db.OweMemberDM(ctx, rallyID, userID, store.NoticeDM(), dmBodies(text)); err != nil {
+		a.log.Warn("could not owe a member a DM", "guild", guildID, "err", err)
 	}
 }
 

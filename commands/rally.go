@@ -44,12 +44,14 @@ func (a *App) rallyCommand() *Command {
 					Options: append([]*discordgo.ApplicationCommandOption{
 						{Type: discordgo.ApplicationCommandOptionString, Name: "chapter", Description: "Chapter holding the rally", Required: true, Autocomplete: true, MaxLength: maxChapterName},
 						str("title", "What the action is", true, maxTitle),
-						str("when", "Chapter-local start, YYYY-MM-DD HH:MM (e.g. 2026-05-01 14:30 or 2026-05-01 2:30pm)", true, 40),
+						str("when", "Chapter-local start, YYYY-MM-DD HH:MM (24 h) or with am/pm, e.g. 14:30 or 2:30pm", true, 40),
 						str("location", "Where to meet", true, maxLocation),
 						str("details", "What to bring, accessibility, safety notes", false, maxDetails),
 						{Type: discordgo.ApplicationCommandOptionInteger, Name: "capacity", Description: "Most people who can come (a waitlist forms after)", MinValue: &minCap, MaxValue: maxCapacity},
 						str("duration", "How long it lasts, e.g. 2h or 90m (default 2h)", false, 20),
 						{Type: discordgo.ApplicationCommandOptionBoolean, Name: "private_location", Description: "Tell the place only to those going, shortly before the start"},
+						highRiskOption(),
+						safeHomeOption(),
 					}, append(append(RoleMinimumOptions(), seriesOptions()...), approvalOption())...)},
 				{Type: discordgo.ApplicationCommandOptionSubCommand, Name: "list", Description: "Upcoming rallies with going/maybe counts",
 					Options: []*discordgo.ApplicationCommandOption{
@@ -67,6 +69,8 @@ func (a *App) rallyCommand() *Command {
 						{Type: discordgo.ApplicationCommandOptionInteger, Name: "capacity", Description: "New capacity (0 removes the limit)", MinValue: &minEditCap, MaxValue: maxCapacity},
 						str("duration", "New length, e.g. 2h or 90m", false, 20),
 						{Type: discordgo.ApplicationCommandOptionBoolean, Name: "private_location", Description: "Tell the place only to those going, shortly before the start"},
+						highRiskOption(),
+						safeHomeOption(),
 					}, append(RoleMinimumOptions(), approvalOption())...)},
 				{Type: discordgo.ApplicationCommandOptionSubCommand, Name: "cancel", Description: "Cancel a rally and tell its channel (leads)",
 					Options: []*discordgo.ApplicationCommandOption{
@@ -78,6 +82,7 @@ func (a *App) rallyCommand() *Command {
 					Options: []*discordgo.ApplicationCommandOption{rallyOpt("Rally")}},
 				calendarSubcommand(),
 				removeSubcommand(),
+				reportSubcommand(),
 			},
 		},
 		Routes: map[string]Route{
@@ -89,6 +94,7 @@ func (a *App) rallyCommand() *Command {
 			"attendees": {Access: RallyLead, Handle: a.rallyAttendees},
 			"calendar":  {Access: Everyone, Handle: a.rallyCalendar},
 			"remove":    {Access: RallyLead, Handle: a.rallyRemove},
+			"report":    {Access: RallyLead, Handle: a.rallyReport},
 		},
 		Autocomplete: a.autocompleteOptions,
 	}
@@ -141,10 +147,29 @@ func checkText(field, s string, max int, required bool) (string, error) {
 	if s != "" && !visible(s) {
 		return "", invisibleText(field)
 	}
+	if hidesText(s) {
+		return "", invalid("err_text_format_chars", "Option", field)
+	}
 	if field != "details" && strings.ContainsAny(s, "\r\n") {
 		return "", invalid("err_text_lines", "Option", field)
 	}
 	return s, nil
+}
+
+// zeroWidthJoiner joins emoji (👩‍👩‍👧): the one format character kept.
+const zeroWidthJoiner = '\u200d'
+
+// hidesText reports whether s holds a Unicode format character (category
+// Cf: bidi overrides and isolates, zero-width spaces, soft hyphens) other
+// than the zero-width joiner. They reorder or hide what a reader sees, so a
+// place or a title could read differently from what it says.
+func hidesText(s string) bool {
+	for _, r := range s {
+		if r != zeroWidthJoiner && unicode.Is(unicode.Cf, r) {
+			return true
+		}
+	}
+	return false
 }
 
 // invisibleText refuses a value Discord would show as a blank.
@@ -185,13 +210,16 @@ func checkStart(when, tz string, now time.Time) (ParsedWhen, error) {
 	}
 	p, err := ParseWhen(when, loc)
 	if err != nil {
-		return p, err
+		return p, withWhenExample(err, now, loc)
 	}
 	if !p.Time.After(now) {
-		return p, invalid("err_when_past", "When", p.Time.Format("2006-01-02 15:04"), "Now", now.In(loc).Format("2006-01-02 15:04"), "Zone", tz)
+		at, local := p.Time, now.In(loc)
+		return p, invalid("err_when_past", "When", perLang(func(l Lang) string { return l.dateTime(at, dateLong) }),
+			"Now", perLang(func(l Lang) string { return l.dateTime(local, dateLong) }), "Zone", tz)
 	}
 	if p.Time.After(now.AddDate(1, 0, 0)) {
-		return p, invalid("err_when_far", "When", p.Time.Format("2006-01-02"))
+		at := p.Time
+		return p, invalid("err_when_far", "When", perLang(func(l Lang) string { return l.dateTime(at, dateOnly) }))
 	}
 	return p, nil
 }
@@ -250,6 +278,10 @@ func (a *App) rallyCreate(ctx context.Context, in *Input) (*Response, error) {
 	}
 	n.PrivateLocation = in.bool("private_location")
 	n.Approval = in.bool("approval")
+	n.HighRisk = highRisk(in, ch)
+	if n.SafeHome, err = a.readSafeHome(ctx, in, ch); err != nil {
+		return nil, err
+	}
 	if ch.ChannelID == "" {
 		return nil, conflict("err_no_channel", "Chapter", escape(ch.Name), "Name", ch.Name)
 	}
@@ -282,7 +314,7 @@ func (a *App) rallyCreate(ctx context.Context, in *Input) (*Response, error) {
 	a.log.Info("rally created", "guild", in.GuildID, "rally", r.ID, "chapter", ch.ID)
 	note := a.mirror(ctx, in.Lang, r.ID)
 	if start.Ambiguous {
-		note += in.Lang.T("rally_ambiguous_time", "Time", start.Time.Format("15:04"), "Zone", describeZone(start.Time))
+		note += in.Lang.T("rally_ambiguous_time", "Time", in.Lang.clock(start.Time), "Zone", describeZone(start.Time))
 	}
 	return ephemeral(in.Lang.T("rally_scheduled", "Title", escape(r.Title), "ID", r.ID, "When", zonedTime(in.Lang, r.StartsAt, r.TimeZone),
 		"Link", messageLink(in.GuildID, msg.ChannelID, msg.ID)) + note), nil
@@ -489,6 +521,19 @@ func (a *App) rallyEdit(ctx context.Context, in *Input) (*Response, error) {
 		p := in.bool("approval")
 		u.Approval = &p
 		changed = append(changed, "approval")
+	}
+	if in.has("high_risk") {
+		h := in.bool("high_risk")
+		u.HighRisk = &h
+		changed = append(changed, "high_risk")
+	}
+	if in.has("safe_home") {
+		on, err := a.readSafeHome(ctx, in, store.Chapter{ID: r.ChapterID, Name: r.ChapterName})
+		if err != nil {
+			return nil, err
+		}
+		u.SafeHome = &on
+		changed = append(changed, "safe_home")
 	}
 	minimums, err := ReadRoleMinimums(in)
 	if err != nil {

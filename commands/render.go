@@ -127,12 +127,15 @@ func announcementEmbed(l Lang, r store.Rally) *discordgo.MessageEmbed {
 	if place := seriesPlace(l, r); place != "" {
 		e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: l.T("field_series"), Value: place, Inline: true})
 	}
+	if r.HighRisk {
+		e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: l.T("field_high_risk"), Value: l.T("high_risk_notice")})
+	}
 	return e
 }
 
 // place is where the rally meets as anyone may see it.
 func place(l Lang, r store.Rally) string {
-	if r.PrivateLocation {
+	if r.PrivateLocation && r.Location != "" {
 		return l.T("place_private") // the reveal time is added where known (App.publicAnnouncement)
 	}
 	return meetingPlace(l, r)
@@ -142,8 +145,12 @@ func place(l Lang, r store.Rally) string {
 // day-of-action rally waits for its lead to set one (its Location is then a
 // marker, not words to show).
 func meetingPlace(l Lang, r store.Rally) string {
-	if r.Location == placeToBeAnnounced {
+	switch r.Location {
+	case placeToBeAnnounced:
 		return l.T("place_tba")
+	case "":
+		// Deleted after the rally (high-risk end, or retention).
+		return l.T("place_deleted")
 	}
 	return r.Location
 }

@@ -211,6 +211,13 @@ func (a *App) volunteerButton(ctx context.Context, in *Input) (*Response, error)
 	if err := rallyOpen(r, in.Now); err != nil {
 		return nil, err
 	}
+	// A member a lead took off is sent to the leads before any menu.
+	if removed, err := a.db.Removed(ctx, r.ID, in.userID()); err != nil || removed {
+		if err == nil {
+			err = &store.RemovedError{Title: r.Title, ChapterName: r.ChapterName}
+		}
+		return nil, err
+	}
 	held, err := a.db.MemberRole(ctx, r.ID, in.userID())
 	if err != nil {
 		return nil, err
@@ -299,7 +306,7 @@ func roleError(err error) error {
 	}
 	switch re.Kind {
 	case store.RoleInvalid:
-		return invalid("err_role_option")
+		return invalid("err_role_option", "Choices", roleChoiceNames())
 	case store.RoleNotNeeded:
 		return conflict("err_role_not_needed", "Title", escape(re.Rally.Title), "Role", perLang(func(l Lang) string { return roleName(l, re.Role, 2) }))
 	case store.RoleRallyOver:

@@ -49,10 +49,11 @@ func (a *App) privacyCommand() *Command {
 			Name:        "privacy",
 			Description: "Your data in this server",
 			Options: []*discordgo.ApplicationCommandOption{
-				{Type: discordgo.ApplicationCommandOptionSubCommand, Name: "forget-me", Description: "Delete all your RSVPs in this server, now"},
+				{Type: discordgo.ApplicationCommandOptionSubCommand, Name: "forget-me", Description: "Delete everything kept about you in this server (in a DM with me: every server), now"},
 			},
 		},
 		Routes: map[string]Route{"forget-me": {Access: Everyone, Handle: a.forgetMe}},
+		InDMs:  true,
 	}
 }
 
@@ -61,7 +62,7 @@ func (a *App) rsvpSlash(ctx context.Context, in *Input) (*Response, error) {
 	switch status {
 	case store.Going, store.Maybe, store.NotGoing:
 	default:
-		return nil, invalid("err_status_option")
+		return nil, invalid("err_status_option", "Choices", choiceNames(string(store.Going), string(store.Maybe), string(store.NotGoing)))
 	}
 	var needs []store.Need
 	withNeeds := in.has("needs")
@@ -202,34 +203,4 @@ func (a *App) myRSVPs(ctx context.Context, in *Input) (*Response, error) {
 		}
 	}
 	return resp, nil
-}
-
-func (a *App) forgetMe(ctx context.Context, in *Input) (*Response, error) {
-	removed, _, err := a.db.ForgetMember(ctx, in.GuildID, in.userID())
-	if err != nil {
-		return nil, err
-	}
-	roles, err := a.db.ForgetMemberRoles(ctx, in.GuildID, in.userID())
-	if err != nil {
-		return nil, err
-	}
-	if err := a.db.ForgetMemberNotices(ctx, in.GuildID, in.userID()); err != nil {
-		return nil, err
-	}
-	if err := a.db.ForgetMemberNeeds(ctx, in.GuildID, in.userID()); err != nil {
-		return nil, err
-	}
-	for _, id := range roles {
-		a.refresher.mark(id)
-	}
-	a.checkpoint(ctx, "forget-me")
-	removed = append(removed, roles...)
-	for _, id := range removed {
-		a.refresher.mark(id)
-	}
-	a.log.Info("member forgotten", "guild", in.GuildID, "rsvps", len(removed))
-	if len(removed) == 0 {
-		return ephemeral(in.Lang.T("forget_nothing")), nil
-	}
-	return ephemeral(in.Lang.T("forget_done", "Count", len(removed))), nil
 }

@@ -6,7 +6,6 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"rallybot/discord"
-	"rallybot/store"
 )
 
 // The handlers' and jobs' short names for the Discord seam (discord.go).
@@ -17,18 +16,6 @@ func (a *App) post(ctx context.Context, channelID string, m discord.Message, non
 
 func (a *App) editMessage(ctx context.Context, channelID, messageID string, embeds []*discordgo.MessageEmbed, components []discordgo.MessageComponent) error {
 	return a.discord.EditMessage(ctx, channelID, messageID, embeds, components)
-}
-
-// dm sends a direct message to a member, once (with a nonce of its own).
-func (a *App) dm(ctx context.Context, userID, content string) error {
-	_, err := a.discord.DMMessage(ctx, userID, discord.Message{Content: content}, store.NewNonce())
-	return err
-}
-
-// dmIn DMs a member of the guild in the language of the locale they last
-// interacted with (English if never seen).
-func (a *App) dmIn(ctx context.Context, guildID, userID string, text func(Lang) string) error {
-	return a.dm(ctx, userID, text(a.memberLang(ctx, guildID, userID)))
 }
 
 // memberLang is the language of the member's last seen locale.

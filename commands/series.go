@@ -62,7 +62,7 @@ func readSeries(in *Input) (store.Repeat, int, error) {
 	case repeat == "":
 		return "", 0, invalid("err_occurrences_needs_repeat")
 	case !repeat.Valid():
-		return "", 0, invalid("err_repeat_option")
+		return "", 0, invalid("err_repeat_option", "Choices", choiceNames(string(store.RepeatWeekly), string(store.RepeatEvery2Weeks), string(store.RepeatMonthly)))
 	case !hasCount:
 		return "", 0, invalid("err_repeat_needs_occurrences", "Min", store.MinOccurrences, "Max", store.MaxOccurrences)
 	case n < store.MinOccurrences || n > store.MaxOccurrences:
@@ -126,13 +126,13 @@ func seriesStarts(first time.Time, loc *time.Location, repeat store.Repeat, n in
 		case skipped:
 			date, start := date, start
 			notes = append(notes, func(l Lang) string {
-				return l.T("series_note_skipped", "Time", fmt.Sprintf("%02d:%02d", hh, mm), "Date", l.dateTime(date, dateOnly),
-					"Start", start.Format("15:04 MST"))
+				return l.T("series_note_skipped", "Time", l.clock(time.Date(0, 1, 1, hh, mm, 0, 0, time.UTC)), "Date", l.dateTime(date, dateOnly),
+					"Start", l.zoneClock(start))
 			})
 		case twice:
 			date, start := date, start
 			notes = append(notes, func(l Lang) string {
-				return l.T("series_note_twice", "Time", fmt.Sprintf("%02d:%02d", hh, mm), "Date", l.dateTime(date, dateOnly),
+				return l.T("series_note_twice", "Time", l.clock(time.Date(0, 1, 1, hh, mm, 0, 0, time.UTC)), "Date", l.dateTime(date, dateOnly),
 					"Zone", describeZone(start))
 			})
 		}
@@ -203,7 +203,7 @@ func (a *App) rallyCreateSeries(ctx context.Context, in *Input, n store.NewRally
 	lines := []string{l.T("series_scheduled", "Title", escape(r.Title), "Repeat", repeatWords(l, repeat), "Count", len(rallies), "ID", r.ID,
 		"When", zonedTime(l, r.StartsAt, r.TimeZone), "Link", messageLink(in.GuildID, msg.ChannelID, msg.ID))}
 	if first.Ambiguous {
-		lines = append(lines, strings.TrimPrefix(l.T("rally_ambiguous_time", "Time", first.Time.Format("15:04"), "Zone", describeZone(first.Time)), "\n"))
+		lines = append(lines, strings.TrimPrefix(l.T("rally_ambiguous_time", "Time", l.clock(first.Time), "Zone", describeZone(first.Time)), "\n"))
 	}
 	loc := location(ch.TimeZone)
 	for i, o := range rallies[1:] {

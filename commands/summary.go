@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -35,8 +36,7 @@ func (a *App) summaryCommand() *Command {
 }
 
 func (a *App) setupCommand() *Command {
-	// No default_member_permissions: discordgo sends it as a string, which
-	// Discord's OpenAPI spec rejects (it wants an integer); the handler checks.
+	// Admin-only: App gives it default_member_permissions (adminByDefault).
 	return &Command{
 		Def: &discordgo.ApplicationCommand{
 			Name:        "setup",
@@ -76,7 +76,7 @@ func (a *App) setupCoordinators(ctx context.Context, in *Input) (*Response, erro
 		switch lang = in.str("language"); lang {
 		case PostEnglish, PostSpanish, PostBilingual:
 		default:
-			return nil, invalid("err_language_option")
+			return nil, invalid("err_language_option", "Choices", choiceNames(PostEnglish, PostSpanish, PostBilingual))
 		}
 	} else {
 		// Left out, the language stays as it was.
@@ -115,7 +115,11 @@ func (a *App) summaryNow(ctx context.Context, in *Input) (*Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	return messagesResponse(s.msgs, true), nil
+	resp := messagesResponse(s.msgs, true)
+	for i := range s.msgs { // a follow-up carries no file: all go with the first
+		resp.Files = append(resp.Files, s.files[i]...)
+	}
+	return resp, nil
 }
 
 // summary is a rendered turnout summary.
@@ -124,6 +128,9 @@ type summary struct {
 	// baseline is the counts of every upcoming rally of the guild (in the
 	// window or not), which a posted summary leaves for the next one's changes.
 	baseline map[int64]store.Counts
+	// files are the attachments of each message, by its index in msgs: the
+	// chart of going per chapter, a day of action's recap (after.go).
+	files map[int][]File
 }
 
 // buildSummary renders a guild's turnout for the coming days: per chapter,
@@ -220,6 +227,7 @@ func (a *App) buildSummary(ctx context.Context, l Lang, guildID string, now time
 		section(heading, g.rallies, true)
 		lines = append(lines, closing...)
 	}
+	var idle []string
 	for _, c := range chapters {
 		var rest []store.Rally
 		for _, r := range byChapter[c.ID] {
@@ -230,12 +238,19 @@ func (a *App) buildSummary(ctx context.Context, l Lang, guildID string, now time
 		if len(rest) == 0 && len(byChapter[c.ID]) > 0 {
 			continue // its rallies are all under their days of action
 		}
+		if len(rest) == 0 {
+			idle = append(idle, escape(c.Name)) // on one line, below
+			continue
+		}
 		section(c.Name, rest, false)
 	}
 	for _, r := range rallies { // rallies of chapters removed since
 		if !seen[r.ID] {
 			section(r.ChapterName, []store.Rally{r}, false)
 		}
+	}
+	if len(idle) > 0 {
+		lines = append(lines, l.T("summary_idle", "Count", len(idle), "Chapters", strings.Join(idle, ", ")))
 	}
 	ended, err := a.db.EndedRallies(ctx, guildID, now.Add(-24*time.Hour), now)
 	if err != nil {
@@ -257,6 +272,17 @@ func (a *App) buildSummary(ctx context.Context, l Lang, guildID string, now time
 	}
 	title := l.T("summary_title", "Count", days)
 	s.msgs = listEmbeds(title, lines, colorSummary)
+	s.files = map[int][]File{}
+	if a.cfg.SummaryChart && len(chapters) > 0 {
+		chart, err := a.summaryChartOf(l, days, chapters, rallies)
+		if err != nil {
+			return s, err
+		}
+		s.files[0] = append(s.files[0], chart)
+	}
+	if err := a.addRecaps(ctx, l, &s, guildID, now); err != nil {
+		return s, err
+	}
 	return s, nil
 }
 

@@ -100,3 +100,55 @@ func BenchmarkSummary(b *testing.B) {
 	b.ReportMetric(float64(t200.Microseconds())/1000/float64(b.N), "ms-200k")
 	b.ReportMetric(float64(t200)/float64(t100), "ratio-200k")
 }
+
+// BenchmarkSummaryChart builds the same summary (1,000 rallies, 100k RSVPs)
+// with and without its chart, interleaved, and draws the chart alone.
+// Target: the summary with its chart under 10 ms plus the chart's own time
+// ("ms-with-chart" − "ms-chart" < 10), the PNG under 100 KB ("png-kb").
+func BenchmarkSummaryChart(b *testing.B) {
+	a, now := summaryApp(b, 100)
+	ctx := context.Background()
+	chapters, err := a.db.Chapters(ctx, benchGuild)
+	if err != nil {
+		b.Fatal(err)
+	}
+	upcoming, err := a.db.UpcomingRallies(ctx, now, store.RallyFilter{GuildID: benchGuild})
+	if err != nil {
+		b.Fatal(err)
+	}
+	build := func(chart bool) (time.Duration, int) {
+		a.cfg.SummaryChart = chart
+		start := time.Now()
+		s, err := a.buildSummary(ctx, English, benchGuild, now, defaultSummaryDays)
+		if err != nil || len(s.msgs) == 0 || chart != (len(s.files[0]) == 1) {
+			b.Fatalf("summary: %d messages, %d files, %v", len(s.msgs), len(s.files[0]), err)
+		}
+		size := 0
+		if chart {
+			size = len(s.files[0][0].Data)
+		}
+		return time.Since(start), size
+	}
+	build(false) // warm, fonts parsed, as a running bot is
+	build(true)
+	var without, with, chart time.Duration
+	size := 0
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		d, _ := build(false)
+		without += d
+		d, size = build(true)
+		with += d
+		start := time.Now()
+		if _, err := a.summaryChartOf(English, defaultSummaryDays, chapters, upcoming); err != nil {
+			b.Fatal(err)
+		}
+		chart += time.Since(start)
+	}
+	n := float64(b.N)
+	b.ReportMetric(float64(without.Microseconds())/1000/n, "ms-no-chart")
+	b.ReportMetric(float64(with.Microseconds())/1000/n, "ms-with-chart")
+	b.ReportMetric(float64(chart.Microseconds())/1000/n, "ms-chart")
+	b.ReportMetric(float64(size)/1024, "png-kb")
+}

@@ -11,7 +11,8 @@ import (
 var whenPattern = regexp.MustCompile(`^(\d{4})-(\d{1,2})-(\d{1,2})(?:\s+|T)(\d{1,2})(?::(\d{2}))?\s*([aApP]\.?[mM]\.?)?$`)
 
 // whenHelp ends every refusal of `when`: how to write it.
-var whenHelp = perLang(func(l Lang) string { return l.T("when_help") })
+// Callers that know the clock date its examples after now (withWhenExample).
+var whenHelp = perLang(func(l Lang) string { return l.T("when_help", "Date", exampleDate(time.Now(), time.UTC)) })
 
 // ParsedWhen is a chapter-local wall-clock time resolved to an instant.
 type ParsedWhen struct {

@@ -143,6 +143,9 @@ type Message struct {
 	AllowedMentions *discordgo.MessageAllowedMentions `json:"allowed_mentions"`
 	Nonce           string                            `json:"nonce,omitempty"`
 	EnforceNonce    bool                              `json:"enforce_nonce,omitempty"`
+	// Files are uploaded with the message (files[n] parts of a multipart
+	// body), as a member sees any attachment.
+	Files []File `json:"-"`
 }
 
 // Post sends a message to a channel exactly once: with a nonce Discord
@@ -160,6 +163,16 @@ func (d *Client) Post(ctx context.Context, channelID string, m Message, nonce st
 	send := func() (err error) {
 		body, err = d.session.RequestWithBucketID(http.MethodPost, endpoint, m, endpoint, discordgo.WithContext(ctx))
 		return err
+	}
+	if len(m.Files) > 0 {
+		contentType, payload, err := discordgo.MultipartBodyWithJSON(m, Uploads(m.Files))
+		if err != nil {
+			return nil, fmt.Errorf("message with files: %w", err)
+		}
+		send = func() (err error) {
+			body, err = d.session.RequestRaw(http.MethodPost, endpoint, contentType, payload, endpoint, 0, discordgo.WithContext(ctx))
+			return err
+		}
 	}
 	var err error
 	if nonce == "" {
@@ -222,6 +235,18 @@ func (d *Client) IsMember(ctx context.Context, guildID, userID string) (bool, er
 		return false, nil
 	}
 	return false, err
+}
+
+// ForgetDMChannel drops the member's DM channel from memory: after
+// forget-me nothing in the process links them to it.
+func (d *Client) ForgetDMChannel(userID string) { d.dmChannels.Delete(userID) }
+
+// DeleteMessage deletes one of the bot's messages; deleting twice is
+// deleting once, so a 5xx is retried.
+func (d *Client) DeleteMessage(ctx context.Context, channelID, messageID string) error {
+	return d.retry(ctx, func() error {
+		return d.session.ChannelMessageDelete(channelID, messageID, discordgo.WithContext(ctx))
+	})
 }
 
 // DMMessage sends a direct message to a member with the given nonce, so a

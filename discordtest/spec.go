@@ -6,11 +6,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"rallybot/fakediscord"
 )
 
 // specRelPath is where the Discord OpenAPI document sits relative to some
@@ -48,7 +51,19 @@ type openAPI struct {
 	compiled map[string]*jsonschema.Schema
 }
 
-// findSpec implements Config.SpecPath's defaulting rules.
+// Routes implements fakediscord.Spec.
+func (o *openAPI) Routes() []string { return o.templates }
+
+// Multipart implements fakediscord.Spec.
+func (o *openAPI) Multipart(method, route string) bool { return o.multipart[method+" "+route] }
+
+// Validate implements fakediscord.Spec.
+func (o *openAPI) Validate(method, route string, body []byte) (reason string, errs map[string]any, ok bool) {
+	return o.validateBody(method, route, body)
+}
+
+// findSpec finds Discord's OpenAPI document: $DISCORD_OPENAPI, else
+// shared/discord-api-spec/openapi.json in the nearest ancestor directory.
 func findSpec(configured string) string {
 	if configured != "" {
 		return configured
@@ -166,49 +181,6 @@ func (o *openAPI) schema(method, tmpl string) (*jsonschema.Schema, error) {
 	return s, nil
 }
 
-// matchRoute finds the template for path among templates. Literal segments
-// beat parameters position by position, so "/messages/@original" wins over
-// "/messages/{message_id}" as it does on Discord's router.
-func matchRoute(templates []string, path string) string {
-	segs := strings.Split(strings.Trim(path, "/"), "/")
-	best := ""
-	var bestScore []bool
-	for _, t := range templates {
-		ts := strings.Split(strings.Trim(t, "/"), "/")
-		if len(ts) != len(segs) {
-			continue
-		}
-		score := make([]bool, len(ts))
-		ok := true
-		for i, s := range ts {
-			if strings.HasPrefix(s, "{") && strings.HasSuffix(s, "}") {
-				continue
-			}
-			if s != segs[i] {
-				ok = false
-				break
-			}
-			score[i] = true
-		}
-		if !ok {
-			continue
-		}
-		if best == "" || moreSpecific(score, bestScore) {
-			best, bestScore = t, score
-		}
-	}
-	return best
-}
-
-func moreSpecific(a, b []bool) bool {
-	for i := range a {
-		if a[i] != b[i] {
-			return a[i]
-		}
-	}
-	return false
-}
-
 // validateBody checks body against the operation's schema. It returns a
 // human-readable reason and Discord's nested "errors" object, or ok.
 func (o *openAPI) validateBody(method, tmpl string, body []byte) (reason string, errs map[string]any, ok bool) {
@@ -222,6 +194,9 @@ func (o *openAPI) validateBody(method, tmpl string, body []byte) (reason string,
 	v, err := jsonschema.UnmarshalJSON(strings.NewReader(string(body)))
 	if err != nil {
 		return "body is not JSON: " + err.Error(), map[string]any{"_errors": []any{discordErr("BASE_TYPE_INVALID", "Invalid JSON")}}, false
+	}
+	if strings.Contains(tmpl, "/commands") {
+		v = permissionsAsNumber(v)
 	}
 	o.mu.RLock()
 	err = sch.Validate(v)
@@ -242,7 +217,7 @@ func (o *openAPI) validateBody(method, tmpl string, body []byte) (reason string,
 			}
 			return
 		}
-		addFieldError(errs, e.InstanceLocation, errorCode(e), fmt.Sprint(e.ErrorKind))
+		fakediscord.AddFieldError(errs, e.InstanceLocation, errorCode(e), fmt.Sprint(e.ErrorKind))
 	}
 	walk(ve)
 	return ve.Error(), errs, false
@@ -271,27 +246,32 @@ func discordErr(code, msg string) map[string]any {
 	return map[string]any{"code": code, "message": msg}
 }
 
-// addFieldError nests an error the way Discord's 50035 responses do:
-// {"embeds":{"0":{"title":{"_errors":[...]}}}}.
-func addFieldError(errs map[string]any, loc []string, code, msg string) {
-	m := errs
-	for _, k := range loc {
-		next, ok := m[k].(map[string]any)
-		if !ok {
-			next = map[string]any{}
-			m[k] = next
-		}
-		m = next
-	}
-	list, _ := m["_errors"].([]any)
-	m["_errors"] = append(list, discordErr(code, msg))
-}
+// digits is a permission set as Discord documents it: a string of digits.
+var digits = regexp.MustCompile(`^[0-9]{1,20}$`)
 
-// marshalErrors is used where a nil map must still render as {}.
-func marshalErrors(errs map[string]any) json.RawMessage {
-	if errs == nil {
-		errs = map[string]any{}
+// permissionsAsNumber reads an application command's
+// default_member_permissions written as a string of digits as the number it
+// stands for. Discord documents the field as a string and accepts it, while
+// its OpenAPI file types it as an integer; this one field is read as Discord
+// reads it, and everything else in the body is still checked against the
+// schema (a string that is not digits stays a string, and is refused).
+// body is one command (POST, PATCH) or a list of them (PUT).
+func permissionsAsNumber(body any) any {
+	fix := func(cmd any) {
+		m, ok := cmd.(map[string]any)
+		if !ok {
+			return
+		}
+		if s, ok := m["default_member_permissions"].(string); ok && digits.MatchString(s) {
+			m["default_member_permissions"] = json.Number(s)
+		}
 	}
-	b, _ := json.Marshal(errs)
-	return b
+	if list, ok := body.([]any); ok {
+		for _, cmd := range list {
+			fix(cmd)
+		}
+		return body
+	}
+	fix(body)
+	return body
 }

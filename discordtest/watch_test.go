@@ -4,16 +4,16 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"rallybot/fakediscord"
 )
 
 func TestStartWithoutTest(t *testing.T) {
 	t.Parallel()
-	srv, err := Start(Config{Token: testToken, SpecPath: "/nonexistent/openapi.json"})
-	if err == nil {
-		srv.Close()
-		t.Fatal("Start with an unreadable spec path succeeded")
+	if _, err := loadSpec("/nonexistent/openapi.json"); err == nil {
+		t.Fatal("loading an unreadable spec path succeeded")
 	}
-	srv, err = Start(Config{Token: testToken})
+	srv, err := fakediscord.Start(Config{Token: testToken})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,5 +1,5 @@
 // Package sandbox serves a page where a person can use rallybot without
-// Discord: the real bot runs against the fake Discord (package discordtest)
+// Discord: the real bot runs against the fake Discord (package fakediscord)
 // with one server, its chapters bound, and members to act as. The page shows
 // the channels as Discord would, sends real interactions as the member picked,
 // and moves the bot's clock so reminders and summaries come at once.
@@ -16,7 +16,7 @@ import (
 	"sync"
 	"time"
 
-	"rallybot/discordtest"
+	"rallybot/fakediscord"
 )
 
 // Config is what Run needs. Discord, Clock and Tick are shared with the bot:
@@ -25,7 +25,7 @@ import (
 type Config struct {
 	// Addr is where the page is served; it must be a loopback address.
 	Addr    string
-	Discord *discordtest.Server
+	Discord *fakediscord.Server
 	Clock   *Clock
 	Tick    chan<- time.Time
 	// ReminderOffsets are the bot's (REMINDER_OFFSETS), for "to the next
@@ -34,7 +34,10 @@ type Config struct {
 	// Summary, when set, is the daily summary's schedule, for "to the next
 	// summary".
 	Summary interface{ Next(time.Time) time.Time }
-	Log     *slog.Logger
+	// SummaryGrace is how long after its time the bot still posts a summary
+	// (commands.SummaryGrace); a clock move further past one skips it.
+	SummaryGrace time.Duration
+	Log          *slog.Logger
 	// Listening is called with the page's URL once it is served.
 	Listening func(url string)
 }
@@ -97,6 +100,7 @@ func Run(ctx context.Context, cfg Config, startBot func(ctx context.Context, rea
 	}
 
 	s := newServer(cfg)
+	s.host = ln.Addr().String()
 	if err := s.bindChapters(ctx); err != nil {
 		stopBot()
 		<-botDone
@@ -157,10 +161,10 @@ func checkLoopback(addr string) error {
 func (s *server) bindChapters(ctx context.Context) error {
 	admin := members[0]
 	for _, c := range chapters {
-		opts := []discordtest.Option{
-			discordtest.Str("chapter", c.Name),
-			discordtest.ChannelOpt("channel", c.ChannelID),
-			discordtest.RoleOpt("lead_role", c.RoleID),
+		opts := []fakediscord.Option{
+			fakediscord.Str("chapter", c.Name),
+			fakediscord.ChannelOpt("channel", c.ChannelID),
+			fakediscord.RoleOpt("lead_role", c.RoleID),
 		}
 		var text string
 		for try := 0; ; try++ {
@@ -179,7 +183,7 @@ func (s *server) bindChapters(ctx context.Context) error {
 		}
 	}
 	r, err := s.discord.Command(ctx, s.invocation(admin, coordinatorsChannel), "setup coordinators",
-		discordtest.ChannelOpt("channel", coordinatorsChannel), discordtest.RoleOpt("role", coordinatorRole))
+		fakediscord.ChannelOpt("channel", coordinatorsChannel), fakediscord.RoleOpt("role", coordinatorRole))
 	if err != nil {
 		return fmt.Errorf("set up the coordinators' channel: %w", err)
 	}

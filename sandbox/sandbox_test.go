@@ -3,6 +3,7 @@ package sandbox
 import (
 	"html/template"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -38,10 +39,16 @@ func TestMarkdown(t *testing.T) {
 		{"`/rsvp`\nline", "<code>/rsvp</code><br>line"},
 		{"[announcement](https://discord.com/channels/1/2/3)", "announcement"},
 		{"<t:" + itoa(start) + ":R>", `<time datetime="2026-11-26T12:00:00Z">in 3 days</time>`},
+		{"Place: ~~Westlake~~ → **City Hall**\n-# Rally #3 · reminder", `Place: <s>Westlake</s> → <strong>City Hall</strong><br><small class="subtext">Rally #3 · reminder</small>`},
+		{"-# first line\nsecond -# line", `<small class="subtext">first line</small><br>second -# line`},
 	} {
-		if got := s.markdown(tc.in); got != template.HTML(tc.want) {
+		if got := s.markdown(tc.in, members[0]); got != template.HTML(tc.want) {
 			t.Errorf("markdown(%q)\n got %s\nwant %s", tc.in, got, tc.want)
 		}
+	}
+	mateo, _ := memberByKey("volunteer-4")
+	if got, want := s.markdown("<t:"+itoa(start)+":R>", mateo), template.HTML(`<time datetime="2026-11-26T12:00:00Z">en 3 días</time>`); got != want {
+		t.Errorf("relative time for a Spanish reader: got %s, want %s", got, want)
 	}
 }
 
@@ -71,8 +78,52 @@ func TestRelative(t *testing.T) {
 		{2*time.Hour - time.Second, "in 2 hours"},
 		{-3 * 24 * time.Hour, "3 days ago"},
 	} {
-		if got := relative(c.d); got != c.want {
+		if got := relative(c.d, false); got != c.want {
 			t.Errorf("relative(%v) = %q, want %q", c.d, got, c.want)
 		}
+	}
+	for _, c := range []struct {
+		d    time.Duration
+		want string
+	}{
+		{10 * time.Second, "en unos segundos"},
+		{-80 * time.Second, "hace un minuto"},
+		{30 * time.Minute, "en 30 minutos"},
+		{24*time.Hour - time.Second, "en un día"},
+		{-3 * 24 * time.Hour, "hace 3 días"},
+	} {
+		if got := relative(c.d, true); got != c.want {
+			t.Errorf("relative(%v) in Spanish = %q, want %q", c.d, got, c.want)
+		}
+	}
+}
+
+type daily struct{ hour int }
+
+func (d daily) Next(t time.Time) time.Time {
+	n := time.Date(t.Year(), t.Month(), t.Day(), d.hour, 0, 0, 0, time.UTC)
+	if !n.After(t) {
+		n = n.AddDate(0, 0, 1)
+	}
+	return n
+}
+
+// TestSkippedSummaryIsSaid: a clock move well past a summary's time (the bot
+// posts one only within its grace) says so on the page; a move that lands on
+// it, or stays within the grace, says nothing.
+func TestSkippedSummaryIsSaid(t *testing.T) {
+	s := newServer(Config{Summary: daily{13}, SummaryGrace: time.Hour, Clock: NewClock(time.Time{})})
+	from := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
+	if note := s.skippedSummaries(from, from.Add(24*time.Hour)); !strings.Contains(note, "jumped past the daily summary") {
+		t.Errorf("a day's jump over a 13:00 summary: %q", note)
+	}
+	if note := s.skippedSummaries(from, from.Add(72*time.Hour)); !strings.Contains(note, "3 daily summaries") {
+		t.Errorf("three days' jump: %q", note)
+	}
+	if note := s.skippedSummaries(from, time.Date(2026, 12, 7, 13, 0, 1, 0, time.UTC)); note != "" {
+		t.Errorf("landing on the summary: %q", note)
+	}
+	if note := s.skippedSummaries(from, from.Add(time.Hour)); note != "" {
+		t.Errorf("an hour before the summary: %q", note)
 	}
 }

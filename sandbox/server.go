@@ -9,6 +9,7 @@ import (
 	"html/template"
 	"io/fs"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -19,14 +20,18 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
-	"rallybot/discordtest"
+	"rallybot/fakediscord"
 )
 
 //go:embed assets
 var assets embed.FS
 
-// dmView is the ch value of the acting member's direct messages.
-const dmView = "dm"
+// dmView is the ch value of the acting member's direct messages, eventsView
+// of the server's Events tab.
+const (
+	dmView     = "dm"
+	eventsView = "events"
+)
 
 // interactionWait bounds one interaction sent from the page; the fake gives
 // up sooner (its own bound) when the bot never answers.
@@ -34,17 +39,21 @@ const interactionWait = 15 * time.Second
 
 type server struct {
 	cfg     Config
-	discord *discordtest.Server
+	discord *fakediscord.Server
 	clock   *Clock
 	log     *slog.Logger
 	page    *template.Template
 	static  http.Handler
 	done    chan struct{} // closed when Run stops serving
+	// host is the page's own address (host:port) as the browser names it:
+	// the only Host answered, and the only Origin whose POSTs are taken.
+	host string
 
 	advancing sync.Mutex // one clock move (and its job run) at a time
 
 	mu      sync.Mutex
 	changed chan struct{} // closed and replaced when the clock moves
+	jump    string        // what the last clock move passed over, for the page
 }
 
 func newServer(cfg Config) *server {
@@ -60,6 +69,18 @@ func newServer(cfg Config) *server {
 }
 
 func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// Another web page the operator visits must not drive the sandbox (a
+	// form posted across sites) nor read it (a name of its own rebound to
+	// 127.0.0.1): the page answers only its own name, and takes actions
+	// only from its own page.
+	if !s.ownHost(r.Host) {
+		http.Error(w, "this sandbox answers only at http://"+s.host+"/", http.StatusForbidden)
+		return
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead && !s.ownOrigin(r) {
+		http.Error(w, "only the sandbox's own page may send this", http.StatusForbidden)
+		return
+	}
 	w.Header().Set("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	switch {
@@ -77,6 +98,8 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.act(w, r, s.click)
 	case r.URL.Path == "/clock" && r.Method == http.MethodPost:
 		s.act(w, r, s.moveClock)
+	case strings.HasPrefix(r.URL.Path, "/files/") && r.Method == http.MethodGet:
+		s.serveFile(w, r)
 	case strings.HasPrefix(r.URL.Path, "/static/") && r.Method == http.MethodGet:
 		s.static.ServeHTTP(w, r)
 	case r.URL.Path == "/favicon.ico":
@@ -84,6 +107,39 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		http.NotFound(w, r)
 	}
+}
+
+// ownHost reports whether host (a request's Host) is the page's own address.
+// 127.0.0.1 and localhost both name this machine; a name the operator did
+// not give does not.
+func (s *server) ownHost(host string) bool {
+	if host == s.host {
+		return true
+	}
+	h, port, err := net.SplitHostPort(s.host)
+	if err != nil {
+		return false
+	}
+	if ip := net.ParseIP(h); ip != nil && ip.IsLoopback() && ip.To4() != nil {
+		return host == net.JoinHostPort("localhost", port)
+	}
+	return false
+}
+
+// ownOrigin reports whether a POST comes from the page itself: its Origin
+// (or, from a browser that sends none, its Referer) is the page's. A request
+// that names neither is refused: every browser names one on a POST.
+func (s *server) ownOrigin(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		ref, err := url.Parse(r.Header.Get("Referer"))
+		if err != nil || ref.Host == "" {
+			return false
+		}
+		origin = ref.Scheme + "://" + ref.Host
+	}
+	u, err := url.Parse(origin)
+	return err == nil && u.Scheme == "http" && u.Path == "" && s.ownHost(u.Host) && u.Host == r.Host
 }
 
 // view is where the page looks from: who acts, in which channel.
@@ -98,7 +154,7 @@ func (s *server) viewOf(r *http.Request) view {
 		v.As = m
 	}
 	ch := r.FormValue("ch")
-	if ch == dmView {
+	if ch == dmView || ch == eventsView {
 		v.Channel = ch
 	}
 	for _, c := range s.discord.Channels(GuildID) {
@@ -114,21 +170,24 @@ func (v view) query() string {
 }
 
 // invocation is an interaction from m in channel ch of the sandbox server.
-func (s *server) invocation(m member, ch string) discordtest.Invocation {
-	return discordtest.Invocation{GuildID: GuildID, ChannelID: ch, Member: m.Member}
+func (s *server) invocation(m member, ch string) fakediscord.Invocation {
+	return fakediscord.Invocation{GuildID: GuildID, ChannelID: ch, Member: m.Member}
 }
 
 // where resolves the view to the channel interactions happen in: the
 // member's DM channel has no guild.
-func (s *server) where(v view) (discordtest.Invocation, error) {
+func (s *server) where(v view) (fakediscord.Invocation, error) {
+	if v.Channel == eventsView {
+		return fakediscord.Invocation{}, errors.New("the Events tab has no buttons: open a channel")
+	}
 	if v.Channel != dmView {
 		return s.invocation(v.As, v.Channel), nil
 	}
 	id := s.discord.DMChannel(v.As.UserID)
 	if id == "" {
-		return discordtest.Invocation{}, errors.New("the bot has not written to you yet")
+		return fakediscord.Invocation{}, errors.New("the bot has not written to you yet")
 	}
-	return discordtest.Invocation{ChannelID: id, Member: v.As.Member}, nil
+	return fakediscord.Invocation{ChannelID: id, Member: v.As.Member}, nil
 }
 
 // act runs a form's action. Without the page's script the browser posts the
@@ -174,8 +233,8 @@ func (s *server) click(ctx context.Context, v view, r *http.Request) error {
 }
 
 func (s *server) command(ctx context.Context, v view, r *http.Request) error {
-	if v.Channel == dmView {
-		return errors.New("commands run in the server's channels, not in direct messages")
+	if v.Channel == dmView || v.Channel == eventsView {
+		return errors.New("commands run in the server's channels: open one")
 	}
 	path, def, ok := s.findCommand(r.FormValue("cmd"))
 	if !ok {
@@ -193,12 +252,12 @@ func (s *server) command(ctx context.Context, v view, r *http.Request) error {
 
 // optionsFrom reads the form's option fields (opt-<name>) as the types the
 // command declares; focused names the one being typed, for autocomplete.
-func optionsFrom(defs []*discordgo.ApplicationCommandOption, form url.Values, focused string) ([]discordtest.Option, error) {
-	var out []discordtest.Option
+func optionsFrom(defs []*discordgo.ApplicationCommandOption, form url.Values, focused string) ([]fakediscord.Option, error) {
+	var out []fakediscord.Option
 	for _, d := range defs {
 		raw := strings.TrimSpace(form.Get("opt-" + d.Name))
 		if d.Name == focused {
-			out = append(out, discordtest.Option{Name: d.Name, Type: d.Type, Value: raw, Focused: true})
+			out = append(out, fakediscord.Option{Name: d.Name, Type: d.Type, Value: raw, Focused: true})
 			continue
 		}
 		if raw == "" {
@@ -207,7 +266,7 @@ func optionsFrom(defs []*discordgo.ApplicationCommandOption, form url.Values, fo
 			}
 			continue
 		}
-		o := discordtest.Option{Name: d.Name, Type: d.Type, Value: raw}
+		o := fakediscord.Option{Name: d.Name, Type: d.Type, Value: raw}
 		switch d.Type {
 		case discordgo.ApplicationCommandOptionInteger:
 			n, err := strconv.ParseInt(raw, 10, 64)
@@ -282,7 +341,7 @@ func (s *server) serveAutocomplete(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	path, defs, ok := s.findCommand(r.FormValue("cmd"))
 	focus := r.FormValue("focus")
-	if !ok || v.Channel == dmView {
+	if !ok || v.Channel == dmView || v.Channel == eventsView {
 		w.Write([]byte("[]"))
 		return
 	}
@@ -335,6 +394,7 @@ func (s *server) moveClock(ctx context.Context, _ view, r *http.Request) error {
 	// A second past the due time, so what is due at it is due.
 	to = to.Add(time.Second)
 	s.clock.set(to)
+	s.setJump(s.skippedSummaries(now, to))
 	s.notify()
 	// The bot's tick loop runs every job at the time it receives and takes
 	// the next value only when done: the second send waits for the first run.
@@ -392,6 +452,43 @@ func cancelled(e *discordgo.MessageEmbed) bool {
 	return false
 }
 
+// skippedSummaries says which daily summaries a move from from to to passes
+// over: the bot posts a summary only within its grace after the scheduled
+// time (as after an outage), so a jump well past one skips it, and the page
+// says so rather than leave the coordinators' channel silently without it.
+func (s *server) skippedSummaries(from, to time.Time) string {
+	if s.cfg.Summary == nil {
+		return ""
+	}
+	var missed []string
+	for t := s.cfg.Summary.Next(from); !t.After(to) && len(missed) < 8; t = s.cfg.Summary.Next(t) {
+		if to.Sub(t) > s.cfg.SummaryGrace {
+			missed = append(missed, formatClock(t))
+		}
+	}
+	switch len(missed) {
+	case 0:
+		return ""
+	case 1:
+		return "The clock jumped past the daily summary due " + missed[0] + ", so the bot skipped it (it posts a summary only within " +
+			roughly(s.cfg.SummaryGrace) + " of its time, as after an outage). Use “To the next summary” to see one."
+	}
+	return fmt.Sprintf("The clock jumped past %d daily summaries (the first due %s), so the bot skipped them (it posts a summary only within %s of its time, as after an outage). Use “To the next summary” to see one.",
+		len(missed), missed[0], roughly(s.cfg.SummaryGrace))
+}
+
+func (s *server) setJump(note string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.jump = note
+}
+
+func (s *server) jumpNote() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.jump
+}
+
 func (s *server) notify() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -418,7 +515,7 @@ func (s *server) serveEvents(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-cache")
 	for {
 		discord, clock := s.discord.Changed(), s.clockChanged()
-		data, _ := json.Marshal(map[string]string{"clock": formatClock(s.clock.Now())})
+		data, _ := json.Marshal(map[string]string{"clock": formatClock(s.clock.Now()), "note": s.jumpNote()})
 		if _, err := fmt.Fprintf(w, "event: change\ndata: %s\n\n", data); err != nil {
 			return
 		}
@@ -443,4 +540,15 @@ func (s *server) serveEvents(w http.ResponseWriter, r *http.Request) {
 
 func formatClock(t time.Time) string {
 	return t.Local().Format("Mon Jan 2, 2006 15:04 MST")
+}
+
+// roughly is a duration in words: "1 hour", "90 minutes".
+func roughly(d time.Duration) string {
+	switch {
+	case d == time.Hour:
+		return "1 hour"
+	case d%time.Hour == 0:
+		return fmt.Sprintf("%d hours", d/time.Hour)
+	}
+	return fmt.Sprintf("%d minutes", d/time.Minute)
 }

@@ -2,10 +2,11 @@ package sandbox
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/bwmarrin/discordgo"
 
-	"rallybot/discordtest"
+	"rallybot/fakediscord"
 )
 
 // The sandbox's one server. Ids are fixed so a kept DATABASE_PATH finds its
@@ -40,11 +41,19 @@ var chapters = func() []chapter {
 	return out
 }()
 
-// member is someone the page can act as.
+// member is someone the page can act as. Member.Locale is their Discord
+// client's language: a Spanish one gets the bot's Spanish replies and sees
+// Discord's timestamps in Spanish.
 type member struct {
 	Key, Name, Role string
-	discordtest.Member
+	fakediscord.Member
 }
+
+// spanishLocale is the Discord locale of the sandbox's Spanish speakers.
+const spanishLocale = "es-419"
+
+// spanish reports whether the member reads Discord in Spanish.
+func (m member) spanish() bool { return strings.HasPrefix(m.Locale, "es") }
 
 const viewer = discordgo.PermissionViewChannel | discordgo.PermissionSendMessages | discordgo.PermissionUseSlashCommands
 
@@ -52,17 +61,25 @@ const viewer = discordgo.PermissionViewChannel | discordgo.PermissionSendMessage
 // chapter, a coordinator, volunteers.
 var members = func() []member {
 	out := []member{{Key: "admin", Name: "Avery", Role: "admin (Manage Server)",
-		Member: discordtest.Member{UserID: "930000000000000001", Permissions: viewer | discordgo.PermissionManageGuild}}}
+		Member: fakediscord.Member{UserID: "930000000000000001", Permissions: viewer | discordgo.PermissionManageGuild}}}
 	leads := []string{"Sky", "Cam", "Lupe", "Nia", "Oli", "Sam", "Wes"}
 	for i, c := range chapters {
-		out = append(out, member{Key: "lead-" + c.ChannelName, Name: leads[i], Role: c.Name + " lead",
-			Member: discordtest.Member{UserID: fmt.Sprintf("9300000000000001%02d", i+1), Roles: []string{c.RoleID}, Permissions: viewer}})
+		m := member{Key: "lead-" + c.ChannelName, Name: leads[i], Role: c.Name + " lead",
+			Member: fakediscord.Member{UserID: fmt.Sprintf("9300000000000001%02d", i+1), Roles: []string{c.RoleID}, Permissions: viewer}}
+		if c.Name == "Los Angeles" {
+			m.Role, m.Locale = c.Name+" lead, Discord in Spanish (es-419)", spanishLocale
+		}
+		out = append(out, m)
 	}
 	out = append(out, member{Key: "coordinator", Name: "Casey", Role: "coordinator",
-		Member: discordtest.Member{UserID: "930000000000000201", Roles: []string{coordinatorRole}, Permissions: viewer}})
+		Member: fakediscord.Member{UserID: "930000000000000201", Roles: []string{coordinatorRole}, Permissions: viewer}})
 	for i, n := range []string{"Robin", "Jordan", "Priya", "Mateo"} {
-		out = append(out, member{Key: fmt.Sprintf("volunteer-%d", i+1), Name: n, Role: "volunteer",
-			Member: discordtest.Member{UserID: fmt.Sprintf("9300000000000003%02d", i+1), Permissions: viewer}})
+		m := member{Key: fmt.Sprintf("volunteer-%d", i+1), Name: n, Role: "volunteer",
+			Member: fakediscord.Member{UserID: fmt.Sprintf("9300000000000003%02d", i+1), Permissions: viewer}}
+		if n == "Mateo" {
+			m.Role, m.Locale = "volunteer, Discord in Spanish (es-419)", spanishLocale
+		}
+		out = append(out, m)
 	}
 	return out
 }()
@@ -85,16 +102,16 @@ func memberByID(id string) (member, bool) {
 	return member{}, false
 }
 
-func guild() discordtest.Guild {
-	g := discordtest.Guild{ID: GuildID, Name: "Rally coalition (sandbox)", OwnerID: members[0].UserID,
-		Roles: []discordtest.Role{{ID: GuildID, Name: "@everyone", Permissions: viewer}}}
+func guild() fakediscord.Guild {
+	g := fakediscord.Guild{ID: GuildID, Name: "Rally coalition (sandbox)", OwnerID: members[0].UserID,
+		Roles: []fakediscord.Role{{ID: GuildID, Name: "@everyone", Permissions: viewer}}}
 	for _, c := range chapters {
-		g.Channels = append(g.Channels, discordtest.Channel{ID: c.ChannelID, Name: c.ChannelName})
-		g.Roles = append(g.Roles, discordtest.Role{ID: c.RoleID, Name: c.Name + " leads"})
+		g.Channels = append(g.Channels, fakediscord.Channel{ID: c.ChannelID, Name: c.ChannelName})
+		g.Roles = append(g.Roles, fakediscord.Role{ID: c.RoleID, Name: c.Name + " leads"})
 	}
 	g.Channels = append(g.Channels,
-		discordtest.Channel{ID: coordinatorsChannel, Name: "coordinators"},
-		discordtest.Channel{ID: generalChannel, Name: "general"})
-	g.Roles = append(g.Roles, discordtest.Role{ID: coordinatorRole, Name: "Coordinators"})
+		fakediscord.Channel{ID: coordinatorsChannel, Name: "coordinators"},
+		fakediscord.Channel{ID: generalChannel, Name: "general"})
+	g.Roles = append(g.Roles, fakediscord.Role{ID: coordinatorRole, Name: "Coordinators"})
 	return g
 }

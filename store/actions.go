@@ -70,6 +70,8 @@ type NewAction struct {
 type NewActionRally struct {
 	Chapter  Chapter
 	StartsAt time.Time
+	HighRisk bool
+	SafeHome bool // checks on those who came when it ends (after.go)
 }
 
 const actionColumns = `a.id, a.guild_id, a.title, a.local_date, a.local_time, a.status, a.cancel_reason`
@@ -131,7 +133,13 @@ func (db *DB) CreateAction(ctx context.Context, n NewAction) (_ Action, _ []Rall
 			if err != nil {
 				return err
 			}
+			if err := setHighRisk(ctx, tx, rallyID, nr.HighRisk); err != nil {
+				return err
+			}
 			if err := setRoleNeeds(ctx, tx, rallyID, n.Needs); err != nil {
+				return err
+			}
+			if err := setSafeHome(ctx, tx, rallyID, nr.SafeHome); err != nil {
 				return err
 			}
 			if _, _, err := owe(ctx, tx, Owed{Kind: PostActionAsk, Key: postKey(PostActionAsk, id, rallyID), GuildID: n.GuildID,

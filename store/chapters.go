@@ -19,6 +19,8 @@ type Chapter struct {
 	// Language is what its channel posts are written in: "en", "es" or
 	// "en+es" (both in one post, Spanish second).
 	Language string
+	// HighRisk is the chapter's default for new rallies (high-risk.go).
+	HighRisk bool
 }
 
 // DefaultChapters are the chapters every guild starts with.
@@ -117,11 +119,11 @@ func (db *DB) SetCoordinators(ctx context.Context, g Guild) (err error) {
 	})
 }
 
-const chapterColumns = `id, guild_id, name, timezone, COALESCE(channel_id, ''), COALESCE(lead_role_id, ''), language`
+const chapterColumns = `id, guild_id, name, timezone, COALESCE(channel_id, ''), COALESCE(lead_role_id, ''), language, high_risk`
 
 func scanChapter(row interface{ Scan(...any) error }) (Chapter, error) {
 	var c Chapter
-	err := row.Scan(&c.ID, &c.GuildID, &c.Name, &c.TimeZone, &c.ChannelID, &c.LeadRoleID, &c.Language)
+	err := row.Scan(&c.ID, &c.GuildID, &c.Name, &c.TimeZone, &c.ChannelID, &c.LeadRoleID, &c.Language, &c.HighRisk)
 	return c, err
 }
 
@@ -197,6 +199,7 @@ type ChapterUpdate struct {
 	ChannelID  *string
 	LeadRoleID *string
 	Language   *string
+	HighRisk   *bool
 }
 
 // UpdateChapter changes the named chapter and returns it as it now is.
@@ -223,9 +226,12 @@ func (db *DB) UpdateChapter(ctx context.Context, guildID, name string, u Chapter
 		if u.Language != nil {
 			c.Language = *u.Language
 		}
+		if u.HighRisk != nil {
+			c.HighRisk = *u.HighRisk
+		}
 		_, err = tx.ExecContext(ctx,
-			`UPDATE chapters SET name = ?, timezone = ?, channel_id = ?, lead_role_id = ?, language = ? WHERE id = ?`,
-			c.Name, c.TimeZone, nullIfEmpty(c.ChannelID), nullIfEmpty(c.LeadRoleID), c.Language, c.ID)
+			`UPDATE chapters SET name = ?, timezone = ?, channel_id = ?, lead_role_id = ?, language = ?, high_risk = ? WHERE id = ?`,
+			c.Name, c.TimeZone, nullIfEmpty(c.ChannelID), nullIfEmpty(c.LeadRoleID), c.Language, c.HighRisk, c.ID)
 		if isUniqueViolation(err) {
 			return &ChapterExistsError{Name: c.Name, Renamed: true}
 		}
@@ -268,7 +274,7 @@ func languageOrEnglish(lang string) string {
 }
 
 // SetMemberLocale records the locale a member's Discord client sent, which
-// their DMs follow. Only a locale other than English is kept: English is what
+// their DMs follow, if they have an RSVP or a role in the server. Only a locale other than English is kept: English is what
 // a member without a row gets, so most members are never stored at all, and
 // a member who switches back to English is removed. Unchanged, it writes
 // nothing.
@@ -291,9 +297,18 @@ func (db *DB) SetMemberLocale(ctx context.Context, guildID, userID, locale strin
 			return err
 		})
 	}
+	// Kept only while the member has an RSVP, a request or a role in the server: a
+	// language is a hint of origin, and a member who only looked at a list
+	// is owed no DM to write in it.
 	return db.update(ctx, func(tx *Tx) error {
 		_, err := tx.ExecContext(ctx, `
-			INSERT INTO member_locales (guild_id, user_id, locale, updated_at) VALUES (?, ?, ?, ?)
+			INSERT INTO member_locales (guild_id, user_id, locale, updated_at)
+			SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (
+				SELECT 1 FROM rsvps v JOIN rallies r ON r.id = v.rally_id WHERE v.user_id = ?2 AND r.guild_id = ?1
+				UNION ALL
+				SELECT 1 FROM role_signups s JOIN rallies r ON r.id = s.rally_id WHERE s.user_id = ?2 AND r.guild_id = ?1
+				UNION ALL
+				SELECT 1 FROM rally_requests q JOIN rallies r ON r.id = q.rally_id WHERE q.user_id = ?2 AND r.guild_id = ?1)
 			ON CONFLICT (guild_id, user_id) DO UPDATE SET locale = excluded.locale, updated_at = excluded.updated_at`,
 			guildID, userID, locale, tx.now.Unix())
 		return err

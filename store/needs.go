@@ -207,15 +207,3 @@ func (db *DB) RallyNeeds(ctx context.Context, rallyIDs ...int64) (_ map[int64]Ne
 	}
 	return out, rows.Err()
 }
-
-// ForgetMemberNeeds deletes every need the member named in the guild. The
-// triggers already take them with the member's RSVPs and roles; this says
-// so where forget-me reads, and covers a row any future path might leave.
-func (db *DB) ForgetMemberNeeds(ctx context.Context, guildID, userID string) (err error) {
-	defer wrap(&err, "forget member needs")
-	return db.update(ctx, func(tx *Tx) error {
-		_, err := tx.ExecContext(ctx, `
-			DELETE FROM rsvp_needs WHERE user_id = ? AND rally_id IN (SELECT id FROM rallies WHERE guild_id = ?)`, userID, guildID)
-		return err
-	})
-}

@@ -127,7 +127,7 @@ func TestNeedsLiveWhileGoing(t *testing.T) {
 		if err := set("u-again", store.NeedChildcare); err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := f.db.ForgetMember(ctx(), "g1", "u-again"); err != nil {
+		if _, err := f.db.Forget(ctx(), "g1", "u-again"); err != nil {
 			t.Fatal(err)
 		}
 		if got := needsOf(t, f.db, r.ID, "u-again"); len(got) != 0 {

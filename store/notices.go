@@ -43,6 +43,23 @@ func ReminderDM(offset time.Duration) DMKind {
 	return DMKind("reminder:" + strconv.FormatInt(int64(offset/time.Second), 10))
 }
 
+// NoticeDM is the kind of a notice to one member (a lead's answer to their
+// request), named by a fresh id.
+func NoticeDM() DMKind { return DMKind("notice:" + NewNonce()) }
+
+// OweMemberDM owes one member a DM of the kind about a rally, with its body
+// (dmBodies), sent as every owed DM is.
+func (db *DB) OweMemberDM(ctx context.Context, rallyID int64, userID string, kind DMKind, body string) (err error) {
+	defer wrap(&err, "owe member dm")
+	return db.update(ctx, func(tx *Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO member_dms (rally_id, kind, user_id, body, nonce, created_at, updated_at)
+			VALUES (?, ?, ?, ?, lower(hex(randomblob(10))), ?, ?) ON CONFLICT DO NOTHING`,
+			rallyID, kind, userID, body, tx.now.Unix(), tx.now.Unix())
+		tx.owed = true
+		return err
+	})
+}
+
 // ChangeDM is the kind of the notice of one change of a rally, named by a
 // fresh id, so two changes made in the same second are two notices.
 func ChangeDM() DMKind { return DMKind("change:" + NewNonce()) }
@@ -183,6 +200,9 @@ func (db *DB) BeginMemberDM(ctx context.Context, d DueDM) (nonce string, ok bool
 type DMOutcome struct {
 	Due   DueDM
 	State DMState // DMSent, DMClosed, DMFailed or DMDropped
+	// ChannelID and MessageID are where a sent DM is, so it can be deleted
+	// on Discord (forget-me, a high-risk rally's end).
+	ChannelID, MessageID string
 }
 
 // FinishMemberDMs records the outcomes of several DMs in one transaction.
@@ -193,9 +213,9 @@ func (db *DB) FinishMemberDMs(ctx context.Context, outs []DMOutcome) (err error)
 	}
 	return db.update(ctx, func(tx *Tx) error {
 		for _, o := range outs {
-			if _, err := tx.ExecContext(ctx, `UPDATE member_dms SET state = ?, updated_at = ?
+			if _, err := tx.ExecContext(ctx, `UPDATE member_dms SET state = ?, updated_at = ?, channel_id = ?, message_id = ?
 				WHERE rally_id = ? AND kind = ? AND user_id = ? AND state = 'pending'`,
-				o.State, tx.now.Unix(), o.Due.Rally.ID, o.Due.Kind, o.Due.UserID); err != nil {
+				o.State, tx.now.Unix(), nullIfEmpty(o.ChannelID), nullIfEmpty(o.MessageID), o.Due.Rally.ID, o.Due.Kind, o.Due.UserID); err != nil {
 				return err
 			}
 		}
@@ -220,26 +240,6 @@ func (db *DB) RetryMemberDM(ctx context.Context, r DMRetry) (err error) {
 	})
 }
 
-// MemberDMCounts counts a rally's DMs of one kind by state, for tests and logs.
-func (db *DB) MemberDMCounts(ctx context.Context, rallyID int64, kind DMKind) (_ map[DMState]int, err error) {
-	defer wrap(&err, "member dm counts")
-	rows, err := db.read.QueryContext(ctx, `SELECT state, COUNT(*) FROM member_dms WHERE rally_id = ? AND kind = ? GROUP BY state`, rallyID, kind)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := map[DMState]int{}
-	for rows.Next() {
-		var s DMState
-		var n int
-		if err := rows.Scan(&s, &n); err != nil {
-			return nil, err
-		}
-		out[s] = n
-	}
-	return out, rows.Err()
-}
-
 // SetDMReminders turns a member's DM reminders in a server on or off.
 func (db *DB) SetDMReminders(ctx context.Context, guildID, userID string, on bool) (err error) {
 	defer wrap(&err, "set dm reminders")
@@ -248,8 +248,8 @@ func (db *DB) SetDMReminders(ctx context.Context, guildID, userID string, on boo
 		if on {
 			_, err = tx.ExecContext(ctx, `DELETE FROM member_prefs WHERE guild_id = ? AND user_id = ?`, guildID, userID)
 		} else {
-			_, err = tx.ExecContext(ctx, `INSERT INTO member_prefs (guild_id, user_id, dm_reminders) VALUES (?, ?, 0)
-				ON CONFLICT DO UPDATE SET dm_reminders = 0`, guildID, userID)
+			_, err = tx.ExecContext(ctx, `INSERT INTO member_prefs (guild_id, user_id, dm_reminders, updated_at) VALUES (?, ?, 0, ?)
+				ON CONFLICT DO UPDATE SET dm_reminders = 0, updated_at = excluded.updated_at`, guildID, userID, tx.now.Unix())
 		}
 		return err
 	})
@@ -278,7 +278,12 @@ func (db *DB) QueueReveals(ctx context.Context, now time.Time, reveal time.Durat
 		rows.Close()
 		for _, id := range rallies {
 			// A reveal of an earlier place is owed no more: the row is
-			// re-queued with the place as it is now.
+			// re-queued with the place as it is now. The record of where
+			// the earlier one went stays, so it can still be deleted.
+			if _, err := tx.ExecContext(ctx, `UPDATE OR REPLACE member_dms SET kind = 'sent:' || message_id
+				WHERE rally_id = ? AND kind = ? AND state = 'sent' AND message_id IS NOT NULL`, id, DMReveal); err != nil {
+				return err
+			}
 			if _, err := tx.ExecContext(ctx, `DELETE FROM member_dms WHERE rally_id = ? AND kind = ? AND state = 'sent'`, id, DMReveal); err != nil {
 				return err
 			}
@@ -353,6 +358,9 @@ func (db *DB) CheckIn(ctx context.Context, guildID string, rallyID int64, userID
 		if r.Cancelled() {
 			return &RallyStateError{Change: ChangeRSVP, Title: r.Title, Err: ErrRallyCancelled}
 		}
+		if r.HighRisk {
+			return ErrHighRiskNoCheckIn
+		}
 		if tx.now.Before(r.StartsAt) || !tx.now.Before(r.EndsAt) {
 			return ErrNotCheckInTime
 		}
@@ -393,21 +401,4 @@ func (db *DB) EndedRallies(ctx context.Context, guildID string, from, to time.Ti
 	return scanRallies(db.read.QueryContext(ctx, `SELECT `+rallyColumns+rallyFrom+`
 		WHERE r.guild_id = ? AND r.status = 'scheduled' AND r.ends_at > ? AND r.ends_at <= ? ORDER BY r.starts_at, r.id`,
 		guildID, from.Unix(), to.Unix()))
-}
-
-// ForgetMemberNotices deletes what notices keep of a member in a guild: DMs
-// owed or sent, check-ins (their rallies keep the count) and the DM
-// preference.
-func (db *DB) ForgetMemberNotices(ctx context.Context, guildID, userID string) (err error) {
-	defer wrap(&err, "forget member notices")
-	return db.update(ctx, func(tx *Tx) error {
-		for _, table := range []string{"member_dms", "checkins"} {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE user_id = ? AND rally_id IN (SELECT id FROM rallies WHERE guild_id = ?)`,
-				userID, guildID); err != nil {
-				return err
-			}
-		}
-		_, err := tx.ExecContext(ctx, `DELETE FROM member_prefs WHERE guild_id = ? AND user_id = ?`, guildID, userID)
-		return err
-	})
 }

@@ -267,14 +267,15 @@ func (db *DB) ActionPosts(ctx context.Context, actionID int64, kind PostKind) (_
 }
 
 // PendingRallyPosts returns the pending notices the rallies owe their
-// channels (not those of a day of action, nor their announcements and
-// reminders), oldest first: for the command that owed them to send at once.
+// channels and support channels (not those of a day of action, nor their
+// announcements and reminders), oldest first: for the command that owed
+// them to send at once.
 func (db *DB) PendingRallyPosts(ctx context.Context, rallyIDs ...int64) (_ []ChannelPost, err error) {
 	defer wrap(&err, "pending rally posts")
 	var out []ChannelPost
 	for _, id := range rallyIDs {
-		posts, err := db.posts(ctx, db.read, `WHERE p.rally_id = ? AND p.kind IN (?, ?, ?) AND p.state = 'pending' ORDER BY p.id`,
-			id, PostRallyCancel, PostSeriesCancel, PostRallyChange)
+		posts, err := db.posts(ctx, db.read, `WHERE p.rally_id = ? AND p.kind IN (?, ?, ?, ?, ?, ?) AND p.state = 'pending' ORDER BY p.id`,
+			id, PostRallyCancel, PostSeriesCancel, PostRallyChange, PostReportAsk, PostSafeHelp, PostSafeLate)
 		if err != nil {
 			return nil, err
 		}

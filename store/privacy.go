@@ -61,6 +61,13 @@ func removedFrom(ctx context.Context, q queryer, rallyID int64, userID string) (
 	return removed, err
 }
 
+// Removed reports whether a lead took the member off the rally: such a
+// member is refused before being shown anything to pick.
+func (db *DB) Removed(ctx context.Context, rallyID int64, userID string) (_ bool, err error) {
+	defer wrap(&err, "removed")
+	return removedFrom(ctx, db.read, rallyID, userID)
+}
+
 // Standing is where a member stands at a rally: an RSVP's status, Going
 // for a role holder (Role set), Requested for a request, else NotGoing.
 type Standing struct {

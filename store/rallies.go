@@ -49,6 +49,9 @@ type Rally struct {
 	// (privacy.go); Requested counts those waiting, for the leads alone.
 	Approval  bool
 	Requested int
+	// HighRisk: no scheduled event, no check-in, and every member id tied
+	// to it deleted when it ends (PurgeEndedHighRisk).
+	HighRisk bool
 }
 
 // Cancelled reports whether the rally was called off.
@@ -63,7 +66,7 @@ func (r Rally) Full() bool { return r.Capacity > 0 && r.Going >= r.Capacity }
 const rallyColumns = `r.id, r.guild_id, r.chapter_id, c.name, COALESCE(c.lead_role_id, ''), c.language, r.title, r.location, r.details,
 	r.starts_at, r.ends_at, r.timezone, COALESCE(r.capacity, 0), COALESCE(r.channel_id, ''), COALESCE(r.message_id, ''),
 	r.status, r.cancel_reason, r.going_count, r.maybe_count, r.waitlist_count, ` + staffingColumn + `, ` + seriesColumns + `,
-	r.private_location, r.checkin_count, r.approval, ` + requestedColumn
+	r.private_location, r.checkin_count, r.approval, r.high_risk, ` + requestedColumn
 
 const rallyFrom = ` FROM rallies r JOIN chapters c ON c.id = r.chapter_id `
 
@@ -75,7 +78,7 @@ func scanRally(row interface{ Scan(...any) error }, extra ...any) (Rally, error)
 	dest := append([]any{&r.ID, &r.GuildID, &r.ChapterID, &r.ChapterName, &r.ChapterLeadRoleID, &r.ChapterLanguage, &r.Title, &r.Location, &r.Details,
 		&start, &end, &r.TimeZone, &r.Capacity, &r.ChannelID, &r.MessageID,
 		&r.Status, &r.CancelReason, &r.Going, &r.Maybe, &r.Waitlist, &staffing,
-		&r.Series.ID, &r.Series.Index, &series, &r.PrivateLocation, &r.CheckedIn, &r.Approval, &r.Requested}, extra...)
+		&r.Series.ID, &r.Series.Index, &series, &r.PrivateLocation, &r.CheckedIn, &r.Approval, &r.HighRisk, &r.Requested}, extra...)
 	err := row.Scan(dest...)
 	r.Staffing = parseStaffing(staffing)
 	r.Series.parse(series)
@@ -142,6 +145,10 @@ type NewRally struct {
 	PrivateLocation bool
 	// Approval makes Going and role sign-ups requests to the leads.
 	Approval bool
+	// HighRisk: see Rally.HighRisk.
+	HighRisk bool
+	// SafeHome checks on those who came when it ends (after.go).
+	SafeHome bool
 
 	// AnnounceChannelID is where the announcement goes: it is owed with the
 	// rally, so an interrupted create is finished (announce.go). Empty: no
@@ -192,6 +199,12 @@ func insertRally(ctx context.Context, tx *Tx, n NewRally, seriesID any, index in
 	}
 	id, err := res.LastInsertId()
 	if err != nil {
+		return 0, err
+	}
+	if err := setHighRisk(ctx, tx, id, n.HighRisk); err != nil {
+		return 0, err
+	}
+	if err := setSafeHome(ctx, tx, id, n.SafeHome); err != nil {
 		return 0, err
 	}
 	return id, setRoleNeeds(ctx, tx, id, n.Needs)
@@ -288,6 +301,10 @@ type RallyUpdate struct {
 	// Approval turns requests on or off; requests already made wait for
 	// an answer either way.
 	Approval *bool
+	// HighRisk turns high-risk mode on or off.
+	HighRisk *bool
+	// SafeHome turns the check on members after it on or off (after.go).
+	SafeHome *bool
 	// Notice words the DM the change owes each member going, maybe or
 	// waitlisted, from the rally as it was and as it is after the change;
 	// "" (or a nil Notice) owes none. It is queued in the transaction of the
@@ -350,6 +367,11 @@ func (db *DB) UpdateRally(ctx context.Context, guildID string, id int64, u Rally
 			r.StartsAt = u.StartsAt.UTC()
 		}
 		r.EndsAt = r.StartsAt.Add(duration)
+		if u.HighRisk != nil {
+			if err := setHighRisk(ctx, tx, id, *u.HighRisk); err != nil {
+				return err
+			}
+		}
 		if _, err := tx.ExecContext(ctx, `
 			UPDATE rallies SET title = ?, location = ?, details = ?, starts_at = ?, ends_at = ?, capacity = ?, private_location = ?,
 				approval = ?, updated_at = ?, sequence = sequence + 1
@@ -365,6 +387,11 @@ func (db *DB) UpdateRally(ctx context.Context, guildID string, id int64, u Rally
 		}
 		if err := setRoleNeeds(ctx, tx, id, u.Needs); err != nil {
 			return err
+		}
+		if u.SafeHome != nil {
+			if err := setSafeHome(ctx, tx, id, *u.SafeHome); err != nil {
+				return err
+			}
 		}
 		if promoted, err = fillSeats(ctx, tx, id); err != nil {
 			return err

@@ -63,29 +63,6 @@ type Reminder struct {
 	Attempts  int
 }
 
-// Reminders lists the reminders of a rally, by the time they are due.
-func (db *DB) Reminders(ctx context.Context, rallyID int64) (_ []Reminder, err error) {
-	defer wrap(&err, "reminders")
-	rows, err := db.read.QueryContext(ctx, `
-		SELECT json_extract(args, '$.offset_s'), due_at, state, COALESCE(message_id, ''), attempts
-		FROM channel_posts WHERE rally_id = ? AND kind = 'reminder' ORDER BY due_at`, rallyID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Reminder
-	for rows.Next() {
-		var s Reminder
-		var off, due int64
-		if err := rows.Scan(&off, &due, &s.State, &s.MessageID, &s.Attempts); err != nil {
-			return nil, err
-		}
-		s.Offset, s.DueAt = time.Duration(off)*time.Second, time.Unix(due, 0).UTC()
-		out = append(out, s)
-	}
-	return out, rows.Err()
-}
-
 // PendingReminderOffsets lists the offsets of a rally's reminders still
 // pending: of several due at once (the bot was down), only the latest is
 // worth posting.

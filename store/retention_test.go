@@ -65,18 +65,26 @@ func TestMemberLocaleKeptOnlyWhileNeeded(t *testing.T) {
 		t.Errorf("an English locale was stored: %q", l)
 	}
 	r := f.rally(t, 0, t0.Add(3*time.Hour))
+	// A member with nothing in the guild has no language kept; one with an
+	// RSVP has.
+	if err := f.db.SetMemberLocale(ctx(), "g1", "es-browsing", "es-419"); err != nil {
+		t.Fatal(err)
+	}
+	if l, _ := f.db.MemberLocale(ctx(), "g1", "es-browsing"); l != "" {
+		t.Errorf("the locale of a member with no RSVP or role was stored: %q", l)
+	}
 	for _, u := range []string{"es-forgets", "es-stays"} {
-		if err := f.db.SetMemberLocale(ctx(), "g1", u, "es-419"); err != nil {
+		if _, err := f.db.SetRSVP(ctx(), "g1", r.ID, u, store.Going); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f.db.SetRSVP(ctx(), "g1", r.ID, u, store.Going); err != nil {
+		if err := f.db.SetMemberLocale(ctx(), "g1", u, "es-419"); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if l, _ := f.db.MemberLocale(ctx(), "g1", "es-stays"); l != "es-419" {
 		t.Fatalf("locale = %q, want es-419", l)
 	}
-	if _, _, err := f.db.ForgetMember(ctx(), "g1", "es-forgets"); err != nil {
+	if _, err := f.db.Forget(ctx(), "g1", "es-forgets"); err != nil {
 		t.Fatal(err)
 	}
 	if l, _ := f.db.MemberLocale(ctx(), "g1", "es-forgets"); l != "" {

@@ -341,29 +341,6 @@ func dropSignup(ctx context.Context, tx *Tx, rallyID int64, userID string) (Role
 	return Role(role), addFilled(ctx, tx, rallyID, Role(role), -1)
 }
 
-// ForgetMemberRoles gives up every role the member holds in the guild and
-// returns the rallies it held them at.
-func (db *DB) ForgetMemberRoles(ctx context.Context, guildID, userID string) (_ []int64, err error) {
-	defer wrap(&err, "forget member roles")
-	var ids []int64
-	err = db.update(ctx, func(tx *Tx) error {
-		var err error
-		ids, err = queryIDs(ctx, tx, `
-			SELECT s.rally_id FROM role_signups s JOIN rallies r ON r.id = s.rally_id
-			WHERE s.user_id = ? AND r.guild_id = ?`, userID, guildID)
-		if err != nil {
-			return err
-		}
-		for _, id := range ids {
-			if _, err := dropSignup(ctx, tx, id, userID); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	return ids, err
-}
-
 // RoleHolders returns who holds each role at the rally, first to sign up first.
 func (db *DB) RoleHolders(ctx context.Context, rallyID int64) (_ map[Role][]string, err error) {
 	defer wrap(&err, "role holders")

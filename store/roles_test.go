@@ -99,9 +99,9 @@ func TestTakeRole(t *testing.T) {
 		if _, err := f.db.TakeRole(ctx(), "g1", r.ID, "u9", store.Medic); err != nil {
 			t.Fatal(err)
 		}
-		ids, err := f.db.ForgetMemberRoles(ctx(), "g1", "u9")
-		if err != nil || len(ids) != 1 {
-			t.Fatalf("forget: %v %v", ids, err)
+		forgotten, err := f.db.Forget(ctx(), "g1", "u9")
+		if err != nil || len(forgotten.Rallies) != 1 {
+			t.Fatalf("forget: %v %v", forgotten.Rallies, err)
 		}
 		got, _ := f.db.Rally(ctx(), "g1", r.ID)
 		if got.Staffing.Of(store.Marshal).Filled != 1 || got.Staffing.Of(store.Medic).Filled != 0 {
@@ -153,8 +153,8 @@ func TestStaffingAlerts(t *testing.T) {
 	if _, err := f.db.FinishChannelPost(ctx(), store.ChannelPostOutcome{Post: alert, State: store.ReminderSent, MessageID: "m1"}); err != nil {
 		t.Fatal(err)
 	}
-	if state, msg, _ := f.db.StaffingAlertState(ctx(), r.ID); state != store.ReminderSent || msg != "m1" {
-		t.Fatalf("state = %s %s", state, msg)
+	if p, _, _ := f.db.PostOf(ctx(), fmt.Sprintf("staffing:%d", r.ID)); p.State != store.ReminderSent || p.MessageID != "m1" {
+		t.Fatalf("after finish: %+v", p)
 	}
 	if n := owe(at); n != 0 {
 		t.Fatalf("%d owed after sending, want 0", n)

@@ -93,7 +93,7 @@ func TestRSVPRandomized(t *testing.T) {
 				t.Fatal(err)
 			}
 		case n == 1:
-			if _, _, err := f.db.ForgetMember(ctx(), "g1", u); err != nil {
+			if _, err := f.db.Forget(ctx(), "g1", u); err != nil {
 				t.Fatal(err)
 			}
 		default:

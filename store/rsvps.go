@@ -383,57 +383,6 @@ type Promotion struct {
 	UserID string
 }
 
-// ForgetMember deletes every RSVP the member has in the guild, fills the seats
-// that frees, and returns the rallies the member was removed from and who was
-// promoted.
-func (db *DB) ForgetMember(ctx context.Context, guildID, userID string) (removed []int64, promotions []Promotion, err error) {
-	defer wrap(&err, "forget member")
-	err = db.update(ctx, func(tx *Tx) error {
-		// The language their DMs were in goes too: nothing keyed by them is left.
-		if _, err := tx.ExecContext(ctx, `DELETE FROM member_locales WHERE guild_id = ? AND user_id = ?`, guildID, userID); err != nil {
-			return err
-		}
-		// Their requests to come hold no seat: they just go.
-		if _, err := tx.ExecContext(ctx, `DELETE FROM rally_requests WHERE user_id = ?
-			AND rally_id IN (SELECT id FROM rallies WHERE guild_id = ?)`, userID, guildID); err != nil {
-			return err
-		}
-		ids, err := queryIDs(ctx, tx, `
-			SELECT v.rally_id FROM rsvps v JOIN rallies r ON r.id = v.rally_id
-			WHERE v.user_id = ? AND r.guild_id = ?`, userID, guildID)
-		if err != nil {
-			return err
-		}
-		for _, id := range ids {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM rsvps WHERE rally_id = ? AND user_id = ?`, id, userID); err != nil {
-				return err
-			}
-			r, err := rallyByID(ctx, tx, guildID, id)
-			if err != nil {
-				return err
-			}
-			var users []string
-			if !r.Cancelled() && !r.Started(tx.now) {
-				if users, err = fillSeats(ctx, tx, id); err != nil {
-					return err
-				}
-			}
-			if _, err := recount(ctx, tx, id); err != nil {
-				return err
-			}
-			if r, err = rallyByID(ctx, tx, guildID, id); err != nil {
-				return err
-			}
-			for _, u := range users {
-				promotions = append(promotions, Promotion{Rally: r, UserID: u})
-			}
-		}
-		removed = ids
-		return nil
-	})
-	return removed, promotions, err
-}
-
 // queryIDs runs a query of one integer column (in a transaction or on a
 // pool) and returns its values.
 func queryIDs(ctx context.Context, q interface {

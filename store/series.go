@@ -123,12 +123,6 @@ func seriesRallies(ctx context.Context, q rowsQueryer, seriesID int64) ([]Rally,
 		`SELECT `+rallyColumns+rallyFrom+`WHERE r.series_id = ? ORDER BY r.series_index`, seriesID))
 }
 
-// SeriesRallies returns every occurrence of a series, in order.
-func (db *DB) SeriesRallies(ctx context.Context, seriesID int64) (_ []Rally, err error) {
-	defer wrap(&err, "series rallies")
-	return seriesRallies(ctx, db.read, seriesID)
-}
-
 // DeleteSeries removes a series none of whose rallies was announced (the
 // first one's post failed).
 func (db *DB) DeleteSeries(ctx context.Context, guildID string, seriesID int64) (err error) {

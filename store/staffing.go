@@ -2,8 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"time"
 )
 
@@ -80,15 +78,3 @@ const shortOfInterpreters = `
 	GROUP BY n.rally_id
 	HAVING COUNT(DISTINCT n.need) > COALESCE(
 		(SELECT filled FROM rally_roles x WHERE x.rally_id = n.rally_id AND x.role = 'interpreter'), 0)`
-
-// StaffingAlertState returns the stored state of a rally's alert ("" if none),
-// for /rally info and tests.
-func (db *DB) StaffingAlertState(ctx context.Context, rallyID int64) (state ReminderState, messageID string, err error) {
-	defer wrap(&err, "staffing alert state")
-	err = db.read.QueryRowContext(ctx, `SELECT state, COALESCE(message_id, '') FROM channel_posts WHERE key = ?`, postKey(PostStaffing, rallyID)).
-		Scan(&state, &messageID)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", "", nil
-	}
-	return state, messageID, err
-}

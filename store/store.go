@@ -6,6 +6,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
@@ -276,29 +277,50 @@ func isUniqueViolation(err error) bool {
 // frames stay until the next checkpoint.
 var ErrCheckpointBusy = errors.New("wal checkpoint blocked by a reader")
 
+// CheckpointBusyTimeout is the most a checkpoint waits for readers. It holds
+// the one write connection while it waits, so every click waits with it: it
+// is kept far below what a member would notice, and a checkpoint a reader
+// blocks (a backup, Litestream) is retried later instead of waited out.
+const CheckpointBusyTimeout = 100 * time.Millisecond
+
+// writeBusyTimeout is the write pool's own busy timeout (dsn), restored
+// after a checkpoint.
+const writeBusyTimeout = 5000
+
 // Checkpoint copies the write-ahead log into the database and truncates the
 // log to nothing. Deleted rows leave the database file at once (secure_delete
 // zeroes them), but the pages that held them stay in the -wal file until a
 // checkpoint overwrites it; after forgetting a member or purging old RSVPs the
-// ids must not linger there.
+// ids must not linger there. With a reader holding an older snapshot it
+// gives up after CheckpointBusyTimeout with ErrCheckpointBusy: the caller
+// tries again later.
 func (db *DB) Checkpoint(ctx context.Context) (err error) {
 	defer wrap(&err, "checkpoint")
-	for attempt := 0; ; attempt++ {
-		var busy, logFrames, moved int
-		if err := db.write.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &logFrames, &moved); err != nil {
-			return err
+	conn, err := db.write.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf(`PRAGMA busy_timeout = %d`, CheckpointBusyTimeout.Milliseconds())); err != nil {
+		return err
+	}
+	defer func() {
+		if _, rerr := conn.ExecContext(context.WithoutCancel(ctx), fmt.Sprintf(`PRAGMA busy_timeout = %d`, writeBusyTimeout)); rerr != nil {
+			// A connection left with the short timeout would fail writes
+			// that should wait: drop it, the pool opens a fresh one.
+			conn.Raw(func(any) error { return driver.ErrBadConn })
+			err = errors.Join(err, rerr)
 		}
-		if busy == 0 {
-			return nil
-		}
-		if attempt == 4 {
+	}()
+	var busy, logFrames, moved int
+	if err := conn.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &logFrames, &moved); err != nil {
+		if strings.Contains(err.Error(), "database is locked") || strings.Contains(err.Error(), "busy") {
 			return ErrCheckpointBusy
 		}
-		// A read in flight holds an older snapshot; they last milliseconds.
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(time.Duration(attempt+1) * 20 * time.Millisecond):
-		}
+		return err
 	}
+	if busy != 0 {
+		return ErrCheckpointBusy
+	}
+	return nil
 }

@@ -366,10 +366,11 @@ func TestForgetMember(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	removed, promotions, err := f.db.ForgetMember(ctx(), "g1", "me")
-	if err != nil || len(removed) != 2 {
-		t.Fatalf("removed %v, %v; want 2", removed, err)
+	forgotten, err := f.db.Forget(ctx(), "g1", "me")
+	if err != nil || len(forgotten.Rallies) != 2 {
+		t.Fatalf("removed from %v, %v; want 2", forgotten.Rallies, err)
 	}
+	promotions := forgotten.Promotions
 	if len(promotions) != 1 || promotions[0].UserID != "next" || promotions[0].Rally.ID != a.ID {
 		t.Fatalf("promotions = %+v", promotions)
 	}

@@ -190,54 +190,46 @@ func (db *DB) LastSummary(ctx context.Context, guildID string) (_ time.Time, err
 	return time.Unix(t.Int64, 0).UTC(), nil
 }
 
-// PurgeRSVPs deletes the RSVPs of rallies that ended before cutoff and clears
-// their place and details, which can say where people met; the counts and
-// title stay on the rally rows for summaries. It returns how many RSVPs and rallies it cleared.
+// PurgeRSVPs deletes the RSVPs of rallies that ended before cutoff, and
+// every other row naming a member at them (roles, check-ins, DM records, and
+// any table added since), and clears their place, details and cancel reason,
+// which can say where people met or why; the counts and title stay on the
+// rally rows for summaries. Members' locales go once they have no RSVP or
+// role left in the server, and their preferences once they have had none
+// since cutoff. It returns how many RSVPs and rallies it cleared.
 func (db *DB) PurgeRSVPs(ctx context.Context, cutoff time.Time) (rsvps, rallies int, err error) {
 	defer wrap(&err, "purge rsvps")
 	err = db.update(ctx, func(tx *Tx) error {
-		res, err := tx.ExecContext(ctx, `
-			DELETE FROM rsvps WHERE rally_id IN (
-				SELECT id FROM rallies WHERE ends_at < ? AND rsvps_purged_at IS NULL)`, cutoff.Unix())
+		rsvps, rallies = 0, 0
+		ids, err := queryIDs(ctx, tx, `SELECT id FROM rallies WHERE ends_at < ? AND rsvps_purged_at IS NULL`, cutoff.Unix())
 		if err != nil {
 			return err
 		}
-		n, _ := res.RowsAffected()
-		rsvps = int(n)
-		// The DMs owed or sent, the check-ins and the role sign-ups name
-		// members too; their counts stay on the rally. One transaction, so
-		// no sign-up can outlive the purge of its rally.
-		for _, table := range []string{"member_dms", "checkins", "role_signups", "rally_requests", "rally_removals"} {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE rally_id IN (
-				SELECT id FROM rallies WHERE ends_at < ? AND rsvps_purged_at IS NULL)`, cutoff.Unix()); err != nil {
+		for _, id := range ids {
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM rsvps WHERE rally_id = ?`, id).Scan(&n); err != nil {
+				return err
+			}
+			rsvps += n
+			if err := purgeRally(ctx, tx, id, false); err != nil {
 				return err
 			}
 		}
-		// The notices owed to its channel quote its place (old → new), which
-		// goes with the rest.
-		if _, err := tx.ExecContext(ctx, `DELETE FROM channel_posts WHERE rally_id IN (
-			SELECT id FROM rallies WHERE ends_at < ? AND rsvps_purged_at IS NULL)`, cutoff.Unix()); err != nil {
+		rallies = len(ids)
+		if err := dropIdleLocales(ctx, tx); err != nil {
 			return err
 		}
-		res, err = tx.ExecContext(ctx, `UPDATE rallies SET rsvps_purged_at = ?, location = '', details = '' WHERE ends_at < ? AND rsvps_purged_at IS NULL`,
-			tx.now.Unix(), cutoff.Unix())
-		if err != nil {
-			return err
-		}
-		n, _ = res.RowsAffected()
-		rallies = int(n)
-		// A member's DM language is kept only while they have an RSVP or a
-		// role in the guild: nothing else is sent to them.
+		// A preference says the member used the bot: kept while they do.
 		_, err = tx.ExecContext(ctx, `
-			DELETE FROM member_locales WHERE NOT EXISTS (
+			DELETE FROM member_prefs WHERE updated_at < ? AND NOT EXISTS (
 				SELECT 1 FROM rsvps v JOIN rallies r ON r.id = v.rally_id
-				WHERE v.user_id = member_locales.user_id AND r.guild_id = member_locales.guild_id)
+				WHERE v.user_id = member_prefs.user_id AND r.guild_id = member_prefs.guild_id)
 			AND NOT EXISTS (
 				SELECT 1 FROM role_signups s JOIN rallies r ON r.id = s.rally_id
-				WHERE s.user_id = member_locales.user_id AND r.guild_id = member_locales.guild_id)
+				WHERE s.user_id = member_prefs.user_id AND r.guild_id = member_prefs.guild_id)
 			AND NOT EXISTS (
 				SELECT 1 FROM rally_requests q JOIN rallies r ON r.id = q.rally_id
-				WHERE q.user_id = member_locales.user_id AND r.guild_id = member_locales.guild_id)`)
+				WHERE q.user_id = member_prefs.user_id AND r.guild_id = member_prefs.guild_id)`, cutoff.Unix())
 		return err
 	})
 	return rsvps, rallies, err

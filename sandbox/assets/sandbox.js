@@ -6,6 +6,7 @@
   const list = document.getElementById("messages");
   const flash = document.getElementById("flash");
   const clock = document.getElementById("clock");
+  const jump = document.getElementById("jump-note");
 
   // update brings the list to the server's rendering message by message: a
   // message that did not change keeps its element, so a button being pressed
@@ -59,8 +60,16 @@
   }
 
   const events = new EventSource("/events");
+  // A page left open in the back/forward cache would keep its stream, and a
+  // browser opens only six connections to one host: after a few views, a
+  // click would wait for a free one. Close it when the page goes; a page
+  // shown again from the cache reloads to be current.
+  addEventListener("pagehide", () => events.close());
+  addEventListener("pageshow", (e) => { if (e.persisted) location.reload(); });
   events.addEventListener("change", (e) => {
-    clock.textContent = JSON.parse(e.data).clock;
+    const state = JSON.parse(e.data);
+    clock.textContent = state.clock;
+    jump.textContent = state.note || "";
     refresh();
   });
 

@@ -1,4 +1,4 @@
-package discordtest
+package fakediscord
 
 import (
 	"encoding/json"
@@ -247,6 +247,7 @@ func (s *Server) createMessage(c *call) (int, any) {
 	}
 	m := s.newMsgLocked(cs, c.json, 0)
 	m.nonce = nonce
+	s.attachLocked(m, c.files)
 	return http.StatusOK, rawCopy(m.raw)
 }
 

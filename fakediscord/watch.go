@@ -1,4 +1,4 @@
-package discordtest
+package fakediscord
 
 import (
 	"fmt"
@@ -96,4 +96,28 @@ func (s *Server) ephemeralMsgLocked(channelID, messageID string) *storedMsg {
 		}
 	}
 	return nil
+}
+
+// Attachment returns the file uploaded as attachment attachmentID of message
+// messageID in channelID (ephemeral replies included), as the bot sent it.
+func (s *Server) Attachment(channelID, messageID, attachmentID string) (File, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.findMsgLocked(channelID, messageID)
+	if m == nil {
+		m = s.ephemeralMsgLocked(channelID, messageID)
+	}
+	if m == nil {
+		return File{}, false
+	}
+	atts, _ := m.raw["attachments"].([]any)
+	for i, a := range atts {
+		att, _ := a.(map[string]any)
+		if att != nil && fmt.Sprint(att["id"]) == attachmentID && i < len(m.files) {
+			f := m.files[i]
+			f.Data = append([]byte(nil), f.Data...)
+			return f, true
+		}
+	}
+	return File{}, false
 }

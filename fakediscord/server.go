@@ -1,8 +1,9 @@
-// Package discordtest is a fake Discord (REST + gateway) for tests. The bot
-// under test talks to it with an unmodified discordgo session whose HTTP
-// transport is pointed at Server.URL, so the fake sees exactly the bytes the
-// real Discord would and checks them against Discord's OpenAPI spec.
-package discordtest
+// Package fakediscord is an in-process Discord (REST + gateway) on
+// 127.0.0.1, for the sandbox and for tests (package discordtest wraps it for
+// a test and checks request bodies against Discord's OpenAPI spec). The bot
+// talks to it with an unmodified discordgo session whose API base is
+// Server.URL, so the fake sees exactly the bytes the real Discord would.
+package fakediscord
 
 import (
 	"bytes"
@@ -13,14 +14,13 @@ import (
 	"math"
 	"mime"
 	"mime/multipart"
+	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
 	"sync"
-	"testing"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -35,9 +35,10 @@ type Config struct {
 	// AppID is the application id, which Discord also uses as the bot user id.
 	// Default "100000000000000001".
 	AppID string
-	// SpecPath is Discord's OpenAPI document. Default: $DISCORD_OPENAPI, else
-	// shared/discord-api-spec/openapi.json in the nearest ancestor directory.
-	SpecPath string
+	// Spec, when set, is Discord's OpenAPI document: every request body is
+	// checked against it (discordtest.New sets it). Nil: bodies are checked
+	// only against the rules the fake knows itself.
+	Spec Spec
 	// HeartbeatInterval is sent in HELLO. Default 41250ms.
 	HeartbeatInterval time.Duration
 	// PrivilegedIntentsAllowed mirrors the developer-portal toggles: when
@@ -139,9 +140,11 @@ type Role struct {
 // Server is a running fake Discord.
 type Server struct {
 	cfg      Config
-	spec     *openAPI
+	spec     Spec
 	routes   []string
-	hs       *httptest.Server
+	hs       *http.Server
+	url      string
+	inflight sync.WaitGroup // REST requests being served
 	upgrader websocket.Upgrader
 	gwWG     sync.WaitGroup
 	botUser  map[string]any
@@ -239,31 +242,11 @@ func (s *Server) attachLocked(m *storedMsg, files []File) {
 		id := s.newIDLocked()
 		atts[i] = map[string]any{
 			"id": id, "filename": f.Name, "size": len(f.Data), "content_type": f.ContentType,
-			"url":       s.hs.URL + "/attachments/" + m.channel + "/" + id + "/" + f.Name,
-			"proxy_url": s.hs.URL + "/attachments/" + m.channel + "/" + id + "/" + f.Name,
+			"url":       s.url + "/attachments/" + m.channel + "/" + id + "/" + f.Name,
+			"proxy_url": s.url + "/attachments/" + m.channel + "/" + id + "/" + f.Name,
 		}
 	}
 	m.raw["attachments"] = atts
-}
-
-// New starts a fake Discord for a test. Cleanup closes it and fails tb once
-// per recorded Violation, so an invalid body fails the test that caused it.
-func New(tb testing.TB, cfg Config) *Server {
-	tb.Helper()
-	if cfg.Logf == nil {
-		cfg.Logf = tb.Logf
-	}
-	s, err := Start(cfg)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() {
-		s.Close()
-		for _, v := range s.TakeViolations() {
-			tb.Errorf("discordtest: %s %s: %s\nbody: %s", v.Method, v.Path, v.Reason, truncate(v.Body, 2000))
-		}
-	})
-	return s
 }
 
 // Start starts a fake Discord on 127.0.0.1 outside of a test, as the sandbox
@@ -306,15 +289,9 @@ func Start(cfg Config) (*Server, error) {
 			"avatar": nil, "bot": true, "verified": true, "flags": 0,
 		},
 	}
-	if p := findSpec(cfg.SpecPath); p != "" {
-		spec, err := loadSpec(p)
-		if err != nil {
-			return nil, fmt.Errorf("discordtest: load OpenAPI spec %s: %w", p, err)
-		}
-		s.spec = spec
-		s.routes = append(s.routes, spec.templates...)
-	} else {
-		cfg.Logf("discordtest: OpenAPI spec not found (set DISCORD_OPENAPI); request bodies are NOT validated")
+	if cfg.Spec != nil {
+		s.spec = cfg.Spec
+		s.routes = append(s.routes, cfg.Spec.Routes()...)
 	}
 	// Routes the fake serves must resolve even without the spec.
 	s.handlers = handlers()
@@ -327,19 +304,18 @@ func Start(cfg Config) (*Server, error) {
 	for k := range s.handlers {
 		s.routes = append(s.routes, k[strings.Index(k, " ")+1:])
 	}
-	s.hs = httptest.NewServer(s)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("fakediscord: %w", err)
+	}
+	s.url = "http://" + ln.Addr().String()
+	s.hs = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	go s.hs.Serve(ln)
 	return s, nil
 }
 
-func truncate(b []byte, n int) string {
-	if len(b) > n {
-		return string(b[:n]) + "…"
-	}
-	return string(b)
-}
-
 // URL is the fake's origin, e.g. "http://127.0.0.1:41234".
-func (s *Server) URL() string { return s.hs.URL }
+func (s *Server) URL() string { return s.url }
 
 // Close stops the server and every gateway connection. It is idempotent.
 func (s *Server) Close() {
@@ -358,7 +334,10 @@ func (s *Server) Close() {
 	for _, c := range conns {
 		c.close(websocket.CloseGoingAway, "server closing")
 	}
+	// Closing the connections ends the requests held by Hold; none starts
+	// after closed was set.
 	s.hs.Close()
+	s.inflight.Wait()
 	s.gwWG.Wait()
 }
 
@@ -461,6 +440,15 @@ func (s *Server) AddChannel(guildID string, c Channel) {
 	s.mu.Unlock()
 	if ok && cur != nil {
 		cur.dispatch("CHANNEL_CREATE", channelJSON(guildID, c))
+	}
+}
+
+// AddRole adds a role to a known guild, for role options to resolve.
+func (s *Server) AddRole(guildID string, r Role) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if gs, ok := s.guildByID[guildID]; ok {
+		gs.g.Roles = append(gs.g.Roles, r)
 	}
 }
 
@@ -635,6 +623,16 @@ func (s *Server) Message(channelID, messageID string) *discordgo.Message {
 	return nil
 }
 
+// MessageFiles returns the files uploaded with a message, or nil.
+func (s *Server) MessageFiles(channelID, messageID string) []File {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if m := s.findMsgLocked(channelID, messageID); m != nil {
+		return append([]File(nil), m.files...)
+	}
+	return nil
+}
+
 // DMs returns the messages sent to the user's DM channel.
 func (s *Server) DMs(userID string) []*discordgo.Message {
 	s.mu.Lock()
@@ -767,6 +765,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, nil, http.StatusNotFound, apiError(0, "404: Not Found"))
 		return
 	}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		writeJSON(w, nil, http.StatusServiceUnavailable, apiError(0, "503: Service Unavailable"))
+		return
+	}
+	s.inflight.Add(1)
+	s.mu.Unlock()
+	defer s.inflight.Done()
 	raw, _ := io.ReadAll(io.LimitReader(r.Body, 32<<20))
 	c := &call{r: r, path: path, query: r.URL.Query(), header: http.Header{}}
 	c.route = matchRoute(s.routes, path)
@@ -858,14 +865,14 @@ func (s *Server) handle(c *call, raw []byte) (int, any) {
 		s.violate(method, c.path, err.Error(), raw)
 		return http.StatusBadRequest, apiError(50109, "The request body contains invalid JSON.")
 	}
-	if isMultipart && s.spec != nil && c.route != "" && !s.spec.multipart[method+" "+c.route] {
+	if isMultipart && s.spec != nil && c.route != "" && !s.spec.Multipart(method, c.route) {
 		s.violate(method, c.path, "multipart/form-data body on a route whose spec takes none", raw)
 		return http.StatusBadRequest, apiError(50035, "Invalid Form Body")
 	}
 	c.body, c.files = body, files
 	if len(bytes.TrimSpace(body)) > 0 {
 		if s.spec != nil && c.route != "" {
-			if reason, errs, ok := s.spec.validateBody(method, c.route, body); !ok {
+			if reason, errs, ok := s.spec.Validate(method, c.route, body); !ok {
 				s.violate(method, c.path, "body does not match the OpenAPI schema: "+reason, body)
 				return http.StatusBadRequest, map[string]any{"code": 50035, "message": "Invalid Form Body", "errors": marshalErrors(errs)}
 			}
@@ -1119,7 +1126,7 @@ func (s *Server) checkMessageBody(method string, c *call, m map[string]any) (int
 	if content, ok := m["content"].(string); ok && len([]rune(content)) > 2000 {
 		s.violate(method, c.path, fmt.Sprintf("content is %d characters; bots are limited to 2000", len([]rune(content))), c.body)
 		errs := map[string]any{}
-		addFieldError(errs, []string{"content"}, "BASE_TYPE_MAX_LENGTH", "Must be 2000 or fewer in length.")
+		AddFieldError(errs, []string{"content"}, "BASE_TYPE_MAX_LENGTH", "Must be 2000 or fewer in length.")
 		return http.StatusBadRequest, map[string]any{"code": 50035, "message": "Invalid Form Body", "errors": errs}
 	}
 	am, ok := m["allowed_mentions"].(map[string]any)

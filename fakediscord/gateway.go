@@ -1,4 +1,4 @@
-package discordtest
+package fakediscord
 
 import (
 	"context"
@@ -84,7 +84,7 @@ func randomHex(n int) string {
 }
 
 func (s *Server) gatewayURL() string {
-	return "ws" + strings.TrimPrefix(s.hs.URL, "http") + "/gateway"
+	return "ws" + strings.TrimPrefix(s.url, "http") + "/gateway"
 }
 
 func (s *Server) serveGateway(w http.ResponseWriter, r *http.Request) {
