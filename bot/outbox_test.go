@@ -30,6 +30,12 @@ func TestAdoptedAnnouncementShowsClicksMadeMeanwhile(t *testing.T) {
 	})
 	mustContain(t, h.click(member(1), seattleChannel, ann.ID, "rsvp:going:1"), true, "you're **going**")
 	mustContain(t, h.click(member(2), seattleChannel, ann.ID, "rsvp:maybe:1"), true, "maybe")
+	// The clicks' edits found no message to edit, and are done with.
+	eventually(t, 10*time.Second, "the clicks' edits give up on the unrecorded message", func() bool {
+		var pending int
+		err := h.sql().QueryRow(`SELECT refresh_pending FROM rallies WHERE id = 1`).Scan(&pending)
+		return err == nil && pending == 0
+	})
 	if n := len(h.fake.Messages(seattleChannel)); n != 1 {
 		t.Errorf("%d messages in the channel before the announcement is recorded, want 1", n)
 	}
@@ -43,7 +49,6 @@ func TestAdoptedAnnouncementShowsClicksMadeMeanwhile(t *testing.T) {
 		txt := messageText(h.fake.Message(seattleChannel, ann.ID))
 		return strings.Contains(txt, "1 going") && strings.Contains(txt, "1 maybe")
 	})
-	h.runJobs()
 	if n := len(h.fake.Messages(seattleChannel)); n != 1 {
 		t.Errorf("%d messages in the channel, want the one announcement", n)
 	}
