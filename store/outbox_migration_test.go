@@ -1,0 +1,151 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestOutboxMigration: a database of the version before the one outbox,
+// holding what each old table still owed (some sends begun, their outcome
+// unknown), is migrated in one transaction into channel_posts with the same
+// nonces, begun where they were begun, and keeps only two tables with a
+// nonce: the channel posts and the members' DMs.
+func TestOutboxMigration(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "old.db")
+	known, err := knownMigrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := sql.Open("sqlite3", "file:"+path+"?_foreign_keys=on")
+	if err != nil {
+		t.Fatal(err)
+	}
+	exec := func(q string, args ...any) {
+		t.Helper()
+		if _, err := raw.Exec(q, args...); err != nil {
+			t.Fatalf("%.60s: %v", q, err)
+		}
+	}
+	exec(`CREATE TABLE migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)`)
+	for _, name := range known {
+		if name >= "0050" {
+			break
+		}
+		body, err := migrationFS.ReadFile("migrations/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		exec(string(body))
+		exec(`INSERT INTO migrations (name, applied_at) VALUES (?, 0)`, name)
+	}
+	at := time.Date(2026, 11, 20, 18, 0, 0, 0, time.UTC)
+	start := at.Add(30 * time.Hour).Unix()
+	exec(`INSERT INTO guilds (id, seeded_at, coordinator_channel_id) VALUES ('g1', 0, 'coord')`)
+	exec(`INSERT INTO chapters (id, guild_id, name, timezone, channel_id) VALUES (1, 'g1', 'Seattle', 'America/Los_Angeles', 'c1')`)
+	exec(`INSERT INTO series (id, guild_id, repeat, occurrences, created_at) VALUES (1, 'g1', 'weekly', 2, 0)`)
+	rally := func(id int64, extra string, vals ...any) {
+		t.Helper()
+		exec(`INSERT INTO rallies (id, guild_id, chapter_id, title, location, starts_at, ends_at, timezone, created_at, updated_at`+extra+`)
+			VALUES (?, 'g1', 1, 'March', 'City Hall', ?, ?, 'America/Los_Angeles', 0, 0`+strings.Repeat(", ?", len(vals))+`)`,
+			append([]any{id, start, start + 7200}, vals...)...)
+	}
+	rally(1, ", channel_id, message_id", "c1", "m1")                                                     // announced
+	rally(2, ", announce_channel_id, announce_nonce, announce_begun_at", "c1", "createnonce", at.Unix()) // a create cut short
+	rally(3, ", series_id, series_index", 1, 2)                                                          // a series' later rally
+	exec(`INSERT INTO reminders (rally_id, offset_s, due_at, state, nonce, attempts, next_try_at, updated_at) VALUES
+		(1, 86400, ?, 'pending', 'remnonce', 1, ?, ?), (1, 7200, ?, 'pending', NULL, 0, 0, 0), (2, 86400, ?, 'sent', 'old', 0, 0, 0)`,
+		start-86400, start-86400+60, at.Unix(), start-7200, start-86400)
+	exec(`INSERT INTO staffing_alerts (rally_id, nonce, state, attempts, next_try_at, updated_at) VALUES (1, 'staffnonce', 'pending', 0, 0, ?)`, at.Unix())
+	exec(`INSERT INTO series_announcements (rally_id, nonce, begun, updated_at) VALUES (3, 'seriesnonce', 1, ?)`, at.Unix())
+	exec(`INSERT INTO channel_posts (id, rally_id, kind, channel_id, body, marker, nonce, next_try_at, begun_at, updated_at)
+		VALUES (7, 1, 'rally_change', 'c1', 'moved\n-# notice #7', 'notice #7', 'postnonce', 0, ?, ?)`, at.Unix(), at.Unix())
+	exec(`INSERT INTO summary_runs (guild_id, scheduled_for, state, nonce, parts_sent, updated_at, parts, counts)
+		VALUES ('g1', ?, 'pending', 'sumnonce', 1, ?, '[[{"title":"a"}],[{"title":"b"}],[{"title":"c"}]]', '{}')`, at.Unix(), at.Unix())
+	raw.Close()
+
+	db, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+
+	var nonceTables []string
+	rows, err := db.read.QueryContext(ctx, `SELECT m.name FROM sqlite_master m, pragma_table_info(m.name) c
+		WHERE m.type = 'table' AND c.name = 'nonce' ORDER BY m.name`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var n string
+		rows.Scan(&n)
+		nonceTables = append(nonceTables, n)
+	}
+	rows.Close()
+	if strings.Join(nonceTables, ",") != "channel_posts,member_dms" {
+		t.Errorf("tables with a nonce: %v, want channel_posts and member_dms", nonceTables)
+	}
+	for _, gone := range []string{"reminders", "staffing_alerts", "series_announcements"} {
+		var n int
+		db.read.QueryRow(`SELECT COUNT(*) FROM sqlite_master WHERE name = ?`, gone).Scan(&n)
+		if n != 0 {
+			t.Errorf("table %s is still there", gone)
+		}
+	}
+
+	posts, err := db.posts(ctx, db.read, `WHERE p.state = 'pending' ORDER BY p.id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type want struct {
+		kind    PostKind
+		nonce   string
+		begun   bool
+		channel string
+	}
+	got := map[string]want{}
+	for _, p := range posts {
+		got[p.Key] = want{p.Kind, p.Nonce, !p.BegunAt.IsZero(), p.ChannelID}
+	}
+	for key, w := range map[string]want{
+		"reminder:1:86400":                     {PostReminder, "remnonce", true, ""},
+		"staffing:1":                           {PostStaffing, "staffnonce", true, ""},
+		"announce:2":                           {PostAnnounce, "createnonce", true, "c1"},
+		"announce:3":                           {PostAnnounce, "seriesnonce", true, ""},
+		"post:7":                               {PostRallyChange, "postnonce", true, "c1"},
+		"summary:g1:" + itoa(at.Unix()) + ":1": {PostSummary, "sumnonce-1", true, ""},
+		"summary:g1:" + itoa(at.Unix()) + ":2": {PostSummary, "sumnonce-2", false, ""},
+	} {
+		if got[key] != w {
+			t.Errorf("%s migrated as %+v, want %+v", key, got[key], w)
+		}
+	}
+	if g, ok := got["reminder:1:7200"]; !ok || g.begun || g.nonce == "" {
+		t.Errorf("a reminder never begun migrated as %+v, want pending, not begun, with a nonce", g)
+	}
+	if _, ok := got["summary:g1:"+itoa(at.Unix())+":0"]; ok {
+		t.Error("a summary part already posted is owed again")
+	}
+	for _, p := range posts {
+		switch p.Key {
+		case "announce:3":
+			if !p.Args.Arm {
+				t.Error("a series' announcement does not arm its rally's reminders any more")
+			}
+		case "reminder:1:86400":
+			if p.Args.Offset() != 24*time.Hour || p.Attempts != 1 {
+				t.Errorf("reminder migrated as %+v", p)
+			}
+		}
+	}
+	// A new notice never takes an id a marker already named.
+	var seq int64
+	db.read.QueryRow(`SELECT seq FROM sqlite_sequence WHERE name = 'channel_posts'`).Scan(&seq)
+	if seq < 7 {
+		t.Errorf("channel_posts' sequence at %d, below the ids already used", seq)
+	}
+}
