@@ -37,15 +37,7 @@ func (a *App) forgetMe(ctx context.Context, in *Input) (*Response, error) {
 	for _, id := range f.Rallies {
 		a.refresher.mark(id)
 	}
-	byRally := map[int64][]string{}
-	rallies := map[int64]store.Rally{}
-	for _, p := range f.Promotions {
-		byRally[p.Rally.ID] = append(byRally[p.Rally.ID], p.UserID)
-		rallies[p.Rally.ID] = p.Rally
-	}
-	for id, users := range byRally {
-		a.tellPromoted(ctx, rallies[id], users)
-	}
+	a.tellPromotions(ctx, f.Promotions)
 	if f.DMs > 0 {
 		a.kickDMDeletions()
 	}

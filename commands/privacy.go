@@ -99,15 +99,7 @@ func (a *App) memberGone(ctx context.Context, guildID, userID string) {
 	for _, id := range d.Rallies {
 		a.refresher.mark(id)
 	}
-	byRally := map[int64][]string{}
-	rallies := map[int64]store.Rally{}
-	for _, p := range d.Promotions {
-		byRally[p.Rally.ID] = append(byRally[p.Rally.ID], p.UserID)
-		rallies[p.Rally.ID] = p.Rally
-	}
-	for id, users := range byRally {
-		a.tellPromoted(ctx, rallies[id], users)
-	}
+	a.tellPromotions(ctx, d.Promotions)
 	if len(d.Rallies) > 0 {
 		a.log.Info("member no longer in the server taken off their rallies", "guild", guildID, "rallies", len(d.Rallies))
 	}

@@ -153,6 +153,19 @@ func (a *App) rsvp(ctx context.Context, in *Input, rallyID int64, status store.R
 	return ephemeral(msg), nil
 }
 
+// tellPromotions tells members moved off waitlists, rally by rally.
+func (a *App) tellPromotions(ctx context.Context, ps []store.Promotion) {
+	byRally := map[int64][]string{}
+	rallies := map[int64]store.Rally{}
+	for _, p := range ps {
+		byRally[p.Rally.ID] = append(byRally[p.Rally.ID], p.UserID)
+		rallies[p.Rally.ID] = p.Rally
+	}
+	for id, users := range byRally {
+		a.tellPromoted(ctx, rallies[id], users)
+	}
+}
+
 // tellPromoted DMs members who moved off a waitlist. A DM that fails (closed
 // DMs) leaves the promotion flagged, and /myrsvps tells them instead.
 func (a *App) tellPromoted(ctx context.Context, r store.Rally, users []string) {

@@ -308,16 +308,7 @@ func (db *DB) AnswerSafeHome(ctx context.Context, rallyID int64, userID string, 
 		if answer != AnswerHelp {
 			return nil
 		}
-		var s ChapterSupport
-		err = tx.QueryRowContext(ctx, `SELECT safe_home, support_channel_id, support_role_id FROM chapter_support WHERE chapter_id = ?`,
-			r.ChapterID).Scan(&s.SafeHome, &s.SupportChannelID, &s.SupportRoleID)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return err
-		}
-		if s.SupportChannelID == "" {
-			return nil // the caller tells the member whom to reach instead
-		}
-		return owePostWithRole(ctx, tx, rallyID, PostSafeHelp, s.SupportChannelID, s.SupportRoleID, help(r, s, userID))
+		return oweSafeHelp(ctx, tx, r, userID, help)
 	})
 	return r, before, err
 }
@@ -351,18 +342,25 @@ func (db *DB) AnswerSafeHomeUnrecorded(ctx context.Context, rallyID int64, userI
 		if answer != AnswerHelp {
 			return nil
 		}
-		var s ChapterSupport
-		err = tx.QueryRowContext(ctx, `SELECT safe_home, support_channel_id, support_role_id FROM chapter_support WHERE chapter_id = ?`,
-			r.ChapterID).Scan(&s.SafeHome, &s.SupportChannelID, &s.SupportRoleID)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return err
-		}
-		if s.SupportChannelID == "" {
-			return nil
-		}
-		return owePostWithRole(ctx, tx, rallyID, PostSafeHelp, s.SupportChannelID, s.SupportRoleID, help(r, s, userID))
+		return oweSafeHelp(ctx, tx, r, userID, help)
 	})
 	return r, err
+}
+
+// oweSafeHelp owes, in tx, a member's call for help to the support channel
+// of the rally's chapter; none without one (the caller tells the member
+// whom to reach instead).
+func oweSafeHelp(ctx context.Context, tx *Tx, r Rally, userID string, help SafeHomeHelp) error {
+	var s ChapterSupport
+	err := tx.QueryRowContext(ctx, `SELECT safe_home, support_channel_id, support_role_id FROM chapter_support WHERE chapter_id = ?`,
+		r.ChapterID).Scan(&s.SafeHome, &s.SupportChannelID, &s.SupportRoleID)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	if s.SupportChannelID == "" {
+		return nil
+	}
+	return owePostWithRole(ctx, tx, r.ID, PostSafeHelp, s.SupportChannelID, s.SupportRoleID, help(r, s, userID))
 }
 
 // SafeHomeLate words the list of members who did not answer, for the
