@@ -54,7 +54,7 @@ func TestLocaleCacheBounds(t *testing.T) {
 	c.max = 100
 	_, _, gen := c.get(localeKey{"g", "0"})
 	for i := range 1000 {
-		c.put(localeKey{"g", string(rune('a' + i%26)) + string(rune(i))}, "es-419", gen)
+		c.put(localeKey{"g", string(rune('a'+i%26)) + string(rune(i))}, "es-419", gen)
 	}
 	if n := c.len(); n != 100 {
 		t.Errorf("%d cached, want the bound 100", n)
