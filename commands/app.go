@@ -63,6 +63,7 @@ type App struct {
 	refresher *refresher
 	jobs      jobs
 	zones     zoneCache
+	whens     whenCache // rendered rally times for click replies (clickpath.go)
 	// eventLocks keeps a command and the sweep from mirroring one rally's
 	// scheduled event at once (events.go).
 	eventLocks rallyLocks

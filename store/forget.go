@@ -194,6 +194,9 @@ func deleteMemberRows(ctx context.Context, tx *Tx, s memberScope, deleteDMs bool
 				return 0, err
 			}
 		}
+		if t.Name == "member_locales" {
+			tx.dropsLocales = true
+		}
 		res, err := tx.ExecContext(ctx, `DELETE FROM `+t.Name+` WHERE `+where, args...)
 		if err != nil {
 			return 0, fmt.Errorf("%s: %w", t.Name, err)
@@ -481,6 +484,7 @@ func setHighRisk(ctx context.Context, tx *Tx, rallyID int64, on bool) error {
 // in the guild: a member's DM language is kept only while something may be
 // sent to them.
 func dropIdleLocales(ctx context.Context, tx *Tx) error {
+	tx.dropsLocales = true
 	_, err := tx.ExecContext(ctx, `
 		DELETE FROM member_locales WHERE NOT EXISTS (
 			SELECT 1 FROM rsvps v JOIN rallies r ON r.id = v.rally_id

@@ -32,6 +32,8 @@ type DB struct {
 
 	commit *committer // RSVP clicks, group-committed
 
+	locales *localeCache // member_locales as last written or read (localecache.go)
+
 	// Now is the clock; tests replace it. Each transaction reads it once.
 	Now func() time.Time
 }
@@ -77,7 +79,7 @@ func OpenWith(ctx context.Context, filePath string, opts Options) (*DB, error) {
 	}
 	write.SetMaxOpenConns(1)
 	write.SetConnMaxIdleTime(0)
-	db := &DB{write: write, path: filePath, Now: time.Now}
+	db := &DB{write: write, path: filePath, Now: time.Now, locales: newLocaleCache()}
 
 	if err := db.check(ctx); err != nil {
 		write.Close()
@@ -236,6 +238,9 @@ func (db *DB) Migrations(ctx context.Context) (_ []string, err error) {
 type Tx struct {
 	*sql.Tx
 	now time.Time
+	// dropsLocales: the transaction deletes member_locales rows, and the
+	// locale cache is emptied once it is over (localecache.go).
+	dropsLocales bool
 }
 
 // update runs fn in a write transaction and commits it if fn returns nil.
@@ -245,6 +250,13 @@ func (db *DB) update(ctx context.Context, fn func(tx *Tx) error) error {
 		return err
 	}
 	tx := &Tx{Tx: sqlTx, now: db.Now().UTC()}
+	defer func() {
+		if tx.dropsLocales {
+			// After the commit (or the rollback): a read begun before
+			// it cannot put back a deleted locale.
+			db.locales.invalidate()
+		}
+	}()
 	if err := fn(tx); err != nil {
 		sqlTx.Rollback()
 		return err
