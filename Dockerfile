@@ -27,6 +27,9 @@ COPY --from=build /out/rallybot /usr/local/bin/rallybot
 USER rallybot
 WORKDIR /data
 ENV DATABASE_PATH=/data/rallybot.db
+# A soft ceiling for the Go heap, as in deploy/rallybot.service (BENCHMARKS.md,
+# "Memory under a storm"); override with -e GOMEMLIMIT=….
+ENV GOMEMLIMIT=40MiB
 VOLUME ["/data"]
 ENTRYPOINT ["/usr/local/bin/rallybot"]
 CMD ["run"]

@@ -438,3 +438,80 @@ func TestAfterSummaryChartOff(t *testing.T) {
 	}
 	afterPNG(t, r.Files[0])
 }
+
+// TestAfterSafeHomeHighRisk: a high-risk rally with the safe-home check asks
+// those who held a role once it ends, then forgets whom it asked with every
+// other member id; its "Home safe?" DM stays on Discord for the day after,
+// and "I need help" pressed there still reaches the support channel.
+func TestAfterSafeHomeHighRisk(t *testing.T) {
+	t.Parallel()
+	h := afterHarness(t, "DISCORD_GUILD_ID", guildID)
+	h.afterSetupSupport()
+	at := start.Add(26 * time.Hour)
+	id := h.schedRally("Seattle", seattleChannel, "Vigil at the field office", at,
+		discordtest.Int("marshals", 1), discordtest.Bool("safe_home", true), discordtest.Bool("high_risk", true))
+	rid := fmt.Sprint(id)
+	ann := h.actAnnouncement(seattleChannel, id)
+	marshal, going := member(1), member(2)
+	mustContain(t, h.cmd(marshal, seattleChannel, "rsvp", discordtest.Str("rally", rid), discordtest.Str("status", "going"), discordtest.Str("role", "marshal")), true)
+	h.noticeRSVP(going, ann, id, "going")
+	h.clock.Set(at.Add(-23 * time.Hour)) // the day-before reminder DMs
+	h.runJobs()
+	reminders := len(h.fake.DMs(marshal.UserID))
+	if reminders == 0 {
+		t.Fatal("the marshal got no reminder; the test cannot tell what is deleted")
+	}
+
+	end := at.Add(2 * time.Hour)
+	h.clock.Set(end)
+	h.runJobs()
+	h.runJobs()
+	h.clock.Add(time.Minute)
+	h.runJobs()
+
+	dms := h.afterDMs(marshal)
+	if len(dms) != 1 {
+		t.Fatalf("the marshal got %d safe-home DMs at the end of a high-risk rally, want 1", len(dms))
+	}
+	if n := len(h.afterDMs(going)); n != 0 {
+		t.Errorf("a member without a role or check-in got %d safe-home DMs", n)
+	}
+	for _, m := range []discordtest.Member{marshal, going} {
+		if got := h.privacyHolders(m.UserID); len(got) != 0 {
+			t.Errorf("member %s is still in %v after the high-risk rally ended", m.UserID, got)
+		}
+	}
+	if got := len(h.fake.DeletedDMs(marshal.UserID)); got != reminders {
+		t.Errorf("%d of the marshal's DMs deleted at the end, want the %d reminders (the safe-home DM stays for its buttons)", got, reminders)
+	}
+
+	r := h.noticeClickDM(marshal, dms[0], fmt.Sprintf("safehome:help:%d", id))
+	mustContain(t, r, true, "support team")
+	help := h.afterPosts(supportChannel, "I need help")
+	if len(help) != 1 || !strings.Contains(help[0].Content, "<@"+marshal.UserID+">") {
+		t.Fatalf("calls for help in the support channel: %d, want 1 naming the marshal", len(help))
+	}
+	// Pressed anywhere but the member's own DM, an unrecorded answer is
+	// refused: nothing says they were asked.
+	forged, err := h.fake.ForgedClick(h.ctx(), discordtest.Invocation{GuildID: guildID, ChannelID: seattleChannel, Member: going}, ann.ID,
+		fmt.Sprintf("safehome:help:%d", id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustContain(t, forged, true)
+	if n := len(h.afterPosts(supportChannel, "I need help")); n != 1 {
+		t.Errorf("a forged press in the channel made %d calls for help, want still 1", n)
+	}
+
+	// The day after, the check is closed and its DM deleted too.
+	h.clock.Set(end.Add(25 * time.Hour))
+	h.runJobs()
+	if got := len(h.fake.DeletedDMs(marshal.UserID)); got != reminders+1 {
+		t.Errorf("%d of the marshal's DMs deleted a day after, want all %d", got, reminders+1)
+	}
+	for _, m := range []discordtest.Member{marshal, going} {
+		if got := h.privacyHolders(m.UserID); len(got) != 0 {
+			t.Errorf("member %s is in %v a day after", m.UserID, got)
+		}
+	}
+}

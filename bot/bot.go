@@ -44,6 +44,10 @@ type Options struct {
 	// NoInvite keeps the invite link out of the log: the sandbox's Discord
 	// is in-process, and a link to the real one would invite a real bot.
 	NoInvite bool
+	// MaxHandlers bounds the interactions handled at once (default
+	// maxHandlers); the others wait for a slot, and one that waits past
+	// DeferAfter is acknowledged meanwhile (interactions.go).
+	MaxHandlers int
 }
 
 // Health is what /healthz reports of the gateway: whether the bot is
@@ -84,6 +88,11 @@ type bot struct {
 	ctx    context.Context // lives until in-flight work is done
 	cancel context.CancelFunc
 
+	// slots holds a token per interaction being handled: discordgo starts
+	// a goroutine per event, and a storm of clicks would otherwise run
+	// every handler at once (interactions.go).
+	slots chan struct{}
+
 	mu       sync.Mutex
 	closing  bool
 	inflight sync.WaitGroup
@@ -110,11 +119,14 @@ func Run(ctx context.Context, cfg Config, session *discordgo.Session, app *comma
 	if opts.DeferAfter == 0 {
 		opts.DeferAfter = deferAfter
 	}
+	if opts.MaxHandlers <= 0 {
+		opts.MaxHandlers = maxHandlers
+	}
 	log := opts.Logger
 	started := time.Now()
 
 	b := &bot{cfg: cfg, opts: opts, log: log, session: session, discord: app.Discord(), app: app,
-		seeded: map[string]bool{}, fatal: make(chan error, 1), stopping: make(chan struct{})}
+		seeded: map[string]bool{}, fatal: make(chan error, 1), stopping: make(chan struct{}), slots: make(chan struct{}, opts.MaxHandlers)}
 	b.ctx, b.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	defer b.cancel()
 	defer app.Close()

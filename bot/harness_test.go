@@ -80,7 +80,8 @@ type harness struct {
 	env    map[string]string
 	logs   *syncBuffer
 
-	deferAfter time.Duration // bot.Options.DeferAfter; 0 for the default
+	deferAfter  time.Duration // bot.Options.DeferAfter; 0 for the default
+	maxHandlers int           // bot.Options.MaxHandlers; 0 for the default
 
 	tick   chan time.Time
 	cancel context.CancelFunc
@@ -152,11 +153,12 @@ func (h *harness) start() {
 	h.tick, h.cancel, h.done = make(chan time.Time), cancel, make(chan error, 1)
 	go func() {
 		h.done <- runBot(ctx, cfg, bot.Options{
-			Now:        h.clock.Now,
-			Logger:     bot.NewLogger(h.logs, cfg.LogLevel, cfg.Token),
-			Tick:       h.tick,
-			Ready:      func() { close(ready) },
-			DeferAfter: h.deferAfter,
+			Now:         h.clock.Now,
+			Logger:      bot.NewLogger(h.logs, cfg.LogLevel, cfg.Token),
+			Tick:        h.tick,
+			Ready:       func() { close(ready) },
+			DeferAfter:  h.deferAfter,
+			MaxHandlers: h.maxHandlers,
 		})
 	}()
 	select {

@@ -10,9 +10,18 @@ import (
 	"rallybot/discord"
 )
 
+// maxHandlers is how many interactions are handled at once by default. A
+// click's handler spends most of its time waiting for the group commit, so
+// enough of them to fill a commit's batch keep the writer busy; more would
+// only hold more memory and contend for the two cores.
+const maxHandlers = 64
+
 // onInteraction runs the handler and sends its reply. A handler that is still
 // working after DeferAfter gets the interaction acknowledged ("thinking…")
 // with the visibility its route declares, and its reply put in when done.
+// The time waited for a handler slot counts: under a storm of clicks an
+// interaction that cannot be handled within DeferAfter is acknowledged in
+// time, and answered when its turn comes.
 func (b *bot) onInteraction(i *discordgo.Interaction) {
 	if !b.begin() {
 		return
@@ -22,9 +31,20 @@ func (b *bot) onInteraction(i *discordgo.Interaction) {
 	defer func() { b.opts.Metrics.Latency(commands.InteractionKind(i.Type), time.Since(received)) }()
 	ctx, cancel := context.WithTimeout(b.ctx, handlerTimeout)
 	defer cancel()
+	// The message a button was clicked on comes with the click (its embeds
+	// and every component); nothing reads it, and a click waiting for a
+	// slot need not keep it.
+	i.Message = nil
 
 	done := make(chan *commands.Response, 1)
 	go func() {
+		select {
+		case b.slots <- struct{}{}:
+		case <-ctx.Done():
+			done <- nil
+			return
+		}
+		defer func() { <-b.slots }()
 		b.seed(ctx, i.GuildID)
 		done <- b.app.Handle(ctx, i)
 	}()
@@ -33,9 +53,11 @@ func (b *bot) onInteraction(i *discordgo.Interaction) {
 	if i.Type == discordgo.InteractionApplicationCommandAutocomplete {
 		resp = <-done // autocomplete cannot be deferred
 	} else {
+		timer := time.NewTimer(b.opts.DeferAfter)
 		select {
 		case resp = <-done:
-		case <-time.After(b.opts.DeferAfter):
+			timer.Stop()
+		case <-timer.C:
 			b.deferred(ctx, i, done)
 			return
 		}

@@ -295,6 +295,11 @@ func (a *App) safeHomeButton(ctx context.Context, in *Input) (*Response, error) 
 	}
 	answer := store.SafeHomeAnswer(in.Params["answer"])
 	r, before, err := a.db.AnswerSafeHome(ctx, id, in.userID(), answer, a.safeHomeHelp)
+	if errors.Is(err, store.ErrNotSafeHome) && in.Interaction.GuildID == "" {
+		// A high-risk rally forgets whom it asked when it ends; its own
+		// DM's button still answers for the day after.
+		r, err = a.db.AnswerSafeHomeUnrecorded(ctx, id, in.userID(), answer, a.safeHomeHelp)
+	}
 	switch {
 	case errors.Is(err, store.ErrNotSafeHome):
 		return ephemeral(in.Lang.T("safe_home_not_asked")), nil

@@ -65,6 +65,7 @@ type App struct {
 	outbox    *outbox
 	jobs      jobs
 	zones     zoneCache
+	whens     whenCache // rendered rally times for click replies (clickpath.go)
 	// eventLocks keeps a command and the sweep from mirroring one rally's
 	// scheduled event at once (events.go).
 	eventLocks rallyLocks

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/BurntSushi/toml"
@@ -140,14 +141,41 @@ func (l Lang) dateTime(t time.Time, layout string) string {
 // dateParts are the placeholders of the date messages (date_long, …,
 // date_only): t's names and numbers in l.
 func dateParts(l Lang, t time.Time) []any {
+	n := calendarNamesOf(l)
 	return []any{
-		"Weekday", l.T("weekday_" + strconv.Itoa(int(t.Weekday()))),
-		"WeekdayShort", l.T("weekday_short_" + strconv.Itoa(int(t.Weekday()))),
-		"Month", l.T("month_" + strconv.Itoa(int(t.Month()))),
-		"MonthShort", l.T("month_short_" + strconv.Itoa(int(t.Month()))),
+		"Weekday", n.weekday[t.Weekday()],
+		"WeekdayShort", n.weekdayShort[t.Weekday()],
+		"Month", n.month[t.Month()-1],
+		"MonthShort", n.monthShort[t.Month()-1],
 		"Day", t.Day(), "Year", t.Year(),
 		"Time", l.clock(t),
 	}
+}
+
+// calendarNames are a language's weekday and month names, read from the
+// catalogue once: every date in a summary or a list needs four of them.
+type calendarNames struct {
+	weekday, weekdayShort [7]string
+	month, monthShort     [12]string
+}
+
+var calendarNamesCache sync.Map // Lang -> *calendarNames
+
+func calendarNamesOf(l Lang) *calendarNames {
+	if n, ok := calendarNamesCache.Load(l); ok {
+		return n.(*calendarNames)
+	}
+	n := &calendarNames{}
+	for d := range 7 {
+		n.weekday[d] = l.T("weekday_" + strconv.Itoa(d))
+		n.weekdayShort[d] = l.T("weekday_short_" + strconv.Itoa(d))
+	}
+	for m := range 12 {
+		n.month[m] = l.T("month_" + strconv.Itoa(m+1))
+		n.monthShort[m] = l.T("month_short_" + strconv.Itoa(m+1))
+	}
+	calendarNamesCache.Store(l, n)
+	return n
 }
 
 // postText is a channel post's text under a language setting: each

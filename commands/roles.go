@@ -317,36 +317,28 @@ func roleError(err error) error {
 	return err
 }
 
-// rsvpWithRole is /rsvp and the RSVP buttons for a member who holds a role:
-// Going changes nothing, Maybe and Can't go give the role up. ok is false
-// when the member holds none, and the plain RSVP applies.
-func (a *App) rsvpWithRole(ctx context.Context, in *Input, rallyID int64, status store.RSVPStatus) (*Response, bool, error) {
-	held, err := a.db.MemberRole(ctx, rallyID, in.userID())
-	if err != nil || held == "" {
-		return nil, false, err
-	}
+// heldRole is /rsvp and the RSVP buttons for a member who holds a role
+// (SetRSVP found it in the click's own read and wrote nothing): Going
+// changes nothing, Maybe and Can't go give the role up.
+func (a *App) heldRole(ctx context.Context, in *Input, r store.Rally, held store.Role, status store.RSVPStatus) (*Response, error) {
 	if status == store.Going {
-		r, err := a.db.Rally(ctx, in.GuildID, rallyID)
-		if err != nil {
-			return nil, true, err
-		}
-		return a.offerNeeds(ctx, in, rallyID, ephemeral(in.Lang.T("role_going_no_change", "Title", escape(r.Title), "When", zonedTime(in.Lang, r.StartsAt, r.TimeZone), "Role", roleName(in.Lang, held, 1)))), true, nil
+		return a.offerNeeds(ctx, in, r.ID, ephemeral(in.Lang.T("role_going_no_change", "Title", escape(r.Title), "When", a.when(in.Lang, r), "Role", roleName(in.Lang, held, 1)))), nil
 	}
-	res, err := a.db.LeaveRole(ctx, in.GuildID, rallyID, in.userID())
+	res, err := a.db.LeaveRole(ctx, in.GuildID, r.ID, in.userID())
 	if err != nil {
-		return nil, true, roleError(err)
+		return nil, roleError(err)
 	}
-	a.refresher.mark(rallyID)
-	a.log.Info("role left", "guild", in.GuildID, "rally", rallyID, "role", string(held))
+	a.refresher.mark(r.ID)
+	a.log.Info("role left", "guild", in.GuildID, "rally", r.ID, "role", string(held))
 	left := in.Lang.T("role_left", "Role", roleName(in.Lang, held, 1), "Title", escape(res.Rally.Title))
 	if status != store.Maybe {
-		return ephemeral(in.Lang.T("role_left_not_going", "Left", left)), true, nil
+		return ephemeral(in.Lang.T("role_left_not_going", "Left", left)), nil
 	}
-	resp, err := a.rsvp(ctx, in, rallyID, status)
+	resp, err := a.rsvp(ctx, in, r.ID, status)
 	if resp != nil {
 		resp.Content = left + " " + resp.Content
 	}
-	return resp, true, err
+	return resp, err
 }
 
 // roleSections lists who holds each role, for /rally attendees.

@@ -80,7 +80,6 @@ func (a *App) rsvpSlash(ctx context.Context, in *Input) (*Response, error) {
 		return nil, err
 	}
 	var resp *Response
-	var handled bool
 	switch {
 	case in.has("role"):
 		if status != store.Going {
@@ -88,9 +87,7 @@ func (a *App) rsvpSlash(ctx context.Context, in *Input) (*Response, error) {
 		}
 		resp, err = a.takeRole(ctx, in, r.ID, store.Role(in.str("role")))
 	default:
-		if resp, handled, err = a.rsvpWithRole(ctx, in, r.ID, status); !handled && err == nil {
-			resp, err = a.rsvp(ctx, in, r.ID, status)
-		}
+		resp, err = a.rsvp(ctx, in, r.ID, status)
 	}
 	if err != nil || !withNeeds {
 		return resp, err
@@ -106,10 +103,7 @@ func (a *App) rsvpButton(ctx context.Context, in *Input) (*Response, error) {
 		return ephemeral(in.Lang.T("button_invalid")), nil
 	}
 	status := store.RSVPStatus(in.Params["status"])
-	resp, handled, err := a.rsvpWithRole(ctx, in, id, status)
-	if !handled && err == nil {
-		resp, err = a.rsvp(ctx, in, id, status)
-	}
+	resp, err := a.rsvp(ctx, in, id, status)
 	if errors.Is(err, store.ErrNoSuchRally) { // no such rally in this guild
 		a.log.Warn("button for an unknown rally", "custom_id", in.MessageComponentData().CustomID, "guild", in.GuildID)
 		return ephemeral(in.Lang.T("button_invalid")), nil
@@ -123,6 +117,9 @@ func (a *App) rsvp(ctx context.Context, in *Input, rallyID int64, status store.R
 		return nil, err
 	}
 	r := res.Rally
+	if res.Role != "" {
+		return a.heldRole(ctx, in, r, res.Role, status)
+	}
 	if res.Status != res.Previous || len(res.Promoted) > 0 {
 		a.refresher.mark(r.ID)
 	}
@@ -133,7 +130,7 @@ func (a *App) rsvp(ctx context.Context, in *Input, rallyID int64, status store.R
 	if res.Previous == store.Requested {
 		withdrawn = in.Lang.T("rsvp_request_withdrawn")
 	}
-	when := zonedTimeIn(in.Lang, r.StartsAt, a.zones.location(r.TimeZone))
+	when := a.when(in.Lang, r)
 	if res.Status == res.Previous {
 		resp := ephemeral(in.Lang.T("rsvp_no_change", "Title", escape(r.Title), "When", when, "Status", statusWords(in.Lang, res.Status, res.Position)))
 		if res.Status == store.Going {

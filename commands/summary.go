@@ -154,8 +154,19 @@ func (a *App) buildSummary(ctx context.Context, l Lang, guildID string, now time
 	until := now.AddDate(0, 0, days)
 	ids := make([]int64, len(upcoming))
 	s.baseline = make(map[int64]store.Counts, len(upcoming))
-	var rallies []store.Rally
-	byChapter := map[int64][]store.Rally{}
+	// Sized up front: a Rally is large, and growing these slices by
+	// doubling was a third of a summary's allocations.
+	rallies := make([]store.Rally, 0, len(upcoming))
+	perChapter := map[int64]int{}
+	for _, r := range upcoming {
+		if r.StartsAt.Before(until) {
+			perChapter[r.ChapterID]++
+		}
+	}
+	byChapter := make(map[int64][]store.Rally, len(perChapter))
+	for id, n := range perChapter {
+		byChapter[id] = make([]store.Rally, 0, n)
+	}
 	for i, r := range upcoming {
 		ids[i] = r.ID
 		s.baseline[r.ID] = store.Counts{Going: r.GoingTotal(), Maybe: r.Maybe, Waitlist: r.Waitlist}
@@ -229,7 +240,7 @@ func (a *App) buildSummary(ctx context.Context, l Lang, guildID string, now time
 	}
 	var idle []string
 	for _, c := range chapters {
-		var rest []store.Rally
+		rest := make([]store.Rally, 0, len(byChapter[c.ID]))
 		for _, r := range byChapter[c.ID] {
 			if !seen[r.ID] {
 				rest = append(rest, r)

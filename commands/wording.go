@@ -3,6 +3,7 @@ package commands
 import (
 	"errors"
 	"strings"
+	"sync"
 	"time"
 
 	"rallybot/store"
@@ -13,8 +14,28 @@ import (
 // The layout and the day-half words are catalogue messages, so no time of
 // day in text is formatted outside the catalogue.
 func (l Lang) clock(t time.Time) string {
-	s := t.Format(l.T("time_layout"))
-	return strings.NewReplacer("AM", l.T("time_am"), "PM", l.T("time_pm")).Replace(s)
+	w := clockWordsOf(l)
+	s := t.Format(w.layout)
+	if t.Hour() < 12 {
+		return strings.Replace(s, "AM", w.am, 1)
+	}
+	return strings.Replace(s, "PM", w.pm, 1)
+}
+
+// clockWords are a language's time layout and day-half words, read from the
+// catalogue once: a summary writes a clock per rally, and rendering three
+// messages (and building a replacer) for each was most of its allocations.
+type clockWords struct{ layout, am, pm string }
+
+var clockWordsCache sync.Map // Lang -> clockWords
+
+func clockWordsOf(l Lang) clockWords {
+	if w, ok := clockWordsCache.Load(l); ok {
+		return w.(clockWords)
+	}
+	w := clockWords{layout: l.T("time_layout"), am: l.T("time_am"), pm: l.T("time_pm")}
+	clockWordsCache.Store(l, w)
+	return w
 }
 
 // clockOf is clock for a stored "HH:MM" wall time (a day of action's start);

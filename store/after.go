@@ -309,18 +309,59 @@ func (db *DB) AnswerSafeHome(ctx context.Context, rallyID int64, userID string, 
 		if answer != AnswerHelp {
 			return nil
 		}
-		var s ChapterSupport
-		err = tx.QueryRowContext(ctx, `SELECT safe_home, support_channel_id, support_role_id FROM chapter_support WHERE chapter_id = ?`,
-			r.ChapterID).Scan(&s.SafeHome, &s.SupportChannelID, &s.SupportRoleID)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return err
-		}
-		if s.SupportChannelID == "" {
-			return nil // the caller tells the member whom to reach instead
-		}
-		return owePostWithRole(ctx, tx, rallyID, PostSafeHelp, s.SupportChannelID, s.SupportRoleID, help(r, s, userID))
+		return oweSafeHelp(ctx, tx, r, userID, help)
 	})
 	return r, before, err
+}
+
+// AnswerSafeHomeUnrecorded takes an answer to "Home safe?" from a high-risk
+// rally that has ended: it keeps no record of whom it asked (its rows went
+// with every other member id at its end), so the answer is taken as it
+// comes, within SafeHomeKeep of the end, and not recorded; a call for help
+// owes its post as AnswerSafeHome's does. The caller takes it only from the
+// member's DM with the bot, where the button is the bot's own message to
+// them. ErrNotSafeHome: not such a rally, or past the day.
+func (db *DB) AnswerSafeHomeUnrecorded(ctx context.Context, rallyID int64, userID string, answer SafeHomeAnswer, help SafeHomeHelp) (r Rally, err error) {
+	defer wrap(&err, "answer safe home unrecorded")
+	err = db.update(ctx, func(tx *Tx) error {
+		var purged sql.NullInt64
+		var safe bool
+		err := tx.QueryRowContext(ctx, `SELECT r.rsvps_purged_at, COALESCE(a.safe_home, 0) FROM rallies r
+			LEFT JOIN rally_after a ON a.rally_id = r.id WHERE r.id = ?`, rallyID).Scan(&purged, &safe)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotSafeHome
+		}
+		if err != nil {
+			return err
+		}
+		if r, err = scanRally(tx.QueryRowContext(ctx, `SELECT `+rallyColumns+rallyFrom+`WHERE r.id = ?`, rallyID)); err != nil {
+			return err
+		}
+		if !r.HighRisk || !safe || !purged.Valid || !tx.now.Before(r.EndsAt.Add(SafeHomeKeep)) {
+			return ErrNotSafeHome
+		}
+		if answer != AnswerHelp {
+			return nil
+		}
+		return oweSafeHelp(ctx, tx, r, userID, help)
+	})
+	return r, err
+}
+
+// oweSafeHelp owes, in tx, a member's call for help to the support channel
+// of the rally's chapter; none without one (the caller tells the member
+// whom to reach instead).
+func oweSafeHelp(ctx context.Context, tx *Tx, r Rally, userID string, help SafeHomeHelp) error {
+	var s ChapterSupport
+	err := tx.QueryRowContext(ctx, `SELECT safe_home, support_channel_id, support_role_id FROM chapter_support WHERE chapter_id = ?`,
+		r.ChapterID).Scan(&s.SafeHome, &s.SupportChannelID, &s.SupportRoleID)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	if s.SupportChannelID == "" {
+		return nil
+	}
+	return owePostWithRole(ctx, tx, r.ID, PostSafeHelp, s.SupportChannelID, s.SupportRoleID, help(r, s, userID))
 }
 
 // SafeHomeLate words the list of members who did not answer, for the

@@ -277,31 +277,45 @@ func languageOrEnglish(lang string) string {
 // their DMs follow, if they have an RSVP or a role in the server. Only a locale other than English is kept: English is what
 // a member without a row gets, so most members are never stored at all, and
 // a member who switches back to English is removed. Unchanged, it writes
-// nothing.
+// nothing, and once the process knows what is stored (localecache.go) it
+// reads nothing either: a click's locale costs a statement only when it
+// changes.
 func (db *DB) SetMemberLocale(ctx context.Context, guildID, userID, locale string) (err error) {
 	defer wrap(&err, "set member locale")
-	var known string
-	err = db.read.QueryRowContext(ctx,
-		`SELECT locale FROM member_locales WHERE guild_id = ? AND user_id = ?`, guildID, userID).Scan(&known)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return err
+	k := localeKey{guildID, userID}
+	mu := db.locales.stripe(k)
+	mu.Lock()
+	defer mu.Unlock()
+	known, hit, gen := db.locales.get(k)
+	if !hit {
+		if known, err = memberLocale(ctx, db.read, guildID, userID); err != nil {
+			return err
+		}
 	}
-	stored := err == nil
+	stored := known != ""
 	english := !strings.HasPrefix(locale, "es")
 	switch {
 	case stored && known == locale, !stored && english:
+		db.locales.put(k, known, gen)
 		return nil
 	case english:
-		return db.update(ctx, func(tx *Tx) error {
+		err := db.update(ctx, func(tx *Tx) error {
 			_, err := tx.ExecContext(ctx, `DELETE FROM member_locales WHERE guild_id = ? AND user_id = ?`, guildID, userID)
 			return err
 		})
+		if err != nil {
+			db.locales.forget(k)
+			return err
+		}
+		db.locales.put(k, "", gen)
+		return nil
 	}
 	// Kept only while the member has an RSVP, a request or a role in the server: a
 	// language is a hint of origin, and a member who only looked at a list
 	// is owed no DM to write in it.
-	return db.update(ctx, func(tx *Tx) error {
-		_, err := tx.ExecContext(ctx, `
+	var written bool
+	err = db.update(ctx, func(tx *Tx) error {
+		res, err := tx.ExecContext(ctx, `
 			INSERT INTO member_locales (guild_id, user_id, locale, updated_at)
 			SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (
 				SELECT 1 FROM rsvps v JOIN rallies r ON r.id = v.rally_id WHERE v.user_id = ?2 AND r.guild_id = ?1
@@ -311,15 +325,50 @@ func (db *DB) SetMemberLocale(ctx context.Context, guildID, userID, locale strin
 				SELECT 1 FROM rally_requests q JOIN rallies r ON r.id = q.rally_id WHERE q.user_id = ?2 AND r.guild_id = ?1)
 			ON CONFLICT (guild_id, user_id) DO UPDATE SET locale = excluded.locale, updated_at = excluded.updated_at`,
 			guildID, userID, locale, tx.now.Unix())
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		written = n > 0
 		return err
 	})
+	switch {
+	case err != nil:
+		db.locales.forget(k)
+	case written:
+		db.locales.put(k, locale, gen)
+	default:
+		// Nothing to keep it for: not cached, so the member's next
+		// interaction (after their first RSVP, say) tries again.
+		db.locales.forget(k)
+	}
+	return err
 }
 
 // MemberLocale is the locale the member last interacted with; "" if never seen.
 func (db *DB) MemberLocale(ctx context.Context, guildID, userID string) (_ string, err error) {
 	defer wrap(&err, "member locale")
+	k := localeKey{guildID, userID}
+	if locale, hit, _ := db.locales.get(k); hit {
+		return locale, nil
+	}
+	mu := db.locales.stripe(k)
+	mu.Lock()
+	defer mu.Unlock()
+	locale, hit, gen := db.locales.get(k)
+	if hit {
+		return locale, nil
+	}
+	if locale, err = memberLocale(ctx, db.read, guildID, userID); err != nil {
+		return "", err
+	}
+	db.locales.put(k, locale, gen)
+	return locale, nil
+}
+
+func memberLocale(ctx context.Context, q queryer, guildID, userID string) (string, error) {
 	var locale string
-	err = db.read.QueryRowContext(ctx,
+	err := q.QueryRowContext(ctx,
 		`SELECT locale FROM member_locales WHERE guild_id = ? AND user_id = ?`, guildID, userID).Scan(&locale)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil

@@ -76,6 +76,7 @@ func deleteGuild(ctx context.Context, tx *Tx, guildID string, now time.Time) err
 		guildID, now.Unix()).Scan(&due); err != nil || !due {
 		return err
 	}
+	tx.dropsLocales = true // member_locales is keyed by guild_id too
 	if _, err := deleteMemberRows(ctx, tx, memberScope{guildID: guildID}, false); err != nil {
 		return err
 	}

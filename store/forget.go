@@ -179,11 +179,23 @@ func deleteMemberRows(ctx context.Context, tx *Tx, s memberScope, deleteDMs bool
 	for _, t := range tables {
 		where, args := s.where(t)
 		if t.Name == "member_dms" && deleteDMs {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO dm_deletions (channel_id, message_id)
-				SELECT channel_id, message_id FROM member_dms WHERE message_id IS NOT NULL AND `+where+`
-				ON CONFLICT DO NOTHING`, args...); err != nil {
+			// At a rally's end its "Home safe?" DMs still carry the buttons
+			// members answer with: they go when the check closes
+			// (SafeHomeKeep after the end), the rest at once. Forget-me
+			// takes them all now.
+			keep := int64(0)
+			if s.rallyID != 0 {
+				keep = tx.now.Add(SafeHomeKeep).Unix()
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO dm_deletions (channel_id, message_id, next_try_at)
+				SELECT channel_id, message_id, CASE WHEN kind = '`+string(DMSafeHome)+`' THEN ? ELSE 0 END
+				FROM member_dms WHERE message_id IS NOT NULL AND `+where+`
+				ON CONFLICT DO NOTHING`, append([]any{keep}, args...)...); err != nil {
 				return 0, err
 			}
+		}
+		if t.Name == "member_locales" {
+			tx.dropsLocales = true
 		}
 		res, err := tx.ExecContext(ctx, `DELETE FROM `+t.Name+` WHERE `+where, args...)
 		if err != nil {
@@ -383,14 +395,16 @@ func (db *DB) PurgeEndedHighRisk(ctx context.Context, now time.Time) (purged []P
 	// Run every minute: most minutes nothing has ended, and a look through
 	// the read pool takes no write lock from the clicks.
 	var due bool
-	if err := db.read.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM rallies
-		WHERE high_risk = 1 AND rsvps_purged_at IS NULL AND ends_at <= ?)`, now.Unix()).Scan(&due); err != nil || !due {
+	if err := db.read.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM rallies r
+		WHERE high_risk = 1 AND rsvps_purged_at IS NULL AND ends_at <= ?1 AND `+safeHomeSent+`)`,
+		now.Unix(), now.Add(-safeHomeWait).Unix()).Scan(&due); err != nil || !due {
 		return nil, 0, err
 	}
 	err = db.update(ctx, func(tx *Tx) error {
 		purged, dms = nil, 0
-		rows, err := tx.QueryContext(ctx, `SELECT id, guild_id FROM rallies
-			WHERE high_risk = 1 AND rsvps_purged_at IS NULL AND ends_at <= ? ORDER BY id`, now.Unix())
+		rows, err := tx.QueryContext(ctx, `SELECT id, guild_id FROM rallies r
+			WHERE high_risk = 1 AND rsvps_purged_at IS NULL AND ends_at <= ?1 AND `+safeHomeSent+` ORDER BY id`,
+			now.Unix(), now.Add(-safeHomeWait).Unix())
 		if err != nil {
 			return err
 		}
@@ -425,6 +439,18 @@ func (db *DB) PurgeEndedHighRisk(ctx context.Context, now time.Time) (purged []P
 	return purged, dms, err
 }
 
+// safeHomeWait is how long a high-risk rally's purge waits for its
+// "Home safe?" DMs to go out (a Discord outage at its end); past it the
+// purge goes ahead and those still owed are not sent.
+const safeHomeWait = time.Hour
+
+// safeHomeSent holds for a rally r (?2: the end before which the purge no
+// longer waits) whose "Home safe?" DMs, if it asks, are owed and sent: the
+// purge of a high-risk rally waits for them, since it deletes who was asked.
+const safeHomeSent = `(r.ends_at <= ?2 OR NOT EXISTS (SELECT 1 FROM rally_after a WHERE a.rally_id = r.id AND a.safe_home = 1
+			AND a.ended_at IS NULL AND r.status = 'scheduled' AND r.message_id IS NOT NULL)
+		AND NOT EXISTS (SELECT 1 FROM member_dms d WHERE d.rally_id = r.id AND d.kind = '` + string(DMSafeHome) + `' AND d.state = 'pending'))`
+
 // purgeRally deletes, in tx, what of the rally names or places people: every
 // member row tied to it (with deleteDMs owing the deletion of the DMs sent
 // for it), the notices owed to its channel (they quote its place), and its
@@ -458,6 +484,7 @@ func setHighRisk(ctx context.Context, tx *Tx, rallyID int64, on bool) error {
 // in the guild: a member's DM language is kept only while something may be
 // sent to them.
 func dropIdleLocales(ctx context.Context, tx *Tx) error {
+	tx.dropsLocales = true
 	_, err := tx.ExecContext(ctx, `
 		DELETE FROM member_locales WHERE NOT EXISTS (
 			SELECT 1 FROM rsvps v JOIN rallies r ON r.id = v.rally_id

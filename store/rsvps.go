@@ -28,6 +28,10 @@ type RSVPResult struct {
 	Status   RSVPStatus // Going, Maybe, Waitlist or NotGoing
 	Position int        // place on the waitlist (1 = next), when Status is Waitlist
 	Promoted []string   // members moved from the waitlist to going by this change
+	// Role is the safety role the member holds at the rally: SetRSVP then
+	// writes nothing (a role is given up by LeaveRole, not by an RSVP), and
+	// Rally is the rally as it stands.
+	Role Role
 }
 
 // SetRSVP records a member's RSVP. Asking for Going on a full rally puts the
@@ -54,6 +58,12 @@ func setRSVP(ctx context.Context, tx *Tx, guildID string, rallyID int64, userID 
 	r, prev, st, err := clickState(ctx, tx, guildID, rallyID, userID)
 	if err != nil {
 		return res, err
+	}
+	if st.role != "" {
+		// Read in the click's own statement rather than before it, so the
+		// click costs no second read and the answer is the committed state.
+		res.Rally, res.Previous, res.Status, res.Role = r, prev, prev, st.role
+		return res, nil
 	}
 	if r.Cancelled() {
 		return res, &RallyStateError{Change: ChangeRSVP, Title: r.Title, Err: ErrRallyCancelled}
@@ -155,8 +165,8 @@ func (c *Counts) add(status RSVPStatus, n int) {
 }
 
 // clickState reads what a click needs in one statement: the rally (without
-// a join, its chapter through a scalar subquery on the primary key) and the
-// member's current status, NotGoing if none.
+// a join, its chapter through a scalar subquery on the primary key), the
+// member's current status, NotGoing if none, and the safety role they hold.
 func clickState(ctx context.Context, tx *Tx, guildID string, rallyID int64, userID string) (Rally, RSVPStatus, clickStanding, error) {
 	var r Rally
 	var start, end int64
@@ -170,11 +180,12 @@ func clickState(ctx context.Context, tx *Tx, guildID string, rallyID int64, user
 			(SELECT COALESCE(lead_role_id, '') FROM chapters WHERE chapters.id = rallies.chapter_id),
 			(SELECT status FROM rsvps WHERE rsvps.rally_id = rallies.id AND rsvps.user_id = ?1),
 			EXISTS (SELECT 1 FROM rally_removals m WHERE m.rally_id = rallies.id AND m.user_id = ?1),
-			EXISTS (SELECT 1 FROM rally_requests q WHERE q.rally_id = rallies.id AND q.user_id = ?1)
+			EXISTS (SELECT 1 FROM rally_requests q WHERE q.rally_id = rallies.id AND q.user_id = ?1),
+			COALESCE((SELECT role FROM role_signups s WHERE s.rally_id = rallies.id AND s.user_id = ?1), '')
 		FROM rallies WHERE id = ?2 AND guild_id = ?3`, userID, rallyID, guildID).Scan(
 		&r.ID, &r.GuildID, &r.ChapterID, &r.Title, &r.Location, &r.Details, &start, &end, &r.TimeZone,
 		&r.Capacity, &r.ChannelID, &r.MessageID, &r.Status, &r.CancelReason, &r.Going, &r.Maybe, &r.Waitlist, &r.PrivateLocation, &r.CheckedIn, &r.Approval,
-		&r.ChapterName, &r.ChapterLeadRoleID, &prev, &st.removed, &st.requested)
+		&r.ChapterName, &r.ChapterLeadRoleID, &prev, &st.removed, &st.requested, &st.role)
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, "", st, ErrNoSuchRally
 	}
@@ -186,8 +197,12 @@ func clickState(ctx context.Context, tx *Tx, guildID string, rallyID int64, user
 }
 
 // clickStanding is what else a click needs to know of the member: whether
-// a lead took them off the rally, and whether they asked to come.
-type clickStanding struct{ removed, requested bool }
+// a lead took them off the rally, whether they asked to come, and the
+// safety role they hold ("" if none).
+type clickStanding struct {
+	removed, requested bool
+	role               Role
+}
 
 // waitlistPosition counts, in Go, the waitlist entries up to the member's
 // along the (rally, status, seq) index: an aggregate would be re-planned on

@@ -33,6 +33,8 @@ type DB struct {
 
 	commit *committer // RSVP clicks, group-committed
 
+	locales *localeCache // member_locales as last written or read (localecache.go)
+
 	// Now is the clock; tests replace it. Each transaction reads it once.
 	Now func() time.Time
 
@@ -80,7 +82,7 @@ func OpenWith(ctx context.Context, filePath string, opts Options) (*DB, error) {
 	}
 	write.SetMaxOpenConns(1)
 	write.SetConnMaxIdleTime(0)
-	db := &DB{write: write, path: filePath, Now: time.Now}
+	db := &DB{write: write, path: filePath, Now: time.Now, locales: newLocaleCache()}
 
 	if err := db.check(ctx); err != nil {
 		write.Close()
@@ -242,6 +244,9 @@ type Tx struct {
 	// owed: the transaction owes Discord a message (the outbox, a member's
 	// DM); once it commits, OnOwed is told.
 	owed bool
+	// dropsLocales: the transaction deletes member_locales rows, and the
+	// locale cache is emptied once it is over (localecache.go).
+	dropsLocales bool
 }
 
 // OnOwed sets what is called after each commit that owed Discord a message:
@@ -255,6 +260,13 @@ func (db *DB) update(ctx context.Context, fn func(tx *Tx) error) error {
 		return err
 	}
 	tx := &Tx{Tx: sqlTx, now: db.Now().UTC()}
+	defer func() {
+		if tx.dropsLocales {
+			// After the commit (or the rollback): a read begun before
+			// it cannot put back a deleted locale.
+			db.locales.invalidate()
+		}
+	}()
 	if err := fn(tx); err != nil {
 		sqlTx.Rollback()
 		return err
