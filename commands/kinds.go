@@ -46,6 +46,15 @@ func overOrOff(p store.ChannelPost, now time.Time) hold {
 	return hold{}
 }
 
+// rallyPostGone tells the coordinators, by the catalogue message id, that a
+// rally's post cannot reach its channel.
+func rallyPostGone(id string) func(l Lang, p store.ChannelPost, channel string) string {
+	return func(l Lang, p store.ChannelPost, channel string) string {
+		r := p.Rally
+		return l.T(id, "Title", escape(r.Title), "Chapter", escape(r.ChapterName), "Channel", "<#"+channel+">")
+	}
+}
+
 // announceKind is a rally's announcement: owed by /rally create (sent at
 // once by it), by a day of action's rally when its place is set, and by a
 // series for each later rally, due once those before it are over.
@@ -154,10 +163,7 @@ var reminderKind = postKind{
 				return strings.Contains(m.Content, timestamp(r.StartsAt, "R")) && hasFooter(m, footer)
 			}}, nil
 	},
-	gone: func(l Lang, p store.ChannelPost, channel string) string {
-		r := p.Rally
-		return l.T("reminder_failed", "Title", escape(r.Title), "Chapter", escape(r.ChapterName), "Channel", "<#"+channel+">")
-	},
+	gone: rallyPostGone("reminder_failed"),
 }
 
 // staffingKind tells a chapter, once, of a rally starting soon that is short
@@ -174,10 +180,7 @@ var staffingKind = postKind{
 		// The alert comes after the announcement: the search pages back to it.
 		return m, search{floor: p.Rally.MessageID, match: func(msg *discordgo.Message) bool { return hasFooter(msg, footer) }}, nil
 	},
-	gone: func(l Lang, p store.ChannelPost, channel string) string {
-		r := p.Rally
-		return l.T("staffing_post_failed", "Title", escape(r.Title), "Chapter", escape(r.ChapterName), "Channel", "<#"+channel+">")
-	},
+	gone: rallyPostGone("staffing_post_failed"),
 }
 
 // noteKind tells the coordinators of a problem, once (tellCoordinatorsOnce).
