@@ -1,9 +1,12 @@
 package bot_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
+
+	"rallybot/discordtest"
 )
 
 // TestAdoptedAnnouncementShowsClicksMadeMeanwhile: a /rally create killed
@@ -52,4 +55,54 @@ func TestAdoptedAnnouncementShowsClicksMadeMeanwhile(t *testing.T) {
 	if n := len(h.fake.Messages(seattleChannel)); n != 1 {
 		t.Errorf("%d messages in the channel, want the one announcement", n)
 	}
+}
+
+// TestLeadSeesDMsGoingOut: while a rally's reminder DMs are still going out
+// (a burst that takes minutes under Discord's limits), its leads' /rally
+// info counts them, sent and closed, and nobody else's does; once all are
+// out the line goes.
+func TestLeadSeesDMsGoingOut(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, "DISCORD_GUILD_ID", guildID)
+	h.setupChapter("Seattle", seattleChannel, seattleLead)
+	at := start.Add(30 * time.Hour)
+	id := h.schedRally("Seattle", seattleChannel, "Tenant union march", at)
+	ann := h.actAnnouncement(seattleChannel, id)
+	rally := discordtest.Str("rally", fmt.Sprint(id))
+	closed, late := member(3), member(4)
+	for _, m := range []discordtest.Member{member(1), member(2), closed} {
+		h.noticeRSVP(m, ann, id, "going")
+	}
+	h.fake.FailDMs(closed.UserID)
+	// The day-before reminder goes out whole, and opens each member's DM
+	// channel.
+	h.clock.Set(at.Add(-24 * time.Hour))
+	h.runJobs()
+	h.runJobs()
+	if txt := h.cmd(lead, seattleChannel, "rally info", rally).Text(); strings.Contains(txt, "DMs going out") {
+		t.Errorf("a burst all sent is shown as going out: %q", txt)
+	}
+
+	// The next reminder: the newcomer's DM channel is not open yet, and
+	// Discord holds the answer to opening it.
+	h.noticeRSVP(late, ann, id, "going")
+	release := h.fake.Hold("POST", "/users/@me/channels")
+	defer release()
+	h.clock.Set(at.Add(-2 * time.Hour))
+	h.tickInBackground()
+	eventually(t, 10*time.Second, "the lead sees the reminder DMs going out", func() bool {
+		return strings.Contains(h.cmd(lead, seattleChannel, "rally info", rally).Text(), "reminder DMs: 2 of 4 sent, 1 closed")
+	})
+	mustContain(t, h.cmd(lead, seattleChannel, "rally info", rally), true, "DMs going out")
+	if txt := h.cmd(member(1), seattleChannel, "rally info", rally).Text(); strings.Contains(txt, "DMs going out") || strings.Contains(txt, "closed") {
+		t.Errorf("a member's /rally info counts the DMs: %q", txt)
+	}
+	es := lead
+	es.Locale = "es-419"
+	mustContain(t, h.cmd(es, seattleChannel, "rally info", rally), true, "recordatorios por mensaje directo: 2 de 4 enviados, 1 con mensajes directos cerrados")
+
+	release()
+	eventually(t, 10*time.Second, "the last reminder DM is out and the line goes", func() bool {
+		return len(h.noticeDMs(late, "Reminder")) == 1 && !strings.Contains(h.cmd(lead, seattleChannel, "rally info", rally).Text(), "DMs going out")
+	})
 }

@@ -322,34 +322,31 @@ func (a *App) sendDueDMs(ctx context.Context, now time.Time) error {
 		if len(due) == 0 {
 			break
 		}
-		outs := make([]*store.DMOutcome, len(due))
 		errs := make([]error, len(due))
 		work := make(chan int)
+		done := make(chan store.DMOutcome, len(due))
 		var wg sync.WaitGroup
 		for w := 0; w < min(dmWorkers, len(due)); w++ {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
 				for i := range work {
-					outs[i], errs[i] = a.sendMemberDM(ctx, now, due[i], &tally)
+					var o *store.DMOutcome
+					if o, errs[i] = a.sendMemberDM(ctx, now, due[i], &tally); o != nil {
+						done <- *o
+					}
 				}
 			}()
 		}
+		recorded := make(chan error, 1)
+		go func() { recorded <- a.recordDMs(ctx, done) }()
 		for i := range due {
 			work <- i
 		}
 		close(work)
 		wg.Wait()
-		var finished []store.DMOutcome
-		for _, o := range outs {
-			if o != nil {
-				finished = append(finished, *o)
-			}
-		}
-		if err := a.db.FinishMemberDMs(context.WithoutCancel(ctx), finished); err != nil {
-			return err
-		}
-		if err := errors.Join(errs...); err != nil {
+		close(done)
+		if err := errors.Join(<-recorded, errors.Join(errs...)); err != nil {
 			return err
 		}
 		if len(due) < dmBatch {
@@ -362,6 +359,42 @@ func (a *App) sendDueDMs(ctx context.Context, now time.Time) error {
 			"took", time.Since(started).Round(time.Millisecond).String())
 	}
 	return nil
+}
+
+// dmRecordEvery is how often the outcomes of a burst of DMs are written
+// while it goes out: in few transactions, yet often enough that a lead's
+// /rally info follows the burst.
+const dmRecordEvery = time.Second
+
+// recordDMs writes the outcomes of DMs as they come, a group at a time,
+// until done is closed.
+func (a *App) recordDMs(ctx context.Context, done <-chan store.DMOutcome) error {
+	ctx = context.WithoutCancel(ctx)
+	tick := time.NewTicker(dmRecordEvery)
+	defer tick.Stop()
+	var group []store.DMOutcome
+	var errs []error
+	flush := func() {
+		if len(group) > 0 {
+			errs = append(errs, a.db.FinishMemberDMs(ctx, group))
+			group = nil
+		}
+	}
+	for {
+		select {
+		case o, ok := <-done:
+			if !ok {
+				flush()
+				return errors.Join(errs...)
+			}
+			group = append(group, o)
+			if len(group) >= dmBatch/4 {
+				flush()
+			}
+		case <-tick.C:
+			flush()
+		}
+	}
 }
 
 type dmTally struct{ sent, closed, failed, retrying, dropped atomic.Int64 }
@@ -601,4 +634,28 @@ func checkinButtonRow(langs []Lang, rallyID int64) discordgo.MessageComponent {
 	return discordgo.ActionsRow{Components: []discordgo.MessageComponent{
 		discordgo.Button{Label: label(langs, "button_checkin"), Style: discordgo.PrimaryButton, CustomID: checkinCustomID{}.build(rallyID), Emoji: &discordgo.ComponentEmoji{Name: "📍"}},
 	}}
+}
+
+// dmProgressLines words the DMs still going out to a rally's members, one
+// line per kind: "reminder DMs: 1,240 of 2,000 sent, 12 closed".
+func dmProgressLines(l Lang, ps []store.DMProgress) string {
+	lines := make([]string, len(ps))
+	for i, p := range ps {
+		id := "dms_progress_notice"
+		switch p.Kind {
+		case store.DMProgressReminder:
+			id = "dms_progress_reminder"
+		case store.DMProgressPlace:
+			id = "dms_progress_place"
+		}
+		line := l.T(id, "Sent", formatCount(p.Sent), "Total", formatCount(p.Total))
+		if p.Closed > 0 {
+			line += l.T("dms_progress_closed", "Count", p.Closed, "Closed", formatCount(p.Closed))
+		}
+		if p.Failed > 0 {
+			line += l.T("dms_progress_failed", "Count", p.Failed, "Failed", formatCount(p.Failed))
+		}
+		lines[i] = line
+	}
+	return strings.Join(lines, "\n")
 }

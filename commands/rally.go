@@ -440,6 +440,16 @@ func (a *App) rallyInfo(ctx context.Context, in *Input) (*Response, error) {
 			return nil, err
 		}
 		withLeadNeeds(in.Lang, embeds[0], r, needs)
+		// DMs to its members still going out (a burst to 2,000 takes
+		// minutes under Discord's limits): how far, in counts.
+		progress, err := a.db.DMsInProgress(ctx, r.ID)
+		if err != nil {
+			return nil, err
+		}
+		if len(progress) > 0 {
+			embeds[0].Fields = append(embeds[0].Fields, &discordgo.MessageEmbedField{Name: in.Lang.T("field_dms_sending"),
+				Value: dmProgressLines(in.Lang, progress)})
+		}
 		if r.Approval || r.Requested > 0 {
 			// Requests are the leads' to see: nobody else learns who asked.
 			embeds[0].Fields = append(embeds[0].Fields, &discordgo.MessageEmbedField{Name: in.Lang.T("field_requests"),

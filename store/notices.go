@@ -402,3 +402,51 @@ func (db *DB) EndedRallies(ctx context.Context, guildID string, from, to time.Ti
 		WHERE r.guild_id = ? AND r.status = 'scheduled' AND r.ends_at > ? AND r.ends_at <= ? ORDER BY r.starts_at, r.id`,
 		guildID, from.Unix(), to.Unix()))
 }
+
+// DMProgress is how far the DMs of one kind owed to a rally's members
+// have got: counts, never who.
+type DMProgress struct {
+	// Kind is DMProgressReminder, DMProgressNotice or DMProgressPlace.
+	Kind                                 string
+	Total, Sent, Closed, Failed, Pending int
+}
+
+// The kinds DMProgress counts by.
+const (
+	DMProgressReminder = "reminder" // the reminders' DM copies
+	DMProgressPlace    = "place"    // a private place's reveal
+	DMProgressNotice   = "notice"   // notices of a change, a cancellation, a promotion, an answer
+)
+
+// DMsInProgress counts the DMs owed to a rally's members, burst by burst
+// (one kind: a reminder, a notice), of each burst with some still to send:
+// the leads see a burst that takes minutes under Discord's limits go out.
+func (db *DB) DMsInProgress(ctx context.Context, rallyID int64) (_ []DMProgress, err error) {
+	defer wrap(&err, "dms in progress")
+	rows, err := db.read.QueryContext(ctx, `
+		SELECT kind, COUNT(*), COUNT(*) FILTER (WHERE state = 'sent'), COUNT(*) FILTER (WHERE state = 'closed'),
+			COUNT(*) FILTER (WHERE state = 'failed'), COUNT(*) FILTER (WHERE state = 'pending')
+		FROM member_dms WHERE rally_id = ?
+		GROUP BY kind HAVING COUNT(*) FILTER (WHERE state = 'pending') > 0
+		ORDER BY MIN(created_at), kind`, rallyID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []DMProgress
+	for rows.Next() {
+		var p DMProgress
+		var kind DMKind
+		if err := rows.Scan(&kind, &p.Total, &p.Sent, &p.Closed, &p.Failed, &p.Pending); err != nil {
+			return nil, err
+		}
+		p.Kind = DMProgressNotice
+		if _, ok := kind.Reminder(); ok {
+			p.Kind = DMProgressReminder
+		} else if kind == DMReveal {
+			p.Kind = DMProgressPlace
+		}
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
