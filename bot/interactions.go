@@ -32,9 +32,11 @@ func (b *bot) onInteraction(i *discordgo.Interaction) {
 	ctx, cancel := context.WithTimeout(b.ctx, handlerTimeout)
 	defer cancel()
 	// The message a button was clicked on comes with the click (its embeds
-	// and every component); nothing reads it, and a click waiting for a
-	// slot need not keep it.
-	i.Message = nil
+	// and every component); a click waiting for a slot need not keep it.
+	// A DM's is kept: its buttons answer in it (commands/dmbuttons.go).
+	if i.GuildID != "" {
+		i.Message = nil
+	}
 
 	done := make(chan *commands.Response, 1)
 	go func() {

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bwmarrin/discordgo"
+
 	"rallybot/discordtest"
 )
 
@@ -105,4 +107,56 @@ func TestLeadSeesDMsGoingOut(t *testing.T) {
 	eventually(t, 10*time.Second, "the last reminder DM is out and the line goes", func() bool {
 		return len(h.noticeDMs(late, "Reminder")) == 1 && !strings.Contains(h.cmd(lead, seattleChannel, "rally info", rally).Text(), "DMs going out")
 	})
+}
+
+// TestDMButtonsAnswerInTheDM: "Still going" pressed in the day-before DM
+// updates that DM: the choice shown under it, the buttons put out, the one
+// pressed kept in its colour. A maybe's "Still going" asks again in the DM,
+// with buttons of its own. The buttons of a rally that is over answer so,
+// and are put out too.
+func TestDMButtonsAnswerInTheDM(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, "DISCORD_GUILD_ID", guildID)
+	h.setupChapter("Seattle", seattleChannel, seattleLead)
+	at := start.Add(30 * time.Hour)
+	id := h.schedRally("Seattle", seattleChannel, "Tenant union march", at)
+	ann := h.actAnnouncement(seattleChannel, id)
+	going, maybe, late := member(1), member(2), member(3)
+	h.noticeRSVP(going, ann, id, "going")
+	h.noticeRSVP(maybe, ann, id, "maybe")
+	h.noticeRSVP(late, ann, id, "going")
+	h.clock.Set(at.Add(-24 * time.Hour))
+	h.runJobs()
+	h.runJobs()
+
+	dm := h.noticeDMs(going, "Reminder")[0]
+	r := h.noticeClickDM(going, dm, fmt.Sprintf("confirm:yes:%d", id))
+	if r.Type != discordgo.InteractionResponseUpdateMessage {
+		t.Fatalf("answer type %d, want an update of the DM", r.Type)
+	}
+	now := h.fake.Message(dm.ChannelID, dm.ID)
+	if txt := messageText(now); !strings.Contains(txt, "Reminder: **Tenant union march**") || !strings.Contains(txt, "See you") {
+		t.Errorf("the DM after Still going: %q, want the reminder with the answer under it", txt)
+	}
+	b := buttons(now)
+	if len(b) != 2 || !b[0].Disabled || !b[1].Disabled || b[0].Style != discordgo.SuccessButton || b[1].Style != discordgo.SecondaryButton {
+		t.Errorf("the DM's buttons after Still going: %+v, want both put out, Still going kept green", b)
+	}
+
+	mdm := h.noticeDMs(maybe, "Reminder")[0]
+	h.noticeClickDM(maybe, mdm, fmt.Sprintf("confirm:yes:%d", id))
+	asked := h.fake.Message(mdm.ChannelID, mdm.ID)
+	if b := buttons(asked); len(b) != 2 || b[0].Disabled || b[0].Label != "Going" {
+		t.Errorf("a maybe's DM after Still going: buttons %+v, want Going / Still maybe to press", b)
+	}
+
+	// Over: the last member presses after the rally's end.
+	h.clock.Set(at.Add(3 * time.Hour))
+	ldm := h.noticeDMs(late, "Reminder")[0]
+	mustContain(t, h.noticeClickDM(late, ldm, fmt.Sprintf("confirm:yes:%d", id)), false, "is over or called off")
+	for _, b := range buttons(h.fake.Message(ldm.ChannelID, ldm.ID)) {
+		if !b.Disabled {
+			t.Errorf("button %q of a rally that is over still pressable", b.Label)
+		}
+	}
 }

@@ -194,10 +194,10 @@ func New(db *store.DB, dc *discord.Client, log *slog.Logger, now func() time.Tim
 	a.buttons = []buttonRoute{
 		{pattern: rsvpCustomID{}.pattern(), Route: Route{Access: Everyone, Handle: a.rsvpButton}},
 		{pattern: calendarCustomID{}.pattern(), Route: Route{Access: Everyone, Handle: a.myCalendarButton}},
-		{pattern: checkinCustomID{}.pattern(), Route: Route{Access: Everyone, Handle: a.checkinButton}},
-		{pattern: confirmCustomID{}.pattern(), Route: Route{Access: Recipient, Handle: a.confirmButton}},
+		{pattern: checkinCustomID{}.pattern(), Route: Route{Access: Everyone, Handle: answersInDM(a.checkinButton)}},
+		{pattern: confirmCustomID{}.pattern(), Route: Route{Access: Recipient, Handle: answersInDM(a.confirmButton)}},
 		{pattern: requestCustomID{}.pattern(), Route: Route{Access: RallyLead, Handle: a.answerButton}},
-		{pattern: safeHomeCustomID{}.pattern(), Route: Route{Access: Recipient, Handle: a.safeHomeButton}},
+		{pattern: safeHomeCustomID{}.pattern(), Route: Route{Access: Recipient, Handle: answersInDM(a.safeHomeButton)}},
 	}
 	a.buttons = append(a.buttons, a.roleButtonRoutes()...)
 	a.buttons = append(a.buttons, a.needsRoutes()...)

@@ -171,6 +171,10 @@ func (a *App) confirmButton(ctx context.Context, in *Input) (*Response, error) {
 	if !here {
 		return ephemeral(in.Lang.T("confirm_not_member")), nil
 	}
+	if r.Cancelled() || !in.Now.Before(r.EndsAt) {
+		// Nothing to answer any more: the DM's buttons are put out.
+		return ephemeral(in.Lang.T("confirm_rally_over", "Title", escape(r.Title))), nil
+	}
 	when := zonedTime(in.Lang, r.StartsAt, r.TimeZone)
 	switch in.Params["answer"] {
 	case "yes":
