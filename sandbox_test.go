@@ -289,12 +289,12 @@ func TestSandboxInBrowser(t *testing.T) {
 	}
 
 	// The day-before reminder also comes by DM, asking whether Robin is
-	// still going; the reply to his button shows in that DM.
+	// still going; his button's answer shows in that DM, under it.
 	stillGoing := chromedp.CSS(`#messages li.message button.success`)
 	do("open Robin's direct messages", chromedp.Navigate(base+"?as=volunteer-1&ch=dm"))
 	waitText("the day-before DM", "#messages li.message", "Reminder: Rally for fair housing", "Still going")
 	do("press Still going in the DM", chromedp.WaitVisible(stillGoing), chromedp.Click(stillGoing))
-	waitText("the button's reply in the DM", "#messages li.private", "Only you (Robin)", "Thanks! See you at Rally for fair housing")
+	waitText("the button's answer in the DM", "#messages li.message", "Reminder: Rally for fair housing", "Thanks! See you at Rally for fair housing")
 
 	// The server's Events tab lists the rally the bot mirrored there, in
 	// the reader's language.

@@ -2,6 +2,7 @@ package bot_test
 
 import (
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -159,4 +160,96 @@ func TestDMButtonsAnswerInTheDM(t *testing.T) {
 			t.Errorf("button %q of a rally that is over still pressable", b.Label)
 		}
 	}
+}
+
+// TestEveryKindSentOnceAcrossACrash: the kinds of the outbox that no other
+// crash test covers (a series' later announcement, a summary's message, a
+// coordinators' note, a waitlist promotion's DM), each killed once Discord
+// had it and before the bot recorded it, are found or deduplicated at the
+// restart: sent exactly once.
+func TestEveryKindSentOnceAcrossACrash(t *testing.T) {
+	t.Parallel()
+	t.Run("SeriesAnnouncement", func(t *testing.T) {
+		t.Parallel()
+		h := newHarness(t, "DISCORD_GUILD_ID", guildID)
+		h.setupChapter("Seattle", seattleChannel, seattleLead)
+		// Rallies #1 and #2, a week apart; #1 from 6 to 8 PM PST on Nov 25.
+		mustContain(t, h.cmd(lead, seattleChannel, "rally create", createOpts(discordtest.Str("when", "2026-11-25 18:00"),
+			discordtest.Str("repeat", "weekly"), discordtest.Int("occurrences", 2))...), true, "weekly series of 2 rallies")
+		announced := func() int {
+			return len(filter(h.fake.Messages(seattleChannel), embedWith("", "Rally #2 · ")))
+		}
+		// The first occurrence is over: the second is announced.
+		h.clock.Set(time.Date(2026, 11, 26, 5, 0, 0, 0, time.UTC))
+		h.crashOnceSent("POST", postMessage, "the second announcement reaches Discord", h.tickInBackground,
+			func() bool { return announced() == 1 })
+		h.start()
+		h.runJobs()
+		if n := announced(); n != 1 {
+			t.Errorf("%d announcements of the series' second rally, want 1", n)
+		}
+	})
+	t.Run("Summary", func(t *testing.T) {
+		t.Parallel()
+		h := newHarness(t, "DISCORD_GUILD_ID", guildID)
+		h.setupChapter("Seattle", seattleChannel, seattleLead)
+		h.schedSetupCoordinators()
+		h.createRally()
+		// 08:00:30 in New York, the default SUMMARY_CRON's time.
+		h.clock.Set(time.Date(2026, 11, 24, 13, 0, 30, 0, time.UTC))
+		h.crashOnceSent("POST", postMessage, "the summary reaches Discord", h.tickInBackground,
+			func() bool { return len(h.schedSummaries()) == 1 })
+		h.start()
+		h.runJobs()
+		if n := len(h.schedSummaries()); n != 1 {
+			t.Errorf("%d summaries, want 1", n)
+		}
+	})
+	t.Run("CoordinatorNote", func(t *testing.T) {
+		t.Parallel()
+		h := newHarness(t, "DISCORD_GUILD_ID", guildID)
+		h.setupChapter("Seattle", seattleChannel, seattleLead)
+		h.schedSetupCoordinators()
+		at := start.Add(30 * time.Hour)
+		h.schedRally("Seattle", seattleChannel, "Tenant union march", at)
+		notes := func() int {
+			return len(filter(h.fake.Messages(coordChannel), textHas("could not post a reminder")))
+		}
+		// The reminder's channel forbids the bot, and the coordinators' note
+		// of it fails for a while too: it is owed, begun and backing off.
+		h.fake.FailChannel(seattleChannel, http.StatusForbidden, discordgo.ErrCodeMissingAccess)
+		h.fake.FailChannel(coordChannel, http.StatusServiceUnavailable, 0)
+		h.clock.Set(at.Add(-24 * time.Hour))
+		h.runJobs()
+		eventually(t, 10*time.Second, "the note is tried, and backs off", func() bool {
+			_, statuses := h.schedPosts(coordChannel, "could not post a reminder")
+			return len(statuses) >= 4 // the client's own retries of the 503
+		})
+		h.runJobs() // the note's failure recorded, by the drainer or a sweep
+		h.fake.FailChannel(coordChannel, 0, 0)
+		h.clock.Add(time.Minute) // past the note's backoff
+		h.crashOnceSent("POST", postMessage, "the note reaches the coordinators", h.tickInBackground,
+			func() bool { return notes() == 1 })
+		h.start()
+		h.runJobs()
+		if n := notes(); n != 1 {
+			t.Errorf("%d notes to the coordinators, want 1", n)
+		}
+	})
+	t.Run("PromotionDM", func(t *testing.T) {
+		t.Parallel()
+		h := rallyHarness(t)
+		id, ann := h.createRally(discordtest.Int("capacity", 1))
+		h.click(member(1), seattleChannel, ann.ID, "rsvp:going:"+id)
+		mustContain(t, h.click(member(2), seattleChannel, ann.ID, "rsvp:going:"+id), true, "waitlist")
+		told := func() int { return len(h.noticeDMs(member(2), "A seat opened up")) }
+		h.crashOnceSent("POST", postMessage, "the promotion's DM reaches the member", func() {
+			go h.fake.Click(h.ctx(), discordtest.Invocation{GuildID: guildID, ChannelID: seattleChannel, Member: member(1)}, ann.ID, "rsvp:not_going:"+id)
+		}, func() bool { return told() == 1 })
+		h.start()
+		h.runJobs()
+		if n := told(); n != 1 {
+			t.Errorf("the promoted member got %d DMs, want 1", n)
+		}
+	})
 }
