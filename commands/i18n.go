@@ -3,6 +3,7 @@ package commands
 import (
 	"embed"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -65,17 +66,98 @@ var catalog = mustLoadCatalog()
 type catalogue struct {
 	bundle     *i18n.Bundle
 	localizers map[Lang]*i18n.Localizer
+	// plain holds, per language, the messages with a single form whose
+	// only actions are placeholders ({{.Title}}): T fills those itself,
+	// without a template run, which was most of the cost of a long summary.
+	plain map[Lang]map[string]*plainMessage
+}
+
+// plainMessage is a message of text and placeholders: text[i] comes before
+// keys[i], and the last text after the last key.
+type plainMessage struct {
+	text []string
+	keys []string
+}
+
+// placeholder is a template action that only prints a field of the data.
+var placeholder = regexp.MustCompile(`\{\{\s*\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}`)
+
+// plainOf splits a single-form message into text and placeholders; nil when
+// it has other actions (a plural form, a condition, a function).
+func plainOf(m *i18n.Message) *plainMessage {
+	if m.Zero != "" || m.One != "" || m.Two != "" || m.Few != "" || m.Many != "" ||
+		(m.LeftDelim != "" && m.LeftDelim != "{{") || (m.RightDelim != "" && m.RightDelim != "}}") {
+		return nil
+	}
+	p := &plainMessage{}
+	rest := m.Other
+	for _, loc := range placeholder.FindAllStringSubmatchIndex(m.Other, -1) {
+		p.text = append(p.text, m.Other[len(m.Other)-len(rest):loc[0]])
+		p.keys = append(p.keys, m.Other[loc[2]:loc[3]])
+		rest = m.Other[loc[1]:]
+	}
+	p.text = append(p.text, rest)
+	for _, t := range p.text {
+		if strings.Contains(t, "{{") || strings.Contains(t, "}}") {
+			return nil
+		}
+	}
+	return p
+}
+
+// fill writes the message with kv's values, as text/template prints them.
+func (p *plainMessage) fill(kv []any) string {
+	if len(p.keys) == 0 {
+		return p.text[0]
+	}
+	var b strings.Builder
+	for i, k := range p.keys {
+		b.WriteString(p.text[i])
+		v, ok := lookup(kv, k)
+		if !ok || v == nil {
+			b.WriteString("<no value>")
+			continue
+		}
+		switch v := v.(type) {
+		case string:
+			b.WriteString(v)
+		case int:
+			b.WriteString(strconv.Itoa(v))
+		default:
+			fmt.Fprint(&b, v)
+		}
+	}
+	b.WriteString(p.text[len(p.text)-1])
+	return b.String()
+}
+
+// lookup is the value of key in key, value pairs (the last one given, as a
+// map built from them would hold).
+func lookup(kv []any, key string) (any, bool) {
+	for i := len(kv) - 2; i >= 0; i -= 2 {
+		if kv[i] == key {
+			return kv[i+1], true
+		}
+	}
+	return nil, false
 }
 
 func mustLoadCatalog() catalogue {
 	b := i18n.NewBundle(language.English)
 	b.RegisterUnmarshalFunc("toml", toml.Unmarshal)
-	c := catalogue{bundle: b, localizers: map[Lang]*i18n.Localizer{}}
+	c := catalogue{bundle: b, localizers: map[Lang]*i18n.Localizer{}, plain: map[Lang]map[string]*plainMessage{}}
 	for _, l := range Langs {
-		if _, err := b.LoadMessageFileFS(localeFiles, "locales/active."+string(l)+".toml"); err != nil {
+		f, err := b.LoadMessageFileFS(localeFiles, "locales/active."+string(l)+".toml")
+		if err != nil {
 			panic(fmt.Sprintf("message catalogue %s: %v", l, err))
 		}
 		c.localizers[l] = i18n.NewLocalizer(b, string(l))
+		c.plain[l] = map[string]*plainMessage{}
+		for _, m := range f.Messages {
+			if p := plainOf(m); p != nil {
+				c.plain[l][m.ID] = p
+			}
+		}
 	}
 	return c
 }
@@ -84,6 +166,14 @@ func mustLoadCatalog() catalogue {
 // A "Count" picks the plural form (CLDR rules of l). A message missing from
 // the catalogue shows as its id, which the catalogue tests catch.
 func (l Lang) T(id string, kv ...any) string {
+	if p := catalog.plain[l][id]; p != nil {
+		return p.fill(kv)
+	}
+	return l.localize(id, kv...)
+}
+
+// localize is T through the catalogue's templates and plural rules.
+func (l Lang) localize(id string, kv ...any) string {
 	loc := catalog.localizers[l]
 	if loc == nil {
 		loc = catalog.localizers[English]

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -226,18 +227,30 @@ func (db *DB) UpcomingActions(ctx context.Context, guildID string, now time.Time
 func (db *DB) ActionsOfRallies(ctx context.Context, rallyIDs []int64) (_ map[int64]Action, err error) {
 	defer wrap(&err, "actions of rallies")
 	out := map[int64]Action{}
-	for _, id := range rallyIDs {
-		a, err := scanAction(db.read.QueryRowContext(ctx,
-			`SELECT `+actionColumns+` FROM rallies r JOIN actions a ON a.id = r.action_id WHERE r.id = ?`, id))
-		if errors.Is(err, sql.ErrNoRows) {
-			continue
-		}
+	if len(rallyIDs) == 0 {
+		return out, nil
+	}
+	// One query for the lot: a summary asks for a thousand rallies, and a
+	// query each was two fifths of its time.
+	ids, err := json.Marshal(rallyIDs)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := db.read.QueryContext(ctx, `SELECT `+actionColumns+`, r.id FROM rallies r JOIN actions a ON a.id = r.action_id
+		WHERE r.id IN (SELECT value FROM json_each(?))`, string(ids))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		a, err := scanAction(rows, &id)
 		if err != nil {
 			return nil, err
 		}
 		out[id] = a
 	}
-	return out, nil
+	return out, rows.Err()
 }
 
 // AnnounceRally records the announcement of a rally that was waiting for
