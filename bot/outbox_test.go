@@ -60,17 +60,24 @@ func TestAdoptedAnnouncementShowsClicksMadeMeanwhile(t *testing.T) {
 	}
 }
 
+// marchHarness is a bot with Seattle bound and one rally announced there,
+// 30 hours ahead: its id and announcement.
+func marchHarness(t *testing.T) (*harness, time.Time, int64, *discordgo.Message) {
+	t.Helper()
+	h := newHarness(t, "DISCORD_GUILD_ID", guildID)
+	h.setupChapter("Seattle", seattleChannel, seattleLead)
+	at := start.Add(30 * time.Hour)
+	id := h.schedRally("Seattle", seattleChannel, "Tenant union march", at)
+	return h, at, id, h.actAnnouncement(seattleChannel, id)
+}
+
 // TestLeadSeesDMsGoingOut: while a rally's reminder DMs are still going out
 // (a burst that takes minutes under Discord's limits), its leads' /rally
 // info counts them, sent and closed, and nobody else's does; once all are
 // out the line goes.
 func TestLeadSeesDMsGoingOut(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, "DISCORD_GUILD_ID", guildID)
-	h.setupChapter("Seattle", seattleChannel, seattleLead)
-	at := start.Add(30 * time.Hour)
-	id := h.schedRally("Seattle", seattleChannel, "Tenant union march", at)
-	ann := h.actAnnouncement(seattleChannel, id)
+	h, at, id, ann := marchHarness(t)
 	rally := discordtest.Str("rally", fmt.Sprint(id))
 	closed, late := member(3), member(4)
 	for _, m := range []discordtest.Member{member(1), member(2), closed} {
@@ -117,11 +124,7 @@ func TestLeadSeesDMsGoingOut(t *testing.T) {
 // and are put out too.
 func TestDMButtonsAnswerInTheDM(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, "DISCORD_GUILD_ID", guildID)
-	h.setupChapter("Seattle", seattleChannel, seattleLead)
-	at := start.Add(30 * time.Hour)
-	id := h.schedRally("Seattle", seattleChannel, "Tenant union march", at)
-	ann := h.actAnnouncement(seattleChannel, id)
+	h, at, id, ann := marchHarness(t)
 	going, maybe, late := member(1), member(2), member(3)
 	h.noticeRSVP(going, ann, id, "going")
 	h.noticeRSVP(maybe, ann, id, "maybe")
@@ -162,6 +165,19 @@ func TestDMButtonsAnswerInTheDM(t *testing.T) {
 	}
 }
 
+// sentOnceAcrossACrash has send post something, crashes the bot once
+// Discord has it (what), restarts it, runs its jobs, and checks that count
+// (of what Discord shows) is one.
+func (h *harness) sentOnceAcrossACrash(what string, send func(), count func() int, failure string) {
+	h.t.Helper()
+	h.crashOnceSent("POST", postMessage, what, send, func() bool { return count() == 1 })
+	h.start()
+	h.runJobs()
+	if n := count(); n != 1 {
+		h.t.Errorf(failure, n)
+	}
+}
+
 // TestEveryKindSentOnceAcrossACrash: the kinds of the outbox that no other
 // crash test covers (a series' later announcement, a summary's message, a
 // coordinators' note, a waitlist promotion's DM), each killed once Discord
@@ -181,13 +197,7 @@ func TestEveryKindSentOnceAcrossACrash(t *testing.T) {
 		}
 		// The first occurrence is over: the second is announced.
 		h.clock.Set(time.Date(2026, 11, 26, 5, 0, 0, 0, time.UTC))
-		h.crashOnceSent("POST", postMessage, "the second announcement reaches Discord", h.tickInBackground,
-			func() bool { return announced() == 1 })
-		h.start()
-		h.runJobs()
-		if n := announced(); n != 1 {
-			t.Errorf("%d announcements of the series' second rally, want 1", n)
-		}
+		h.sentOnceAcrossACrash("the second announcement reaches Discord", h.tickInBackground, announced, "%d announcements of the series' second rally, want 1")
 	})
 	t.Run("Summary", func(t *testing.T) {
 		t.Parallel()
@@ -197,13 +207,8 @@ func TestEveryKindSentOnceAcrossACrash(t *testing.T) {
 		h.createRally()
 		// 08:00:30 in New York, the default SUMMARY_CRON's time.
 		h.clock.Set(time.Date(2026, 11, 24, 13, 0, 30, 0, time.UTC))
-		h.crashOnceSent("POST", postMessage, "the summary reaches Discord", h.tickInBackground,
-			func() bool { return len(h.schedSummaries()) == 1 })
-		h.start()
-		h.runJobs()
-		if n := len(h.schedSummaries()); n != 1 {
-			t.Errorf("%d summaries, want 1", n)
-		}
+		h.sentOnceAcrossACrash("the summary reaches Discord", h.tickInBackground, func() int { return len(h.schedSummaries()) },
+			"%d summaries, want 1")
 	})
 	t.Run("CoordinatorNote", func(t *testing.T) {
 		t.Parallel()
@@ -228,13 +233,7 @@ func TestEveryKindSentOnceAcrossACrash(t *testing.T) {
 		h.runJobs() // the note's failure recorded, by the drainer or a sweep
 		h.fake.FailChannel(coordChannel, 0, 0)
 		h.clock.Add(time.Minute) // past the note's backoff
-		h.crashOnceSent("POST", postMessage, "the note reaches the coordinators", h.tickInBackground,
-			func() bool { return notes() == 1 })
-		h.start()
-		h.runJobs()
-		if n := notes(); n != 1 {
-			t.Errorf("%d notes to the coordinators, want 1", n)
-		}
+		h.sentOnceAcrossACrash("the note reaches the coordinators", h.tickInBackground, notes, "%d notes to the coordinators, want 1")
 	})
 	t.Run("PromotionDM", func(t *testing.T) {
 		t.Parallel()
@@ -243,13 +242,8 @@ func TestEveryKindSentOnceAcrossACrash(t *testing.T) {
 		h.click(member(1), seattleChannel, ann.ID, "rsvp:going:"+id)
 		mustContain(t, h.click(member(2), seattleChannel, ann.ID, "rsvp:going:"+id), true, "waitlist")
 		told := func() int { return len(h.noticeDMs(member(2), "A seat opened up")) }
-		h.crashOnceSent("POST", postMessage, "the promotion's DM reaches the member", func() {
+		h.sentOnceAcrossACrash("the promotion's DM reaches the member", func() {
 			go h.fake.Click(h.ctx(), discordtest.Invocation{GuildID: guildID, ChannelID: seattleChannel, Member: member(1)}, ann.ID, "rsvp:not_going:"+id)
-		}, func() bool { return told() == 1 })
-		h.start()
-		h.runJobs()
-		if n := told(); n != 1 {
-			t.Errorf("the promoted member got %d DMs, want 1", n)
-		}
+		}, told, "the promoted member got %d DMs, want 1")
 	})
 }

@@ -295,16 +295,6 @@ func (db *DB) PostOf(ctx context.Context, key string) (p ChannelPost, ok bool, e
 	return ps[0], true, nil
 }
 
-// PendingPostOf returns the pending post of the key; ok is false when none.
-func (db *DB) PendingPostOf(ctx context.Context, key string) (p ChannelPost, ok bool, err error) {
-	defer wrap(&err, "pending post")
-	ps, err := db.posts(ctx, db.read, `WHERE p.key = ? AND p.state = 'pending'`, key)
-	if err != nil || len(ps) == 0 {
-		return p, false, err
-	}
-	return ps[0], true, nil
-}
-
 // BeginChannelPost records that a send of the post is about to be made. It
 // returns the post's state, and whether an earlier send was begun (it may
 // have reached the channel: look for it before sending again). Only a
@@ -470,26 +460,6 @@ func (db *DB) ForgetNote(ctx context.Context, guildID, key string) (err error) {
 		_, err := tx.ExecContext(ctx, `DELETE FROM notices WHERE guild_id = ? AND key = ?`, guildID, key)
 		return err
 	})
-}
-
-// PostCounts counts a rally's posts of a kind by state.
-func (db *DB) PostCounts(ctx context.Context, rallyID int64, kind PostKind) (_ map[ReminderState]int, err error) {
-	defer wrap(&err, "post counts")
-	rows, err := db.read.QueryContext(ctx, `SELECT state, COUNT(*) FROM channel_posts WHERE rally_id = ? AND kind = ? GROUP BY state`, rallyID, kind)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := map[ReminderState]int{}
-	for rows.Next() {
-		var s ReminderState
-		var n int
-		if err := rows.Scan(&s, &n); err != nil {
-			return nil, err
-		}
-		out[s] = n
-	}
-	return out, rows.Err()
 }
 
 func postKey(kind PostKind, ids ...int64) string {
