@@ -129,6 +129,8 @@ func TestHealthAndMetrics(t *testing.T) {
 		`rallybot_interactions_total{kind="component",outcome="ok"} 1`,
 		`rallybot_interaction_seconds_count{kind="component"} 1`,
 		`rallybot_interaction_seconds_bucket{kind="component",le="+Inf"} 1`,
+		// Every kind owed to Discord is counted, the create's announcement too.
+		`rallybot_scheduled_messages_total{job="announce",outcome="sent"} 1`,
 	}
 	for end := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		code, body = get("/metrics")

@@ -33,7 +33,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"kind"}),
 		scheduled: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "rallybot_scheduled_messages_total",
-			Help: "Scheduled messages, by job (reminder, summary) and outcome (sent, failed, dropped, retry).",
+			Help: "Messages owed to Discord, by kind (announce, reminder, staffing, note, summary, a notice's kind, dm_*, dm_delete) and outcome (sent, failed, refused, closed, dropped, retry).",
 		}, []string{"job", "outcome"}),
 		discordErrs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "rallybot_discord_errors_total",
