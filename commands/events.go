@@ -239,33 +239,27 @@ func (a *App) DeleteExpiredEvents(ctx context.Context, cutoff time.Time) error {
 	return nil
 }
 
-// mirrorFailed settles a failed mirror: a passing failure is tried again by
-// the sweep, after a backoff; any other is given up until the rally changes
-// again. For a missing permission told for the first time, it returns the
-// sentence for the lead (when there is one, l).
+// mirrorFailed settles a failed mirror as every failed send is (deliver): a
+// passing failure is tried again by the sweep, after the one backoff; any
+// other is given up until the rally changes again. For a missing permission
+// told for the first time, it returns the sentence for the lead (when there
+// is one, l).
 func (a *App) mirrorFailed(ctx context.Context, l Lang, now time.Time, m store.EventMirror, op string, err error) (string, error) {
 	r := m.Rally
-	log := a.log.With("op", op, "guild", r.GuildID, "rally", r.ID)
-	switch {
-	case errors.Is(err, context.Canceled):
-		return "", err // shutting down: still owed, mirrored after the next start
-	case missingPermission(err):
-		log.Info("no Manage Events permission: rally not mirrored as a scheduled event")
-		note := ""
-		if l != "" {
-			if fresh, nerr := a.db.NoteOnce(ctx, r.GuildID, noteManageEvents); nerr == nil && fresh {
-				note = l.T("note_manage_events")
+	note := ""
+	_, _, derr := a.deliver(ctx, now, delivery{kind: "event", log: a.log.With("op", op, "guild", r.GuildID, "rally", r.ID), attempts: m.Attempts,
+		send: func() (*discordgo.Message, error) { return nil, err },
+		finish: func(o outcome, _ string) error {
+			if missingPermission(err) && l != "" {
+				if fresh, nerr := a.db.NoteOnce(ctx, r.GuildID, noteManageEvents); nerr == nil && fresh {
+					note = l.T("note_manage_events")
+				}
 			}
-		}
-		return note, a.db.EventMirrored(ctx, m)
-	case discord.Retryable(err):
-		backoff := retryBackoff(m.Attempts)
-		log.Warn("could not mirror a rally as a scheduled event; will retry", "err", err, "retry_in", backoff)
-		return "", a.db.RetryEventMirror(ctx, m, now.Add(backoff))
-	default:
-		log.Warn("Discord refused a rally's scheduled event; giving up until the rally changes", "err", err)
-		return "", a.db.EventMirrored(ctx, m)
-	}
+			return a.db.EventMirrored(ctx, m)
+		},
+		retry: func(at time.Time) error { return a.db.RetryEventMirror(ctx, m, at) },
+	})
+	return note, derr
 }
 
 // mirrorWorks forgets a told permission problem once mirroring works, so a
