@@ -3,9 +3,10 @@ package commands
 import (
 	"context"
 	"log/slog"
-	"rallybot/discord"
 	"sync"
 	"time"
+
+	"rallybot/discord"
 )
 
 // refresher coalesces announcement edits per rally: the first change is
