@@ -118,7 +118,10 @@ var announceKind = postKind{
 		if resumed || r.Cancelled() || r.Going != p.Rally.Going || r.Maybe != p.Rally.Maybe || r.Waitlist != p.Rally.Waitlist {
 			a.refresher.mark(r.ID)
 		}
-		if !r.Cancelled() && p.Args.Arm {
+		// A command that announces mirrors the rally itself, telling its
+		// lead of a problem; the sweep's announcements (a series', one
+		// adopted after a crash) are mirrored here.
+		if !r.Cancelled() && (p.Args.Arm || resumed) {
 			a.mirror(ctx, "", r.ID) // nobody to tell of a problem but the log
 		}
 	},
