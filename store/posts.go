@@ -214,15 +214,35 @@ func (db *DB) posts(ctx context.Context, _ rowsQueryer, query string, args ...an
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
+	// Their rallies in one query, whatever the number of posts: the ids go
+	// in as one JSON array.
+	var ids []int64
+	for _, p := range out {
+		if p.Rally.ID != 0 {
+			ids = append(ids, p.Rally.ID)
+		}
+	}
+	if len(ids) > 0 {
+		list, err := json.Marshal(ids)
+		if err != nil {
+			return nil, err
+		}
+		rallies, err := scanRallies(q.QueryContext(ctx, `SELECT `+rallyColumns+rallyFrom+`WHERE r.id IN (SELECT value FROM json_each(?))`, string(list)))
+		if err != nil {
+			return nil, err
+		}
+		byID := make(map[int64]Rally, len(rallies))
+		for _, r := range rallies {
+			byID[r.ID] = r
+		}
+		for i := range out {
+			if r, ok := byID[out[i].Rally.ID]; ok {
+				out[i].Rally = r
+			}
+		}
+	}
 	for i := range out {
 		p := &out[i]
-		if p.Rally.ID != 0 {
-			r, err := scanRally(q.QueryRowContext(ctx, `SELECT `+rallyColumns+rallyFrom+`WHERE r.id = ?`, p.Rally.ID))
-			if err != nil {
-				return nil, err
-			}
-			p.Rally = r
-		}
 		if p.Action.ID != 0 {
 			a, err := actionByID(ctx, q, p.GuildID, p.Action.ID)
 			if err != nil {
