@@ -86,18 +86,28 @@ func recapSubcommand() *discordgo.ApplicationCommandOption {
 // chapter's default. A rally that checks on its members needs the chapter's
 // support channel, where calls for help go.
 func (a *App) readSafeHome(ctx context.Context, in *Input, ch store.Chapter) (bool, error) {
-	s, err := a.db.ChapterSupport(ctx, ch.ID)
+	on, unsupported, err := a.safeHomeOf(ctx, in, ch)
 	if err != nil {
 		return false, err
 	}
-	on := s.SafeHome
-	if in.has("safe_home") {
-		on = in.bool("safe_home")
-	}
-	if on && s.SupportChannelID == "" {
+	if unsupported {
 		return false, conflict("err_safe_home_no_support", "Chapter", escape(ch.Name), "Name", ch.Name)
 	}
 	return on, nil
+}
+
+// safeHomeOf is `safe_home` as given, else the chapter's default, and
+// whether it is on for a chapter with no support channel to call.
+func (a *App) safeHomeOf(ctx context.Context, in *Input, ch store.Chapter) (on, unsupported bool, err error) {
+	s, err := a.db.ChapterSupport(ctx, ch.ID)
+	if err != nil {
+		return false, false, err
+	}
+	on = s.SafeHome
+	if in.has("safe_home") {
+		on = in.bool("safe_home")
+	}
+	return on, on && s.SupportChannelID == "", nil
 }
 
 // safeHomeForChapters reads `safe_home` for each chapter of a day of action;
@@ -107,15 +117,11 @@ func (a *App) safeHomeForChapters(ctx context.Context, in *Input, chapters []sto
 	out := make(map[int64]bool, len(chapters))
 	var missing []string
 	for _, c := range chapters {
-		s, err := a.db.ChapterSupport(ctx, c.ID)
+		on, unsupported, err := a.safeHomeOf(ctx, in, c)
 		if err != nil {
 			return nil, err
 		}
-		on := s.SafeHome
-		if in.has("safe_home") {
-			on = in.bool("safe_home")
-		}
-		if on && s.SupportChannelID == "" {
+		if unsupported {
 			missing = append(missing, c.Name)
 		}
 		out[c.ID] = on
