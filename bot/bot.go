@@ -256,9 +256,9 @@ func NewSession(cfg Config) (*discordgo.Session, error) {
 	// Paced under Discord's global limit, which no header counts down
 	// (commands.Pace); the replies to interactions, which the limit spares,
 	// are known by the application's id.
-	session.Client = &http.Client{Timeout: 30 * time.Second,
-		Transport: commands.Pace(&rewriteTransport{origin: origin, base: http.DefaultTransport}, commands.GlobalRequestsPerSecond,
-			func() string { return applicationID(session) })}
+	session.Client = &http.Client{Transport: deadlineTransport{timeout: restTimeout,
+		base: commands.Pace(&rewriteTransport{origin: origin, base: restTransport()}, commands.GlobalRequestsPerSecond,
+			func() string { return applicationID(session) })}}
 	session.Identify.Intents = discordgo.IntentsGuilds
 	session.StateEnabled = true
 	session.State.TrackChannels = false
