@@ -124,13 +124,16 @@ func BenchmarkClickMemory(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	logMemoryAtRest(b, pid, atRest)
+	logMemory(b, "at rest", pid, atRest)
 
 	sampler := startMemorySampler(pid, metricsAddr)
 	b.ResetTimer()
 	_, lat := offerClicks(b, fake, msgs[len(msgs)-1].ID, "rsvp:going:"+m[1], b.N, 2000)
 	b.StopTimer()
 	peak := sampler.stop()
+	if after, err := scrapeMetrics(metricsAddr); err == nil {
+		logMemory(b, "after the storm", pid, after)
+	}
 	hwm, rss, ok := procStatusKiB(pid)
 	if !ok {
 		b.Fatal("could not read the bot's /proc status")
@@ -186,12 +189,11 @@ func scrapeMetrics(addr string) (map[string]float64, error) {
 	return out, nil
 }
 
-// logMemoryAtRest logs what the bot's memory is made of once ready: the
-// kernel's view (resident file-backed pages, i.e. the binary's text and
+// logMemory logs what the bot's memory is made of (when): the kernel's view (resident file-backed pages, i.e. the binary's text and
 // data, against anonymous memory) and the Go runtime's accounts of the
 // anonymous part. The rest of the anonymous memory is C's (SQLite's page
 // cache and its allocations through cgo).
-func logMemoryAtRest(b *testing.B, pid int, m map[string]float64) {
+func logMemory(b *testing.B, when string, pid int, m map[string]float64) {
 	rollup, err := os.ReadFile(fmt.Sprintf("/proc/%d/smaps_rollup", pid))
 	if err == nil {
 		var kept []string
@@ -202,15 +204,15 @@ func logMemoryAtRest(b *testing.B, pid int, m map[string]float64) {
 				}
 			}
 		}
-		b.Logf("at rest, /proc smaps_rollup: %s", strings.Join(kept, "; "))
+		b.Logf("%s, /proc smaps_rollup: %s", when, strings.Join(kept, "; "))
 	}
 	if smaps, err := os.ReadFile(fmt.Sprintf("/proc/%d/smaps", pid)); err == nil {
-		b.Logf("at rest, the mappings holding 1 MB or more: %s", strings.Join(largeMappings(string(smaps), 1024), "; "))
+		b.Logf("%s, the mappings holding 1 MB or more: %s", when, strings.Join(largeMappings(string(smaps), 1024), "; "))
 	}
 	mb := func(k string) string {
 		return fmt.Sprintf("%s %.1f MB", strings.TrimPrefix(k, "go_memstats_"), m[k]/(1<<20))
 	}
-	b.Logf("at rest, Go runtime: %s; %s; %s; %s; %s; %s; %s; goroutines %.0f",
+	b.Logf("%s, Go runtime: %s; %s; %s; %s; %s; %s; %s; goroutines %.0f", when,
 		mb("go_memstats_sys_bytes"), mb("go_memstats_heap_inuse_bytes"), mb("go_memstats_heap_idle_bytes"),
 		mb("go_memstats_heap_released_bytes"), mb("go_memstats_stack_inuse_bytes"), mb("go_memstats_other_sys_bytes"),
 		mb("go_memstats_gc_sys_bytes"), m["go_goroutines"])
