@@ -38,6 +38,8 @@ func TestSessionRequestsHaveADeadline(t *testing.T) {
 		t.Fatalf("a request never answered: %v, want the deadline exceeded", err)
 	}
 	release()
+	dt.timeout = restTimeout
+	session.Client.Transport = dt
 	if _, err := session.User("@me"); err != nil {
 		t.Fatalf("an answered request: %v", err)
 	}
