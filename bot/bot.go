@@ -48,6 +48,10 @@ type Options struct {
 	// maxHandlers); the others wait for a slot, and one that waits past
 	// DeferAfter is acknowledged meanwhile (interactions.go).
 	MaxHandlers int
+	// MaxAdmitted bounds the interactions read from the gateway and not yet
+	// answered (default admittedPerHandler × MaxHandlers); past it the
+	// gateway is not read until one is answered (interactions.go, intake).
+	MaxAdmitted int
 }
 
 // Health is what /healthz reports of the gateway: whether the bot is
@@ -88,10 +92,12 @@ type bot struct {
 	ctx    context.Context // lives until in-flight work is done
 	cancel context.CancelFunc
 
-	// slots holds a token per interaction being handled: discordgo starts
-	// a goroutine per event, and a storm of clicks would otherwise run
-	// every handler at once (interactions.go).
-	slots chan struct{}
+	// slots holds a token per interaction being handled, admitted one per
+	// interaction read from the gateway and not yet answered: a storm of
+	// clicks would otherwise run every handler at once, and hold every
+	// click it has not answered in memory (interactions.go).
+	slots    chan struct{}
+	admitted chan struct{}
 
 	mu       sync.Mutex
 	closing  bool
@@ -122,11 +128,16 @@ func Run(ctx context.Context, cfg Config, session *discordgo.Session, app *comma
 	if opts.MaxHandlers <= 0 {
 		opts.MaxHandlers = maxHandlers
 	}
+	if opts.MaxAdmitted <= 0 {
+		opts.MaxAdmitted = admittedPerHandler * opts.MaxHandlers
+	}
+	opts.MaxAdmitted = max(opts.MaxAdmitted, opts.MaxHandlers)
 	log := opts.Logger
 	started := time.Now()
 
 	b := &bot{cfg: cfg, opts: opts, log: log, session: session, discord: app.Discord(), app: app,
-		seeded: map[string]bool{}, fatal: make(chan error, 1), stopping: make(chan struct{}), slots: make(chan struct{}, opts.MaxHandlers)}
+		seeded: map[string]bool{}, fatal: make(chan error, 1), stopping: make(chan struct{}),
+		slots: make(chan struct{}, opts.MaxHandlers), admitted: make(chan struct{}, opts.MaxAdmitted)}
 	b.ctx, b.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	defer b.cancel()
 	defer app.Close()
@@ -141,24 +152,31 @@ func Run(ctx context.Context, cfg Config, session *discordgo.Session, app *comma
 		return fmt.Errorf("reach Discord at %s (DISCORD_API_URL; check the network or the URL): %w", cfg.APIURL, err)
 	}
 
+	// Handlers run in the goroutine that reads the gateway, one event after
+	// the other, rather than in a goroutine each: interactions are taken in
+	// at the pace they are answered (intake), and the rest is quick or
+	// starts its own goroutine. A handler must not wait for another event.
+	session.SyncEvents = true
 	session.AddHandler(func(_ *discordgo.Session, g *discordgo.GuildCreate) {
 		switch {
 		case g.Unavailable:
 		case !app.GuildAllowed(g.ID):
-			b.leave(g.ID)
+			go b.leave(g.ID)
 		default:
-			app.GuildBack(b.ctx, g.ID)
-			b.seed(b.ctx, g.ID)
+			go func() {
+				app.GuildBack(b.ctx, g.ID)
+				b.seed(b.ctx, g.ID)
+			}()
 		}
 	})
 	session.AddHandler(func(_ *discordgo.Session, g *discordgo.GuildDelete) {
 		// unavailable set is an outage: the server comes back by itself.
 		// Absent, the bot was removed (kicked, or the server deleted).
 		if g.Guild != nil && !g.Unavailable {
-			app.GuildLeft(b.ctx, g.ID)
+			go app.GuildLeft(b.ctx, g.ID)
 		}
 	})
-	session.AddHandler(func(s *discordgo.Session, ic *discordgo.InteractionCreate) { b.onInteraction(ic.Interaction) })
+	session.AddHandler(func(s *discordgo.Session, ic *discordgo.InteractionCreate) { b.intake(ic.Interaction) })
 	session.AddHandler(func(_ *discordgo.Session, _ *discordgo.Disconnect) {
 		opts.Health.set(false)
 		opts.Metrics.Reconnect()
@@ -239,9 +257,9 @@ func NewSession(cfg Config) (*discordgo.Session, error) {
 	// Paced under Discord's global limit, which no header counts down
 	// (discord.Pace); the replies to interactions, which the limit spares,
 	// are known by the application's id.
-	session.Client = &http.Client{Timeout: 30 * time.Second,
-		Transport: discord.Pace(&rewriteTransport{origin: origin, base: http.DefaultTransport}, discord.GlobalRequestsPerSecond,
-			func() string { return applicationID(session) })}
+	session.Client = &http.Client{Transport: deadlineTransport{timeout: restTimeout,
+		base: discord.Pace(&rewriteTransport{origin: origin, base: restTransport()}, discord.GlobalRequestsPerSecond,
+			func() string { return applicationID(session) })}}
 	session.Identify.Intents = discordgo.IntentsGuilds
 	session.StateEnabled = true
 	session.State.TrackChannels = false

@@ -82,6 +82,7 @@ type harness struct {
 
 	deferAfter  time.Duration // bot.Options.DeferAfter; 0 for the default
 	maxHandlers int           // bot.Options.MaxHandlers; 0 for the default
+	maxAdmitted int           // bot.Options.MaxAdmitted; 0 for the default
 
 	tick   chan time.Time
 	cancel context.CancelFunc
@@ -99,7 +100,13 @@ func newHarness(t testing.TB, env ...string) *harness {
 // newHarnessWith is newHarness with a change to the harness before the bot starts.
 func newHarnessWith(t testing.TB, change func(*harness), env ...string) *harness {
 	t.Helper()
-	fake := discordtest.New(t, discordtest.Config{Token: token})
+	return newHarnessOn(t, discordtest.Config{Token: token}, change, env...)
+}
+
+// newHarnessOn is newHarnessWith on a fake Discord configured as fakeCfg.
+func newHarnessOn(t testing.TB, fakeCfg discordtest.Config, change func(*harness), env ...string) *harness {
+	t.Helper()
+	fake := discordtest.New(t, fakeCfg)
 	fake.AddGuild(discordtest.Guild{ID: guildID, Name: "Coalition", OwnerID: admin.UserID,
 		Channels: []discordtest.Channel{
 			{ID: seattleChannel, Name: "seattle"}, {ID: chicagoChannel, Name: "chicago"}, {ID: coordChannel, Name: "coordinators"},
@@ -159,6 +166,7 @@ func (h *harness) start() {
 			Ready:       func() { close(ready) },
 			DeferAfter:  h.deferAfter,
 			MaxHandlers: h.maxHandlers,
+			MaxAdmitted: h.maxAdmitted,
 		})
 	}()
 	select {

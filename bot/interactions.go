@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -16,59 +17,132 @@ import (
 // only hold more memory and contend for the two cores.
 const maxHandlers = 64
 
-// onInteraction runs the handler and sends its reply. A handler that is still
-// working after DeferAfter gets the interaction acknowledged ("thinking…")
-// with the visibility its route declares, and its reply put in when done.
-// The time waited for a handler slot counts: under a storm of clicks an
-// interaction that cannot be handled within DeferAfter is acknowledged in
-// time, and answered when its turn comes.
-func (b *bot) onInteraction(i *discordgo.Interaction) {
-	if !b.begin() {
-		return
-	}
-	defer b.inflight.Done()
+// admittedPerHandler sets how many interactions may be taken off the
+// gateway and not yet answered, per handler slot (Options.MaxAdmitted's
+// default): enough that a click waiting behind busy handlers is read, and
+// so acknowledged within DeferAfter, while the handlers are stuck (Discord
+// slow to answer, say); few enough that a storm's backlog stays in the
+// gateway's socket rather than in memory.
+const admittedPerHandler = 4
+
+// intake takes an interaction off the gateway. The session runs its
+// handlers in the goroutine that reads the gateway (SyncEvents), so intake
+// must not block for long: it waits only while MaxAdmitted interactions are
+// read and not yet answered, which is how a storm is held back. The
+// interactions behind it then wait in the socket (and at Discord), not as a
+// goroutine and a decoded event each.
+//
+// Meanwhile discordgo's heartbeats go on (they have a goroutine of their
+// own), but what Discord sends is not read, its HEARTBEAT_ACKs and
+// heartbeat requests included. Held back for five heartbeat intervals
+// (about 3.5 minutes with Discord's 41.25 s: every admitted interaction
+// stuck that long, Discord's REST API unreachable, say) discordgo takes the
+// connection for a zombie and connects again. It closes the old one with
+// 1000, which ends the session at Discord: the new one identifies afresh,
+// and what the old one had not delivered (interactions minutes past their
+// 3 s by then) is not replayed. The interaction held here is still handled.
+func (b *bot) intake(i *discordgo.Interaction) {
 	received := time.Now()
-	defer func() { b.opts.Metrics.Latency(commands.InteractionKind(i.Type), time.Since(received)) }()
-	ctx, cancel := context.WithTimeout(b.ctx, handlerTimeout)
-	defer cancel()
 	// The message a button was clicked on comes with the click (its embeds
 	// and every component); a click waiting for a slot need not keep it.
 	// A DM's is kept: its buttons answer in it (commands/dmbuttons.go).
 	if i.GuildID != "" {
 		i.Message = nil
 	}
-
-	done := make(chan *commands.Response, 1)
-	go func() {
-		select {
-		case b.slots <- struct{}{}:
-		case <-ctx.Done():
-			done <- nil
-			return
-		}
-		defer func() { <-b.slots }()
-		b.seed(ctx, i.GuildID)
-		done <- b.app.Handle(ctx, i)
-	}()
-
-	var resp *commands.Response
-	if i.Type == discordgo.InteractionApplicationCommandAutocomplete {
-		resp = <-done // autocomplete cannot be deferred
-	} else {
-		timer := time.NewTimer(b.opts.DeferAfter)
-		select {
-		case resp = <-done:
-			timer.Stop()
-		case <-timer.C:
-			b.deferred(ctx, i, done)
-			return
-		}
+	select {
+	case b.admitted <- struct{}{}:
+	case <-b.stopping:
+		return
 	}
+	if !b.begin() {
+		<-b.admitted
+		return
+	}
+	go b.onInteraction(i, received)
+}
+
+// onInteraction runs the handler and sends its reply. A handler that is still
+// working DeferAfter after the interaction was read gets the interaction
+// acknowledged ("thinking…") with the visibility its route declares, and its
+// reply put in when done. The time waited for a handler slot counts: under
+// a storm of clicks an interaction that cannot be handled within DeferAfter
+// is acknowledged in time, and answered when its turn comes.
+//
+// The deferral runs from a timer, in a goroutine of its own only when it
+// fires, so a click answered in time costs one goroutine.
+func (b *bot) onInteraction(i *discordgo.Interaction, received time.Time) {
+	ctx, cancel := context.WithTimeout(b.ctx, handlerTimeout)
+	end := func() {
+		b.opts.Metrics.Latency(commands.InteractionKind(i.Type), time.Since(received))
+		cancel()
+		b.inflight.Done()
+		<-b.admitted
+	}
+	if i.Type == discordgo.InteractionApplicationCommandAutocomplete {
+		// Autocomplete cannot be deferred.
+		defer end()
+		if resp := b.handle(ctx, i); resp != nil {
+			b.respond(ctx, i, discord.Callback(i, resp))
+		}
+		return
+	}
+
+	// Whichever of the handler and the timer comes first answers: the
+	// handler directly, or the timer with a deferral that the handler's
+	// reply then fills. A handler done past DeferAfter before its timer ran
+	// defers as the timer would have.
+	var mu sync.Mutex
+	var answered, deferred bool
+	late := make(chan *commands.Response, 1)
+	timer := time.AfterFunc(max(b.opts.DeferAfter-time.Since(received), 0), func() {
+		mu.Lock()
+		if answered || deferred {
+			mu.Unlock()
+			return
+		}
+		deferred = true
+		mu.Unlock()
+		defer end()
+		b.deferred(ctx, i, late)
+	})
+	resp := b.handle(ctx, i)
+	mu.Lock()
+	switch {
+	case deferred:
+		mu.Unlock()
+		late <- resp
+		return
+	case time.Since(received) >= b.opts.DeferAfter:
+		deferred = true
+		mu.Unlock()
+		timer.Stop()
+		late <- resp
+		defer end()
+		b.deferred(ctx, i, late)
+		return
+	}
+	answered = true
+	mu.Unlock()
+	timer.Stop()
+	defer end()
 	if resp == nil {
 		return
 	}
 	b.respond(ctx, i, discord.Callback(i, resp))
 	b.followUps(ctx, i, resp.Followups)
+}
+
+// handle waits for a handler slot and runs the handler; nil if ctx ends
+// first.
+func (b *bot) handle(ctx context.Context, i *discordgo.Interaction) *commands.Response {
+	select {
+	case b.slots <- struct{}{}:
+	case <-ctx.Done():
+		return nil
+	}
+	defer func() { <-b.slots }()
+	b.seed(ctx, i.GuildID)
+	return b.app.Handle(ctx, i)
 }
 
 // deferred acknowledges a slow interaction, visible as its route declares,

@@ -255,15 +255,35 @@ type NotAllowedError struct{ GuildID string }
 
 func (e *NotAllowedError) Error() string { return "server " + e.GuildID + " is not in ALLOWED_GUILDS" }
 
+// interactionLog is an interaction's logger, built when something is
+// logged: most clicks log nothing, and slog's With formats its attributes
+// at once (2.5 KB a click).
+type interactionLog struct {
+	base *slog.Logger
+	args []any
+	l    *slog.Logger
+}
+
+func (l *interactionLog) with(args ...any) {
+	l.args, l.l = append(l.args, args...), nil
+}
+
+func (l *interactionLog) logger() *slog.Logger {
+	if l.l == nil {
+		l.l = l.base.With(l.args...)
+	}
+	return l.l
+}
+
 // Handle routes one interaction to its handler and returns the reply. It never
 // panics: a panic is logged and answered like any internal error.
 func (a *App) Handle(ctx context.Context, i *discordgo.Interaction) (resp *Response) {
 	in := &Input{Interaction: i, Now: a.now(), Lang: langOf(string(i.Locale))}
-	log := a.log.With("interaction", i.ID, "type", i.Type.String())
+	log := &interactionLog{base: a.log, args: []any{"interaction", i.ID, "type", i.Type.String()}}
 	outcome := "refused" // until the handler has answered
 	defer func() {
 		if p := recover(); p != nil {
-			log.Error("handler panicked", "panic", p, "stack", string(debug.Stack()))
+			log.logger().Error("handler panicked", "panic", p, "stack", string(debug.Stack()))
 			resp, outcome = &Response{Content: "⚠️ " + in.Lang.T(internalMessage), Ephemeral: true}, "error"
 		}
 		a.cfg.Metrics.Interaction(InteractionKind(i.Type), outcome)
@@ -273,7 +293,7 @@ func (a *App) Handle(ctx context.Context, i *discordgo.Interaction) (resp *Respo
 		return ephemeral(in.Lang.T("only_in_server"))
 	}
 	if !inDM && !a.GuildAllowed(i.GuildID) {
-		log.Warn("interaction from a server not in ALLOWED_GUILDS", "guild", i.GuildID)
+		log.logger().Warn("interaction from a server not in ALLOWED_GUILDS", "guild", i.GuildID)
 		return ephemeral(in.Lang.T("guild_not_allowed"))
 	}
 	if i.Locale != "" && !inDM && i.Type != discordgo.InteractionApplicationCommandAutocomplete {
@@ -282,7 +302,7 @@ func (a *App) Handle(ctx context.Context, i *discordgo.Interaction) (resp *Respo
 		// interaction counts, and only for members with an RSVP or a role.
 		defer func() {
 			if err := a.db.SetMemberLocale(context.WithoutCancel(ctx), i.GuildID, i.Member.User.ID, string(i.Locale)); err != nil {
-				log.Warn("could not record the member's locale", "err", err)
+				log.logger().Warn("could not record the member's locale", "err", err)
 			}
 		}()
 	}
@@ -292,19 +312,19 @@ func (a *App) Handle(ctx context.Context, i *discordgo.Interaction) (resp *Respo
 		data := i.ApplicationCommandData()
 		cmd := a.byName[data.Name]
 		if cmd == nil {
-			log.Warn("unknown command", "command", data.Name)
+			log.logger().Warn("unknown command", "command", data.Name)
 			return ephemeral(in.Lang.T("unknown_command"))
 		}
 		var sub string
 		in.Path, sub, in.Options = flatten(data)
-		log = log.With("command", in.Path)
+		log.with("command", in.Path)
 		if i.Type == discordgo.InteractionApplicationCommandAutocomplete {
 			outcome = "ok"
-			return a.autocomplete(ctx, cmd, in, log)
+			return a.autocomplete(ctx, cmd, in, log.logger())
 		}
 		route = cmd.Routes[sub]
 		if route.Handle == nil {
-			log.Warn("unknown subcommand")
+			log.logger().Warn("unknown subcommand")
 			return ephemeral(in.Lang.T("unknown_command"))
 		}
 	case discordgo.InteractionMessageComponent:
@@ -316,10 +336,10 @@ func (a *App) Handle(ctx context.Context, i *discordgo.Interaction) (resp *Respo
 			}
 		}
 		if route.Handle == nil {
-			log.Warn("button with an unknown custom_id", "custom_id", truncate(id, 100))
+			log.logger().Warn("button with an unknown custom_id", "custom_id", truncate(id, 100))
 			return ephemeral(in.Lang.T("button_invalid"))
 		}
-		log = log.With("custom_id", id)
+		log.with("custom_id", id)
 		if inDM && route.Access != Recipient {
 			return ephemeral(in.Lang.T("only_in_server"))
 		}
@@ -328,17 +348,17 @@ func (a *App) Handle(ctx context.Context, i *discordgo.Interaction) (resp *Respo
 	}
 	if err := a.authorize(ctx, route.Access, in); err != nil {
 		if i.Type == discordgo.InteractionMessageComponent && errors.Is(err, store.ErrNoSuchRally) {
-			log.Warn("button for an unknown rally", "guild", i.GuildID)
+			log.logger().Warn("button for an unknown rally", "guild", i.GuildID)
 			return ephemeral(in.Lang.T("button_invalid"))
 		}
-		return errorReply(log, in.Lang, err)
+		return errorReply(log.logger(), in.Lang, err)
 	}
 	resp, err := route.Handle(ctx, in)
 	if err != nil {
 		if userError(err) == nil {
 			outcome = "error"
 		}
-		return errorReply(log, in.Lang, err)
+		return errorReply(log.logger(), in.Lang, err)
 	}
 	outcome = "ok"
 	return resp

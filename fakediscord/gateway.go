@@ -248,6 +248,9 @@ func (s *Server) onResume(c *gwConn, d json.RawMessage) bool {
 	err := c.writeLocked(0, "RESUMED", map[string]any{})
 	c.wmu.Unlock()
 	s.mu.Lock()
+	if err == nil {
+		s.resumes++
+	}
 	s.notifyLocked()
 	s.mu.Unlock()
 	return err == nil

@@ -169,6 +169,7 @@ type Server struct {
 	sessions   map[string]*gwSession
 	identifies []Identify
 	readyCount int
+	resumes    int // sessions resumed (RESUMED sent)
 	ixByID     map[string]*interaction
 	ixByToken  map[string]*interaction
 	// events are the guilds' scheduled events; noManageEvents the guilds
