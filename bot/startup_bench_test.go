@@ -139,7 +139,7 @@ func waitFirstHeartbeat(b *testing.B, s *discordgo.Session) {
 // to return.
 func BenchmarkStartup(b *testing.B) {
 	fake := startupFake(b)
-	env := map[string]string{"DISCORD_TOKEN": token, "DISCORD_API_URL": fake.URL(), "DATABASE_PATH": migratedDB(b)}
+	env := map[string]string{"DISCORD_TOKEN": token, "DISCORD_API_URL": fake.URL(), "DATABASE_PATH": migratedDB(b), "ALLOWED_GUILDS": guildID}
 	getenv := func(k string) string { return env[k] }
 	b.ReportAllocs() // what one start allocates, bot against bare session
 	var toReady, toStop time.Duration
@@ -212,7 +212,7 @@ func BenchmarkStartupBinary(b *testing.B) {
 	}
 	fake := startupFake(b)
 	dir := b.TempDir()
-	env := []string{"DISCORD_TOKEN=" + token, "DISCORD_API_URL=" + fake.URL(), "DATABASE_PATH=" + migratedDB(b)}
+	env := []string{"DISCORD_TOKEN=" + token, "DISCORD_API_URL=" + fake.URL(), "DATABASE_PATH=" + migratedDB(b), "ALLOWED_GUILDS=" + guildID}
 
 	var toReady time.Duration
 	var peak, rss float64
@@ -251,7 +251,7 @@ func procStatusKiB(pid int) (hwm, rss float64, ok bool) {
 // moment, the child's peak and current RSS in KiB.
 func runBinary(b *testing.B, bin, dir string, env []string) (toReady time.Duration, hwmKiB, rssKiB float64) {
 	// The .env argument does not exist, so only env configures the child.
-	cmd := exec.Command(bin, filepath.Join(dir, "absent.env"))
+	cmd := exec.Command(bin, "run")
 	cmd.Dir, cmd.Env = dir, env
 	stderr, err := cmd.StderrPipe()
 	if err != nil {

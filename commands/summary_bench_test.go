@@ -61,7 +61,7 @@ func summaryApp(b *testing.B, perRally int) (*App, time.Time) {
 			going_count = (SELECT COUNT(*) FROM rsvps WHERE rally_id = rallies.id AND status = 'going'),
 			maybe_count = (SELECT COUNT(*) FROM rsvps WHERE rally_id = rallies.id AND status = 'maybe')`,
 		`INSERT INTO summary_counts (rally_id, going, maybe, waitlist, at) SELECT id, going_count - 3, maybe_count, 0, 0 FROM rallies`,
-		`INSERT INTO summary_runs (guild_id, scheduled_for, state, nonce, updated_at) VALUES ('` + benchGuild + `', 1700000000, 'sent', 'n', 0)`,
+		`INSERT INTO summary_runs (guild_id, scheduled_for, state, updated_at) VALUES ('` + benchGuild + `', 1700000000, 'sent', 0)`,
 	} {
 		if _, err := raw.Exec(q, perRally); err != nil {
 			b.Fatal(err)
