@@ -142,7 +142,7 @@ func (a *App) buildSummary(ctx context.Context, l Lang, guildID string, now time
 	if err != nil {
 		return s, err
 	}
-	upcoming, err := a.db.UpcomingRallies(ctx, now, store.RallyFilter{GuildID: guildID})
+	upcoming, err := a.db.SummaryRallies(ctx, now, guildID)
 	if err != nil {
 		return s, err
 	}
