@@ -101,19 +101,28 @@ const staffingColumn = `COALESCE((SELECT group_concat(n.role || ':' || n.filled 
 
 // parseStaffing reads staffingColumn. Roles neither needed nor held are left out.
 func parseStaffing(s string) Staffing {
-	byRole := map[Role]RoleCount{}
-	for _, part := range strings.Split(s, ",") {
-		f := strings.Split(part, ":")
-		if len(f) != 3 {
+	if s == "" {
+		return nil // most rallies: read for every rally of a list or a summary
+	}
+	var byRole [len(Roles)]RoleCount
+	var seen [len(Roles)]bool
+	for part := range strings.SplitSeq(s, ",") {
+		role, rest, ok1 := strings.Cut(part, ":")
+		f, n, ok2 := strings.Cut(rest, ":")
+		if !ok1 || !ok2 {
 			continue
 		}
-		filled, _ := strconv.Atoi(f[1])
-		needed, _ := strconv.Atoi(f[2])
-		byRole[Role(f[0])] = RoleCount{Role: Role(f[0]), Filled: filled, Needed: needed}
+		for i, r := range Roles {
+			if string(r) == role {
+				filled, _ := strconv.Atoi(f)
+				needed, _ := strconv.Atoi(n)
+				byRole[i], seen[i] = RoleCount{Role: r, Filled: filled, Needed: needed}, true
+			}
+		}
 	}
 	var out Staffing
-	for _, role := range Roles {
-		if c, ok := byRole[role]; ok && (c.Needed > 0 || c.Filled > 0) {
+	for i, c := range byRole {
+		if seen[i] && (c.Needed > 0 || c.Filled > 0) {
 			out = append(out, c)
 		}
 	}
