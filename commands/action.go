@@ -675,24 +675,23 @@ type actionGroup struct {
 	rallies []store.Rally
 }
 
-// actionGroups sorts the summary's rallies into those of days of action, in
-// order of their first rally, and the rest.
-func (a *App) actionGroups(ctx context.Context, rallies []store.Rally) ([]actionGroup, []store.Rally, error) {
+// actionGroups gathers the summary's rallies of days of action by action,
+// in order of their first rally (the others are left out: they are listed
+// by chapter).
+func (a *App) actionGroups(ctx context.Context, rallies []store.Rally) ([]actionGroup, error) {
 	ids := make([]int64, len(rallies))
 	for i, r := range rallies {
 		ids[i] = r.ID
 	}
 	of, err := a.db.ActionsOfRallies(ctx, ids)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	var groups []actionGroup
 	index := map[int64]int{}
-	var rest []store.Rally
 	for _, r := range rallies {
 		act, ok := of[r.ID]
 		if !ok {
-			rest = append(rest, r)
 			continue
 		}
 		i, seen := index[act.ID]
@@ -703,7 +702,7 @@ func (a *App) actionGroups(ctx context.Context, rallies []store.Rally) ([]action
 		}
 		groups[i].rallies = append(groups[i].rallies, r)
 	}
-	return groups, rest, nil
+	return groups, nil
 }
 
 // actionSummaryLines are the heading and the closing lines of an action's

@@ -154,32 +154,32 @@ func (a *App) buildSummary(ctx context.Context, l Lang, guildID string, now time
 	until := now.AddDate(0, 0, days)
 	ids := make([]int64, len(upcoming))
 	s.baseline = make(map[int64]store.Counts, len(upcoming))
-	// Sized up front: a Rally is large, and growing these slices by
-	// doubling was a third of a summary's allocations.
-	rallies := make([]store.Rally, 0, len(upcoming))
+	// The rallies come in order of their start, so those in the window are
+	// the first ones: a Rally is large, and copying a thousand of them into
+	// more slices was most of a summary's allocations.
+	inWindow := 0
 	perChapter := map[int64]int{}
-	for _, r := range upcoming {
-		if r.StartsAt.Before(until) {
-			perChapter[r.ChapterID]++
-		}
-	}
-	byChapter := make(map[int64][]store.Rally, len(perChapter))
-	for id, n := range perChapter {
-		byChapter[id] = make([]store.Rally, 0, n)
-	}
 	for i, r := range upcoming {
 		ids[i] = r.ID
 		s.baseline[r.ID] = store.Counts{Going: r.GoingTotal(), Maybe: r.Maybe, Waitlist: r.Waitlist}
 		if r.StartsAt.Before(until) {
-			rallies = append(rallies, r)
-			byChapter[r.ChapterID] = append(byChapter[r.ChapterID], r)
+			inWindow = i + 1
+			perChapter[r.ChapterID]++
 		}
+	}
+	rallies := upcoming[:inWindow]
+	byChapter := make(map[int64][]store.Rally, len(perChapter))
+	for id, n := range perChapter {
+		byChapter[id] = make([]store.Rally, 0, n)
+	}
+	for _, r := range rallies {
+		byChapter[r.ChapterID] = append(byChapter[r.ChapterID], r)
 	}
 	before, err := a.db.SummaryCounts(ctx, ids)
 	if err != nil {
 		return s, err
 	}
-	groups, _, err := a.actionGroups(ctx, rallies)
+	groups, err := a.actionGroups(ctx, rallies)
 	if err != nil {
 		return s, err
 	}
@@ -240,10 +240,13 @@ func (a *App) buildSummary(ctx context.Context, l Lang, guildID string, now time
 	}
 	var idle []string
 	for _, c := range chapters {
-		rest := make([]store.Rally, 0, len(byChapter[c.ID]))
-		for _, r := range byChapter[c.ID] {
-			if !seen[r.ID] {
-				rest = append(rest, r)
+		rest := byChapter[c.ID]
+		if len(groups) > 0 { // some of them may be listed under their day of action
+			rest = make([]store.Rally, 0, len(byChapter[c.ID]))
+			for _, r := range byChapter[c.ID] {
+				if !seen[r.ID] {
+					rest = append(rest, r)
+				}
 			}
 		}
 		if len(rest) == 0 && len(byChapter[c.ID]) > 0 {
