@@ -137,13 +137,9 @@ func (a *App) safeHomeForChapters(ctx context.Context, in *Input, chapters []sto
 func (a *App) chapterSupportUpdate(ctx context.Context, in *Input) (store.ChapterSupportUpdate, error) {
 	var u store.ChapterSupportUpdate
 	if in.has("safe_home") {
-		var on bool
-		switch in.str("safe_home") {
-		case "on":
-			on = true
-		case "off":
-		default:
-			return u, invalid("err_safe_home_choice", "Choices", choiceNames("on", "off"))
+		on, err := readOnOff(in, "safe_home")
+		if err != nil {
+			return u, err
 		}
 		u.SafeHome = &on
 	}
@@ -539,22 +535,14 @@ func writeCSV(records [][]string) ([]byte, error) {
 // notifySafeHome turns the member's "Home safe?" DMs in this server on or
 // off (with `reminders` too, both are set).
 func (a *App) notifySafeHome(ctx context.Context, in *Input) (*Response, error) {
-	var on bool
-	switch in.str("safe_home") {
-	case "on":
-		on = true
-	case "off":
-	default:
-		return nil, invalid("err_safe_home_choice", "Choices", choiceNames("on", "off"))
+	on, err := readOnOff(in, "safe_home")
+	if err != nil {
+		return nil, err
 	}
 	var reminders bool
 	if in.has("reminders") {
-		switch in.str("reminders") {
-		case "on":
-			reminders = true
-		case "off":
-		default:
-			return nil, invalid("notify_bad_choice", "Choices", choiceNames("on", "off"))
+		if reminders, err = readOnOff(in, "reminders"); err != nil {
+			return nil, err
 		}
 	}
 	if err := a.db.SetSafeHomeDMs(ctx, in.GuildID, in.userID(), on); err != nil {
