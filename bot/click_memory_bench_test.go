@@ -43,16 +43,7 @@ const serviceMemLimit = "40MiB"
 // past Discord's 3 s). With -v it logs what the memory at rest is made of
 // (/proc smaps_rollup and the Go runtime's accounts).
 func BenchmarkClickMemory(b *testing.B) {
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		b.Fatalf("need the go command to build the binary: %v", err)
-	}
-	bin := filepath.Join(b.TempDir(), "rallybot")
-	build := exec.Command(goTool, "build", "-o", bin, "rallybot")
-	build.Dir = ".."
-	if out, err := build.CombinedOutput(); err != nil {
-		b.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildRallybot(b)
 	fake := startupFake(b)
 	dir := b.TempDir()
 	metricsAddr := freeAddr(b)

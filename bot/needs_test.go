@@ -21,23 +21,7 @@ import (
 // the other test files of the package.
 
 // needsMenu returns the reply's needs menu, or nil.
-func needsMenu(r *discordtest.Reply) *discordgo.SelectMenu {
-	if r == nil || r.Data == nil {
-		return nil
-	}
-	for _, c := range r.Data.Components {
-		row, ok := c.(*discordgo.ActionsRow)
-		if !ok {
-			continue
-		}
-		for _, x := range row.Components {
-			if menu, ok := x.(*discordgo.SelectMenu); ok && strings.HasPrefix(menu.CustomID, "needs:") {
-				return menu
-			}
-		}
-	}
-	return nil
-}
+func needsMenu(r *discordtest.Reply) *discordgo.SelectMenu { return selectMenu(r, "needs:") }
 
 // needsPicked returns the values the menu shows as picked.
 func needsPicked(menu *discordgo.SelectMenu) []string {

@@ -28,6 +28,20 @@ func (h *harness) rolesCreate(title string, extra ...discordtest.Option) (string
 
 // rolesMenu returns the values the reply's select menu offers (nil: no menu).
 func rolesMenu(r *discordtest.Reply) []string {
+	menu := selectMenu(r, "")
+	if menu == nil {
+		return nil
+	}
+	out := []string{}
+	for _, o := range menu.Options {
+		out = append(out, o.Value)
+	}
+	return out
+}
+
+// selectMenu returns the reply's first select menu whose custom id starts
+// with prefix, or nil.
+func selectMenu(r *discordtest.Reply, prefix string) *discordgo.SelectMenu {
 	if r == nil || r.Data == nil {
 		return nil
 	}
@@ -37,12 +51,8 @@ func rolesMenu(r *discordtest.Reply) []string {
 			continue
 		}
 		for _, x := range row.Components {
-			if menu, ok := x.(*discordgo.SelectMenu); ok {
-				out := []string{}
-				for _, o := range menu.Options {
-					out = append(out, o.Value)
-				}
-				return out
+			if menu, ok := x.(*discordgo.SelectMenu); ok && strings.HasPrefix(menu.CustomID, prefix) {
+				return menu
 			}
 		}
 	}

@@ -42,6 +42,22 @@ func startupFake(b *testing.B) *discordtest.Server {
 	return fake
 }
 
+// buildRallybot builds the rallybot binary (the module root) for a
+// benchmark that runs it as a deployment would, and returns its path.
+func buildRallybot(b *testing.B) string {
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		b.Fatalf("need the go command to build the binary: %v", err)
+	}
+	bin := filepath.Join(b.TempDir(), "rallybot")
+	build := exec.Command(goTool, "build", "-o", bin, "rallybot")
+	build.Dir = ".."
+	if out, err := build.CombinedOutput(); err != nil {
+		b.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
 // migratedDB creates a database as a previous run would have left it, so the
 // benchmarks measure a restart, not the one-time migration.
 func migratedDB(b *testing.B) string {
@@ -200,16 +216,7 @@ func startStop(b *testing.B, getenv func(string) string) (toReady, toStop time.D
 // when ready (the largest over the iterations): the memory a deployment needs
 // to start.
 func BenchmarkStartupBinary(b *testing.B) {
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		b.Fatalf("need the go command to build the binary: %v", err)
-	}
-	bin := filepath.Join(b.TempDir(), "rallybot")
-	build := exec.Command(goTool, "build", "-o", bin, "rallybot")
-	build.Dir = ".."
-	if out, err := build.CombinedOutput(); err != nil {
-		b.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildRallybot(b)
 	fake := startupFake(b)
 	dir := b.TempDir()
 	env := []string{"DISCORD_TOKEN=" + token, "DISCORD_API_URL=" + fake.URL(), "DATABASE_PATH=" + migratedDB(b), "ALLOWED_GUILDS=" + guildID}
