@@ -317,12 +317,7 @@ func (db *DB) SetMemberLocale(ctx context.Context, guildID, userID, locale strin
 	err = db.update(ctx, func(tx *Tx) error {
 		res, err := tx.ExecContext(ctx, `
 			INSERT INTO member_locales (guild_id, user_id, locale, updated_at)
-			SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (
-				SELECT 1 FROM rsvps v JOIN rallies r ON r.id = v.rally_id WHERE v.user_id = ?2 AND r.guild_id = ?1
-				UNION ALL
-				SELECT 1 FROM role_signups s JOIN rallies r ON r.id = s.rally_id WHERE s.user_id = ?2 AND r.guild_id = ?1
-				UNION ALL
-				SELECT 1 FROM rally_requests q JOIN rallies r ON r.id = q.rally_id WHERE q.user_id = ?2 AND r.guild_id = ?1)
+			SELECT ?1, ?2, ?3, ?4 WHERE `+memberHolds("?2", "?1")+`
 			ON CONFLICT (guild_id, user_id) DO UPDATE SET locale = excluded.locale, updated_at = excluded.updated_at`,
 			guildID, userID, locale, tx.now.Unix())
 		if err != nil {

@@ -485,17 +485,18 @@ func setHighRisk(ctx context.Context, tx *Tx, rallyID int64, on bool) error {
 // sent to them.
 func dropIdleLocales(ctx context.Context, tx *Tx) error {
 	tx.dropsLocales = true
-	_, err := tx.ExecContext(ctx, `
-		DELETE FROM member_locales WHERE NOT EXISTS (
-			SELECT 1 FROM rsvps v JOIN rallies r ON r.id = v.rally_id
-			WHERE v.user_id = member_locales.user_id AND r.guild_id = member_locales.guild_id)
-		AND NOT EXISTS (
-			SELECT 1 FROM role_signups s JOIN rallies r ON r.id = s.rally_id
-			WHERE s.user_id = member_locales.user_id AND r.guild_id = member_locales.guild_id)
-		AND NOT EXISTS (
-			SELECT 1 FROM rally_requests q JOIN rallies r ON r.id = q.rally_id
-			WHERE q.user_id = member_locales.user_id AND r.guild_id = member_locales.guild_id)`)
+	_, err := tx.ExecContext(ctx, `DELETE FROM member_locales WHERE NOT `+
+		memberHolds("member_locales.user_id", "member_locales.guild_id"))
 	return err
+}
+
+// memberHolds is an SQL condition: the member (user) has an RSVP, a request
+// or a safety role at a rally of the guild, which is what keeps their locale
+// and preferences. user and guild are SQL expressions.
+func memberHolds(user, guild string) string {
+	return `(EXISTS (SELECT 1 FROM rsvps v JOIN rallies r ON r.id = v.rally_id WHERE v.user_id = ` + user + ` AND r.guild_id = ` + guild + `)
+		OR EXISTS (SELECT 1 FROM role_signups s JOIN rallies r ON r.id = s.rally_id WHERE s.user_id = ` + user + ` AND r.guild_id = ` + guild + `)
+		OR EXISTS (SELECT 1 FROM rally_requests q JOIN rallies r ON r.id = q.rally_id WHERE q.user_id = ` + user + ` AND r.guild_id = ` + guild + `))`
 }
 
 // ErrHighRiskNoCheckIn refuses a check-in at a high-risk rally: it would be

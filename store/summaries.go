@@ -220,16 +220,8 @@ func (db *DB) PurgeRSVPs(ctx context.Context, cutoff time.Time) (rsvps, rallies 
 			return err
 		}
 		// A preference says the member used the bot: kept while they do.
-		_, err = tx.ExecContext(ctx, `
-			DELETE FROM member_prefs WHERE updated_at < ? AND NOT EXISTS (
-				SELECT 1 FROM rsvps v JOIN rallies r ON r.id = v.rally_id
-				WHERE v.user_id = member_prefs.user_id AND r.guild_id = member_prefs.guild_id)
-			AND NOT EXISTS (
-				SELECT 1 FROM role_signups s JOIN rallies r ON r.id = s.rally_id
-				WHERE s.user_id = member_prefs.user_id AND r.guild_id = member_prefs.guild_id)
-			AND NOT EXISTS (
-				SELECT 1 FROM rally_requests q JOIN rallies r ON r.id = q.rally_id
-				WHERE q.user_id = member_prefs.user_id AND r.guild_id = member_prefs.guild_id)`, cutoff.Unix())
+		_, err = tx.ExecContext(ctx, `DELETE FROM member_prefs WHERE updated_at < ? AND NOT `+
+			memberHolds("member_prefs.user_id", "member_prefs.guild_id"), cutoff.Unix())
 		return err
 	})
 	return rsvps, rallies, err
