@@ -291,6 +291,34 @@ func TestInvalidBodiesAreViolations(t *testing.T) {
 	}
 }
 
+// TestRepeatedBodiesAreCheckedAlike: a body found valid is not checked
+// again, and one found invalid is refused every time it is sent.
+func TestRepeatedBodiesAreCheckedAlike(t *testing.T) {
+	t.Parallel()
+	if !specFound(t) {
+		t.Skip("no OpenAPI spec")
+	}
+	srv := newServer(t, Config{})
+	dg := newSession(t, srv, testToken, discordgo.IntentsGuilds)
+	bad := map[string]any{"embeds": []any{map[string]any{"title": 7}}, "allowed_mentions": map[string]any{"parse": []string{}}}
+	good := map[string]any{"content": "same", "allowed_mentions": map[string]any{"parse": []string{}}}
+	for range 3 {
+		var re *discordgo.RESTError
+		if _, err := dg.RequestWithBucketID("POST", discordgo.EndpointChannelMessages(chanID), bad, ""); !errors.As(err, &re) || re.Message == nil || re.Message.Code != 50035 {
+			t.Fatalf("bad body err = %v", err)
+		}
+		if _, err := dg.RequestWithBucketID("POST", discordgo.EndpointChannelMessages(chanID), good, ""); err != nil {
+			t.Fatalf("good body: %v", err)
+		}
+	}
+	if v := srv.TakeViolations(); len(v) != 3 {
+		t.Fatalf("violations = %d, want 3 (one per bad body): %+v", len(v), v)
+	}
+	if n := len(srv.Messages(chanID)); n != 3 {
+		t.Fatalf("messages = %d, want 3", n)
+	}
+}
+
 func TestAllowedMentionsRules(t *testing.T) {
 	t.Parallel()
 	srv := newServer(t, Config{})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -239,5 +240,61 @@ func TestFollowupsAndWebhookRoutes(t *testing.T) {
 	msgs := srv.Messages(chanID)
 	if len(msgs) != 1 || msgs[0].ID != r.followup.ID || msgs[0].Content != "second, edited" || srv.Edits(chanID, r.followup.ID) != 1 {
 		t.Fatalf("channel = %+v", msgs)
+	}
+}
+
+// TestClickCarriesTheMessageAsItIsNow: the message a click carries is
+// encoded once per change of the message and reused for its clicks; a click
+// after an edit must carry the edit.
+func TestClickCarriesTheMessageAsItIsNow(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, Config{})
+	dg := startBot(t, srv, false)
+	var mu sync.Mutex
+	var seen []string
+	dg.AddHandler(func(_ *discordgo.Session, i *discordgo.InteractionCreate) {
+		if i.Type == discordgo.InteractionMessageComponent && i.Message != nil {
+			mu.Lock()
+			seen = append(seen, i.Message.Content)
+			mu.Unlock()
+		}
+	})
+	inv := Invocation{GuildID: guildID, ChannelID: chanID, Member: member}
+	join := []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{
+		discordgo.Button{Label: "Join", Style: discordgo.PrimaryButton, CustomID: "join"},
+	}}}
+	msg, err := dg.ChannelMessageSendComplex(chanID, &discordgo.MessageSend{Content: "v1", Components: join, AllowedMentions: noMentions()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, next := range []string{"v2", "v3", ""} {
+		// The fake bot's answer replaces the message with "clicked by …"
+		// and no button; an edit by REST puts one back.
+		if _, err := srv.Click(ctx(t), inv, msg.ID, "join"); err != nil {
+			t.Fatal(err)
+		}
+		if next == "" {
+			break
+		}
+		if _, err := dg.ChannelMessageEditComplex(&discordgo.MessageEdit{ID: msg.ID, Channel: chanID, Content: &next, Components: &join, AllowedMentions: noMentions()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The handler above runs in a goroutine of its own per event.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		mu.Lock()
+		n := len(seen)
+		mu.Unlock()
+		if n == 3 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	want := []string{"v1", "v2", "v3"}
+	if strings.Join(seen, "|") != strings.Join(want, "|") {
+		t.Fatalf("clicks carried %q, want %q", seen, want)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -43,18 +44,34 @@ func (c *gwConn) write(op int, t string, d any) error {
 	return c.writeLocked(op, t, d)
 }
 
+// writeLocked sends one gateway payload. d is encoded as JSON unless it is
+// already (a json.RawMessage, which must be compact and valid: the fake's
+// own encoding), so a large event is not scanned again on its way out.
 func (c *gwConn) writeLocked(op int, t string, d any) error {
-	b, err := json.Marshal(d)
-	if err != nil {
-		return err
+	b, ok := d.(json.RawMessage)
+	if !ok {
+		var err error
+		if b, err = json.Marshal(d); err != nil {
+			return err
+		}
 	}
-	p := map[string]any{"op": op, "d": json.RawMessage(b), "s": nil, "t": nil}
+	frame := make([]byte, 0, len(b)+64)
+	frame = append(frame, `{"op":`...)
+	frame = strconv.AppendInt(frame, int64(op), 10)
+	frame = append(frame, `,"d":`...)
+	frame = append(frame, b...)
 	if op == 0 {
 		c.sess.seq++
-		p["s"], p["t"] = c.sess.seq, t
+		frame = append(frame, `,"s":`...)
+		frame = strconv.AppendInt(frame, c.sess.seq, 10)
+		frame = append(frame, `,"t":`...)
+		frame = strconv.AppendQuote(frame, t) // event names are upper-case ASCII
+	} else {
+		frame = append(frame, `,"s":null,"t":null`...)
 	}
+	frame = append(frame, '}')
 	_ = c.ws.SetWriteDeadline(time.Now().Add(5 * time.Second))
-	return c.ws.WriteJSON(p)
+	return c.ws.WriteMessage(websocket.TextMessage, frame)
 }
 
 func (c *gwConn) dispatch(t string, d any) error {

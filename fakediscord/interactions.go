@@ -133,6 +133,7 @@ type interaction struct {
 	latency     time.Duration
 	cbType      discordgo.InteractionResponseType
 	cbData      map[string]any
+	cbBody      []byte // the callback's JSON body, as sent
 	ephemeral   bool
 	original    *storedMsg
 	isResolved  bool
@@ -482,15 +483,25 @@ func (s *Server) interact(ctx context.Context, inv Invocation, kind discordgo.In
 		payload["channel"] = map[string]any{"id": inv.ChannelID, "type": discordgo.ChannelTypeDM}
 	}
 	payload["channel_id"] = inv.ChannelID
+	var clickedJSON json.RawMessage
 	if clicked != nil {
-		payload["message"] = json.RawMessage(rawCopy(clicked.raw))
+		clickedJSON = clicked.encoded()
 	}
 	s.ixByID[ix.id] = ix
 	s.ixByToken[ix.token] = ix
 	ix.sent = time.Now()
 	s.mu.Unlock()
 
-	if err := conn.dispatch("INTERACTION_CREATE", payload); err != nil {
+	d, err := json.Marshal(payload)
+	if err != nil {
+		return nil, fmt.Errorf("discordtest: encoding INTERACTION_CREATE: %w", err)
+	}
+	if clickedJSON != nil {
+		// The clicked message goes in as made once for all its clicks: the
+		// payload is an object, so it ends in '}'.
+		d = append(append(append(d[:len(d)-1:len(d)-1], `,"message":`...), clickedJSON...), '}')
+	}
+	if err := conn.dispatch("INTERACTION_CREATE", json.RawMessage(d)); err != nil {
 		return nil, fmt.Errorf("discordtest: sending INTERACTION_CREATE: %w", err)
 	}
 	select {
@@ -527,7 +538,7 @@ func (s *Server) interact(ctx context.Context, inv Invocation, kind discordgo.In
 			r.Data = responseData(ix.original.raw)
 		}
 	case ix.cbData != nil:
-		r.Data = responseData(ix.cbData)
+		r.Data = s.replyDataLocked(ix.cbBody, ix.cbData)
 	}
 	if ix.original != nil {
 		r.Files = append([]File(nil), ix.original.files...)
@@ -545,6 +556,29 @@ func describe(kind discordgo.InteractionType, data map[string]any) string {
 	}
 	return fmt.Sprintf("/%v", data["name"])
 }
+
+// replyDataLocked is responseData of a callback's data, decoded once per
+// distinct body: a storm of clicks is answered with the same reply again and
+// again. Each caller gets a struct of its own; what it points to is shared,
+// and read only.
+func (s *Server) replyDataLocked(body []byte, data map[string]any) *discordgo.InteractionResponseData {
+	key := string(body)
+	d, ok := s.replies[key]
+	if !ok {
+		if d = responseData(data); d == nil {
+			return nil
+		}
+		if s.replies == nil || len(s.replies) >= maxReplies {
+			s.replies = map[string]*discordgo.InteractionResponseData{}
+		}
+		s.replies[key] = d
+	}
+	c := *d
+	return &c
+}
+
+// maxReplies bounds the decoded replies a Server keeps.
+const maxReplies = 1024
 
 // responseData converts a message-shaped map; discordgo.Message is used as an
 // intermediate because only it can decode interface-typed components.
@@ -596,7 +630,7 @@ func (s *Server) interactionCallback(c *call) (int, any) {
 		s.violations = append(s.violations, Violation{Method: c.r.Method, Path: c.path, Reason: reason, Body: c.body})
 		return http.StatusBadRequest, apiError(50035, "Invalid Form Body")
 	}
-	ix.acked, ix.latency, ix.cbType, ix.cbData = true, lat, t, data
+	ix.acked, ix.latency, ix.cbType, ix.cbData, ix.cbBody = true, lat, t, data, c.body
 	flags := numInt(data["flags"])
 	ix.ephemeral = flags&int64(discordgo.MessageFlagsEphemeral) != 0
 	switch t {
@@ -659,6 +693,7 @@ func (s *Server) newIxMsgLocked(ix *interaction, body map[string]any, ephemeral 
 	m.raw["webhook_id"] = s.cfg.AppID
 	m.raw["application_id"] = s.cfg.AppID
 	m.raw["interaction_metadata"] = map[string]any{"id": ix.id, "type": ix.kind, "user": ix.user}
+	m.enc = nil
 	if ephemeral {
 		cs.msgs = cs.msgs[:n]
 	}
@@ -718,6 +753,7 @@ func (s *Server) fillDeferredLocked(ix *interaction, body map[string]any) {
 	flags := numInt(ix.original.raw["flags"]) &^ int64(discordgo.MessageFlagsLoading)
 	s.editLocked(ix.original, body)
 	ix.original.raw["flags"] = flags
+	ix.original.enc = nil
 	ix.resolveLocked()
 }
 

@@ -342,6 +342,7 @@ func (s *Server) editLocked(m *storedMsg, body map[string]any) {
 	applyEdit(m.raw, body)
 	m.raw["edited_timestamp"] = time.Now().UTC().Format(time.RFC3339Nano)
 	m.edits++
+	m.enc = nil
 }
 
 func (s *Server) deleteMessage(c *call) (int, any) {

@@ -141,7 +141,7 @@ type Role struct {
 type Server struct {
 	cfg      Config
 	spec     Spec
-	routes   []string
+	routes   routeTable
 	hs       *http.Server
 	url      string
 	inflight sync.WaitGroup // REST requests being served
@@ -172,6 +172,7 @@ type Server struct {
 	resumes    int // sessions resumed (RESUMED sent)
 	ixByID     map[string]*interaction
 	ixByToken  map[string]*interaction
+	replies    map[string]*discordgo.InteractionResponseData // replyDataLocked's, by body
 	// events are the guilds' scheduled events; noManageEvents the guilds
 	// where the bot lacks Manage Events.
 	events         []map[string]any
@@ -221,6 +222,21 @@ type storedMsg struct {
 	nonce   string
 	created time.Time
 	deleted bool
+
+	// enc is raw as JSON, kept for the interactions that carry the message
+	// (every click on an announcement does), made again after a change:
+	// encEdits is the edits count it was made at, and every change to raw
+	// outside editLocked clears it.
+	enc      json.RawMessage
+	encEdits int
+}
+
+// encoded is the message as JSON, made once per change. Callers hold s.mu.
+func (m *storedMsg) encoded() json.RawMessage {
+	if m.enc == nil || m.encEdits != m.edits {
+		m.enc, m.encEdits = rawCopy(m.raw), m.edits
+	}
+	return m.enc
 }
 
 // File is a file uploaded with a message (a files[n] part of a multipart body).
@@ -248,6 +264,7 @@ func (s *Server) attachLocked(m *storedMsg, files []File) {
 		}
 	}
 	m.raw["attachments"] = atts
+	m.enc = nil
 }
 
 // Start starts a fake Discord on 127.0.0.1 outside of a test, as the sandbox
@@ -290,9 +307,10 @@ func Start(cfg Config) (*Server, error) {
 			"avatar": nil, "bot": true, "verified": true, "flags": 0,
 		},
 	}
+	var routes []string
 	if cfg.Spec != nil {
 		s.spec = cfg.Spec
-		s.routes = append(s.routes, cfg.Spec.Routes()...)
+		routes = append(routes, cfg.Spec.Routes()...)
 	}
 	// Routes the fake serves must resolve even without the spec.
 	s.handlers = handlers()
@@ -303,8 +321,9 @@ func Start(cfg Config) (*Server, error) {
 		s.handlers[k] = h
 	}
 	for k := range s.handlers {
-		s.routes = append(s.routes, k[strings.Index(k, " ")+1:])
+		routes = append(routes, k[strings.Index(k, " ")+1:])
 	}
+	s.routes = newRouteTable(routes)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("fakediscord: %w", err)
@@ -542,6 +561,7 @@ func (s *Server) Say(channelID, userID, content string) {
 	}
 	m := s.newMsgLocked(cs, map[string]any{"content": content}, 0)
 	m.raw["author"] = userJSON(userID)
+	m.enc = nil
 }
 
 // ExpireNonces forgets every nonce, as Discord does after its window: a send
@@ -777,7 +797,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer s.inflight.Done()
 	raw, _ := io.ReadAll(io.LimitReader(r.Body, 32<<20))
 	c := &call{r: r, path: path, query: r.URL.Query(), header: http.Header{}}
-	c.route = matchRoute(s.routes, path)
+	c.route = s.routes.match(path)
 	c.params = routeParams(c.route, path)
 	status, resp := s.handle(c, raw)
 	s.mu.Lock()
