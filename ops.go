@@ -25,7 +25,10 @@ func serveOps(addr string, reg *prometheus.Registry, health *bot.Health, db *sto
 		return nil, &bot.ConfigError{Var: "METRICS_ADDR", Problem: fmt.Sprintf("cannot listen on %s: %v. Pick a free port, e.g. 127.0.0.1:9464", addr, err)}
 	}
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	// Uncompressed: the endpoint is read on loopback (a METRICS_ADDR off it
+	// is warned about), and each gzip writer a scrape takes holds 600 KB
+	// of a process kept under 50 MB (BENCHMARKS.md, "Memory under a storm").
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg, DisableCompression: true}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()

@@ -66,6 +66,7 @@ type App struct {
 	jobs      jobs
 	zones     zoneCache
 	whens     whenCache // rendered rally times for click replies (clickpath.go)
+	menus     menuCache // needs menus with nothing picked (clickpath.go)
 	// eventLocks keeps a command and the sweep from mirroring one rally's
 	// scheduled event at once (events.go).
 	eventLocks rallyLocks

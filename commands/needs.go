@@ -119,12 +119,16 @@ func (a *App) offerNeeds(ctx context.Context, in *Input, rallyID int64, resp *Re
 		a.log.Warn("could not read a member's needs", "rally", rallyID, "err", err)
 		return resp
 	}
-	return withNeedsMenu(in.Lang, rallyID, current, resp)
+	return a.withNeedsMenu(in.Lang, rallyID, current, resp)
 }
 
 // withNeedsMenu is resp with the needs question and the menu holding current.
-func withNeedsMenu(l Lang, rallyID int64, current []store.Need, resp *Response) *Response {
+func (a *App) withNeedsMenu(l Lang, rallyID int64, current []store.Need, resp *Response) *Response {
 	resp.Content += "\n\n" + l.T("needs_prompt")
+	if len(current) == 0 {
+		resp.Components = append(resp.Components, a.emptyNeedsMenu(l, rallyID))
+		return resp
+	}
 	resp.Components = append(resp.Components, needsMenu(l, rallyID, current)...)
 	return resp
 }

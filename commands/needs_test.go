@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
@@ -69,4 +70,31 @@ func asError(err error, e **Error) bool {
 	var ok bool
 	*e, ok = err.(*Error)
 	return ok
+}
+
+// TestEmptyNeedsMenuEncodedOnce: the menu a newly going member is offered is
+// encoded once per language and rally, and is the menu needsMenu builds.
+func TestEmptyNeedsMenuEncodedOnce(t *testing.T) {
+	a := &App{}
+	for _, l := range Langs {
+		for _, rally := range []int64{1, 2} {
+			want, err := json.Marshal(needsMenu(l, rally, nil)[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			first, err := json.Marshal(a.emptyNeedsMenu(l, rally))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(first) != string(want) {
+				t.Errorf("%s rally %d: menu %s, want %s", l, rally, first, want)
+			}
+			if again := a.emptyNeedsMenu(l, rally).(encodedComponent); &again.raw[0] != &a.emptyNeedsMenu(l, rally).(encodedComponent).raw[0] {
+				t.Errorf("%s rally %d: encoded again", l, rally)
+			}
+		}
+	}
+	if len(a.menus.m) != 4 {
+		t.Fatalf("%d menus kept, want 4 (two languages, two rallies)", len(a.menus.m))
+	}
 }

@@ -144,7 +144,7 @@ func (a *App) rsvp(ctx context.Context, in *Input, rallyID int64, status store.R
 		msg += a.privatePlaceFor(ctx, in.Lang, r)
 		// Newly going: needs left with the member's last going, so none
 		// are stored and the menu starts empty without a read.
-		return withNeedsMenu(in.Lang, r.ID, nil, ephemeral(msg)), nil
+		return a.withNeedsMenu(in.Lang, r.ID, nil, ephemeral(msg)), nil
 	}
 	return ephemeral(msg), nil
 }
