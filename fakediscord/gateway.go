@@ -337,9 +337,14 @@ func (s *Server) DropGateway(code int) {
 // currentConn waits briefly for a live session, since a test may dispatch
 // while the bot is (re)connecting.
 func (s *Server) currentConn(ctx context.Context) (*gwConn, error) {
+	s.mu.Lock()
+	c := s.current
+	s.mu.Unlock()
+	if c != nil {
+		return c, nil // connected: no wait to arm
+	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	var c *gwConn
 	err := s.waitFor(ctx, func() bool {
 		c = s.current
 		return c != nil

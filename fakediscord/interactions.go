@@ -499,7 +499,10 @@ func (s *Server) interact(ctx context.Context, inv Invocation, kind discordgo.In
 	if clickedJSON != nil {
 		// The clicked message goes in as made once for all its clicks: the
 		// payload is an object, so it ends in '}'.
-		d = append(append(append(d[:len(d)-1:len(d)-1], `,"message":`...), clickedJSON...), '}')
+		const key = `,"message":`
+		withMsg := make([]byte, 0, len(d)+len(key)+len(clickedJSON))
+		withMsg = append(append(append(append(withMsg, d[:len(d)-1]...), key...), clickedJSON...), '}')
+		d = withMsg
 	}
 	if err := conn.dispatch("INTERACTION_CREATE", json.RawMessage(d)); err != nil {
 		return nil, fmt.Errorf("discordtest: sending INTERACTION_CREATE: %w", err)
