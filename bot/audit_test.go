@@ -1,0 +1,56 @@
+package bot_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"rallybot/discordtest"
+)
+
+// TestAuditNoDMAfterLeavingTheRally: a reminder or a change notice owed to
+// a member while Discord could not take it is not sent once they have said
+// Can't go: it was owed to someone coming, and they no longer are.
+func TestAuditNoDMAfterLeavingTheRally(t *testing.T) {
+	t.Parallel()
+	h := rallyHarness(t)
+	at := start.Add(30 * time.Hour)
+	id := h.schedRally("Seattle", seattleChannel, "Bus depot picket", at)
+	ann := h.actAnnouncement(seattleChannel, id)
+	rid := fmt.Sprint(id)
+	left, maybeLeft, stays := member(1), member(2), member(3)
+	mustContain(t, h.noticeRSVP(left, ann, id, "going"), true, "going")
+	mustContain(t, h.noticeRSVP(maybeLeft, ann, id, "maybe"), true, "maybe")
+	mustContain(t, h.noticeRSVP(stays, ann, id, "going"), true, "going")
+
+	// No DM can be opened: the day-before reminders and a change notice
+	// stay owed.
+	h.fake.FailNext("POST", "/users/@me/channels", 1000, 500)
+	h.clock.Set(at.Add(-24 * time.Hour))
+	h.runJobs()
+	mustContain(t, h.cmd(lead, seattleChannel, "rally edit", discordtest.Str("rally", rid), discordtest.Str("location", "Depot gate 4")),
+		true, "Bus depot picket")
+	h.runJobs()
+	for _, m := range []discordtest.Member{left, maybeLeft, stays} {
+		if got := len(h.fake.DMs(m.UserID)); got != 0 {
+			t.Fatalf("%d DMs went out while none could be opened", got)
+		}
+	}
+
+	mustContain(t, h.noticeRSVP(left, ann, id, "not_going"), true, "Bus depot picket")
+	mustContain(t, h.noticeRSVP(maybeLeft, ann, id, "not_going"), true, "Bus depot picket")
+	h.fake.FailNext("POST", "/users/@me/channels", 0, 500)
+	for range 4 {
+		h.clock.Add(10 * time.Minute)
+		h.runJobs()
+	}
+
+	if len(h.noticeDMs(stays, "Reminder")) != 1 || len(h.noticeDMs(stays, "has changed")) != 1 {
+		t.Fatalf("the member still going was not sent the owed DMs: %d", len(h.fake.DMs(stays.UserID)))
+	}
+	for _, m := range []discordtest.Member{left, maybeLeft} {
+		for _, d := range h.fake.DMs(m.UserID) {
+			t.Errorf("a member who said Can't go was sent: %s", messageText(d))
+		}
+	}
+}
