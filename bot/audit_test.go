@@ -54,3 +54,48 @@ func TestAuditNoDMAfterLeavingTheRally(t *testing.T) {
 		}
 	}
 }
+
+// TestAuditLocaleGoesWithTheLastRSVP: a member's language is kept only while
+// they have an RSVP, a request or a role in the server: Can't go on their
+// last rally or a lead taking them off it deletes it at once, not at the
+// next retention run.
+func TestAuditLocaleGoesWithTheLastRSVP(t *testing.T) {
+	t.Parallel()
+	h := rallyHarness(t)
+	at := start.Add(30 * time.Hour)
+	id := h.schedRally("Seattle", seattleChannel, "Clinic defense", at)
+	ann := h.actAnnouncement(seattleChannel, id)
+	rid := fmt.Sprint(id)
+	es := func(n int) discordtest.Member { m := member(n); m.Locale = "es-419"; return m }
+	cantGo, removed, stays := es(1), es(2), es(4)
+	for _, m := range []discordtest.Member{cantGo, removed, stays} {
+		h.noticeRSVP(m, ann, id, "going")
+	}
+	locales := func(m discordtest.Member) int {
+		return h.privacyCount(`SELECT COUNT(*) FROM member_locales WHERE user_id = ?`, m.UserID)
+	}
+	for _, m := range []discordtest.Member{cantGo, removed, stays} {
+		if locales(m) != 1 {
+			t.Fatalf("the locale of a member going was not stored")
+		}
+	}
+
+	// Checked before any job runs: retention's sweep would delete them too.
+	h.noticeRSVP(cantGo, ann, id, "not_going")
+	if locales(cantGo) != 0 {
+		t.Error("the locale of a member with nothing left is kept after Can't go")
+	}
+	mustContain(t, h.cmd(lead, seattleChannel, "rally remove", discordtest.Str("rally", rid), discordtest.UserOpt("member", removed.UserID)),
+		true, "Took <@"+removed.UserID+">")
+	if locales(removed) != 0 {
+		t.Error("the locale of a member with nothing left is kept after a removal")
+	}
+	if locales(stays) != 1 {
+		t.Error("the locale of a member still going was deleted")
+	}
+	// Their next word is in their language again, and kept only with an RSVP.
+	mustContain(t, h.noticeRSVP(cantGo, ann, id, "going"), true, "Clinic defense")
+	if locales(cantGo) != 1 {
+		t.Error("the locale of a member going again was not stored")
+	}
+}
