@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bwmarrin/discordgo"
+
 	"rallybot/discordtest"
 )
 
@@ -97,5 +99,39 @@ func TestAuditLocaleGoesWithTheLastRSVP(t *testing.T) {
 	mustContain(t, h.noticeRSVP(cantGo, ann, id, "going"), true, "Clinic defense")
 	if locales(cantGo) != 1 {
 		t.Error("the locale of a member going again was not stored")
+	}
+}
+
+// TestAuditNoCheckInButtonAtAHighRiskRally: /rally info during a high-risk
+// rally offers no "Check in" button (a check-in is a record of presence),
+// as its announcement offers none; another rally's info still does.
+func TestAuditNoCheckInButtonAtAHighRiskRally(t *testing.T) {
+	t.Parallel()
+	h := rallyHarness(t)
+	at := start.Add(30 * time.Hour)
+	risky := h.schedRally("Seattle", seattleChannel, "Courthouse watch", at, discordtest.Bool("high_risk", true))
+	plain := h.schedRally("Seattle", seattleChannel, "Park cleanup", at)
+	h.clock.Set(at.Add(10 * time.Minute))
+	hasCheckIn := func(id int64) bool {
+		r := h.cmd(volunteer, seattleChannel, "rally info", discordtest.Str("rally", fmt.Sprint(id)))
+		if r.Data == nil {
+			t.Fatalf("/rally info: no reply")
+		}
+		for _, row := range r.Data.Components {
+			if ar, ok := row.(*discordgo.ActionsRow); ok {
+				for _, c := range ar.Components {
+					if b, ok := c.(*discordgo.Button); ok && b.CustomID == fmt.Sprintf("checkin:%d", id) {
+						return true
+					}
+				}
+			}
+		}
+		return false
+	}
+	if !hasCheckIn(plain) {
+		t.Fatal("/rally info of a rally under way offers no Check in")
+	}
+	if hasCheckIn(risky) {
+		t.Error("/rally info of a high-risk rally under way offers Check in")
 	}
 }
