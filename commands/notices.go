@@ -512,6 +512,21 @@ func (a *App) dmNotOwed(ctx context.Context, now time.Time, d store.DueDM) (bool
 		going, err := a.db.IsGoing(ctx, r.ID, d.UserID)
 		return !going, err
 	}
+	if isReminder || strings.HasPrefix(string(d.Kind), "change:") {
+		// Owed to those coming when it was queued: whoever has said Can't
+		// go since (while Discord kept it from going out) is owed nothing.
+		st, err := a.db.MemberStanding(ctx, r.ID, d.UserID)
+		if err != nil {
+			return false, err
+		}
+		switch st.Status {
+		case store.Going, store.Maybe:
+			return false, nil
+		case store.Waitlist:
+			return isReminder, nil
+		}
+		return true, nil
+	}
 	return false, nil
 }
 

@@ -465,7 +465,8 @@ func (a *App) rallyInfo(ctx context.Context, in *Input) (*Response, error) {
 	}
 	if r.Started(in.Now) {
 		components = nil
-		if !r.Cancelled() && in.Now.Before(r.EndsAt) {
+		// No check-in at a high-risk rally: it would record who was there.
+		if !r.Cancelled() && !r.HighRisk && in.Now.Before(r.EndsAt) {
 			components = []discordgo.MessageComponent{checkinButtonRow([]Lang{in.Lang}, r.ID)}
 		}
 	}

@@ -490,6 +490,21 @@ func dropIdleLocales(ctx context.Context, tx *Tx) error {
 	return err
 }
 
+// dropIdleLocale deletes the member's locale in the guild, in tx, once they
+// hold no RSVP, request or role there: a language is kept only while
+// something may be sent to them.
+func dropIdleLocale(ctx context.Context, tx *Tx, guildID, userID string) error {
+	res, err := tx.ExecContext(ctx, `DELETE FROM member_locales WHERE guild_id = ?1 AND user_id = ?2 AND NOT `+
+		memberHolds("?2", "?1"), guildID, userID)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n > 0 {
+		tx.forgetLocales = append(tx.forgetLocales, localeKey{guildID, userID})
+	}
+	return nil
+}
+
 // memberHolds is an SQL condition: the member (user) has an RSVP, a request
 // or a safety role at a rally of the guild, which is what keeps their locale
 // and preferences. user and guild are SQL expressions.

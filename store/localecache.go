@@ -88,3 +88,12 @@ func (c *localeCache) len() int {
 	defer c.mu.Unlock()
 	return len(c.m)
 }
+
+// drop forgets one member's locale, whose row was deleted, and refuses
+// every put begun before (one may hold the deleted value).
+func (c *localeCache) drop(k localeKey) {
+	c.mu.Lock()
+	c.gen++
+	delete(c.m, k)
+	c.mu.Unlock()
+}

@@ -154,6 +154,9 @@ func (db *DB) RemoveFromRally(ctx context.Context, guildID string, rallyID int64
 			rallyID, userID, reason, tx.now.Unix()); err != nil {
 			return err
 		}
+		if err := dropIdleLocale(ctx, tx, guildID, userID); err != nil {
+			return err
+		}
 		res.Rally, err = rallyByID(ctx, tx, guildID, rallyID)
 		return err
 	})
@@ -361,10 +364,12 @@ func (db *DB) DepartMember(ctx context.Context, guildID, userID string) (d Depar
 			}
 		}
 		d.Rallies = ids
-		_, err = tx.ExecContext(ctx, `UPDATE member_dms SET state = 'dropped', updated_at = ?
+		if _, err = tx.ExecContext(ctx, `UPDATE member_dms SET state = 'dropped', updated_at = ?
 			WHERE user_id = ? AND state = 'pending' AND rally_id IN (SELECT id FROM rallies WHERE guild_id = ?)`,
-			tx.now.Unix(), userID, guildID)
-		return err
+			tx.now.Unix(), userID, guildID); err != nil {
+			return err
+		}
+		return dropIdleLocale(ctx, tx, guildID, userID)
 	})
 	return d, err
 }

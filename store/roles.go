@@ -332,6 +332,9 @@ func (db *DB) LeaveRole(ctx context.Context, guildID string, rallyID int64, user
 		if res.Previous == "" {
 			return &RoleError{Kind: RoleNotHeld, Rally: r}
 		}
+		if err := dropIdleLocale(ctx, tx, guildID, userID); err != nil {
+			return err
+		}
 		res.Rally, err = rallyByID(ctx, tx, guildID, rallyID)
 		return err
 	})

@@ -124,6 +124,9 @@ func setRSVP(ctx context.Context, tx *Tx, guildID string, rallyID int64, userID 
 	}
 	if next == NotGoing {
 		_, err = tx.ExecContext(ctx, `DELETE FROM rsvps WHERE rally_id = ? AND user_id = ?`, rallyID, userID)
+		if err == nil {
+			err = dropIdleLocale(ctx, tx, guildID, userID)
+		}
 	} else {
 		_, err = tx.ExecContext(ctx, `
 			INSERT INTO rsvps (rally_id, user_id, status, seq, updated_at) VALUES (?, ?, ?, ?, ?)

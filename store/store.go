@@ -247,6 +247,10 @@ type Tx struct {
 	// dropsLocales: the transaction deletes member_locales rows, and the
 	// locale cache is emptied once it is over (localecache.go).
 	dropsLocales bool
+	// forgetLocales: the members whose locale row the transaction deleted
+	// (their last RSVP, request or role gone), forgotten by the locale
+	// cache once it is over.
+	forgetLocales []localeKey
 }
 
 // OnOwed sets what is called after each commit that owed Discord a message:
@@ -265,6 +269,9 @@ func (db *DB) update(ctx context.Context, fn func(tx *Tx) error) error {
 			// After the commit (or the rollback): a read begun before
 			// it cannot put back a deleted locale.
 			db.locales.invalidate()
+		}
+		for _, k := range tx.forgetLocales {
+			db.locales.drop(k)
 		}
 	}()
 	if err := fn(tx); err != nil {
