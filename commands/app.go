@@ -337,10 +337,10 @@ func (a *App) Handle(ctx context.Context, i *discordgo.Interaction) (resp *Respo
 			}
 		}
 		if route.Handle == nil {
-			log.logger().Warn("button with an unknown custom_id", "custom_id", truncate(id, 100))
+			log.logger().Warn("button with an unknown custom_id", "custom_id", customIDForLog(id))
 			return ephemeral(in.Lang.T("button_invalid"))
 		}
-		log.with("custom_id", id)
+		log.with("custom_id", customIDForLog(id))
 		if inDM && route.Access != Recipient {
 			return ephemeral(in.Lang.T("only_in_server"))
 		}
@@ -567,3 +567,12 @@ func DoneReply(i *discordgo.Interaction, ephemeral bool) *Response {
 func WithheldReply(i *discordgo.Interaction) *Response {
 	return &Response{Content: langOf(string(i.Locale)).T("reply_withheld")}
 }
+
+// customIDForLog is a button's custom id as logged: a member's id in it (a
+// lead's Approve / Decline carries the member's) is left out, as is any
+// other snowflake a forged id may carry; rally ids and words stay.
+func customIDForLog(id string) string {
+	return truncate(snowflakeRun.ReplaceAllString(id, "…"), 100)
+}
+
+var snowflakeRun = regexp.MustCompile(`[0-9]{15,}`)

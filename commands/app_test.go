@@ -226,3 +226,40 @@ func TestPublicRoutes(t *testing.T) {
 		}
 	})
 }
+
+// TestCustomIDForLog: a member's id in a custom id (Approve / Decline
+// carry the requester's) never reaches the log; the rally and the kind do.
+func TestCustomIDForLog(t *testing.T) {
+	member := "412345678901234567"
+	approve := requestCustomID{}.build(true, 42, member)
+	got := customIDForLog(approve)
+	if strings.Contains(got, member) || !strings.Contains(got, "42") {
+		t.Fatalf("logged %q for %q", got, approve)
+	}
+	if got := customIDForLog(rsvpCustomID{}.build("going", 7)); got != "rsvp:going:7" {
+		t.Fatalf("logged %q for an RSVP button", got)
+	}
+	if got := customIDForLog("forged:" + member + member); strings.Contains(got, "4123456789") {
+		t.Fatalf("logged %q for a forged id", got)
+	}
+}
+
+// TestMemberCacheForgets: a membership answer is dropped with the member
+// (forget-me, a high-risk rally's end) and once too old to be used.
+func TestMemberCacheForgets(t *testing.T) {
+	var c memberCache
+	now := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	c.remember("g1/u1", now)
+	c.remember("g2/u1", now)
+	c.remember("g1/u2", now)
+	c.remember("g1/u11", now)
+	c.forgetUser("u1")
+	if c.fresh("g1/u1", now) || c.fresh("g2/u1", now) || len(c.here) != 2 {
+		t.Fatalf("after forgetUser(u1): %v", c.here)
+	}
+	c.remember("g1/u3", now.Add(50*time.Second))
+	c.sweep(now.Add(memberCacheTTL))
+	if _, ok := c.here["g1/u2"]; ok || !c.fresh("g1/u3", now.Add(memberCacheTTL)) || len(c.here) != 1 {
+		t.Fatalf("after sweep: %v", c.here)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -63,6 +64,30 @@ func (c *memberCache) forget(key string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	delete(c.here, key)
+}
+
+// forgetUser drops every answer about the user, in every guild (forget-me,
+// a high-risk rally's end).
+func (c *memberCache) forgetUser(userID string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k := range c.here {
+		if strings.HasSuffix(k, "/"+userID) {
+			delete(c.here, k)
+		}
+	}
+}
+
+// sweep drops the answers too old to be used: the cache holds a member's id
+// only while it serves a burst of DMs.
+func (c *memberCache) sweep(now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k, at := range c.here {
+		if now.Sub(at) >= memberCacheTTL || now.Before(at) {
+			delete(c.here, k)
+		}
+	}
 }
 
 // stillMember asks Discord whether the user is in the guild: false with no

@@ -383,6 +383,10 @@ func (db *DB) RetryDMDeletion(ctx context.Context, id int64, at time.Time) (err 
 type PurgedRally struct {
 	ID      int64
 	GuildID string
+	// Members are the members it held (RSVPs, requests, roles, DMs), read
+	// before their rows went, so the process can drop what it holds of
+	// them in memory too (their DM channel, a membership answer).
+	Members []string
 }
 
 // PurgeEndedHighRisk deletes, in one transaction, every member id tied to
@@ -424,7 +428,10 @@ func (db *DB) PurgeEndedHighRisk(ctx context.Context, now time.Time) (purged []P
 		if err != nil {
 			return err
 		}
-		for _, p := range purged {
+		for i, p := range purged {
+			if purged[i].Members, err = rallyMembers(ctx, tx, p.ID); err != nil {
+				return err
+			}
 			if err := purgeRally(ctx, tx, p.ID, true); err != nil {
 				return err
 			}
@@ -455,6 +462,28 @@ const safeHomeSent = `(r.ends_at <= ?2 OR NOT EXISTS (SELECT 1 FROM rally_after 
 // member row tied to it (with deleteDMs owing the deletion of the DMs sent
 // for it), the notices owed to its channel (they quote its place), and its
 // place, details and cancel reason. Its title, time and counts stay.
+// rallyMembers are the members with a row about the rally: an RSVP or
+// request, a role, or a DM owed or sent.
+func rallyMembers(ctx context.Context, tx *Tx, rallyID int64) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT user_id FROM rsvps WHERE rally_id = ?1
+		UNION SELECT user_id FROM role_signups WHERE rally_id = ?1
+		UNION SELECT user_id FROM rally_requests WHERE rally_id = ?1
+		UNION SELECT user_id FROM member_dms WHERE rally_id = ?1`, rallyID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var u string
+		if err := rows.Scan(&u); err != nil {
+			return nil, err
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
 func purgeRally(ctx context.Context, tx *Tx, rallyID int64, deleteDMs bool) error {
 	if _, err := deleteMemberRows(ctx, tx, memberScope{rallyID: rallyID}, deleteDMs); err != nil {
 		return err

@@ -3,6 +3,7 @@ package store_test
 import (
 	"database/sql"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -58,6 +59,9 @@ func TestLocaleCacheFollowsEveryDeletion(t *testing.T) {
 			purged, _, err := f.db.PurgeEndedHighRisk(ctx(), f.clock.Now())
 			if err != nil || len(purged) != 1 {
 				t.Fatalf("purge: %v %v", purged, err)
+			}
+			if !slices.Contains(purged[0].Members, "m") {
+				t.Fatalf("purged rally's members %q lack the member who was going", purged[0].Members)
 			}
 			return f.rally(t, 0, f.clock.Now().Add(3*time.Hour))
 		}},
