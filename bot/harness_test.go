@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -87,6 +88,8 @@ type harness struct {
 	tick   chan time.Time
 	cancel context.CancelFunc
 	done   chan error
+
+	botDB atomic.Pointer[store.DB] // the running bot's own store
 }
 
 // start is 2026-11-23 12:00 in Seattle.
@@ -167,7 +170,7 @@ func (h *harness) start() {
 			DeferAfter:  h.deferAfter,
 			MaxHandlers: h.maxHandlers,
 			MaxAdmitted: h.maxAdmitted,
-		})
+		}, func(w *bot.Wired) { h.botDB.Store(w.DB) })
 	}()
 	select {
 	case <-ready:
@@ -276,7 +279,8 @@ func mustContain(t testing.TB, r *discordtest.Reply, ephemeral bool, parts ...st
 // store as SQLITE_SYNCHRONOUS says, the session, the commands), with
 // metrics counted into a registry of its own unless opts has some, then
 // bot.Run.
-func runBot(ctx context.Context, cfg bot.Config, opts bot.Options) error {
+// wired, if given, is shown what Wire built before the bot runs.
+func runBot(ctx context.Context, cfg bot.Config, opts bot.Options, wired ...func(*bot.Wired)) error {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -291,6 +295,9 @@ func runBot(ctx context.Context, cfg bot.Config, opts bot.Options) error {
 		return err
 	}
 	defer w.Close()
+	for _, f := range wired {
+		f(w)
+	}
 	return bot.Run(ctx, cfg, w.Session, w.App, opts)
 }
 

@@ -86,6 +86,7 @@ func (a *App) deliver(ctx context.Context, now time.Time, d delivery) (outcome, 
 		o, id, err := a.settle(ctx, d, outcomeSent, msg.ID)
 		if err == nil && d.channel != "" {
 			// The channel works (again): if it breaks later, say so again.
+			// Without a note (most posts) this writes nothing.
 			err = a.db.ForgetNote(ctx, d.guildID, "channel:"+d.channel)
 		}
 		return o, id, err

@@ -531,3 +531,15 @@ func (d *Client) RegisterCommands(ctx context.Context, appID, guildID string, de
 func (d *Client) LeaveGuild(ctx context.Context, guildID string) error {
 	return d.retry(ctx, func() error { return d.session.GuildLeave(guildID, discordgo.WithContext(ctx)) })
 }
+
+// EditComponents replaces a message's components alone: its text and embeds
+// stay as they are. An edit is tried as an edit is: the same twice is once.
+func (d *Client) EditComponents(ctx context.Context, channelID, messageID string, components []discordgo.MessageComponent) error {
+	body := struct {
+		Components      []discordgo.MessageComponent      `json:"components"`
+		AllowedMentions *discordgo.MessageAllowedMentions `json:"allowed_mentions"`
+	}{components, NoMentions()}
+	_, err := d.session.RequestWithBucketID(http.MethodPatch, discordgo.EndpointChannelMessage(channelID, messageID), body,
+		discordgo.EndpointChannelMessage(channelID, ""), discordgo.WithContext(ctx))
+	return err
+}

@@ -222,8 +222,8 @@ type Forgotten struct {
 
 // Forget deletes, in one transaction, every row holding the member's id in
 // the server, or in every server when guildID is "" (forget-me from a DM):
-// RSVPs and roles (their seats go to the waitlist as any cancellation's
-// would), check-ins, DM records, confirmations, preferences, locale and
+// RSVPs, roles and requests at every rally, ended or not (their seats go to
+// the waitlist as a departure's do: takeOffRallies), check-ins, DM records, confirmations, preferences, locale and
 // whatever table has been added since. The DMs the bot sent them are owed a
 // deletion on Discord (DueDMDeletions).
 func (db *DB) Forget(ctx context.Context, guildID, userID string) (f Forgotten, err error) {
@@ -232,76 +232,17 @@ func (db *DB) Forget(ctx context.Context, guildID, userID string) (f Forgotten, 
 		return f, errors.New("no member")
 	}
 	err = db.update(ctx, func(tx *Tx) error {
-		f = Forgotten{}
-		scope := ""
-		args := []any{userID}
-		if guildID != "" {
-			scope = " AND r.guild_id = ?"
-			args = append(args, guildID)
+		scope := memberScope{userID: userID, guildID: guildID}
+		t, err := takeOffRallies(ctx, tx, scope, false)
+		if err != nil {
+			return err
 		}
-		type held struct {
-			rally int64
-			guild string
-		}
-		var rsvps, roles []held
-		for _, q := range []struct {
-			table string
-			into  *[]held
-		}{{"rsvps", &rsvps}, {"role_signups", &roles}} {
-			rows, err := tx.QueryContext(ctx, `SELECT x.rally_id, r.guild_id FROM `+q.table+` x JOIN rallies r ON r.id = x.rally_id
-				WHERE x.user_id = ?`+scope+` ORDER BY x.rally_id`, args...)
-			if err != nil {
-				return err
-			}
-			for rows.Next() {
-				var h held
-				if err := rows.Scan(&h.rally, &h.guild); err != nil {
-					rows.Close()
-					return err
-				}
-				*q.into = append(*q.into, h)
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
-				return err
-			}
-		}
-		for _, h := range roles {
-			if _, err := dropSignup(ctx, tx, h.rally, userID); err != nil {
-				return err
-			}
-			f.Rallies = append(f.Rallies, h.rally)
-		}
-		for _, h := range rsvps {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM rsvps WHERE rally_id = ? AND user_id = ?`, h.rally, userID); err != nil {
-				return err
-			}
-			r, err := rallyByID(ctx, tx, h.guild, h.rally)
-			if err != nil {
-				return err
-			}
-			var users []string
-			if !r.Cancelled() && !r.Started(tx.now) {
-				if users, err = fillSeats(ctx, tx, h.rally); err != nil {
-					return err
-				}
-			}
-			if _, err := recount(ctx, tx, h.rally); err != nil {
-				return err
-			}
-			if r, err = rallyByID(ctx, tx, h.guild, h.rally); err != nil {
-				return err
-			}
-			for _, u := range users {
-				f.Promotions = append(f.Promotions, Promotion{Rally: r, UserID: u})
-			}
-			f.Rallies = append(f.Rallies, h.rally)
-		}
+		f = Forgotten{Rallies: t.Rallies, Promotions: t.Promotions}
 		before, err := countDMDeletions(ctx, tx)
 		if err != nil {
 			return err
 		}
-		n, err := deleteMemberRows(ctx, tx, memberScope{userID: userID, guildID: guildID}, true)
+		n, err := deleteMemberRows(ctx, tx, scope, true)
 		if err != nil {
 			return err
 		}
@@ -318,7 +259,7 @@ func (db *DB) Forget(ctx context.Context, guildID, userID string) (f Forgotten, 
 			return err
 		}
 		after, err := countDMDeletions(ctx, tx)
-		f.Rows, f.DMs = n+int64(len(rsvps)+len(roles)), after-before
+		f.Rows, f.DMs = n+t.Rows, after-before
 		return err
 	})
 	if err != nil {

@@ -440,6 +440,7 @@ func (db *DB) OweNote(ctx context.Context, guildID, key, body string) (id int64,
 		if err != nil {
 			return err
 		}
+		db.notes.add(noteKey{guildID, key})
 		res, err := tx.ExecContext(ctx, `INSERT INTO notices (guild_id, key, at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
 			guildID, key, tx.now.Unix())
 		if err != nil {
@@ -460,6 +461,7 @@ func (db *DB) OweNote(ctx context.Context, guildID, key, body string) (id int64,
 func (db *DB) NoteOnce(ctx context.Context, guildID, key string) (fresh bool, err error) {
 	defer wrap(&err, "note once")
 	err = db.update(ctx, func(tx *Tx) error {
+		db.notes.add(noteKey{guildID, key})
 		res, err := tx.ExecContext(ctx, `INSERT INTO notices (guild_id, key, at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`,
 			guildID, key, tx.now.Unix())
 		if err != nil {
@@ -474,12 +476,24 @@ func (db *DB) NoteOnce(ctx context.Context, guildID, key string) (fresh bool, er
 
 // ForgetNote removes a notice, so the same problem is told again if it comes
 // back (the channel was fixed, then broke again), or if telling it failed.
+// With no such notice (the usual case: a post to a working channel) it
+// reads and writes nothing (noteCache).
 func (db *DB) ForgetNote(ctx context.Context, guildID, key string) (err error) {
 	defer wrap(&err, "forget note")
-	return db.update(ctx, func(tx *Tx) error {
+	k := noteKey{guildID, key}
+	if !db.notes.has(k) {
+		return nil
+	}
+	db.notes.cleared.Add(1)
+	err = db.update(ctx, func(tx *Tx) error {
+		db.notes.drop(k)
 		_, err := tx.ExecContext(ctx, `DELETE FROM notices WHERE guild_id = ? AND key = ?`, guildID, key)
 		return err
 	})
+	if err != nil {
+		db.notes.add(k) // the row may still be there
+	}
+	return err
 }
 
 func postKey(kind PostKind, ids ...int64) string {

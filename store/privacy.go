@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strconv"
 	"time"
 )
 
@@ -133,7 +134,7 @@ func (db *DB) RemoveFromRally(ctx context.Context, guildID string, rallyID int64
 		if res.Again, err = removedFrom(ctx, tx, rallyID, userID); err != nil {
 			return err
 		}
-		if res.Promoted, err = takeOff(ctx, tx, r, userID); err != nil {
+		if res.Promoted, _, err = takeOff(ctx, tx, r, userID); err != nil {
 			return err
 		}
 		res2, err := tx.ExecContext(ctx, `DELETE FROM checkins WHERE rally_id = ? AND user_id = ?`, rallyID, userID)
@@ -164,28 +165,106 @@ func (db *DB) RemoveFromRally(ctx context.Context, guildID string, rallyID int64
 }
 
 // takeOff deletes the member's RSVP, role and request at the rally, gives a
-// seat they held to the waitlist (while the rally is open) and recounts. It
-// returns who was promoted.
-func takeOff(ctx context.Context, tx *Tx, r Rally, userID string) ([]string, error) {
+// seat they held to the waitlist (while the rally is open: the promoted are
+// owed their DM as a row) and recounts. It returns who was promoted and how
+// many of the member's rows went.
+func takeOff(ctx context.Context, tx *Tx, r Rally, userID string) ([]string, int64, error) {
+	var rows int64
 	var status string
 	err := tx.QueryRowContext(ctx, `DELETE FROM rsvps WHERE rally_id = ? AND user_id = ? RETURNING status`, r.ID, userID).Scan(&status)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return nil, err
+	switch {
+	case err == nil:
+		rows++
+	case !errors.Is(err, sql.ErrNoRows):
+		return nil, 0, err
 	}
-	if _, err := dropSignup(ctx, tx, r.ID, userID); err != nil {
-		return nil, err
+	role, err := dropSignup(ctx, tx, r.ID, userID)
+	if err != nil {
+		return nil, 0, err
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM rally_requests WHERE rally_id = ? AND user_id = ?`, r.ID, userID); err != nil {
-		return nil, err
+	if role != "" {
+		rows++
 	}
+	res, err := tx.ExecContext(ctx, `DELETE FROM rally_requests WHERE rally_id = ? AND user_id = ?`, r.ID, userID)
+	if err != nil {
+		return nil, 0, err
+	}
+	n, _ := res.RowsAffected()
+	rows += n
 	var promoted []string
 	if status == string(Going) && !r.Cancelled() && !r.Started(tx.now) {
 		if promoted, err = fillSeats(ctx, tx, r.ID); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 	}
 	_, err = recount(ctx, tx, r.ID)
-	return promoted, err
+	return promoted, rows, err
+}
+
+// takenOff is what taking a member off their rallies did.
+type takenOff struct {
+	Rallies    []int64     // the rallies they held an RSVP, role or request at
+	Promotions []Promotion // who got the seats they held
+	Rows       int64       // how many of their rows went
+}
+
+// takeOffRallies takes the member (s.userID) off every rally they hold an
+// RSVP, role or request at, in the server (s.guildID) or every server ("");
+// with openOnly, only off rallies that have not ended. Each goes as
+// takeOff does, the seat to the waitlist: the one way forget-me and a
+// departure free a seat.
+func takeOffRallies(ctx context.Context, tx *Tx, s memberScope, openOnly bool) (t takenOff, err error) {
+	query := `SELECT r.id, r.guild_id FROM rallies r WHERE (
+			EXISTS (SELECT 1 FROM rsvps v WHERE v.rally_id = r.id AND v.user_id = ?1)
+			OR EXISTS (SELECT 1 FROM role_signups x WHERE x.rally_id = r.id AND x.user_id = ?1)
+			OR EXISTS (SELECT 1 FROM rally_requests q WHERE q.rally_id = r.id AND q.user_id = ?1))`
+	args := []any{s.userID}
+	if s.guildID != "" {
+		query += ` AND r.guild_id = ?2`
+		args = append(args, s.guildID)
+	}
+	if openOnly {
+		query += ` AND r.ends_at > ?` + strconv.Itoa(len(args)+1)
+		args = append(args, tx.now.Unix())
+	}
+	rows, err := tx.QueryContext(ctx, query+` ORDER BY r.id`, args...)
+	if err != nil {
+		return t, err
+	}
+	var guilds []string
+	for rows.Next() {
+		var id int64
+		var guild string
+		if err := rows.Scan(&id, &guild); err != nil {
+			rows.Close()
+			return t, err
+		}
+		t.Rallies, guilds = append(t.Rallies, id), append(guilds, guild)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return t, err
+	}
+	for i, id := range t.Rallies {
+		r, err := rallyByID(ctx, tx, guilds[i], id)
+		if err != nil {
+			return t, err
+		}
+		promoted, n, err := takeOff(ctx, tx, r, s.userID)
+		if err != nil {
+			return t, err
+		}
+		t.Rows += n
+		if len(promoted) > 0 {
+			if r, err = rallyByID(ctx, tx, guilds[i], id); err != nil {
+				return t, err
+			}
+		}
+		for _, u := range promoted {
+			t.Promotions = append(t.Promotions, Promotion{Rally: r, UserID: u})
+		}
+	}
+	return t, nil
 }
 
 // Removal is a member a lead took off a rally, with the lead's reason.
@@ -336,34 +415,11 @@ type Departure struct {
 func (db *DB) DepartMember(ctx context.Context, guildID, userID string) (d Departure, err error) {
 	defer wrap(&err, "depart member")
 	err = db.update(ctx, func(tx *Tx) error {
-		ids, err := queryIDs(ctx, tx, `
-			SELECT r.id FROM rallies r WHERE r.guild_id = ?1 AND r.ends_at > ?2 AND (
-				EXISTS (SELECT 1 FROM rsvps v WHERE v.rally_id = r.id AND v.user_id = ?3)
-				OR EXISTS (SELECT 1 FROM role_signups s WHERE s.rally_id = r.id AND s.user_id = ?3)
-				OR EXISTS (SELECT 1 FROM rally_requests q WHERE q.rally_id = r.id AND q.user_id = ?3))
-			ORDER BY r.id`, guildID, tx.now.Unix(), userID)
+		t, err := takeOffRallies(ctx, tx, memberScope{userID: userID, guildID: guildID}, true)
 		if err != nil {
 			return err
 		}
-		for _, id := range ids {
-			r, err := rallyByID(ctx, tx, guildID, id)
-			if err != nil {
-				return err
-			}
-			promoted, err := takeOff(ctx, tx, r, userID)
-			if err != nil {
-				return err
-			}
-			if len(promoted) > 0 {
-				if r, err = rallyByID(ctx, tx, guildID, id); err != nil {
-					return err
-				}
-			}
-			for _, u := range promoted {
-				d.Promotions = append(d.Promotions, Promotion{Rally: r, UserID: u})
-			}
-		}
-		d.Rallies = ids
+		d = Departure{Rallies: t.Rallies, Promotions: t.Promotions}
 		if _, err = tx.ExecContext(ctx, `UPDATE member_dms SET state = 'dropped', updated_at = ?
 			WHERE user_id = ? AND state = 'pending' AND rally_id IN (SELECT id FROM rallies WHERE guild_id = ?)`,
 			tx.now.Unix(), userID, guildID); err != nil {

@@ -34,6 +34,7 @@ type DB struct {
 	commit *committer // RSVP clicks, group-committed
 
 	locales *localeCache // member_locales as last written or read (localecache.go)
+	notes   noteCache    // the notices the file may hold (notecache.go)
 
 	// Now is the clock; tests replace it. Each transaction reads it once.
 	Now func() time.Time
@@ -91,6 +92,10 @@ func OpenWith(ctx context.Context, filePath string, opts Options) (*DB, error) {
 	if err := db.migrate(ctx, known); err != nil {
 		write.Close()
 		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	if err := db.notes.load(ctx, db.write); err != nil {
+		write.Close()
+		return nil, fmt.Errorf("read notices: %w", err)
 	}
 	read, err := sql.Open("sqlite3", dsn(filePath, false, opts.SyncFull))
 	if err != nil {
