@@ -184,10 +184,11 @@ func Run(ctx context.Context, cfg Config, session *discordgo.Session, app *comma
 	})
 	session.AddHandler(func(_ *discordgo.Session, _ *discordgo.Ready) { opts.Health.set(true) })
 	session.AddHandler(func(_ *discordgo.Session, _ *discordgo.Resumed) { opts.Health.set(true) })
+	b.watchMembers()
 
 	closer := watchGatewayClose(session)
 	if err := session.Open(); err != nil {
-		return gatewayError(err)
+		return gatewayError(err, cfg.MemberEvents)
 	}
 	defer closer.close(session)
 
@@ -233,7 +234,8 @@ func Run(ctx context.Context, cfg Config, session *discordgo.Session, app *comma
 }
 
 // NewSession builds the discordgo session for cfg: REST calls go to
-// cfg.APIURL, the gateway asks only for the Guilds intent, and the state
+// cfg.APIURL, the gateway asks for the Guilds intent (and Guild Members with
+// MEMBER_EVENTS on), and the state
 // cache keeps nothing the bot does not read. It connects nothing yet.
 //
 // discordgo logs through its package-level discordgo.Logger, which only main
@@ -260,7 +262,7 @@ func NewSession(cfg Config) (*discordgo.Session, error) {
 	session.Client = &http.Client{Transport: deadlineTransport{timeout: restTimeout,
 		base: discord.Pace(&rewriteTransport{origin: origin, base: restTransport()}, discord.GlobalRequestsPerSecond,
 			func() string { return applicationID(session) })}}
-	session.Identify.Intents = discordgo.IntentsGuilds
+	session.Identify.Intents = intents(cfg)
 	session.StateEnabled = true
 	session.State.TrackChannels = false
 	session.State.TrackEmojis = false
@@ -343,13 +345,19 @@ func inviteURL(appID string) string {
 }
 
 // gatewayError turns the gateway's fatal close codes into a clear line.
-func gatewayError(err error) error {
+// memberEvents is whether the bot asked for the Guild Members intent.
+func gatewayError(err error, memberEvents bool) error {
 	var ce *websocket.CloseError
 	if errors.As(err, &ce) {
 		switch ce.Code {
 		case 4004:
 			return &ConfigError{"DISCORD_TOKEN", "the gateway rejected the token (close 4004 Authentication failed): copy it again from the Developer Portal"}
-		case 4013, 4014:
+		case 4014:
+			if memberEvents {
+				return &ConfigError{"MEMBER_EVENTS", "Discord refused the Server Members Intent (close 4014 Disallowed intent(s)): turn it on in the Developer Portal (your application → Bot → Privileged Gateway Intents → Server Members Intent), or set MEMBER_EVENTS=off"}
+			}
+			fallthrough
+		case 4013:
 			return fmt.Errorf("the gateway refused the bot's intents (close %d): the bot asks only for the Guilds intent; check the application's settings in the Developer Portal", ce.Code)
 		}
 	}

@@ -50,6 +50,10 @@ type Config struct {
 	LogJSON bool
 	// SyncFull makes each commit wait for the disk (SQLITE_SYNCHRONOUS=full).
 	SyncFull bool
+	// MemberEvents asks the gateway for the Guild Members intent, so a
+	// member who leaves the server is taken off their rallies at once
+	// (MEMBER_EVENTS=on; privileged: Server Members Intent).
+	MemberEvents bool
 
 	reminderSchedule cron.Schedule
 	summarySchedule  cron.Schedule
@@ -213,6 +217,14 @@ func LoadConfig(getenv func(string) string, now time.Time) (Config, error) {
 		c.SummaryChart = false
 	default:
 		return c, &ConfigError{"SUMMARY_CHART", fmt.Sprintf("%q is not on or off: use on to attach a chart to the daily summary, off not to", getenv("SUMMARY_CHART"))}
+	}
+	switch v := strings.ToLower(get("MEMBER_EVENTS", "off")); v {
+	case "on":
+		c.MemberEvents = true
+	case "off":
+		c.MemberEvents = false
+	default:
+		return c, &ConfigError{"MEMBER_EVENTS", fmt.Sprintf("%q is not on or off: use on to free a member's seats the moment they leave the server (turn on Server Members Intent in the Developer Portal first), off to notice it at the next DM", getenv("MEMBER_EVENTS"))}
 	}
 	return c, nil
 }

@@ -130,6 +130,14 @@ func TestLoadConfigOperations(t *testing.T) {
 	if err != nil || len(d.AllowedGuilds) != 0 || d.MetricsAddr != "" || d.LogJSON || d.SyncFull {
 		t.Errorf("defaults: allowed %v, metrics %q, json %v (%v)", d.AllowedGuilds, d.MetricsAddr, d.LogJSON, err)
 	}
+	if d.MemberEvents {
+		t.Error("MEMBER_EVENTS is on by default; want off")
+	}
+	for v, want := range map[string]bool{"on": true, " ON ": true, "off": false, "Off": false} {
+		if c, err := LoadConfig(envOf("DISCORD_TOKEN", "x", "MEMBER_EVENTS", v), configNow); err != nil || c.MemberEvents != want {
+			t.Errorf("MEMBER_EVENTS=%q: member events %v (%v), want %v", v, c.MemberEvents, err, want)
+		}
+	}
 }
 
 func TestLoadConfigErrors(t *testing.T) {
@@ -172,6 +180,7 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"ErrMetricsAddrNoPort", []string{"METRICS_ADDR", "localhost"}, "METRICS_ADDR", []string{`"localhost"`, "127.0.0.1:9464"}},
 		{"ErrLogFormat", []string{"LOG_FORMAT", "xml"}, "LOG_FORMAT", []string{`"xml"`, "text or json"}},
 		{"ErrSQLiteSynchronous", []string{"SQLITE_SYNCHRONOUS", "extra"}, "SQLITE_SYNCHRONOUS", []string{`"extra"`, "normal", "full"}},
+		{"ErrMemberEvents", []string{"MEMBER_EVENTS", "yes"}, "MEMBER_EVENTS", []string{`"yes"`, "on or off", "Server Members Intent"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -199,7 +208,7 @@ func TestLoadConfigErrors(t *testing.T) {
 func TestGatewayError(t *testing.T) {
 	t.Parallel()
 	t.Run("4004NamesTheToken", func(t *testing.T) {
-		err := gatewayError(&websocket.CloseError{Code: 4004, Text: "Authentication failed."})
+		err := gatewayError(&websocket.CloseError{Code: 4004, Text: "Authentication failed."}, false)
 		var ce *ConfigError
 		if !errors.As(err, &ce) || ce.Var != "DISCORD_TOKEN" {
 			t.Fatalf("err = %v (%T), want a ConfigError for DISCORD_TOKEN", err, err)
@@ -209,14 +218,14 @@ func TestGatewayError(t *testing.T) {
 		}
 	})
 	t.Run("4004Wrapped", func(t *testing.T) {
-		err := gatewayError(fmt.Errorf("read: %w", &websocket.CloseError{Code: 4004}))
+		err := gatewayError(fmt.Errorf("read: %w", &websocket.CloseError{Code: 4004}), true)
 		var ce *ConfigError
 		if !errors.As(err, &ce) || ce.Var != "DISCORD_TOKEN" {
 			t.Fatalf("err = %v, want a ConfigError for DISCORD_TOKEN", err)
 		}
 	})
 	t.Run("4014NamesIntents", func(t *testing.T) {
-		err := gatewayError(&websocket.CloseError{Code: 4014, Text: "Disallowed intent(s)."})
+		err := gatewayError(&websocket.CloseError{Code: 4014, Text: "Disallowed intent(s)."}, false)
 		var ce *ConfigError
 		if errors.As(err, &ce) {
 			t.Errorf("4014 blamed on %s; the token is fine", ce.Var)
@@ -225,9 +234,25 @@ func TestGatewayError(t *testing.T) {
 			t.Errorf("error %q: want the close code, intents and where to fix it", msg)
 		}
 	})
+	t.Run("4014WithMemberEventsNamesTheSetting", func(t *testing.T) {
+		err := gatewayError(fmt.Errorf("read: %w", &websocket.CloseError{Code: 4014, Text: "Disallowed intent(s)."}), true)
+		var ce *ConfigError
+		if !errors.As(err, &ce) || ce.Var != "MEMBER_EVENTS" {
+			t.Fatalf("err = %v (%T), want a ConfigError for MEMBER_EVENTS", err, err)
+		}
+		msg := err.Error()
+		for _, w := range []string{"close 4014", "Server Members Intent", "Developer Portal", "MEMBER_EVENTS=off"} {
+			if !strings.Contains(msg, w) {
+				t.Errorf("error %q does not contain %q", msg, w)
+			}
+		}
+		if strings.ContainsAny(msg, "\r\n") {
+			t.Errorf("error %q is not one line", msg)
+		}
+	})
 	t.Run("OtherErrorsWrapped", func(t *testing.T) {
 		cause := &websocket.CloseError{Code: websocket.CloseAbnormalClosure}
-		err := gatewayError(cause)
+		err := gatewayError(cause, true)
 		if !errors.Is(err, cause) || !strings.HasPrefix(err.Error(), "connect to the gateway: ") {
 			t.Errorf("err = %v, want it to wrap %v", err, cause)
 		}
