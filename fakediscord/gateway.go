@@ -19,6 +19,9 @@ import (
 type gwSession struct {
 	id  string
 	seq int64 // guarded by the owning connection's wmu
+	// intents are what the IDENTIFY that began the session asked for; a
+	// RESUME keeps them.
+	intents discordgo.Intent
 }
 
 type gwConn struct {
@@ -81,6 +84,17 @@ func (c *gwConn) dispatch(t string, d any) error {
 		return websocket.ErrCloseSent
 	}
 	return c.writeLocked(0, t, d)
+}
+
+// dispatchFor sends an event only to a session that asked for intent, as
+// Discord does; it reports whether it was sent.
+func (c *gwConn) dispatchFor(intent discordgo.Intent, t string, d any) bool {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	if c.sess == nil || c.sess.intents&intent == 0 {
+		return false
+	}
+	return c.writeLocked(0, t, d) == nil
 }
 
 // close sends a close frame with code and drops the TCP connection, which is
@@ -194,7 +208,7 @@ func (s *Server) onIdentify(c *gwConn, d json.RawMessage) bool {
 		c.close(4014, "Disallowed intent(s).")
 		return false
 	}
-	sess := &gwSession{id: randomHex(16)}
+	sess := &gwSession{id: randomHex(16), intents: id.Intents}
 	s.mu.Lock()
 	s.sessions[sess.id] = sess
 	guilds := make([]map[string]any, 0, len(s.guilds))
@@ -289,9 +303,12 @@ func (s *Server) guildCreateLocked(gs *guildState) map[string]any {
 		}
 		roles = append(roles, roleJSON(r, i+1))
 	}
+	// Discord's members here are the bot itself and whoever is in a voice
+	// channel (all members only with the presence intent).
+	members := []any{s.memberJSONLocked(gs, s.botUser)}
 	return map[string]any{
 		"id": g.ID, "name": g.Name, "owner_id": g.OwnerID, "icon": nil,
-		"channels": channels, "roles": roles, "threads": []any{}, "members": []any{},
+		"channels": channels, "roles": roles, "threads": []any{}, "members": members,
 		"emojis": []any{}, "stickers": []any{}, "voice_states": []any{}, "presences": []any{},
 		"features": []any{}, "member_count": 2, "large": false, "unavailable": false,
 		"joined_at": gs.joinedAt.Format(time.RFC3339Nano), "preferred_locale": "en-US",
