@@ -89,7 +89,8 @@ type harness struct {
 	cancel context.CancelFunc
 	done   chan error
 
-	botDB atomic.Pointer[store.DB] // the running bot's own store
+	botDB   atomic.Pointer[store.DB]          // the running bot's own store
+	session atomic.Pointer[discordgo.Session] // the running bot's session
 }
 
 // start is 2026-11-23 12:00 in Seattle.
@@ -170,7 +171,7 @@ func (h *harness) start() {
 			DeferAfter:  h.deferAfter,
 			MaxHandlers: h.maxHandlers,
 			MaxAdmitted: h.maxAdmitted,
-		}, func(w *bot.Wired) { h.botDB.Store(w.DB) })
+		}, func(w *bot.Wired) { h.botDB.Store(w.DB); h.session.Store(w.Session) })
 	}()
 	select {
 	case <-ready:
