@@ -106,6 +106,10 @@ type bot struct {
 
 	stopping chan struct{} // closed when shutdown begins
 
+	// departures are members Discord said left, read and not yet acted
+	// on (members.go).
+	departures chan departure
+
 	fatal     chan error
 	fatalOnce sync.Once
 }
@@ -137,7 +141,8 @@ func Run(ctx context.Context, cfg Config, session *discordgo.Session, app *comma
 
 	b := &bot{cfg: cfg, opts: opts, log: log, session: session, discord: app.Discord(), app: app,
 		seeded: map[string]bool{}, fatal: make(chan error, 1), stopping: make(chan struct{}),
-		slots: make(chan struct{}, opts.MaxHandlers), admitted: make(chan struct{}, opts.MaxAdmitted)}
+		departures: make(chan departure, maxDepartures),
+		slots:      make(chan struct{}, opts.MaxHandlers), admitted: make(chan struct{}, opts.MaxAdmitted)}
 	b.ctx, b.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	defer b.cancel()
 	defer app.Close()

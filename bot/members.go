@@ -37,24 +37,49 @@ func (b *bot) watchMembers() {
 	if !b.cfg.MemberEvents {
 		return
 	}
-	// The handler runs in the goroutine that reads the gateway: the work
-	// goes to a goroutine of its own, counted with the interactions in
-	// flight, so shutdown waits for it (and cancels it past its wait).
+	// The handler runs in the goroutine that reads the gateway: it only
+	// queues the departure, and one goroutine acts on them in turn, so a
+	// mass ban neither holds the gateway nor starts a goroutine a member.
+	go b.workDepartures()
 	b.session.AddHandler(func(_ *discordgo.Session, m *discordgo.GuildMemberRemove) {
 		if m.Member == nil || m.User == nil || m.GuildID == "" || !b.app.GuildAllowed(m.GuildID) {
 			return
 		}
-		if !b.begin() {
-			return // stopping: the next start's membership checks catch it
+		select {
+		case b.departures <- departure{guildID: m.GuildID, userID: m.User.ID}:
+		default:
+			// The membership check before each DM and before a place is
+			// told still catches this member.
+			b.log.Warn("too many departures at once: one is left to the next membership check", "guild", m.GuildID)
 		}
-		guildID, userID := m.GuildID, m.User.ID
-		go func() {
-			defer b.inflight.Done()
-			ctx, cancel := context.WithTimeout(b.ctx, memberLeftTimeout)
-			defer cancel()
-			b.app.MemberLeft(ctx, guildID, userID)
-		}()
 	})
+}
+
+// maxDepartures bounds the departures read and not yet acted on.
+const maxDepartures = 4096
+
+// departure is a member Discord said left a guild.
+type departure struct{ guildID, userID string }
+
+// workDepartures acts on the departures queued, one at a time, until the
+// bot stops. Each is counted with the interactions in flight, so shutdown
+// waits for the one under way (and cancels it past its wait); those still
+// queued are left to the next start's membership checks.
+func (b *bot) workDepartures() {
+	for {
+		select {
+		case <-b.stopping:
+			return
+		case d := <-b.departures:
+			if !b.begin() {
+				return
+			}
+			ctx, cancel := context.WithTimeout(b.ctx, memberLeftTimeout)
+			b.app.MemberLeft(ctx, d.guildID, d.userID)
+			cancel()
+			b.inflight.Done()
+		}
+	}
 }
 
 // forgetGuildMembers drops from the state every member, presence and voice
