@@ -143,7 +143,7 @@ func TestForgetMeFromDMEveryServer(t *testing.T) {
 	// them is owed any more.
 	eventually(t, 10*time.Second, "the bot's DMs to the member are deleted on Discord", func() bool {
 		return len(h.fake.DMs(es.UserID)) == 0 && len(h.fake.DeletedDMs(es.UserID)) == len(sent) &&
-			h.privacyCount(`SELECT COUNT(*) FROM dm_deletions`) == 0
+			h.privacyCount(`SELECT COUNT(*) FROM channel_posts WHERE kind = 'dm_delete'`) == 0
 	})
 	// The freed seat went to the waitlist, as any cancellation's would.
 	info := h.cmd(lead, seattleChannel, "rally attendees", discordtest.Str("rally", id))

@@ -100,7 +100,7 @@ func TestHighRiskRallyLeavesOnlyCounts(t *testing.T) {
 			t.Errorf("member %s: %d DMs deleted, want the %d sent", m.UserID, got, sent[m.UserID])
 		}
 	}
-	if n := h.privacyCount(`SELECT COUNT(*) FROM dm_deletions`); n != 0 {
+	if n := h.privacyCount(`SELECT COUNT(*) FROM channel_posts WHERE kind = 'dm_delete'`); n != 0 {
 		t.Errorf("%d DM deletions still owed", n)
 	}
 	var kept int

@@ -43,8 +43,6 @@ func (b *bot) startSchedules() (*cron.Cron, error) {
 	// never makes cron skip a run of the channel reminders.
 	dms := func(now time.Time) {
 		b.job("member DMs", now, b.app.SendMemberDMs)
-		// The buttons of the DMs of rallies that ended are put out.
-		b.job("ended DMs", now, b.app.EditEndedDMs)
 	}
 	retention := func(now time.Time) { b.job("retention", now, b.app.PurgeOldRSVPs) }
 	atNow := func(fn func(time.Time)) func() { return func() { fn(b.opts.Now()) } }

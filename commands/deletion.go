@@ -7,8 +7,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/bwmarrin/discordgo"
-
 	"rallybot/store"
 )
 
@@ -16,16 +14,12 @@ import (
 // deletion of a server that removed the bot, and the DMs and log frames those
 // leave behind.
 
-// dmDeleteBatch is how many owed DM deletions one pass sends.
-const dmDeleteBatch = 50
-
 // guildGrace is how long a server that removed the bot keeps its data, in
 // case it was a mistake and the bot is added back.
 const guildGrace = 7 * 24 * time.Hour
 
-// privacyJobs serializes the privacy sweep, and the DM deletions (which
-// forget-me also starts).
-type privacyJobs struct{ sweep, dms sync.Mutex }
+// privacyJobs serializes the privacy sweep.
+type privacyJobs struct{ sweep sync.Mutex }
 
 // forgetMe deletes everything kept about the member: in this server, or,
 // from a DM with the bot, in every server at once.
@@ -39,9 +33,6 @@ func (a *App) forgetMe(ctx context.Context, in *Input) (*Response, error) {
 	a.members.forgetUser(userID)
 	for _, id := range f.Rallies {
 		a.refresher.mark(id)
-	}
-	if f.DMs > 0 {
-		a.kickDMDeletions()
 	}
 	clean := a.wal.clean(ctx)
 	a.log.Info("member forgotten", "guild", in.GuildID, "rallies", len(f.Rallies), "rows", f.Rows, "dms", f.DMs, "log_clean", clean)
@@ -67,9 +58,11 @@ func (a *App) forgetMe(ctx context.Context, in *Input) (*Response, error) {
 }
 
 // KeepPrivacy is the privacy sweep: it ends high-risk rallies that are
-// over, deletes the data of servers that removed the bot a week ago, sends
-// the DM deletions owed, and cleans the log if a reader kept it from being
-// cleaned before.
+// over, deletes the data of servers that removed the bot a week ago, and
+// cleans the log if a reader kept it from being cleaned before. The DM
+// deletions it and forget-me owe are outbox rows (dmDeleteKind): the
+// drainer starts them as soon as they are committed, and the outbox's sweep
+// retries them.
 func (a *App) KeepPrivacy(ctx context.Context, now time.Time) error {
 	a.privacy.sweep.Lock()
 	defer a.privacy.sweep.Unlock()
@@ -93,54 +86,10 @@ func (a *App) KeepPrivacy(ctx context.Context, now time.Time) error {
 			"rallies", len(purged), "dms_to_delete", dms, "servers", len(gone))
 		a.wal.clean(ctx)
 	}
-	errs = append(errs, a.DeleteOwedDMs(ctx, now))
 	if a.wal.dirty() {
 		a.wal.clean(ctx)
 	}
 	return errors.Join(errs...)
-}
-
-// DeleteOwedDMs deletes on Discord the DMs owed a deletion at now. One that
-// Discord no longer has (or never will let the bot delete) is done; a
-// passing failure is retried later.
-func (a *App) DeleteOwedDMs(ctx context.Context, now time.Time) error {
-	a.privacy.dms.Lock()
-	defer a.privacy.dms.Unlock()
-	for {
-		due, err := a.db.DueDMDeletions(ctx, now, dmDeleteBatch)
-		if err != nil || len(due) == 0 {
-			return err
-		}
-		for _, d := range due {
-			// A deletion is delivered as a send is: done once Discord has
-			// it deleted, or no longer has it (gone), or will never let
-			// the bot delete it (refused); a passing failure is retried.
-			if _, _, err := a.deliver(ctx, now, delivery{kind: "dm_delete", log: a.log.With("deletion", d.ID), attempts: d.Attempts,
-				send: func() (*discordgo.Message, error) {
-					return &discordgo.Message{ID: d.MessageID}, a.discord.DeleteMessage(ctx, d.ChannelID, d.MessageID)
-				},
-				finish: func(outcome, string) error { return a.db.DMDeleted(ctx, d.ID) },
-				retry:  func(at time.Time) error { return a.db.RetryDMDeletion(ctx, d.ID, at) },
-			}); err != nil {
-				return err
-			}
-		}
-		if len(due) < dmDeleteBatch {
-			return nil
-		}
-	}
-}
-
-// kickDMDeletions sends the owed DM deletions now, in the background: the
-// reply to forget-me does not wait for Discord.
-func (a *App) kickDMDeletions() {
-	a.background.Add(1)
-	go func() {
-		defer a.background.Done()
-		if err := a.DeleteOwedDMs(a.backgroundCtx, a.now()); err != nil && !errors.Is(err, context.Canceled) {
-			a.log.Warn("could not delete DMs", "err", err)
-		}
-	}()
 }
 
 // GuildLeft records that the bot was removed from a server (not an

@@ -14,7 +14,8 @@ import (
 )
 
 // Everything owed to Discord is a row: a channel post (store.ChannelPost, of
-// a kind in postKinds) or a member's DM (store.DueDM). Each is owed in the
+// a kind in postKinds, some of which act on a DM already sent: its deletion,
+// its end edit) or a member's DM (store.DueDM). Each is owed in the
 // transaction that makes it owed, with its nonce, and goes through deliver,
 // the one place that reads how a send ended: sent; the channel gone (the
 // coordinators are told, once); the member's DMs closed; refused; or a
@@ -163,6 +164,10 @@ type postKind struct {
 	check func(a *App, ctx context.Context, now time.Time, p store.ChannelPost) (hold, error)
 	// render words the post as sent now, and how to find it after a crash.
 	render func(a *App, ctx context.Context, p store.ChannelPost) (discord.Message, search, error)
+	// op, for a kind that acts on a message already sent (an edit, a
+	// delete of a DM), is what is done instead of posting: no nonce,
+	// nothing to find after a crash (done again, it is the same).
+	op func(a *App, ctx context.Context, p store.ChannelPost) (*discordgo.Message, error)
 	// record stores a final outcome (nil: FinishChannelPost), and after
 	// is what follows a send recorded (nil: nothing).
 	record func(a *App, ctx context.Context, p store.ChannelPost, o store.ChannelPostOutcome, channel string) error
@@ -188,6 +193,8 @@ var postKinds = map[store.PostKind]postKind{
 	store.PostReportAsk:    noticeKind,
 	store.PostSafeHelp:     noticeKind,
 	store.PostSafeLate:     noticeKind,
+	store.PostDMDelete:     dmDeleteKind,
+	store.PostDMEndEdit:    dmEndEditKind,
 }
 
 // sendPost sends one owed post exactly once and returns how it stands. A
@@ -254,14 +261,20 @@ func (a *App) sendPost(ctx context.Context, now time.Time, p store.ChannelPost, 
 	if err != nil || state != store.ReminderPending {
 		return state, "", err
 	}
-	msg, s, err := k.render(a, ctx, p)
-	if err != nil {
-		return store.ReminderPending, "", err
-	}
 	d := delivery{kind: string(p.Kind), log: log, guildID: p.GuildID, channel: channel, attempts: p.Attempts,
-		send:   func() (*discordgo.Message, error) { return a.post(ctx, channel, msg, p.Nonce) },
 		finish: func(o outcome, id string) error { return record(postState(o), channel, id) },
 		retry:  func(at time.Time) error { return a.db.RetryChannelPost(ctx, p, at) },
+	}
+	var s search
+	if k.op != nil {
+		d.send = func() (*discordgo.Message, error) { return k.op(a, ctx, p) }
+	} else {
+		var msg discord.Message
+		var err error
+		if msg, s, err = k.render(a, ctx, p); err != nil {
+			return store.ReminderPending, "", err
+		}
+		d.send = func() (*discordgo.Message, error) { return a.post(ctx, channel, msg, p.Nonce) }
 	}
 	if resumed && s.match != nil {
 		d.find = func() string { return a.findOwnMessage(ctx, channel, s.floor, s.match) }

@@ -178,19 +178,23 @@ func deleteMemberRows(ctx context.Context, tx *Tx, s memberScope, deleteDMs bool
 	var n int64
 	for _, t := range tables {
 		where, args := s.where(t)
-		if t.Name == "member_dms" && deleteDMs {
+		if t.Name == "member_dms" {
 			// At a rally's end its "Home safe?" DMs still carry the buttons
 			// members answer with: they go when the check closes
 			// (SafeHomeKeep after the end), the rest at once. Forget-me
-			// takes them all now.
-			keep := int64(0)
-			if s.rallyID != 0 {
-				keep = tx.now.Add(SafeHomeKeep).Unix()
+			// takes them all now. What else was owed to the DMs (their end
+			// edits) goes with their rows.
+			var err error
+			if deleteDMs {
+				keep := tx.now.Unix()
+				if s.rallyID != 0 {
+					keep = tx.now.Add(SafeHomeKeep).Unix()
+				}
+				err = oweDMDeletions(ctx, tx, where, args, keep)
+			} else {
+				err = dropDMEndEdits(ctx, tx, where, args)
 			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO dm_deletions (channel_id, message_id, next_try_at)
-				SELECT channel_id, message_id, CASE WHEN kind = '`+string(DMSafeHome)+`' THEN ? ELSE 0 END
-				FROM member_dms WHERE message_id IS NOT NULL AND `+where+`
-				ON CONFLICT DO NOTHING`, append([]any{keep}, args...)...); err != nil {
+			if err != nil {
 				return 0, err
 			}
 		}
@@ -225,7 +229,7 @@ type Forgotten struct {
 // RSVPs, roles and requests at every rally, ended or not (their seats go to
 // the waitlist as a departure's do: takeOffRallies), check-ins, DM records, confirmations, preferences, locale and
 // whatever table has been added since. The DMs the bot sent them are owed a
-// deletion on Discord (DueDMDeletions).
+// deletion on Discord (PostDMDelete).
 func (db *DB) Forget(ctx context.Context, guildID, userID string) (f Forgotten, err error) {
 	defer wrap(&err, "forget")
 	if userID == "" {
@@ -267,57 +271,6 @@ func (db *DB) Forget(ctx context.Context, guildID, userID string) (f Forgotten, 
 	}
 	sort.Slice(f.Rallies, func(i, j int) bool { return f.Rallies[i] < f.Rallies[j] })
 	return f, nil
-}
-
-func countDMDeletions(ctx context.Context, tx *Tx) (n int, err error) {
-	err = tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM dm_deletions`).Scan(&n)
-	return n, err
-}
-
-// DMDeletion is a DM the bot sent that is owed a deletion on Discord.
-type DMDeletion struct {
-	ID                   int64
-	ChannelID, MessageID string
-	Attempts             int
-}
-
-// DueDMDeletions returns up to limit DM deletions due at now.
-func (db *DB) DueDMDeletions(ctx context.Context, now time.Time, limit int) (_ []DMDeletion, err error) {
-	defer wrap(&err, "due dm deletions")
-	rows, err := db.read.QueryContext(ctx, `SELECT id, channel_id, message_id, attempts FROM dm_deletions
-		WHERE next_try_at <= ? ORDER BY id LIMIT ?`, now.Unix(), limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []DMDeletion
-	for rows.Next() {
-		var d DMDeletion
-		if err := rows.Scan(&d.ID, &d.ChannelID, &d.MessageID, &d.Attempts); err != nil {
-			return nil, err
-		}
-		out = append(out, d)
-	}
-	return out, rows.Err()
-}
-
-// DMDeleted records a DM deletion as done (or as impossible: the message or
-// channel is gone), so nothing of it is kept.
-func (db *DB) DMDeleted(ctx context.Context, id int64) (err error) {
-	defer wrap(&err, "dm deleted")
-	return db.update(ctx, func(tx *Tx) error {
-		_, err := tx.ExecContext(ctx, `DELETE FROM dm_deletions WHERE id = ?`, id)
-		return err
-	})
-}
-
-// RetryDMDeletion leaves a DM deletion owed, to be tried again at at.
-func (db *DB) RetryDMDeletion(ctx context.Context, id int64, at time.Time) (err error) {
-	defer wrap(&err, "retry dm deletion")
-	return db.update(ctx, func(tx *Tx) error {
-		_, err := tx.ExecContext(ctx, `UPDATE dm_deletions SET attempts = attempts + 1, next_try_at = ? WHERE id = ?`, at.Unix(), id)
-		return err
-	})
 }
 
 // PurgedRally is a high-risk rally whose member ids were deleted at its end.

@@ -218,6 +218,12 @@ func (db *DB) FinishMemberDMs(ctx context.Context, outs []DMOutcome) (err error)
 				o.State, tx.now.Unix(), nullIfEmpty(o.ChannelID), nullIfEmpty(o.MessageID), o.Due.Rally.ID, o.Due.Kind, o.Due.UserID); err != nil {
 				return err
 			}
+			if o.State == DMSent {
+				// A reminder's buttons are owed putting out at its rally's end.
+				if err := oweDMEndEdit(ctx, tx, o.Due.Rally.ID, o.Due.Kind, o.Due.UserID); err != nil {
+					return err
+				}
+			}
 		}
 		return nil
 	})

@@ -70,6 +70,9 @@ type PostArgs struct {
 	Slot  int64 `json:"slot,omitempty"`
 	Part  int   `json:"part,omitempty"`
 	Parts int   `json:"parts,omitempty"`
+	// MessageID is the message an operation on a DM acts on (in the
+	// post's channel).
+	MessageID string `json:"message_id,omitempty"`
 }
 
 // Offset is a reminder's offset before its rally's start.

@@ -412,6 +412,9 @@ func (db *DB) UpdateRally(ctx context.Context, guildID string, id int64, u Rally
 			r.Approval, tx.now.Unix(), id); err != nil {
 			return err
 		}
+		if err := retimeDMEndEdits(ctx, tx, id, r.EndsAt.Unix()); err != nil {
+			return err
+		}
 		if retime {
 			if err := armReminders(ctx, tx, id, r.StartsAt, reminderOffsets); err != nil {
 				return err
