@@ -180,7 +180,8 @@ func (h *harness) sentOnceAcrossACrash(what string, send func(), count func() in
 
 // TestEveryKindSentOnceAcrossACrash: the kinds of the outbox that no other
 // crash test covers (a series' later announcement, a summary's message, a
-// coordinators' note, a waitlist promotion's DM), each killed once Discord
+// coordinators' note, a waitlist promotion's DM, a DM's deletion; a DM's end
+// edit is TestEndedRallyPutsOutItsDMButtons), each killed once Discord
 // had it and before the bot recorded it, are found or deduplicated at the
 // restart: sent exactly once.
 func TestEveryKindSentOnceAcrossACrash(t *testing.T) {
@@ -245,5 +246,29 @@ func TestEveryKindSentOnceAcrossACrash(t *testing.T) {
 		h.sentOnceAcrossACrash("the promotion's DM reaches the member", func() {
 			go h.fake.Click(h.ctx(), discordtest.Invocation{GuildID: guildID, ChannelID: seattleChannel, Member: member(1)}, ann.ID, "rsvp:not_going:"+id)
 		}, told, "the promoted member got %d DMs, want 1")
+	})
+	t.Run("DMDeletion", func(t *testing.T) {
+		t.Parallel()
+		h := rallyHarness(t)
+		id, ann := h.createRally(discordtest.Int("capacity", 1))
+		h.click(member(1), seattleChannel, ann.ID, "rsvp:going:"+id)
+		mustContain(t, h.click(member(2), seattleChannel, ann.ID, "rsvp:going:"+id), true, "waitlist")
+		h.click(member(1), seattleChannel, ann.ID, "rsvp:not_going:"+id)
+		eventually(t, 10*time.Second, "the promoted member is told", func() bool { return len(h.noticeDMs(member(2), "A seat opened up")) == 1 })
+		// Forget-me owes the DM's deletion; the drainer starts it at once,
+		// and the bot dies once Discord has deleted it.
+		deleted := func() int { return len(h.fake.DeletedDMs(member(2).UserID)) }
+		h.crashOnceSent("DELETE", editMessageRoute, "the DM's deletion reaches Discord",
+			h.inBackground(member(2), seattleChannel, "privacy forget-me"), func() bool { return deleted() == 1 })
+		h.start()
+		h.runJobs()
+		if n := deleted(); n != 1 || len(h.fake.DMs(member(2).UserID)) != 0 {
+			t.Errorf("%d of the member's DMs deleted, %d left; want the one deleted", n, len(h.fake.DMs(member(2).UserID)))
+		}
+		// Deleted again after the restart, Discord no longer had it: done,
+		// and nothing of where it was is kept.
+		if n := h.privacyCount(`SELECT COUNT(*) FROM channel_posts WHERE kind = 'dm_delete'`); n != 0 {
+			t.Errorf("%d DM deletions still owed after the restart", n)
+		}
 	})
 }
