@@ -238,10 +238,7 @@ func TestEveryKindSentOnceAcrossACrash(t *testing.T) {
 	})
 	t.Run("PromotionDM", func(t *testing.T) {
 		t.Parallel()
-		h := rallyHarness(t)
-		id, ann := h.createRally(discordtest.Int("capacity", 1))
-		h.click(member(1), seattleChannel, ann.ID, "rsvp:going:"+id)
-		mustContain(t, h.click(member(2), seattleChannel, ann.ID, "rsvp:going:"+id), true, "waitlist")
+		h, id, ann := waitlistedHarness(t)
 		told := func() int { return len(h.noticeDMs(member(2), "A seat opened up")) }
 		h.sentOnceAcrossACrash("the promotion's DM reaches the member", func() {
 			go h.fake.Click(h.ctx(), discordtest.Invocation{GuildID: guildID, ChannelID: seattleChannel, Member: member(1)}, ann.ID, "rsvp:not_going:"+id)
@@ -249,10 +246,7 @@ func TestEveryKindSentOnceAcrossACrash(t *testing.T) {
 	})
 	t.Run("DMDeletion", func(t *testing.T) {
 		t.Parallel()
-		h := rallyHarness(t)
-		id, ann := h.createRally(discordtest.Int("capacity", 1))
-		h.click(member(1), seattleChannel, ann.ID, "rsvp:going:"+id)
-		mustContain(t, h.click(member(2), seattleChannel, ann.ID, "rsvp:going:"+id), true, "waitlist")
+		h, id, ann := waitlistedHarness(t)
 		h.click(member(1), seattleChannel, ann.ID, "rsvp:not_going:"+id)
 		eventually(t, 10*time.Second, "the promoted member is told", func() bool { return len(h.noticeDMs(member(2), "A seat opened up")) == 1 })
 		// Forget-me owes the DM's deletion; the drainer starts it at once,
@@ -271,4 +265,15 @@ func TestEveryKindSentOnceAcrossACrash(t *testing.T) {
 			t.Errorf("%d DM deletions still owed after the restart", n)
 		}
 	})
+}
+
+// waitlistedHarness has a rally of one seat, taken by member 1, with member
+// 2 waiting for it.
+func waitlistedHarness(t *testing.T) (h *harness, id string, ann *discordgo.Message) {
+	t.Helper()
+	h = rallyHarness(t)
+	id, ann = h.createRally(discordtest.Int("capacity", 1))
+	h.click(member(1), seattleChannel, ann.ID, "rsvp:going:"+id)
+	mustContain(t, h.click(member(2), seattleChannel, ann.ID, "rsvp:going:"+id), true, "waitlist")
+	return h, id, ann
 }
