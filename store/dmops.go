@@ -23,10 +23,6 @@ const (
 	PostDMEndEdit PostKind = "dm_end_edit"
 )
 
-// IsOp reports whether posts of the kind act on a message already sent
-// instead of posting one.
-func (k PostKind) IsOp() bool { return k == PostDMDelete || k == PostDMEndEdit }
-
 // dmOpKey is the SQL of a DM operation's key, for a kind and the SQL
 // expressions of the DM's channel and message.
 func dmOpKey(kind PostKind, channel, message string) string {
