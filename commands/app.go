@@ -67,9 +67,8 @@ type App struct {
 	zones     zoneCache
 	whens     whenCache // rendered rally times for click replies (clickpath.go)
 	menus     menuCache // needs menus with nothing picked (clickpath.go)
-	// eventLocks keeps a command and the sweep from mirroring one rally's
-	// scheduled event at once (events.go).
-	eventLocks rallyLocks
+	// kinds is the table of the kinds of channel post (outbox.go).
+	kinds map[store.PostKind]postKind
 	// members caches who was found still in a server (privacy.go).
 	members memberCache
 	// privacy, wal and background are deletion's (privacy.go): its job
@@ -159,7 +158,7 @@ func New(db *store.DB, dc *discord.Client, log *slog.Logger, now func() time.Tim
 	if cfg.SafeHomeAfter == 0 {
 		cfg.SafeHomeAfter = 4 * time.Hour
 	}
-	a := &App{db: db, discord: dc, log: log, now: now, cfg: cfg, byName: map[string]*Command{}}
+	a := &App{db: db, discord: dc, log: log, now: now, cfg: cfg, byName: map[string]*Command{}, kinds: postKinds()}
 	a.refresher = newRefresher(cfg.EditInterval, a.refreshAnnouncement, log)
 	a.wal = newWALCleaner(db, log)
 	a.backgroundCtx, a.backgroundCancel = context.WithCancel(context.Background())

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -19,13 +18,13 @@ import (
 // event; the one failure worth telling the lead, a missing Manage Events
 // permission, is told once per guild in the reply of the command that hit it.
 //
-// What a rally's event owes it is recorded in the transaction that changes
-// the rally (store.EventMirror): the command that made the change brings the
-// event in line at once, and the reminder sweep does if that failed or never
-// happened (a crash). A create has no nonce, so once one was sent and its
-// answer lost, the next attempt first looks through the guild's events for
-// the one it made, whose description begins with the rally's marker, and
-// adopts it instead of making a second.
+// What a rally's event owes it is a kind of the one outbox (eventKind), owed
+// in the transaction that changes the rally: the command that made the
+// change brings the event in line at once, and the sweep does if that failed
+// or never happened (a crash). A create has no nonce, so once one was begun
+// and its answer lost, the next attempt first looks through the guild's
+// events for the one it made, whose description begins with the rally's
+// marker, and adopts it instead of making a second.
 
 // noteManageEvents keys the "I lack Manage Events" notice of a guild.
 const noteManageEvents = "permission:manage_events"
@@ -81,46 +80,90 @@ func isEventOf(e *discordgo.GuildScheduledEvent, rallyID int64) bool {
 }
 
 // mirror brings the rally's scheduled event in line with the change just
-// made to the rally. It returns a sentence for the lead's reply, or "".
+// made to the rally, from the command that made it: it sends the sync owed
+// (store.PostEvent) now rather than after the lease. It returns a sentence
+// for the lead's reply (l; "": nobody to tell), or "". Another goroutine
+// syncing it is waited for; a change made meanwhile is synced after it.
 func (a *App) mirror(ctx context.Context, l Lang, rallyID int64) string {
-	note, err := a.mirrorRally(ctx, l, a.now(), rallyID)
-	if err != nil {
-		a.log.Error("could not mirror a rally as a scheduled event; the sweep will", "rally", rallyID, "err", err)
+	key := store.EventKey(rallyID)
+	var nonce string
+	for {
+		p, ok, err := a.db.PostOf(ctx, key)
+		if err != nil {
+			a.log.Error("could not mirror a rally as a scheduled event; the sweep will", "rally", rallyID, "err", err)
+			return ""
+		}
+		if !ok || p.State != store.ReminderPending || p.Nonce == nonce && p.DueAt.After(a.now()) {
+			// Nothing owed, or what the other attempt left backing off.
+			return ""
+		}
+		by := &sender{lang: l}
+		_, _, err = a.sendPost(ctx, a.now(), p, by)
+		if !errors.Is(err, errTaken) {
+			if err != nil {
+				a.log.Error("could not mirror a rally as a scheduled event; the sweep will", "rally", rallyID, "err", err)
+			}
+			return by.note
+		}
+		if err := a.outbox.wait(ctx, p.ID); err != nil {
+			return ""
+		}
+		nonce = p.Nonce
 	}
-	return note
 }
 
-// MirrorDueEvents brings in line the scheduled events of rallies changed by a
-// command that could not, or never got to (a crash). Called by the reminder
-// sweep.
-func (a *App) MirrorDueEvents(ctx context.Context, now time.Time) error {
-	return drainDue(func() ([]store.EventMirror, error) { return a.db.DueEventMirrors(ctx, now, dueBatch) },
-		func(m store.EventMirror) error { _, err := a.mirrorRally(ctx, "", now, m.ID); return err })
+// eventKind brings a rally's scheduled event in line with the rally as it
+// now is: made for an announced rally, edited after a change, cancelled
+// with the rally, deleted (and never made) while it is high-risk. Owed in
+// the transaction of each change (store.PostEvent); the command that made
+// the change sends it at once (mirror), the sweep after the lease if that
+// failed or never happened (a crash). A failure is settled as any send's
+// (deliver); a missing Manage Events permission is told once per guild to
+// the lead whose command hit it.
+var eventKind = postKind{
+	name: "scheduled event sync",
+	check: func(a *App, ctx context.Context, now time.Time, p store.ChannelPost) (hold, error) {
+		return hold{drop: !a.cfg.ScheduledEvents}, nil
+	},
+	op: func(a *App, ctx context.Context, p store.ChannelPost) (*discordgo.Message, error) {
+		id, err := a.syncEvent(ctx, a.now(), p)
+		if err != nil {
+			return nil, err
+		}
+		return &discordgo.Message{ID: id}, nil
+	},
+	after: func(a *App, ctx context.Context, p store.ChannelPost, channel, messageID string, resumed bool) {
+		a.mirrorWorks(ctx, p.GuildID)
+	},
+	told: func(a *App, ctx context.Context, p store.ChannelPost, l Lang, err error) string {
+		if !missingPermission(err) {
+			return ""
+		}
+		if fresh, nerr := a.db.NoteOnce(ctx, p.GuildID, noteManageEvents); nerr != nil || !fresh {
+			return ""
+		}
+		return l.T("note_manage_events")
+	},
 }
 
-// mirrorRally makes the rally's event show what is owed to it: created for
-// an announced rally, edited after a change, cancelled with the rally. l is
-// the language of the lead to tell of a missing permission ("": nobody).
-func (a *App) mirrorRally(ctx context.Context, l Lang, now time.Time, rallyID int64) (string, error) {
-	// The command's attempt and the sweep's must not both create it.
-	defer a.eventLocks.lock(rallyID)()
-	m, err := a.db.EventMirrorOf(ctx, rallyID)
+// syncEvent makes the rally's event show the rally: it returns the event's
+// id, errSkip when there is none to show it on (a high-risk or cancelled
+// rally without one, one begun), or Discord's error.
+func (a *App) syncEvent(ctx context.Context, now time.Time, p store.ChannelPost) (string, error) {
+	r, err := a.db.CalendarRally(ctx, p.GuildID, p.Rally.ID)
 	if errors.Is(err, store.ErrNoSuchRally) {
-		return "", nil
+		return "", errSkip
 	}
-	if err != nil || m.Owed == 0 {
+	if err != nil {
 		return "", err
 	}
-	if !a.cfg.ScheduledEvents {
-		return "", a.db.EventMirrored(ctx, m)
-	}
-	r, eventID := m.Rally, m.EventID
+	eventID := r.EventID
 	log := a.log.With("rally", r.ID)
-	if eventID == "" && m.Begun {
-		// A create was sent and its answer never recorded: it may have
-		// made the event.
-		if eventID, err = a.findRallyEvent(ctx, r); err != nil {
-			return a.mirrorFailed(ctx, l, now, m, "find", err)
+	if eventID == "" && !p.BegunAt.IsZero() {
+		// An earlier attempt was begun and its outcome never recorded: a
+		// create may have made the event.
+		if eventID, err = a.findRallyEvent(ctx, r.Rally); err != nil {
+			return "", err
 		}
 		if eventID != "" {
 			log.Info("adopted the scheduled event an interrupted create made", "event", eventID)
@@ -129,74 +172,48 @@ func (a *App) mirrorRally(ctx context.Context, l Lang, now time.Time, rallyID in
 			}
 		}
 	}
-	params := eventParams(r, a.hiddenPlaceIn(postLangs(r.ChapterLanguage)))
 	switch {
 	case r.HighRisk && eventID == "":
 		// Discord's Events tab shows the whole server who is Interested.
-		return "", a.db.EventMirrored(ctx, m)
+		return "", errSkip
 	case r.HighRisk:
 		if err := a.discord.DeleteEvent(ctx, r.GuildID, eventID); err != nil && discord.Code(err) != errCodeUnknownScheduledEvent {
-			return a.mirrorFailed(ctx, l, now, m, "delete", err)
-		}
-		if err := a.db.SetScheduledEvent(ctx, r.ID, ""); err != nil {
 			return "", err
 		}
+		return eventID, a.db.SetScheduledEvent(ctx, r.ID, "")
 	case r.Cancelled() && eventID == "":
-		return "", a.db.EventMirrored(ctx, m)
+		return "", errSkip
 	case r.Cancelled():
 		// Cancelled, the event leaves the Events tab; it is forgotten.
 		err := a.discord.EditEvent(ctx, r.GuildID, eventID,
 			&discordgo.GuildScheduledEventParams{Status: discordgo.GuildScheduledEventStatusCanceled})
 		if err != nil && discord.Code(err) != errCodeUnknownScheduledEvent {
-			return a.mirrorFailed(ctx, l, now, m, "cancel", err)
+			return "", err
 		}
+		return eventID, a.db.SetScheduledEvent(ctx, r.ID, "")
+	}
+	params := eventParams(r.Rally, a.hiddenPlaceIn(postLangs(r.ChapterLanguage)))
+	if eventID != "" {
+		err := a.discord.EditEvent(ctx, r.GuildID, eventID, params)
+		if discord.Code(err) != errCodeUnknownScheduledEvent {
+			return eventID, err
+		}
+		log.Info("a rally's scheduled event was deleted in Discord; making a new one")
 		if err := a.db.SetScheduledEvent(ctx, r.ID, ""); err != nil {
 			return "", err
 		}
-	case eventID != "":
-		err := a.discord.EditEvent(ctx, r.GuildID, eventID, params)
-		if discord.Code(err) == errCodeUnknownScheduledEvent {
-			log.Info("a rally's scheduled event was deleted in Discord; making a new one")
-			if err := a.db.SetScheduledEvent(ctx, r.ID, ""); err != nil {
-				return "", err
-			}
-			return a.createEvent(ctx, l, now, m, params)
-		}
-		if err != nil {
-			return a.mirrorFailed(ctx, l, now, m, "update", err)
-		}
-	case r.Started(now):
+	}
+	if r.Started(now) {
 		// Discord makes no event that has begun: nothing to mirror.
-		return "", a.db.EventMirrored(ctx, m)
-	default:
-		return a.createEvent(ctx, l, now, m, params)
+		return "", errSkip
 	}
-	a.mirrorWorks(ctx, r.GuildID)
-	return "", a.db.EventMirrored(ctx, m)
-}
-
-// createEvent makes the rally's event, after recording that a create is on
-// its way: if its answer is lost, the next attempt looks for the event first.
-func (a *App) createEvent(ctx context.Context, l Lang, now time.Time, m store.EventMirror, params *discordgo.GuildScheduledEventParams) (string, error) {
-	r := m.Rally
-	if _, err := a.db.BeginEventCreate(ctx, r.ID); err != nil {
-		return "", err
-	}
+	// A create has no nonce: begun (BeginChannelPost) before it is sent,
+	// the next attempt looks for it if its answer is lost.
 	ev, err := a.discord.CreateEvent(ctx, r.GuildID, params)
 	if err != nil {
-		if discord.Classify(err) == discord.Gone || discord.Classify(err) == discord.Rejected {
-			// Refused: no event was made, none to look for.
-			if err := a.db.SetScheduledEvent(ctx, r.ID, ""); err != nil {
-				return "", err
-			}
-		}
-		return a.mirrorFailed(ctx, l, now, m, "create", err)
-	}
-	if err := a.db.SetScheduledEvent(ctx, r.ID, ev.ID); err != nil {
 		return "", err
 	}
-	a.mirrorWorks(ctx, r.GuildID)
-	return "", a.db.EventMirrored(ctx, m)
+	return ev.ID, a.db.SetScheduledEvent(ctx, r.ID, ev.ID)
 }
 
 // findRallyEvent returns the id of the bot's event that names the rally and
@@ -239,29 +256,6 @@ func (a *App) DeleteExpiredEvents(ctx context.Context, cutoff time.Time) error {
 	return nil
 }
 
-// mirrorFailed settles a failed mirror as every failed send is (deliver): a
-// passing failure is tried again by the sweep, after the one backoff; any
-// other is given up until the rally changes again. For a missing permission
-// told for the first time, it returns the sentence for the lead (when there
-// is one, l).
-func (a *App) mirrorFailed(ctx context.Context, l Lang, now time.Time, m store.EventMirror, op string, err error) (string, error) {
-	r := m.Rally
-	note := ""
-	_, _, derr := a.deliver(ctx, now, delivery{kind: "event", log: a.log.With("op", op, "guild", r.GuildID, "rally", r.ID), attempts: m.Attempts,
-		send: func() (*discordgo.Message, error) { return nil, err },
-		finish: func(o outcome, _ string) error {
-			if missingPermission(err) && l != "" {
-				if fresh, nerr := a.db.NoteOnce(ctx, r.GuildID, noteManageEvents); nerr == nil && fresh {
-					note = l.T("note_manage_events")
-				}
-			}
-			return a.db.EventMirrored(ctx, m)
-		},
-		retry: func(at time.Time) error { return a.db.RetryEventMirror(ctx, m, at) },
-	})
-	return note, derr
-}
-
 // mirrorWorks forgets a told permission problem once mirroring works, so a
 // permission removed later is told again.
 func (a *App) mirrorWorks(ctx context.Context, guildID string) {
@@ -277,40 +271,4 @@ func missingPermission(err error) bool {
 	}
 	var rest *discordgo.RESTError
 	return errors.As(err, &rest) && rest.Response != nil && rest.Response.StatusCode == http.StatusForbidden
-}
-
-// rallyLocks serialises work on each rally's scheduled event within the
-// process. The zero value is ready to use.
-type rallyLocks struct {
-	mu   sync.Mutex
-	held map[int64]*rallyLock
-}
-
-type rallyLock struct {
-	sync.Mutex
-	users int // holding it or waiting for it
-}
-
-// lock takes the rally's lock and returns what releases it.
-func (k *rallyLocks) lock(rallyID int64) (unlock func()) {
-	k.mu.Lock()
-	if k.held == nil {
-		k.held = map[int64]*rallyLock{}
-	}
-	l := k.held[rallyID]
-	if l == nil {
-		l = &rallyLock{}
-		k.held[rallyID] = l
-	}
-	l.users++
-	k.mu.Unlock()
-	l.Lock()
-	return func() {
-		l.Unlock()
-		k.mu.Lock()
-		if l.users--; l.users == 0 {
-			delete(k.held, rallyID)
-		}
-		k.mu.Unlock()
-	}
 }

@@ -70,7 +70,7 @@ func (a *App) SendDueReminders(ctx context.Context, now time.Time) error {
 	if _, err := a.db.QueueReveals(ctx, now, a.cfg.LocationReveal); err != nil {
 		return err
 	}
-	return errors.Join(a.drainPosts(ctx, now), a.MirrorDueEvents(ctx, now))
+	return a.drainPosts(ctx, now)
 }
 
 // reminderMessage renders a reminder: the announcement again (title, times,

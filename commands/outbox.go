@@ -176,30 +176,45 @@ type postKind struct {
 	// leadTells: not when a command sends it, whose lead is answered.
 	gone      func(l Lang, p store.ChannelPost, channel string) string
 	leadTells bool
+	// told, when a command sends it and its send failed for good, is what
+	// the command's lead is told of err, in l ("": nothing).
+	told func(a *App, ctx context.Context, p store.ChannelPost, l Lang, err error) string
 }
 
-// postKinds is the table of kinds.
-var postKinds = map[store.PostKind]postKind{
-	store.PostAnnounce:     announceKind,
-	store.PostReminder:     reminderKind,
-	store.PostStaffing:     staffingKind,
-	store.PostNote:         noteKind,
-	store.PostSummary:      summaryKind,
-	store.PostActionAsk:    noticeKind,
-	store.PostActionCancel: noticeKind,
-	store.PostRallyCancel:  noticeKind,
-	store.PostSeriesCancel: noticeKind,
-	store.PostRallyChange:  noticeKind,
-	store.PostReportAsk:    noticeKind,
-	store.PostSafeHelp:     noticeKind,
-	store.PostSafeLate:     noticeKind,
-	store.PostDMDelete:     dmDeleteKind,
-	store.PostDMEndEdit:    dmEndEditKind,
+// sender is a command sending a post it owed, rather than the drainer or
+// the sweep: its lead is answered with how it went.
+type sender struct {
+	lang Lang   // the lead's language; "": nobody to tell
+	note string // what the kind's told says of a failure, for the reply
 }
 
-// sendPost sends one owed post exactly once and returns how it stands. A
-// post another goroutine of this process is sending is left to it (pending).
-func (a *App) sendPost(ctx context.Context, now time.Time, p store.ChannelPost, inline bool) (store.ReminderState, string, error) {
+// postKinds is the table of kinds, kept by the App (some kinds' hooks send
+// posts of other kinds: an announcement mirrors its rally's event).
+func postKinds() map[store.PostKind]postKind {
+	return map[store.PostKind]postKind{
+		store.PostAnnounce:     announceKind,
+		store.PostReminder:     reminderKind,
+		store.PostStaffing:     staffingKind,
+		store.PostNote:         noteKind,
+		store.PostSummary:      summaryKind,
+		store.PostActionAsk:    noticeKind,
+		store.PostActionCancel: noticeKind,
+		store.PostRallyCancel:  noticeKind,
+		store.PostSeriesCancel: noticeKind,
+		store.PostRallyChange:  noticeKind,
+		store.PostReportAsk:    noticeKind,
+		store.PostSafeHelp:     noticeKind,
+		store.PostSafeLate:     noticeKind,
+		store.PostDMDelete:     dmDeleteKind,
+		store.PostDMEndEdit:    dmEndEditKind,
+		store.PostEvent:        eventKind,
+	}
+}
+
+// sendPost sends one owed post exactly once and returns how it stands; by
+// is the command sending it (nil: the drainer or the sweep). A post another
+// goroutine of this process is sending is left to it (pending).
+func (a *App) sendPost(ctx context.Context, now time.Time, p store.ChannelPost, by *sender) (store.ReminderState, string, error) {
 	if !a.outbox.claim(p.ID) {
 		return store.ReminderPending, "", errTaken
 	}
@@ -209,7 +224,7 @@ func (a *App) sendPost(ctx context.Context, now time.Time, p store.ChannelPost, 
 		log = log.With("rally", p.Rally.ID)
 	}
 	log = log.With("post", p.ID, "kind", string(p.Kind))
-	k, ok := postKinds[p.Kind]
+	k, ok := a.kinds[p.Kind]
 	if !ok {
 		log.Error("a post of an unknown kind is owed; giving up")
 		_, err := a.db.FinishChannelPost(ctx, store.ChannelPostOutcome{Post: p, State: store.ReminderFailed})
@@ -245,7 +260,7 @@ func (a *App) sendPost(ctx context.Context, now time.Time, p store.ChannelPost, 
 			return store.ReminderPending, "", err
 		}
 	}
-	if channel == "" {
+	if channel == "" && k.op == nil {
 		log.Warn("nowhere to send it")
 		a.cfg.Metrics.Scheduled(string(p.Kind), string(outcomeGone))
 		if err := record(store.ReminderFailed, "", ""); err != nil {
@@ -266,8 +281,13 @@ func (a *App) sendPost(ctx context.Context, now time.Time, p store.ChannelPost, 
 		retry:  func(at time.Time) error { return a.db.RetryChannelPost(ctx, p, at) },
 	}
 	var s search
+	var failure error // of the op, for the kind's told
 	if k.op != nil {
-		d.send = func() (*discordgo.Message, error) { return k.op(a, ctx, p) }
+		d.send = func() (*discordgo.Message, error) {
+			m, err := k.op(a, ctx, p)
+			failure = err
+			return m, err
+		}
 	} else {
 		var msg discord.Message
 		var err error
@@ -279,12 +299,15 @@ func (a *App) sendPost(ctx context.Context, now time.Time, p store.ChannelPost, 
 	if resumed && s.match != nil {
 		d.find = func() string { return a.findOwnMessage(ctx, channel, s.floor, s.match) }
 	}
-	if k.gone != nil && !(inline && k.leadTells) {
+	if k.gone != nil && !(by != nil && k.leadTells) {
 		d.gone = func(l Lang) string { return k.gone(l, p, channel) }
 	}
 	o, id, err := a.deliver(ctx, now, d)
 	if err == nil && o == outcomeSent && k.after != nil {
 		k.after(a, ctx, p, channel, id, resumed)
+	}
+	if err == nil && (o == outcomeGone || o == outcomeRefused) && by != nil && by.lang != "" && k.told != nil {
+		by.note = k.told(a, ctx, p, by.lang, failure)
 	}
 	return postState(o), id, err
 }
@@ -414,7 +437,7 @@ func (a *App) drainPosts(ctx context.Context, now time.Time) error {
 			}
 			seen[p.ID] = true
 			fresh++
-			if _, _, err := a.sendPost(ctx, now, p, false); err != nil && !errors.Is(err, errTaken) {
+			if _, _, err := a.sendPost(ctx, now, p, nil); err != nil && !errors.Is(err, errTaken) {
 				return err
 			}
 		}
@@ -432,7 +455,7 @@ func (a *App) drainPosts(ctx context.Context, now time.Time) error {
 // The sweep finishes it if neither can.
 func (a *App) sendPostNow(ctx context.Context, now time.Time, p store.ChannelPost) (store.ReminderState, string, error) {
 	for {
-		state, id, err := a.sendPost(ctx, now, p, true)
+		state, id, err := a.sendPost(ctx, now, p, &sender{})
 		if !errors.Is(err, errTaken) {
 			if err == nil && state != store.ReminderSent && state != store.ReminderPending {
 				// What it found may be stale: another attempt sent it.

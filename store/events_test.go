@@ -8,10 +8,12 @@ import (
 )
 
 // TestEventMirrorOwed: the announcement, an edit and the cancel of a rally
-// each owe its scheduled event the change in their own transaction, due to
-// the sweep after the command's lease; a rally never announced owes nothing.
-// What was mirrored is taken off without losing a change made meanwhile, and
-// a create begun and never settled is resumed as such.
+// each owe its scheduled event the change in their own transaction, as the
+// one event row of the outbox for the rally, due to the sweep after the
+// command's lease; a rally never announced owes nothing. A sync finished
+// does not take off a change made while it was on its way (the change
+// re-armed the row), and a create begun and never settled is resumed as
+// such, also across that re-arm.
 func TestEventMirrorOwed(t *testing.T) {
 	t.Parallel()
 	path := dbPath(t)
@@ -26,46 +28,65 @@ func TestEventMirrorOwed(t *testing.T) {
 	}
 	f.db.Close()
 	db := f.reopen(t, path)
+	lease := f.clock.Now().Add(store.PostLease)
 
-	due := func(at time.Time) []store.EventMirror {
+	due := func(at time.Time) []store.ChannelPost {
 		t.Helper()
-		ms, err := db.DueEventMirrors(ctx(), at, 10)
+		ps, err := db.DueChannelPosts(ctx(), at, 10)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return ms
+		var out []store.ChannelPost
+		for _, p := range ps {
+			if p.Kind == store.PostEvent {
+				out = append(out, p)
+			}
+		}
+		return out
 	}
-	if ms := due(f.clock.Now()); len(ms) != 0 {
-		t.Fatalf("due within the command's lease: %+v", ms)
+	if ps := due(f.clock.Now()); len(ps) != 0 {
+		t.Fatalf("due within the command's lease: %+v", ps)
 	}
-	ms := due(f.clock.Now().Add(store.PostLease))
-	if len(ms) != 1 || ms[0].ID != r.ID || ms[0].Owed != 1 || ms[0].Begun || ms[0].EventID != "" {
-		t.Fatalf("owed after the announcement: %+v, want rally #%d's create", ms, r.ID)
+	ps := due(lease)
+	if len(ps) != 1 || ps[0].Key != store.EventKey(r.ID) || ps[0].Rally.ID != r.ID || !ps[0].BegunAt.IsZero() || ps[0].Attempts != 0 {
+		t.Fatalf("owed after the announcement: %+v, want rally #%d's sync, not begun", ps, r.ID)
 	}
-	read := ms[0]
+	read := ps[0]
 
-	if resumed, err := db.BeginEventCreate(ctx(), r.ID); err != nil || resumed {
-		t.Fatalf("first create begun: resumed %v (%v)", resumed, err)
+	if state, resumed, err := db.BeginChannelPost(ctx(), read); err != nil || state != store.ReminderPending || resumed {
+		t.Fatalf("first create begun: %s, resumed %v (%v)", state, resumed, err)
 	}
-	if resumed, err := db.BeginEventCreate(ctx(), r.ID); err != nil || !resumed {
+	if _, resumed, err := db.BeginChannelPost(ctx(), read); err != nil || !resumed {
 		t.Fatalf("a create begun again after an unknown outcome: resumed %v (%v), want true", resumed, err)
 	}
-	// An edit while the create was on its way stays owed once it is done.
+	// An edit while the create was on its way re-arms the sync: the
+	// create's finish does not take it off, and the sync after it still
+	// counts as begun (it looks for the event before making one).
 	if _, _, err := db.UpdateRally(ctx(), "g1", r.ID, store.RallyUpdate{Title: ptr("Renamed")}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if err := db.SetScheduledEvent(ctx(), r.ID, "e1"); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.EventMirrored(ctx(), read); err != nil {
-		t.Fatal(err)
+	if ok, err := db.FinishChannelPost(ctx(), store.ChannelPostOutcome{Post: read, State: store.ReminderSent, MessageID: "e1"}); err != nil || ok {
+		t.Fatalf("the create's finish after the edit: moved %v (%v), want the sync left owed", ok, err)
 	}
-	m, err := db.EventMirrorOf(ctx(), r.ID)
-	if err != nil || m.Owed != 1 || m.Begun || m.EventID != "e1" || m.Title != "Renamed" {
-		t.Fatalf("after the create: %+v (%v), want the edit still owed to event e1", m, err)
+	m, ok, err := db.PostOf(ctx(), store.EventKey(r.ID))
+	if err != nil || !ok || m.ID != read.ID || m.State != store.ReminderPending || m.Nonce == read.Nonce || m.BegunAt.IsZero() || !m.DueAt.Equal(lease) {
+		t.Fatalf("after the create: %+v (%v), want the same row owed again, re-armed, still begun", m, err)
 	}
-	if err := db.EventMirrored(ctx(), m); err != nil {
-		t.Fatal(err)
+	c, err := db.CalendarRally(ctx(), "g1", r.ID)
+	if err != nil || c.EventID != "e1" || c.Title != "Renamed" {
+		t.Fatalf("the rally after the create: event %q, title %q (%v)", c.EventID, c.Title, err)
+	}
+	if _, resumed, err := db.BeginChannelPost(ctx(), m); err != nil || !resumed {
+		t.Fatalf("the sync after the edit: resumed %v (%v), want true", resumed, err)
+	}
+	if ok, err := db.FinishChannelPost(ctx(), store.ChannelPostOutcome{Post: m, State: store.ReminderSent, MessageID: "e1"}); err != nil || !ok {
+		t.Fatalf("the sync after the edit: moved %v (%v)", ok, err)
+	}
+	if ps := due(lease.Add(time.Hour)); len(ps) != 0 {
+		t.Fatalf("owed once synced: %+v", ps)
 	}
 
 	if _, err := db.CancelRally(ctx(), "g1", r.ID, "", nil); err != nil {
@@ -74,8 +95,11 @@ func TestEventMirrorOwed(t *testing.T) {
 	if _, err := db.CancelRally(ctx(), "g1", quiet.ID, "", nil); err != nil {
 		t.Fatal(err)
 	}
-	ms = due(f.clock.Now().Add(store.PostLease))
-	if len(ms) != 1 || ms[0].ID != r.ID || !ms[0].Cancelled() || ms[0].EventID != "e1" {
-		t.Errorf("owed after the cancels: %+v, want rally #%d's event to cancel, nothing for the quiet one", ms, r.ID)
+	ps = due(lease)
+	if len(ps) != 1 || ps[0].ID != read.ID || !ps[0].Rally.Cancelled() || !ps[0].BegunAt.IsZero() || ps[0].Attempts != 0 {
+		t.Errorf("owed after the cancels: %+v, want rally #%d's sync re-armed afresh, nothing for the quiet one", ps, r.ID)
+	}
+	if _, ok, err := db.PostOf(ctx(), store.EventKey(quiet.ID)); err != nil || ok {
+		t.Errorf("the rally never announced owes its event a sync (%v)", err)
 	}
 }

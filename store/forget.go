@@ -382,7 +382,9 @@ func purgeRally(ctx context.Context, tx *Tx, rallyID int64, deleteDMs bool) erro
 	if _, err := deleteMemberRows(ctx, tx, memberScope{rallyID: rallyID}, deleteDMs); err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM channel_posts WHERE rally_id = ?`, rallyID); err != nil {
+	// The sync owed to its scheduled event stays: it holds nothing of
+	// anyone, and an event owed its deletion (high-risk) must still get it.
+	if _, err := tx.ExecContext(ctx, `DELETE FROM channel_posts WHERE rally_id = ? AND kind <> '`+string(PostEvent)+`'`, rallyID); err != nil {
 		return err
 	}
 	_, err := tx.ExecContext(ctx, `UPDATE rallies SET rsvps_purged_at = ?, location = '', details = '', cancel_reason = ''
