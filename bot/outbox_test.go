@@ -180,10 +180,10 @@ func (h *harness) sentOnceAcrossACrash(what string, send func(), count func() in
 
 // TestEveryKindSentOnceAcrossACrash: the kinds of the outbox that no other
 // crash test covers (a series' later announcement, a summary's message, a
-// coordinators' note, a waitlist promotion's DM, a DM's deletion; a DM's end
-// edit is TestEndedRallyPutsOutItsDMButtons), each killed once Discord
-// had it and before the bot recorded it, are found or deduplicated at the
-// restart: sent exactly once.
+// coordinators' note, a waitlist promotion's DM, a DM's deletion, a rally's
+// scheduled event; a DM's end edit is TestEndedRallyPutsOutItsDMButtons),
+// each killed once Discord had it and before the bot recorded it, are found
+// or deduplicated at the restart: sent exactly once.
 func TestEveryKindSentOnceAcrossACrash(t *testing.T) {
 	t.Parallel()
 	t.Run("SeriesAnnouncement", func(t *testing.T) {
@@ -263,6 +263,34 @@ func TestEveryKindSentOnceAcrossACrash(t *testing.T) {
 		// and nothing of where it was is kept.
 		if n := h.privacyCount(`SELECT COUNT(*) FROM channel_posts WHERE kind = 'dm_delete'`); n != 0 {
 			t.Errorf("%d DM deletions still owed after the restart", n)
+		}
+	})
+	t.Run("ScheduledEvent", func(t *testing.T) {
+		t.Parallel()
+		h := rallyHarness(t)
+		// /rally create syncs the event its announcement owes, and the bot
+		// dies once Discord has made it, before the bot recorded it.
+		h.crashOnceSent("POST", eventsRoute, "Discord makes the event",
+			h.inBackground(lead, seattleChannel, "rally create", createOpts(discordtest.Str("title", "Held"))...),
+			func() bool { return len(h.fake.ScheduledEvents(guildID)) == 1 })
+		h.clock.Add(3 * time.Minute) // past the command's lease: the sweep's to sync
+		h.start()
+		h.runJobs()
+		h.runJobs()
+		events := h.fake.ScheduledEvents(guildID)
+		if len(events) != 1 || h.fake.CountRequests("POST", eventsRoute) != 1 {
+			t.Fatalf("%d events from %d creates, want the one made before the crash", len(events), h.fake.CountRequests("POST", eventsRoute))
+		}
+		// Found by the rally's marker in its description, and adopted.
+		if !strings.HasPrefix(events[0].Description, "Rally #1\n") || h.fake.CountRequests("GET", eventsRoute) == 0 {
+			t.Errorf("the restart did not look for the event (description %q)", events[0].Description)
+		}
+		c, err := h.schedDB().CalendarRally(h.ctx(), guildID, 1)
+		if err != nil || c.EventID != events[0].ID {
+			t.Errorf("stored event %q (%v), want %q", c.EventID, err, events[0].ID)
+		}
+		if n := h.privacyCount(`SELECT COUNT(*) FROM channel_posts WHERE kind = 'event' AND state = 'pending'`); n != 0 {
+			t.Errorf("%d event syncs still owed after the restart", n)
 		}
 	})
 }
