@@ -1,7 +1,6 @@
 package bot_test
 
 import (
-	"database/sql"
 	"fmt"
 	"net/http"
 	"testing"
@@ -47,11 +46,7 @@ func TestDMOpsOwedBeforeTheMigrationAreSentOnce(t *testing.T) {
 	// Back to the layout before 0080, with what it owed there: the second
 	// member's DM owed a deletion (their record gone, as forget-me leaves
 	// it), the first's owed its end edit (one try made).
-	db, err := sql.Open("sqlite3", "file:"+h.dbPath+"?_busy_timeout=5000&_foreign_keys=on")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, q := range []string{
+	h.execStopped(
 		`ALTER TABLE member_dms ADD COLUMN end_edit INTEGER NOT NULL DEFAULT 0`,
 		`ALTER TABLE member_dms ADD COLUMN end_edit_attempts INTEGER NOT NULL DEFAULT 0`,
 		`ALTER TABLE member_dms ADD COLUMN end_edit_next INTEGER NOT NULL DEFAULT 0`,
@@ -64,12 +59,7 @@ func TestDMOpsOwedBeforeTheMigrationAreSentOnce(t *testing.T) {
 		`UPDATE member_dms SET end_edit_attempts = 1 WHERE buttons = 1`,
 		`DELETE FROM channel_posts WHERE kind IN ('dm_delete', 'dm_end_edit')`,
 		`DELETE FROM migrations WHERE name = '0080_dm_ops_outbox.sql'`,
-	} {
-		if _, err := db.Exec(q); err != nil {
-			t.Fatalf("%.60s: %v", q, err)
-		}
-	}
-	db.Close()
+	)
 
 	// Past the rally's end, on the new version.
 	h.clock.Set(at.Add(2*time.Hour + time.Minute))

@@ -25,26 +25,17 @@ func TestEventSyncsOwedBeforeTheMigrationAreDoneOnce(t *testing.T) {
 	creates := h.fake.CountRequests("POST", eventsRoute)
 	h.stop()
 
-	db, err := sql.Open("sqlite3", "file:"+h.dbPath+"?_busy_timeout=5000&_foreign_keys=on")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, q := range []string{
+	h.execStopped(
 		`ALTER TABLE rallies ADD COLUMN event_owed INTEGER NOT NULL DEFAULT 0`,
 		`ALTER TABLE rallies ADD COLUMN event_begun_at INTEGER`,
 		`ALTER TABLE rallies ADD COLUMN event_next_try_at INTEGER NOT NULL DEFAULT 0`,
 		`ALTER TABLE rallies ADD COLUMN event_attempts INTEGER NOT NULL DEFAULT 0`,
 		`CREATE INDEX rallies_event_owed ON rallies(event_next_try_at) WHERE event_owed > 0`,
-		`UPDATE rallies SET title = 'Renamed while stopped', event_owed = 2, event_attempts = 1 WHERE id = ` + edited,
-		`UPDATE rallies SET event_id = NULL, event_begun_at = 1, event_owed = 1 WHERE id = ` + lost,
+		`UPDATE rallies SET title = 'Renamed while stopped', event_owed = 2, event_attempts = 1 WHERE id = `+edited,
+		`UPDATE rallies SET event_id = NULL, event_begun_at = 1, event_owed = 1 WHERE id = `+lost,
 		`DELETE FROM channel_posts WHERE kind = 'event'`,
 		`DELETE FROM migrations WHERE name = '0085_event_outbox.sql'`,
-	} {
-		if _, err := db.Exec(q); err != nil {
-			t.Fatalf("%.60s: %v", q, err)
-		}
-	}
-	db.Close()
+	)
 
 	h.clock.Add(time.Minute)
 	h.start()
@@ -71,5 +62,21 @@ func TestEventSyncsOwedBeforeTheMigrationAreDoneOnce(t *testing.T) {
 	}
 	if n := h.privacyCount(`SELECT COUNT(*) FROM channel_posts WHERE kind = 'event' AND state = 'pending'`); n != 0 {
 		t.Errorf("%d event syncs still owed", n)
+	}
+}
+
+// execStopped runs statements, in order, on the database of the stopped
+// bot: to put it back in an older layout.
+func (h *harness) execStopped(stmts ...string) {
+	h.t.Helper()
+	db, err := sql.Open("sqlite3", "file:"+h.dbPath+"?_busy_timeout=5000&_foreign_keys=on")
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer db.Close()
+	for _, q := range stmts {
+		if _, err := db.Exec(q); err != nil {
+			h.t.Fatalf("%.60s: %v", q, err)
+		}
 	}
 }

@@ -38,11 +38,7 @@ func TestEventOutboxMigration(t *testing.T) {
 			r.id, now.Add(48*time.Hour).Unix(), now.Add(50*time.Hour).Unix(), r.eventID, r.owed, r.begun, r.next, r.attempts)
 	}
 
-	db, err := Open(context.Background(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openMigrated(t, path)
 	db.Now = func() time.Time { return now }
 	ctx := context.Background()
 	posts, err := db.posts(ctx, db.read, `WHERE p.kind = ? ORDER BY p.key`, PostEvent)
@@ -111,3 +107,15 @@ func TestEventOutboxMigration(t *testing.T) {
 }
 
 func ptrTo[T any](v T) *T { return &v }
+
+// openMigrated opens (so migrates) the database at path, closed at the
+// test's end.
+func openMigrated(t *testing.T, path string) *DB {
+	t.Helper()
+	db, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}

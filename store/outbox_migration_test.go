@@ -39,11 +39,7 @@ func TestOutboxMigration(t *testing.T) {
 		VALUES (7, 1, 'rally_change', 'c1', 'moved\n-# notice #7', 'notice #7', 'postnonce', 0, ?, ?)`, at.Unix(), at.Unix())
 	exec(`INSERT INTO summary_runs (guild_id, scheduled_for, state, nonce, parts_sent, updated_at, parts, counts)
 		VALUES ('g1', ?, 'pending', 'sumnonce', 1, ?, '[[{"title":"a"}],[{"title":"b"}],[{"title":"c"}]]', '{}')`, at.Unix(), at.Unix())
-	db, err := Open(context.Background(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openMigrated(t, path)
 	ctx := context.Background()
 
 	var nonceTables []string
@@ -197,11 +193,7 @@ func TestDMOpsMigration(t *testing.T) {
 	exec(`INSERT INTO dm_deletions (channel_id, message_id, attempts, next_try_at) VALUES ('dm7', 'm7', 0, 0), ('dm8', 'm8', 3, ?)`,
 		now.Add(time.Minute).Unix())
 
-	db, err := Open(context.Background(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openMigrated(t, path)
 	ctx := context.Background()
 	posts, err := db.posts(ctx, db.read, `WHERE p.kind IN (?, ?) ORDER BY p.key`, PostDMDelete, PostDMEndEdit)
 	if err != nil {
