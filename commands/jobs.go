@@ -296,23 +296,3 @@ func (a *App) PurgeOldRSVPs(ctx context.Context, now time.Time) error {
 	}
 	return a.DeleteExpiredEvents(ctx, cutoff)
 }
-
-// drainDue handles due work a batch of dueBatch at a time until a batch comes
-// back short. Every item handled leaves the due set (sent, failed, dropped
-// or backing off), so each batch is new work.
-func drainDue[T any](fetch func() ([]T, error), handle func(T) error) error {
-	for {
-		due, err := fetch()
-		if err != nil {
-			return err
-		}
-		for _, d := range due {
-			if err := handle(d); err != nil {
-				return err
-			}
-		}
-		if len(due) < dueBatch {
-			return nil
-		}
-	}
-}
