@@ -204,7 +204,19 @@ func TestSandboxInBrowser(t *testing.T) {
 	// The lead fills in /rally create; the chapter comes from the bot's own
 	// autocomplete.
 	seattleTZ, _ := time.LoadLocation("America/Los_Angeles")
-	when := time.Now().In(seattleTZ).AddDate(0, 0, 3).Format("2006-01-02") + " 18:00"
+	// Three days ahead at 6 PM, or 7 PM when 6 PM sits within a quarter
+	// hour of a half-day from now, where the page's rounded "en N días"
+	// could tip either way while the test runs.
+	now := time.Now().In(seattleTZ)
+	day := now.AddDate(0, 0, 3)
+	clock := "6:00 p. m."
+	at := time.Date(day.Year(), day.Month(), day.Day(), 18, 0, 0, 0, seattleTZ)
+	if off := at.Sub(now) % (24 * time.Hour); off > 12*time.Hour-15*time.Minute && off < 12*time.Hour+15*time.Minute {
+		clock = "7:00 p. m."
+		at = at.Add(time.Hour)
+	}
+	when := at.Format("2006-01-02 15:04")
+	inDays := fmt.Sprintf("en %d días", int((at.Sub(now)+12*time.Hour)/(24*time.Hour)))
 	do("open /rally create as the Seattle lead",
 		chromedp.Navigate(page("lead-seattle", "&cmd=/rally+create")),
 		chromedp.WaitVisible(chromedp.CSS("#opt-chapter")),
@@ -244,9 +256,9 @@ func TestSandboxInBrowser(t *testing.T) {
 	{
 		button := chromedp.CSS(fmt.Sprintf(`#messages li.message:not(.private) button[value=%q]`, going.Value))
 		do("open the channel as Mateo", chromedp.Navigate(page("volunteer-4", "")), chromedp.WaitVisible(button))
-		waitText("the announcement's relative time in Spanish", "#messages li.message:not(.private) time", "en 3 días")
+		waitText("the announcement's relative time in Spanish", "#messages li.message:not(.private) time", inDays)
 		do("press Going as Mateo", chromedp.Click(button))
-		waitText("Mateo's reply in Spanish", "#messages li.private", "Only you (Mateo)", "Listo, quedó anotado para Rally for fair housing", "6:00 p. m.", "vas")
+		waitText("Mateo's reply in Spanish", "#messages li.private", "Only you (Mateo)", "Listo, quedó anotado para Rally for fair housing", clock, "vas")
 		waitText("3 going on the announcement", "#messages li.message:not(.private)", "3 going")
 	}
 
