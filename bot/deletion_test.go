@@ -198,6 +198,31 @@ func TestForgetMeWhileABackupReads(t *testing.T) {
 	})
 }
 
+// TestForgetMeWhileADMIsOnItsWay: a DM that reaches Discord after forget-me
+// deleted its record (its send was on its way) is deleted on Discord too,
+// once its answer comes back: nothing the bot sent the member outlives
+// their forget-me, and nothing of where it was is kept.
+func TestForgetMeWhileADMIsOnItsWay(t *testing.T) {
+	t.Parallel()
+	h, id, ann := waitlistedHarness(t)
+	release := h.fake.Hold("POST", postMessage)
+	h.click(member(1), seattleChannel, ann.ID, "rsvp:not_going:"+id)
+	eventually(t, 10*time.Second, "the promotion's DM reaches Discord", func() bool {
+		return len(h.noticeDMs(member(2), "A seat opened up")) == 1
+	})
+	mustContain(t, h.cmd(member(2), seattleChannel, "privacy forget-me"), true, "Deleted your")
+	release()
+	eventually(t, 10*time.Second, "the DM is deleted once its send has answered", func() bool {
+		return len(h.fake.DeletedDMs(member(2).UserID)) == 1 && len(h.fake.DMs(member(2).UserID)) == 0
+	})
+	eventually(t, 10*time.Second, "the deletion done, its row gone", func() bool {
+		return h.privacyCount(`SELECT COUNT(*) FROM channel_posts WHERE kind = 'dm_delete'`) == 0
+	})
+	if held := h.privacyHolders(member(2).UserID); len(held) != 0 {
+		t.Errorf("the forgotten member's id is still in %v", held)
+	}
+}
+
 // TestLocaleKeptOnlyWithRSVP: a Spanish-speaking member's language is not
 // stored by autocomplete or a look at a list, only once they RSVP.
 func TestLocaleKeptOnlyWithRSVP(t *testing.T) {

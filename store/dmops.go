@@ -47,6 +47,27 @@ func oweDMDeletions(ctx context.Context, tx *Tx, where string, args []any, keep 
 	return dropDMEndEdits(ctx, tx, where, args)
 }
 
+// oweStrayDMDeletion owes, in tx, the deletion on Discord of a DM sent
+// after its member_dms row was deleted, unless a row holds that message.
+// Owing what is owed already changes nothing.
+func oweStrayDMDeletion(ctx context.Context, tx *Tx, channelID, messageID string) error {
+	if channelID == "" || messageID == "" {
+		return nil
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO channel_posts (kind, key, guild_id, channel_id, args, nonce, due_at, updated_at)
+		SELECT '`+string(PostDMDelete)+`', `+dmOpKey(PostDMDelete, "?1", "?2")+`, '', ?1,
+			json_object('message_id', ?2), lower(hex(randomblob(10))), ?3, ?3
+		WHERE NOT EXISTS (SELECT 1 FROM member_dms WHERE channel_id = ?1 AND message_id = ?2)
+		ON CONFLICT (key) DO NOTHING`, channelID, messageID, tx.now.Unix())
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err == nil && n > 0 {
+		tx.owed = true
+	}
+	return nil
+}
+
 // dropDMEndEdits deletes, in tx, the end edits owed or done of the DMs that
 // member_dms rows matching where hold: the rows go, and with them where the
 // DMs are.

@@ -213,10 +213,24 @@ func (db *DB) FinishMemberDMs(ctx context.Context, outs []DMOutcome) (err error)
 	}
 	return db.update(ctx, func(tx *Tx) error {
 		for _, o := range outs {
-			if _, err := tx.ExecContext(ctx, `UPDATE member_dms SET state = ?, updated_at = ?, channel_id = ?, message_id = ?
+			res, err := tx.ExecContext(ctx, `UPDATE member_dms SET state = ?, updated_at = ?, channel_id = ?, message_id = ?
 				WHERE rally_id = ? AND kind = ? AND user_id = ? AND state = 'pending'`,
-				o.State, tx.now.Unix(), nullIfEmpty(o.ChannelID), nullIfEmpty(o.MessageID), o.Due.Rally.ID, o.Due.Kind, o.Due.UserID); err != nil {
+				o.State, tx.now.Unix(), nullIfEmpty(o.ChannelID), nullIfEmpty(o.MessageID), o.Due.Rally.ID, o.Due.Kind, o.Due.UserID)
+			if err != nil {
 				return err
+			}
+			if n, err := res.RowsAffected(); err != nil {
+				return err
+			} else if n == 0 && o.State == DMSent {
+				// Its row went while it was on its way (forget-me, a
+				// high-risk rally's end, the member leaving the rally):
+				// it reached Discord after the deletion of the rest, so it
+				// is deleted too, unless a row already holds it (a second
+				// send of it that Discord answered with the first).
+				if err := oweStrayDMDeletion(ctx, tx, o.ChannelID, o.MessageID); err != nil {
+					return err
+				}
+				continue
 			}
 			if o.State == DMSent {
 				// A reminder's buttons are owed putting out at its rally's end.
