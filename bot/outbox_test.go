@@ -248,7 +248,10 @@ func TestEveryKindSentOnceAcrossACrash(t *testing.T) {
 		t.Parallel()
 		h, id, ann := waitlistedHarness(t)
 		h.click(member(1), seattleChannel, ann.ID, "rsvp:not_going:"+id)
-		eventually(t, 10*time.Second, "the promoted member is told", func() bool { return len(h.noticeDMs(member(2), "A seat opened up")) == 1 })
+		eventually(t, 10*time.Second, "the promoted member is told, and where the DM is recorded", func() bool {
+			return len(h.noticeDMs(member(2), "A seat opened up")) == 1 &&
+				h.privacyCount(`SELECT COUNT(*) FROM member_dms WHERE message_id IS NOT NULL`) == 1
+		})
 		// Forget-me owes the DM's deletion; the drainer starts it at once,
 		// and the bot dies once Discord has deleted it.
 		deleted := func() int { return len(h.fake.DeletedDMs(member(2).UserID)) }
