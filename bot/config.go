@@ -195,13 +195,8 @@ func LoadConfig(getenv func(string) string, now time.Time) (Config, error) {
 	if err != nil || c.RetentionDays < 1 || c.RetentionDays > 3650 {
 		return c, &ConfigError{"RETENTION_DAYS", fmt.Sprintf("%q is not a number of days: use a whole number from 1 to 3650, e.g. 30", days)}
 	}
-	switch v := strings.ToLower(get("SCHEDULED_EVENTS", "on")); v {
-	case "on":
-		c.ScheduledEvents = true
-	case "off":
-		c.ScheduledEvents = false
-	default:
-		return c, &ConfigError{"SCHEDULED_EVENTS", fmt.Sprintf("%q is not on or off: use on to mirror rallies in the server's Events tab, off not to", getenv("SCHEDULED_EVENTS"))}
+	if c.ScheduledEvents, err = onOff(get, getenv, "SCHEDULED_EVENTS", "on", "use on to mirror rallies in the server's Events tab, off not to"); err != nil {
+		return c, err
 	}
 	// The list of those who did not answer must go before the safe-home
 	// rows are deleted, 24 h after the end.
@@ -210,23 +205,25 @@ func LoadConfig(getenv func(string) string, now time.Time) (Config, error) {
 	if err != nil || c.SafeHomeAfter < time.Minute || c.SafeHomeAfter > 23*time.Hour {
 		return c, &ConfigError{"SAFE_HOME_AFTER", fmt.Sprintf("%q is not a wait: use a Go duration between 1m and 23h after a rally's end, e.g. 4h", safe)}
 	}
-	switch v := strings.ToLower(get("SUMMARY_CHART", "on")); v {
-	case "on":
-		c.SummaryChart = true
-	case "off":
-		c.SummaryChart = false
-	default:
-		return c, &ConfigError{"SUMMARY_CHART", fmt.Sprintf("%q is not on or off: use on to attach a chart to the daily summary, off not to", getenv("SUMMARY_CHART"))}
+	if c.SummaryChart, err = onOff(get, getenv, "SUMMARY_CHART", "on", "use on to attach a chart to the daily summary, off not to"); err != nil {
+		return c, err
 	}
-	switch v := strings.ToLower(get("MEMBER_EVENTS", "off")); v {
-	case "on":
-		c.MemberEvents = true
-	case "off":
-		c.MemberEvents = false
-	default:
-		return c, &ConfigError{"MEMBER_EVENTS", fmt.Sprintf("%q is not on or off: use on to free a member's seats the moment they leave the server (turn on Server Members Intent in the Developer Portal first), off to notice it at the next DM", getenv("MEMBER_EVENTS"))}
+	if c.MemberEvents, err = onOff(get, getenv, "MEMBER_EVENTS", "off", "use on to free a member's seats the moment they leave the server (turn on Server Members Intent in the Developer Portal first), off to notice it at the next DM"); err != nil {
+		return c, err
 	}
 	return c, nil
+}
+
+// onOff reads a setting that is on or off (any case), or def when unset;
+// anything else is refused with why: what each choice does.
+func onOff(get func(name, def string) string, getenv func(string) string, name, def, why string) (bool, error) {
+	switch strings.ToLower(get(name, def)) {
+	case "on":
+		return true, nil
+	case "off":
+		return false, nil
+	}
+	return false, &ConfigError{name, fmt.Sprintf("%q is not on or off: %s", getenv(name), why)}
 }
 
 func parseCron(name, spec string, now time.Time) (cron.Schedule, error) {

@@ -181,6 +181,8 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"ErrLogFormat", []string{"LOG_FORMAT", "xml"}, "LOG_FORMAT", []string{`"xml"`, "text or json"}},
 		{"ErrSQLiteSynchronous", []string{"SQLITE_SYNCHRONOUS", "extra"}, "SQLITE_SYNCHRONOUS", []string{`"extra"`, "normal", "full"}},
 		{"ErrMemberEvents", []string{"MEMBER_EVENTS", "yes"}, "MEMBER_EVENTS", []string{`"yes"`, "on or off", "Server Members Intent"}},
+		{"ErrScheduledEvents", []string{"SCHEDULED_EVENTS", "true"}, "SCHEDULED_EVENTS", []string{`"true"`, "on or off", "Events tab"}},
+		{"ErrSummaryChart", []string{"SUMMARY_CHART", "1"}, "SUMMARY_CHART", []string{`"1"`, "on or off", "chart"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
