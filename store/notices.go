@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -46,6 +47,21 @@ func ReminderDM(offset time.Duration) DMKind {
 // NoticeDM is the kind of a notice to one member (a lead's answer to their
 // request), named by a fresh id.
 func NoticeDM() DMKind { return DMKind("notice:" + NewNonce()) }
+
+// approvedPrefix begins the kind of a DM telling a member a lead let them in.
+const approvedPrefix = "approved:"
+
+// ApprovedDM is the kind of the DM telling a member a lead let them in with
+// a seat or a role, named by a fresh id (a member may ask and be let in
+// again). Its body is stored; a private place it may name is not (TellsPlace).
+func ApprovedDM() DMKind { return DMKind(approvedPrefix + NewNonce()) }
+
+// TellsPlace reports whether a DM of the kind may name a private place: the
+// place is then worded when the DM goes out, never stored with it, and the
+// DM goes only to a member going at that moment.
+func (k DMKind) TellsPlace() bool {
+	return k == DMReveal || k == DMPromoted || strings.HasPrefix(string(k), approvedPrefix)
+}
 
 // OweMemberDM owes one member a DM of the kind about a rally, with its body
 // (dmBodies), sent as every owed DM is.
