@@ -52,3 +52,50 @@ func TestPlaceAuditApprovedThenLeftGetsNoPlace(t *testing.T) {
 		privHides(t, "a DM to a member who said Can't go after their approval", messageText(d))
 	}
 }
+
+// TestPlaceAuditNoEarlyRevealAfterAMove: the place's reveal DM cannot go out
+// (Discord refuses it), and meanwhile the lead moves the rally a week later
+// to a new place. When Discord takes DMs again, nothing of either place is
+// sent before the new reveal time; at it, the new place is.
+func TestPlaceAuditNoEarlyRevealAfterAMove(t *testing.T) {
+	t.Parallel()
+	h := rallyHarness(t)
+	at := start.Add(30 * time.Hour)
+	id, ann := h.privRally("Night vigil", at)
+	rid := fmt.Sprint(id)
+	going := member(1)
+	mustContain(t, h.noticeRSVP(going, ann, id, "going"), true, "DM it to you 2h before")
+
+	h.fake.FailNext("POST", "/users/@me/channels", 1000, 500) // no DM can be opened
+	h.clock.Set(at.Add(-2 * time.Hour))
+	h.runJobs()
+	h.runJobs()
+	if got := len(h.fake.DMs(going.UserID)); got != 0 {
+		t.Fatalf("%d DMs went out while none could be opened", got)
+	}
+	const moved = "Tallowmere depot side door"
+	later := at.Add(7 * 24 * time.Hour)
+	mustContain(t, h.cmd(lead, seattleChannel, "rally edit", discordtest.Str("rally", rid),
+		discordtest.Str("when", schedWhen(t, "Seattle", later)), discordtest.Str("location", moved)), true, "Night vigil")
+
+	h.fake.FailNext("POST", "/users/@me/channels", 0, 500)
+	for range 4 {
+		h.clock.Add(10 * time.Minute)
+		h.runJobs()
+	}
+	if len(h.noticeDMs(going, "has changed")) != 1 {
+		t.Errorf("the member going was not told of the move: %d DMs", len(h.fake.DMs(going.UserID)))
+	}
+	for _, d := range h.fake.DMs(going.UserID) {
+		if text := messageText(d); strings.Contains(text, moved) || strings.Contains(text, privSecret) {
+			t.Errorf("a place went out a week before its reveal: %s", text)
+		}
+	}
+
+	h.clock.Set(later.Add(-2 * time.Hour))
+	h.runJobs()
+	h.runJobs()
+	if got := h.noticeDMs(going, moved); len(got) == 0 {
+		t.Error("the member going was not told the new place at its reveal")
+	}
+}
