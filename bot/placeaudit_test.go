@@ -99,3 +99,43 @@ func TestPlaceAuditNoEarlyRevealAfterAMove(t *testing.T) {
 		t.Error("the member going was not told the new place at its reveal")
 	}
 }
+
+// TestPlaceAuditNewPlaceReachesEveryoneGoing: a member whose reveal was
+// dropped (they said Can't go while Discord refused it) comes back, going,
+// and is told the place in the reply; when the lead then changes the place,
+// the new one reaches them at its reveal as it reaches everyone going.
+func TestPlaceAuditNewPlaceReachesEveryoneGoing(t *testing.T) {
+	t.Parallel()
+	h := rallyHarness(t)
+	at := start.Add(30 * time.Hour)
+	id, ann := h.privRally("Night vigil", at)
+	rid := fmt.Sprint(id)
+	back, stays := member(1), member(2)
+	mustContain(t, h.noticeRSVP(back, ann, id, "going"), true, "DM it to you 2h before")
+	mustContain(t, h.noticeRSVP(stays, ann, id, "going"), true, "DM it to you 2h before")
+
+	h.fake.FailNext("POST", "/users/@me/channels", 1000, 500) // no DM can be opened
+	h.clock.Set(at.Add(-2 * time.Hour))
+	h.runJobs()
+	h.runJobs()
+	mustContain(t, h.noticeRSVP(back, ann, id, "not_going"), true, "Night vigil")
+	h.fake.FailNext("POST", "/users/@me/channels", 0, 500)
+	h.clock.Add(10 * time.Minute)
+	h.runJobs()
+	h.runJobs()
+	if len(h.noticeDMs(back, privSecret)) != 0 || len(h.noticeDMs(stays, privSecret)) == 0 {
+		t.Fatalf("the reveal: %d DMs to the member who left, %d to the one going", len(h.fake.DMs(back.UserID)), len(h.fake.DMs(stays.UserID)))
+	}
+	mustContain(t, h.noticeRSVP(back, ann, id, "going"), true, privSecret)
+
+	const moved = "Tallowmere depot side door"
+	mustContain(t, h.cmd(lead, seattleChannel, "rally edit", discordtest.Str("rally", rid), discordtest.Str("location", moved)), true, "Night vigil")
+	h.clock.Add(time.Minute)
+	h.runJobs()
+	h.runJobs()
+	for _, m := range []discordtest.Member{back, stays} {
+		if got := h.noticeDMs(m, moved); len(got) == 0 {
+			t.Errorf("member %s, going, was never told the new place", m.UserID)
+		}
+	}
+}

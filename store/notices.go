@@ -315,12 +315,14 @@ func (db *DB) QueueReveals(ctx context.Context, now time.Time, reveal time.Durat
 		for _, id := range rallies {
 			// A reveal of an earlier place is owed no more: the row is
 			// re-queued with the place as it is now. The record of where
-			// the earlier one went stays, so it can still be deleted.
+			// the earlier one went stays, so it can still be deleted. One
+			// that never went (dropped, closed, failed) goes too: whoever
+			// is going now is owed this reveal, whatever became of that one.
 			if _, err := tx.ExecContext(ctx, `UPDATE OR REPLACE member_dms SET kind = 'sent:' || message_id
 				WHERE rally_id = ? AND kind = ? AND state = 'sent' AND message_id IS NOT NULL`, id, DMReveal); err != nil {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, `DELETE FROM member_dms WHERE rally_id = ? AND kind = ? AND state = 'sent'`, id, DMReveal); err != nil {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM member_dms WHERE rally_id = ? AND kind = ? AND state <> 'pending'`, id, DMReveal); err != nil {
 				return err
 			}
 			if _, err := queueMemberDMs(ctx, tx, MemberDMs{RallyID: id, Kind: DMReveal, Statuses: []RSVPStatus{Going}}); err != nil {
