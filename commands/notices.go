@@ -497,16 +497,16 @@ func (a *App) sendMemberDM(ctx context.Context, now time.Time, d store.DueDM, ta
 	return out, nil
 }
 
-// dmNotOwed reports whether an owed DM is to be dropped unsent: a reminder
-// or a place of a rally off or over, a place for someone no longer going, a
-// promotion no longer standing.
+// dmNotOwed reports whether an owed DM is to be dropped unsent: a reminder,
+// or a DM that may name a private place (a reveal, a promotion, a lead's
+// yes), of a rally off or over; such a DM for someone no longer going.
 func (a *App) dmNotOwed(ctx context.Context, now time.Time, d store.DueDM) (bool, error) {
 	r := d.Rally
 	_, isReminder := d.Kind.Reminder()
-	if (isReminder || d.Kind == store.DMReveal || d.Kind == store.DMPromoted) && (r.Cancelled() || !now.Before(r.EndsAt) || isReminder && r.Started(now)) {
+	if (isReminder || d.Kind.TellsPlace()) && (r.Cancelled() || !now.Before(r.EndsAt) || isReminder && r.Started(now)) {
 		return true, nil
 	}
-	if d.Kind == store.DMReveal || d.Kind == store.DMPromoted {
+	if d.Kind.TellsPlace() {
 		// Queued for those going then; whoever has left since must not get
 		// the place.
 		going, err := a.db.IsGoing(ctx, r.ID, d.UserID)
@@ -545,6 +545,9 @@ func (a *App) memberDM(ctx context.Context, l Lang, d store.DueDM, offset time.D
 			"When", zonedTime(l, r.StartsAt, r.TimeZone), "Where", a.shownPlace(l, r)) + a.privatePlaceFor(ctx, l, r)}
 	case d.Kind == store.DMSafeHome:
 		return safeHomeDM(l, r)
+	case d.Kind.TellsPlace():
+		// Its body was worded when it was owed; the place, as it stands now.
+		return discord.Message{Content: dmBody(d.Body, l) + a.privatePlaceFor(ctx, l, r)}
 	}
 	return discord.Message{Content: dmBody(d.Body, l)}
 }

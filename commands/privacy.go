@@ -294,7 +294,7 @@ func (a *App) answerButton(ctx context.Context, in *Input) (*Response, error) {
 	r = res.Rally
 	if !approve {
 		a.log.Info("request declined", "guild", in.GuildID, "rally", r.ID)
-		a.dmMember(ctx, r.GuildID, r.ID, userID, func(l Lang) string {
+		a.dmMember(ctx, r.GuildID, r.ID, userID, store.NoticeDM(), func(l Lang) string {
 			return l.T("dm_request_declined", "Title", escape(r.Title), "Chapter", escape(r.ChapterName))
 		})
 		return ephemeral(in.Lang.T("request_declined", "Member", userID, "Title", escape(r.Title))), nil
@@ -307,23 +307,26 @@ func (a *App) answerButton(ctx context.Context, in *Input) (*Response, error) {
 		}
 		return statusWords(l, res.Status, res.Position)
 	}
-	a.dmMember(ctx, r.GuildID, r.ID, userID, func(l Lang) string {
-		s := l.T("dm_request_approved", "Title", escape(r.Title), "Chapter", escape(r.ChapterName),
+	// Let in with a seat or a role, they are told a private place with it:
+	// worded when the DM goes out, and only if they are still going then.
+	kind := store.NoticeDM()
+	if res.Status == store.Going {
+		kind = store.ApprovedDM()
+	}
+	a.dmMember(ctx, r.GuildID, r.ID, userID, kind, func(l Lang) string {
+		return l.T("dm_request_approved", "Title", escape(r.Title), "Chapter", escape(r.ChapterName),
 			"When", zonedTime(l, r.StartsAt, r.TimeZone), "Status", words(l))
-		if res.Status == store.Going {
-			s += a.privatePlaceFor(ctx, l, r)
-		}
-		return s
 	})
 	return ephemeral(in.Lang.T("request_approved", "Member", userID, "Title", escape(r.Title), "Status", words(in.Lang))), nil
 }
 
-// dmMember owes a member of the guild a DM about the rally, worded now in
-// every language and sent in theirs, as every owed DM is: once it is known
-// they are still in the server (a member who left is taken off its rallies
-// instead), exactly once, and recorded where it is.
-func (a *App) dmMember(ctx context.Context, guildID string, rallyID int64, userID string, text func(Lang) string) {
-	if err := a.db.OweMemberDM(ctx, rallyID, userID, store.NoticeDM(), dmBodies(text)); err != nil {
+// dmMember owes a member of the guild a DM of the kind about the rally,
+// worded now in every language and sent in theirs, as every owed DM is: once
+// it is known they are still in the server (a member who left is taken off
+// its rallies instead), exactly once, and recorded where it is. A private
+// place is never in text: a kind that tells it adds it when it is sent.
+func (a *App) dmMember(ctx context.Context, guildID string, rallyID int64, userID string, kind store.DMKind, text func(Lang) string) {
+	if err := a.db.OweMemberDM(ctx, rallyID, userID, kind, dmBodies(text)); err != nil {
 		a.log.Warn("could not owe a member a DM", "guild", guildID, "err", err)
 	}
 }

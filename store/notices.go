@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -46,6 +47,21 @@ func ReminderDM(offset time.Duration) DMKind {
 // NoticeDM is the kind of a notice to one member (a lead's answer to their
 // request), named by a fresh id.
 func NoticeDM() DMKind { return DMKind("notice:" + NewNonce()) }
+
+// approvedPrefix begins the kind of a DM telling a member a lead let them in.
+const approvedPrefix = "approved:"
+
+// ApprovedDM is the kind of the DM telling a member a lead let them in with
+// a seat or a role, named by a fresh id (a member may ask and be let in
+// again). Its body is stored; a private place it may name is not (TellsPlace).
+func ApprovedDM() DMKind { return DMKind(approvedPrefix + NewNonce()) }
+
+// TellsPlace reports whether a DM of the kind may name a private place: the
+// place is then worded when the DM goes out, never stored with it, and the
+// DM goes only to a member going at that moment.
+func (k DMKind) TellsPlace() bool {
+	return k == DMReveal || k == DMPromoted || strings.HasPrefix(string(k), approvedPrefix)
+}
 
 // OweMemberDM owes one member a DM of the kind about a rally, with its body
 // (dmBodies), sent as every owed DM is.
@@ -299,12 +315,14 @@ func (db *DB) QueueReveals(ctx context.Context, now time.Time, reveal time.Durat
 		for _, id := range rallies {
 			// A reveal of an earlier place is owed no more: the row is
 			// re-queued with the place as it is now. The record of where
-			// the earlier one went stays, so it can still be deleted.
+			// the earlier one went stays, so it can still be deleted. One
+			// that never went (dropped, closed, failed) goes too: whoever
+			// is going now is owed this reveal, whatever became of that one.
 			if _, err := tx.ExecContext(ctx, `UPDATE OR REPLACE member_dms SET kind = 'sent:' || message_id
 				WHERE rally_id = ? AND kind = ? AND state = 'sent' AND message_id IS NOT NULL`, id, DMReveal); err != nil {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, `DELETE FROM member_dms WHERE rally_id = ? AND kind = ? AND state = 'sent'`, id, DMReveal); err != nil {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM member_dms WHERE rally_id = ? AND kind = ? AND state <> 'pending'`, id, DMReveal); err != nil {
 				return err
 			}
 			if _, err := queueMemberDMs(ctx, tx, MemberDMs{RallyID: id, Kind: DMReveal, Statuses: []RSVPStatus{Going}}); err != nil {

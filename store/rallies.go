@@ -389,9 +389,14 @@ func (db *DB) UpdateRally(ctx context.Context, guildID string, id int64, u Rally
 			r.Approval = *u.Approval
 		}
 		// A moved or re-placed private rally is revealed again, at its new
-		// time, with its new place.
+		// time, with its new place. A reveal still owed (Discord refused
+		// it so far) is owed no more: it would tell the new place before
+		// its time; QueueReveals owes it again when the new reveal is due.
 		if retime || u.Location != nil && *u.Location != before.Location || u.PrivateLocation != nil {
 			if _, err := tx.ExecContext(ctx, `UPDATE rallies SET location_revealed_at = NULL WHERE id = ?`, id); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `DELETE FROM member_dms WHERE rally_id = ? AND kind = ? AND state = 'pending'`, id, DMReveal); err != nil {
 				return err
 			}
 		}
