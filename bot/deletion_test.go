@@ -272,6 +272,35 @@ func TestRetentionClearsReasonsAndPreferences(t *testing.T) {
 	}
 }
 
+// TestRetentionClearsSafeHomeOptOut: turning the "Home safe?" DM off is a
+// preference too: retention deletes it, with every other trace of the
+// member, once they have had no RSVP for RETENTION_DAYS, and keeps that of
+// a member still going somewhere.
+func TestRetentionClearsSafeHomeOptOut(t *testing.T) {
+	t.Parallel()
+	h := rallyHarness(t, "RETENTION_DAYS", "1")
+	past, ann := h.createRally()
+	later, laterAnn := h.createRally(discordtest.Str("title", "Much later"), discordtest.Str("when", "2027-02-01 12:00"))
+	idle, active := member(4), member(5)
+	mustContain(t, h.click(idle, seattleChannel, ann.ID, "rsvp:going:"+past), true)
+	mustContain(t, h.click(active, seattleChannel, laterAnn.ID, "rsvp:going:"+later), true)
+	for _, m := range []discordtest.Member{idle, active} {
+		mustContain(t, h.cmd(m, seattleChannel, "notify", discordtest.Str("safe_home", "off")), true)
+	}
+	if got := h.privacyHolders(idle.UserID); len(got) < 2 {
+		t.Fatalf("the idle member is in %v only; the test wants an RSVP and the opt-out", got)
+	}
+
+	h.clock.Set(time.Date(2026, 12, 5, 0, 0, 0, 0, time.UTC))
+	h.runJobs()
+	if got := h.privacyHolders(idle.UserID); len(got) != 0 {
+		t.Errorf("a member with no RSVP in the retention period is still in %v", got)
+	}
+	if n := h.privacyCount(`SELECT COUNT(*) FROM safe_home_optout WHERE user_id = ?`, active.UserID); n != 1 {
+		t.Errorf("the safe-home opt-out of a member going to a coming rally was deleted")
+	}
+}
+
 // TestRemovedServerDeletedAfterAWeek: when the bot is removed from a server
 // (GUILD_DELETE without `unavailable`) its data is deleted 7 days later,
 // unless it is added back first; an outage deletes nothing.

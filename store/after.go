@@ -486,7 +486,8 @@ func (db *DB) SetSafeHomeDMs(ctx context.Context, guildID, userID string, on boo
 		if on {
 			_, err = tx.ExecContext(ctx, `DELETE FROM safe_home_optout WHERE guild_id = ? AND user_id = ?`, guildID, userID)
 		} else {
-			_, err = tx.ExecContext(ctx, `INSERT INTO safe_home_optout (guild_id, user_id) VALUES (?, ?) ON CONFLICT DO NOTHING`, guildID, userID)
+			_, err = tx.ExecContext(ctx, `INSERT INTO safe_home_optout (guild_id, user_id, updated_at) VALUES (?, ?, ?)
+				ON CONFLICT DO UPDATE SET updated_at = excluded.updated_at`, guildID, userID, tx.now.Unix())
 		}
 		return err
 	})

@@ -195,8 +195,8 @@ func (db *DB) LastSummary(ctx context.Context, guildID string) (_ time.Time, err
 // any table added since), and clears their place, details and cancel reason,
 // which can say where people met or why; the counts and title stay on the
 // rally rows for summaries. Members' locales go once they have no RSVP or
-// role left in the server, and their preferences once they have had none
-// since cutoff. It returns how many RSVPs and rallies it cleared.
+// role left in the server, and their preferences (DM reminders, the
+// "Home safe?" DM) once they have had none since cutoff. It returns how many RSVPs and rallies it cleared.
 func (db *DB) PurgeRSVPs(ctx context.Context, cutoff time.Time) (rsvps, rallies int, err error) {
 	defer wrap(&err, "purge rsvps")
 	err = db.update(ctx, func(tx *Tx) error {
@@ -220,8 +220,13 @@ func (db *DB) PurgeRSVPs(ctx context.Context, cutoff time.Time) (rsvps, rallies 
 			return err
 		}
 		// A preference says the member used the bot: kept while they do.
-		_, err = tx.ExecContext(ctx, `DELETE FROM member_prefs WHERE updated_at < ? AND NOT `+
-			memberHolds("member_prefs.user_id", "member_prefs.guild_id"), cutoff.Unix())
+		// Turning "Home safe?" off is one too.
+		if _, err := tx.ExecContext(ctx, `DELETE FROM member_prefs WHERE updated_at < ? AND NOT `+
+			memberHolds("member_prefs.user_id", "member_prefs.guild_id"), cutoff.Unix()); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM safe_home_optout WHERE updated_at < ? AND NOT `+
+			memberHolds("safe_home_optout.user_id", "safe_home_optout.guild_id"), cutoff.Unix())
 		return err
 	})
 	return rsvps, rallies, err
