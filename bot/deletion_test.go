@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 	"net/url"
+	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -359,5 +361,62 @@ func TestRemovedServerDeletedAfterAWeek(t *testing.T) {
 	}
 	if departures() != 0 || mine() != 1 {
 		t.Errorf("departures %d, rallies of the server still served %d; want 0 and 1", departures(), mine())
+	}
+}
+
+// metricLabels lists every label value the running bot's metrics carry,
+// as name=value.
+func (h *harness) metricLabels() []string {
+	h.t.Helper()
+	families, err := h.metrics.Load().Gather()
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	var out []string
+	for _, f := range families {
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				out = append(out, l.GetName()+"="+l.GetValue())
+			}
+		}
+	}
+	return out
+}
+
+// TestMetricsCarryKindsOnly: the DMs a lead's answer to a request owes,
+// and forget-me's deletions, are counted by kind: no label names a member
+// or one DM (a DM's own id would make a series per DM, and count them one
+// by one for whoever scrapes).
+func TestMetricsCarryKindsOnly(t *testing.T) {
+	t.Parallel()
+	h := rallyHarness(t)
+	id, ann := h.privRally("Closed meeting", start.Add(30*time.Hour), discordtest.Bool("approval", true))
+	approved, declined := member(1), member(2)
+	for _, m := range []discordtest.Member{approved, declined} {
+		mustContain(t, h.noticeRSVP(m, ann, id, "going"), true, "went to the")
+	}
+	att := h.cmd(lead, seattleChannel, "rally attendees", discordtest.Str("rally", fmt.Sprint(id)))
+	mustContain(t, h.click(lead, seattleChannel, att.MessageID, fmt.Sprintf("request:approve:%d:%s", id, approved.UserID)), true, "Approved")
+	mustContain(t, h.click(lead, seattleChannel, att.MessageID, fmt.Sprintf("request:decline:%d:%s", id, declined.UserID)), true, "Declined")
+	eventually(t, 10*time.Second, "both answers reach the members", func() bool {
+		return len(h.fake.DMs(approved.UserID)) == 1 && len(h.fake.DMs(declined.UserID)) == 1
+	})
+	mustContain(t, h.cmd(approved, seattleChannel, "privacy forget-me"), true, "Deleted")
+	eventually(t, 10*time.Second, "forget-me's DM deletion is done", func() bool {
+		return len(h.fake.DMs(approved.UserID)) == 0
+	})
+
+	kind := regexp.MustCompile(`^(kind|job|outcome|class)=[a-z_]+$`)
+	var jobs []string
+	for _, l := range h.metricLabels() {
+		if !kind.MatchString(l) {
+			t.Errorf("a metric label is not a kind: %q", l)
+		}
+		if strings.HasPrefix(l, "job=") {
+			jobs = append(jobs, l)
+		}
+	}
+	if !slices.Contains(jobs, "job=dm_notice") || !slices.Contains(jobs, "job=dm_delete") {
+		t.Errorf("jobs counted %v; want the answers' DMs as dm_notice and the deletion as dm_delete", jobs)
 	}
 }

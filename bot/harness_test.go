@@ -89,8 +89,9 @@ type harness struct {
 	cancel context.CancelFunc
 	done   chan error
 
-	botDB   atomic.Pointer[store.DB]          // the running bot's own store
-	session atomic.Pointer[discordgo.Session] // the running bot's session
+	botDB   atomic.Pointer[store.DB]            // the running bot's own store
+	session atomic.Pointer[discordgo.Session]   // the running bot's session
+	metrics atomic.Pointer[prometheus.Registry] // what the running bot counts
 }
 
 // start is 2026-11-23 12:00 in Seattle.
@@ -162,6 +163,8 @@ func (h *harness) start() {
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan struct{})
 	h.tick, h.cancel, h.done = make(chan time.Time), cancel, make(chan error, 1)
+	reg := prometheus.NewRegistry()
+	h.metrics.Store(reg)
 	go func() {
 		h.done <- runBot(ctx, cfg, bot.Options{
 			Now:         h.clock.Now,
@@ -171,6 +174,7 @@ func (h *harness) start() {
 			DeferAfter:  h.deferAfter,
 			MaxHandlers: h.maxHandlers,
 			MaxAdmitted: h.maxAdmitted,
+			Metrics:     commands.NewMetrics(reg),
 		}, func(w *bot.Wired) { h.botDB.Store(w.DB); h.session.Store(w.Session) })
 	}()
 	select {
