@@ -195,6 +195,47 @@ func TestRemovedFromServer(t *testing.T) {
 	mustContain(t, h.noticeClickDM(gone, dm, fmt.Sprintf("confirm:yes:%d", id)), false, "no longer in")
 }
 
+// TestLeftJustAfterADM: a member who leaves the server seconds after a DM
+// reached them is asked about again before the next one (a change of the
+// rally's time): they are sent nothing, and their seat goes to the
+// waitlist. The answer "still in the server" read for the first DM served
+// its burst only.
+func TestLeftJustAfterADM(t *testing.T) {
+	t.Parallel()
+	h := rallyHarness(t)
+	at := start.Add(30 * time.Hour)
+	id, ann := h.privRally("Vigil", at, discordtest.Int("capacity", 1))
+	gone, next := member(1), member(2)
+	mustContain(t, h.noticeRSVP(gone, ann, id, "going"), true, "going")
+	mustContain(t, h.noticeRSVP(next, ann, id, "going"), true, "waitlist")
+	h.clock.Set(at.Add(-24 * time.Hour))
+	h.runJobs()
+	h.runJobs()
+	if len(h.noticeDMs(gone, "Reminder")) != 1 {
+		t.Fatalf("the member got %d day-before reminders while in the server, want 1", len(h.noticeDMs(gone, "Reminder")))
+	}
+	before := len(h.fake.DMs(gone.UserID))
+	h.fake.RemoveMember(guildID, gone.UserID)
+
+	h.clock.Add(10 * time.Second)
+	mustContain(t, h.cmd(lead, seattleChannel, "rally edit", discordtest.Str("rally", fmt.Sprint(id)),
+		discordtest.Str("when", "2026-11-24 19:00")), true)
+	eventually(t, 10*time.Second, "the member promoted in their place is told of the change", func() bool {
+		return len(h.noticeDMs(next, "has changed")) == 1
+	})
+	h.runJobs()
+	if got := h.fake.DMs(gone.UserID); len(got) != before {
+		t.Errorf("the departed member got %d more DMs: %s", len(got)-before, messageText(got[len(got)-1]))
+	}
+	db := h.schedDB()
+	if st, err := db.MemberStanding(context.Background(), id, next.UserID); err != nil || st.Status != store.Going {
+		t.Errorf("the waitlisted member stands %+v (%v), want going", st, err)
+	}
+	if st, err := db.MemberStanding(context.Background(), id, gone.UserID); err != nil || st.Status != store.NotGoing {
+		t.Errorf("the departed member stands %+v (%v), want nowhere", st, err)
+	}
+}
+
 // TestRallyInfoNeverDeferredInPublicForALead: past the defer deadline (here
 // every reply), a lead's /rally info, which carries a private place, is
 // deferred for the lead alone; and when a public placeholder cannot be

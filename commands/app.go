@@ -69,8 +69,6 @@ type App struct {
 	menus     menuCache // needs menus with nothing picked (clickpath.go)
 	// kinds is the table of the kinds of channel post (outbox.go).
 	kinds map[store.PostKind]postKind
-	// members caches who was found still in a server (privacy.go).
-	members memberCache
 	// privacy, wal and background are deletion's (privacy.go): its job
 	// locks, the log cleaner, and the work a reply starts and Close waits for.
 	privacy          privacyJobs

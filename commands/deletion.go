@@ -30,7 +30,6 @@ func (a *App) forgetMe(ctx context.Context, in *Input) (*Response, error) {
 		return nil, err
 	}
 	a.discord.ForgetDMChannel(userID)
-	a.members.forgetUser(userID)
 	for _, id := range f.Rallies {
 		a.refresher.mark(id)
 	}
@@ -72,13 +71,11 @@ func (a *App) KeepPrivacy(ctx context.Context, now time.Time) error {
 	for _, p := range purged {
 		a.refresher.mark(p.ID)
 		// Nothing in memory ties them to the rally either: their DM
-		// channel and membership are read again when next needed.
+		// channel is read again when next needed.
 		for _, u := range p.Members {
 			a.discord.ForgetDMChannel(u)
-			a.members.forgetUser(u)
 		}
 	}
-	a.members.sweep(now)
 	gone, err := a.db.DeleteDepartedGuilds(ctx, now)
 	errs = append(errs, err)
 	if len(purged) > 0 || len(gone) > 0 {

@@ -6,12 +6,10 @@ import "context"
 // on) that a member left the server, was kicked or was banned: they are
 // taken off its rallies at once, as a membership check answered Unknown
 // Member would, rather than at the next DM. Nothing is sent to them, and
-// the answer "still in the server" the bot may hold for them is forgotten.
 // A server the bot does not serve is ignored.
 func (a *App) MemberLeft(ctx context.Context, guildID, userID string) {
 	if guildID == "" || userID == "" || !a.GuildAllowed(guildID) {
 		return
 	}
-	a.members.forget(guildID + "/" + userID)
 	a.memberGone(ctx, guildID, userID)
 }

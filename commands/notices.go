@@ -164,7 +164,7 @@ func (a *App) confirmButton(ctx context.Context, in *Input) (*Response, error) {
 	}
 	// A DM's buttons outlive the member's place in the server: one who left
 	// is taken off, not answered as a member.
-	here, err := a.reachable(ctx, r.GuildID, in.userID())
+	here, err := a.reachable(ctx, nil, r.GuildID, in.userID())
 	if err != nil {
 		return nil, err
 	}
@@ -317,6 +317,8 @@ func (a *App) drainDMs(ctx context.Context, now time.Time) error {
 // the dms lock.
 func (a *App) sendDueDMs(ctx context.Context, now time.Time) error {
 	var tally dmTally
+	// Who was found still in the server, for this burst alone.
+	var seen memberCache
 	started := time.Now()
 	for {
 		due, err := a.db.DueMemberDMs(ctx, now, dmBatch)
@@ -336,7 +338,7 @@ func (a *App) sendDueDMs(ctx context.Context, now time.Time) error {
 				defer wg.Done()
 				for i := range work {
 					var o *store.DMOutcome
-					if o, errs[i] = a.sendMemberDM(ctx, now, due[i], &tally); o != nil {
+					if o, errs[i] = a.sendMemberDM(ctx, now, due[i], &tally, &seen); o != nil {
 						done <- *o
 					}
 				}
@@ -409,7 +411,7 @@ func (t *dmTally) total() int64 {
 
 // sendMemberDM sends one owed DM and returns its final outcome, or nil when
 // it stays pending (to retry, or re-armed meanwhile).
-func (a *App) sendMemberDM(ctx context.Context, now time.Time, d store.DueDM, tally *dmTally) (*store.DMOutcome, error) {
+func (a *App) sendMemberDM(ctx context.Context, now time.Time, d store.DueDM, tally *dmTally, seen *memberCache) (*store.DMOutcome, error) {
 	r := d.Rally
 	log := a.log.With("rally", r.ID, "kind", string(d.Kind))
 	offset, isReminder := d.Kind.Reminder()
@@ -444,7 +446,7 @@ func (a *App) sendMemberDM(ctx context.Context, now time.Time, d store.DueDM, ta
 			// Whoever left the server (or was removed) is sent nothing
 			// more: the database alone cannot tell, and Discord lets the bot
 			// DM anyone who shares another server with it.
-			here, err := a.reachable(ctx, r.GuildID, d.UserID)
+			here, err := a.reachable(ctx, seen, r.GuildID, d.UserID)
 			if err != nil {
 				return nil, err
 			}

@@ -18,17 +18,20 @@ import (
 // Who may come: membership re-checked before the place or a DM goes out,
 // /rally remove, and requests to come to a rally with approval.
 
-// memberCacheTTL is how long a "still in the server" answer is trusted: a
-// burst of DMs to one member (a reveal and a reminder) asks Discord once.
-// "Gone" is never cached: it is acted on at once.
+// memberCacheTTL is how long a "still in the server" answer is trusted
+// within one burst of DMs: a burst of DMs to one member (a reveal and a
+// reminder) asks Discord once. The answers go with the burst, so a member
+// who leaves after it is asked about again before the next DM. "Gone" is
+// never cached: it is acted on at once.
 const memberCacheTTL = time.Minute
 
 // memberCacheMax bounds the cache; past it, expired answers are swept and,
 // if that is not enough, every answer is forgotten.
 const memberCacheMax = 4096
 
-// memberCache holds recent "still in the server" answers, by guild/user,
-// with the time each was read (on the injected clock).
+// memberCache holds the recent "still in the server" answers of one burst
+// of DMs, by guild/user, with the time each was read (on the injected
+// clock).
 type memberCache struct {
 	mu   sync.Mutex
 	here map[string]time.Time
@@ -66,8 +69,7 @@ func (c *memberCache) forget(key string) {
 	delete(c.here, key)
 }
 
-// forgetUser drops every answer about the user, in every guild (forget-me,
-// a high-risk rally's end).
+// forgetUser drops every answer about the user, in every guild.
 func (c *memberCache) forgetUser(userID string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -78,8 +80,7 @@ func (c *memberCache) forgetUser(userID string) {
 	}
 }
 
-// sweep drops the answers too old to be used: the cache holds a member's id
-// only while it serves a burst of DMs.
+// sweep drops the answers too old to be used.
 func (c *memberCache) sweep(now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -92,22 +93,26 @@ func (c *memberCache) sweep(now time.Time) {
 
 // stillMember asks Discord whether the user is in the guild: false with no
 // error when Discord answers Unknown Member. Any other error leaves it
-// unknown, and the caller sends nothing.
-func (a *App) stillMember(ctx context.Context, guildID, userID string) (bool, error) {
+// unknown, and the caller sends nothing. seen, if not nil, holds the
+// answers of the burst of DMs being sent.
+func (a *App) stillMember(ctx context.Context, seen *memberCache, guildID, userID string) (bool, error) {
 	key := guildID + "/" + userID
 	now := a.now()
-	if a.members.fresh(key, now) {
+	if seen != nil && seen.fresh(key, now) {
 		return true, nil
 	}
 	here, err := a.discord.IsMember(ctx, guildID, userID)
 	if err != nil {
 		return false, err
 	}
+	if seen == nil {
+		return here, nil
+	}
 	if !here {
-		a.members.forget(key)
+		seen.forget(key)
 		return false, nil
 	}
-	a.members.remember(key, now)
+	seen.remember(key, now)
 	return true, nil
 }
 
@@ -131,8 +136,9 @@ func (a *App) memberGone(ctx context.Context, guildID, userID string) {
 
 // reachable reports whether a DM about the guild may go to the member: they
 // are still in it. A member who is gone is taken off its rallies first.
-func (a *App) reachable(ctx context.Context, guildID, userID string) (bool, error) {
-	here, err := a.stillMember(ctx, guildID, userID)
+// seen, if not nil, holds the answers of the burst of DMs being sent.
+func (a *App) reachable(ctx context.Context, seen *memberCache, guildID, userID string) (bool, error) {
+	here, err := a.stillMember(ctx, seen, guildID, userID)
 	if err != nil {
 		return false, err
 	}
