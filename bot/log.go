@@ -11,7 +11,8 @@ import (
 )
 
 // NewLogger returns a text logger at level that never prints the given
-// secrets, nor interaction or webhook tokens found in URLs.
+// secrets, nor interaction or webhook tokens found in URLs, nor the member
+// ids in REST addresses (a failed membership check's error quotes its URL).
 func NewLogger(w interface{ Write([]byte) (int, error) }, level slog.Level, secrets ...string) *slog.Logger {
 	return slog.New(&redactHandler{inner: slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}), secrets: nonEmpty(secrets)})
 }
@@ -34,6 +35,10 @@ func nonEmpty(ss []string) []string {
 // tokenInPath matches the token part of interaction and webhook URLs.
 var tokenInPath = regexp.MustCompile(`(/(?:interactions|webhooks)/[0-9]+/)[A-Za-z0-9._\-]+`)
 
+// memberInPath matches the member id of a REST address naming a member
+// (GET /guilds/{guild}/members/{user}, /users/{user}).
+var memberInPath = regexp.MustCompile(`(/(?:members|users|recipients)/)[0-9]+`)
+
 // redactHandler rewrites every message and string attribute before it is
 // written, so a secret cannot leak through any path into the log.
 type redactHandler struct {
@@ -45,7 +50,8 @@ func (h *redactHandler) redact(s string) string {
 	for _, secret := range h.secrets {
 		s = strings.ReplaceAll(s, secret, "[redacted]")
 	}
-	return tokenInPath.ReplaceAllString(s, "${1}[redacted]")
+	s = tokenInPath.ReplaceAllString(s, "${1}[redacted]")
+	return memberInPath.ReplaceAllString(s, "${1}[member]")
 }
 
 func (h *redactHandler) redactAttr(a slog.Attr) slog.Attr {

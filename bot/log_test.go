@@ -33,6 +33,9 @@ func TestRedactingLogger(t *testing.T) {
 			l.Info("url", "u", &url.URL{Scheme: "https", Host: "x", Path: "/" + logSecret})
 		}, []string{"u=https://x/[redacted]"}},
 		{"LogValuer", func(l *slog.Logger) { l.Info("valuer", "v", tokenValuer{}) }, []string{`v="Bot [redacted]"`}},
+		{"MemberInURL", func(l *slog.Logger) {
+			l.Warn("failed", "err", errors.New(`Get "https://discord.com/api/v9/guilds/1/members/500000000000000101": EOF`))
+		}, []string{"/guilds/1/members/[member]"}},
 		{"With", func(l *slog.Logger) { l.With("auth", logSecret).Info("child") }, []string{"auth=[redacted]", "msg=child"}},
 		{"WithNested", func(l *slog.Logger) {
 			l.With("subsystem", "discordgo").With("auth", logSecret).WithGroup("g").Info("nested", "k", logSecret)
