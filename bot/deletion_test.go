@@ -225,6 +225,78 @@ func TestForgetMeWhileADMIsOnItsWay(t *testing.T) {
 	}
 }
 
+// TestForgetMeAfterRetention: retention deletes the record of the DMs sent
+// for a rally; the DMs themselves go on Discord with it, so none is left
+// there that a later forget-me could no longer find, whether the member
+// asks for it or not.
+func TestForgetMeAfterRetention(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, "RETENTION_DAYS", "1") // commands offered in DMs too
+	h.setupChapter("Seattle", seattleChannel, seattleLead)
+	id, ann := h.createRally()
+	m := member(3)
+	mustContain(t, h.click(m, seattleChannel, ann.ID, "rsvp:going:"+id), true)
+	h.clock.Set(time.Date(2026, 11, 27, 22, 31, 0, 0, time.UTC)) // the day-before reminder
+	h.runJobs()
+	sent := len(h.fake.DMs(m.UserID))
+	if sent == 0 {
+		t.Fatal("no DM reminder was sent; the test cannot tell anything")
+	}
+
+	h.clock.Set(time.Date(2026, 12, 5, 0, 0, 0, 0, time.UTC)) // past retention
+	h.runJobs()
+	if got := h.privacyHolders(m.UserID); len(got) != 0 {
+		t.Fatalf("the member is still in %v past retention", got)
+	}
+	eventually(t, 10*time.Second, "the DMs of a rally past retention are deleted on Discord", func() bool {
+		return len(h.fake.DMs(m.UserID)) == 0 && len(h.fake.DeletedDMs(m.UserID)) == sent &&
+			h.privacyCount(`SELECT COUNT(*) FROM channel_posts WHERE kind = 'dm_delete'`) == 0
+	})
+	mustContain(t, h.privacyForgetInDM(m), true)
+	if n := len(h.fake.DMs(m.UserID)); n != 0 {
+		t.Errorf("%d of the bot's DMs are still on Discord after forget-me", n)
+	}
+}
+
+// TestRemovedServerDeletesItsDMs: a week after the bot was removed from a
+// server, the DMs it sent members about that server's rallies go on
+// Discord with their records, so a member's later forget-me (from a DM, the
+// one place left) has none left to miss; the other server's stay.
+func TestRemovedServerDeletesItsDMs(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.setupChapter("Seattle", seattleChannel, seattleLead)
+	mustContain(t, h.cmd(admin, otherChannel, "chapter setup", discordtest.Str("chapter", "Chicago"), discordtest.ChannelOpt("channel", otherChannel)), true)
+	r := h.cmd(admin, otherChannel, "rally create", discordtest.Str("chapter", "Chicago"), discordtest.Str("title", "Other server's march"),
+		discordtest.Str("when", "2026-11-28 16:30"), discordtest.Str("location", "Daley Plaza"))
+	other := rallyIDPattern.FindStringSubmatch(r.Text())
+	if other == nil {
+		t.Fatalf("rally create in the other server: %q", r.Text())
+	}
+	id, ann := h.createRally()
+	m := member(3)
+	mustContain(t, h.cmd(m, otherChannel, "rsvp", discordtest.Str("rally", other[1]), discordtest.Str("status", "going")), true)
+	mustContain(t, h.click(m, seattleChannel, ann.ID, "rsvp:going:"+id), true)
+	h.clock.Set(time.Date(2026, 11, 27, 22, 31, 0, 0, time.UTC)) // both day-before reminders
+	h.runJobs()
+	if n := len(h.fake.DMs(m.UserID)); n != 2 {
+		t.Fatalf("%d DM reminders sent, want one per server", n)
+	}
+
+	h.fake.RemoveGuild(otherID)
+	eventually(t, 5*time.Second, "the removal is recorded", func() bool {
+		return h.privacyCount(`SELECT COUNT(*) FROM guild_departures`) == 1
+	})
+	h.clock.Add(7*24*time.Hour + time.Minute)
+	h.runJobs()
+	eventually(t, 10*time.Second, "the removed server's DM is deleted on Discord", func() bool {
+		return len(h.fake.DeletedDMs(m.UserID)) == 1 && len(h.fake.DMs(m.UserID)) == 1
+	})
+	if left := h.fake.DMs(m.UserID); !strings.Contains(messageText(left[0]), "Rally for fair housing") {
+		t.Errorf("the DM left is %q, want the served server's reminder", messageText(left[0]))
+	}
+}
+
 // TestLocaleKeptOnlyWithRSVP: a Spanish-speaking member's language is not
 // stored by autocomplete or a look at a list, only once they RSVP.
 func TestLocaleKeptOnlyWithRSVP(t *testing.T) {

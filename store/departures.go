@@ -77,7 +77,7 @@ func deleteGuild(ctx context.Context, tx *Tx, guildID string, now time.Time) err
 		return err
 	}
 	tx.dropsLocales = true // member_locales is keyed by guild_id too
-	if _, err := deleteMemberRows(ctx, tx, memberScope{guildID: guildID}, false); err != nil {
+	if _, err := deleteMemberRows(ctx, tx, memberScope{guildID: guildID}); err != nil {
 		return err
 	}
 	byRally, err := tablesWithColumn(ctx, tx, "rally_id")

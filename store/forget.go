@@ -168,9 +168,10 @@ func (s memberScope) where(t memberTable) (string, []any) {
 }
 
 // deleteMemberRows deletes, in tx, every row of every member table in the
-// scope, with deleteDMs after owing a Discord deletion for each DM sent in
-// it; it returns how many rows went.
-func deleteMemberRows(ctx context.Context, tx *Tx, s memberScope, deleteDMs bool) (int64, error) {
+// scope, after owing a Discord deletion for each DM sent in it: once its
+// record is gone nothing could find it again, not even the member's
+// forget-me. It returns how many rows went.
+func deleteMemberRows(ctx context.Context, tx *Tx, s memberScope) (int64, error) {
 	tables, err := memberTables(ctx, tx)
 	if err != nil {
 		return 0, err
@@ -181,20 +182,14 @@ func deleteMemberRows(ctx context.Context, tx *Tx, s memberScope, deleteDMs bool
 		if t.Name == "member_dms" {
 			// At a rally's end its "Home safe?" DMs still carry the buttons
 			// members answer with: they go when the check closes
-			// (SafeHomeKeep after the end), the rest at once. Forget-me
-			// takes them all now. What else was owed to the DMs (their end
-			// edits) goes with their rows.
-			var err error
-			if deleteDMs {
-				keep := tx.now.Unix()
-				if s.rallyID != 0 {
-					keep = tx.now.Add(SafeHomeKeep).Unix()
-				}
-				err = oweDMDeletions(ctx, tx, where, args, keep)
-			} else {
-				err = dropDMEndEdits(ctx, tx, where, args)
+			// (SafeHomeKeep after the end), the rest at once. Forget-me and
+			// a server's deletion take them all now. What else was owed to
+			// the DMs (their end edits) goes with their rows.
+			keep := tx.now.Unix()
+			if s.rallyID != 0 {
+				keep = tx.now.Add(SafeHomeKeep).Unix()
 			}
-			if err != nil {
+			if err := oweDMDeletions(ctx, tx, where, args, keep); err != nil {
 				return 0, err
 			}
 		}
@@ -246,7 +241,7 @@ func (db *DB) Forget(ctx context.Context, guildID, userID string) (f Forgotten, 
 		if err != nil {
 			return err
 		}
-		n, err := deleteMemberRows(ctx, tx, scope, true)
+		n, err := deleteMemberRows(ctx, tx, scope)
 		if err != nil {
 			return err
 		}
@@ -326,7 +321,7 @@ func (db *DB) PurgeEndedHighRisk(ctx context.Context, now time.Time) (purged []P
 			if purged[i].Members, err = rallyMembers(ctx, tx, p.ID); err != nil {
 				return err
 			}
-			if err := purgeRally(ctx, tx, p.ID, true); err != nil {
+			if err := purgeRally(ctx, tx, p.ID); err != nil {
 				return err
 			}
 		}
@@ -352,10 +347,6 @@ const safeHomeSent = `(r.ends_at <= ?2 OR NOT EXISTS (SELECT 1 FROM rally_after 
 			AND a.ended_at IS NULL AND r.status = 'scheduled' AND r.message_id IS NOT NULL)
 		AND NOT EXISTS (SELECT 1 FROM member_dms d WHERE d.rally_id = r.id AND d.kind = '` + string(DMSafeHome) + `' AND d.state = 'pending'))`
 
-// purgeRally deletes, in tx, what of the rally names or places people: every
-// member row tied to it (with deleteDMs owing the deletion of the DMs sent
-// for it), the notices owed to its channel (they quote its place), and its
-// place, details and cancel reason. Its title, time and counts stay.
 // rallyMembers are the members with a row about the rally: an RSVP or
 // request, a role, or a DM owed or sent.
 func rallyMembers(ctx context.Context, tx *Tx, rallyID int64) ([]string, error) {
@@ -378,8 +369,12 @@ func rallyMembers(ctx context.Context, tx *Tx, rallyID int64) ([]string, error) 
 	return out, rows.Err()
 }
 
-func purgeRally(ctx context.Context, tx *Tx, rallyID int64, deleteDMs bool) error {
-	if _, err := deleteMemberRows(ctx, tx, memberScope{rallyID: rallyID}, deleteDMs); err != nil {
+// purgeRally deletes, in tx, what of the rally names or places people: every
+// member row tied to it (owing the deletion of the DMs sent for it), the
+// notices owed to its channel (they quote its place), and its place,
+// details and cancel reason. Its title, time and counts stay.
+func purgeRally(ctx context.Context, tx *Tx, rallyID int64) error {
+	if _, err := deleteMemberRows(ctx, tx, memberScope{rallyID: rallyID}); err != nil {
 		return err
 	}
 	// The sync owed to its scheduled event stays: it holds nothing of

@@ -211,7 +211,7 @@ func (db *DB) PurgeRSVPs(ctx context.Context, cutoff time.Time) (rsvps, rallies 
 				return err
 			}
 			rsvps += n
-			if err := purgeRally(ctx, tx, id, false); err != nil {
+			if err := purgeRally(ctx, tx, id); err != nil {
 				return err
 			}
 		}
