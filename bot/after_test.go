@@ -515,3 +515,44 @@ func TestAfterSafeHomeHighRisk(t *testing.T) {
 		}
 	}
 }
+
+// TestForgetMeTakesTheHomeSafeDM: a high-risk rally's "Home safe?" DM
+// stays on Discord for its day after the end, its deletion owed for then
+// (TestAfterSafeHomeHighRisk); a member who asks to be forgotten within that
+// day, in the server or from a DM, has it deleted now, as every other DM
+// the bot sent them.
+func TestForgetMeTakesTheHomeSafeDM(t *testing.T) {
+	t.Parallel()
+	h := afterHarness(t) // commands offered in DMs too
+	h.afterSetupSupport()
+	at := start.Add(26 * time.Hour)
+	id := h.schedRally("Seattle", seattleChannel, "Vigil at the field office", at,
+		discordtest.Int("marshals", 2), discordtest.Bool("safe_home", true), discordtest.Bool("high_risk", true))
+	inServer, fromDM := member(1), member(2)
+	for _, m := range []discordtest.Member{inServer, fromDM} {
+		mustContain(t, h.cmd(m, seattleChannel, "rsvp", discordtest.Str("rally", fmt.Sprint(id)), discordtest.Str("status", "going"),
+			discordtest.Str("role", "marshal")), true)
+	}
+	end := at.Add(2 * time.Hour)
+	h.clock.Set(end)
+	h.runJobs()
+	h.runJobs()
+	h.clock.Add(time.Minute)
+	h.runJobs()
+	for _, m := range []discordtest.Member{inServer, fromDM} {
+		if n := len(h.afterDMs(m)); n != 1 {
+			t.Fatalf("member %s got %d safe-home DMs, want 1", m.UserID, n)
+		}
+		if got := h.privacyHolders(m.UserID); len(got) != 0 {
+			t.Fatalf("member %s is still in %v after the high-risk rally ended", m.UserID, got)
+		}
+	}
+
+	h.cmd(inServer, seattleChannel, "privacy forget-me")
+	h.privacyForgetInDM(fromDM)
+	for _, m := range []discordtest.Member{inServer, fromDM} {
+		eventually(t, 10*time.Second, "the forgotten member's Home safe? DM is deleted", func() bool {
+			return len(h.fake.DMs(m.UserID)) == 0
+		})
+	}
+}

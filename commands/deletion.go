@@ -29,6 +29,7 @@ func (a *App) forgetMe(ctx context.Context, in *Input) (*Response, error) {
 	if err != nil {
 		return nil, err
 	}
+	f.DMs += a.deleteKeptDMsNow(ctx, in, userID)
 	a.discord.ForgetDMChannel(userID)
 	for _, id := range f.Rallies {
 		a.refresher.mark(id)
@@ -54,6 +55,27 @@ func (a *App) forgetMe(ctx context.Context, in *Input) (*Response, error) {
 		msg += "\n" + in.Lang.T("forget_log_pending")
 	}
 	return ephemeral(msg), nil
+}
+
+// deleteKeptDMsNow makes the DM deletions owed for later in the member's DM
+// channel due now: a high-risk rally's "Home safe?" DM, kept on Discord
+// for its day after the end, has no record naming them by then, only its
+// channel. From a DM that channel is where they ask; in a server it is
+// looked up (opening it returns the one there is). It returns how many.
+func (a *App) deleteKeptDMsNow(ctx context.Context, in *Input, userID string) int {
+	channelID := in.ChannelID
+	if in.GuildID != "" {
+		var err error
+		if channelID, err = a.discord.DMChannel(ctx, userID); err != nil {
+			a.log.Warn("could not find a forgotten member's DM channel; the DMs kept for later are deleted then", "err", err)
+			return 0
+		}
+	}
+	n, err := a.db.DMDeletionsNow(ctx, channelID)
+	if err != nil {
+		a.log.Warn("could not delete now the DMs kept for later of a forgotten member", "err", err)
+	}
+	return n
 }
 
 // KeepPrivacy is the privacy sweep: it ends high-risk rallies that are

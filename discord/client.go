@@ -253,19 +253,29 @@ func (d *Client) DeleteMessage(ctx context.Context, channelID, messageID string)
 // resumed send of the same DM is dropped by Discord. A member who does not
 // take DMs from the server fails with ClosedDMs.
 func (d *Client) DMMessage(ctx context.Context, userID string, m Message, nonce string) (*discordgo.Message, error) {
-	channelID, ok := d.dmChannels.Load(userID)
-	if !ok {
-		var ch *discordgo.Channel
-		if err := d.retry(ctx, func() (err error) {
-			ch, err = d.session.UserChannelCreate(userID, discordgo.WithContext(ctx))
-			return err
-		}); err != nil {
-			return nil, err
-		}
-		channelID = ch.ID
-		d.dmChannels.Store(userID, ch.ID)
+	channelID, err := d.DMChannel(ctx, userID)
+	if err != nil {
+		return nil, err
 	}
-	return d.Post(ctx, channelID.(string), m, nonce)
+	return d.Post(ctx, channelID, m, nonce)
+}
+
+// DMChannel returns the member's DM channel with the bot, held in memory
+// or opened (Discord answers with the one there is, so opening twice is
+// opening once).
+func (d *Client) DMChannel(ctx context.Context, userID string) (string, error) {
+	if channelID, ok := d.dmChannels.Load(userID); ok {
+		return channelID.(string), nil
+	}
+	var ch *discordgo.Channel
+	if err := d.retry(ctx, func() (err error) {
+		ch, err = d.session.UserChannelCreate(userID, discordgo.WithContext(ctx))
+		return err
+	}); err != nil {
+		return "", err
+	}
+	d.dmChannels.Store(userID, ch.ID)
+	return ch.ID, nil
 }
 
 // ClosedDMs reports whether a DM failed because the member does not take DMs

@@ -100,6 +100,31 @@ func retimeDMEndEdits(ctx context.Context, tx *Tx, rallyID int64, endsAt int64) 
 	return err
 }
 
+// DMDeletionsNow makes every DM deletion owed in the channel (a member's DM
+// channel with the bot) due now: a "Home safe?" DM kept for its day after
+// a high-risk rally's end goes at once when its member asks to be
+// forgotten. Its row names no member, so only the channel can find it. It
+// returns how many were moved.
+func (db *DB) DMDeletionsNow(ctx context.Context, channelID string) (n int, err error) {
+	defer wrap(&err, "dm deletions now")
+	if channelID == "" {
+		return 0, nil
+	}
+	err = db.update(ctx, func(tx *Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE channel_posts SET due_at = ?1, updated_at = ?1
+			WHERE kind = '`+string(PostDMDelete)+`' AND channel_id = ?2 AND state = 'pending' AND due_at > ?1`, tx.now.Unix(), channelID)
+		if err != nil {
+			return err
+		}
+		moved, err := res.RowsAffected()
+		if n = int(moved); n > 0 {
+			tx.owed = true
+		}
+		return err
+	})
+	return n, err
+}
+
 // countDMDeletions is how many DM deletions are owed.
 func countDMDeletions(ctx context.Context, tx *Tx) (n int, err error) {
 	err = tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM channel_posts WHERE kind = '`+string(PostDMDelete)+`'`).Scan(&n)
