@@ -556,3 +556,52 @@ func TestForgetMeTakesTheHomeSafeDM(t *testing.T) {
 		})
 	}
 }
+
+// TestHomeSafeDMNotLeftBehind: a "Home safe?" DM stays on Discord once its
+// check has closed (24 h after the end) and its record is gone; it is still
+// deleted when its member asks to be forgotten, and at retention for the
+// others, so none is left that nothing could find again.
+func TestHomeSafeDMNotLeftBehind(t *testing.T) {
+	t.Parallel()
+	h := afterHarness(t, "RETENTION_DAYS", "2")
+	h.afterSetupSupport()
+	at := start.Add(26 * time.Hour)
+	id := h.schedRally("Seattle", seattleChannel, "Night march", at, discordtest.Int("marshals", 2), discordtest.Bool("safe_home", true))
+	forgets, stays := member(1), member(2)
+	for _, m := range []discordtest.Member{forgets, stays} {
+		mustContain(t, h.cmd(m, seattleChannel, "rsvp", discordtest.Str("rally", fmt.Sprint(id)), discordtest.Str("status", "going"),
+			discordtest.Str("role", "marshal")), true)
+	}
+	end := at.Add(2 * time.Hour)
+	h.clock.Set(end)
+	h.runJobs()
+	h.runJobs()
+	for _, m := range []discordtest.Member{forgets, stays} {
+		if n := len(h.afterDMs(m)); n != 1 {
+			t.Fatalf("member %s got %d safe-home DMs, want 1", m.UserID, n)
+		}
+	}
+	h.clock.Set(end.Add(25 * time.Hour)) // the check is closed, its rows gone
+	h.runJobs()
+	if n, err := h.schedDB().SafeHomeRows(context.Background(), id); err != nil || n != 0 {
+		t.Fatalf("25 h after the end: %d safe-home rows (%v)", n, err)
+	}
+
+	h.cmd(forgets, seattleChannel, "privacy forget-me")
+	eventually(t, 10*time.Second, "the forgotten member's Home safe? DM is deleted", func() bool {
+		return len(h.afterDMs(forgets)) == 0
+	})
+	if n := len(h.afterDMs(stays)); n != 1 {
+		t.Errorf("the other member's Home safe? DM: %d, want it kept until retention", n)
+	}
+	h.clock.Add(3 * 24 * time.Hour) // past retention
+	h.runJobs()
+	eventually(t, 10*time.Second, "the other member's Home safe? DM is deleted at retention", func() bool {
+		return len(h.afterDMs(stays)) == 0
+	})
+	for _, m := range []discordtest.Member{forgets, stays} {
+		if got := h.privacyHolders(m.UserID); len(got) != 0 {
+			t.Errorf("member %s is still in %v", m.UserID, got)
+		}
+	}
+}

@@ -440,7 +440,10 @@ func (db *DB) ListUnanswered(ctx context.Context, now time.Time, after time.Dura
 // PurgeSafeHome deletes, for each rally that ended at least SafeHomeKeep
 // before now, every row naming a member its safe-home check made: the
 // answers, the DMs' records, and the support channel's posts (whose text
-// mentions them). It returns how many rallies it cleared.
+// mentions them). The DMs themselves stay on Discord (pressed, they say the
+// check is closed), their deletion owed for later, by channel and message
+// only: at retention, or at once when their member asks to be forgotten
+// (DMDeletionsNow). It returns how many rallies it cleared.
 func (db *DB) PurgeSafeHome(ctx context.Context, now time.Time) (n int, err error) {
 	defer wrap(&err, "purge safe home")
 	err = db.update(ctx, func(tx *Tx) error {
@@ -450,6 +453,9 @@ func (db *DB) PurgeSafeHome(ctx context.Context, now time.Time) (n int, err erro
 			return err
 		}
 		for _, id := range ids {
+			if err := oweDMDeletions(ctx, tx, `rally_id = ? AND kind = '`+string(DMSafeHome)+`'`, []any{id}, keptDMDeletion); err != nil {
+				return err
+			}
 			for _, q := range []string{
 				`DELETE FROM safe_home WHERE rally_id = ?1`,
 				`DELETE FROM member_dms WHERE rally_id = ?1 AND kind = '` + string(DMSafeHome) + `'`,

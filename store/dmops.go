@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"time"
 )
 
 // What is owed to a DM already sent is a kind of the one outbox too: a row
@@ -123,6 +124,27 @@ func (db *DB) DMDeletionsNow(ctx context.Context, channelID string) (n int, err 
 		return err
 	})
 	return n, err
+}
+
+// keptDMDeletion is the due time of a DM deletion kept for later: a closed
+// "Home safe?" DM's, made due at retention (dueKeptDMDeletions) or by its
+// member's forget-me (DMDeletionsNow), whichever comes first.
+const keptDMDeletion = int64(1) << 53
+
+// dueKeptDMDeletions makes due now, in tx, the DM deletions kept for later
+// since before cutoff: retention's, for the DMs whose records it deleted
+// earlier.
+func dueKeptDMDeletions(ctx context.Context, tx *Tx, cutoff time.Time) error {
+	res, err := tx.ExecContext(ctx, `UPDATE channel_posts SET due_at = ?1, updated_at = ?1
+		WHERE kind = '`+string(PostDMDelete)+`' AND state = 'pending' AND due_at = ?2 AND updated_at < ?3`,
+		tx.now.Unix(), keptDMDeletion, cutoff.Unix())
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n > 0 {
+		tx.owed = true
+	}
+	return nil
 }
 
 // countDMDeletions is how many DM deletions are owed.

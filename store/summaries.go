@@ -216,6 +216,9 @@ func (db *DB) PurgeRSVPs(ctx context.Context, cutoff time.Time) (rsvps, rallies 
 			}
 		}
 		rallies = len(ids)
+		if err := dueKeptDMDeletions(ctx, tx, cutoff); err != nil {
+			return err
+		}
 		if err := dropIdleLocales(ctx, tx); err != nil {
 			return err
 		}
