@@ -297,6 +297,36 @@ func TestRemovedServerDeletesItsDMs(t *testing.T) {
 	}
 }
 
+// TestRetentionClearsTheAnnouncement: retention clears a rally's place and
+// details, and its announcement in the channel says so, as a high-risk
+// rally's does at its end; the title stays.
+func TestRetentionClearsTheAnnouncement(t *testing.T) {
+	t.Parallel()
+	h := rallyHarness(t, "RETENTION_DAYS", "1")
+	id, ann := h.createRally(discordtest.Str("details", "Knock twice at the side door"))
+	mustContain(t, h.click(volunteer, seattleChannel, ann.ID, "rsvp:going:"+id), true)
+	if text := messageText(h.fake.Message(seattleChannel, ann.ID)); !strings.Contains(text, "Westlake Park") || !strings.Contains(text, "side door") {
+		t.Fatalf("the announcement shows no place or details before retention: %q", text)
+	}
+	h.clock.Set(time.Date(2026, 11, 29, 0, 0, 0, 0, time.UTC)) // over, within retention
+	h.runJobs()
+	h.runJobs()
+	edits := h.fake.Edits(seattleChannel, ann.ID)
+	h.clock.Set(time.Date(2026, 12, 5, 0, 0, 0, 0, time.UTC))
+	h.runJobs()
+	if n := h.privacyCount(`SELECT COUNT(*) FROM rallies WHERE location != '' OR details != ''`); n != 0 {
+		t.Fatalf("%d rallies keep a place or details past retention", n)
+	}
+	eventually(t, 10*time.Second, "the announcement no longer shows the place or details", func() bool {
+		text := messageText(h.fake.Message(seattleChannel, ann.ID))
+		return !strings.Contains(text, "Westlake Park") && !strings.Contains(text, "side door") &&
+			strings.Contains(text, "deleted after the rally") && strings.Contains(text, "Rally for fair housing")
+	})
+	if h.fake.Edits(seattleChannel, ann.ID) == edits {
+		t.Error("the announcement was not edited at retention")
+	}
+}
+
 // TestLocaleKeptOnlyWithRSVP: a Spanish-speaking member's language is not
 // stored by autocomplete or a look at a list, only once they RSVP.
 func TestLocaleKeptOnlyWithRSVP(t *testing.T) {
