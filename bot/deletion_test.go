@@ -297,6 +297,34 @@ func TestRemovedServerDeletesItsDMs(t *testing.T) {
 	}
 }
 
+// TestRetentionCleansTheLog: retention that deletes only preferences (no
+// rally past it this time) still empties the write-ahead log, so the ids it
+// deleted do not stay in its old frames.
+func TestRetentionCleansTheLog(t *testing.T) {
+	t.Parallel()
+	h := rallyHarness(t, "RETENTION_DAYS", "1")
+	reminders, safeHome := member(4), member(5)
+	mustContain(t, h.cmd(reminders, seattleChannel, "notify", discordtest.Str("reminders", "off")), true)
+	mustContain(t, h.cmd(safeHome, seattleChannel, "notify", discordtest.Str("safe_home", "off")), true)
+	for _, m := range []discordtest.Member{reminders, safeHome} {
+		if !fileHas(t, h.dbPath+"-wal", m.UserID) {
+			t.Fatalf("member %s is not in the -wal file; the test cannot tell anything", m.UserID)
+		}
+	}
+	h.clock.Add(3 * 24 * time.Hour)
+	h.runJobs()
+	for _, m := range []discordtest.Member{reminders, safeHome} {
+		if got := h.privacyHolders(m.UserID); len(got) != 0 {
+			t.Errorf("member %s is still in %v past retention", m.UserID, got)
+		}
+		for _, f := range []string{h.dbPath + "-wal", h.dbPath} {
+			if fileHas(t, f, m.UserID) {
+				t.Errorf("%s still holds member %s after retention deleted their preference", f, m.UserID)
+			}
+		}
+	}
+}
+
 // TestRetentionClearsTheAnnouncement: retention clears a rally's place and
 // details, and its announcement in the channel says so, as a high-risk
 // rally's does at its end; the title stays.

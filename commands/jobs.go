@@ -286,12 +286,16 @@ func (a *App) PurgeOldRSVPs(ctx context.Context, now time.Time) error {
 	a.jobs.retention.Lock()
 	defer a.jobs.retention.Unlock()
 	cutoff := now.AddDate(0, 0, -a.cfg.RetentionDays)
-	rsvps, rallies, err := a.db.PurgeRSVPs(ctx, cutoff)
+	p, err := a.db.Retention(ctx, cutoff)
 	if err != nil {
 		return err
 	}
-	if rallies > 0 {
-		a.log.Info("deleted RSVPs past retention", "rsvps", rsvps, "rallies", rallies, "retention_days", a.cfg.RetentionDays)
+	if p.Rallies > 0 {
+		a.log.Info("deleted RSVPs past retention", "rsvps", p.RSVPs, "rallies", p.Rallies, "retention_days", a.cfg.RetentionDays)
+	}
+	if p.Deleted() {
+		// Idle members' preferences go without any rally: the log is
+		// emptied of them too.
 		a.checkpoint(ctx, "retention")
 	}
 	return a.DeleteExpiredEvents(ctx, cutoff)

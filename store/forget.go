@@ -325,7 +325,7 @@ func (db *DB) PurgeEndedHighRisk(ctx context.Context, now time.Time) (purged []P
 				return err
 			}
 		}
-		if err := dropIdleLocales(ctx, tx); err != nil {
+		if _, err := dropIdleLocales(ctx, tx); err != nil {
 			return err
 		}
 		after, err := countDMDeletions(ctx, tx)
@@ -403,11 +403,15 @@ func setHighRisk(ctx context.Context, tx *Tx, rallyID int64, on bool) error {
 // dropIdleLocales deletes the locales of members with no RSVP or role left
 // in the guild: a member's DM language is kept only while something may be
 // sent to them.
-func dropIdleLocales(ctx context.Context, tx *Tx) error {
+// It returns how many went.
+func dropIdleLocales(ctx context.Context, tx *Tx) (int64, error) {
 	tx.dropsLocales = true
-	_, err := tx.ExecContext(ctx, `DELETE FROM member_locales WHERE NOT `+
+	res, err := tx.ExecContext(ctx, `DELETE FROM member_locales WHERE NOT `+
 		memberHolds("member_locales.user_id", "member_locales.guild_id"))
-	return err
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
 }
 
 // dropIdleLocale deletes the member's locale in the guild, in tx, once they

@@ -196,11 +196,30 @@ func (db *DB) LastSummary(ctx context.Context, guildID string) (_ time.Time, err
 // which can say where people met or why; the counts and title stay on the
 // rally rows for summaries. Members' locales go once they have no RSVP or
 // role left in the server, and their preferences (DM reminders, the
-// "Home safe?" DM) once they have had none since cutoff. It returns how many RSVPs and rallies it cleared.
+// "Home safe?" DM) once they have had none since cutoff. It returns how
+// many RSVPs and rallies it cleared (Retention says what else).
 func (db *DB) PurgeRSVPs(ctx context.Context, cutoff time.Time) (rsvps, rallies int, err error) {
+	p, err := db.Retention(ctx, cutoff)
+	return p.RSVPs, p.Rallies, err
+}
+
+// Retained is what one run of retention deleted.
+type Retained struct {
+	RSVPs, Rallies int // the RSVPs, and the rallies cleared
+	// Members is how many other rows holding a member id went: locales
+	// and preferences of members idle since the cutoff.
+	Members int64
+}
+
+// Deleted reports whether the run deleted any member id, so the log is
+// to be emptied of them.
+func (p Retained) Deleted() bool { return p.Rallies > 0 || p.Members > 0 }
+
+// Retention is PurgeRSVPs, saying all it deleted.
+func (db *DB) Retention(ctx context.Context, cutoff time.Time) (p Retained, err error) {
 	defer wrap(&err, "purge rsvps")
 	err = db.update(ctx, func(tx *Tx) error {
-		rsvps, rallies = 0, 0
+		p = Retained{}
 		ids, err := queryIDs(ctx, tx, `SELECT id FROM rallies WHERE ends_at < ? AND rsvps_purged_at IS NULL`, cutoff.Unix())
 		if err != nil {
 			return err
@@ -210,27 +229,33 @@ func (db *DB) PurgeRSVPs(ctx context.Context, cutoff time.Time) (rsvps, rallies 
 			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM rsvps WHERE rally_id = ?`, id).Scan(&n); err != nil {
 				return err
 			}
-			rsvps += n
+			p.RSVPs += n
 			if err := purgeRally(ctx, tx, id); err != nil {
 				return err
 			}
 		}
-		rallies = len(ids)
+		p.Rallies = len(ids)
 		if err := dueKeptDMDeletions(ctx, tx, cutoff); err != nil {
 			return err
 		}
-		if err := dropIdleLocales(ctx, tx); err != nil {
+		if p.Members, err = dropIdleLocales(ctx, tx); err != nil {
 			return err
 		}
 		// A preference says the member used the bot: kept while they do.
 		// Turning "Home safe?" off is one too.
-		if _, err := tx.ExecContext(ctx, `DELETE FROM member_prefs WHERE updated_at < ? AND NOT `+
-			memberHolds("member_prefs.user_id", "member_prefs.guild_id"), cutoff.Unix()); err != nil {
-			return err
+		for _, table := range []string{"member_prefs", "safe_home_optout"} {
+			res, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE updated_at < ? AND NOT `+
+				memberHolds(table+".user_id", table+".guild_id"), cutoff.Unix())
+			if err != nil {
+				return err
+			}
+			n, err := res.RowsAffected()
+			if err != nil {
+				return err
+			}
+			p.Members += n
 		}
-		_, err = tx.ExecContext(ctx, `DELETE FROM safe_home_optout WHERE updated_at < ? AND NOT `+
-			memberHolds("safe_home_optout.user_id", "safe_home_optout.guild_id"), cutoff.Unix())
-		return err
+		return nil
 	})
-	return rsvps, rallies, err
+	return p, err
 }
