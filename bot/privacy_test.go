@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -492,6 +493,61 @@ func TestApproval(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestForgetMeWhileALeadAnswers: members asking to be forgotten while a
+// lead approves or declines their requests are forgotten whichever comes
+// first: the DM telling the answer is owed with the answer, so it cannot
+// be owed after the forget-me to a member it has just deleted, nor sent.
+func TestForgetMeWhileALeadAnswers(t *testing.T) {
+	t.Parallel()
+	h := rallyHarness(t)
+	id, ann := h.privRally("Closed meeting", start.Add(30*time.Hour), discordtest.Bool("approval", true))
+	// Rounds of as many requests as one /rally attendees offers buttons for.
+	const rounds, perRound = 3, 10
+	for round := 0; round < rounds; round++ {
+		for i := 0; i < perRound; i++ {
+			mustContain(t, h.noticeRSVP(member(10+round*perRound+i), ann, id, "going"), true, "went to the")
+		}
+		att := h.cmd(lead, seattleChannel, "rally attendees", discordtest.Str("rally", fmt.Sprint(id)))
+		var wg sync.WaitGroup
+		for i := 0; i < perRound; i++ {
+			m, answer := member(10+round*perRound+i), "approve"
+			if i%2 == 1 {
+				answer = "decline"
+			}
+			wg.Add(2)
+			go func() {
+				defer wg.Done()
+				inv := discordtest.Invocation{GuildID: guildID, ChannelID: seattleChannel, Member: lead}
+				if _, err := h.fake.Click(h.ctx(), inv, att.MessageID, fmt.Sprintf("request:%s:%d:%s", answer, id, m.UserID)); err != nil {
+					t.Error(err)
+				}
+			}()
+			go func() {
+				defer wg.Done()
+				inv := discordtest.Invocation{GuildID: guildID, ChannelID: seattleChannel, Member: m}
+				if _, err := h.fake.Command(h.ctx(), inv, "privacy forget-me"); err != nil {
+					t.Error(err)
+				}
+			}()
+		}
+		wg.Wait()
+	}
+	h.runJobs()
+	eventually(t, 10*time.Second, "no DM is owed any more", func() bool {
+		return h.privacyCount(`SELECT COUNT(*) FROM member_dms WHERE state = 'pending'`)+
+			h.privacyCount(`SELECT COUNT(*) FROM channel_posts WHERE kind = 'dm_delete'`) == 0
+	})
+	for i := 0; i < rounds*perRound; i++ {
+		m := member(10 + i)
+		if got := h.privacyHolders(m.UserID); len(got) != 0 {
+			t.Errorf("forgotten member %s is still in %v", m.UserID, got)
+		}
+		if got := h.fake.DMs(m.UserID); len(got) != 0 {
+			t.Errorf("forgotten member %s has a DM on Discord: %s", m.UserID, messageText(got[0]))
+		}
+	}
 }
 
 // privSeat finds a seat spoken of (not Seattle).

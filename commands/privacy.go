@@ -285,12 +285,17 @@ func (a *App) removalLines(ctx context.Context, l Lang, r store.Rally) ([]string
 }
 
 // answerButton is a lead's Approve or Decline on a request. The member is
-// told by DM either way, if they are still in the server.
+// told by DM either way, as every owed DM is: worded now in every language
+// and sent in theirs once it is known they are still in the server (a
+// member who left is taken off its rallies instead), exactly once. The DM
+// is owed with the answer, in its transaction.
 func (a *App) answerButton(ctx context.Context, in *Input) (*Response, error) {
 	r := in.Rally // authorize checked the clicker leads its chapter
 	userID := in.Params["user"]
 	approve := in.Params["answer"] == "approve"
-	res, err := a.db.AnswerRequest(ctx, in.GuildID, r.ID, userID, approve)
+	res, err := a.db.AnswerRequestTelling(ctx, in.GuildID, r.ID, userID, approve, func(res store.AnswerResult) string {
+		return dmBodies(func(l Lang) string { return answerDM(l, approve, res) })
+	})
 	if errors.Is(err, store.ErrNoSuchRequest) {
 		return nil, conflict("request_not_waiting")
 	}
@@ -300,41 +305,32 @@ func (a *App) answerButton(ctx context.Context, in *Input) (*Response, error) {
 	r = res.Rally
 	if !approve {
 		a.log.Info("request declined", "guild", in.GuildID, "rally", r.ID)
-		a.dmMember(ctx, r.GuildID, r.ID, userID, store.NoticeDM(), func(l Lang) string {
-			return l.T("dm_request_declined", "Title", escape(r.Title), "Chapter", escape(r.ChapterName))
-		})
 		return ephemeral(in.Lang.T("request_declined", "Member", userID, "Title", escape(r.Title))), nil
 	}
 	a.refresher.mark(r.ID)
 	a.log.Info("request approved", "guild", in.GuildID, "rally", r.ID, "status", string(res.Status))
-	words := func(l Lang) string {
-		if res.Role != "" {
-			return l.T("status_going_role", "Role", roleName(l, res.Role, 1))
-		}
-		return statusWords(l, res.Status, res.Position)
-	}
-	// Let in with a seat or a role, they are told a private place with it:
-	// worded when the DM goes out, and only if they are still going then.
-	kind := store.NoticeDM()
-	if res.Status == store.Going {
-		kind = store.ApprovedDM()
-	}
-	a.dmMember(ctx, r.GuildID, r.ID, userID, kind, func(l Lang) string {
-		return l.T("dm_request_approved", "Title", escape(r.Title), "Chapter", escape(r.ChapterName),
-			"When", zonedTime(l, r.StartsAt, r.TimeZone), "Status", words(l))
-	})
-	return ephemeral(in.Lang.T("request_approved", "Member", userID, "Title", escape(r.Title), "Status", words(in.Lang))), nil
+	return ephemeral(in.Lang.T("request_approved", "Member", userID, "Title", escape(r.Title), "Status", answerWords(in.Lang, res))), nil
 }
 
-// dmMember owes a member of the guild a DM of the kind about the rally,
-// worded now in every language and sent in theirs, as every owed DM is: once
-// it is known they are still in the server (a member who left is taken off
-// its rallies instead), exactly once, and recorded where it is. A private
-// place is never in text: a kind that tells it adds it when it is sent.
-func (a *App) dmMember(ctx context.Context, guildID string, rallyID int64, userID string, kind store.DMKind, text func(Lang) string) {
-	if err := a.db.OweMemberDM(ctx, rallyID, userID, kind, dmBodies(text)); err != nil {
-		a.log.Warn("could not owe a member a DM", "guild", guildID, "err", err)
+// answerWords says where an approved request left the member.
+func answerWords(l Lang, res store.AnswerResult) string {
+	if res.Role != "" {
+		return l.T("status_going_role", "Role", roleName(l, res.Role, 1))
 	}
+	return statusWords(l, res.Status, res.Position)
+}
+
+// answerDM is the DM telling a member a lead's answer to their request, in l.
+func answerDM(l Lang, approve bool, res store.AnswerResult) string {
+	r := res.Rally
+	if !approve {
+		return l.T("dm_request_declined", "Title", escape(r.Title), "Chapter", escape(r.ChapterName))
+	}
+	// A private place is not in its text: let in with a seat or a role,
+	// they are told it when the DM goes out, if still going then
+	// (store.ApprovedDM).
+	return l.T("dm_request_approved", "Title", escape(r.Title), "Chapter", escape(r.ChapterName),
+		"When", zonedTime(l, r.StartsAt, r.TimeZone), "Status", answerWords(l, res))
 }
 
 // requestedReply answers a Going (or a role) that became a request.

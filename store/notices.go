@@ -68,12 +68,16 @@ func (k DMKind) TellsPlace() bool {
 func (db *DB) OweMemberDM(ctx context.Context, rallyID int64, userID string, kind DMKind, body string) (err error) {
 	defer wrap(&err, "owe member dm")
 	return db.update(ctx, func(tx *Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO member_dms (rally_id, kind, user_id, body, nonce, created_at, updated_at)
-			VALUES (?, ?, ?, ?, lower(hex(randomblob(10))), ?, ?) ON CONFLICT DO NOTHING`,
-			rallyID, kind, userID, body, tx.now.Unix(), tx.now.Unix())
-		tx.owed = true
-		return err
+		return oweMemberDM(ctx, tx, rallyID, userID, kind, body)
 	})
+}
+
+func oweMemberDM(ctx context.Context, tx *Tx, rallyID int64, userID string, kind DMKind, body string) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO member_dms (rally_id, kind, user_id, body, nonce, created_at, updated_at)
+		VALUES (?, ?, ?, ?, lower(hex(randomblob(10))), ?, ?) ON CONFLICT DO NOTHING`,
+		rallyID, kind, userID, body, tx.now.Unix(), tx.now.Unix())
+	tx.owed = true
+	return err
 }
 
 // ChangeDM is the kind of the notice of one change of a rally, named by a

@@ -335,71 +335,97 @@ type AnswerResult struct {
 // Approval seats them as Going would have without approval: a role asked
 // for while the rally still needs it, else a seat, else the waitlist.
 func (db *DB) AnswerRequest(ctx context.Context, guildID string, rallyID int64, userID string, approve bool) (res AnswerResult, err error) {
+	return db.AnswerRequestTelling(ctx, guildID, rallyID, userID, approve, nil)
+}
+
+// AnswerTold words the DM telling a member a lead's answer to their
+// request (dmBodies), from where the answer left them.
+type AnswerTold func(res AnswerResult) string
+
+// AnswerRequestTelling is AnswerRequest owing, in the same transaction, the
+// member's DM telling them (tell; nil: none): the answer and the DM that
+// tells it are one, so a forget-me cannot come between them and leave a DM
+// owed to a member it has just deleted.
+func (db *DB) AnswerRequestTelling(ctx context.Context, guildID string, rallyID int64, userID string, approve bool, tell AnswerTold) (res AnswerResult, err error) {
 	defer wrap(&err, "answer request")
 	err = db.update(ctx, func(tx *Tx) error {
-		r, err := rallyByID(ctx, tx, guildID, rallyID)
-		if err != nil {
+		if err := answerRequest(ctx, tx, guildID, rallyID, userID, approve, &res); err != nil || tell == nil {
 			return err
 		}
-		var role string
-		err = tx.QueryRowContext(ctx, `DELETE FROM rally_requests WHERE rally_id = ? AND user_id = ? RETURNING role`, rallyID, userID).Scan(&role)
-		if errors.Is(err, sql.ErrNoRows) {
-			return ErrNoSuchRequest
+		// Let in with a seat or a role, they are told a private place with
+		// it: worded when the DM goes out, and only if still going then.
+		kind := NoticeDM()
+		if res.Status == Going {
+			kind = ApprovedDM()
 		}
-		if err != nil {
-			return err
-		}
-		res.Status = NotGoing
-		if !approve {
-			res.Rally, err = rallyByID(ctx, tx, guildID, rallyID)
-			return err
-		}
-		if r.Cancelled() {
-			return &RallyStateError{Change: ChangeRSVP, Title: r.Title, Err: ErrRallyCancelled}
-		}
-		if r.Started(tx.now) {
-			return &RallyStateError{Change: ChangeRSVP, Title: r.Title, Err: ErrRallyStarted}
-		}
-		if c := r.Staffing.Of(Role(role)); role != "" && c.Short() > 0 {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO role_signups (rally_id, user_id, role, updated_at) VALUES (?, ?, ?, ?)
-				ON CONFLICT (rally_id, user_id) DO UPDATE SET role = excluded.role, updated_at = excluded.updated_at`,
-				rallyID, userID, role, tx.now.Unix()); err != nil {
-				return err
-			}
-			if err := addFilled(ctx, tx, rallyID, Role(role), 1); err != nil {
-				return err
-			}
-			res.Status, res.Role = Going, Role(role)
-		} else {
-			res.Status = Going
-			if r.Full() {
-				res.Status = Waitlist
-			}
-			var d Counts
-			d.add(res.Status, 1)
-			var seq int64
-			if err := tx.QueryRowContext(ctx, `UPDATE rallies SET rsvp_seq = rsvp_seq + 1, going_count = going_count + ?,
-				waitlist_count = waitlist_count + ?, refresh_pending = refresh_pending + 1 WHERE id = ? RETURNING rsvp_seq`,
-				d.Going, d.Waitlist, rallyID).Scan(&seq); err != nil {
-				return err
-			}
-			if _, err := tx.ExecContext(ctx, `
-				INSERT INTO rsvps (rally_id, user_id, status, seq, updated_at) VALUES (?, ?, ?, ?, ?)
-				ON CONFLICT (rally_id, user_id) DO UPDATE SET status = excluded.status, seq = excluded.seq,
-					promoted = 0, updated_at = excluded.updated_at`,
-				rallyID, userID, res.Status, seq, tx.now.Unix()); err != nil {
-				return err
-			}
-			if res.Status == Waitlist {
-				if res.Position, err = waitlistPosition(ctx, tx, rallyID, userID); err != nil {
-					return err
-				}
-			}
-		}
-		res.Rally, err = rallyByID(ctx, tx, guildID, rallyID)
-		return err
+		return oweMemberDM(ctx, tx, rallyID, userID, kind, tell(res))
 	})
 	return res, err
+}
+
+// answerRequest answers the request in tx, into res.
+func answerRequest(ctx context.Context, tx *Tx, guildID string, rallyID int64, userID string, approve bool, res *AnswerResult) error {
+	r, err := rallyByID(ctx, tx, guildID, rallyID)
+	if err != nil {
+		return err
+	}
+	var role string
+	err = tx.QueryRowContext(ctx, `DELETE FROM rally_requests WHERE rally_id = ? AND user_id = ? RETURNING role`, rallyID, userID).Scan(&role)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrNoSuchRequest
+	}
+	if err != nil {
+		return err
+	}
+	res.Status = NotGoing
+	if !approve {
+		res.Rally, err = rallyByID(ctx, tx, guildID, rallyID)
+		return err
+	}
+	if r.Cancelled() {
+		return &RallyStateError{Change: ChangeRSVP, Title: r.Title, Err: ErrRallyCancelled}
+	}
+	if r.Started(tx.now) {
+		return &RallyStateError{Change: ChangeRSVP, Title: r.Title, Err: ErrRallyStarted}
+	}
+	if c := r.Staffing.Of(Role(role)); role != "" && c.Short() > 0 {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO role_signups (rally_id, user_id, role, updated_at) VALUES (?, ?, ?, ?)
+			ON CONFLICT (rally_id, user_id) DO UPDATE SET role = excluded.role, updated_at = excluded.updated_at`,
+			rallyID, userID, role, tx.now.Unix()); err != nil {
+			return err
+		}
+		if err := addFilled(ctx, tx, rallyID, Role(role), 1); err != nil {
+			return err
+		}
+		res.Status, res.Role = Going, Role(role)
+	} else {
+		res.Status = Going
+		if r.Full() {
+			res.Status = Waitlist
+		}
+		var d Counts
+		d.add(res.Status, 1)
+		var seq int64
+		if err := tx.QueryRowContext(ctx, `UPDATE rallies SET rsvp_seq = rsvp_seq + 1, going_count = going_count + ?,
+			waitlist_count = waitlist_count + ?, refresh_pending = refresh_pending + 1 WHERE id = ? RETURNING rsvp_seq`,
+			d.Going, d.Waitlist, rallyID).Scan(&seq); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `
+			INSERT INTO rsvps (rally_id, user_id, status, seq, updated_at) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (rally_id, user_id) DO UPDATE SET status = excluded.status, seq = excluded.seq,
+				promoted = 0, updated_at = excluded.updated_at`,
+			rallyID, userID, res.Status, seq, tx.now.Unix()); err != nil {
+			return err
+		}
+		if res.Status == Waitlist {
+			if res.Position, err = waitlistPosition(ctx, tx, rallyID, userID); err != nil {
+				return err
+			}
+		}
+	}
+	res.Rally, err = rallyByID(ctx, tx, guildID, rallyID)
+	return err
 }
 
 // Departure is what a member who left the server lost.
