@@ -532,8 +532,10 @@ func TestMetricsCarryKindsOnly(t *testing.T) {
 		return len(h.fake.DMs(approved.UserID)) == 1 && len(h.fake.DMs(declined.UserID)) == 1
 	})
 	mustContain(t, h.cmd(approved, seattleChannel, "privacy forget-me"), true, "Deleted")
-	eventually(t, 10*time.Second, "forget-me's DM deletion is done", func() bool {
-		return len(h.fake.DMs(approved.UserID)) == 0
+	eventually(t, 10*time.Second, "forget-me's DM deletion is done and counted", func() bool {
+		labels := h.metricLabels()
+		notices := slices.IndexFunc(labels, func(l string) bool { return strings.HasPrefix(l, "job=dm_notice") })
+		return len(h.fake.DMs(approved.UserID)) == 0 && slices.Contains(labels, "job=dm_delete") && notices >= 0
 	})
 
 	kind := regexp.MustCompile(`^(kind|job|outcome|class)=[a-z_]+$`)
