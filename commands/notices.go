@@ -415,18 +415,11 @@ func (a *App) sendMemberDM(ctx context.Context, now time.Time, d store.DueDM, ta
 	r := d.Rally
 	log := a.log.With("rally", r.ID, "kind", string(d.Kind))
 	offset, isReminder := d.Kind.Reminder()
-	// The kind counted is the family: a change's or an answer's
-	// kind carries a fresh id of its own, which would make a metric series
-	// per DM.
-	kind := "dm_" + string(d.Kind)
-	switch {
-	case isReminder:
-		kind = "dm_reminder"
-	case strings.HasPrefix(string(d.Kind), "change:"):
-		kind = "dm_change"
-	case strings.HasPrefix(string(d.Kind), "notice:"):
-		kind = "dm_notice"
-	}
+	// The kind counted is the family, what comes before a colon: a
+	// change's or an answer's kind carries a fresh id of its own, which
+	// would make a metric series per DM.
+	family, _, _ := strings.Cut(string(d.Kind), ":")
+	kind := "dm_" + family
 	var out *store.DMOutcome
 	var sent *discordgo.Message
 	finish := func(state store.DMState) { out = &store.DMOutcome{Due: d, State: state} }
