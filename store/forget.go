@@ -402,8 +402,7 @@ func setHighRisk(ctx context.Context, tx *Tx, rallyID int64, on bool) error {
 
 // dropIdleLocales deletes the locales of members with no RSVP or role left
 // in the guild: a member's DM language is kept only while something may be
-// sent to them.
-// It returns how many went.
+// sent to them. It returns how many went.
 func dropIdleLocales(ctx context.Context, tx *Tx) (int64, error) {
 	tx.dropsLocales = true
 	res, err := tx.ExecContext(ctx, `DELETE FROM member_locales WHERE NOT `+
