@@ -201,157 +201,65 @@ func TestForgetMeWhileABackupReads(t *testing.T) {
 }
 
 // TestForgetMeWhileADMIsOnItsWay: a DM that reaches Discord after forget-me
-// deleted its record (its send was on its way) is deleted on Discord too,
-// once its answer comes back: nothing the bot sent the member outlives
-// their forget-me, and nothing of where it was is kept.
+// deleted its record (its send was on its way: its message posted, or its
+// DM channel being opened) is deleted on Discord too, once its answer comes
+// back: nothing the bot sent the member outlives their forget-me, nothing
+// of where it was is kept, and the DM channel opened for it is not held in
+// memory (the member's next DM opens it anew).
 func TestForgetMeWhileADMIsOnItsWay(t *testing.T) {
 	t.Parallel()
-	h, id, ann := waitlistedHarness(t)
-	release := h.fake.Hold("POST", postMessage)
-	h.click(member(1), seattleChannel, ann.ID, "rsvp:not_going:"+id)
-	eventually(t, 10*time.Second, "the promotion's DM reaches Discord", func() bool {
-		return len(h.noticeDMs(member(2), "A seat opened up")) == 1
-	})
-	mustContain(t, h.cmd(member(2), seattleChannel, "privacy forget-me"), true, "Deleted your")
-	release()
-	eventually(t, 10*time.Second, "the DM is deleted once its send has answered", func() bool {
-		return len(h.fake.DeletedDMs(member(2).UserID)) == 1 && len(h.fake.DMs(member(2).UserID)) == 0
-	})
-	eventually(t, 10*time.Second, "the deletion done, its row gone", func() bool {
-		return h.privacyCount(`SELECT COUNT(*) FROM channel_posts WHERE kind = 'dm_delete'`) == 0
-	})
-	if held := h.privacyHolders(member(2).UserID); len(held) != 0 {
-		t.Errorf("the forgotten member's id is still in %v", held)
-	}
-}
-
-// TestForgetMeAfterRetention: retention deletes the record of the DMs sent
-// for a rally; the DMs themselves go on Discord with it, so none is left
-// there that a later forget-me could no longer find, whether the member
-// asks for it or not.
-func TestForgetMeAfterRetention(t *testing.T) {
-	t.Parallel()
-	h := newHarness(t, "RETENTION_DAYS", "1") // commands offered in DMs too
-	h.setupChapter("Seattle", seattleChannel, seattleLead)
-	id, ann := h.createRally()
-	m := member(3)
-	mustContain(t, h.click(m, seattleChannel, ann.ID, "rsvp:going:"+id), true)
-	h.clock.Set(time.Date(2026, 11, 27, 22, 31, 0, 0, time.UTC)) // the day-before reminder
-	h.runJobs()
-	sent := len(h.fake.DMs(m.UserID))
-	if sent == 0 {
-		t.Fatal("no DM reminder was sent; the test cannot tell anything")
-	}
-
-	h.clock.Set(time.Date(2026, 12, 5, 0, 0, 0, 0, time.UTC)) // past retention
-	h.runJobs()
-	if got := h.privacyHolders(m.UserID); len(got) != 0 {
-		t.Fatalf("the member is still in %v past retention", got)
-	}
-	eventually(t, 10*time.Second, "the DMs of a rally past retention are deleted on Discord", func() bool {
-		return len(h.fake.DMs(m.UserID)) == 0 && len(h.fake.DeletedDMs(m.UserID)) == sent &&
-			h.privacyCount(`SELECT COUNT(*) FROM channel_posts WHERE kind = 'dm_delete'`) == 0
-	})
-	mustContain(t, h.privacyForgetInDM(m), true)
-	if n := len(h.fake.DMs(m.UserID)); n != 0 {
-		t.Errorf("%d of the bot's DMs are still on Discord after forget-me", n)
-	}
-}
-
-// TestRemovedServerDeletesItsDMs: a week after the bot was removed from a
-// server, the DMs it sent members about that server's rallies go on
-// Discord with their records, so a member's later forget-me (from a DM, the
-// one place left) has none left to miss; the other server's stay.
-func TestRemovedServerDeletesItsDMs(t *testing.T) {
-	t.Parallel()
-	h := newHarness(t)
-	h.setupChapter("Seattle", seattleChannel, seattleLead)
-	mustContain(t, h.cmd(admin, otherChannel, "chapter setup", discordtest.Str("chapter", "Chicago"), discordtest.ChannelOpt("channel", otherChannel)), true)
-	r := h.cmd(admin, otherChannel, "rally create", discordtest.Str("chapter", "Chicago"), discordtest.Str("title", "Other server's march"),
-		discordtest.Str("when", "2026-11-28 16:30"), discordtest.Str("location", "Daley Plaza"))
-	other := rallyIDPattern.FindStringSubmatch(r.Text())
-	if other == nil {
-		t.Fatalf("rally create in the other server: %q", r.Text())
-	}
-	id, ann := h.createRally()
-	m := member(3)
-	mustContain(t, h.cmd(m, otherChannel, "rsvp", discordtest.Str("rally", other[1]), discordtest.Str("status", "going")), true)
-	mustContain(t, h.click(m, seattleChannel, ann.ID, "rsvp:going:"+id), true)
-	h.clock.Set(time.Date(2026, 11, 27, 22, 31, 0, 0, time.UTC)) // both day-before reminders
-	h.runJobs()
-	if n := len(h.fake.DMs(m.UserID)); n != 2 {
-		t.Fatalf("%d DM reminders sent, want one per server", n)
-	}
-
-	h.fake.RemoveGuild(otherID)
-	eventually(t, 5*time.Second, "the removal is recorded", func() bool {
-		return h.privacyCount(`SELECT COUNT(*) FROM guild_departures`) == 1
-	})
-	h.clock.Add(7*24*time.Hour + time.Minute)
-	h.runJobs()
-	eventually(t, 10*time.Second, "the removed server's DM is deleted on Discord", func() bool {
-		return len(h.fake.DeletedDMs(m.UserID)) == 1 && len(h.fake.DMs(m.UserID)) == 1
-	})
-	if left := h.fake.DMs(m.UserID); !strings.Contains(messageText(left[0]), "Rally for fair housing") {
-		t.Errorf("the DM left is %q, want the served server's reminder", messageText(left[0]))
-	}
-}
-
-// TestRetentionCleansTheLog: retention that deletes only preferences (no
-// rally past it this time) still empties the write-ahead log, so the ids it
-// deleted do not stay in its old frames.
-func TestRetentionCleansTheLog(t *testing.T) {
-	t.Parallel()
-	h := rallyHarness(t, "RETENTION_DAYS", "1")
-	reminders, safeHome := member(4), member(5)
-	mustContain(t, h.cmd(reminders, seattleChannel, "notify", discordtest.Str("reminders", "off")), true)
-	mustContain(t, h.cmd(safeHome, seattleChannel, "notify", discordtest.Str("safe_home", "off")), true)
-	for _, m := range []discordtest.Member{reminders, safeHome} {
-		if !fileHas(t, h.dbPath+"-wal", m.UserID) {
-			t.Fatalf("member %s is not in the -wal file; the test cannot tell anything", m.UserID)
-		}
-	}
-	h.clock.Add(3 * 24 * time.Hour)
-	h.runJobs()
-	for _, m := range []discordtest.Member{reminders, safeHome} {
-		if got := h.privacyHolders(m.UserID); len(got) != 0 {
-			t.Errorf("member %s is still in %v past retention", m.UserID, got)
-		}
-		for _, f := range []string{h.dbPath + "-wal", h.dbPath} {
-			if fileHas(t, f, m.UserID) {
-				t.Errorf("%s still holds member %s after retention deleted their preference", f, m.UserID)
+	for _, held := range []struct {
+		name, route string
+		onItsWay    func(h *harness) bool // Discord has done it, the bot has no answer yet
+	}{
+		{"MessagePosted", postMessage, func(h *harness) bool { return len(h.noticeDMs(member(2), "A seat opened up")) == 1 }},
+		{"ChannelOpening", "/users/@me/channels", func(h *harness) bool { return h.fake.DMChannel(member(2).UserID) != "" }},
+	} {
+		t.Run(held.name, func(t *testing.T) {
+			t.Parallel()
+			h, id, ann := waitlistedHarness(t)
+			release := h.fake.Hold("POST", held.route)
+			h.click(member(1), seattleChannel, ann.ID, "rsvp:not_going:"+id)
+			eventually(t, 10*time.Second, "the promotion's DM on its way", func() bool { return held.onItsWay(h) })
+			mustContain(t, h.cmd(member(2), seattleChannel, "privacy forget-me"), true, "Deleted your")
+			release()
+			eventually(t, 10*time.Second, "the DM is deleted once its send has answered", func() bool {
+				return len(h.fake.DeletedDMs(member(2).UserID)) == 1 && len(h.fake.DMs(member(2).UserID)) == 0
+			})
+			eventually(t, 10*time.Second, "the deletion done, its row gone", func() bool {
+				return h.privacyCount(`SELECT COUNT(*) FROM channel_posts WHERE kind = 'dm_delete'`) == 0
+			})
+			if held := h.privacyHolders(member(2).UserID); len(held) != 0 {
+				t.Errorf("the forgotten member's id is still in %v", held)
 			}
-		}
+
+			// Going again, the member is told of a change: the bot opens
+			// their DM channel again, as it does for a member it never knew.
+			opened := h.fake.CountRequests("POST", "/users/@me/channels")
+			mustContain(t, h.click(member(2), seattleChannel, ann.ID, "rsvp:going:"+id), true, "you're **going**")
+			h.cmd(lead, seattleChannel, "rally edit", discordtest.Str("rally", id), discordtest.Str("location", "Cal Anderson Park"))
+			eventually(t, 10*time.Second, "the change reaches the member", func() bool {
+				return len(h.fake.DMs(member(2).UserID)) == 1
+			})
+			if n := h.fake.CountRequests("POST", "/users/@me/channels") - opened; n != 1 {
+				t.Errorf("the DM channel was opened %d times for the DM after forget-me, want 1: it was held in memory through forget-me", n)
+			}
+		})
 	}
 }
 
-// TestRetentionClearsTheAnnouncement: retention clears a rally's place and
-// details, and its announcement in the channel says so, as a high-risk
-// rally's does at its end; the title stays.
-func TestRetentionClearsTheAnnouncement(t *testing.T) {
+// TestForgetMeOpensNoDMChannelForNothing: forget-me in a server looks up
+// the member's DM channel only when a DM deletion is kept for later
+// somewhere; a member the bot never wrote to gets no DM channel opened by
+// asking to be forgotten.
+func TestForgetMeOpensNoDMChannelForNothing(t *testing.T) {
 	t.Parallel()
-	h := rallyHarness(t, "RETENTION_DAYS", "1")
-	id, ann := h.createRally(discordtest.Str("details", "Knock twice at the side door"))
-	mustContain(t, h.click(volunteer, seattleChannel, ann.ID, "rsvp:going:"+id), true)
-	if text := messageText(h.fake.Message(seattleChannel, ann.ID)); !strings.Contains(text, "Westlake Park") || !strings.Contains(text, "side door") {
-		t.Fatalf("the announcement shows no place or details before retention: %q", text)
-	}
-	h.clock.Set(time.Date(2026, 11, 29, 0, 0, 0, 0, time.UTC)) // over, within retention
-	h.runJobs()
-	h.runJobs()
-	edits := h.fake.Edits(seattleChannel, ann.ID)
-	h.clock.Set(time.Date(2026, 12, 5, 0, 0, 0, 0, time.UTC))
-	h.runJobs()
-	if n := h.privacyCount(`SELECT COUNT(*) FROM rallies WHERE location != '' OR details != ''`); n != 0 {
-		t.Fatalf("%d rallies keep a place or details past retention", n)
-	}
-	eventually(t, 10*time.Second, "the announcement no longer shows the place or details", func() bool {
-		text := messageText(h.fake.Message(seattleChannel, ann.ID))
-		return !strings.Contains(text, "Westlake Park") && !strings.Contains(text, "side door") &&
-			strings.Contains(text, "deleted after the rally") && strings.Contains(text, "Rally for fair housing")
-	})
-	if h.fake.Edits(seattleChannel, ann.ID) == edits {
-		t.Error("the announcement was not edited at retention")
+	h := rallyHarness(t)
+	id, ann := h.createRally()
+	mustContain(t, h.click(volunteer, seattleChannel, ann.ID, "rsvp:going:"+id), true, "you're **going**")
+	mustContain(t, h.cmd(volunteer, seattleChannel, "privacy forget-me"), true, "Deleted your 1 RSVP")
+	if n := h.fake.CountRequests("POST", "/users/@me/channels"); n != 0 || h.fake.DMChannel(volunteer.UserID) != "" {
+		t.Errorf("forget-me opened a DM channel with a member never written to (%d requests)", n)
 	}
 }
 

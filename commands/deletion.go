@@ -65,6 +65,9 @@ func (a *App) forgetMe(ctx context.Context, in *Input) (*Response, error) {
 func (a *App) deleteKeptDMsNow(ctx context.Context, in *Input, userID string) int {
 	channelID := in.ChannelID
 	if in.GuildID != "" {
+		if kept, err := a.db.DMDeletionsKept(ctx); err != nil || !kept {
+			return 0 // none to find (or the read failed: retention's sweep still deletes them)
+		}
 		var err error
 		if channelID, err = a.discord.DMChannel(ctx, userID); err != nil {
 			a.log.Warn("could not find a forgotten member's DM channel; the DMs kept for later are deleted then", "err", err)

@@ -382,7 +382,17 @@ func (a *App) recordDMs(ctx context.Context, done <-chan store.DMOutcome) error 
 	var errs []error
 	flush := func() {
 		if len(group) > 0 {
-			errs = append(errs, a.db.FinishMemberDMs(ctx, group))
+			strays, err := a.db.FinishMemberDMs(ctx, group)
+			errs = append(errs, err)
+			for _, o := range strays {
+				// Forgotten (or taken off) while it was on its way: the
+				// DM's deletion is owed, and its channel, opened again
+				// for it, is not kept.
+				a.discord.ForgetDMChannel(o.Due.UserID)
+			}
+			if len(strays) > 0 {
+				a.log.Info("DMs sent after their record went, to be deleted", "dms", len(strays))
+			}
 			group = nil
 		}
 	}

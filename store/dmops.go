@@ -126,6 +126,16 @@ func (db *DB) DMDeletionsNow(ctx context.Context, channelID string) (n int, err 
 	return n, err
 }
 
+// DMDeletionsKept reports whether any DM deletion is owed for later (a
+// "Home safe?" DM kept for its day or until retention): when none is, a
+// forgotten member's DM channel need not be looked up for them.
+func (db *DB) DMDeletionsKept(ctx context.Context) (kept bool, err error) {
+	defer wrap(&err, "dm deletions kept")
+	err = db.read.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM channel_posts
+		WHERE kind = '`+string(PostDMDelete)+`' AND state = 'pending' AND due_at > ?)`, db.Now().Unix()).Scan(&kept)
+	return kept, err
+}
+
 // keptDMDeletion is the due time of a DM deletion kept for later: a closed
 // "Home safe?" DM's, made due at retention (dueKeptDMDeletions) or by its
 // member's forget-me (DMDeletionsNow), whichever comes first.

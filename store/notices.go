@@ -226,12 +226,16 @@ type DMOutcome struct {
 }
 
 // FinishMemberDMs records the outcomes of several DMs in one transaction.
-func (db *DB) FinishMemberDMs(ctx context.Context, outs []DMOutcome) (err error) {
+// strays are the DMs sent whose record went while they were on their way:
+// their deletion on Discord is owed, and their member is not to be held in
+// memory either.
+func (db *DB) FinishMemberDMs(ctx context.Context, outs []DMOutcome) (strays []DMOutcome, err error) {
 	defer wrap(&err, "finish member dms")
 	if len(outs) == 0 {
-		return nil
+		return nil, nil
 	}
-	return db.update(ctx, func(tx *Tx) error {
+	err = db.update(ctx, func(tx *Tx) error {
+		strays = strays[:0]
 		for _, o := range outs {
 			res, err := tx.ExecContext(ctx, `UPDATE member_dms SET state = ?, updated_at = ?, channel_id = ?, message_id = ?
 				WHERE rally_id = ? AND kind = ? AND user_id = ? AND state = 'pending'`,
@@ -250,6 +254,7 @@ func (db *DB) FinishMemberDMs(ctx context.Context, outs []DMOutcome) (err error)
 				if err := oweStrayDMDeletion(ctx, tx, o.ChannelID, o.MessageID); err != nil {
 					return err
 				}
+				strays = append(strays, o)
 				continue
 			}
 			if o.State == DMSent {
@@ -261,6 +266,10 @@ func (db *DB) FinishMemberDMs(ctx context.Context, outs []DMOutcome) (err error)
 		}
 		return nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	return strays, nil
 }
 
 // DMRetry is a failed send of a DM, to be tried again at At with its nonce.
