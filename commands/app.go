@@ -325,6 +325,9 @@ func (a *App) Handle(ctx context.Context, i *discordgo.Interaction) (resp *Respo
 			log.logger().Warn("unknown subcommand")
 			return ephemeral(in.Lang.T("unknown_command"))
 		}
+		if err := checkOptionTypes(leafDefinitions(cmd.Def, data), in.Options); err != nil {
+			return errorReply(log.logger(), in.Lang, err)
+		}
 	case discordgo.InteractionMessageComponent:
 		id := i.MessageComponentData().CustomID
 		for _, b := range a.buttons {
