@@ -2,6 +2,7 @@ package bot_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/bwmarrin/discordgo"
 
@@ -63,4 +64,71 @@ func TestForgedOptionTypes(t *testing.T) {
 			t.Errorf("the title changed")
 		}
 	})
+}
+
+// TestForgetMeDMDeletionsThroughDiscordErrors: the DMs forget-me deletes go
+// through Discord's passing trouble (a 429 with retry_after, 500s) and end
+// once each: every DM deleted, one successful DELETE each, nothing left
+// owed; a DM Discord no longer has (404) is done, not retried for ever.
+func TestForgetMeDMDeletionsThroughDiscordErrors(t *testing.T) {
+	t.Parallel()
+	const deleteRoute = "/channels/{channel_id}/messages/{message_id}"
+	for _, c := range []struct {
+		name string
+		fail func(h *harness)
+	}{
+		{"RateLimited", func(h *harness) { h.fake.RateLimitNext("DELETE", deleteRoute, 2, 300*time.Millisecond) }},
+		{"ServerErrors", func(h *harness) { h.fake.FailNext("DELETE", deleteRoute, 6, 500) }},
+		{"Gone", func(h *harness) { h.fake.FailNext("DELETE", deleteRoute, 100, 404) }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			h := rallyHarness(t)
+			m := member(1)
+			id, ann := h.createRally()
+			mustContain(t, h.click(m, seattleChannel, ann.ID, "rsvp:going:"+id), true)
+			id2, ann2 := h.createRally(discordtest.Str("title", "Second march"))
+			mustContain(t, h.click(m, seattleChannel, ann2.ID, "rsvp:going:"+id2), true)
+			h.clock.Set(time.Date(2026, 11, 27, 22, 31, 0, 0, time.UTC))
+			h.runJobs()
+			sent := h.fake.DMs(m.UserID)
+			if len(sent) < 2 {
+				t.Fatalf("%d DMs sent, want the two reminders", len(sent))
+			}
+			c.fail(h)
+			mustContain(t, h.cmd(m, seattleChannel, "privacy forget-me"), true)
+			owed := func() int { return h.privacyCount(`SELECT COUNT(*) FROM channel_posts WHERE kind = 'dm_delete'`) }
+			for i := 0; i < 20 && owed() > 0; i++ {
+				h.clock.Add(time.Minute) // past the outbox's backoff
+				h.runJobs()
+			}
+			eventually(t, 10*time.Second, "nothing owed any more", func() bool { return owed() == 0 })
+			failed := 0
+			for _, q := range h.fake.Requests() {
+				if q.Method == "DELETE" && q.Status >= 400 {
+					failed++
+				}
+			}
+			if failed == 0 {
+				t.Fatal("no DELETE failed: the test tells nothing")
+			}
+			if c.name == "Gone" {
+				return // Discord said they were gone: nothing to count
+			}
+			if got := h.fake.DeletedDMs(m.UserID); len(got) != len(sent) || len(h.fake.DMs(m.UserID)) != 0 {
+				t.Errorf("%d of %d DMs deleted, %d left", len(got), len(sent), len(h.fake.DMs(m.UserID)))
+			}
+			for _, dm := range sent {
+				n := 0
+				for _, q := range h.fake.Requests() {
+					if q.Method == "DELETE" && q.Path == "/channels/"+dm.ChannelID+"/messages/"+dm.ID && q.Status/100 == 2 {
+						n++
+					}
+				}
+				if n != 1 {
+					t.Errorf("DM %s deleted %d times, want once", dm.ID, n)
+				}
+			}
+		})
+	}
 }
