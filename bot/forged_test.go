@@ -132,3 +132,52 @@ func TestForgetMeDMDeletionsThroughDiscordErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestDMButtonsRefusedInAServer: the buttons of the bot's DMs ("Still
+// going" / "Can't make it", Going / Still maybe, "Home safe?") act for the
+// member on the rally their custom_id names, whichever server it is in. A
+// forged one pressed in a server channel is refused with a sentence, in the
+// member's language, and changes nothing: not a seat freed, not an RSVP in
+// another server's rally.
+func TestDMButtonsRefusedInAServer(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.setupChapter("Seattle", seattleChannel, seattleLead)
+	mustContain(t, h.cmd(admin, otherChannel, "chapter setup", discordtest.Str("chapter", "Chicago"), discordtest.ChannelOpt("channel", otherChannel)), true)
+	id, ann := h.createRally()
+	r := h.cmd(admin, otherChannel, "rally create", discordtest.Str("chapter", "Chicago"), discordtest.Str("title", "Other server's march"),
+		discordtest.Str("when", "2026-11-29 12:00"), discordtest.Str("location", "Daley Plaza"))
+	other := rallyIDPattern.FindStringSubmatch(r.Text())
+	if other == nil {
+		t.Fatalf("rally create in the other server: %q", r.Text())
+	}
+	m := member(1)
+	mustContain(t, h.click(m, seattleChannel, ann.ID, "rsvp:going:"+id), true)
+	es := m
+	es.Locale = "es-419"
+	rsvps := func() int { return h.privacyCount(`SELECT COUNT(*) FROM rsvps WHERE user_id = ?`, m.UserID) }
+	going := func() int {
+		return h.privacyCount(`SELECT COUNT(*) FROM rsvps WHERE user_id = ? AND rally_id = ? AND status = 'going'`, m.UserID, id)
+	}
+	for _, c := range []struct {
+		name, customID string
+		who            discordtest.Member
+		want           string
+	}{
+		{"CantMakeIt", "confirm:no:" + id, m, "DM"},
+		{"GoingInAnotherServer", "confirm:going:" + other[1], m, "DM"},
+		{"StillGoing", "confirm:yes:" + id, m, "DM"},
+		{"HomeSafe", "safehome:safe:" + id, m, "DM"},
+		{"Spanish", "confirm:no:" + id, es, "mensaje directo"},
+	} {
+		t.Run("Err"+c.name, func(t *testing.T) {
+			mustContain(t, h.forged(c.who, ann.ID, c.customID), true, c.want)
+			if going() != 1 || rsvps() != 1 {
+				t.Errorf("a DM's button pressed in a server changed the member's RSVPs: going %d, RSVPs %d", going(), rsvps())
+			}
+			if n := h.privacyCount(`SELECT COUNT(*) FROM rsvps WHERE confirmed_at IS NOT NULL`); n != 0 {
+				t.Errorf("%d confirmations recorded", n)
+			}
+		})
+	}
+}

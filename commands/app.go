@@ -344,6 +344,12 @@ func (a *App) Handle(ctx context.Context, i *discordgo.Interaction) (resp *Respo
 		if inDM && route.Access != Recipient {
 			return ephemeral(in.Lang.T("only_in_server"))
 		}
+		if !inDM && route.Access == Recipient {
+			// A DM's button acts on the rally its custom_id names, in
+			// whichever server: pressed anywhere but a DM it was forged.
+			log.logger().Warn("a DM's button pressed in a server", "guild", i.GuildID)
+			return ephemeral(in.Lang.T("button_dm_only"))
+		}
 	default:
 		return nil
 	}

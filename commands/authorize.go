@@ -30,7 +30,7 @@ const (
 	ChapterLead
 	// Recipient: the member a DM was sent to, clicking its button outside
 	// any server. The route acts for the clicker alone, on the rally its
-	// custom_id names.
+	// custom_id names; pressed in a server, it is refused (Handle).
 	Recipient
 )
 
