@@ -1,6 +1,7 @@
 package bot_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -179,5 +180,54 @@ func TestDMButtonsRefusedInAServer(t *testing.T) {
 				t.Errorf("%d confirmations recorded", n)
 			}
 		})
+	}
+}
+
+// TestDMButtonForAnUnknownRally: a DM's button whose custom_id names a rally
+// that does not exist (forged, or purged since) is answered as a button, in
+// the member's language: no longer valid, not "pick one from the list as you
+// type", which is about a command's option. The DM is left as it was.
+func TestDMButtonForAnUnknownRally(t *testing.T) {
+	t.Parallel()
+	h := rallyHarness(t)
+	id, ann := h.createRally()
+	m := member(1)
+	mustContain(t, h.click(m, seattleChannel, ann.ID, "rsvp:going:"+id), true)
+	h.clock.Set(time.Date(2026, 11, 27, 22, 31, 0, 0, time.UTC))
+	h.runJobs()
+	dms := h.fake.DMs(m.UserID)
+	if len(dms) == 0 {
+		t.Fatal("no reminder DM: the test tells nothing")
+	}
+	dm := dms[0]
+	before := h.fake.Message(dm.ChannelID, dm.ID)
+	es := m
+	es.Locale = "es-419"
+	for _, c := range []struct {
+		name, customID string
+		who            discordtest.Member
+		want           string
+	}{
+		{"StillGoing", "confirm:yes:99999", m, "no longer valid"},
+		{"CantMakeIt", "confirm:no:99999", m, "no longer valid"},
+		{"Going", "confirm:going:99999", m, "no longer valid"},
+		{"Spanish", "confirm:no:99999", es, "ya no es válido"},
+	} {
+		t.Run("Err"+c.name, func(t *testing.T) {
+			r, err := h.fake.ForgedClick(h.ctx(), discordtest.Invocation{ChannelID: dm.ChannelID, Member: c.who}, dm.ID, c.customID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(r.Text(), c.want) || strings.Contains(r.Text(), "/rally list") {
+				t.Errorf("reply %q, want %q", r.Text(), c.want)
+			}
+			now := h.fake.Message(dm.ChannelID, dm.ID)
+			if now.Content != before.Content || len(buttons(now)) != len(buttons(before)) || buttons(now)[0].Disabled {
+				t.Errorf("the DM changed: %q %+v", now.Content, buttons(now))
+			}
+		})
+	}
+	if n := h.privacyCount(`SELECT COUNT(*) FROM rsvps WHERE user_id = ? AND status = 'going'`, m.UserID); n != 1 {
+		t.Errorf("the member's RSVP changed: %d going", n)
 	}
 }

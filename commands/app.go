@@ -354,13 +354,17 @@ func (a *App) Handle(ctx context.Context, i *discordgo.Interaction) (resp *Respo
 		return nil
 	}
 	if err := a.authorize(ctx, route.Access, in); err != nil {
-		if i.Type == discordgo.InteractionMessageComponent && errors.Is(err, store.ErrNoSuchRally) {
+		if unknownRallyButton(i, err) {
 			log.logger().Warn("button for an unknown rally", "guild", i.GuildID)
 			return ephemeral(in.Lang.T("button_invalid"))
 		}
 		return errorReply(log.logger(), in.Lang, err)
 	}
 	resp, err := route.Handle(ctx, in)
+	if unknownRallyButton(i, err) {
+		log.logger().Warn("button for an unknown rally", "guild", i.GuildID)
+		return ephemeral(in.Lang.T("button_invalid"))
+	}
 	if err != nil {
 		if userError(err) == nil {
 			outcome = "error"
@@ -369,6 +373,13 @@ func (a *App) Handle(ctx context.Context, i *discordgo.Interaction) (resp *Respo
 	}
 	outcome = "ok"
 	return resp
+}
+
+// unknownRallyButton reports whether err is a button's rally that does not
+// exist (forged, or purged since): told as a button that is no longer
+// valid, not as a command's option to pick again.
+func unknownRallyButton(i *discordgo.Interaction, err error) bool {
+	return i.Type == discordgo.InteractionMessageComponent && errors.Is(err, store.ErrNoSuchRally)
 }
 
 // offeredInDMs reports whether the interaction is a command offered in a
