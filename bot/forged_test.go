@@ -231,3 +231,72 @@ func TestDMButtonForAnUnknownRally(t *testing.T) {
 		t.Errorf("the member's RSVP changed: %d going", n)
 	}
 }
+
+// TestDMEndEditThroughDiscordErrors: the end edit of a day-before DM goes
+// through a 429 with retry_after (edited once, the buttons put out) and
+// ends at a 404 (the DM gone from Discord: not retried, nothing left owed).
+func TestDMEndEditThroughDiscordErrors(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name string
+		fail func(h *harness)
+		done int // successful edits wanted
+	}{
+		{"RateLimited", func(h *harness) { h.fake.RateLimitNext("PATCH", editMessageRoute, 2, 300*time.Millisecond) }, 1},
+		{"Gone", func(h *harness) { h.fake.FailNext("PATCH", editMessageRoute, 100, 404) }, 0},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			h := rallyHarness(t)
+			at := start.Add(30 * time.Hour)
+			id := h.schedRally("Seattle", seattleChannel, "Tenant union march", at)
+			m := member(1)
+			h.noticeRSVP(m, h.actAnnouncement(seattleChannel, id), id, "going")
+			h.clock.Set(at.Add(-24 * time.Hour))
+			h.runJobs()
+			h.runJobs()
+			dms := h.noticeDMs(m, "Reminder")
+			if len(dms) != 1 {
+				t.Fatalf("%d day-before DMs, want 1", len(dms))
+			}
+			dm := dms[0]
+			c.fail(h)
+			h.clock.Set(at.Add(2*time.Hour + time.Minute))
+			owed := func() int {
+				return h.privacyCount(`SELECT COUNT(*) FROM channel_posts WHERE kind = 'dm_end_edit' AND state = 'pending'`)
+			}
+			for i := 0; i < 10 && (i == 0 || owed() > 0); i++ {
+				h.runJobs()
+				h.clock.Add(5 * time.Minute)
+			}
+			eventually(t, 10*time.Second, "the end edit is no longer owed", func() bool { return owed() == 0 })
+			failed := 0
+			for _, q := range h.fake.Requests() {
+				if q.Method == "PATCH" && q.Path == "/channels/"+dm.ChannelID+"/messages/"+dm.ID && q.Status >= 400 {
+					failed++
+				}
+			}
+			if failed == 0 {
+				t.Fatal("no edit failed: the test tells nothing")
+			}
+			if n := h.dmEdits(dm, 200); n != c.done {
+				t.Errorf("the DM was edited %d times, want %d", n, c.done)
+			}
+			h.clock.Add(time.Hour)
+			h.runJobs()
+			if n := failed + h.dmEdits(dm, 200); n != len(h.patchesOf(dm)) {
+				t.Errorf("edits went on after the end edit ended")
+			}
+		})
+	}
+}
+
+func (h *harness) patchesOf(m *discordgo.Message) []int {
+	var out []int
+	for _, q := range h.fake.Requests() {
+		if q.Method == "PATCH" && q.Path == "/channels/"+m.ChannelID+"/messages/"+m.ID {
+			out = append(out, q.Status)
+		}
+	}
+	return out
+}
