@@ -1,6 +1,7 @@
 package bot_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -299,4 +300,46 @@ func (h *harness) patchesOf(m *discordgo.Message) []int {
 		}
 	}
 	return out
+}
+
+// TestForgetMeFromAnotherMembersDMChannel: forget-me from a DM makes the
+// DM deletions kept for later in the asker's DM channel due now (a
+// high-risk rally's "Home safe?" DM, kept for its day). The channel is the
+// asker's own, found from who asks, never the channel the interaction
+// names: forged to name another member's DM channel, it must not delete
+// their "Home safe?" DM before its day is out.
+func TestForgetMeFromAnotherMembersDMChannel(t *testing.T) {
+	t.Parallel()
+	h := afterHarness(t)
+	h.afterSetupSupport()
+	at := start.Add(26 * time.Hour)
+	id := h.schedRally("Seattle", seattleChannel, "Vigil at the field office", at,
+		discordtest.Int("marshals", 2), discordtest.Bool("safe_home", true), discordtest.Bool("high_risk", true))
+	asker, victim := member(1), member(2)
+	for _, m := range []discordtest.Member{asker, victim} {
+		mustContain(t, h.cmd(m, seattleChannel, "rsvp", discordtest.Str("rally", fmt.Sprint(id)), discordtest.Str("status", "going"),
+			discordtest.Str("role", "marshal")), true)
+	}
+	h.clock.Set(at.Add(2 * time.Hour))
+	h.runJobs()
+	h.runJobs()
+	h.clock.Add(time.Minute)
+	h.runJobs()
+	for _, m := range []discordtest.Member{asker, victim} {
+		if n := len(h.afterDMs(m)); n != 1 {
+			t.Fatalf("member %s got %d safe-home DMs, want 1", m.UserID, n)
+		}
+	}
+	r, err := h.fake.Command(h.ctx(), discordtest.Invocation{ChannelID: h.fake.DMChannel(victim.UserID), Member: asker}, "privacy forget-me")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustContain(t, r, true)
+	eventually(t, 10*time.Second, "the asker's own Home safe? DM is deleted", func() bool { return len(h.afterDMs(asker)) == 0 })
+	h.runJobs()
+	if n := len(h.afterDMs(victim)); n != 1 {
+		t.Fatalf("the other member's Home safe? DM was deleted by a forget-me naming their DM channel")
+	}
+	safe := h.afterDMs(victim)[0]
+	mustContain(t, h.noticeClickDM(victim, safe, fmt.Sprintf("safehome:safe:%d", id)), false, "glad you are home safe")
 }

@@ -29,7 +29,7 @@ func (a *App) forgetMe(ctx context.Context, in *Input) (*Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	f.DMs += a.deleteKeptDMsNow(ctx, in, userID)
+	f.DMs += a.deleteKeptDMsNow(ctx, userID)
 	a.discord.ForgetDMChannel(userID)
 	for _, id := range f.Rallies {
 		a.refresher.mark(id)
@@ -60,19 +60,18 @@ func (a *App) forgetMe(ctx context.Context, in *Input) (*Response, error) {
 // deleteKeptDMsNow makes the DM deletions owed for later in the member's DM
 // channel due now: a high-risk rally's "Home safe?" DM, kept on Discord
 // for its day after the end, has no record naming them by then, only its
-// channel. From a DM that channel is where they ask; in a server it is
-// looked up (opening it returns the one there is). It returns how many.
-func (a *App) deleteKeptDMsNow(ctx context.Context, in *Input, userID string) int {
-	channelID := in.ChannelID
-	if in.GuildID != "" {
-		if kept, err := a.db.DMDeletionsKept(ctx); err != nil || !kept {
-			return 0 // none to find (or the read failed: retention's sweep still deletes them)
-		}
-		var err error
-		if channelID, err = a.discord.DMChannel(ctx, userID); err != nil {
-			a.log.Warn("could not find a forgotten member's DM channel; the DMs kept for later are deleted then", "err", err)
-			return 0
-		}
+// channel. That channel is looked up from who asks (opening it returns the
+// one there is), never taken from the interaction, even one from a DM: a
+// forged one naming another member's DM channel would delete their "Home
+// safe?" DM before its day is out. It returns how many.
+func (a *App) deleteKeptDMsNow(ctx context.Context, userID string) int {
+	if kept, err := a.db.DMDeletionsKept(ctx); err != nil || !kept {
+		return 0 // none to find (or the read failed: retention's sweep still deletes them)
+	}
+	channelID, err := a.discord.DMChannel(ctx, userID)
+	if err != nil {
+		a.log.Warn("could not find a forgotten member's DM channel; the DMs kept for later are deleted then", "err", err)
+		return 0
 	}
 	n, err := a.db.DMDeletionsNow(ctx, channelID)
 	if err != nil {
