@@ -343,3 +343,34 @@ func TestForgetMeFromAnotherMembersDMChannel(t *testing.T) {
 	safe := h.afterDMs(victim)[0]
 	mustContain(t, h.noticeClickDM(victim, safe, fmt.Sprintf("safehome:safe:%d", id)), false, "glad you are home safe")
 }
+
+// TestChannelOptionsOfTheWrongType: Discord's picker offers only text and
+// announcement channels for a channel option; a forged one naming a voice
+// channel or a category is refused with a sentence naming the option, and
+// nothing is set up.
+func TestChannelOptionsOfTheWrongType(t *testing.T) {
+	t.Parallel()
+	h := afterHarness(t)
+	const voice, category = "300000000000000071", "300000000000000072"
+	h.fake.AddChannel(guildID, discordtest.Channel{ID: voice, Name: "voice", Type: discordgo.ChannelTypeGuildVoice})
+	h.fake.AddChannel(guildID, discordtest.Channel{ID: category, Name: "category", Type: discordgo.ChannelTypeGuildCategory})
+	before := h.cmd(volunteer, seattleChannel, "chapter list").Text()
+	for _, c := range []struct {
+		name, path, option string
+		opts           []discordtest.Option
+	}{
+		{"AnnouncementsInVoice", "chapter setup", "channel", []discordtest.Option{discordtest.Str("chapter", "Chicago"), discordtest.ChannelOpt("channel", voice)}},
+		{"SupportInCategory", "chapter setup", "support_channel", []discordtest.Option{discordtest.Str("chapter", "Seattle"), discordtest.ChannelOpt("support_channel", category)}},
+		{"SummaryInVoice", "setup coordinators", "channel", []discordtest.Option{discordtest.ChannelOpt("channel", voice)}},
+	} {
+		t.Run("Err"+c.name, func(t *testing.T) {
+			mustContain(t, h.cmd(admin, seattleChannel, c.path, c.opts...), true, "`"+c.option+"`", "not a text or announcement channel")
+		})
+	}
+	if after := h.cmd(volunteer, seattleChannel, "chapter list").Text(); after != before {
+		t.Errorf("a refused channel changed the chapters:\n%s\n%s", before, after)
+	}
+	if n := h.privacyCount(`SELECT COUNT(*) FROM guilds WHERE coordinator_channel_id IN (?, ?)`, voice, category); n != 0 {
+		t.Errorf("the summary channel was set to a channel of the wrong type")
+	}
+}
