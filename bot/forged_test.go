@@ -374,3 +374,26 @@ func TestChannelOptionsOfTheWrongType(t *testing.T) {
 		t.Errorf("the summary channel was set to a channel of the wrong type")
 	}
 }
+
+// TestForgedModalAnswered: the bot opens no form, so a submitted one was
+// forged; it is answered with a sentence, in the member's language, rather
+// than left to fail, and nothing is stored.
+func TestForgedModalAnswered(t *testing.T) {
+	t.Parallel()
+	h := rallyHarness(t)
+	es := volunteer
+	es.Locale = "es-419"
+	for _, c := range []struct {
+		who  discordtest.Member
+		want string
+	}{{volunteer, "no longer valid"}, {es, "ya no es válido"}} {
+		r, err := h.fake.ForgedModal(h.ctx(), discordtest.Invocation{GuildID: guildID, ChannelID: seattleChannel, Member: c.who}, "rsvp:going:1", "@everyone")
+		if err != nil {
+			t.Fatal(err)
+		}
+		mustContain(t, r, true, c.want)
+	}
+	if got := h.privacyHolders(volunteer.UserID); len(got) != 0 {
+		t.Errorf("a forged form stored the member in %v", got)
+	}
+}

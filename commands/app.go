@@ -350,6 +350,10 @@ func (a *App) Handle(ctx context.Context, i *discordgo.Interaction) (resp *Respo
 			log.logger().Warn("a DM's button pressed in a server", "guild", i.GuildID)
 			return ephemeral(in.Lang.T("button_dm_only"))
 		}
+	case discordgo.InteractionModalSubmit:
+		// The bot opens no form: one submitted was forged.
+		log.logger().Warn("a form the bot never opened was submitted")
+		return ephemeral(in.Lang.T("form_invalid"))
 	default:
 		return nil
 	}

@@ -206,6 +206,15 @@ func (s *Server) ForgedClick(ctx context.Context, inv Invocation, messageID, cus
 	return s.click(ctx, inv, messageID, customID, false)
 }
 
+// ForgedModal submits a modal the bot never opened: what a tampered client
+// can send. Its one text input holds value.
+func (s *Server) ForgedModal(ctx context.Context, inv Invocation, customID, value string) (*Reply, error) {
+	data := map[string]any{"custom_id": customID, "components": []any{map[string]any{
+		"type": discordgo.ActionsRowComponent, "components": []any{map[string]any{
+			"type": discordgo.TextInputComponent, "custom_id": "text", "value": value}}}}}
+	return s.interact(ctx, inv, discordgo.InteractionModalSubmit, data, nil)
+}
+
 // Select picks values in the string select menu customID on a stored message
 // (ephemeral ones included) in inv.ChannelID. Each value must be one of the
 // menu's options, as Discord's client allows no other.
