@@ -357,7 +357,7 @@ func TestChannelOptionsOfTheWrongType(t *testing.T) {
 	before := h.cmd(volunteer, seattleChannel, "chapter list").Text()
 	for _, c := range []struct {
 		name, path, option string
-		opts           []discordtest.Option
+		opts               []discordtest.Option
 	}{
 		{"AnnouncementsInVoice", "chapter setup", "channel", []discordtest.Option{discordtest.Str("chapter", "Chicago"), discordtest.ChannelOpt("channel", voice)}},
 		{"SupportInCategory", "chapter setup", "support_channel", []discordtest.Option{discordtest.Str("chapter", "Seattle"), discordtest.ChannelOpt("support_channel", category)}},
