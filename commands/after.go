@@ -297,9 +297,12 @@ func (a *App) safeHomeButton(ctx context.Context, in *Input) (*Response, error) 
 	}
 	answer := store.SafeHomeAnswer(in.Params["answer"])
 	r, before, err := a.db.AnswerSafeHome(ctx, id, in.userID(), answer, a.safeHomeHelp)
-	if errors.Is(err, store.ErrNotSafeHome) && in.Interaction.GuildID == "" {
+	if errors.Is(err, store.ErrNotSafeHome) && in.Interaction.GuildID == "" && carriesButton(in.Message, in.MessageComponentData().CustomID) {
 		// A high-risk rally forgets whom it asked when it ends; its own
-		// DM's button still answers for the day after.
+		// DM's button still answers for the day after. Nothing but that DM
+		// says the member was asked: the button must be on the message
+		// pressed (Discord's copy of it, which a tampered client cannot
+		// change), not made up on another DM of the bot's.
 		r, err = a.db.AnswerSafeHomeUnrecorded(ctx, id, in.userID(), answer, a.safeHomeHelp)
 	}
 	switch {
@@ -328,6 +331,26 @@ func (a *App) safeHomeButton(ctx context.Context, in *Input) (*Response, error) 
 		return ephemeral(in.Lang.T("safe_home_help_later")), nil
 	}
 	return ephemeral(in.Lang.T("safe_home_help_sent", "Chapter", escape(r.ChapterName))), nil
+}
+
+// carriesButton reports whether the message has a button with the custom
+// id: the one pressed was on it, not made up.
+func carriesButton(m *discordgo.Message, customID string) bool {
+	if m == nil {
+		return false
+	}
+	for _, c := range m.Components {
+		row, ok := asRow(c)
+		if !ok {
+			continue
+		}
+		for _, b := range row.Components {
+			if button, ok := asButton(b); ok && button.CustomID == customID {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // rallyReport records the leads' report of a rally that ended.

@@ -1,0 +1,65 @@
+package bot_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"rallybot/discordtest"
+)
+
+// TestSafeHomeForgedInADM: a high-risk rally forgets whom it asked "Home
+// safe?" when it ends, and its own DM's buttons still answer for the day
+// after. Only that DM's buttons: a member who was never asked (no role, no
+// check-in), pressing a made-up "I need help" on another DM the bot sent
+// them, raises no call for help in the support channel.
+func TestSafeHomeForgedInADM(t *testing.T) {
+	t.Parallel()
+	h := afterHarness(t, "DISCORD_GUILD_ID", guildID)
+	h.afterSetupSupport()
+	at := start.Add(26 * time.Hour)
+	id := h.schedRally("Seattle", seattleChannel, "Vigil at the field office", at,
+		discordtest.Int("marshals", 1), discordtest.Bool("safe_home", true), discordtest.Bool("high_risk", true))
+	// An ordinary rally the next day: its reminder is a DM of the bot's
+	// that stays on Discord.
+	other := h.schedRally("Seattle", seattleChannel, "Tenant union march", at.Add(24*time.Hour))
+	marshal, stranger := member(1), member(2)
+	mustContain(t, h.cmd(marshal, seattleChannel, "rsvp", discordtest.Str("rally", fmt.Sprint(id)), discordtest.Str("status", "going"),
+		discordtest.Str("role", "marshal")), true)
+	mustContain(t, h.cmd(stranger, seattleChannel, "rsvp", discordtest.Str("rally", fmt.Sprint(other)), discordtest.Str("status", "going")), true)
+
+	end := at.Add(2 * time.Hour)
+	h.clock.Set(end)
+	h.runJobs()
+	h.runJobs()
+	h.clock.Add(time.Minute)
+	h.runJobs()
+	if n := len(h.afterDMs(marshal)); n != 1 {
+		t.Fatalf("the marshal got %d safe-home DMs, want 1", n)
+	}
+	reminders := h.noticeDMs(stranger, "Tenant union march")
+	if len(reminders) == 0 {
+		t.Fatal("the other member got no reminder DM to press a button on")
+	}
+	if n := len(h.afterDMs(stranger)); n != 0 {
+		t.Fatalf("a member who was not asked got %d safe-home DMs", n)
+	}
+
+	dm := reminders[0]
+	for _, answer := range []string{"help", "safe"} {
+		r, err := h.fake.ForgedClick(h.ctx(), discordtest.Invocation{ChannelID: dm.ChannelID, Member: stranger}, dm.ID,
+			fmt.Sprintf("safehome:%s:%d", answer, id))
+		if err != nil {
+			t.Fatal(err)
+		}
+		mustContain(t, r, false, "not open for you")
+	}
+	if n := len(h.afterPosts(supportChannel, "I need help")); n != 0 {
+		t.Errorf("a made-up press by a member never asked made %d calls for help", n)
+	}
+	// The marshal's own DM still answers.
+	mustContain(t, h.noticeClickDM(marshal, h.afterDMs(marshal)[0], fmt.Sprintf("safehome:help:%d", id)), false, "support team")
+	if n := len(h.afterPosts(supportChannel, "I need help")); n != 1 {
+		t.Errorf("%d calls for help after the marshal's press, want 1", n)
+	}
+}
