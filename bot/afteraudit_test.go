@@ -2,6 +2,7 @@ package bot_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -61,5 +62,48 @@ func TestSafeHomeForgedInADM(t *testing.T) {
 	mustContain(t, h.noticeClickDM(marshal, h.afterDMs(marshal)[0], fmt.Sprintf("safehome:help:%d", id)), false, "support team")
 	if n := len(h.afterPosts(supportChannel, "I need help")); n != 1 {
 		t.Errorf("%d calls for help after the marshal's press, want 1", n)
+	}
+}
+
+// TestSafeHomeLateListLeavesOutTheDeparted: a member who held a role and
+// left the server before the rally's end is sent no "Home safe?" DM (they
+// are sent nothing more); the support channel's list of those who did not
+// answer leaves them out too: they were never asked, and nobody is to chase
+// someone who left or was removed.
+func TestSafeHomeLateListLeavesOutTheDeparted(t *testing.T) {
+	t.Parallel()
+	h := afterHarness(t, "DISCORD_GUILD_ID", guildID)
+	h.afterSetupSupport()
+	at := start.Add(26 * time.Hour)
+	id := h.schedRally("Seattle", seattleChannel, "Night march", at, discordtest.Int("marshals", 3), discordtest.Bool("safe_home", true))
+	gone, stays := member(1), member(2)
+	for _, m := range []discordtest.Member{gone, stays} {
+		mustContain(t, h.cmd(m, seattleChannel, "rsvp", discordtest.Str("rally", fmt.Sprint(id)), discordtest.Str("status", "going"),
+			discordtest.Str("role", "marshal")), true)
+	}
+	// Gone without a word to the bot: it learns at the DM's membership check.
+	h.fake.RemoveMember(guildID, gone.UserID)
+	end := at.Add(2 * time.Hour)
+	h.clock.Set(end)
+	h.runJobs()
+	h.runJobs()
+	if n := len(h.afterDMs(gone)); n != 0 {
+		t.Fatalf("a member who left got %d safe-home DMs", n)
+	}
+	if n := len(h.afterDMs(stays)); n != 1 {
+		t.Fatalf("the member still here got %d safe-home DMs, want 1", n)
+	}
+	h.clock.Set(end.Add(4 * time.Hour))
+	h.runJobs()
+	late := h.afterPosts(supportChannel, "have not answered")
+	if len(late) != 1 {
+		t.Fatalf("%d late lists, want 1", len(late))
+	}
+	text := late[0].Content
+	if !strings.Contains(text, "<@"+stays.UserID+">") || !strings.Contains(text, "1 of those who came") {
+		t.Errorf("the late list lacks the member who did not answer: %q", text)
+	}
+	if strings.Contains(text, gone.UserID) {
+		t.Errorf("the late list names a member who left and was never asked: %s", text)
 	}
 }
