@@ -1,6 +1,7 @@
 package bot_test
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -105,5 +106,62 @@ func TestSafeHomeLateListLeavesOutTheDeparted(t *testing.T) {
 	}
 	if strings.Contains(text, gone.UserID) {
 		t.Errorf("the late list names a member who left and was never asked: %s", text)
+	}
+}
+
+// TestSupportChannelApartFromAnnouncements: a call for help names the
+// member, so the support channel cannot be a channel where a chapter's
+// rallies are announced (read by everyone in it), set either way round;
+// the refusal says why and changes nothing.
+func TestSupportChannelApartFromAnnouncements(t *testing.T) {
+	t.Parallel()
+	h := afterHarness(t, "DISCORD_GUILD_ID", guildID)
+	h.setupChapter("Chicago", chicagoChannel, chicagoLead)
+	db := h.schedDB()
+	support := func(chapter string) string {
+		t.Helper()
+		c, err := db.ChapterByName(context.Background(), guildID, chapter)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := db.ChapterSupport(context.Background(), c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s.SupportChannelID
+	}
+	for _, ch := range []string{seattleChannel, chicagoChannel} {
+		r := h.cmd(admin, seattleChannel, "chapter setup", discordtest.Str("chapter", "Seattle"), discordtest.ChannelOpt("support_channel", ch))
+		mustContain(t, r, true, "<#"+ch+"> is where", "are announced", "Nothing was changed")
+	}
+	r := h.cmd(admin, seattleChannel, "chapter setup", discordtest.Str("chapter", "Seattle"), discordtest.ChannelOpt("channel", supportChannel),
+		discordtest.ChannelOpt("support_channel", supportChannel))
+	mustContain(t, r, true, "<#"+supportChannel+"> is where")
+	es := admin
+	es.Locale = "es-419"
+	mustContain(t, h.cmd(es, seattleChannel, "chapter setup", discordtest.Str("chapter", "Seattle"), discordtest.ChannelOpt("support_channel", seattleChannel)),
+		true, "es donde se anuncian", "No se cambió nada")
+	if got := support("Seattle"); got != "" {
+		t.Fatalf("a refused setup stored support channel %s", got)
+	}
+	if c, _ := db.ChapterByName(context.Background(), guildID, "Seattle"); c.ChannelID != seattleChannel {
+		t.Errorf("a refused setup moved the announcements to %s", c.ChannelID)
+	}
+
+	h.afterSetupSupport()
+	// The other way round: announcing in a chapter's support channel.
+	for _, chapter := range []string{"Chicago", "Seattle"} {
+		r := h.cmd(admin, seattleChannel, "chapter setup", discordtest.Str("chapter", chapter), discordtest.ChannelOpt("channel", supportChannel))
+		mustContain(t, r, true, "<#"+supportChannel+"> is where", "Nothing was changed")
+	}
+	if c, _ := db.ChapterByName(context.Background(), guildID, "Chicago"); c.ChannelID != chicagoChannel {
+		t.Errorf("a refused setup moved Chicago's announcements to %s", c.ChannelID)
+	}
+	// Moving both at once, apart, is fine.
+	r = h.cmd(admin, seattleChannel, "chapter setup", discordtest.Str("chapter", "Seattle"), discordtest.ChannelOpt("channel", supportChannel),
+		discordtest.ChannelOpt("support_channel", seattleChannel))
+	mustContain(t, r, true, "<#"+seattleChannel+">")
+	if got := support("Seattle"); got != seattleChannel {
+		t.Errorf("support channel %s after swapping, want %s", got, seattleChannel)
 	}
 }

@@ -177,6 +177,42 @@ func (a *App) chapterSupportUpdate(ctx context.Context, in *Input) (store.Chapte
 	return u, nil
 }
 
+// supportApart refuses a /chapter setup that would make a support channel
+// and an announcement channel one: calls for help name the member, and an
+// announcement channel is read by everyone in the chapter. channel and
+// support are the options given (nil: not given).
+func (a *App) supportApart(ctx context.Context, in *Input, channel, support *string) error {
+	if channel == nil && support == nil {
+		return nil
+	}
+	chapters, err := a.db.Chapters(ctx, in.GuildID)
+	if err != nil {
+		return err
+	}
+	this := in.str("chapter")
+	for _, c := range chapters {
+		mine := strings.EqualFold(c.Name, this)
+		announce := c.ChannelID
+		if mine && channel != nil {
+			announce = *channel
+		}
+		if support != nil && announce != "" && announce == *support {
+			return invalid("err_support_channel_announces", "Channel", "<#"+announce+">", "Chapter", escape(c.Name))
+		}
+		if channel == nil || *channel == "" || mine && support != nil {
+			continue
+		}
+		s, err := a.db.ChapterSupport(ctx, c.ID)
+		if err != nil {
+			return err
+		}
+		if s.SupportChannelID == *channel {
+			return invalid("err_support_channel_announces", "Channel", "<#"+*channel+">", "Chapter", escape(this))
+		}
+	}
+	return nil
+}
+
 // supportSetupParts is what /chapter setup says of the safe-home settings.
 func supportSetupParts(l Lang, s store.ChapterSupport) []string {
 	var parts []string

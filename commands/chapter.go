@@ -308,6 +308,9 @@ func (a *App) chapterSetup(ctx context.Context, in *Input) (*Response, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := a.supportApart(ctx, in, u.ChannelID, support.SupportChannelID); err != nil {
+		return nil, err
+	}
 	if u == (store.ChapterUpdate{}) && support.IsZero() {
 		return nil, invalid("err_setup_nothing")
 	}
