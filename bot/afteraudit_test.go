@@ -165,3 +165,24 @@ func TestSupportChannelApartFromAnnouncements(t *testing.T) {
 		t.Errorf("support channel %s after swapping, want %s", got, seattleChannel)
 	}
 }
+
+// TestReportOnACancelledRally: a report on a rally that was called off is
+// refused with what is wrong (it was cancelled, not "edited") and where to
+// go instead; nothing is stored.
+func TestReportOnACancelledRally(t *testing.T) {
+	t.Parallel()
+	h := afterHarness(t, "DISCORD_GUILD_ID", guildID)
+	at := start.Add(26 * time.Hour)
+	id := h.schedRally("Seattle", seattleChannel, "Vigil for the detained", at)
+	mustContain(t, h.cmd(lead, seattleChannel, "rally cancel", discordtest.Str("rally", fmt.Sprint(id))), true, "Cancelled")
+	h.clock.Set(at.Add(3 * time.Hour))
+	r := h.cmd(lead, seattleChannel, "rally report", discordtest.Str("rally", fmt.Sprint(id)), discordtest.Int("crowd", 40))
+	mustContain(t, r, true, "was cancelled, so there is no crowd to report", "Nothing was saved")
+	es := lead
+	es.Locale = "es-419"
+	r = h.cmd(es, seattleChannel, "rally report", discordtest.Str("rally", fmt.Sprint(id)), discordtest.Int("crowd", 40))
+	mustContain(t, r, true, "se canceló, así que no hay asistencia que informar")
+	if after, err := h.schedDB().RallyAfter(context.Background(), id); err != nil || after.Reported {
+		t.Errorf("a refused report was stored: %+v, %v", after, err)
+	}
+}

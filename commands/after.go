@@ -404,7 +404,10 @@ func (a *App) rallyReport(ctx context.Context, in *Input) (*Response, error) {
 	}
 	r := in.Rally
 	r, fresh, err := a.db.Report(ctx, in.GuildID, r.ID, int(crowd), highlights)
+	var state *store.RallyStateError
 	switch {
+	case errors.As(err, &state) && errors.Is(err, store.ErrRallyCancelled):
+		return nil, conflict("err_report_cancelled", "Title", escape(r.Title))
 	case errors.Is(err, store.ErrNotEnded):
 		return nil, conflict("err_report_not_ended", "Title", escape(r.Title), "End", zonedTime(in.Lang, r.EndsAt, r.TimeZone))
 	case errors.Is(err, store.ErrReportClosed):
