@@ -186,3 +186,63 @@ func TestReportOnACancelledRally(t *testing.T) {
 		t.Errorf("a refused report was stored: %+v, %v", after, err)
 	}
 }
+
+// safeHomeButtonState returns whether each of the "Home safe?" DM's buttons
+// can still be pressed, by label.
+func (h *harness) safeHomeButtonState(m discordtest.Member) map[string]bool {
+	h.t.Helper()
+	dms := h.afterDMs(m)
+	if len(dms) != 1 {
+		h.t.Fatalf("member %s has %d safe-home DMs, want 1", m.UserID, len(dms))
+	}
+	out := map[string]bool{}
+	for _, b := range buttons(dms[0]) {
+		out[b.Label] = !b.Disabled
+	}
+	return out
+}
+
+// TestSafeHomeHelpAfterSafe: "I'm home safe" does not take back the means
+// to call for help (a wrong tap, or trouble after getting home): the DM
+// keeps "I need help" open, and pressing it reaches the support channel,
+// once, on a high-risk rally (which keeps no record of the answers) as on
+// any other.
+func TestSafeHomeHelpAfterSafe(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		name     string
+		highRisk bool
+	}{{"Recorded", false}, {"HighRisk", true}} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			h := afterHarness(t, "DISCORD_GUILD_ID", guildID)
+			h.afterSetupSupport()
+			at := start.Add(26 * time.Hour)
+			id := h.schedRally("Seattle", seattleChannel, "Night march", at, discordtest.Int("marshals", 2),
+				discordtest.Bool("safe_home", true), discordtest.Bool("high_risk", c.highRisk))
+			marshal := member(1)
+			mustContain(t, h.cmd(marshal, seattleChannel, "rsvp", discordtest.Str("rally", fmt.Sprint(id)), discordtest.Str("status", "going"),
+				discordtest.Str("role", "marshal")), true)
+			h.clock.Set(at.Add(2 * time.Hour))
+			h.runJobs()
+			h.runJobs()
+			h.clock.Add(time.Minute)
+			h.runJobs()
+
+			mustContain(t, h.noticeClickDM(marshal, h.afterDMs(marshal)[0], fmt.Sprintf("safehome:safe:%d", id)), false, "glad you are home safe")
+			if got := h.safeHomeButtonState(marshal); got["I'm home safe"] || !got["I need help"] {
+				t.Fatalf("after I'm home safe, the DM's buttons can be pressed: %v; want I need help alone", got)
+			}
+			mustContain(t, h.noticeClickDM(marshal, h.afterDMs(marshal)[0], fmt.Sprintf("safehome:help:%d", id)), false, "support team")
+			if got := h.safeHomeButtonState(marshal); got["I'm home safe"] || got["I need help"] {
+				t.Errorf("after I need help, the DM's buttons can be pressed: %v", got)
+			}
+			// A second press (a double tap, or a client that ignores the
+			// disabled button) raises no second call.
+			mustContain(t, h.noticeClickDM(marshal, h.afterDMs(marshal)[0], fmt.Sprintf("safehome:help:%d", id)), false, "already gone to the support team")
+			if n := len(h.afterPosts(supportChannel, "I need help")); n != 1 {
+				t.Errorf("%d calls for help, want 1", n)
+			}
+		})
+	}
+}

@@ -324,22 +324,31 @@ func safeHomeDM(l Lang, r store.Rally) discord.Message {
 }
 
 // safeHomeButton answers "Home safe?": "I'm home safe" is recorded; "I need
-// help" is recorded and posted at once in the support channel. A member
-// who was not asked (a forged button, or a day later) is told so.
+// help" is recorded and posted at once in the support channel. "I'm home
+// safe" leaves "I need help" open on the DM (a wrong tap, or trouble after
+// getting home); "I need help" closes both. A member who was not asked (a
+// forged button, or a day later) is told so.
 func (a *App) safeHomeButton(ctx context.Context, in *Input) (*Response, error) {
 	id, err := strconv.ParseInt(in.Params["rally"], 10, 64)
 	if err != nil {
 		return ephemeral(in.Lang.T("button_invalid")), nil
 	}
 	answer := store.SafeHomeAnswer(in.Params["answer"])
+	pressed := in.MessageComponentData().CustomID
 	r, before, err := a.db.AnswerSafeHome(ctx, id, in.userID(), answer, a.safeHomeHelp)
-	if errors.Is(err, store.ErrNotSafeHome) && in.Interaction.GuildID == "" && carriesButton(in.Message, in.MessageComponentData().CustomID) {
+	if on, open := carriesButton(in.Message, pressed); errors.Is(err, store.ErrNotSafeHome) && in.Interaction.GuildID == "" && on {
 		// A high-risk rally forgets whom it asked when it ends; its own
 		// DM's button still answers for the day after. Nothing but that DM
 		// says the member was asked: the button must be on the message
 		// pressed (Discord's copy of it, which a tampered client cannot
-		// change), not made up on another DM of the bot's.
-		r, err = a.db.AnswerSafeHomeUnrecorded(ctx, id, in.userID(), answer, a.safeHomeHelp)
+		// change), not made up on another DM of the bot's. Nor is the
+		// answer recorded: the button's own state on that copy, closed
+		// once pressed, keeps a call for help from going twice.
+		if open {
+			r, err = a.db.AnswerSafeHomeUnrecorded(ctx, id, in.userID(), answer, a.safeHomeHelp)
+		} else if r, err = a.db.AnswerSafeHomeUnrecorded(ctx, id, in.userID(), store.AnswerSafe, nil); err == nil {
+			err, before = store.ErrAlreadyAnswer, answer
+		}
 	}
 	switch {
 	case errors.Is(err, store.ErrNotSafeHome):
@@ -353,7 +362,12 @@ func (a *App) safeHomeButton(ctx context.Context, in *Input) (*Response, error) 
 	}
 	if answer == store.AnswerSafe {
 		a.log.Info("safe-home answered", "rally", r.ID)
-		return ephemeral(in.Lang.T("safe_home_thanks", "Title", escape(r.Title))), nil
+		resp := ephemeral(in.Lang.T("safe_home_thanks", "Title", escape(r.Title)))
+		if in.Message != nil {
+			var ids safeHomeCustomID
+			resp.Components = buttonsLeftOpen(in.Message.Components, pressed, ids.build(store.AnswerHelp, r.ID))
+		}
+		return resp, nil
 	}
 	a.log.Warn("safe-home call for help", "rally", r.ID)
 	s, err := a.db.ChapterSupport(ctx, r.ChapterID)
@@ -370,10 +384,11 @@ func (a *App) safeHomeButton(ctx context.Context, in *Input) (*Response, error) 
 }
 
 // carriesButton reports whether the message has a button with the custom
-// id: the one pressed was on it, not made up.
-func carriesButton(m *discordgo.Message, customID string) bool {
+// id (the one pressed was on it, not made up) and whether it could still
+// be pressed.
+func carriesButton(m *discordgo.Message, customID string) (on, open bool) {
 	if m == nil {
-		return false
+		return false, false
 	}
 	for _, c := range m.Components {
 		row, ok := asRow(c)
@@ -382,11 +397,11 @@ func carriesButton(m *discordgo.Message, customID string) bool {
 		}
 		for _, b := range row.Components {
 			if button, ok := asButton(b); ok && button.CustomID == customID {
-				return true
+				return true, !button.Disabled
 			}
 		}
 	}
-	return false
+	return false, false
 }
 
 // rallyReport records the leads' report of a rally that ended.
