@@ -152,8 +152,16 @@ func TestSupportChannelApartFromAnnouncements(t *testing.T) {
 	// The other way round: announcing in a chapter's support channel.
 	for _, chapter := range []string{"Chicago", "Seattle"} {
 		r := h.cmd(admin, seattleChannel, "chapter setup", discordtest.Str("chapter", chapter), discordtest.ChannelOpt("channel", supportChannel))
-		mustContain(t, r, true, "<#"+supportChannel+"> is where", "Nothing was changed")
+		mustContain(t, r, true, "<#"+supportChannel+"> is **Seattle**'s support channel", "Nothing was changed")
 	}
+	r = h.cmd(admin, seattleChannel, "chapter add", discordtest.Str("name", "Tacoma"), discordtest.Str("timezone", "America/Los_Angeles"),
+		discordtest.ChannelOpt("channel", supportChannel))
+	mustContain(t, r, true, "<#"+supportChannel+"> is **Seattle**'s support channel", "Nothing was changed")
+	if _, err := db.ChapterByName(context.Background(), guildID, "Tacoma"); err == nil {
+		t.Errorf("a refused /chapter add added the chapter")
+	}
+	mustContain(t, h.cmd(es, seattleChannel, "chapter setup", discordtest.Str("chapter", "Chicago"), discordtest.ChannelOpt("channel", supportChannel)),
+		true, "es el canal de apoyo de **Seattle**")
 	if c, _ := db.ChapterByName(context.Background(), guildID, "Chicago"); c.ChannelID != chicagoChannel {
 		t.Errorf("a refused setup moved Chicago's announcements to %s", c.ChannelID)
 	}

@@ -177,11 +177,12 @@ func (a *App) chapterSupportUpdate(ctx context.Context, in *Input) (store.Chapte
 	return u, nil
 }
 
-// supportApart refuses a /chapter setup that would make a support channel
-// and an announcement channel one: calls for help name the member, and an
-// announcement channel is read by everyone in the chapter. channel and
-// support are the options given (nil: not given).
-func (a *App) supportApart(ctx context.Context, in *Input, channel, support *string) error {
+// supportApart refuses a /chapter setup or /chapter add that would make a
+// support channel and an announcement channel one: calls for help name the
+// member, and an announcement channel is read by everyone in the chapter.
+// this is the chapter set up (or added); channel and support are the
+// options given (nil: not given).
+func (a *App) supportApart(ctx context.Context, in *Input, this string, channel, support *string) error {
 	if channel == nil && support == nil {
 		return nil
 	}
@@ -189,7 +190,6 @@ func (a *App) supportApart(ctx context.Context, in *Input, channel, support *str
 	if err != nil {
 		return err
 	}
-	this := in.str("chapter")
 	for _, c := range chapters {
 		mine := strings.EqualFold(c.Name, this)
 		announce := c.ChannelID
@@ -207,8 +207,11 @@ func (a *App) supportApart(ctx context.Context, in *Input, channel, support *str
 			return err
 		}
 		if s.SupportChannelID == *channel {
-			return invalid("err_support_channel_announces", "Channel", "<#"+*channel+">", "Chapter", escape(this))
+			return invalid("err_channel_is_support", "Channel", "<#"+*channel+">", "Chapter", escape(c.Name))
 		}
+	}
+	if support != nil && channel != nil && *channel == *support && *channel != "" {
+		return invalid("err_support_channel_announces", "Channel", "<#"+*channel+">", "Chapter", escape(this))
 	}
 	return nil
 }
