@@ -254,3 +254,51 @@ func TestSafeHomeHelpAfterSafe(t *testing.T) {
 		})
 	}
 }
+
+// TestNeedsFromADM: a maybe who answers the day-before DM with Going is
+// asked, in that DM, what they need to take part; what they pick there is
+// stored for them (not refused as "only in a server"), counted for the
+// lead, and named back to them alone.
+func TestNeedsFromADM(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, "DISCORD_GUILD_ID", guildID)
+	h.setupChapter("Seattle", seattleChannel, seattleLead)
+	at := start.Add(30 * time.Hour)
+	id := h.schedRally("Seattle", seattleChannel, "Tenant union march", at)
+	ann := h.actAnnouncement(seattleChannel, id)
+	maybe := member(1)
+	h.noticeRSVP(maybe, ann, id, "maybe")
+	h.clock.Set(at.Add(-24 * time.Hour))
+	h.runJobs()
+	h.runJobs()
+
+	dm := h.noticeDMs(maybe, "Reminder")[0]
+	h.noticeClickDM(maybe, dm, fmt.Sprintf("confirm:yes:%d", id))
+	r := h.noticeClickDM(maybe, h.fake.Message(dm.ChannelID, dm.ID), fmt.Sprintf("confirm:going:%d", id))
+	mustContain(t, r, true, "Anything you need to take part?")
+	reply := r.MessageID
+	custom := fmt.Sprintf("needs:%d", id)
+	r, err := h.fake.Select(h.ctx(), discordtest.Invocation{ChannelID: dm.ChannelID, Member: maybe}, reply, custom, "seating", "ride")
+	if err != nil {
+		t.Fatalf("the DM after Going has no needs menu to pick in: %v", err)
+	}
+	mustContain(t, r, true, "Saved for **Tenant union march**: Seating, A ride.")
+	if got := needsStored(t, h.schedDB(), fmt.Sprint(id), maybe); strings.Join(got, ",") != "seating,ride" {
+		t.Errorf("stored %v, want seating and ride", got)
+	}
+	info := h.cmd(lead, seattleChannel, "rally info", discordtest.Str("rally", fmt.Sprint(id))).Text()
+	if !strings.Contains(info, "Seating 1 · A ride 1") {
+		t.Errorf("lead's /rally info lacks the counts:\n%s", info)
+	}
+	// Someone else's rally in the same DM: nothing stored for a rally they
+	// are not going to.
+	other := h.schedRally("Seattle", seattleChannel, "Another march", at.Add(48*time.Hour))
+	r, err = h.fake.ForgedSelect(h.ctx(), discordtest.Invocation{ChannelID: dm.ChannelID, Member: maybe}, reply, fmt.Sprintf("needs:%d", other), "seating")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustContain(t, r, true, "once you are going")
+	if got := needsStored(t, h.schedDB(), fmt.Sprint(other), maybe); len(got) != 0 {
+		t.Errorf("stored %v at a rally the member is not going to", got)
+	}
+}
