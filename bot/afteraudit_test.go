@@ -3,6 +3,7 @@ package bot_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -301,4 +302,28 @@ func TestNeedsFromADM(t *testing.T) {
 	if got := needsStored(t, h.schedDB(), fmt.Sprint(other), maybe); len(got) != 0 {
 		t.Errorf("stored %v at a rally the member is not going to", got)
 	}
+}
+
+// TestSafeHomeHelpWhenTheSupportChannelIsGone: a call for help that can
+// never reach the support channel (deleted, or the bot shut out of it) is
+// not answered with "it will reach your support team": the member is told
+// to reach them directly.
+func TestSafeHomeHelpWhenTheSupportChannelIsGone(t *testing.T) {
+	t.Parallel()
+	h := afterHarness(t, "DISCORD_GUILD_ID", guildID)
+	h.afterSetupSupport()
+	at := start.Add(26 * time.Hour)
+	id := h.schedRally("Seattle", seattleChannel, "Night march", at, discordtest.Int("marshals", 2), discordtest.Bool("safe_home", true))
+	marshal := member(1)
+	mustContain(t, h.cmd(marshal, seattleChannel, "rsvp", discordtest.Str("rally", fmt.Sprint(id)), discordtest.Str("status", "going"),
+		discordtest.Str("role", "marshal")), true)
+	h.clock.Set(at.Add(2 * time.Hour))
+	h.runJobs()
+	h.runJobs()
+	h.fake.FailChannel(supportChannel, http.StatusNotFound, 10003) // Unknown Channel
+	r := h.noticeClickDM(marshal, h.afterDMs(marshal)[0], fmt.Sprintf("safehome:help:%d", id))
+	if strings.Contains(r.Text(), "as soon as Discord lets it through") || strings.Contains(r.Text(), "has been alerted") {
+		t.Errorf("a call for help that cannot reach the support channel is answered as if it will: %q", r.Text())
+	}
+	mustContain(t, r, false, "could not reach", "call your legal support hotline")
 }

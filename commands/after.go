@@ -380,10 +380,46 @@ func (a *App) safeHomeButton(ctx context.Context, in *Input) (*Response, error) 
 	if s.SupportChannelID == "" {
 		return ephemeral(in.Lang.T("safe_home_help_no_channel", "Chapter", escape(r.ChapterName))), nil
 	}
-	if note := a.sendRallyPostsNow(ctx, in.Lang, in.Now, r.ID); note != "" {
+	switch a.sendHelpNow(ctx, in.Now, r.ID) {
+	case store.ReminderSent:
+		return ephemeral(in.Lang.T("safe_home_help_sent", "Chapter", escape(r.ChapterName))), nil
+	case store.ReminderPending:
 		return ephemeral(in.Lang.T("safe_home_help_later")), nil
 	}
-	return ephemeral(in.Lang.T("safe_home_help_sent", "Chapter", escape(r.ChapterName))), nil
+	// Never to reach the channel (gone, or the bot shut out): the member
+	// is not to wait for a team that will not hear.
+	return ephemeral(in.Lang.T("safe_home_help_failed", "Chapter", escape(r.ChapterName))), nil
+}
+
+// sendHelpNow sends the calls for help the rally owes its support channel
+// and returns how the latest (the one just owed) went: sent, pending (the
+// sweep keeps trying), or failed (never to be sent). The drainer may have
+// sent it first, so its state is read back, not taken from this send.
+func (a *App) sendHelpNow(ctx context.Context, now time.Time, rallyID int64) store.ReminderState {
+	posts, err := a.db.PendingRallyPosts(ctx, rallyID)
+	if err != nil {
+		a.log.Error("could not read the calls for help owed", "rally", rallyID, "err", err)
+		return store.ReminderPending
+	}
+	for _, p := range posts {
+		if p.Kind != store.PostSafeHelp {
+			continue
+		}
+		if _, _, err := a.sendPostNow(ctx, now, p); err != nil {
+			a.log.Error("call for help failed", "rally", rallyID, "post", p.ID, "err", err)
+		}
+	}
+	p, ok, err := a.db.LastRallyPost(ctx, rallyID, store.PostSafeHelp)
+	switch {
+	case err != nil || !ok:
+		if err != nil {
+			a.log.Error("could not read a call for help back", "rally", rallyID, "err", err)
+		}
+		return store.ReminderPending
+	case p.State == store.ReminderDropped:
+		return store.ReminderFailed
+	}
+	return p.State
 }
 
 // carriesButton reports whether the message has a button with the custom
