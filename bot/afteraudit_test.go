@@ -326,4 +326,15 @@ func TestSafeHomeHelpWhenTheSupportChannelIsGone(t *testing.T) {
 		t.Errorf("a call for help that cannot reach the support channel is answered as if it will: %q", r.Text())
 	}
 	mustContain(t, r, false, "could not reach", "call your legal support hotline")
+	// The call did not go: it is not taken as made. The DM keeps "I need
+	// help" to press again, and once the channel works, it goes.
+	if got := h.safeHomeButtonState(marshal); !got["I need help"] {
+		t.Fatalf("after a call that could not go, the DM's buttons %v; want I need help still open", got)
+	}
+	h.fake.FailChannel(supportChannel, 0, 0)
+	r = h.noticeClickDM(marshal, h.afterDMs(marshal)[0], fmt.Sprintf("safehome:help:%d", id))
+	mustContain(t, r, false, "has been alerted")
+	if n := len(h.afterPosts(supportChannel, "I need help")); n != 1 {
+		t.Errorf("%d calls for help in the support channel, want 1", n)
+	}
 }

@@ -329,8 +329,9 @@ func safeHomeDM(l Lang, r store.Rally) discord.Message {
 // safeHomeButton answers "Home safe?": "I'm home safe" is recorded; "I need
 // help" is recorded and posted at once in the support channel. "I'm home
 // safe" leaves "I need help" open on the DM (a wrong tap, or trouble after
-// getting home); "I need help" closes both. A member who was not asked (a
-// forged button, or a day later) is told so.
+// getting home); "I need help" closes both, unless the call can never
+// reach the support channel. A member who was not asked (a forged button,
+// or a day later) is told so.
 func (a *App) safeHomeButton(ctx context.Context, in *Input) (*Response, error) {
 	id, err := strconv.ParseInt(in.Params["rally"], 10, 64)
 	if err != nil {
@@ -339,6 +340,7 @@ func (a *App) safeHomeButton(ctx context.Context, in *Input) (*Response, error) 
 	answer := store.SafeHomeAnswer(in.Params["answer"])
 	pressed := in.MessageComponentData().CustomID
 	r, before, err := a.db.AnswerSafeHome(ctx, id, in.userID(), answer, a.safeHomeHelp)
+	recorded := err == nil
 	if on, open := carriesButton(in.Message, pressed); errors.Is(err, store.ErrNotSafeHome) && in.Interaction.GuildID == "" && on {
 		// A high-risk rally forgets whom it asked when it ends; its own
 		// DM's button still answers for the day after. Nothing but that DM
@@ -387,8 +389,19 @@ func (a *App) safeHomeButton(ctx context.Context, in *Input) (*Response, error) 
 		return ephemeral(in.Lang.T("safe_home_help_later")), nil
 	}
 	// Never to reach the channel (gone, or the bot shut out): the member
-	// is not to wait for a team that will not hear.
-	return ephemeral(in.Lang.T("safe_home_help_failed", "Chapter", escape(r.ChapterName))), nil
+	// is not to wait for a team that will not hear. The call is not taken
+	// as made: "I need help" stays open on the DM to press again, and,
+	// unanswered, they are listed late.
+	if recorded {
+		if err := a.db.RetractSafeHomeHelp(ctx, r.ID, in.userID(), before); err != nil {
+			return nil, err
+		}
+	}
+	resp := ephemeral(in.Lang.T("safe_home_help_failed", "Chapter", escape(r.ChapterName)))
+	if in.Message != nil {
+		resp.Components = in.Message.Components
+	}
+	return resp, nil
 }
 
 // sendHelpNow sends the calls for help the rally owes its support channel

@@ -314,6 +314,18 @@ func (db *DB) AnswerSafeHome(ctx context.Context, rallyID int64, userID string, 
 	return r, before, err
 }
 
+// RetractSafeHomeHelp takes back a member's call for help that could not
+// reach the support channel: their answer is again what it was before, so
+// they may call again and, unanswered, are listed late.
+func (db *DB) RetractSafeHomeHelp(ctx context.Context, rallyID int64, userID string, before SafeHomeAnswer) (err error) {
+	defer wrap(&err, "retract safe home help")
+	return db.update(ctx, func(tx *Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE safe_home SET answer = NULLIF(?, ''), answered_at = CASE WHEN ? = '' THEN NULL ELSE answered_at END
+			WHERE rally_id = ? AND user_id = ? AND answer = ?`, string(before), string(before), rallyID, userID, string(AnswerHelp))
+		return err
+	})
+}
+
 // AnswerSafeHomeUnrecorded takes an answer to "Home safe?" from a high-risk
 // rally that has ended: it keeps no record of whom it asked (its rows went
 // with every other member id at its end), so the answer is taken as it
