@@ -338,3 +338,36 @@ func TestSafeHomeHelpWhenTheSupportChannelIsGone(t *testing.T) {
 		t.Errorf("%d calls for help in the support channel, want 1", n)
 	}
 }
+
+// TestReportUpdateKeepsHighlights: changing a report's crowd without
+// highlights keeps the highlights given before (the reply shows them);
+// highlights given again replace them.
+func TestReportUpdateKeepsHighlights(t *testing.T) {
+	t.Parallel()
+	h := afterHarness(t, "DISCORD_GUILD_ID", guildID)
+	at := start.Add(26 * time.Hour)
+	id := h.schedRally("Seattle", seattleChannel, "Vigil for the detained", at)
+	h.clock.Set(at.Add(3 * time.Hour))
+	report := func(crowd int64, extra ...discordtest.Option) *discordtest.Reply {
+		return h.cmd(lead, seattleChannel, "rally report", append([]discordtest.Option{discordtest.Str("rally", fmt.Sprint(id)),
+			discordtest.Int("crowd", crowd)}, extra...)...)
+	}
+	highlights := func() string {
+		t.Helper()
+		after, err := h.schedDB().RallyAfter(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return after.Highlights
+	}
+	mustContain(t, report(240, discordtest.Str("highlights", "Marched to the courthouse")), true, "a crowd of 240")
+	r := report(260)
+	mustContain(t, r, true, "Report updated", "260", "> Marched to the courthouse")
+	if got := highlights(); got != "Marched to the courthouse" {
+		t.Errorf("highlights %q after a crowd-only update, want them kept", got)
+	}
+	mustContain(t, report(260, discordtest.Str("highlights", "Three speakers")), true, "> Three speakers")
+	if got := highlights(); got != "Three speakers" {
+		t.Errorf("highlights %q, want replaced", got)
+	}
+}

@@ -465,12 +465,18 @@ func (a *App) rallyReport(ctx context.Context, in *Input) (*Response, error) {
 	if !ok || crowd < 0 || crowd > maxCrowd {
 		return nil, invalid("err_report_crowd", "Max", "1,000,000")
 	}
-	highlights, err := checkText("highlights", in.str("highlights"), maxHighlights, false)
-	if err != nil {
-		return nil, err
+	// Without highlights, those of an earlier report stay: a lead
+	// correcting the crowd does not wipe them.
+	var given *string
+	if in.has("highlights") {
+		highlights, err := checkText("highlights", in.str("highlights"), maxHighlights, false)
+		if err != nil {
+			return nil, err
+		}
+		given = &highlights
 	}
 	r := in.Rally
-	r, fresh, err := a.db.Report(ctx, in.GuildID, r.ID, int(crowd), highlights)
+	r, highlights, fresh, err := a.db.Report(ctx, in.GuildID, r.ID, int(crowd), given)
 	var state *store.RallyStateError
 	switch {
 	case errors.As(err, &state) && errors.Is(err, store.ErrRallyCancelled):

@@ -155,8 +155,10 @@ var (
 )
 
 // Report records the leads' report of a rally that ended at most
-// ReportWindow ago; fresh is false when it replaced an earlier one.
-func (db *DB) Report(ctx context.Context, guildID string, rallyID int64, crowd int, highlights string) (r Rally, fresh bool, err error) {
+// ReportWindow ago; highlights nil keeps those of an earlier report. It
+// returns the highlights as stored, and fresh is false when it replaced an
+// earlier report.
+func (db *DB) Report(ctx context.Context, guildID string, rallyID int64, crowd int, highlights *string) (r Rally, stored string, fresh bool, err error) {
 	defer wrap(&err, "report")
 	err = db.update(ctx, func(tx *Tx) error {
 		var err error
@@ -172,16 +174,19 @@ func (db *DB) Report(ctx context.Context, guildID string, rallyID int64, crowd i
 			return ErrReportClosed
 		}
 		var before sql.NullInt64
-		err = tx.QueryRowContext(ctx, `SELECT crowd FROM rally_after WHERE rally_id = ?`, rallyID).Scan(&before)
+		err = tx.QueryRowContext(ctx, `SELECT crowd, highlights FROM rally_after WHERE rally_id = ?`, rallyID).Scan(&before, &stored)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
 		fresh = !before.Valid
+		if highlights != nil {
+			stored = *highlights
+		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO rally_after (rally_id, crowd, highlights, reported_at) VALUES (?1, ?2, ?3, ?4)
-			ON CONFLICT DO UPDATE SET crowd = ?2, highlights = ?3, reported_at = ?4`, rallyID, crowd, highlights, tx.now.Unix())
+			ON CONFLICT DO UPDATE SET crowd = ?2, highlights = ?3, reported_at = ?4`, rallyID, crowd, stored, tx.now.Unix())
 		return err
 	})
-	return r, fresh, err
+	return r, stored, fresh, err
 }
 
 // EndedWork is what ending rallies owe, worded by the caller once the
