@@ -371,3 +371,36 @@ func TestReportUpdateKeepsHighlights(t *testing.T) {
 		t.Errorf("highlights %q, want replaced", got)
 	}
 }
+
+// TestHighRiskCallForHelpKeepsNoID: a high-risk rally keeps no member id
+// once it ends; a call for help made from its "Home safe?" DM after the end
+// is kept only until it is sent: then the support channel has it, and the
+// database no longer holds the member's id.
+func TestHighRiskCallForHelpKeepsNoID(t *testing.T) {
+	t.Parallel()
+	h := afterHarness(t, "DISCORD_GUILD_ID", guildID)
+	h.afterSetupSupport()
+	at := start.Add(26 * time.Hour)
+	id := h.schedRally("Seattle", seattleChannel, "Vigil at the field office", at,
+		discordtest.Int("marshals", 1), discordtest.Bool("safe_home", true), discordtest.Bool("high_risk", true))
+	marshal := member(1)
+	mustContain(t, h.cmd(marshal, seattleChannel, "rsvp", discordtest.Str("rally", fmt.Sprint(id)), discordtest.Str("status", "going"),
+		discordtest.Str("role", "marshal")), true)
+	h.clock.Set(at.Add(2 * time.Hour))
+	h.runJobs()
+	h.runJobs()
+	h.clock.Add(time.Minute)
+	h.runJobs()
+	if got := h.privacyHolders(marshal.UserID); len(got) != 0 {
+		t.Fatalf("the marshal is in %v after the high-risk rally ended", got)
+	}
+	mustContain(t, h.noticeClickDM(marshal, h.afterDMs(marshal)[0], fmt.Sprintf("safehome:help:%d", id)), false, "has been alerted")
+	h.clock.Add(time.Minute)
+	h.runJobs()
+	if n := len(h.afterPosts(supportChannel, "<@"+marshal.UserID+">")); n != 1 {
+		t.Fatalf("%d calls for help naming the marshal in the support channel, want 1", n)
+	}
+	if got := h.privacyHolders(marshal.UserID); len(got) != 0 {
+		t.Errorf("the marshal is in %v once their call for help was sent", got)
+	}
+}

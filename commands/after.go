@@ -236,7 +236,8 @@ func supportSetupParts(l Lang, s store.ChapterSupport) []string {
 // SendAfterAction handles the rallies that ended: it owes and sends the
 // report prompts and the calls owed to support channels, queues the
 // "Home safe?" DMs (SendMemberDMs sends them), lists who did not answer
-// SAFE_HOME_AFTER after the end, and deletes safe-home rows 24 h after it.
+// SAFE_HOME_AFTER after the end, and deletes safe-home rows 24 h after it
+// (a high-risk rally's calls for help as soon as they are sent).
 func (a *App) SendAfterAction(ctx context.Context, now time.Time) error {
 	a.jobs.after.Lock()
 	defer a.jobs.after.Unlock()
@@ -263,6 +264,15 @@ func (a *App) SendAfterAction(ctx context.Context, now time.Time) error {
 	}
 	if n > 0 {
 		a.log.Info("deleted safe-home checks past their day", "rallies", n)
+	}
+	sent, err := a.db.PurgeHighRiskHelp(ctx)
+	if err != nil {
+		return err
+	}
+	if sent > 0 {
+		a.log.Info("deleted the sent calls for help of high-risk rallies", "posts", sent)
+	}
+	if n > 0 || sent > 0 {
 		a.checkpoint(ctx, "safe-home purge")
 	}
 	return nil

@@ -490,6 +490,26 @@ func (db *DB) PurgeSafeHome(ctx context.Context, now time.Time) (n int, err erro
 	return n, err
 }
 
+// PurgeHighRiskHelp deletes the support channel's posts of high-risk
+// rallies that are sent (or never to be): their calls for help come after
+// the end, when every other member id of the rally is gone, and once
+// Discord has them the database keeps none. Those still to be sent stay.
+// It returns how many it deleted.
+func (db *DB) PurgeHighRiskHelp(ctx context.Context) (n int, err error) {
+	defer wrap(&err, "purge high-risk help")
+	err = db.update(ctx, func(tx *Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM channel_posts WHERE kind IN (?, ?) AND state <> 'pending'
+			AND rally_id IN (SELECT id FROM rallies WHERE high_risk = 1)`, PostSafeHelp, PostSafeLate)
+		if err != nil {
+			return err
+		}
+		k, err := res.RowsAffected()
+		n = int(k)
+		return err
+	})
+	return n, err
+}
+
 // SafeHomeRows counts a rally's safe-home rows, for tests and logs.
 func (db *DB) SafeHomeRows(ctx context.Context, rallyID int64) (n int, err error) {
 	defer wrap(&err, "safe home rows")
