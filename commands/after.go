@@ -424,21 +424,26 @@ func (a *App) sendHelpNow(ctx context.Context, now time.Time, rallyID int64) sto
 		a.log.Error("could not read the calls for help owed", "rally", rallyID, "err", err)
 		return store.ReminderPending
 	}
+	sent := store.ReminderPending // what this send saw, should the record be gone
 	for _, p := range posts {
 		if p.Kind != store.PostSafeHelp {
 			continue
 		}
-		if _, _, err := a.sendPostNow(ctx, now, p); err != nil {
+		state, _, err := a.sendPostNow(ctx, now, p)
+		if err != nil {
 			a.log.Error("call for help failed", "rally", rallyID, "post", p.ID, "err", err)
+		} else if state == store.ReminderSent {
+			sent = state
 		}
 	}
 	p, ok, err := a.db.LastRallyPost(ctx, rallyID, store.PostSafeHelp)
 	switch {
 	case err != nil || !ok:
+		// A high-risk rally's sent call is deleted by the next sweep.
 		if err != nil {
 			a.log.Error("could not read a call for help back", "rally", rallyID, "err", err)
 		}
-		return store.ReminderPending
+		return sent
 	case p.State == store.ReminderDropped:
 		return store.ReminderFailed
 	}
