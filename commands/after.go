@@ -177,6 +177,45 @@ func (a *App) chapterSupportUpdate(ctx context.Context, in *Input) (store.Chapte
 	return u, nil
 }
 
+// supportApart refuses a /chapter setup or /chapter add that would make a
+// support channel and an announcement channel one: calls for help name the
+// member, and an announcement channel is read by everyone in the chapter.
+// this is the chapter set up (or added); channel and support are the
+// options given (nil: not given).
+func (a *App) supportApart(ctx context.Context, in *Input, this string, channel, support *string) error {
+	if channel == nil && support == nil {
+		return nil
+	}
+	chapters, err := a.db.Chapters(ctx, in.GuildID)
+	if err != nil {
+		return err
+	}
+	for _, c := range chapters {
+		mine := strings.EqualFold(c.Name, this)
+		announce := c.ChannelID
+		if mine && channel != nil {
+			announce = *channel
+		}
+		if support != nil && announce != "" && announce == *support {
+			return invalid("err_support_channel_announces", "Channel", "<#"+announce+">", "Chapter", escape(c.Name))
+		}
+		if channel == nil || *channel == "" || mine && support != nil {
+			continue
+		}
+		s, err := a.db.ChapterSupport(ctx, c.ID)
+		if err != nil {
+			return err
+		}
+		if s.SupportChannelID == *channel {
+			return invalid("err_channel_is_support", "Channel", "<#"+*channel+">", "Chapter", escape(c.Name))
+		}
+	}
+	if support != nil && channel != nil && *channel == *support && *channel != "" {
+		return invalid("err_support_channel_announces", "Channel", "<#"+*channel+">", "Chapter", escape(this))
+	}
+	return nil
+}
+
 // supportSetupParts is what /chapter setup says of the safe-home settings.
 func supportSetupParts(l Lang, s store.ChapterSupport) []string {
 	var parts []string
@@ -197,7 +236,8 @@ func supportSetupParts(l Lang, s store.ChapterSupport) []string {
 // SendAfterAction handles the rallies that ended: it owes and sends the
 // report prompts and the calls owed to support channels, queues the
 // "Home safe?" DMs (SendMemberDMs sends them), lists who did not answer
-// SAFE_HOME_AFTER after the end, and deletes safe-home rows 24 h after it.
+// SAFE_HOME_AFTER after the end, and deletes safe-home rows 24 h after it
+// (a high-risk rally's calls for help as soon as they are sent).
 func (a *App) SendAfterAction(ctx context.Context, now time.Time) error {
 	a.jobs.after.Lock()
 	defer a.jobs.after.Unlock()
@@ -224,6 +264,15 @@ func (a *App) SendAfterAction(ctx context.Context, now time.Time) error {
 	}
 	if n > 0 {
 		a.log.Info("deleted safe-home checks past their day", "rallies", n)
+	}
+	sent, err := a.db.PurgeHighRiskHelp(ctx)
+	if err != nil {
+		return err
+	}
+	if sent > 0 {
+		a.log.Info("deleted the sent calls for help of high-risk rallies", "posts", sent)
+	}
+	if n > 0 || sent > 0 {
 		a.checkpoint(ctx, "safe-home purge")
 	}
 	return nil
@@ -288,19 +337,33 @@ func safeHomeDM(l Lang, r store.Rally) discord.Message {
 }
 
 // safeHomeButton answers "Home safe?": "I'm home safe" is recorded; "I need
-// help" is recorded and posted at once in the support channel. A member
-// who was not asked (a forged button, or a day later) is told so.
+// help" is recorded and posted at once in the support channel. "I'm home
+// safe" leaves "I need help" open on the DM (a wrong tap, or trouble after
+// getting home); "I need help" closes both, unless the call can never
+// reach the support channel. A member who was not asked (a forged button,
+// or a day later) is told so.
 func (a *App) safeHomeButton(ctx context.Context, in *Input) (*Response, error) {
 	id, err := strconv.ParseInt(in.Params["rally"], 10, 64)
 	if err != nil {
 		return ephemeral(in.Lang.T("button_invalid")), nil
 	}
 	answer := store.SafeHomeAnswer(in.Params["answer"])
+	pressed := in.MessageComponentData().CustomID
 	r, before, err := a.db.AnswerSafeHome(ctx, id, in.userID(), answer, a.safeHomeHelp)
-	if errors.Is(err, store.ErrNotSafeHome) && in.Interaction.GuildID == "" {
+	recorded := err == nil
+	if on, open := carriesButton(in.Message, pressed); errors.Is(err, store.ErrNotSafeHome) && in.Interaction.GuildID == "" && on {
 		// A high-risk rally forgets whom it asked when it ends; its own
-		// DM's button still answers for the day after.
-		r, err = a.db.AnswerSafeHomeUnrecorded(ctx, id, in.userID(), answer, a.safeHomeHelp)
+		// DM's button still answers for the day after. Nothing but that DM
+		// says the member was asked: the button must be on the message
+		// pressed (Discord's copy of it, which a tampered client cannot
+		// change), not made up on another DM of the bot's. Nor is the
+		// answer recorded: the button's own state on that copy, closed
+		// once pressed, keeps a call for help from going twice.
+		if open {
+			r, err = a.db.AnswerSafeHomeUnrecorded(ctx, id, in.userID(), answer, a.safeHomeHelp)
+		} else if r, err = a.db.AnswerSafeHomeUnrecorded(ctx, id, in.userID(), store.AnswerSafe, nil); err == nil {
+			err, before = store.ErrAlreadyAnswer, answer
+		}
 	}
 	switch {
 	case errors.Is(err, store.ErrNotSafeHome):
@@ -314,7 +377,12 @@ func (a *App) safeHomeButton(ctx context.Context, in *Input) (*Response, error) 
 	}
 	if answer == store.AnswerSafe {
 		a.log.Info("safe-home answered", "rally", r.ID)
-		return ephemeral(in.Lang.T("safe_home_thanks", "Title", escape(r.Title))), nil
+		resp := ephemeral(in.Lang.T("safe_home_thanks", "Title", escape(r.Title)))
+		if in.Message != nil {
+			var ids safeHomeCustomID
+			resp.Components = buttonsLeftOpen(in.Message.Components, pressed, ids.build(store.AnswerHelp, r.ID))
+		}
+		return resp, nil
 	}
 	a.log.Warn("safe-home call for help", "rally", r.ID)
 	s, err := a.db.ChapterSupport(ctx, r.ChapterID)
@@ -324,10 +392,83 @@ func (a *App) safeHomeButton(ctx context.Context, in *Input) (*Response, error) 
 	if s.SupportChannelID == "" {
 		return ephemeral(in.Lang.T("safe_home_help_no_channel", "Chapter", escape(r.ChapterName))), nil
 	}
-	if note := a.sendRallyPostsNow(ctx, in.Lang, in.Now, r.ID); note != "" {
+	switch a.sendHelpNow(ctx, in.Now, r.ID) {
+	case store.ReminderSent:
+		return ephemeral(in.Lang.T("safe_home_help_sent", "Chapter", escape(r.ChapterName))), nil
+	case store.ReminderPending:
 		return ephemeral(in.Lang.T("safe_home_help_later")), nil
 	}
-	return ephemeral(in.Lang.T("safe_home_help_sent", "Chapter", escape(r.ChapterName))), nil
+	// Never to reach the channel (gone, or the bot shut out): the member
+	// is not to wait for a team that will not hear. The call is not taken
+	// as made: "I need help" stays open on the DM to press again, and,
+	// unanswered, they are listed late.
+	if recorded {
+		if err := a.db.RetractSafeHomeHelp(ctx, r.ID, in.userID(), before); err != nil {
+			return nil, err
+		}
+	}
+	resp := ephemeral(in.Lang.T("safe_home_help_failed", "Chapter", escape(r.ChapterName)))
+	if in.Message != nil {
+		resp.Components = in.Message.Components
+	}
+	return resp, nil
+}
+
+// sendHelpNow sends the calls for help the rally owes its support channel
+// and returns how the latest (the one just owed) went: sent, pending (the
+// sweep keeps trying), or failed (never to be sent). The drainer may have
+// sent it first, so its state is read back, not taken from this send.
+func (a *App) sendHelpNow(ctx context.Context, now time.Time, rallyID int64) store.ReminderState {
+	posts, err := a.db.PendingRallyPosts(ctx, rallyID)
+	if err != nil {
+		a.log.Error("could not read the calls for help owed", "rally", rallyID, "err", err)
+		return store.ReminderPending
+	}
+	sent := store.ReminderPending // what this send saw, should the record be gone
+	for _, p := range posts {
+		if p.Kind != store.PostSafeHelp {
+			continue
+		}
+		state, _, err := a.sendPostNow(ctx, now, p)
+		if err != nil {
+			a.log.Error("call for help failed", "rally", rallyID, "post", p.ID, "err", err)
+		} else if state == store.ReminderSent {
+			sent = state
+		}
+	}
+	p, ok, err := a.db.LastRallyPost(ctx, rallyID, store.PostSafeHelp)
+	switch {
+	case err != nil || !ok:
+		// A high-risk rally's sent call is deleted by the next sweep.
+		if err != nil {
+			a.log.Error("could not read a call for help back", "rally", rallyID, "err", err)
+		}
+		return sent
+	case p.State == store.ReminderDropped:
+		return store.ReminderFailed
+	}
+	return p.State
+}
+
+// carriesButton reports whether the message has a button with the custom
+// id (the one pressed was on it, not made up) and whether it could still
+// be pressed.
+func carriesButton(m *discordgo.Message, customID string) (on, open bool) {
+	if m == nil {
+		return false, false
+	}
+	for _, c := range m.Components {
+		row, ok := asRow(c)
+		if !ok {
+			continue
+		}
+		for _, b := range row.Components {
+			if button, ok := asButton(b); ok && button.CustomID == customID {
+				return true, !button.Disabled
+			}
+		}
+	}
+	return false, false
 }
 
 // rallyReport records the leads' report of a rally that ended.
@@ -339,13 +480,22 @@ func (a *App) rallyReport(ctx context.Context, in *Input) (*Response, error) {
 	if !ok || crowd < 0 || crowd > maxCrowd {
 		return nil, invalid("err_report_crowd", "Max", "1,000,000")
 	}
-	highlights, err := checkText("highlights", in.str("highlights"), maxHighlights, false)
-	if err != nil {
-		return nil, err
+	// Without highlights, those of an earlier report stay: a lead
+	// correcting the crowd does not wipe them.
+	var given *string
+	if in.has("highlights") {
+		highlights, err := checkText("highlights", in.str("highlights"), maxHighlights, false)
+		if err != nil {
+			return nil, err
+		}
+		given = &highlights
 	}
 	r := in.Rally
-	r, fresh, err := a.db.Report(ctx, in.GuildID, r.ID, int(crowd), highlights)
+	r, highlights, fresh, err := a.db.Report(ctx, in.GuildID, r.ID, int(crowd), given)
+	var state *store.RallyStateError
 	switch {
+	case errors.As(err, &state) && errors.Is(err, store.ErrRallyCancelled):
+		return nil, conflict("err_report_cancelled", "Title", escape(r.Title))
 	case errors.Is(err, store.ErrNotEnded):
 		return nil, conflict("err_report_not_ended", "Title", escape(r.Title), "End", zonedTime(in.Lang, r.EndsAt, r.TimeZone))
 	case errors.Is(err, store.ErrReportClosed):

@@ -37,14 +37,16 @@ func TestRouteAccess(t *testing.T) {
 		t.Fatalf("route access = %v\nwant %v", got, want)
 	}
 	// The RSVP buttons, the calendar button, check-in, the volunteer button
-	// and its role menu, the Going reply's needs menu; the day-before DM's
-	// confirm buttons and the "Home safe?" DM's answer in a DM; a request's
-	// Approve / Decline are for the rally's leads.
+	// and its role menu; the day-before DM's confirm buttons, the "Home
+	// safe?" DM's answer and the Going reply's needs menu (which a Going
+	// from that DM offers in the DM) in a DM; a request's Approve / Decline
+	// are for the rally's leads.
 	if len(a.buttons) != 9 {
 		t.Fatalf("%d button routes, want 9", len(a.buttons))
 	}
 	for _, b := range a.buttons {
-		if s := b.pattern.String(); s == (confirmCustomID{}).pattern().String() || s == (safeHomeCustomID{}).pattern().String() {
+		if s := b.pattern.String(); s == (confirmCustomID{}).pattern().String() || s == (safeHomeCustomID{}).pattern().String() ||
+			s == (needsCustomID{}).pattern().String() {
 			if b.Access != Recipient {
 				t.Errorf("button route %s: access %v, want recipient", b.pattern, b.Access)
 			}

@@ -235,6 +235,9 @@ func (a *App) chapterAdd(ctx context.Context, in *Input) (*Response, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := a.supportApart(ctx, in, name, &channel, nil); err != nil {
+		return nil, err
+	}
 	c, err := a.db.AddChapter(ctx, store.Chapter{GuildID: in.GuildID, Name: name, TimeZone: tz, ChannelID: channel, LeadRoleID: lead})
 	if err != nil {
 		return nil, err
@@ -306,6 +309,9 @@ func (a *App) chapterSetup(ctx context.Context, in *Input) (*Response, error) {
 	}
 	support, err := a.chapterSupportUpdate(ctx, in)
 	if err != nil {
+		return nil, err
+	}
+	if err := a.supportApart(ctx, in, in.str("chapter"), u.ChannelID, support.SupportChannelID); err != nil {
 		return nil, err
 	}
 	if u == (store.ChapterUpdate{}) && support.IsZero() {

@@ -43,6 +43,12 @@ func dmUpdate(in *Input, resp *Response) *Response {
 // disabledButtons is a message's buttons, every one disabled: the one
 // pressed keeps its style, the others turn grey.
 func disabledButtons(rows []discordgo.MessageComponent, pressed string) []discordgo.MessageComponent {
+	return buttonsLeftOpen(rows, pressed, "")
+}
+
+// buttonsLeftOpen is disabledButtons but for the button open, left as it
+// was: "I'm home safe" leaves "I need help" to press later.
+func buttonsLeftOpen(rows []discordgo.MessageComponent, pressed, open string) []discordgo.MessageComponent {
 	out := make([]discordgo.MessageComponent, 0, len(rows))
 	for _, c := range rows {
 		row, ok := asRow(c)
@@ -53,6 +59,10 @@ func disabledButtons(rows []discordgo.MessageComponent, pressed string) []discor
 		for _, b := range row.Components {
 			button, ok := asButton(b)
 			if !ok {
+				continue
+			}
+			if open != "" && button.CustomID == open {
+				buttons = append(buttons, button)
 				continue
 			}
 			button.Disabled = true

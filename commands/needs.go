@@ -32,7 +32,9 @@ func (needsCustomID) pattern() *regexp.Regexp {
 }
 
 func (a *App) needsRoutes() []buttonRoute {
-	return []buttonRoute{{pattern: needsCustomID{}.pattern(), Route: Route{Access: Everyone, Handle: a.needsPicked}}}
+	// Recipient: the menu also comes in a DM, with the Going a maybe gives
+	// the day-before DM; it acts for the member alone either way.
+	return []buttonRoute{{pattern: needsCustomID{}.pattern(), Route: Route{Access: Recipient, Handle: a.needsPicked}}}
 }
 
 // needsOption is /rsvp's optional needs: keys, comma-separated.
@@ -138,6 +140,25 @@ func (a *App) needsPicked(ctx context.Context, in *Input) (*Response, error) {
 	id, err := strconv.ParseInt(in.Params["rally"], 10, 64)
 	if err != nil {
 		return ephemeral(in.Lang.T("button_invalid")), nil
+	}
+	if in.GuildID == "" {
+		// Picked in a DM: act in the rally's server, while the member is
+		// still in it.
+		r, err := a.db.RallyByID(ctx, id)
+		if errors.Is(err, store.ErrNoSuchRally) {
+			return ephemeral(in.Lang.T("button_invalid")), nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		here, err := a.reachable(ctx, nil, r.GuildID, in.userID())
+		if err != nil {
+			return nil, err
+		}
+		if !here {
+			return ephemeral(in.Lang.T("confirm_not_member")), nil
+		}
+		in.GuildID = r.GuildID
 	}
 	values := in.MessageComponentData().Values
 	if len(values) > len(store.Needs) {

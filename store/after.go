@@ -155,8 +155,10 @@ var (
 )
 
 // Report records the leads' report of a rally that ended at most
-// ReportWindow ago; fresh is false when it replaced an earlier one.
-func (db *DB) Report(ctx context.Context, guildID string, rallyID int64, crowd int, highlights string) (r Rally, fresh bool, err error) {
+// ReportWindow ago; highlights nil keeps those of an earlier report. It
+// returns the highlights as stored, and fresh is false when it replaced an
+// earlier report.
+func (db *DB) Report(ctx context.Context, guildID string, rallyID int64, crowd int, highlights *string) (r Rally, stored string, fresh bool, err error) {
 	defer wrap(&err, "report")
 	err = db.update(ctx, func(tx *Tx) error {
 		var err error
@@ -172,16 +174,19 @@ func (db *DB) Report(ctx context.Context, guildID string, rallyID int64, crowd i
 			return ErrReportClosed
 		}
 		var before sql.NullInt64
-		err = tx.QueryRowContext(ctx, `SELECT crowd FROM rally_after WHERE rally_id = ?`, rallyID).Scan(&before)
+		err = tx.QueryRowContext(ctx, `SELECT crowd, highlights FROM rally_after WHERE rally_id = ?`, rallyID).Scan(&before, &stored)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
 		fresh = !before.Valid
+		if highlights != nil {
+			stored = *highlights
+		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO rally_after (rally_id, crowd, highlights, reported_at) VALUES (?1, ?2, ?3, ?4)
-			ON CONFLICT DO UPDATE SET crowd = ?2, highlights = ?3, reported_at = ?4`, rallyID, crowd, highlights, tx.now.Unix())
+			ON CONFLICT DO UPDATE SET crowd = ?2, highlights = ?3, reported_at = ?4`, rallyID, crowd, stored, tx.now.Unix())
 		return err
 	})
-	return r, fresh, err
+	return r, stored, fresh, err
 }
 
 // EndedWork is what ending rallies owe, worded by the caller once the
@@ -312,6 +317,18 @@ func (db *DB) AnswerSafeHome(ctx context.Context, rallyID int64, userID string, 
 		return oweSafeHelp(ctx, tx, r, userID, help)
 	})
 	return r, before, err
+}
+
+// RetractSafeHomeHelp takes back a member's call for help that could not
+// reach the support channel: their answer is again what it was before, so
+// they may call again and, unanswered, are listed late.
+func (db *DB) RetractSafeHomeHelp(ctx context.Context, rallyID int64, userID string, before SafeHomeAnswer) (err error) {
+	defer wrap(&err, "retract safe home help")
+	return db.update(ctx, func(tx *Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE safe_home SET answer = NULLIF(?, ''), answered_at = CASE WHEN ? = '' THEN NULL ELSE answered_at END
+			WHERE rally_id = ? AND user_id = ? AND answer = ?`, string(before), string(before), rallyID, userID, string(AnswerHelp))
+		return err
+	})
 }
 
 // AnswerSafeHomeUnrecorded takes an answer to "Home safe?" from a high-risk
@@ -469,6 +486,26 @@ func (db *DB) PurgeSafeHome(ctx context.Context, now time.Time) (n int, err erro
 		}
 		n = len(ids)
 		return nil
+	})
+	return n, err
+}
+
+// PurgeHighRiskHelp deletes the support channel's posts of high-risk
+// rallies that are sent (or never to be): their calls for help come after
+// the end, when every other member id of the rally is gone, and once
+// Discord has them the database keeps none. Those still to be sent stay.
+// It returns how many it deleted.
+func (db *DB) PurgeHighRiskHelp(ctx context.Context) (n int, err error) {
+	defer wrap(&err, "purge high-risk help")
+	err = db.update(ctx, func(tx *Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM channel_posts WHERE kind IN (?, ?) AND state <> 'pending'
+			AND rally_id IN (SELECT id FROM rallies WHERE high_risk = 1)`, PostSafeHelp, PostSafeLate)
+		if err != nil {
+			return err
+		}
+		k, err := res.RowsAffected()
+		n = int(k)
+		return err
 	})
 	return n, err
 }

@@ -307,6 +307,17 @@ func (db *DB) PendingRallyPosts(ctx context.Context, rallyIDs ...int64) (_ []Cha
 	return out, nil
 }
 
+// LastRallyPost returns the rally's latest post of the kind, whatever its
+// state; ok is false when none.
+func (db *DB) LastRallyPost(ctx context.Context, rallyID int64, kind PostKind) (p ChannelPost, ok bool, err error) {
+	defer wrap(&err, "last rally post")
+	ps, err := db.posts(ctx, db.read, `WHERE p.rally_id = ? AND p.kind = ? ORDER BY p.id DESC LIMIT 1`, rallyID, kind)
+	if err != nil || len(ps) == 0 {
+		return p, false, err
+	}
+	return ps[0], true, nil
+}
+
 // PostOf returns the post of the key, whatever its state; ok is false when
 // none.
 func (db *DB) PostOf(ctx context.Context, key string) (p ChannelPost, ok bool, err error) {

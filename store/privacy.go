@@ -437,7 +437,8 @@ type Departure struct {
 // DepartMember takes a member who is no longer in the server off every
 // rally of it that has not ended (RSVP, role, request: the seat goes to the
 // waitlist as a Can't go would give it) and drops every DM still owed to
-// them there, in one transaction. They may come back and RSVP again.
+// them there, with the safe-home check of a "Home safe?" not sent yet, in
+// one transaction. They may come back and RSVP again.
 func (db *DB) DepartMember(ctx context.Context, guildID, userID string) (d Departure, err error) {
 	defer wrap(&err, "depart member")
 	err = db.update(ctx, func(tx *Tx) error {
@@ -446,6 +447,17 @@ func (db *DB) DepartMember(ctx context.Context, guildID, userID string) (d Depar
 			return err
 		}
 		d = Departure{Rallies: t.Rallies, Promotions: t.Promotions}
+		// A "Home safe?" not sent yet is never sent now: the member was
+		// not asked, so the support channel's list of those who did not
+		// answer is not to name them (nobody chases someone who left or
+		// was removed). One they got stays: a call for help from it is
+		// still taken.
+		if _, err = tx.ExecContext(ctx, `DELETE FROM safe_home WHERE user_id = ?1 AND answer IS NULL AND rally_id IN (
+			SELECT m.rally_id FROM member_dms m JOIN rallies r ON r.id = m.rally_id
+			WHERE m.user_id = ?1 AND m.kind = ?2 AND m.state = 'pending' AND r.guild_id = ?3)`,
+			userID, DMSafeHome, guildID); err != nil {
+			return err
+		}
 		if _, err = tx.ExecContext(ctx, `UPDATE member_dms SET state = 'dropped', updated_at = ?
 			WHERE user_id = ? AND state = 'pending' AND rally_id IN (SELECT id FROM rallies WHERE guild_id = ?)`,
 			tx.now.Unix(), userID, guildID); err != nil {
