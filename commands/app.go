@@ -98,6 +98,10 @@ type Route struct {
 	// (a lead, who may see more): decided from who asks, before anything is
 	// deferred (EphemeralFor).
 	PrivateFor func(ctx context.Context, in *Input) bool
+	// AlsoInServers takes a Recipient route's button in a server channel
+	// too: a menu offered both in a DM and in a reply in the channel,
+	// acting for the clicker alone wherever it is.
+	AlsoInServers bool
 }
 
 // Command is one top-level slash command: its definition and its routes,
@@ -344,7 +348,7 @@ func (a *App) Handle(ctx context.Context, i *discordgo.Interaction) (resp *Respo
 		if inDM && route.Access != Recipient {
 			return ephemeral(in.Lang.T("only_in_server"))
 		}
-		if !inDM && route.Access == Recipient {
+		if !inDM && route.Access == Recipient && !route.AlsoInServers {
 			// A DM's button acts on the rally its custom_id names, in
 			// whichever server: pressed anywhere but a DM it was forged.
 			log.logger().Warn("a DM's button pressed in a server", "guild", i.GuildID)

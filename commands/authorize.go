@@ -30,7 +30,8 @@ const (
 	ChapterLead
 	// Recipient: the member a DM was sent to, clicking its button outside
 	// any server. The route acts for the clicker alone, on the rally its
-	// custom_id names; pressed in a server, it is refused (Handle).
+	// custom_id names; pressed in a server, it is refused (Handle), unless
+	// the route is offered there too (Route.AlsoInServers).
 	Recipient
 )
 

@@ -32,9 +32,10 @@ func (needsCustomID) pattern() *regexp.Regexp {
 }
 
 func (a *App) needsRoutes() []buttonRoute {
-	// Recipient: the menu also comes in a DM, with the Going a maybe gives
-	// the day-before DM; it acts for the member alone either way.
-	return []buttonRoute{{pattern: needsCustomID{}.pattern(), Route: Route{Access: Recipient, Handle: a.needsPicked}}}
+	// Recipient, in servers too: the menu comes in the Going reply in the
+	// channel, and in a DM with the Going a maybe gives the day-before DM;
+	// it acts for the member alone either way.
+	return []buttonRoute{{pattern: needsCustomID{}.pattern(), Route: Route{Access: Recipient, Handle: a.needsPicked, AlsoInServers: true}}}
 }
 
 // needsOption is /rsvp's optional needs: keys, comma-separated.
