@@ -303,9 +303,10 @@ func (a *App) safeHomeHelp(r store.Rally, s store.ChapterSupport, userID string)
 	})
 }
 
-// safeHomeLate words one post of the list of those who did not answer. The
-// mentions follow the text once, whatever the languages.
-func (a *App) safeHomeLate(r store.Rally, s store.ChapterSupport, users []string) store.Notice {
+// safeHomeLate words one post of the list of those who did not answer:
+// how many did not (all of them, total, in each post of a long list), then
+// this post's mentions, once whatever the languages.
+func (a *App) safeHomeLate(r store.Rally, s store.ChapterSupport, users []string, total int) store.Notice {
 	mentions := make([]string, len(users))
 	for i, u := range users {
 		mentions[i] = "<@" + u + ">"
@@ -317,7 +318,7 @@ func (a *App) safeHomeLate(r store.Rally, s store.ChapterSupport, users []string
 			if s.SupportRoleID != "" {
 				who = "<@&" + s.SupportRoleID + ">"
 			}
-			return l.T("safe_late_post", "Who", who, "Count", len(users), "Title", escape(r.Title), "Chapter", escape(r.ChapterName),
+			return l.T("safe_late_post", "Who", who, "Count", total, "Title", escape(r.Title), "Chapter", escape(r.ChapterName),
 				"ID", r.ID, "After", shortDuration(a.cfg.SafeHomeAfter))
 		})
 		return text + "\n" + strings.Join(mentions, " ") + "\n-# " + marker, marker

@@ -381,9 +381,10 @@ func oweSafeHelp(ctx context.Context, tx *Tx, r Rally, userID string, help SafeH
 	return owePostWithRole(ctx, tx, r.ID, PostSafeHelp, s.SupportChannelID, s.SupportRoleID, help(r, s, userID))
 }
 
-// SafeHomeLate words the list of members who did not answer, for the
-// support channel; one post per list given.
-type SafeHomeLate func(r Rally, support ChapterSupport, userIDs []string) Notice
+// SafeHomeLate words one post of the list of members who did not answer,
+// for the support channel: userIDs are the post's, total the whole list's
+// (a long list goes in several posts).
+type SafeHomeLate func(r Rally, support ChapterSupport, userIDs []string, total int) Notice
 
 // lateChunk is how many members one post lists, to stay within a message.
 const lateChunk = 50
@@ -441,7 +442,7 @@ func (db *DB) ListUnanswered(ctx context.Context, now time.Time, after time.Dura
 			}
 			for i := 0; i < len(users); i += lateChunk {
 				chunk := users[i:min(i+lateChunk, len(users))]
-				if err := owePostWithRole(ctx, tx, id, PostSafeLate, s.SupportChannelID, s.SupportRoleID, words(r, s, chunk)); err != nil {
+				if err := owePostWithRole(ctx, tx, id, PostSafeLate, s.SupportChannelID, s.SupportRoleID, words(r, s, chunk, len(users))); err != nil {
 					return err
 				}
 			}
