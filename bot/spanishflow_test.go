@@ -12,10 +12,11 @@ import (
 	"rallybot/discordtest"
 )
 
-// englishWord is a word a Spanish sentence never has; what is typed (a code
-// span, a command's name) and Discord's tokens are read past.
+// englishWord is a word a Spanish sentence never has (bounded by what is not
+// a letter: «anúnciala» holds no "an"); what is typed (a code span, a
+// command's name) and Discord's tokens are read past.
 var (
-	englishWord  = regexp.MustCompile(`(?i)\b(the|you|your|you're|going|maybe|rally|rallies|reminder|please|and|with|this|that|here|when|where|who|can't|don't|won't|only|leads?|seats?|waitlist|safe|help|button|deleted|forget|sorry|will|have|was|are|is|it|of|to|for|at|in|by|not|an|or|if|still|kept|sent|RSVPs?|checked|home|thanks|got|cancelled|none|needs?|chapter|team)\b`)
+	englishWord  = regexp.MustCompile(`(?i)(?:^|[^\p{L}])(the|you|your|you're|going|maybe|rally|rallies|reminder|please|and|with|this|that|here|when|where|who|can't|don't|won't|only|leads?|seats?|waitlist|safe|help|button|deleted|forget|sorry|will|have|was|are|is|it|of|to|for|at|in|by|not|an|or|if|still|kept|sent|RSVPs?|checked|home|thanks|got|cancelled|none|needs?|chapter|team|location|capacity|details|duration|title|marshals|medics|interpreters|approval)(?:[^\p{L}]|$)`)
 	typedOrToken = regexp.MustCompile("`[^`]*`|<[^>]*>|/[a-z-]+( [a-z-]+)?|https?://\\S+")
 )
 
@@ -42,6 +43,55 @@ func componentText(cs []discordgo.MessageComponent) string {
 	return b.String()
 }
 
+// spanishReads gathers every text a Spanish reader gets, to check at the end
+// that none is English.
+type spanishReads struct {
+	t     *testing.T
+	reads []struct{ what, text string }
+}
+
+func (s *spanishReads) add(what, text string) {
+	s.reads = append(s.reads, struct{ what, text string }{what, text})
+}
+
+// reply records an interaction's reply, its buttons and menus, and its
+// followups.
+func (s *spanishReads) reply(what string, r *discordtest.Reply) *discordtest.Reply {
+	s.t.Helper()
+	text := r.Text()
+	if r.Data != nil {
+		text += "\n" + componentText(r.Data.Components)
+	}
+	for _, f := range r.Followups {
+		text += "\n" + messageText(f) + componentText(f.Components)
+	}
+	if strings.TrimSpace(text) == "" {
+		s.t.Errorf("%s: no reply", what)
+	}
+	s.add(what, text)
+	return r
+}
+
+func (s *spanishReads) messages(what string, msgs []*discordgo.Message) {
+	for _, m := range msgs {
+		s.add(what, messageText(m)+componentText(m.Components))
+	}
+}
+
+func (s *spanishReads) check() {
+	s.t.Helper()
+	for _, r := range s.reads {
+		prose := typedOrToken.ReplaceAllString(r.text, " ")
+		var words []string
+		for _, m := range englishWord.FindAllStringSubmatch(prose, -1) {
+			words = append(words, m[1])
+		}
+		if len(words) > 0 {
+			s.t.Errorf("%s: English %q in:\n%s", r.what, words, r.text)
+		}
+	}
+}
+
 // TestSpanishEverywhere: a member whose Discord is in Spanish, in a chapter
 // that posts in Spanish, reads no English sentence across a rally's life:
 // every reply, refusal, button, menu, DM and channel post.
@@ -52,23 +102,8 @@ func TestSpanishEverywhere(t *testing.T) {
 	mustContain(t, h.cmd(admin, seattleChannel, "chapter setup", discordtest.Str("chapter", "Seattle"), discordtest.Str("language", "es"),
 		discordtest.Str("safe_home", "on")), true, "Spanish")
 
-	type read struct{ what, text string }
-	var reads []read
-	reply := func(what string, r *discordtest.Reply) *discordtest.Reply {
-		t.Helper()
-		text := r.Text()
-		if r.Data != nil {
-			text += "\n" + componentText(r.Data.Components)
-		}
-		for _, f := range r.Followups {
-			text += "\n" + messageText(f) + componentText(f.Components)
-		}
-		if strings.TrimSpace(text) == "" {
-			t.Errorf("%s: no reply", what)
-		}
-		reads = append(reads, read{what, text})
-		return r
-	}
+	sr := &spanishReads{t: t}
+	reply := sr.reply
 	es := hispanohablante
 	leadES := lead
 	leadES.Locale = "es-419"
@@ -190,25 +225,14 @@ func TestSpanishEverywhere(t *testing.T) {
 		}
 	}
 
-	for _, m := range h.fake.DMs(es.UserID) {
-		reads = append(reads, read{"DM", messageText(m) + componentText(m.Components)})
-	}
+	sr.messages("DM", h.fake.DMs(es.UserID))
 	if dm := h.fake.DMChannel(es.UserID); dm != "" {
-		for _, m := range h.fake.Ephemerals(es.UserID, dm) {
-			reads = append(reads, read{"reply in the DM", messageText(m) + componentText(m.Components)})
-		}
+		sr.messages("reply in the DM", h.fake.Ephemerals(es.UserID, dm))
 	}
 	for _, ch := range []string{seattleChannel, supportChannel} {
-		for _, m := range h.fake.Messages(ch) {
-			reads = append(reads, read{"post in " + ch, messageText(m) + componentText(m.Components)})
-		}
+		sr.messages("post in "+ch, h.fake.Messages(ch))
 	}
-	for _, r := range reads {
-		prose := typedOrToken.ReplaceAllString(r.text, " ")
-		if w := englishWord.FindAllString(prose, -1); len(w) > 0 {
-			t.Errorf("%s: English %q in:\n%s", r.what, w, r.text)
-		}
-	}
+	sr.check()
 }
 
 func buttonsOf(cs []discordgo.MessageComponent) []discordgo.Button {
@@ -270,4 +294,83 @@ func TestSpanishDMsAfterTheRally(t *testing.T) {
 	if b := buttons(h.fake.Message(asked.ChannelID, asked.ID))[0]; englishWord.MatchString(b.Label) {
 		t.Errorf("the ended DM's button reads %q", b.Label)
 	}
+}
+
+// TestSpanishEverywhereForOrganizers: an admin, a coordinator and a lead
+// whose Discord is in Spanish, with a chapter and the coordinators posting
+// in Spanish, read no English across their commands, buttons and refusals.
+func TestSpanishEverywhereForOrganizers(t *testing.T) {
+	t.Parallel()
+	h := actHarness(t)
+	sr := &spanishReads{t: t}
+	es := func(m discordtest.Member) discordtest.Member { m.Locale = "es-419"; return m }
+	adminES, coordES, leadES, vol := es(admin), es(coord), es(lead), hispanohablante
+	cmd := func(m discordtest.Member, ch, path string, opts ...discordtest.Option) *discordtest.Reply {
+		t.Helper()
+		return sr.reply("/"+path, h.cmd(m, ch, path, opts...))
+	}
+	cmd(adminES, seattleChannel, "chapter setup", discordtest.Str("chapter", "Seattle"), discordtest.Str("language", "es"))
+	cmd(adminES, coordChannel, "setup coordinators", discordtest.ChannelOpt("channel", coordChannel), discordtest.RoleOpt("role", coordRole), discordtest.Str("language", "es"))
+	cmd(adminES, seattleChannel, "chapter list")
+	cmd(adminES, seattleChannel, "chapter add", discordtest.Str("name", "Tacoma"), discordtest.Str("timezone", "Mars/Olympus"))
+	cmd(adminES, seattleChannel, "chapter setup", discordtest.Str("chapter", "Seattle"), discordtest.Str("language", "xx"))
+	cmd(adminES, seattleChannel, "chapter setup", discordtest.Str("chapter", "Nowhere"))
+	cmd(adminES, seattleChannel, "help")
+
+	at := start.Add(50 * time.Hour)
+	opts := createOpts(discordtest.Str("title", "Marcha por la vivienda"), discordtest.Str("location", "Parque Westlake"),
+		discordtest.Str("when", schedWhen(t, "Seattle", at)), discordtest.Int("capacity", 2), discordtest.Int("interpreters", 1),
+		discordtest.Bool("private_location", true), discordtest.Bool("approval", true), discordtest.Str("repeat", "weekly"), discordtest.Int("occurrences", 2))
+	before := len(h.fake.Messages(seattleChannel))
+	id, created := h.rallyCreate(leadES, seattleChannel, opts...)
+	sr.reply("/rally create", created)
+	ann := h.fake.Messages(seattleChannel)[before]
+	rid := fmt.Sprint(id)
+	rally := discordtest.Str("rally", rid)
+	cmd(leadES, seattleChannel, "rally create", createOpts(discordtest.Str("when", "2026-02-30 10:00"))...)
+	cmd(leadES, seattleChannel, "rally create", createOpts(discordtest.Str("when", "mañana"))...)
+	cmd(leadES, seattleChannel, "rally create", createOpts(discordtest.Str("chapter", "Chicago"))...)
+	sr.reply("request to come", h.click(vol, seattleChannel, ann.ID, "rsvp:going:"+rid))
+	sr.reply("request again", h.click(vol, seattleChannel, ann.ID, "rsvp:going:"+rid))
+	att := cmd(leadES, seattleChannel, "rally attendees", rally)
+	for _, b := range buttonsOf(att.Data.Components) {
+		if strings.HasPrefix(b.CustomID, "request:approve:") {
+			sr.reply("Approve", h.click(leadES, seattleChannel, att.MessageID, b.CustomID))
+			sr.reply("Approve again", h.click(leadES, seattleChannel, att.MessageID, b.CustomID))
+		}
+	}
+	cmd(leadES, seattleChannel, "rally edit", rally, discordtest.Str("location", "Parque Occidental"), discordtest.Int("capacity", 1))
+	cmd(leadES, seattleChannel, "rally info", rally)
+	cmd(leadES, seattleChannel, "rally attendees", rally)
+	cmd(leadES, seattleChannel, "rally report", rally, discordtest.Int("crowd", 10))
+	cmd(leadES, seattleChannel, "rally remove", rally, discordtest.UserOpt("member", vol.UserID), discordtest.Str("reason", "x"))
+	sr.reply("removed member clicks", h.click(vol, seattleChannel, ann.ID, "rsvp:going:"+rid))
+
+	aid, acreated := h.actCreate()
+	_ = acreated
+	coordOpts := actCreateOpts(discordtest.Str("date", at.Add(24*time.Hour).Format("2006-01-02")))
+	sr.reply("/action create", h.cmd(coordES, coordChannel, "action create", coordOpts...))
+	aref := discordtest.Str("action", fmt.Sprint(aid))
+	cmd(coordES, coordChannel, "action list")
+	cmd(coordES, coordChannel, "action status", aref)
+	cmd(coordES, coordChannel, "action recap", aref)
+	cmd(coordES, coordChannel, "summary now")
+	cmd(coordES, coordChannel, "summary export")
+	cmd(coordES, coordChannel, "action cancel", aref, discordtest.Str("reason", "lluvia"))
+	cmd(vol, coordChannel, "action create", coordOpts...)
+	cmd(leadES, seattleChannel, "rally cancel", rally, discordtest.Bool("series", true))
+	cmd(leadES, seattleChannel, "rally cancel", rally)
+	cmd(adminES, seattleChannel, "chapter remove", discordtest.Str("chapter", "Seattle"))
+
+	h.clock.Set(start.Add(24 * time.Hour).Truncate(24 * time.Hour).Add(16 * time.Hour))
+	h.runJobs()
+	h.runJobs()
+	sr.messages("post in Seattle", h.fake.Messages(seattleChannel))
+	sr.messages("post to coordinators", filter(h.fake.Messages(coordChannel), func(m *discordgo.Message) bool {
+		// The English coordinator's own action, announced in English
+		// channels, is not what this test reads.
+		return !strings.Contains(messageText(m), "Holiday weekend action")
+	}))
+	sr.messages("DM", h.fake.DMs(vol.UserID))
+	sr.check()
 }
