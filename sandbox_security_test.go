@@ -359,3 +359,38 @@ func TestSandboxOthersEphemeralsOutOfReach(t *testing.T) {
 		t.Errorf("a press on Robin's reply gave Jordan a reply:\n%s", jordan)
 	}
 }
+
+// TestSandboxPrivatePlaceHidden: a rally's private place is on no page of a
+// member not going: not the channel, not the Events tab, not their DMs.
+func TestSandboxPrivatePlaceHidden(t *testing.T) {
+	t.Parallel()
+	base, out := startSandboxWith(t, nil)
+	const seattle, place = "910000000000000001", "Basement of 42 Pine St"
+	when := time.Now().AddDate(0, 0, 3).Format("2006-01-02") + " 18:00"
+	for _, title := range []string{"Closed meeting", "High-risk action"} {
+		form := url.Values{"cmd": {"/rally create"}, "opt-chapter": {"Seattle"}, "opt-title": {title}, "opt-when": {when},
+			"opt-location": {place}, "opt-private_location": {"true"}}
+		if title == "High-risk action" {
+			form.Set("opt-high_risk", "true")
+		}
+		if code, body := sandboxAct(t, base, "command?as=lead-seattle&ch="+seattle, form); code != http.StatusNoContent {
+			t.Fatalf("/rally create = %d %s", code, body)
+		}
+	}
+	for _, as := range []string{"volunteer-1", "volunteer-4", "coordinator"} {
+		for _, ch := range []string{seattle, "events", "dm"} {
+			for _, path := range []string{"?", "messages?"} {
+				_, html := sandboxGet(t, base, path+"as="+as+"&ch="+ch)
+				if strings.Contains(html, "42 Pine") {
+					t.Errorf("/%sas=%s&ch=%s shows the private place", path, as, ch)
+				}
+			}
+		}
+	}
+	if _, html := sandboxGet(t, base, "?as=volunteer-1&ch=events"); !strings.Contains(html, "Closed meeting") {
+		t.Error("the Events tab does not list the rally")
+	}
+	if strings.Contains(out.String(), "42 Pine") {
+		t.Error("the sandbox logged the private place")
+	}
+}
