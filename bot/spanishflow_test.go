@@ -131,6 +131,11 @@ func TestSpanishEverywhere(t *testing.T) {
 		return reply("/"+path, h.cmd(m, seattleChannel, path, opts...))
 	}
 
+	// The server's Events tab, as a chapter posting in Spanish fills it.
+	eventually(t, 5*time.Second, "the scheduled event", func() bool { return len(h.fake.ScheduledEvents(guildID)) == 1 })
+	for _, e := range h.fake.ScheduledEvents(guildID) {
+		sr.add("scheduled event", e.Name+"\n"+e.Description+"\n"+e.EntityMetadata.Location)
+	}
 	h.click(seat, seattleChannel, ann.ID, "rsvp:going:"+rid)
 	click("Going, to the waitlist", es, "rsvp:going:"+rid)
 	click("Maybe", es, "rsvp:maybe:"+rid)
@@ -200,6 +205,9 @@ func TestSpanishEverywhere(t *testing.T) {
 	h.clock.Set(at.Add(10 * time.Minute))
 	cmd(es, "checkin", rally)
 	cmd(es, "checkin", rally)
+	silent := member(2) // comes, and never answers "Home safe?"
+	silent.Locale = "es-419"
+	cmd(silent, "checkin", rally)
 	end := at.Add(2 * time.Hour)
 	h.clock.Set(end)
 	h.runJobs()
@@ -216,6 +224,13 @@ func TestSpanishEverywhere(t *testing.T) {
 		}
 	}
 	h.runJobs()
+	// Those who did not answer are listed in the support channel.
+	h.clock.Set(end.Add(4 * time.Hour))
+	h.runJobs()
+	h.runJobs()
+	eventually(t, 5*time.Second, "the list of those who did not answer", func() bool {
+		return len(filter(h.fake.Messages(supportChannel), contentHas("<@"+silent.UserID+">"))) == 1
+	})
 	cmd(leadES, "rally report", rally, discordtest.Int("crowd", 10), discordtest.Str("highlights", "Mucha gente"))
 	cmd(es, "rally report", rally, discordtest.Int("crowd", 10))
 	forget := cmd(es, "privacy forget-me")
