@@ -337,6 +337,14 @@ func TestSandboxOthersEphemeralsOutOfReach(t *testing.T) {
 		}
 	}
 	for _, f := range files {
+		if code, _ := sandboxGet(t, base, strings.TrimPrefix(f[1], "/")+"?as=volunteer-1&ch="+seattle); code != http.StatusOK {
+			t.Errorf("Robin cannot open her own file %s: %d", f[1], code)
+		}
+		for _, ch := range []string{seattle, "dm", "events"} {
+			if code, body := sandboxGet(t, base, strings.TrimPrefix(f[1], "/")+"?as=volunteer-2&ch="+ch); code != http.StatusNotFound {
+				t.Errorf("Jordan opened Robin's file %s from %s: %d %.80q", f[1], ch, code, body)
+			}
+		}
 		if code, body := sandboxGet(t, base, strings.TrimPrefix(f[1], "/")+"?as=volunteer-2&ch="+seattle); code != http.StatusNotFound {
 			t.Errorf("Jordan opened Robin's file %s: %d %.80q", f[1], code, body)
 		}

@@ -180,6 +180,21 @@ func TestSpanishEverywhere(t *testing.T) {
 		}
 		reply("forged "+forged, r)
 	}
+	inv := discordtest.Invocation{GuildID: guildID, ChannelID: seattleChannel, Member: es}
+	for _, values := range [][]string{{"jetpack"}, {"asl", "asl"}, {"none", "ride"}, {"asl", "spanish", "other_interpretation", "wheelchair", "seating", "childcare", "ride", "none", "x"}} {
+		r, err := h.fake.ForgedSelect(h.ctx(), inv, ann.ID, "needs:"+rid, values...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		reply(fmt.Sprintf("forged needs %v", values), r)
+	}
+	for _, id := range []string{"rsvp:going:" + rid, "report:" + rid, "nonsense"} {
+		r, err := h.fake.ForgedModal(h.ctx(), inv, id, "@everyone")
+		if err != nil {
+			t.Fatal(err)
+		}
+		reply("forged modal "+id, r)
+	}
 	cmd(leadES, "rally attendees", rally)
 	cmd(leadES, "rally edit", rally, discordtest.Str("location", "Parque Occidental"))
 	cmd(leadES, "rally report", rally, discordtest.Int("crowd", 10))
