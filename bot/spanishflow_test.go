@@ -346,6 +346,13 @@ func TestSpanishEverywhereForOrganizers(t *testing.T) {
 	cmd(adminES, seattleChannel, "chapter setup", discordtest.Str("chapter", "Seattle"), discordtest.Str("language", "xx"))
 	cmd(adminES, seattleChannel, "chapter setup", discordtest.Str("chapter", "Nowhere"))
 	cmd(adminES, seattleChannel, "help")
+	cmd(adminES, seattleChannel, "chapter setup", discordtest.Str("chapter", "Seattle"), discordtest.Str("safe_home", "on"))
+	h.fake.AddChannel(guildID, discordtest.Channel{ID: supportChannel, Name: "seattle-legal-support"})
+	h.fake.AddRole(guildID, discordtest.Role{ID: supportRole, Name: "Seattle jail support"})
+	cmd(adminES, seattleChannel, "chapter setup", discordtest.Str("chapter", "Seattle"), discordtest.ChannelOpt("support_channel", supportChannel),
+		discordtest.RoleOpt("support_role", supportRole), discordtest.Str("safe_home", "on"), discordtest.Str("high_risk", "on"))
+	cmd(adminES, seattleChannel, "chapter setup", discordtest.Str("chapter", "Seattle"), discordtest.Str("high_risk", "off"))
+	cmd(adminES, seattleChannel, "chapter setup", discordtest.Str("chapter", "Seattle"), discordtest.ChannelOpt("support_channel", seattleChannel))
 
 	at := start.Add(50 * time.Hour)
 	opts := createOpts(discordtest.Str("title", "Marcha por la vivienda"), discordtest.Str("location", "Parque Westlake"),
