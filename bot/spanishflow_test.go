@@ -65,6 +65,22 @@ func (s *spanishReads) reply(what string, r *discordtest.Reply) *discordtest.Rep
 	for _, f := range r.Followups {
 		text += "\n" + messageText(f) + componentText(f.Components)
 	}
+	for _, f := range r.Files {
+		lines := strings.Split(strings.ReplaceAll(string(f.Data), "\r\n ", ""), "\n")
+		switch {
+		case strings.HasSuffix(f.Name, ".ics"):
+			// What a calendar shows: the event's words, not the format's.
+			for _, l := range lines {
+				for _, key := range []string{"SUMMARY", "DESCRIPTION", "LOCATION"} {
+					if v, ok := strings.CutPrefix(l, key+":"); ok {
+						text += "\n" + strings.NewReplacer(`\n`, "\n", `\,`, ",", `\;`, ";").Replace(v)
+					}
+				}
+			}
+		case strings.HasSuffix(f.Name, ".csv"):
+			text += "\n" + strings.ReplaceAll(lines[0], "_", " ")
+		}
+	}
 	if strings.TrimSpace(text) == "" {
 		s.t.Errorf("%s: no reply", what)
 	}
