@@ -178,6 +178,29 @@ func TestCatalogue(t *testing.T) {
 			}
 		}
 	})
+	t.Run("SpanishIsTranslated", func(t *testing.T) {
+		// A Spanish message the same as the English one is English left
+		// in, but for these, the same in both.
+		same := map[string]bool{
+			"choice_es":       true, // «Español», in either list
+			"time_layout":     true, // a Go layout; the day-halves are time_am, time_pm
+			"csv_need_asl":    true, // a column's key
+			"recap_csv_total": true, // a column's key
+			"calendar_one":    true, // placeholders and an emoji only
+		}
+		for id, m := range en {
+			for form, text := range m {
+				if es[id][form] == text && !same[id] {
+					t.Errorf("%s.%s is the same in Spanish: %q", id, form, text)
+				}
+			}
+		}
+		for id := range same {
+			if en[id]["other"] != es[id]["other"] {
+				t.Errorf("%s is no longer the same in both languages: drop it from the list", id)
+			}
+		}
+	})
 	t.Run("PluralForms", func(t *testing.T) {
 		// CLDR: English one/other; Spanish one/many/other (many: millions).
 		// Spanish agrees with numbers English leaves bare ("1 going", "2
