@@ -69,7 +69,8 @@ func TestSandboxAnswersOnlyItself(t *testing.T) {
 
 	t.Run("ForeignHost", func(t *testing.T) {
 		for _, host := range []string{"attacker.example:" + port, "attacker.example", "127.0.0.1.nip.io:" + port} {
-			for _, path := range []string{"", "messages?ch=dm&as=volunteer-1", "events", "static/sandbox.js"} {
+			for _, path := range []string{"", "messages?ch=dm&as=volunteer-1", "events", "static/sandbox.js",
+				"autocomplete?as=lead-seattle&ch=910000000000000001&cmd=/rally+create&focus=chapter", "files/1/2/3/a.ics", "favicon.ico", "nowhere"} {
 				req, _ := http.NewRequest(http.MethodGet, base+path, nil)
 				req.Host = host
 				resp, err := http.DefaultClient.Do(req)
