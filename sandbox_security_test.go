@@ -8,8 +8,10 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"rallybot/sandbox"
 	"rallybot/store"
@@ -67,7 +69,8 @@ func TestSandboxAnswersOnlyItself(t *testing.T) {
 
 	t.Run("ForeignHost", func(t *testing.T) {
 		for _, host := range []string{"attacker.example:" + port, "attacker.example", "127.0.0.1.nip.io:" + port} {
-			for _, path := range []string{"", "messages?ch=dm&as=volunteer-1", "events", "static/sandbox.js"} {
+			for _, path := range []string{"", "messages?ch=dm&as=volunteer-1", "events", "static/sandbox.js",
+				"autocomplete?as=lead-seattle&ch=910000000000000001&cmd=/rally+create&focus=chapter", "files/1/2/3/a.ics", "favicon.ico", "nowhere"} {
 				req, _ := http.NewRequest(http.MethodGet, base+path, nil)
 				req.Host = host
 				resp, err := http.DefaultClient.Do(req)
@@ -218,4 +221,185 @@ func TestSandboxNeverUsesDatabasePath(t *testing.T) {
 			t.Error("the page shows no clock")
 		}
 	})
+}
+
+// sandboxAct posts a form to the sandbox as its own page does and returns
+// the status and body.
+func sandboxAct(t *testing.T, base, path string, form url.Values) (int, string) {
+	t.Helper()
+	u, _ := url.Parse(base)
+	req, err := http.NewRequest(http.MethodPost, base+path, strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Sandbox-Fetch", "1")
+	req.Header.Set("Origin", "http://"+u.Host)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
+
+func sandboxGet(t *testing.T, base, path string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(base + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
+
+var (
+	privateMessage = regexp.MustCompile(`<li class="message private" id="m(\d+)"`)
+	buttonOn       = regexp.MustCompile(`name="message" value="(\d+)">\s*<button type="submit" name="custom_id" value="([^"]+)"`)
+	fileLink       = regexp.MustCompile(`href="(/files/[^"?]+)\?`)
+	selectOn       = regexp.MustCompile(`name="message" value="(\d+)">\s*<input type="hidden" name="custom_id" value="([^"]+)">[\s\S]*?<option value="([^"]+)"`)
+)
+
+// TestSandboxOthersEphemeralsOutOfReach: a member's ephemeral replies are
+// theirs alone on the page, and out of reach by id too: another member can
+// neither press a button on one nor open its file, as Discord allows
+// neither.
+func TestSandboxOthersEphemeralsOutOfReach(t *testing.T) {
+	t.Parallel()
+	base, _ := startSandboxWith(t, nil)
+	const seattle = "910000000000000001"
+	when := time.Now().AddDate(0, 0, 3).Format("2006-01-02") + " 18:00"
+	if code, body := sandboxAct(t, base, "command?as=lead-seattle&ch="+seattle, url.Values{"cmd": {"/rally create"},
+		"opt-chapter": {"Seattle"}, "opt-title": {"Rally <script>alert(1)</script> <b>now</b>"}, "opt-when": {when}, "opt-location": {"Westlake Park"}}); code != http.StatusNoContent {
+		t.Fatalf("/rally create = %d %s", code, body)
+	}
+	_, page := sandboxGet(t, base, "messages?as=volunteer-1&ch="+seattle)
+	// The title the lead typed shows as text, wherever the page shows it.
+	for _, path := range []string{"?as=volunteer-1&ch=" + seattle, "messages?as=volunteer-1&ch=" + seattle, "?as=volunteer-1&ch=events"} {
+		_, html := sandboxGet(t, base, path)
+		if strings.Contains(html, "<script>alert") || strings.Contains(html, "<b>now") {
+			t.Errorf("/%s runs the title's markup", path)
+		}
+		if !strings.Contains(html, "Rally &lt;script&gt;alert(1)&lt;/script&gt; &lt;b&gt;now&lt;/b&gt;") {
+			t.Errorf("/%s does not show the title as text", path)
+		}
+	}
+	var going [2]string
+	for _, b := range buttonOn.FindAllStringSubmatch(page, -1) {
+		if strings.HasPrefix(b[2], "rsvp:going:") {
+			going = [2]string{b[1], b[2]}
+		}
+	}
+	if going[0] == "" {
+		t.Fatalf("no Going button on the page:\n%s", page)
+	}
+	rallyID := going[1][strings.LastIndex(going[1], ":")+1:]
+	if code, body := sandboxAct(t, base, "click?as=volunteer-1&ch="+seattle, url.Values{"message": {going[0]}, "custom_id": {going[1]}}); code != http.StatusNoContent {
+		t.Fatalf("Going = %d %s", code, body)
+	}
+	if code, body := sandboxAct(t, base, "command?as=volunteer-1&ch="+seattle, url.Values{"cmd": {"/rally calendar"}, "opt-rally": {rallyID}}); code != http.StatusNoContent {
+		t.Fatalf("/rally calendar = %d %s", code, body)
+	}
+	_, robin := sandboxGet(t, base, "messages?as=volunteer-1&ch="+seattle)
+	own := privateMessage.FindAllStringSubmatch(robin, -1)
+	if len(own) < 2 {
+		t.Fatalf("Robin sees %d private replies, want 2:\n%s", len(own), robin)
+	}
+	var buttons [][]string
+	for _, b := range buttonOn.FindAllStringSubmatch(robin, -1) {
+		for _, m := range own {
+			if b[1] == m[1] {
+				buttons = append(buttons, b)
+			}
+		}
+	}
+	var menus [][]string
+	for _, b := range selectOn.FindAllStringSubmatch(robin, -1) {
+		for _, m := range own {
+			if b[1] == m[1] {
+				menus = append(menus, b)
+			}
+		}
+	}
+	if len(buttons)+len(menus) == 0 {
+		t.Fatalf("Robin's replies have neither button nor menu:\n%s", robin)
+	}
+	files := fileLink.FindAllStringSubmatch(robin, -1)
+	if len(files) == 0 {
+		t.Fatalf("Robin's calendar reply has no file:\n%s", robin)
+	}
+
+	_, jordan := sandboxGet(t, base, "messages?as=volunteer-2&ch="+seattle)
+	for _, m := range own {
+		if strings.Contains(jordan, m[1]) {
+			t.Errorf("Jordan's page shows Robin's reply %s", m[1])
+		}
+	}
+	for _, f := range files {
+		if code, _ := sandboxGet(t, base, strings.TrimPrefix(f[1], "/")+"?as=volunteer-1&ch="+seattle); code != http.StatusOK {
+			t.Errorf("Robin cannot open her own file %s: %d", f[1], code)
+		}
+		for _, ch := range []string{seattle, "dm", "events"} {
+			if code, body := sandboxGet(t, base, strings.TrimPrefix(f[1], "/")+"?as=volunteer-2&ch="+ch); code != http.StatusNotFound {
+				t.Errorf("Jordan opened Robin's file %s from %s: %d %.80q", f[1], ch, code, body)
+			}
+		}
+		if code, body := sandboxGet(t, base, strings.TrimPrefix(f[1], "/")+"?as=volunteer-2&ch="+seattle); code != http.StatusNotFound {
+			t.Errorf("Jordan opened Robin's file %s: %d %.80q", f[1], code, body)
+		}
+	}
+	for _, b := range buttons {
+		code, body := sandboxAct(t, base, "click?as=volunteer-2&ch="+seattle, url.Values{"message": {b[1]}, "custom_id": {b[2]}})
+		if code == http.StatusNoContent {
+			t.Errorf("Jordan pressed %q on Robin's reply %s", b[2], b[1])
+		}
+		_ = body
+	}
+	for _, m := range menus {
+		code, _ := sandboxAct(t, base, "click?as=volunteer-2&ch="+seattle, url.Values{"message": {m[1]}, "custom_id": {m[2]}, "kind": {"select"}, "value": {m[3]}})
+		if code == http.StatusNoContent {
+			t.Errorf("Jordan picked %q in %q on Robin's reply %s", m[3], m[2], m[1])
+		}
+	}
+	_, jordan = sandboxGet(t, base, "messages?as=volunteer-2&ch="+seattle)
+	if privateMessage.MatchString(jordan) {
+		t.Errorf("a press on Robin's reply gave Jordan a reply:\n%s", jordan)
+	}
+}
+
+// TestSandboxPrivatePlaceHidden: a rally's private place is on no page of a
+// member not going: not the channel, not the Events tab, not their DMs.
+func TestSandboxPrivatePlaceHidden(t *testing.T) {
+	t.Parallel()
+	base, out := startSandboxWith(t, nil)
+	const seattle, place = "910000000000000001", "Basement of 42 Pine St"
+	when := time.Now().AddDate(0, 0, 3).Format("2006-01-02") + " 18:00"
+	for _, title := range []string{"Closed meeting", "High-risk action"} {
+		form := url.Values{"cmd": {"/rally create"}, "opt-chapter": {"Seattle"}, "opt-title": {title}, "opt-when": {when},
+			"opt-location": {place}, "opt-private_location": {"true"}}
+		if title == "High-risk action" {
+			form.Set("opt-high_risk", "true")
+		}
+		if code, body := sandboxAct(t, base, "command?as=lead-seattle&ch="+seattle, form); code != http.StatusNoContent {
+			t.Fatalf("/rally create = %d %s", code, body)
+		}
+	}
+	for _, as := range []string{"volunteer-1", "volunteer-4", "coordinator"} {
+		for _, ch := range []string{seattle, "events", "dm"} {
+			for _, path := range []string{"?", "messages?"} {
+				_, html := sandboxGet(t, base, path+"as="+as+"&ch="+ch)
+				if strings.Contains(html, "42 Pine") {
+					t.Errorf("/%sas=%s&ch=%s shows the private place", path, as, ch)
+				}
+			}
+		}
+	}
+	if _, html := sandboxGet(t, base, "?as=volunteer-1&ch=events"); !strings.Contains(html, "Closed meeting") {
+		t.Error("the Events tab does not list the rally")
+	}
+	if strings.Contains(out.String(), "42 Pine") {
+		t.Error("the sandbox logged the private place")
+	}
 }

@@ -425,8 +425,10 @@ func TestApproval(t *testing.T) {
 	decline := func(m discordtest.Member) string { return fmt.Sprintf("request:decline:%d:%s", id, m.UserID) }
 
 	t.Run("ForeignLeadRefused", func(t *testing.T) {
-		mustContain(t, h.forged(chiLead, att.MessageID, approve(first)), true, "Only Seattle leads")
-		mustContain(t, h.forged(volunteer, att.MessageID, decline(first)), true, "Only Seattle leads")
+		// The lead's list is theirs alone: another member forges the
+		// answer on a message they can reach.
+		mustContain(t, h.forged(chiLead, ann.ID, approve(first)), true, "Only Seattle leads")
+		mustContain(t, h.forged(volunteer, ann.ID, decline(first)), true, "Only Seattle leads")
 		if len(h.fake.DMs(first.UserID)) != 0 {
 			t.Error("a refused answer told the member")
 		}

@@ -391,7 +391,7 @@ func (a *App) announceWaiting(ctx context.Context, in *Input, r store.Rally, pla
 		if err := a.db.DisarmUnannounced(ctx, r.ID); err != nil {
 			return nil, err
 		}
-		return ephemeral(in.Lang.T("action_rally_still_waiting", "Title", escape(r.Title), "ID", r.ID, "Fields", strings.Join(changed, ", "))), nil
+		return ephemeral(in.Lang.T("action_rally_still_waiting", "Title", escape(r.Title), "ID", r.ID, "Fields", optionList(changed))), nil
 	}
 	channel, err := a.currentChapterChannel(ctx, in.GuildID, r.ChapterID)
 	if err != nil {
@@ -435,7 +435,7 @@ func (a *App) announceWaiting(ctx context.Context, in *Input, r store.Rally, pla
 	// The channel's request for a place is answered: it says so now.
 	a.placeSetAsk(ctx, r, messageLink(in.GuildID, msg.ChannelID, msg.ID))
 	note := a.mirror(ctx, in.Lang, r.ID)
-	return ephemeral(in.Lang.T("action_rally_announced", "Title", escape(r.Title), "ID", r.ID, "Fields", strings.Join(changed, ", "),
+	return ephemeral(in.Lang.T("action_rally_announced", "Title", escape(r.Title), "ID", r.ID, "Fields", optionList(changed),
 		"When", zonedTime(in.Lang, r.StartsAt, r.TimeZone), "Link", messageLink(in.GuildID, msg.ChannelID, msg.ID)) + note), nil
 }
 

@@ -600,7 +600,7 @@ func buildRecap(l Lang, act store.Action, rows []store.RecapRow) (recap, error) 
 		crowd = append(crowd, float64(row.After.Crowd))
 	}
 	e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: l.T("recap_total_name"), Value: l.T("recap_total",
-		"Going", t.Going, "CheckedIn", t.CheckedIn, "Crowd", formatCount(t.Crowd), "Reported", t.Reported, "Held", t.Held)})
+		"Count", t.Held, "Going", t.Going, "CheckedIn", t.CheckedIn, "Crowd", formatCount(t.Crowd), "Reported", t.Reported, "Held", t.Held)})
 	data, err := recapCSV(l, rows)
 	if err != nil {
 		return recap{}, err

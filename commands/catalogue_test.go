@@ -178,6 +178,29 @@ func TestCatalogue(t *testing.T) {
 			}
 		}
 	})
+	t.Run("SpanishIsTranslated", func(t *testing.T) {
+		// A Spanish message the same as the English one is English left
+		// in, but for these, the same in both.
+		same := map[string]bool{
+			"choice_es":       true, // «Español», in either list
+			"time_layout":     true, // a Go layout; the day-halves are time_am, time_pm
+			"csv_need_asl":    true, // a column's key
+			"recap_csv_total": true, // a column's key
+			"calendar_one":    true, // placeholders and an emoji only
+		}
+		for id, m := range en {
+			for form, text := range m {
+				if es[id][form] == text && !same[id] {
+					t.Errorf("%s.%s is the same in Spanish: %q", id, form, text)
+				}
+			}
+		}
+		for id := range same {
+			if en[id]["other"] != es[id]["other"] {
+				t.Errorf("%s is no longer the same in both languages: drop it from the list", id)
+			}
+		}
+	})
 	t.Run("PluralForms", func(t *testing.T) {
 		// CLDR: English one/other; Spanish one/many/other (many: millions).
 		// Spanish agrees with numbers English leaves bare ("1 going", "2
@@ -344,6 +367,10 @@ func TestSpanishAgreement(t *testing.T) {
 		{"checked_in_of_going", []any{"Count", 0, "CheckedIn", 0, "Going", 1}, "0 de 1 registraron su llegada"},
 		{"checked_in_of_going", []any{"Count", 1, "CheckedIn", 1, "Going", 1}, "1 de 1 registró su llegada"},
 		{"checked_in_of_going", []any{"Count", 2, "CheckedIn", 2, "Going", 3}, "2 de 3 registraron su llegada"},
+		{"recap_total", []any{"Count", 1, "Going", 3, "CheckedIn", 2, "Crowd", "40", "Reported", 0, "Held", 1},
+			"van: 3 · llegaron: 2 · asistencia: 40 (informes: 0 de 1 sección)"},
+		{"recap_total", []any{"Count", 2, "Going", 3, "CheckedIn", 2, "Crowd", "40", "Reported", 1, "Held", 2},
+			"van: 3 · llegaron: 2 · asistencia: 40 (informes: 1 de 2 secciones)"},
 		{"summary_line", []any{"Count", 0, "ID", 7, "Label", "Marcha", "When", "sáb", "Going", 0, "GoingDelta", "", "Maybe", 1, "MaybeDelta", ""},
 			"• #7 Marcha — sáb: 0 personas van, 1 tal vez"},
 		{"summary_line", []any{"Count", 1, "ID", 7, "Label", "Marcha", "When", "sáb", "Going", 1, "GoingDelta", " (+1)", "Maybe", 0, "MaybeDelta", ""},
@@ -357,6 +384,10 @@ func TestSpanishAgreement(t *testing.T) {
 	}
 	// English, given the same Count, keeps its one form.
 	if got, want := English.T("confirmed_of_going", "Count", 1, "Confirmed", 1, "Going", 2), "1 confirmed of 2 going"; got != want {
+		t.Errorf("English: got %q, want %q", got, want)
+	}
+	if got, want := English.T("recap_total", "Count", 1, "Going", 3, "CheckedIn", 2, "Crowd", "40", "Reported", 1, "Held", 1),
+		"going: 3 · checked in: 2 · crowd: 40 (1 of 1 chapter reported)"; got != want {
 		t.Errorf("English: got %q, want %q", got, want)
 	}
 	if got, want := English.T("role_section_needed", "Count", 1), ", 1 needed"; got != want {

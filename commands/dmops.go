@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -55,7 +56,12 @@ var dmEndEditKind = postKind{
 		if !ok {
 			return nil, errSkip // forgotten or purged: its deletion is owed instead
 		}
-		l := a.memberLang(ctx, guildID, userID)
+		// In the DM's own language; an edit owed before it was kept, in
+		// the member's.
+		l := Lang(p.Args.Lang)
+		if !slices.Contains(Langs, l) {
+			l = a.memberLang(ctx, guildID, userID)
+		}
 		return &discordgo.Message{ID: p.Args.MessageID},
 			a.discord.EditComponents(ctx, p.ChannelID, p.Args.MessageID, rallyOverButtons(l, p.Rally.ID))
 	},

@@ -585,7 +585,7 @@ func (a *App) rallyEdit(ctx context.Context, in *Input) (*Response, error) {
 		if err := a.db.DisarmUnannounced(ctx, r.ID); err != nil {
 			return nil, err
 		}
-		return ephemeral(in.Lang.T("series_rally_updated", "Title", escape(r.Title), "ID", r.ID, "Series", seriesPlace(in.Lang, r), "Fields", strings.Join(changed, ", "))), nil
+		return ephemeral(in.Lang.T("series_rally_updated", "Title", escape(r.Title), "ID", r.ID, "Series", seriesPlace(in.Lang, r), "Fields", optionList(changed))), nil
 	}
 	if r.MessageID == "" && !r.Cancelled() {
 		// A day-of-action rally waits for its place; setting it announces it.
@@ -597,7 +597,7 @@ func (a *App) rallyEdit(ctx context.Context, in *Input) (*Response, error) {
 		over = in.Lang.T("rally_over_capacity", "Going", r.Going, "Capacity", r.Capacity)
 	}
 	note := a.mirror(ctx, in.Lang, r.ID)
-	return ephemeral(in.Lang.T("rally_updated", "Title", escape(r.Title), "ID", r.ID, "Fields", strings.Join(changed, ", ")) + over + posted + note), nil
+	return ephemeral(in.Lang.T("rally_updated", "Title", escape(r.Title), "ID", r.ID, "Fields", optionList(changed)) + over + posted + note), nil
 }
 
 func (a *App) rallyCancel(ctx context.Context, in *Input) (*Response, error) {

@@ -31,6 +31,16 @@ var escaper = strings.NewReplacer(
 // escape makes user text safe to show as markdown.
 func escape(s string) string { return escaper.Replace(s) }
 
+// optionList names command options as the member typed them, in code, so a
+// reply in Spanish does not read "location, capacity" as English words.
+func optionList(names []string) string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = "`" + n + "`"
+	}
+	return strings.Join(out, ", ")
+}
+
 // NoMentions is the allowed_mentions of every message the bot sends.
 func NoMentions() *discordgo.MessageAllowedMentions { return discord.NoMentions() }
 

@@ -56,4 +56,14 @@ func TestWatchEphemeralsAndChanges(t *testing.T) {
 	if _, err := srv.Select(ctx(t), inv, eph[0].ID, "nope", "a"); err == nil {
 		t.Fatal("select on a missing custom_id succeeded")
 	}
+	// Another member's client never has the message: even a tampered one
+	// cannot press or pick on it.
+	other := inv
+	other.Member.UserID = "999"
+	if _, err := srv.ForgedClick(ctx(t), other, eph[0].ID, "nope"); err == nil || !strings.Contains(err.Error(), "no message") {
+		t.Errorf("another member clicked on the ephemeral reply: %v", err)
+	}
+	if _, err := srv.ForgedSelect(ctx(t), other, eph[0].ID, "nope", "a"); err == nil || !strings.Contains(err.Error(), "no message") {
+		t.Errorf("another member picked on the ephemeral reply: %v", err)
+	}
 }

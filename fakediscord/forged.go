@@ -14,7 +14,7 @@ func (s *Server) ForgedSelect(ctx context.Context, inv Invocation, messageID, cu
 	s.mu.Lock()
 	m := s.findMsgLocked(inv.ChannelID, messageID)
 	if m == nil {
-		m = s.ephemeralMsgLocked(inv.ChannelID, messageID)
+		m = s.ephemeralMsgLocked(inv.Member.UserID, inv.ChannelID, messageID)
 	}
 	s.mu.Unlock()
 	if m == nil {

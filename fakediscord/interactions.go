@@ -231,7 +231,7 @@ func (s *Server) component(ctx context.Context, inv Invocation, messageID, custo
 	m := s.findMsgLocked(inv.ChannelID, messageID)
 	if m == nil {
 		// Ephemeral messages live only with their interaction.
-		m = s.ephemeralMsgLocked(inv.ChannelID, messageID)
+		m = s.ephemeralMsgLocked(inv.Member.UserID, inv.ChannelID, messageID)
 	}
 	var found bool
 	var offered []string

@@ -86,9 +86,15 @@ func snowflakeLess(a, b string) bool {
 	return a < b
 }
 
-// ephemeralMsgLocked finds a message that lives only with its interaction.
-func (s *Server) ephemeralMsgLocked(channelID, messageID string) *storedMsg {
+// ephemeralMsgLocked finds a message that lives only with its interaction,
+// for userID: an ephemeral reply is its member's alone, so another member's
+// client never shows it, nor lets them press its buttons. An empty userID
+// (the fake's own readers) finds any member's.
+func (s *Server) ephemeralMsgLocked(userID, channelID, messageID string) *storedMsg {
 	for _, ix := range s.ixByID {
+		if userID != "" && fmt.Sprint(ix.user["id"]) != userID {
+			continue
+		}
 		for _, om := range ix.ownMsgs() {
 			if om.id == messageID && om.channel == channelID && !om.deleted {
 				return om
@@ -105,7 +111,7 @@ func (s *Server) Attachment(channelID, messageID, attachmentID string) (File, bo
 	defer s.mu.Unlock()
 	m := s.findMsgLocked(channelID, messageID)
 	if m == nil {
-		m = s.ephemeralMsgLocked(channelID, messageID)
+		m = s.ephemeralMsgLocked("", channelID, messageID)
 	}
 	if m == nil {
 		return File{}, false

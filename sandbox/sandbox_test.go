@@ -57,6 +57,13 @@ func TestCancelledRallyHasNoReminder(t *testing.T) {
 	if !cancelled(e) {
 		t.Error("a cancelled announcement is not seen as cancelled")
 	}
+	// A chapter posting in Spanish names it so (one posting in both has an
+	// embed in each language).
+	for _, name := range []string{"Cancelada"} {
+		if es := (&discordgo.MessageEmbed{Fields: []*discordgo.MessageEmbedField{{Name: name, Value: "lluvia"}}}); !cancelled(es) {
+			t.Errorf("an announcement with a %q field is not seen as cancelled", name)
+		}
+	}
 	e.Fields = e.Fields[1:]
 	if cancelled(e) {
 		t.Error("an announcement is seen as cancelled")

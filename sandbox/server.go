@@ -20,6 +20,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
+	"rallybot/commands"
 	"rallybot/fakediscord"
 )
 
@@ -443,10 +444,14 @@ func (s *server) nextReminder(now time.Time) (time.Time, bool) {
 	return best, !best.IsZero()
 }
 
+// cancelled reports an announcement marked cancelled, in whichever language
+// its chapter posts.
 func cancelled(e *discordgo.MessageEmbed) bool {
 	for _, f := range e.Fields {
-		if f != nil && f.Name == "Cancelled" {
-			return true
+		for _, l := range commands.Langs {
+			if f != nil && f.Name == l.T("field_cancelled") {
+				return true
+			}
 		}
 	}
 	return false

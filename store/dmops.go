@@ -81,12 +81,16 @@ func dropDMEndEdits(ctx context.Context, tx *Tx, where string, args []any) error
 // oweDMEndEdit owes, in tx, the end edit of the DM just recorded sent, if
 // it is a reminder with buttons (not "Home safe?", whose buttons work for
 // its day) of a rally not high-risk (its DMs are deleted at its end
-// instead): due when the rally ends.
+// instead): due when the rally ends. It keeps the language the DM was
+// written in: by the end the member may hold nothing that keeps their
+// locale (they said they could not make it).
 func oweDMEndEdit(ctx context.Context, tx *Tx, rallyID int64, kind DMKind, userID string) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO channel_posts (kind, key, guild_id, rally_id, channel_id, args, nonce, due_at, updated_at)
 		SELECT '`+string(PostDMEndEdit)+`', `+dmOpKey(PostDMEndEdit, "d.channel_id", "d.message_id")+`, r.guild_id, d.rally_id, d.channel_id,
-			json_object('message_id', d.message_id), lower(hex(randomblob(10))), r.ends_at, ?4
+			json_object('message_id', d.message_id, 'lang', CASE WHEN l.locale = 'es' OR l.locale LIKE 'es-%' THEN 'es' ELSE 'en' END),
+			lower(hex(randomblob(10))), r.ends_at, ?4
 		FROM member_dms d JOIN rallies r ON r.id = d.rally_id
+		LEFT JOIN member_locales l ON l.guild_id = r.guild_id AND l.user_id = d.user_id
 		WHERE d.rally_id = ?1 AND d.kind = ?2 AND d.user_id = ?3 AND d.state = 'sent' AND d.buttons = 1
 			AND d.kind <> '`+string(DMSafeHome)+`' AND d.message_id IS NOT NULL AND d.channel_id IS NOT NULL AND r.high_risk = 0
 		ON CONFLICT (key) DO NOTHING`, rallyID, kind, userID, tx.now.Unix())

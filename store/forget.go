@@ -429,12 +429,15 @@ func dropIdleLocale(ctx context.Context, tx *Tx, guildID, userID string) error {
 }
 
 // memberHolds is an SQL condition: the member (user) has an RSVP, a request
-// or a safety role at a rally of the guild, which is what keeps their locale
-// and preferences. user and guild are SQL expressions.
+// or a safety role at a rally of the guild, or a check-in (a safe-home rally
+// asks whoever came, RSVP or not, whether they got home, in their
+// language). That is what keeps their locale and preferences. user and
+// guild are SQL expressions.
 func memberHolds(user, guild string) string {
 	return `(EXISTS (SELECT 1 FROM rsvps v JOIN rallies r ON r.id = v.rally_id WHERE v.user_id = ` + user + ` AND r.guild_id = ` + guild + `)
 		OR EXISTS (SELECT 1 FROM role_signups s JOIN rallies r ON r.id = s.rally_id WHERE s.user_id = ` + user + ` AND r.guild_id = ` + guild + `)
-		OR EXISTS (SELECT 1 FROM rally_requests q JOIN rallies r ON r.id = q.rally_id WHERE q.user_id = ` + user + ` AND r.guild_id = ` + guild + `))`
+		OR EXISTS (SELECT 1 FROM rally_requests q JOIN rallies r ON r.id = q.rally_id WHERE q.user_id = ` + user + ` AND r.guild_id = ` + guild + `)
+		OR EXISTS (SELECT 1 FROM checkins c JOIN rallies r ON r.id = c.rally_id WHERE c.user_id = ` + user + ` AND r.guild_id = ` + guild + `))`
 }
 
 // ErrHighRiskNoCheckIn refuses a check-in at a high-risk rally: it would be

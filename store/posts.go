@@ -73,6 +73,9 @@ type PostArgs struct {
 	// MessageID is the message an operation on a DM acts on (in the
 	// post's channel).
 	MessageID string `json:"message_id,omitempty"`
+	// Lang is the language ("en", "es") a DM was written in, for an
+	// operation that words it again.
+	Lang string `json:"lang,omitempty"`
 }
 
 // Offset is a reminder's offset before its rally's start.
