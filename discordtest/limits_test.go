@@ -18,7 +18,9 @@ func TestDocumentedLimitsAreRefused(t *testing.T) {
 	button := func(id string) discordgo.MessageComponent {
 		return discordgo.Button{Label: "b", CustomID: id, Style: discordgo.PrimaryButton}
 	}
-	row := func(c ...discordgo.MessageComponent) discordgo.MessageComponent { return discordgo.ActionsRow{Components: c} }
+	row := func(c ...discordgo.MessageComponent) discordgo.MessageComponent {
+		return discordgo.ActionsRow{Components: c}
+	}
 	long := strings.Repeat("é", 4000)
 	cases := []struct {
 		name string
