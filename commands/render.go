@@ -31,6 +31,24 @@ var escaper = strings.NewReplacer(
 // escape makes user text safe to show as markdown.
 func escape(s string) string { return escaper.Replace(s) }
 
+// escapeFit is escape(s) in at most max characters: s is cut, with "…",
+// before it is escaped, so that no escape is split.
+func escapeFit(s string, max int) string {
+	e := escape(s)
+	if utf8.RuneCountInString(e) <= max {
+		return e
+	}
+	n := 0
+	for i, c := range s {
+		w := utf8.RuneCountInString(escape(string(c)))
+		if n+w > max-1 {
+			return escape(s[:i]) + "…"
+		}
+		n += w
+	}
+	return e
+}
+
 // NoMentions is the allowed_mentions of every message the bot sends.
 func NoMentions() *discordgo.MessageAllowedMentions { return discord.NoMentions() }
 

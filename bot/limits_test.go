@@ -1,0 +1,177 @@
+package bot_test
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"rallybot/discordtest"
+	"rallybot/store"
+)
+
+// longText is n characters of multi-byte text and emoji (a skin tone
+// modifier counts as a character of its own, as Discord counts it),
+// starting with prefix and ending with a visible character.
+func longText(prefix string, n int) string {
+	s := prefix
+	for utf8.RuneCountInString(s) < n {
+		s += " ñandú ✊🏽 señal"
+	}
+	r := []rune(s)[:n]
+	r[n-1] = 'z'
+	return string(r)
+}
+
+// markdownText is n characters that escaping doubles (or more: "@" takes a
+// zero-width space after it), the most a member's text can grow when shown.
+func markdownText(n int) string {
+	r := []rune(strings.Repeat("_*@:#-(", n/7+1))[:n]
+	r[0], r[n-1] = 'a', 'z'
+	return string(r)
+}
+
+// noFailure fails the test when a reply is empty or says something went wrong.
+func noFailure(t *testing.T, what string, r *discordtest.Reply) {
+	t.Helper()
+	if text := r.Text(); text == "" || strings.Contains(text, "went wrong") || strings.Contains(text, "salió mal") {
+		t.Errorf("%s: %q", what, text)
+	}
+}
+
+// TestLongestInputsStayWithinDiscordLimits: every chapter named at its
+// longest, several rallies in each with title, place and details at their
+// longest in multi-byte text, hundreds of members in every role, a
+// Spanish-speaking member and a day of action over every chapter. The fake
+// refuses anything past Discord's limits, so each surface shown here is
+// sent whole.
+func TestLongestInputsStayWithinDiscordLimits(t *testing.T) {
+	t.Parallel()
+	h := actHarness(t)
+	es := discordtest.Member{UserID: "500000000000000030", Permissions: volunteer.Permissions, Locale: "es-419"}
+	esLead := lead
+	esLead.Locale = "es-419"
+	esCoord := coord
+	esCoord.Locale = "es-419"
+	names := map[string]string{}
+	for i, c := range actChapters {
+		name := longText(fmt.Sprintf("%d %s", i, c.name), 50)
+		r := h.cmd(admin, c.channel, "chapter setup", discordtest.Str("chapter", c.name), discordtest.Str("rename", name))
+		if !strings.Contains(r.Text(), "<#"+c.channel+">") {
+			t.Fatalf("rename %s: %q", c.name, r.Text())
+		}
+		names[c.name] = name
+	}
+	noFailure(t, "chapter list", h.cmd(es, coordChannel, "chapter list"))
+
+	at := start.Add(48 * time.Hour).Truncate(time.Hour)
+	var ids []int64
+	for _, c := range actChapters {
+		for k := 0; k < 4; k++ {
+			opts := []discordtest.Option{
+				discordtest.Str("chapter", names[c.name]), discordtest.Str("title", longText(fmt.Sprintf("%d·%d", len(ids), k), 100)),
+				discordtest.Str("when", schedWhen(t, c.name, at.Add(time.Duration(k)*time.Hour))), discordtest.Str("location", longText("Plaza", 200)),
+				discordtest.Str("details", longText("Traigan agua\n", 1000)),
+			}
+			if k == 0 {
+				for _, o := range []string{"marshals", "medics", "legal_observers", "interpreters"} {
+					opts = append(opts, discordtest.Int(o, 50))
+				}
+			}
+			id, _ := h.rallyCreate(admin, c.channel, opts...)
+			ids = append(ids, id)
+		}
+	}
+	seattle := ids[5*4] // actChapters is sorted: Seattle is the sixth
+	for _, id := range ids {
+		noFailure(t, "rsvp", h.cmd(es, coordChannel, "rsvp", discordtest.Str("rally", strconv.FormatInt(id, 10)), discordtest.Str("status", "going")))
+	}
+	for _, m := range []discordtest.Member{es, volunteer} {
+		noFailure(t, "myrsvps", h.cmd(m, coordChannel, "myrsvps"))
+		noFailure(t, "rally list", h.cmd(m, coordChannel, "rally list"))
+		noFailure(t, "rally info", h.cmd(m, seattleChannel, "rally info", discordtest.Str("rally", strconv.FormatInt(seattle, 10))))
+		noFailure(t, "rally calendar", h.cmd(m, seattleChannel, "rally calendar", discordtest.Str("rally", strconv.FormatInt(seattle, 10))))
+	}
+
+	db := h.schedDB()
+	for m := 0; m < 400; m++ {
+		st := store.Going
+		if m%4 == 3 {
+			st = store.Maybe
+		}
+		if _, err := db.SetRSVP(context.Background(), guildID, seattle, burstMember(m), st); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for m := 400; m < 600; m++ {
+		if _, err := db.TakeRole(context.Background(), guildID, seattle, burstMember(m), store.Roles[m%len(store.Roles)]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, m := range []discordtest.Member{esLead, lead} {
+		noFailure(t, "rally attendees", h.cmd(m, seattleChannel, "rally attendees", discordtest.Str("rally", strconv.FormatInt(seattle, 10))))
+	}
+	for _, m := range []discordtest.Member{esCoord, coord} {
+		noFailure(t, "summary now", h.cmd(m, coordChannel, "summary now", discordtest.Int("days", 30)))
+	}
+	// The day-before DMs of 600 members would take long to send.
+	for m := 0; m < 600; m++ {
+		if m >= 400 {
+			if _, err := db.LeaveRole(context.Background(), guildID, seattle, burstMember(m)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := db.SetRSVP(context.Background(), guildID, seattle, burstMember(m), store.NotGoing); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	act, _ := h.actCreate(discordtest.Str("title", longText("Día de acción", 100)), discordtest.Str("details", longText("Detalles\n", 1000)))
+	for _, m := range []discordtest.Member{esCoord, coord} {
+		noFailure(t, "action status", h.cmd(m, coordChannel, "action status", discordtest.Str("action", strconv.FormatInt(act, 10))))
+		noFailure(t, "action list", h.cmd(m, coordChannel, "action list"))
+	}
+	// The day before and the hour before: reminders and DMs.
+	for _, when := range []time.Time{at.Add(-24 * time.Hour), at.Add(-time.Hour), at.Add(30 * time.Minute)} {
+		h.clock.Set(when)
+		h.runJobs()
+	}
+}
+
+// TestBilingualChangeNoticeAtLongestInputs: a bilingual chapter's change
+// notice, of a rally whose title, chapter name and place are at their
+// longest and all markdown, fits a message and reaches the channel.
+func TestBilingualChangeNoticeAtLongestInputs(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, "DISCORD_GUILD_ID", guildID)
+	name := markdownText(50)
+	r := h.cmd(admin, seattleChannel, "chapter setup", discordtest.Str("chapter", "Seattle"), discordtest.ChannelOpt("channel", seattleChannel),
+		discordtest.RoleOpt("lead_role", seattleLead), discordtest.Str("rename", name), discordtest.Str("language", "en+es"))
+	if !strings.Contains(r.Text(), "<#"+seattleChannel+">") {
+		t.Fatalf("setup: %q", r.Text())
+	}
+	id, _ := h.rallyCreate(lead, seattleChannel, createOpts(discordtest.Str("chapter", name), discordtest.Str("title", markdownText(100)),
+		discordtest.Str("location", markdownText(200)))...)
+	before := len(h.fake.Messages(seattleChannel))
+	place := longText("Nueva plaza", 200)
+	noFailure(t, "rally edit", h.cmd(lead, seattleChannel, "rally edit", discordtest.Str("rally", strconv.FormatInt(id, 10)),
+		discordtest.Str("when", "2026-11-28 15:30"), discordtest.Str("location", place)))
+	eventually(t, 5*time.Second, "the change notice in the channel", func() bool {
+		for _, m := range h.fake.Messages(seattleChannel)[before:] {
+			if strings.Contains(m.Content, "has changed") && strings.Contains(m.Content, "cambió") {
+				// Cut short, the old place gives way: the new place is
+				// whole, and the closing lines are there.
+				for _, want := range []string{"**" + place + "**", "RSVPs still stand.", "Las confirmaciones siguen en pie."} {
+					if !strings.Contains(m.Content, want) {
+						t.Errorf("the notice lacks %q:\n%s", want, m.Content)
+					}
+				}
+				return true
+			}
+		}
+		return false
+	})
+}
