@@ -9,6 +9,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/bwmarrin/discordgo"
+
 	"rallybot/discordtest"
 	"rallybot/store"
 )
@@ -173,5 +175,45 @@ func TestBilingualChangeNoticeAtLongestInputs(t *testing.T) {
 			}
 		}
 		return false
+	})
+}
+
+// TestBilingualPostsAtLongestInputs: a bilingual chapter's announcement,
+// reminders and cancellation, of a rally whose every text is at its longest
+// and all markdown, each reach the channel within Discord's limits.
+func TestBilingualPostsAtLongestInputs(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, "DISCORD_GUILD_ID", guildID, "REMINDER_OFFSETS", "24h,1h")
+	name := markdownText(50)
+	r := h.cmd(admin, seattleChannel, "chapter setup", discordtest.Str("chapter", "Seattle"), discordtest.ChannelOpt("channel", seattleChannel),
+		discordtest.RoleOpt("lead_role", seattleLead), discordtest.Str("rename", name), discordtest.Str("language", "en+es"))
+	if !strings.Contains(r.Text(), "<#"+seattleChannel+">") {
+		t.Fatalf("setup: %q", r.Text())
+	}
+	opts := createOpts(discordtest.Str("chapter", name), discordtest.Str("title", markdownText(100)),
+		discordtest.Str("location", markdownText(200)), discordtest.Str("details", markdownText(1000)))
+	for _, o := range []string{"marshals", "medics", "legal_observers", "interpreters"} {
+		opts = append(opts, discordtest.Int(o, 50))
+	}
+	id, _ := h.rallyCreate(lead, seattleChannel, opts...)
+	rally := strconv.FormatInt(id, 10)
+	// The announcement is posted, its Spanish details cut.
+	if ann := filter(h.fake.Messages(seattleChannel), func(m *discordgo.Message) bool {
+		return len(m.Embeds) == 2 && strings.HasSuffix(m.Embeds[1].Description, "…")
+	}); len(ann) != 1 {
+		t.Errorf("%d announcements with their details cut, want 1", len(ann))
+	}
+	es := discordtest.Member{UserID: "500000000000000030", Permissions: volunteer.Permissions, Locale: "es-419"}
+	noFailure(t, "rsvp", h.cmd(es, seattleChannel, "rsvp", discordtest.Str("rally", rally), discordtest.Str("status", "going"), discordtest.Str("role", "interpreter")))
+	noFailure(t, "rally info", h.cmd(es, seattleChannel, "rally info", discordtest.Str("rally", rally)))
+	noFailure(t, "myrsvps", h.cmd(es, seattleChannel, "myrsvps"))
+	at := time.Date(2026, 11, 28, 22, 30, 0, 0, time.UTC) // createOpts' 14:30 in Seattle
+	for _, when := range []time.Time{at.Add(-24 * time.Hour), at.Add(-time.Hour)} {
+		h.clock.Set(when)
+		h.runJobs()
+	}
+	noFailure(t, "rally cancel", h.cmd(lead, seattleChannel, "rally cancel", discordtest.Str("rally", rally), discordtest.Str("reason", markdownText(300))))
+	eventually(t, 5*time.Second, "the cancellation in the channel", func() bool {
+		return len(filter(h.fake.Messages(seattleChannel), contentHas("has been cancelled", "Se canceló", "Reason: a", "Motivo: a"))) > 0
 	})
 }
