@@ -136,6 +136,21 @@ func TestLongestInputsStayWithinDiscordLimits(t *testing.T) {
 		noFailure(t, "action status", h.cmd(m, coordChannel, "action status", discordtest.Str("action", strconv.FormatInt(act, 10))))
 		noFailure(t, "action list", h.cmd(m, coordChannel, "action list"))
 	}
+	// Every autocomplete, for the longest names and titles, in Spanish.
+	for _, ac := range []struct{ path, option, value string }{
+		{"rsvp", "rally", ""}, {"rsvp", "rally", "ñandú"}, {"rally attendees", "rally", ""}, {"rally list", "chapter", ""},
+		{"chapter setup", "chapter", "señal"}, {"chapter setup", "timezone", "America"}, {"action status", "action", ""}, {"action status", "action", "Día"},
+	} {
+		for _, m := range []discordtest.Member{esCoord, admin} {
+			choices, err := h.fake.Autocomplete(h.ctx(), discordtest.Invocation{GuildID: guildID, ChannelID: coordChannel, Member: m}, ac.path,
+				discordtest.Option{Name: ac.option, Type: discordgo.ApplicationCommandOptionString, Value: ac.value, Focused: true})
+			if err != nil {
+				t.Errorf("%s %s %q: %v", ac.path, ac.option, ac.value, err)
+			} else if len(choices) == 0 && ac.value == "" {
+				t.Errorf("%s %s: no choices", ac.path, ac.option)
+			}
+		}
+	}
 	// The day before and the hour before: reminders and DMs.
 	for _, when := range []time.Time{at.Add(-24 * time.Hour), at.Add(-time.Hour), at.Add(30 * time.Minute)} {
 		h.clock.Set(when)
@@ -216,4 +231,41 @@ func TestBilingualPostsAtLongestInputs(t *testing.T) {
 	eventually(t, 5*time.Second, "the cancellation in the channel", func() bool {
 		return len(filter(h.fake.Messages(seattleChannel), contentHas("has been cancelled", "Se canceló", "Reason: a", "Motivo: a"))) > 0
 	})
+}
+
+// TestBilingualActionAtLongestInputs: a day of action over seven bilingual
+// chapters, every name and text at its longest and all markdown: its asks,
+// status, list and cancellation reach everyone within Discord's limits.
+func TestBilingualActionAtLongestInputs(t *testing.T) {
+	t.Parallel()
+	h := actHarness(t)
+	for i, c := range actChapters {
+		name := []rune(markdownText(50))
+		name[0] = rune('a' + i)
+		r := h.cmd(admin, c.channel, "chapter setup", discordtest.Str("chapter", c.name), discordtest.Str("rename", string(name)), discordtest.Str("language", "en+es"))
+		if !strings.Contains(r.Text(), "<#"+c.channel+">") {
+			t.Fatalf("rename %s: %q", c.name, r.Text())
+		}
+	}
+	esCoord := coord
+	esCoord.Locale = "es-419"
+	id, created := h.actCreate(discordtest.Str("title", markdownText(100)), discordtest.Str("details", markdownText(1000)))
+	noFailure(t, "action create", created)
+	action := strconv.FormatInt(id, 10)
+	for _, m := range []discordtest.Member{esCoord, coord} {
+		noFailure(t, "action status", h.cmd(m, coordChannel, "action status", discordtest.Str("action", action)))
+		noFailure(t, "action list", h.cmd(m, coordChannel, "action list"))
+		noFailure(t, "rally list", h.cmd(m, coordChannel, "rally list"))
+	}
+	for _, c := range actChapters {
+		if len(h.actAsks(c.channel, id)) != 1 {
+			t.Errorf("%s: %d asks for a place, want 1", c.name, len(h.actAsks(c.channel, id)))
+		}
+	}
+	noFailure(t, "action cancel", h.cmd(coord, coordChannel, "action cancel", discordtest.Str("action", action), discordtest.Str("reason", markdownText(300))))
+	for _, c := range actChapters {
+		if len(h.actCancels(c.channel, id)) != 1 {
+			t.Errorf("%s: %d cancellation notices, want 1", c.name, len(h.actCancels(c.channel, id)))
+		}
+	}
 }

@@ -54,6 +54,16 @@ func rallyNotice(r store.Rally, text func(Lang) string) store.Notice {
 	}
 }
 
+// inLangsFit is a post's text in langs when the rest of the post takes
+// reserve characters: each language keeps to its share of what is left of
+// a message, cut with "…", so that a bilingual post of the longest texts is
+// not refused by Discord.
+func inLangsFit(langs []Lang, reserve int, text func(Lang) string) string {
+	n := len(langs)
+	share := (maxReply - reserve - (n-1)*utf8.RuneCountInString(bilingualSep)) / n
+	return inLangs(langs, bilingualSep, func(l Lang) string { return truncate(text(l), share) })
+}
+
 // noticeMarkerRoom is the most a notice's marker line takes: "\n-# " and
 // the Spanish marker with two ids of 19 digits.
 const noticeMarkerRoom = 70
