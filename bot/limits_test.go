@@ -151,10 +151,17 @@ func TestLongestInputsStayWithinDiscordLimits(t *testing.T) {
 			}
 		}
 	}
-	// The day before and the hour before: reminders and DMs.
-	for _, when := range []time.Time{at.Add(-24 * time.Hour), at.Add(-time.Hour), at.Add(30 * time.Minute)} {
+	// The day before and the hour before: reminders and DMs; the daily
+	// summary between, in both languages.
+	mustContain(t, h.cmd(admin, coordChannel, "setup coordinators", discordtest.ChannelOpt("channel", coordChannel), discordtest.RoleOpt("role", coordRole),
+		discordtest.Str("language", "en+es")), true, "<#"+coordChannel+">")
+	summaries := len(h.schedSummaries())
+	for _, when := range []time.Time{at.Add(-24 * time.Hour), time.Date(2026, 11, 25, 13, 0, 30, 0, time.UTC), at.Add(-time.Hour), at.Add(30 * time.Minute)} {
 		h.clock.Set(when)
 		h.runJobs()
+	}
+	if got := h.schedSummaries(); len(got) == summaries {
+		t.Errorf("no daily summary was posted")
 	}
 }
 
