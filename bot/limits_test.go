@@ -276,3 +276,38 @@ func TestBilingualActionAtLongestInputs(t *testing.T) {
 		}
 	}
 }
+
+// TestSummaryNowWithManyRecaps: /summary now the evening of a day with five
+// days of action, each recap with its CSV and chart besides the summary's
+// own chart: more files than one message may carry.
+func TestSummaryNowWithManyRecaps(t *testing.T) {
+	t.Parallel()
+	h := actHarness(t)
+	var last time.Time
+	for i := 0; i < 5; i++ {
+		id, _ := h.actCreate(discordtest.Str("title", fmt.Sprintf("Action %d", i)), discordtest.Str("time", fmt.Sprintf("%02d:00", 9+i)))
+		for _, r := range actRallies(t, h.schedDB(), id) {
+			if r.EndsAt.After(last) {
+				last = r.EndsAt
+			}
+		}
+	}
+	h.clock.Set(last.Add(time.Minute))
+	noFailure(t, "summary now", h.cmd(coord, coordChannel, "summary now"))
+	// Each recap's files are uploaded with it, in a follow-up.
+	uploaded := func(name string) bool {
+		for _, q := range h.fake.Requests() {
+			if q.Method == "POST" && q.Route == "/webhooks/{webhook_id}/{webhook_token}" && q.Status == 200 &&
+				strings.Contains(string(q.Body), `filename="`+name+`"`) {
+				return true
+			}
+		}
+		return false
+	}
+	for i := 1; i <= 5; i++ {
+		for _, ext := range []string{".csv", ".png"} {
+			name := fmt.Sprintf("action-%d-recap-en%s", i, ext)
+			eventually(t, 5*time.Second, name+" uploaded with its recap", func() bool { return uploaded(name) })
+		}
+	}
+}
