@@ -140,6 +140,13 @@ func embedChars(e *discordgo.MessageEmbed) int {
 // announcement of the longest texts, escaped, passes 6000 characters, and
 // Discord refuses it. /rally info shows the details whole.
 func fitDetails(embeds []*discordgo.MessageEmbed, r store.Rally) {
+	total := 0
+	for _, e := range embeds {
+		total += embedChars(e)
+	}
+	if total <= maxEmbedsChars {
+		return
+	}
 	share := maxEmbedsChars / len(embeds)
 	for _, e := range embeds {
 		if over := embedChars(e) - share; over > 0 && e.Description != "" {
