@@ -311,3 +311,29 @@ func TestSummaryNowWithManyRecaps(t *testing.T) {
 		}
 	}
 }
+
+// TestBilingualSeriesAtLongestInputs: a bilingual chapter's series of 26
+// rallies, every text at its longest and all markdown, created and
+// cancelled whole with the longest reason.
+func TestBilingualSeriesAtLongestInputs(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, "DISCORD_GUILD_ID", guildID)
+	name := markdownText(50)
+	r := h.cmd(admin, seattleChannel, "chapter setup", discordtest.Str("chapter", "Seattle"), discordtest.ChannelOpt("channel", seattleChannel),
+		discordtest.RoleOpt("lead_role", seattleLead), discordtest.Str("rename", name), discordtest.Str("language", "en+es"))
+	if !strings.Contains(r.Text(), "<#"+seattleChannel+">") {
+		t.Fatalf("setup: %q", r.Text())
+	}
+	esLead := lead
+	esLead.Locale = "es-419"
+	id, created := h.rallyCreate(esLead, seattleChannel, createOpts(discordtest.Str("chapter", name), discordtest.Str("title", markdownText(100)),
+		discordtest.Str("location", markdownText(200)), discordtest.Str("details", markdownText(1000)),
+		discordtest.Str("repeat", "weekly"), discordtest.Int("occurrences", 26))...)
+	noFailure(t, "series create", created)
+	noFailure(t, "myrsvps", h.cmd(esLead, seattleChannel, "rally list"))
+	noFailure(t, "series cancel", h.cmd(esLead, seattleChannel, "rally cancel", discordtest.Str("rally", strconv.FormatInt(id, 10)),
+		discordtest.Str("reason", markdownText(300)), discordtest.Bool("series", true)))
+	eventually(t, 5*time.Second, "the series' cancellation in the channel", func() bool {
+		return len(filter(h.fake.Messages(seattleChannel), contentHas("Motivo: a"))) > 0
+	})
+}
