@@ -337,3 +337,34 @@ func TestBilingualSeriesAtLongestInputs(t *testing.T) {
 		return len(filter(h.fake.Messages(seattleChannel), contentHas("Motivo: a"))) > 0
 	})
 }
+
+// TestAttendeesWithHundredsOfRequests: /rally attendees of a rally with
+// approval and 300 requests, some for a safety role, in Spanish: the list
+// is split over messages and the Approve / Decline buttons stay within
+// Discord's five rows.
+func TestAttendeesWithHundredsOfRequests(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, "DISCORD_GUILD_ID", guildID)
+	h.setupChapter("Seattle", seattleChannel, seattleLead)
+	id, _ := h.rallyCreate(lead, seattleChannel, createOpts(discordtest.Str("title", longText("Asamblea", 100)), discordtest.Bool("approval", true),
+		discordtest.Int("marshals", 50), discordtest.Int("medics", 50))...)
+	db := h.schedDB()
+	for m := 0; m < 300; m++ {
+		var err error
+		if m%3 == 0 {
+			_, err = db.TakeRole(context.Background(), guildID, id, burstMember(m), store.Roles[m%2])
+		} else {
+			_, err = db.SetRSVP(context.Background(), guildID, id, burstMember(m), store.Going)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	esLead := lead
+	esLead.Locale = "es-419"
+	r := h.cmd(esLead, seattleChannel, "rally attendees", discordtest.Str("rally", strconv.FormatInt(id, 10)))
+	noFailure(t, "rally attendees", r)
+	if !strings.Contains(r.Text(), burstMember(1)) {
+		t.Errorf("the first request is not listed: %q", r.Text())
+	}
+}
