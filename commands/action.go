@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/bwmarrin/discordgo"
 
@@ -352,8 +353,9 @@ func actionPostMessage(p store.ChannelPost) discord.Message {
 	r := p.Rally
 	langs := postLangs(r.ChapterLanguage)
 	footer := "\n-# " + actionPostMarker(p)
+	reserve := utf8.RuneCountInString(footer)
 	if p.Kind == store.PostActionCancel {
-		text := inLangs(langs, bilingualSep, func(l Lang) string {
+		text := inLangsFit(langs, reserve, func(l Lang) string {
 			s := l.T("action_post_cancel", "Title", escape(p.Action.Title), "Chapter", escape(r.ChapterName), "When", zonedTime(l, r.StartsAt, r.TimeZone), "ID", r.ID)
 			if p.Action.CancelReason != "" {
 				s += l.T("cancelled_reason", "Reason", escape(p.Action.CancelReason))
@@ -367,7 +369,7 @@ func actionPostMessage(p store.ChannelPost) discord.Message {
 	if p.RoleID != "" {
 		mentions.Roles = []string{p.RoleID}
 	}
-	text := "📣 " + inLangs(langs, bilingualSep, func(l Lang) string {
+	text := "📣 " + inLangsFit(langs, reserve+utf8.RuneCountInString("📣 "), func(l Lang) string {
 		who := l.T("action_post_leads")
 		if p.RoleID != "" {
 			who = "<@&" + p.RoleID + ">"

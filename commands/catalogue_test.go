@@ -516,7 +516,7 @@ func TestPlaceToBeAnnounced(t *testing.T) {
 		{"place", place(Spanish, r)},
 		{"reminder DM", a.reminderDM(context.Background(), Spanish, r, 2*time.Hour, false, store.Standing{Status: store.Going}).Content},
 		{"reveal DM", a.revealDM(Spanish, r).Content},
-		{"change notice", a.changeNotice(Spanish, r, func() store.Rally { after := r; after.Location = "Plaza"; return after }())},
+		{"change notice", a.changeNotice(Spanish, r, func() store.Rally { after := r; after.Location = "Plaza"; return after }(), maxReply)},
 	} {
 		if !strings.Contains(c.text, "por anunciar") || strings.Contains(c.text, placeToBeAnnounced) {
 			t.Errorf("%s: %q", c.what, c.text)

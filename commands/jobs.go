@@ -85,6 +85,7 @@ func (a *App) reminderMessage(r store.Rally, offset time.Duration) (string, []*d
 		e.Color = colorReminder
 		e.Footer = &discordgo.MessageEmbedFooter{Text: l.T("reminder_footer", "ID", r.ID, "Offset", shortDuration(offset))}
 	}
+	fitDetails(embeds, r)
 	content := inLangs(langs, bilingualSep, func(l Lang) string {
 		return l.T("reminder_text", "Title", escape(r.Title), "When", timestamp(r.StartsAt, "R"))
 	})

@@ -655,6 +655,7 @@ func (a *App) publicAnnouncement(r store.Rally, now time.Time) ([]*discordgo.Mes
 			}
 		}
 	}
+	fitDetails(embeds, r) // the hidden place's wording may be longer
 	if !now.IsZero() && !r.Cancelled() && !r.HighRisk && r.Started(now) && now.Before(r.EndsAt) {
 		components = append(components, checkinButtonRow(langs, r.ID))
 	}

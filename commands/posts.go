@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 	"time"
+	"unicode/utf8"
 
 	"rallybot/discord"
 	"rallybot/store"
@@ -41,12 +42,37 @@ func channelPostFailed(l Lang, p store.ChannelPost) string {
 }
 
 // rallyNotice words a notice a rally owes its channel, in the chapter's
-// language(s), ending with a line that names the rally and the post.
+// language(s), ending with a line that names the rally and the post. Each
+// language keeps to its share of a message (noticeShare): a bilingual
+// notice of the longest texts, escaped, would pass Discord's 2000
+// characters, and Discord would refuse it.
 func rallyNotice(r store.Rally, text func(Lang) string) store.Notice {
 	return func(postID int64) (string, string) {
 		marker := postLangs(r.ChapterLanguage)[0].T("notice_marker", "Rally", r.ID, "Notice", postID)
-		return postText(r.ChapterLanguage, text) + "\n-# " + marker, marker
+		share := noticeShare(r.ChapterLanguage)
+		return postText(r.ChapterLanguage, func(l Lang) string { return truncate(text(l), share) }) + "\n-# " + marker, marker
 	}
+}
+
+// inLangsFit is a post's text in langs when the rest of the post takes
+// reserve characters: each language keeps to its share of what is left of
+// a message, cut with "…", so that a bilingual post of the longest texts is
+// not refused by Discord.
+func inLangsFit(langs []Lang, reserve int, text func(Lang) string) string {
+	n := len(langs)
+	share := (maxReply - reserve - (n-1)*utf8.RuneCountInString(bilingualSep)) / n
+	return inLangs(langs, bilingualSep, func(l Lang) string { return truncate(text(l), share) })
+}
+
+// noticeMarkerRoom is the most a notice's marker line takes: "\n-# " and
+// the Spanish marker with two ids of 19 digits.
+const noticeMarkerRoom = 70
+
+// noticeShare is how many characters each language of a channel notice
+// may take so that the notice fits a message.
+func noticeShare(setting string) int {
+	n := len(postLangs(setting))
+	return (maxReply - noticeMarkerRoom - (n-1)*utf8.RuneCountInString(bilingualSep)) / n
 }
 
 // sendRallyPostsNow sends the notices the rallies owe their channels, from

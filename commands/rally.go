@@ -566,13 +566,19 @@ func (a *App) rallyEdit(ctx context.Context, in *Input) (*Response, error) {
 		if !moved(before, after) {
 			return ""
 		}
-		return dmBodies(func(l Lang) string { return a.changeNotice(l, before, after) + l.T("change_your_rsvp_stands") })
+		return dmBodies(func(l Lang) string {
+			stands := l.T("change_your_rsvp_stands")
+			return a.changeNotice(l, before, after, maxReply-utf8.RuneCountInString(stands)) + stands
+		})
 	}
 	u.ChannelNotice = func(before, after store.Rally) store.Notice {
 		if !moved(before, after) {
 			return nil
 		}
-		return rallyNotice(after, func(l Lang) string { return a.changeNotice(l, before, after) + l.T("change_rsvps_stand") })
+		return rallyNotice(after, func(l Lang) string {
+			stands := l.T("change_rsvps_stand")
+			return a.changeNotice(l, before, after, noticeShare(after.ChapterLanguage)-utf8.RuneCountInString(stands)) + stands
+		})
 	}
 	r, _, err = a.db.UpdateRally(ctx, in.GuildID, r.ID, u, a.cfg.ReminderOffsets)
 	if err != nil {
@@ -701,9 +707,11 @@ func (a *App) isLead(in *Input, r store.Rally) bool {
 }
 
 // changeNotice is what a change notice says in l, old → new: the same in the
-// channel and by DM (a private place is never in either).
-func (a *App) changeNotice(l Lang, before, r store.Rally) string {
-	var lines []string
+// channel and by DM (a private place is never in either), in at most limit
+// characters. Places too long for it are cut, the old one first: it keeps at
+// most a quarter of the room.
+func (a *App) changeNotice(l Lang, before, r store.Rally, limit int) string {
+	lines := []string{l.T("change_head", "Title", escape(r.Title), "Chapter", escape(r.ChapterName))}
 	if !before.StartsAt.Equal(r.StartsAt) {
 		lines = append(lines, l.T("change_time", "Before", zonedTime(l, before.StartsAt, before.TimeZone), "After", zonedTime(l, r.StartsAt, r.TimeZone)))
 	}
@@ -711,10 +719,14 @@ func (a *App) changeNotice(l Lang, before, r store.Rally) string {
 		if r.PrivateLocation || before.PrivateLocation {
 			lines = append(lines, l.T("change_place_private", "Place", a.hiddenPlace(l)))
 		} else {
-			lines = append(lines, l.T("change_place", "Before", escape(meetingPlace(l, before)), "After", escape(meetingPlace(l, r))))
+			room := limit - utf8.RuneCountInString(strings.Join(append(lines, l.T("change_place", "Before", "", "After", "")), "\n"))
+			old, now := meetingPlace(l, before), meetingPlace(l, r)
+			now = escapeFit(now, room-min(room/4, utf8.RuneCountInString(escape(old))))
+			old = escapeFit(old, room-utf8.RuneCountInString(now))
+			lines = append(lines, l.T("change_place", "Before", old, "After", now))
 		}
 	}
-	return l.T("change_head", "Title", escape(r.Title), "Chapter", escape(r.ChapterName)) + "\n" + strings.Join(lines, "\n")
+	return strings.Join(lines, "\n")
 }
 
 // refreshAnnouncement renders a rally's announcement from the store and edits it in.

@@ -41,6 +41,24 @@ func optionList(names []string) string {
 	return strings.Join(out, ", ")
 }
 
+// escapeFit is escape(s) in at most max characters: s is cut, with "…",
+// before it is escaped, so that no escape is split.
+func escapeFit(s string, max int) string {
+	e := escape(s)
+	if utf8.RuneCountInString(e) <= max {
+		return e
+	}
+	n := 0
+	for i, c := range s {
+		w := utf8.RuneCountInString(escape(string(c)))
+		if n+w > max-1 {
+			return escape(s[:i]) + "…"
+		}
+		n += w
+	}
+	return e
+}
+
 // NoMentions is the allowed_mentions of every message the bot sends.
 func NoMentions() *discordgo.MessageAllowedMentions { return discord.NoMentions() }
 
@@ -103,7 +121,48 @@ func announcementIn(langs []Lang, r store.Rally) ([]*discordgo.MessageEmbed, []d
 	for i, l := range langs {
 		embeds[i] = announcementEmbed(l, r)
 	}
+	fitDetails(embeds, r)
 	return embeds, withVolunteerButton(langs, rsvpButtons(langs, r.ID, r.Cancelled()), r)
+}
+
+// maxEmbedsChars is Discord's limit on the characters of all of a message's
+// embeds together.
+const maxEmbedsChars = 6000
+
+// embedChars counts an embed's characters as Discord does towards
+// maxEmbedsChars.
+func embedChars(e *discordgo.MessageEmbed) int {
+	n := utf8.RuneCountInString(e.Title) + utf8.RuneCountInString(e.Description)
+	for _, f := range e.Fields {
+		n += utf8.RuneCountInString(f.Name) + utf8.RuneCountInString(f.Value)
+	}
+	if e.Footer != nil {
+		n += utf8.RuneCountInString(e.Footer.Text)
+	}
+	if e.Author != nil {
+		n += utf8.RuneCountInString(e.Author.Name)
+	}
+	return n
+}
+
+// fitDetails cuts the details of a rally's announcement embeds (one per
+// language) so that together they fit one message: a bilingual
+// announcement of the longest texts, escaped, passes 6000 characters, and
+// Discord refuses it. /rally info shows the details whole.
+func fitDetails(embeds []*discordgo.MessageEmbed, r store.Rally) {
+	total := 0
+	for _, e := range embeds {
+		total += embedChars(e)
+	}
+	if total <= maxEmbedsChars {
+		return
+	}
+	share := maxEmbedsChars / len(embeds)
+	for _, e := range embeds {
+		if over := embedChars(e) - share; over > 0 && e.Description != "" {
+			e.Description = escapeFit(r.Details, utf8.RuneCountInString(e.Description)-over)
+		}
+	}
 }
 
 func announcementEmbed(l Lang, r store.Rally) *discordgo.MessageEmbed {

@@ -396,11 +396,13 @@ func staffingAlertMessage(r store.Rally, languages int) discord.Message {
 			Title:       truncate(l.T("staffing_title", "Title", escape(r.Title)), 256),
 			Description: l.T("staffing_description", "Missing", missing(l)) + interpretationAlert(l, r, languages),
 			Color:       colorReminder,
-			Fields: []*discordgo.MessageEmbedField{
-				{Name: l.T("field_when"), Value: localTime(l, r)},
-				{Name: l.T("field_safety_roles"), Value: staffingLine(l, r.Staffing)},
-			},
-			Footer: &discordgo.MessageEmbedFooter{Text: l.T("staffing_footer", "ID", r.ID)},
+			Fields:      []*discordgo.MessageEmbedField{{Name: l.T("field_when"), Value: localTime(l, r)}},
+			Footer:      &discordgo.MessageEmbedFooter{Text: l.T("staffing_footer", "ID", r.ID)},
+		}
+		// A rally short only of interpreters (its members' languages) may set
+		// no minimum: an empty field would have Discord refuse the alert.
+		if f := staffingField(l, r); f != nil {
+			e.Fields = append(e.Fields, f)
 		}
 		if r.MessageID != "" {
 			e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: l.T("field_announcement"), Value: messageLink(r.GuildID, r.ChannelID, r.MessageID)})

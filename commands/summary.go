@@ -115,9 +115,13 @@ func (a *App) summaryNow(ctx context.Context, in *Input) (*Response, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Each message's files go with it: all with the first, a recap's CSV
+	// and chart for each day of action besides the summary's chart, passed
+	// the 10 files a message may carry, and Discord refused the reply.
 	resp := messagesResponse(s.msgs, true)
-	for i := range s.msgs { // a follow-up carries no file: all go with the first
-		resp.Files = append(resp.Files, s.files[i]...)
+	resp.Files = s.files[0]
+	for i, f := range resp.Followups {
+		f.Files = s.files[i+1]
 	}
 	return resp, nil
 }

@@ -423,14 +423,15 @@ func (d *Client) DeleteReply(ctx context.Context, i *discordgo.Interaction) erro
 	return d.retry(ctx, func() error { return d.session.InteractionResponseDelete(i, discordgo.WithContext(ctx)) })
 }
 
-// FollowUp sends one further message for an interaction. A follow-up has no
-// nonce, so it is tried once: a retry could post it twice.
+// FollowUp sends one further message for an interaction, with its files. A
+// follow-up has no nonce, so it is tried once: a retry could post it twice.
 func (d *Client) FollowUp(ctx context.Context, i *discordgo.Interaction, f *Reply) error {
 	params := &discordgo.WebhookParams{
 		Content:         f.Content,
 		Embeds:          f.Embeds,
 		Components:      nonNilComponents(f.Components),
 		AllowedMentions: NoMentions(),
+		Files:           Uploads(f.Files),
 	}
 	if f.Ephemeral {
 		params.Flags = discordgo.MessageFlagsEphemeral

@@ -909,6 +909,14 @@ func (s *Server) handle(c *call, raw []byte) (int, any) {
 		s.violate(method, c.path, reason, body)
 		return http.StatusBadRequest, apiError(50035, "Invalid Form Body")
 	}
+	if method == http.MethodPost && strings.HasPrefix(c.route, "/interactions/") && numInt(c.json["type"]) == int64(discordgo.InteractionApplicationCommandAutocompleteResult) {
+		d, _ := c.json["data"].(map[string]any)
+		if errs := checkChoiceLimits(d); len(errs) > 0 {
+			reason, body := limitRefusal(errs)
+			s.violate(method, c.path, reason, c.body)
+			return http.StatusBadRequest, body
+		}
+	}
 	if msgBody := s.messageBody(method, c); msgBody != nil {
 		if st, resp := s.checkMessageBody(method, c, msgBody); st != 0 {
 			return st, resp
@@ -1149,6 +1157,11 @@ func (s *Server) checkMessageBody(method string, c *call, m map[string]any) (int
 		errs := map[string]any{}
 		AddFieldError(errs, []string{"content"}, "BASE_TYPE_MAX_LENGTH", "Must be 2000 or fewer in length.")
 		return http.StatusBadRequest, map[string]any{"code": 50035, "message": "Invalid Form Body", "errors": errs}
+	}
+	if errs := checkMessageLimits(m, strings.HasPrefix(c.route, "/channels/")); len(errs) > 0 {
+		reason, body := limitRefusal(errs)
+		s.violate(method, c.path, reason, c.body)
+		return http.StatusBadRequest, body
 	}
 	am, ok := m["allowed_mentions"].(map[string]any)
 	if !ok {
