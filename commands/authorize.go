@@ -61,9 +61,9 @@ func (a *App) authorize(ctx context.Context, access Access, in *Input) error {
 			return nil
 		}
 		if g.CoordinatorRoleID == "" {
-			return forbidden("err_coordinators_unset")
+			return forbidden("err_coordinators_unset", "Command", in.Path)
 		}
-		return forbidden("err_coordinators_only", "Role", "<@&"+g.CoordinatorRoleID+">")
+		return forbidden("err_coordinators_only", "Role", "<@&"+g.CoordinatorRoleID+">", "Command", in.Path)
 	case RallyLead:
 		r, err := a.namedRally(ctx, in)
 		if err != nil {

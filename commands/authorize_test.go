@@ -106,7 +106,7 @@ func TestAuthorize(t *testing.T) {
 		{"ErrAdminMember", Admin, input(slash(seattleLead, "chapter", "add")), "Only server admins (Manage Server permission) can do that. Ask an admin to run `/chapter add`."},
 		{"CoordinatorCoordinator", Coordinator, input(slash(coordinator, "summary", "now")), ""},
 		{"CoordinatorAdmin", Coordinator, input(slash(admin, "summary", "now")), ""},
-		{"ErrCoordinatorMember", Coordinator, input(slash(seattleLead, "summary", "now")), "Only coordinators (<@&" + coordRole + ">) and server admins can see the summary."},
+		{"ErrCoordinatorMember", Coordinator, input(slash(seattleLead, "summary", "now")), "Only coordinators (<@&" + coordRole + ">) and server admins can use `/summary now`. Ask a coordinator to run it."},
 		{"RallyLeadLead", RallyLead, input(slash(seattleLead, "rally", "cancel", opt("rally", id))), ""},
 		{"RallyLeadAdmin", RallyLead, input(slash(admin, "rally", "cancel", opt("rally", id))), ""},
 		{"ErrRallyLeadMember", RallyLead, input(slash(coordinator, "rally", "cancel", opt("rally", id))), "Only Seattle leads (<@&" + leadRole + ">) or server admins can do that."},
@@ -171,7 +171,7 @@ func TestForgedRequestsRefused(t *testing.T) {
 		{"AttendeesByMember", slash(member, "rally", "attendees", opt("rally", id)), "Only Seattle leads"},
 		{"ChapterRemoveByLead", slash(seattleLead, "chapter", "remove", opt("chapter", "Chicago")), "Only server admins (Manage Server permission) can do that. Ask an admin to run `/chapter remove`."},
 		{"SetupByLead", slash(seattleLead, "setup", "coordinators", opt("channel", "300000000000000001")), "Ask an admin to run `/setup coordinators`."},
-		{"SummaryByMember", slash(member, "summary", "now"), "Only server admins can see the summary until an admin names a coordinator role with `/setup coordinators`."},
+		{"SummaryByMember", slash(member, "summary", "now"), "Only server admins can use `/summary now` until an admin names a coordinator role with `/setup coordinators`."},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			resp := a.Handle(ctx, c.i)

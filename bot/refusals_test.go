@@ -1,0 +1,112 @@
+package bot_test
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"testing"
+
+	"rallybot/discordtest"
+)
+
+// dbContents is every row of every table, as text: two equal results mean a
+// command changed nothing in the database.
+func (h *harness) dbContents() string {
+	h.t.Helper()
+	db := h.privacyRaw()
+	defer db.Close()
+	rows, err := db.Query(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite%' ORDER BY name`)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	var tables []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			h.t.Fatal(err)
+		}
+		tables = append(tables, n)
+	}
+	rows.Close()
+	var b strings.Builder
+	for _, table := range tables {
+		r, err := db.Query(fmt.Sprintf(`SELECT * FROM "%s"`, table))
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		cols, err := r.Columns()
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		var lines []string
+		for r.Next() {
+			vals := make([]any, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := r.Scan(ptrs...); err != nil {
+				h.t.Fatal(err)
+			}
+			lines = append(lines, fmt.Sprint(vals...))
+		}
+		r.Close()
+		sort.Strings(lines)
+		fmt.Fprintf(&b, "[%s]\n%s\n", table, strings.Join(lines, "\n"))
+	}
+	return b.String()
+}
+
+// TestCoordinatorRefusalNamesTheCommand: a member who is not a coordinator
+// running a coordinators' command (a day of action's create, status,
+// cancel or recap; the summary, or its export) is told which command they
+// may not use and whom to ask, not that they may not "see the summary"; in
+// English and Spanish, with the coordinator role named or not yet set. The
+// refusal is ephemeral and changes nothing.
+func TestCoordinatorRefusalNamesTheCommand(t *testing.T) {
+	t.Parallel()
+	h := rallyHarness(t)
+	S := discordtest.Str
+	commands := []struct {
+		path string
+		opts []discordtest.Option
+	}{
+		{"action create", []discordtest.Option{S("title", "Day of rent strikes"), S("date", "2026-12-02"), S("time", "11:00"), S("chapters", "Seattle")}},
+		{"action status", []discordtest.Option{S("action", "1")}},
+		{"action cancel", []discordtest.Option{S("action", "1")}},
+		{"action recap", []discordtest.Option{S("action", "1")}},
+		{"summary now", nil},
+		{"summary export", nil},
+	}
+	es := lead
+	es.Locale = "es-ES"
+	check := func(t *testing.T, m discordtest.Member, want ...string) {
+		for _, c := range commands {
+			before, posts := h.dbContents(), len(h.fake.Messages(seattleChannel))
+			r := h.cmd(m, seattleChannel, c.path, c.opts...)
+			mustContain(t, r, true, append([]string{"`/" + c.path + "`"}, want...)...)
+			for _, wrong := range []string{"see the summary", "ver el resumen"} {
+				if strings.Contains(r.Text(), wrong) {
+					t.Errorf("/%s: the refusal says %q: %q", c.path, wrong, r.Text())
+				}
+			}
+			if len(r.Files) != 0 {
+				t.Errorf("/%s: a refused member got %d files", c.path, len(r.Files))
+			}
+			if h.dbContents() != before || len(h.fake.Messages(seattleChannel)) != posts {
+				t.Errorf("/%s: a refusal changed something", c.path)
+			}
+		}
+	}
+	t.Run("ErrNoCoordinatorRoleYet", func(t *testing.T) {
+		check(t, lead, "until an admin names a coordinator role", "`/setup coordinators`")
+		check(t, es, "hasta que se asigne un rol de coordinación", "`/setup coordinators`")
+	})
+	h.cmd(admin, coordChannel, "setup coordinators", discordtest.ChannelOpt("channel", coordChannel), discordtest.RoleOpt("role", coordRole))
+	r := h.cmd(coord, coordChannel, "action create", commands[0].opts...)
+	mustContain(t, r, true, "Created the day of action")
+	t.Run("ErrNotCoordinator", func(t *testing.T) {
+		check(t, lead, "Only coordinators (<@&"+coordRole+">)", "Ask a coordinator")
+		check(t, es, "Solo la coordinación (<@&"+coordRole+">)", "Pide a alguien de la coordinación")
+	})
+}
