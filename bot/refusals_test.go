@@ -110,3 +110,35 @@ func TestCoordinatorRefusalNamesTheCommand(t *testing.T) {
 		check(t, es, "Solo la coordinación (<@&"+coordRole+">)", "Pide a alguien de la coordinación")
 	})
 }
+
+// TestSetupCoordinatorsToldOfADroppedRole: /setup coordinators run again
+// without `role` (to move the summaries, say) clears the coordinator role,
+// and with it its members' days of action and summaries. The admin's reply
+// says so, names the commands coordinators have, and how to keep the role;
+// in English and Spanish.
+func TestSetupCoordinatorsToldOfADroppedRole(t *testing.T) {
+	t.Parallel()
+	h := rallyHarness(t)
+	r := h.cmd(admin, coordChannel, "setup coordinators", discordtest.ChannelOpt("channel", coordChannel), discordtest.RoleOpt("role", coordRole))
+	mustContain(t, r, true, "<@&"+coordRole+"> and admins can use the coordinators' commands", "`/action create`", "`/summary export`")
+	if strings.Contains(r.Text(), "no longer") {
+		t.Errorf("a role set for the first time is told as dropped: %q", r.Text())
+	}
+	mustContain(t, h.cmd(coord, coordChannel, "summary now"), true, "Turnout")
+
+	r = h.cmd(admin, seattleChannel, "setup coordinators", discordtest.ChannelOpt("channel", seattleChannel))
+	mustContain(t, r, true, "Only admins can use the coordinators' commands", "`/action status`",
+		"<@&"+coordRole+"> no longer counts as coordinator", "run `/setup coordinators` again with `role`")
+	mustContain(t, h.cmd(coord, coordChannel, "summary now"), true, "until an admin names a coordinator role")
+
+	es := admin
+	es.Locale = "es-419"
+	h.cmd(admin, coordChannel, "setup coordinators", discordtest.ChannelOpt("channel", coordChannel), discordtest.RoleOpt("role", coordRole))
+	r = h.cmd(es, coordChannel, "setup coordinators", discordtest.ChannelOpt("channel", coordChannel))
+	mustContain(t, r, true, "<@&"+coordRole+"> ya no cuenta como coordinación", "`/action recap`")
+
+	r = h.cmd(admin, coordChannel, "setup coordinators", discordtest.ChannelOpt("channel", coordChannel))
+	if strings.Contains(r.Text(), "no longer") {
+		t.Errorf("no role before, none now, yet told of a dropped one: %q", r.Text())
+	}
+}

@@ -71,20 +71,18 @@ func (a *App) setupCoordinators(ctx context.Context, in *Input) (*Response, erro
 	if err != nil {
 		return nil, err
 	}
-	var lang string
+	was, err := a.db.Guild(ctx, in.GuildID)
+	if err != nil {
+		return nil, err
+	}
+	// Left out, the language stays as it was.
+	lang := was.Language
 	if in.has("language") {
 		switch lang = in.str("language"); lang {
 		case PostEnglish, PostSpanish, PostBilingual:
 		default:
 			return nil, invalid("err_language_option", "Choices", choiceNames(PostEnglish, PostSpanish, PostBilingual))
 		}
-	} else {
-		// Left out, the language stays as it was.
-		g, err := a.db.Guild(ctx, in.GuildID)
-		if err != nil {
-			return nil, err
-		}
-		lang = g.Language
 	}
 	if err := a.db.SetCoordinators(ctx, store.Guild{ID: in.GuildID, CoordinatorChannelID: channel, CoordinatorRoleID: role, Language: lang}); err != nil {
 		return nil, err
@@ -93,6 +91,11 @@ func (a *App) setupCoordinators(ctx context.Context, in *Input) (*Response, erro
 	who := in.Lang.T("coordinators_admins_only")
 	if role != "" {
 		who = in.Lang.T("coordinators_role", "Role", "<@&"+role+">")
+	}
+	if was.CoordinatorRoleID != "" && role == "" {
+		// Left out, the role is cleared: its members lose the coordinators'
+		// commands, which the admin is told, with how to keep it.
+		who += " " + in.Lang.T("coordinators_role_dropped", "Role", "<@&"+was.CoordinatorRoleID+">")
 	}
 	msg := in.Lang.T("coordinators_set", "Channel", "<#"+channel+">", "Who", who)
 	if lang != PostEnglish {
