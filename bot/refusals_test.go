@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"rallybot/discordtest"
 )
@@ -105,6 +106,12 @@ func TestCoordinatorRefusalNamesTheCommand(t *testing.T) {
 	h.cmd(admin, coordChannel, "setup coordinators", discordtest.ChannelOpt("channel", coordChannel), discordtest.RoleOpt("role", coordRole))
 	r := h.cmd(coord, coordChannel, "action create", commands[0].opts...)
 	mustContain(t, r, true, "Created the day of action")
+	// Its request for a place goes to the channel after the reply: sent
+	// first, so the channel and the database change only if a refusal does.
+	eventually(t, 5*time.Second, "the request for a place posted", func() bool {
+		return len(h.fake.Messages(seattleChannel)) == 1 &&
+			h.privacyCount(`SELECT COUNT(*) FROM channel_posts WHERE message_id IS NULL OR message_id = ''`) == 0
+	})
 	t.Run("ErrNotCoordinator", func(t *testing.T) {
 		check(t, lead, "Only coordinators (<@&"+coordRole+">)", "Ask a coordinator")
 		check(t, es, "Solo la coordinación (<@&"+coordRole+">)", "Pide a alguien de la coordinación")
@@ -140,5 +147,60 @@ func TestSetupCoordinatorsToldOfADroppedRole(t *testing.T) {
 	r = h.cmd(admin, coordChannel, "setup coordinators", discordtest.ChannelOpt("channel", coordChannel))
 	if strings.Contains(r.Text(), "no longer") {
 		t.Errorf("no role before, none now, yet told of a dropped one: %q", r.Text())
+	}
+}
+
+// TestLeadRefusalSaysWhomToAsk: a member who does not lead the rally's
+// chapter (a volunteer, a coordinator, another chapter's lead) running a
+// leads' command is told which leads may, and to ask them to run that
+// command; in English and Spanish. The refusal is ephemeral, carries no
+// names and changes nothing.
+func TestLeadRefusalSaysWhomToAsk(t *testing.T) {
+	t.Parallel()
+	h := rallyHarness(t)
+	id, _ := h.createRally()
+	mustContain(t, h.cmd(volunteer, seattleChannel, "rsvp", discordtest.Str("rally", id), discordtest.Str("status", "going")), true)
+	// The announcement's count is edited after the reply: settled first,
+	// so the database changes only if a refusal changes it.
+	eventually(t, 5*time.Second, "the announcement edited", func() bool {
+		return h.privacyCount(`SELECT COUNT(*) FROM rallies WHERE refresh_pending != 0`) == 0
+	})
+	S := discordtest.Str
+	commands := []struct {
+		path string
+		opts []discordtest.Option
+	}{
+		{"rally create", createOpts(S("title", "Second march"))},
+		{"rally edit", []discordtest.Option{S("rally", id), S("title", "Hijacked")}},
+		{"rally cancel", []discordtest.Option{S("rally", id)}},
+		{"rally attendees", []discordtest.Option{S("rally", id)}},
+		{"rally remove", []discordtest.Option{S("rally", id), discordtest.UserOpt("member", volunteer.UserID)}},
+		{"rally report", []discordtest.Option{S("rally", id), discordtest.Int("crowd", 40)}},
+	}
+	es := chiLead
+	es.Locale = "es-419"
+	for _, m := range []struct {
+		name string
+		who  discordtest.Member
+		want string
+	}{
+		{"Volunteer", volunteer, "Ask one of them to run"},
+		{"Coordinator", coord, "Ask one of them to run"},
+		{"OtherChaptersLead", chiLead, "Ask one of them to run"},
+		{"Spanish", es, "Pide a una de esas personas que use"},
+	} {
+		t.Run("Err"+m.name, func(t *testing.T) {
+			for _, c := range commands {
+				before, posts := h.dbContents(), len(h.fake.Messages(seattleChannel))
+				r := h.cmd(m.who, seattleChannel, c.path, c.opts...)
+				mustContain(t, r, true, "<@&"+seattleLead+">", m.want+" `/"+c.path+"`")
+				if strings.Contains(r.Text(), volunteer.UserID) {
+					t.Errorf("/%s: the refusal names a member: %q", c.path, r.Text())
+				}
+				if h.dbContents() != before || len(h.fake.Messages(seattleChannel)) != posts {
+					t.Errorf("/%s: a refusal changed something", c.path)
+				}
+			}
+		})
 	}
 }

@@ -132,5 +132,8 @@ func requireLead(in *Input, access Access, leadRoleID, chapter string) error {
 	if leadRoleID == "" {
 		return forbidden("err_lead_unset", "Chapter", escape(chapter))
 	}
-	return forbidden("err_leads_only", "Chapter", escape(chapter), "Role", "<@&"+leadRoleID+">")
+	if in.Path == "" { // a button
+		return forbidden("err_leads_only", "Chapter", escape(chapter), "Role", "<@&"+leadRoleID+">")
+	}
+	return forbidden("err_leads_only_command", "Chapter", escape(chapter), "Role", "<@&"+leadRoleID+">", "Command", in.Path)
 }
