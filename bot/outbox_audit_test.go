@@ -1,6 +1,7 @@
 package bot_test
 
 import (
+	"context"
 	"strconv"
 	"testing"
 	"time"
@@ -73,5 +74,43 @@ func TestRetimedRallyRemindsByDMAtTheNewTime(t *testing.T) {
 	// one for each new time.
 	if n := len(h.schedReminders(seattleChannel, id)); n != 3 {
 		t.Errorf("%d reminders in the channel, want 3", n)
+	}
+}
+
+// TestRedeliveredInteractionHandledOnce: Discord may deliver an interaction
+// again after a resume. The second copy changes nothing and is not answered:
+// a create makes one rally, a "Can't go" promotes the waitlist once, a click
+// already answered is not answered again.
+func TestRedeliveredInteractionHandledOnce(t *testing.T) {
+	t.Parallel()
+	h := rallyHarness(t)
+	h.fake.RedeliverNext(1)
+	id, ann := h.createRally(discordtest.Int("capacity", 1))
+	h.click(member(1), seattleChannel, ann.ID, "rsvp:going:"+id)
+	mustContain(t, h.click(member(2), seattleChannel, ann.ID, "rsvp:going:"+id), true, "waitlist")
+	mustContain(t, h.click(member(3), seattleChannel, ann.ID, "rsvp:going:"+id), true, "waitlist")
+	h.fake.RedeliverNext(1)
+	h.click(member(1), seattleChannel, ann.ID, "rsvp:not_going:"+id)
+	h.cmd(lead, seattleChannel, "rally list") // read after the copy on the gateway
+	h.stop()                                  // the copy's handler, if any, is done
+	var rallies, going int
+	db := h.sql()
+	if err := db.QueryRowContext(context.Background(), `SELECT COUNT(*) FROM rallies`).Scan(&rallies); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.QueryRowContext(context.Background(), `SELECT COUNT(*) FROM rsvps WHERE rally_id = ? AND status = 'going'`, id).Scan(&going); err != nil {
+		t.Fatal(err)
+	}
+	if rallies != 1 {
+		t.Errorf("%d rallies after a create delivered twice, want 1", rallies)
+	}
+	if n := len(filter(h.fake.Messages(seattleChannel), embedWith("", "Rally #"))); n != 1 {
+		t.Errorf("%d announcements after a create delivered twice, want 1", n)
+	}
+	if going != 1 {
+		t.Errorf("%d going after one Can't go delivered twice with capacity 1, want 1", going)
+	}
+	if n := h.fake.AnsweredTwice(); n != 0 {
+		t.Errorf("%d interactions answered twice", n)
 	}
 }
