@@ -3,6 +3,9 @@ package bot_test
 import (
 	"context"
 	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -74,6 +77,141 @@ func TestRetimedRallyRemindsByDMAtTheNewTime(t *testing.T) {
 	// one for each new time.
 	if n := len(h.schedReminders(seattleChannel, id)); n != 3 {
 		t.Errorf("%d reminders in the channel, want 3", n)
+	}
+}
+
+// TestGatewayDropMidStorm: the gateway drops in the middle of a storm of
+// clicks, twice, each member changing their mind over and over. A click
+// Discord could not deliver is clicked again (as a member does when Discord
+// says the interaction failed); every RSVP ends stored once with its last
+// choice, and the announcement's counts are right after the resume.
+func TestGatewayDropMidStorm(t *testing.T) {
+	t.Parallel()
+	fakeCfg := discordtest.Config{Token: token, HeartbeatInterval: 500 * time.Millisecond}
+	h := newHarnessOn(t, fakeCfg, nil, "DISCORD_GUILD_ID", guildID)
+	h.setupChapter("Seattle", seattleChannel, seattleLead)
+	id, ann := h.createRally()
+	const members, rounds = 30, 8
+	count := func(status string) int {
+		var n int
+		if err := h.sql().QueryRowContext(context.Background(), `SELECT COUNT(*) FROM rsvps WHERE rally_id = ? AND status = ?`, id, status).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	// storm has each member click round after round, the last round's
+	// status last; the gateway drops a third of the way through.
+	storm := func(status func(n, round int) string) {
+		var wg sync.WaitGroup
+		var answered, before, retried atomic.Int32
+		for n := range members {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				inv := discordtest.Invocation{GuildID: guildID, ChannelID: seattleChannel, Member: member(n)}
+				for round := range rounds {
+					ok := false
+					for try := 0; try < 20 && !ok; try++ {
+						ctx, cancel := context.WithTimeout(context.Background(), 4*time.Second)
+						r, err := h.fake.Click(ctx, inv, ann.ID, "rsvp:"+status(n, round)+":"+id)
+						cancel()
+						if err != nil {
+							retried.Add(1)
+							continue
+						}
+						if !strings.Contains(r.Text(), "Rally for fair housing") {
+							t.Errorf("member %d's click answered %q", n, r.Text())
+						}
+						answered.Add(1)
+						ok = true
+					}
+					if !ok {
+						t.Errorf("member %d's click never answered", n)
+						return
+					}
+				}
+			}()
+		}
+		eventually(t, 10*time.Second, "a third of the clicks answered", func() bool { return answered.Load() >= members*rounds/3 })
+		resumed := h.fake.Resumes()
+		h.fake.DropGateway(4000)
+		before.Store(answered.Load())
+		wg.Wait()
+		if err := h.fake.WaitResumed(h.ctx(), resumed+1); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("answered before the drop: %d of %d; clicks again after it: %d", before.Load(), members*rounds, retried.Load())
+	}
+	flip := func(n, round int) string {
+		if (n+round)%2 == 0 {
+			return "maybe"
+		}
+		return "going"
+	}
+
+	storm(flip)
+	final := func(n int) string { return flip(n, rounds-1) }
+	want := map[string]int{}
+	for n := range members {
+		want[final(n)]++
+	}
+	check := func() {
+		t.Helper()
+		if g, m := count("going"), count("maybe"); g != want["going"] || m != want["maybe"] {
+			t.Errorf("%d going and %d maybe, want %v", g, m, want)
+		}
+		var rows int
+		if err := h.sql().QueryRowContext(context.Background(), `SELECT COUNT(*) FROM rsvps WHERE rally_id = ?`, id).Scan(&rows); err != nil || rows != members {
+			t.Errorf("%d RSVP rows (%v), want %d", rows, err, members)
+		}
+		g, m := strconv.Itoa(want["going"])+" going", strconv.Itoa(want["maybe"])+" maybe"
+		eventually(t, 10*time.Second, "the announcement shows the counts after the resume", func() bool {
+			txt := messageText(h.fake.Message(seattleChannel, ann.ID))
+			return strings.Contains(txt, g) && strings.Contains(txt, m)
+		})
+	}
+	check()
+	storm(func(n, round int) string { return flip(n, round+1) })
+	want = map[string]int{}
+	for n := range members {
+		want[flip(n, rounds)]++
+	}
+	check()
+}
+
+// TestDrainerAndSweepSendADueReminderOnce: a reminder's post is held at
+// Discord while the sweep sends it; clicks meanwhile kick the drainer, which
+// reads the same due row; a sweep follows. It is posted once: one request,
+// not two deduplicated by their nonce.
+func TestDrainerAndSweepSendADueReminderOnce(t *testing.T) {
+	t.Parallel()
+	h := rallyHarness(t)
+	idStr, ann := h.createRally() // starts 2026-11-28 22:30 UTC; reminded 24h before
+	rid, _ := strconv.ParseInt(idStr, 10, 64)
+	h.clock.Set(time.Date(2026, 11, 27, 22, 31, 0, 0, time.UTC))
+	posts := func() int {
+		n := 0
+		for _, r := range h.fake.Requests() {
+			if r.Method == "POST" && r.Route == postMessage && strings.Contains(string(r.Body), "Reminder:") {
+				n++
+			}
+		}
+		return n
+	}
+	release := h.fake.Hold("POST", postMessage)
+	h.tickInBackground()
+	eventually(t, 10*time.Second, "the sweep's reminder reaches Discord", func() bool { return len(h.schedReminders(seattleChannel, rid)) == 1 })
+	for n := range 3 {
+		mustContain(t, h.click(member(n), seattleChannel, ann.ID, "rsvp:going:"+idStr), true, "going")
+	}
+	release()
+	h.runJobs()
+	h.runJobs()
+	if n := posts(); n != 1 {
+		t.Errorf("the reminder was posted %d times, want 1", n)
+	}
+	if n := len(h.schedReminders(seattleChannel, rid)); n != 1 {
+		t.Errorf("%d reminders in the channel, want 1", n)
 	}
 }
 
