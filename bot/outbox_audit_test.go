@@ -252,3 +252,44 @@ func TestRedeliveredInteractionHandledOnce(t *testing.T) {
 		t.Errorf("%d interactions answered twice", n)
 	}
 }
+
+// TestClickThroughServerErrors: Discord answers 5xx to every callback of a
+// click and 502 to the announcement's edits. The RSVP is stored once; the
+// member, told by Discord the click failed, clicks again and is answered;
+// the announcement's counts come right once the edits go through.
+func TestClickThroughServerErrors(t *testing.T) {
+	t.Parallel()
+	h := rallyHarness(t)
+	id, ann := h.createRally()
+	h.fake.FailNext("POST", callbackRoute, 1000, 503)
+	h.fake.FailNext("PATCH", editMessage, 3, 502)
+	inv := discordtest.Invocation{GuildID: guildID, ChannelID: seattleChannel, Member: member(1)}
+	ctx, cancel := context.WithCancel(context.Background())
+	clicked := make(chan error, 1)
+	go func() {
+		_, err := h.fake.Click(ctx, inv, ann.ID, "rsvp:going:"+id)
+		clicked <- err
+	}()
+	rows := func() int {
+		var n int
+		if err := h.sql().QueryRowContext(context.Background(), `SELECT COUNT(*) FROM rsvps WHERE rally_id = ? AND status = 'going'`, id).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	eventually(t, 10*time.Second, "the RSVP stored and its answer tried again", func() bool {
+		return rows() == 1 && h.fake.CountRequests("POST", callbackRoute) >= 2
+	})
+	cancel()
+	if err := <-clicked; err == nil {
+		t.Fatal("a click was answered while every callback failed")
+	}
+	h.fake.FailNext("POST", callbackRoute, 0, 503)
+	mustContain(t, h.click(member(1), seattleChannel, ann.ID, "rsvp:going:"+id), true, "going")
+	if n := rows(); n != 1 {
+		t.Errorf("%d going after the click again, want 1", n)
+	}
+	eventually(t, 15*time.Second, "the announcement shows 1 going once the edits go through", func() bool {
+		return strings.Contains(messageText(h.fake.Message(seattleChannel, ann.ID)), "1 going")
+	})
+}
