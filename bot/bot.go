@@ -99,6 +99,10 @@ type bot struct {
 	slots    chan struct{}
 	admitted chan struct{}
 
+	// seen are the interactions read lately: one Discord delivers again
+	// (a dispatch replayed after a resume) is not handled twice.
+	seen recent
+
 	mu       sync.Mutex
 	closing  bool
 	inflight sync.WaitGroup

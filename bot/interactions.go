@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"strconv"
 	"sync"
 	"time"
 
@@ -43,6 +44,12 @@ const admittedPerHandler = 4
 // 3 s by then) is not replayed. The interaction held here is still handled.
 func (b *bot) intake(i *discordgo.Interaction) {
 	received := time.Now()
+	if !b.seen.first(i.ID) {
+		// Handled already: a second /rally create would make a second
+		// rally, and a second answer is refused by Discord anyway.
+		b.log.Info("an interaction delivered again is ignored")
+		return
+	}
 	// The message a button was clicked on comes with the click (its embeds
 	// and every component); a click waiting for a slot need not keep it.
 	// A DM's is kept: its buttons answer in it (commands/dmbuttons.go).
@@ -59,6 +66,45 @@ func (b *bot) intake(i *discordgo.Interaction) {
 		return
 	}
 	go b.onInteraction(i, received)
+}
+
+// recentInteractions is how many of the latest interactions' ids are kept
+// to tell one delivered again: Discord replays what a session missed when
+// it is resumed, seconds after the drop, so the latest few thousand
+// suffice even in a storm of clicks; 8 bytes each.
+const recentInteractions = 1 << 14
+
+// recent is a bounded set of the latest interaction ids (snowflakes).
+type recent struct {
+	mu   sync.Mutex
+	ids  map[uint64]struct{}
+	ring []uint64
+	next int
+}
+
+// first records id and reports whether it was not seen lately. An id that
+// is not a snowflake is always new.
+func (r *recent) first(id string) bool {
+	n, err := strconv.ParseUint(id, 10, 64)
+	if err != nil {
+		return true
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.ids == nil {
+		r.ids = make(map[uint64]struct{}, recentInteractions)
+		r.ring = make([]uint64, recentInteractions)
+	}
+	if _, ok := r.ids[n]; ok {
+		return false
+	}
+	if old := r.ring[r.next]; old != 0 {
+		delete(r.ids, old)
+	}
+	r.ring[r.next] = n
+	r.ids[n] = struct{}{}
+	r.next = (r.next + 1) % len(r.ring)
+	return true
 }
 
 // onInteraction runs the handler and sends its reply. A handler that is still

@@ -153,7 +153,7 @@ var reminderKind = postKind{
 			}
 		}
 		// Queued before the channel post, once whatever happens to it.
-		return hold{}, a.queueReminderDMs(ctx, p.Rally, p.Args.Offset())
+		return hold{}, a.queueReminderDMs(ctx, p)
 	},
 	render: func(a *App, ctx context.Context, p store.ChannelPost) (discord.Message, search, error) {
 		r := p.Rally

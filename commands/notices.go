@@ -610,15 +610,16 @@ func cancelledDM(l Lang, r store.Rally) discord.Message {
 	return discord.Message{Content: s}
 }
 
-// queueReminderDMs owes the reminder at offset to each member going or maybe
+// queueReminderDMs owes reminder post p by DM to each member going or maybe
 // who takes DM reminders; the largest offset asks them to confirm.
-func (a *App) queueReminderDMs(ctx context.Context, r store.Rally, offset time.Duration) error {
+func (a *App) queueReminderDMs(ctx context.Context, p store.ChannelPost) error {
+	r, offset := p.Rally, p.Args.Offset()
 	largest := offset
 	for _, o := range a.cfg.ReminderOffsets {
 		largest = max(largest, o)
 	}
 	_, err := a.db.QueueMemberDMs(ctx, store.MemberDMs{RallyID: r.ID, Kind: store.ReminderDM(offset),
-		Statuses: []store.RSVPStatus{store.Going, store.Maybe}, Buttons: offset == largest, OptedIn: true})
+		Statuses: []store.RSVPStatus{store.Going, store.Maybe}, Buttons: offset == largest, OptedIn: true, For: &p})
 	return err
 }
 

@@ -523,7 +523,16 @@ func (s *Server) interact(ctx context.Context, inv Invocation, kind discordgo.In
 	}
 	s.mu.Lock()
 	late, lat, t := ix.late, ix.latency, ix.cbType
+	again := s.redeliver > 0
+	if again {
+		s.redeliver--
+	}
 	s.mu.Unlock()
+	if again {
+		if c, err := s.currentConn(ctx); err == nil {
+			_ = c.dispatch("INTERACTION_CREATE", json.RawMessage(d))
+		}
+	}
 	if late {
 		return nil, fmt.Errorf("discordtest: callback for %s came after %v, past the %v deadline (Discord answers 10062 Unknown interaction)", describe(kind, data), lat.Round(time.Millisecond), s.cfg.InteractionDeadline)
 	}
@@ -626,6 +635,7 @@ func (s *Server) interactionCallback(c *call) (int, any) {
 		return http.StatusNotFound, codeError(10062)
 	}
 	if ix.acked {
+		s.answeredTwice++
 		return http.StatusBadRequest, codeError(40060)
 	}
 	lat := time.Since(ix.sent)

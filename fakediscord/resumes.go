@@ -22,3 +22,20 @@ func (s *Server) Resumes() int {
 	defer s.mu.Unlock()
 	return s.resumes
 }
+
+// RedeliverNext makes the next n interactions delivered twice: the same
+// INTERACTION_CREATE again once the first was answered, as Discord may
+// replay a dispatch after a session is resumed.
+func (s *Server) RedeliverNext(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.redeliver = n
+}
+
+// AnsweredTwice is how many callbacks came for an interaction already
+// answered (Discord refuses them with 40060).
+func (s *Server) AnsweredTwice() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.answeredTwice
+}

@@ -186,6 +186,10 @@ type Server struct {
 	// departed are the members who left or were removed from a guild,
 	// by "guild/user" (members.go).
 	departed map[string]bool
+	// redeliver is how many of the next interactions are delivered twice;
+	// answeredTwice counts callbacks for one already answered.
+	redeliver     int
+	answeredTwice int
 }
 
 type bucketState struct {

@@ -106,6 +106,10 @@ type MemberDMs struct {
 	Buttons bool
 	// OptedIn: only members who have not turned DM reminders off.
 	OptedIn bool
+	// For, when set, is the channel post the DMs go with (a reminder's):
+	// they are owed only while it is owed as read, so a rally re-timed
+	// since is not reminded for its old time.
+	For *ChannelPost
 }
 
 // QueueMemberDMs records the DM owed to each member the selection names, once:
@@ -123,6 +127,14 @@ func (db *DB) QueueMemberDMs(ctx context.Context, q MemberDMs) (added int, err e
 func queueMemberDMs(ctx context.Context, tx *Tx, q MemberDMs) (int, error) {
 	if len(q.Statuses) == 0 {
 		return 0, nil
+	}
+	if q.For != nil {
+		var owed bool
+		err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM channel_posts WHERE id = ? AND state = 'pending' AND nonce = ?)`,
+			q.For.ID, q.For.Nonce).Scan(&owed)
+		if err != nil || !owed {
+			return 0, err
+		}
 	}
 	args := []any{q.Kind, q.Body, q.Buttons, tx.now.Unix(), tx.now.Unix(), q.RallyID}
 	in := ""

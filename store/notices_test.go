@@ -193,3 +193,45 @@ func TestEditOwesChangeNotice(t *testing.T) {
 		t.Errorf("%d change DMs owed after a refused edit, want the 4 of the move", n)
 	}
 }
+
+// TestReminderDMsNotOwedForAnOldTime: a reminder read as due just before
+// its rally was re-timed owes no DMs (they would remind members of the old
+// time, and stand for the new time's): only the post as re-armed does.
+func TestReminderDMsNotOwedForAnOldTime(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	offsets := []time.Duration{24 * time.Hour, 2 * time.Hour}
+	r := f.rally(t, 0, t0.Add(48*time.Hour))
+	if _, err := f.db.SetRSVP(ctx(), "g1", r.ID, "u1", store.Going); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Add(24*time.Hour + time.Minute)
+	reminder := func() store.ChannelPost {
+		t.Helper()
+		due, err := f.db.DueChannelPosts(ctx(), f.clock.Now(), 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range due {
+			if p.Kind == store.PostReminder && p.Rally.ID == r.ID {
+				return p
+			}
+		}
+		t.Fatalf("no reminder due among %d posts", len(due))
+		return store.ChannelPost{}
+	}
+	stale := reminder()
+	if _, _, err := f.db.UpdateRally(ctx(), "g1", r.ID, store.RallyUpdate{StartsAt: ptr(t0.Add(96 * time.Hour))}, offsets); err != nil {
+		t.Fatal(err)
+	}
+	q := store.MemberDMs{RallyID: r.ID, Kind: store.ReminderDM(stale.Args.Offset()), Statuses: []store.RSVPStatus{store.Going}, For: &stale}
+	if n, err := f.db.QueueMemberDMs(ctx(), q); err != nil || n != 0 {
+		t.Errorf("the old time's reminder owed %d DMs (%v), want 0", n, err)
+	}
+	f.clock.Add(48 * time.Hour)
+	fresh := reminder()
+	q.For = &fresh
+	if n, err := f.db.QueueMemberDMs(ctx(), q); err != nil || n != 1 {
+		t.Errorf("the new time's reminder owed %d DMs (%v), want 1", n, err)
+	}
+}

@@ -424,6 +424,9 @@ func (db *DB) UpdateRally(ctx context.Context, guildID string, id int64, u Rally
 			if err := armReminders(ctx, tx, id, r.StartsAt, reminderOffsets); err != nil {
 				return err
 			}
+			if err := rearmReminderDMs(ctx, tx, id); err != nil {
+				return err
+			}
 		}
 		if err := setRoleNeeds(ctx, tx, id, u.Needs); err != nil {
 			return err

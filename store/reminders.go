@@ -54,6 +54,20 @@ func armReminders(ctx context.Context, tx *Tx, rallyID int64, start time.Time, o
 	return err
 }
 
+// rearmReminderDMs makes a re-timed rally's reminder DMs owed again with its
+// reminders: one still owed was for the old time (Discord refused it so
+// far) and is owed no more; one sent was for the old time, and does not
+// stand for the new. The record of where a sent one went stays, so it can
+// still be deleted.
+func rearmReminderDMs(ctx context.Context, tx *Tx, rallyID int64) error {
+	if _, err := tx.ExecContext(ctx, `UPDATE OR REPLACE member_dms SET kind = 'sent:' || message_id
+		WHERE rally_id = ? AND kind LIKE 'reminder:%' AND state = 'sent' AND message_id IS NOT NULL`, rallyID); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `DELETE FROM member_dms WHERE rally_id = ? AND kind LIKE 'reminder:%'`, rallyID)
+	return err
+}
+
 // Reminder is a reminder as stored, for /rally info and tests.
 type Reminder struct {
 	Offset    time.Duration
