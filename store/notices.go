@@ -250,8 +250,8 @@ func (db *DB) FinishMemberDMs(ctx context.Context, outs []DMOutcome) (strays []D
 		strays = strays[:0]
 		for _, o := range outs {
 			res, err := tx.ExecContext(ctx, `UPDATE member_dms SET state = ?, updated_at = ?, channel_id = ?, message_id = ?
-				WHERE rally_id = ? AND kind = ? AND user_id = ? AND state = 'pending'`,
-				o.State, tx.now.Unix(), nullIfEmpty(o.ChannelID), nullIfEmpty(o.MessageID), o.Due.Rally.ID, o.Due.Kind, o.Due.UserID)
+				WHERE rally_id = ? AND kind = ? AND user_id = ? AND state = 'pending' AND nonce = ?`,
+				o.State, tx.now.Unix(), nullIfEmpty(o.ChannelID), nullIfEmpty(o.MessageID), o.Due.Rally.ID, o.Due.Kind, o.Due.UserID, o.Due.Nonce)
 			if err != nil {
 				return err
 			}
@@ -259,7 +259,8 @@ func (db *DB) FinishMemberDMs(ctx context.Context, outs []DMOutcome) (strays []D
 				return err
 			} else if n == 0 && o.State == DMSent {
 				// Its row went while it was on its way (forget-me, a
-				// high-risk rally's end, the member leaving the rally):
+				// high-risk rally's end, the member leaving the rally, a
+				// move owing the reminder anew under another nonce):
 				// it reached Discord after the deletion of the rest, so it
 				// is deleted too, unless a row already holds it (a second
 				// send of it that Discord answered with the first).
@@ -295,8 +296,8 @@ func (db *DB) RetryMemberDM(ctx context.Context, r DMRetry) (err error) {
 	defer wrap(&err, "retry member dm")
 	return db.update(ctx, func(tx *Tx) error {
 		_, err := tx.ExecContext(ctx, `UPDATE member_dms SET attempts = attempts + 1, next_try_at = ?, updated_at = ?
-			WHERE rally_id = ? AND kind = ? AND user_id = ? AND state = 'pending'`,
-			r.At.Unix(), tx.now.Unix(), r.Due.Rally.ID, r.Due.Kind, r.Due.UserID)
+			WHERE rally_id = ? AND kind = ? AND user_id = ? AND state = 'pending' AND nonce = ?`,
+			r.At.Unix(), tx.now.Unix(), r.Due.Rally.ID, r.Due.Kind, r.Due.UserID, r.Due.Nonce)
 		return err
 	})
 }

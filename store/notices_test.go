@@ -235,3 +235,42 @@ func TestReminderDMsNotOwedForAnOldTime(t *testing.T) {
 		t.Errorf("the new time's reminder owed %d DMs (%v), want 1", n, err)
 	}
 }
+
+// TestDMSentForAReplacedRowIsAStray: a reminder DM read and on its way when
+// a move owes that reminder anew (another row, another nonce) is not
+// recorded on the new row, which stays owed for the new time: the old send
+// is a stray, whose deletion on Discord is owed.
+func TestDMSentForAReplacedRowIsAStray(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	offsets := []time.Duration{24 * time.Hour, 2 * time.Hour}
+	r := f.rally(t, 0, t0.Add(48*time.Hour))
+	if _, err := f.db.SetRSVP(ctx(), "g1", r.ID, "u1", store.Going); err != nil {
+		t.Fatal(err)
+	}
+	kind := store.ReminderDM(24 * time.Hour)
+	q := store.MemberDMs{RallyID: r.ID, Kind: kind, Statuses: []store.RSVPStatus{store.Going}}
+	if n, err := f.db.QueueMemberDMs(ctx(), q); err != nil || n != 1 {
+		t.Fatalf("owed %d DMs (%v), want 1", n, err)
+	}
+	due, err := f.db.DueMemberDMs(ctx(), f.clock.Now(), 10)
+	if err != nil || len(due) != 1 {
+		t.Fatalf("%d DMs due (%v), want 1", len(due), err)
+	}
+	onItsWay := due[0]
+	// Moved a day later: the reminder is owed anew, under a new nonce.
+	if _, _, err := f.db.UpdateRally(ctx(), "g1", r.ID, store.RallyUpdate{StartsAt: ptr(t0.Add(72 * time.Hour))}, offsets); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := f.db.QueueMemberDMs(ctx(), q); err != nil || n != 1 {
+		t.Fatalf("owed anew %d DMs (%v), want 1", n, err)
+	}
+	strays, err := f.db.FinishMemberDMs(ctx(), []store.DMOutcome{{Due: onItsWay, State: store.DMSent, ChannelID: "500", MessageID: "600"}})
+	if err != nil || len(strays) != 1 {
+		t.Fatalf("%d strays (%v), want the old send", len(strays), err)
+	}
+	due, err = f.db.DueMemberDMs(ctx(), f.clock.Now(), 10)
+	if err != nil || len(due) != 1 || due[0].Nonce == onItsWay.Nonce {
+		t.Errorf("the new time's DM is not owed after the old send came back: %d due (%v)", len(due), err)
+	}
+}
