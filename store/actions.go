@@ -193,13 +193,14 @@ func (db *DB) ActionRallies(ctx context.Context, actionID int64) (_ []Rally, err
 }
 
 // UpcomingActions lists the scheduled actions of a guild with a rally that
-// has not ended at now, soonest first; search, if set, is matched against the
+// is not cancelled and has not ended at now, soonest first (an action whose
+// rallies were all cancelled one by one is no longer upcoming); search, if set, is matched against the
 // title and the date.
 func (db *DB) UpcomingActions(ctx context.Context, guildID string, now time.Time, search string, max int) (_ []Action, err error) {
 	defer wrap(&err, "upcoming actions")
 	rows, err := db.read.QueryContext(ctx, `SELECT `+actionColumns+` FROM actions a
 		WHERE a.guild_id = ? AND a.status = 'scheduled'
-			AND EXISTS (SELECT 1 FROM rallies r WHERE r.action_id = a.id AND r.ends_at > ?)
+			AND EXISTS (SELECT 1 FROM rallies r WHERE r.action_id = a.id AND r.status != 'cancelled' AND r.ends_at > ?)
 		ORDER BY a.local_date, a.local_time, a.id`, guildID, now.Unix())
 	if err != nil {
 		return nil, err
