@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"rallybot/discordtest"
 )
@@ -26,4 +27,47 @@ func TestActionListDropsActionWhoseRalliesAreAllCancelled(t *testing.T) {
 		t.Errorf("an action with every rally cancelled is still listed as upcoming: %q", list)
 	}
 	mustContain(t, h.cmd(volunteer, seattleChannel, "action list"), false, "Spring action", "#"+strconv.FormatInt(other, 10))
+}
+
+// Cancelling one occurrence of a series, on its own, announces the next one
+// at once: members can answer for the next rally instead of waiting for the
+// cancelled one's end, when nothing is left to wait for.
+func TestSeriesCancelOneAnnouncesTheNext(t *testing.T) {
+	t.Parallel()
+	h := rallyHarness(t)
+	db := h.schedDB()
+	rallies, _ := h.seriesCreate(db, "2026-11-26 18:00", "weekly", 3)
+	if n := len(h.seriesAnnouncements(seattleChannel, rallies[1].ID)); n != 0 {
+		t.Fatalf("the second occurrence was announced with the first: %d", n)
+	}
+	mustContain(t, h.cmd(lead, seattleChannel, "rally cancel", discordtest.Str("rally", strconv.FormatInt(rallies[0].ID, 10)),
+		discordtest.Str("reason", "Hall closed")), true, "Cancelled")
+	h.runJobs()
+	eventually(t, 10*time.Second, "the second occurrence is announced", func() bool {
+		return len(h.seriesAnnouncements(seattleChannel, rallies[1].ID)) == 1
+	})
+	if n := len(h.seriesAnnouncements(seattleChannel, rallies[2].ID)); n != 0 {
+		t.Errorf("the third occurrence was announced too")
+	}
+	h.clock.Set(rallies[0].EndsAt.Add(time.Minute))
+	h.runJobs()
+	if n := len(h.seriesAnnouncements(seattleChannel, rallies[1].ID)); n != 1 {
+		t.Errorf("the second occurrence announced %d times", n)
+	}
+
+	h.clock.Set(start)
+
+	// Cancelling one in the middle: the one after it waits for the one
+	// before it, still on, and no longer for the cancelled one.
+	later, _ := h.seriesCreate(db, "2026-11-27 18:00", "weekly", 3)
+	mustContain(t, h.cmd(lead, seattleChannel, "rally cancel", discordtest.Str("rally", strconv.FormatInt(later[1].ID, 10))), true, "Cancelled")
+	h.runJobs()
+	if n := len(h.seriesAnnouncements(seattleChannel, later[2].ID)); n != 0 {
+		t.Errorf("the third occurrence was announced before the first ended")
+	}
+	h.clock.Set(later[0].EndsAt.Add(time.Minute))
+	h.runJobs()
+	eventually(t, 10*time.Second, "the third occurrence is announced when the first ends", func() bool {
+		return len(h.seriesAnnouncements(seattleChannel, later[2].ID)) == 1
+	})
 }

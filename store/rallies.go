@@ -488,6 +488,9 @@ func (db *DB) CancelRally(ctx context.Context, guildID string, id int64, reason 
 		if err := markCancelled(ctx, tx, id, reason); err != nil {
 			return err
 		}
+		if err := announceNextSooner(ctx, tx, r); err != nil {
+			return err
+		}
 		r.Status, r.CancelReason = RallyCancelled, reason
 		if notice == nil || r.MessageID == "" || r.ChannelID == "" {
 			return nil
