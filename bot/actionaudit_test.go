@@ -1,6 +1,7 @@
 package bot_test
 
 import (
+	"context"
 	"strconv"
 	"strings"
 	"testing"
@@ -70,4 +71,28 @@ func TestSeriesCancelOneAnnouncesTheNext(t *testing.T) {
 	eventually(t, 10*time.Second, "the third occurrence is announced when the first ends", func() bool {
 		return len(h.seriesAnnouncements(seattleChannel, later[2].ID)) == 1
 	})
+}
+
+// Moving a rally of a series earlier brings the next one's announcement
+// with it: it is announced when the moved rally ends, not when it would
+// have ended before the move.
+func TestSeriesMovedEarlierAnnouncesTheNextAtItsNewEnd(t *testing.T) {
+	t.Parallel()
+	h := rallyHarness(t)
+	db := h.schedDB()
+	rallies, _ := h.seriesCreate(db, "2026-11-26 18:00", "weekly", 3)
+	mustContain(t, h.cmd(lead, seattleChannel, "rally edit", discordtest.Str("rally", strconv.FormatInt(rallies[0].ID, 10)),
+		discordtest.Str("when", "2026-11-24 18:00")), true, "Updated")
+	moved, err := db.RallyByID(context.Background(), rallies[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.clock.Set(moved.EndsAt.Add(time.Minute))
+	h.runJobs()
+	eventually(t, 10*time.Second, "the second occurrence is announced when the moved first one ends", func() bool {
+		return len(h.seriesAnnouncements(seattleChannel, rallies[1].ID)) == 1
+	})
+	if n := len(h.seriesAnnouncements(seattleChannel, rallies[2].ID)); n != 0 {
+		t.Errorf("the third occurrence was announced too")
+	}
 }

@@ -420,6 +420,9 @@ func (db *DB) UpdateRally(ctx context.Context, guildID string, id int64, u Rally
 		if err := retimeDMEndEdits(ctx, tx, id, r.EndsAt.Unix()); err != nil {
 			return err
 		}
+		if err := announceNextBy(ctx, tx, r, r.EndsAt); err != nil {
+			return err
+		}
 		if retime {
 			if err := armReminders(ctx, tx, id, r.StartsAt, reminderOffsets); err != nil {
 				return err
@@ -488,7 +491,7 @@ func (db *DB) CancelRally(ctx context.Context, guildID string, id int64, reason 
 		if err := markCancelled(ctx, tx, id, reason); err != nil {
 			return err
 		}
-		if err := announceNextSooner(ctx, tx, r); err != nil {
+		if err := announceNextBy(ctx, tx, r, tx.now); err != nil {
 			return err
 		}
 		r.Status, r.CancelReason = RallyCancelled, reason

@@ -202,25 +202,26 @@ func dropPending(ctx context.Context, tx *Tx, rallyID int64) error {
 	return dropRallyPosts(ctx, tx, rallyID, PostReminder, PostRallyChange, PostAnnounce, PostStaffing)
 }
 
-// announceNextSooner makes the announcement of the occurrence after r, a
-// rally of a series being cancelled on its own, due now rather than at r's
-// end: with r off, members may answer for the next one at once. The sweep
-// still holds it while an earlier occurrence is on (EarlierOccurrenceEnd).
-func announceNextSooner(ctx context.Context, tx *Tx, r Rally) error {
+// announceNextBy makes the announcement of the occurrence after r, in
+// r's series, due by at rather than later: now when r is cancelled on its
+// own (members may answer for the next one at once), r's new end when r is
+// moved or shortened. The sweep still holds it while an earlier occurrence
+// is on (EarlierOccurrenceEnd).
+func announceNextBy(ctx context.Context, tx *Tx, r Rally, at time.Time) error {
 	if !r.Series.InSeries() {
 		return nil
 	}
-	res, err := tx.ExecContext(ctx, `UPDATE channel_posts SET due_at = ?1, updated_at = ?1
-		WHERE kind = ?2 AND state = 'pending' AND due_at > ?1 AND rally_id = (
-			SELECT id FROM rallies WHERE series_id = ?3 AND series_index > ?4 AND status = 'scheduled'
+	res, err := tx.ExecContext(ctx, `UPDATE channel_posts SET due_at = ?1, updated_at = ?2
+		WHERE kind = ?3 AND state = 'pending' AND due_at > ?1 AND rally_id = (
+			SELECT id FROM rallies WHERE series_id = ?4 AND series_index > ?5 AND status = 'scheduled'
 			ORDER BY series_index LIMIT 1)`,
-		tx.now.Unix(), PostAnnounce, r.Series.ID, r.Series.Index)
+		at.Unix(), tx.now.Unix(), PostAnnounce, r.Series.ID, r.Series.Index)
 	if err != nil {
 		return err
 	}
 	if n, err := res.RowsAffected(); err != nil {
 		return err
-	} else if n > 0 {
+	} else if n > 0 && !at.After(tx.now) {
 		tx.owed = true
 	}
 	return nil
