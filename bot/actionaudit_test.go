@@ -96,3 +96,24 @@ func TestSeriesMovedEarlierAnnouncesTheNextAtItsNewEnd(t *testing.T) {
 		t.Errorf("the third occurrence was announced too")
 	}
 }
+
+// /action create for every chapter says which chapters it left out for
+// lacking an announcement channel, and how to bring them in, in the
+// coordinator's language; a chapter with a channel and no lead role is in.
+func TestActionCreateNamesChaptersLeftOut(t *testing.T) {
+	t.Parallel()
+	h := actHarness(t)
+	mustContain(t, h.cmd(admin, coordChannel, "chapter add", discordtest.Str("name", "Portland"), discordtest.Str("timezone", "America/Los_Angeles")), true, "Portland")
+	h.fake.AddChannel(guildID, discordtest.Channel{ID: "300000000000000008", Name: "phoenix"})
+	mustContain(t, h.cmd(admin, coordChannel, "chapter add", discordtest.Str("name", "Phoenix"), discordtest.Str("timezone", "America/Phoenix"),
+		discordtest.ChannelOpt("channel", "300000000000000008")), true, "Phoenix")
+	_, r := h.actCreate()
+	mustContain(t, r, true, "8 rallies", "• Phoenix: rally #", "Left out: Portland, which has no announcement channel", "`/chapter setup`")
+	if strings.Contains(r.Text(), "• Portland") {
+		t.Errorf("Portland got a rally: %q", r.Text())
+	}
+	es := coord
+	es.Locale = "es-419"
+	r = h.cmd(es, coordChannel, "action create", actCreateOpts(discordtest.Str("title", "Jornada"))...)
+	mustContain(t, r, true, "Quedó fuera: Portland", "`/chapter setup`")
+}

@@ -141,24 +141,28 @@ func actionError(err error) error {
 }
 
 // actionChapters resolves the `chapters` option: the named chapters, or every
-// chapter with a channel. Unknown names and chapters without a channel are
-// refused together, by name.
-func (a *App) actionChapters(ctx context.Context, in *Input) ([]store.Chapter, error) {
+// chapter with a channel (and then the names of those left out, without
+// one, for the reply to say). Unknown names and chapters without a channel
+// are refused together, by name.
+func (a *App) actionChapters(ctx context.Context, in *Input) ([]store.Chapter, []string, error) {
 	all, err := a.db.Chapters(ctx, in.GuildID)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if !in.has("chapters") || in.str("chapters") == "" {
 		var out []store.Chapter
+		var leftOut []string
 		for _, c := range all {
 			if c.ChannelID != "" {
 				out = append(out, c)
+			} else {
+				leftOut = append(leftOut, c.Name)
 			}
 		}
 		if len(out) == 0 {
-			return nil, conflict("err_action_no_channels")
+			return nil, nil, conflict("err_action_no_channels")
 		}
-		return out, nil
+		return out, leftOut, nil
 	}
 	byName := map[string]store.Chapter{}
 	for _, c := range all {
@@ -195,12 +199,12 @@ func (a *App) actionChapters(ctx context.Context, in *Input) ([]store.Chapter, e
 			}
 			return strings.Join(parts, "; ")
 		})
-		return nil, invalid("err_action_chapters", "Problems", problems)
+		return nil, nil, invalid("err_action_chapters", "Problems", problems)
 	}
 	if len(out) == 0 {
-		return nil, invalid("err_action_chapters_empty")
+		return nil, nil, invalid("err_action_chapters_empty")
 	}
-	return out, nil
+	return out, nil, nil
 }
 
 func (a *App) actionCreate(ctx context.Context, in *Input) (*Response, error) {
@@ -228,7 +232,7 @@ func (a *App) actionCreate(ctx context.Context, in *Input) (*Response, error) {
 		return nil, err
 	}
 	n.Approval = in.bool("approval")
-	chapters, err := a.actionChapters(ctx, in)
+	chapters, leftOut, err := a.actionChapters(ctx, in)
 	if err != nil {
 		return nil, err
 	}
@@ -271,6 +275,10 @@ func (a *App) actionCreate(ctx context.Context, in *Input) (*Response, error) {
 	}
 	a.log.Info("day of action created", "guild", in.GuildID, "action", act.ID, "rallies", len(rallies))
 	lines := []string{in.Lang.T("action_created", "Title", escape(act.Title), "ID", act.ID, "Count", len(rallies), "Time", in.Lang.clockOf(act.Time), "Date", act.Date)}
+	if len(leftOut) > 0 {
+		// Before the list, which a long reply may cut.
+		lines = append(lines, in.Lang.T("action_created_left_out", "Names", escape(strings.Join(leftOut, ", ")), "Count", len(leftOut)))
+	}
 	for _, r := range rallies {
 		lines = append(lines, in.Lang.T("action_created_line", "Chapter", escape(r.ChapterName), "ID", r.ID, "When", zonedTime(in.Lang, r.StartsAt, r.TimeZone)))
 	}
