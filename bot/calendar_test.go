@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	ics "github.com/arran4/golang-ical"
 
@@ -329,4 +330,50 @@ func TestMyRSVPsListsRoles(t *testing.T) {
 			t.Errorf("%d events after leaving the role, want the RSVP's only", n)
 		}
 	})
+}
+
+// TestCalendarICSText: a title, place and details holding commas,
+// semicolons, backslashes, line breaks (CRLF too, as a client may send
+// them) and long runs of multi-byte characters come back from the .ics file
+// as they were typed, and every content line is at most 75 octets ending in
+// CRLF, with no bare CR or LF inside one, as RFC 5545 requires.
+func TestCalendarICSText(t *testing.T) {
+	t.Parallel()
+	h := rallyHarness(t)
+	title := `Marcha, por; la\justicia ` + strings.Repeat("ñé漢😀", 15)
+	place := "Plaza, 1; B"
+	details := "Traigan agua, gorras; y\r\ncarteles\nüñ" + strings.Repeat("字", 60)
+	id, _ := h.createRally(discordtest.Str("title", title), discordtest.Str("location", place),
+		discordtest.Str("details", details))
+	r := h.cmd(volunteer, seattleChannel, "rally calendar", discordtest.Str("rally", id))
+	cal := parseICS(t, r, "rally-"+id+".ics")
+	data := string(r.Files[0].Data)
+	if !strings.HasSuffix(data, "\r\n") {
+		t.Errorf("the file does not end in CRLF")
+	}
+	for i, line := range strings.Split(strings.TrimSuffix(data, "\r\n"), "\r\n") {
+		if len(line) > 75 {
+			t.Errorf("line %d is %d octets, more than 75: %q", i+1, len(line), line)
+		}
+		if strings.ContainsAny(line, "\r\n") {
+			t.Errorf("line %d holds a bare CR or LF: %q", i+1, line)
+		}
+		if !utf8.ValidString(line) {
+			t.Errorf("line %d splits a character: %q", i+1, line)
+		}
+	}
+	e := eventByUID(cal, "rally-"+id+"@"+guildID+".rallybot")
+	if e == nil {
+		t.Fatalf("no event for the rally:\n%s", data)
+	}
+	if got := ics.FromText(prop(e, ics.ComponentPropertySummary)); got != title {
+		t.Errorf("SUMMARY reads %q, want %q", got, title)
+	}
+	if got := ics.FromText(prop(e, ics.ComponentPropertyLocation)); got != place {
+		t.Errorf("LOCATION reads %q, want %q", got, place)
+	}
+	want := strings.ReplaceAll(details, "\r\n", "\n")
+	if got := ics.FromText(prop(e, ics.ComponentPropertyDescription)); !strings.HasSuffix(got, "\n"+want) {
+		t.Errorf("DESCRIPTION reads %q, want it to end with the details %q", got, want)
+	}
 }
