@@ -377,3 +377,48 @@ func TestCalendarICSText(t *testing.T) {
 		t.Errorf("DESCRIPTION reads %q, want it to end with the details %q", got, want)
 	}
 }
+
+// TestCalendarFallBackNight: a rally at 1:30 AM on the night Seattle's
+// clocks fall back (Sun Nov 7, 2027) is created at the first 1:30 (PDT),
+// the lead is told so, and its .ics file puts it at that same instant; its
+// end, 2:30 PST after the change, too. One that ends in the repeated hour
+// (00:30 PDT for 90 minutes, to 1:00 PST) is written in UTC, since a wall
+// clock of 1:00 would be read as the first one, an hour early.
+func TestCalendarFallBackNight(t *testing.T) {
+	t.Parallel()
+	h := rallyHarness(t)
+	id, r := h.rallyCreate(lead, seattleChannel, createOpts(discordtest.Str("title", "Night vigil"),
+		discordtest.Str("when", "2027-11-07 01:30"), discordtest.Str("duration", "2h"))...)
+	mustContain(t, r, true, "happens twice", "the first")
+	rally := strconv.FormatInt(id, 10)
+	cal := parseICS(t, h.cmd(volunteer, seattleChannel, "rally calendar", discordtest.Str("rally", rally)), "rally-"+rally+".ics")
+	e := eventByUID(cal, "rally-"+rally+"@"+guildID+".rallybot")
+	if e == nil {
+		t.Fatalf("no event for the rally")
+	}
+	start, err := e.GetStartAt()
+	if want := time.Date(2027, 11, 7, 8, 30, 0, 0, time.UTC); err != nil || !start.Equal(want) {
+		t.Errorf("DTSTART = %v (%v), want %v (1:30 PDT)", start, err, want)
+	}
+	end, err := e.GetEndAt()
+	if want := time.Date(2027, 11, 7, 10, 30, 0, 0, time.UTC); err != nil || !end.Equal(want) {
+		t.Errorf("DTEND = %v (%v), want %v (2:30 PST)", end, err, want)
+	}
+	if got := offsetAt(observances(t, cal, "America/Los_Angeles"), "20271107T013000"); got != "-0700" {
+		t.Errorf("the VTIMEZONE puts 1:30 at %q, want -0700 (the first 1:30)", got)
+	}
+
+	id2, _ := h.rallyCreate(lead, seattleChannel, createOpts(discordtest.Str("title", "Late vigil"),
+		discordtest.Str("when", "2027-11-07 00:30"), discordtest.Str("duration", "90m"))...)
+	rally2 := strconv.FormatInt(id2, 10)
+	cal = parseICS(t, h.cmd(volunteer, seattleChannel, "rally calendar", discordtest.Str("rally", rally2)), "rally-"+rally2+".ics")
+	e = eventByUID(cal, "rally-"+rally2+"@"+guildID+".rallybot")
+	if e == nil {
+		t.Fatalf("no event for the second rally")
+	}
+	for p, want := range map[ics.ComponentProperty]string{ics.ComponentPropertyDtStart: "20271107T073000Z", ics.ComponentPropertyDtEnd: "20271107T090000Z"} {
+		if tzid, value := zoned(t, e, p); tzid != "" || value != want {
+			t.Errorf("%s = TZID %q, %q; want UTC %q", p, tzid, value, want)
+		}
+	}
+}
