@@ -128,7 +128,32 @@ func summarySlot(sched cron.Schedule, now time.Time) time.Time {
 	for t := sched.Next(now.Add(-summaryGrace - time.Second)); !t.IsZero() && !t.After(now); t = sched.Next(t) {
 		last = t
 	}
-	return last
+	return firstOfRepeated(sched, last)
+}
+
+// firstOfRepeated is the scheduled time t stands for. On the night the
+// clocks fall back, cron fires a spec set in the repeated hour (1:30) at
+// both of its instants; the second shows the wall clock the first did, so
+// it is the same scheduled time, and a daily summary is posted once.
+func firstOfRepeated(sched cron.Schedule, t time.Time) time.Time {
+	if t.IsZero() {
+		return t
+	}
+	local := t.In(summaryZone(sched))
+	begun, _ := local.ZoneBounds()
+	if begun.IsZero() {
+		return t
+	}
+	_, before := begun.Add(-time.Second).Zone()
+	_, offset := local.Zone()
+	shift := time.Duration(before-offset) * time.Second
+	if shift <= 0 || local.Sub(begun) >= shift {
+		return t
+	}
+	if earlier := t.Add(-shift); sched.Next(earlier.Add(-time.Second)).Equal(earlier) {
+		return earlier
+	}
+	return t
 }
 
 // summaryZone is where the schedule's times are written: its CRON_TZ, else UTC.
@@ -209,7 +234,7 @@ func lastFiring(sched cron.Schedule, now time.Time) time.Time {
 	for n := 0; !t.IsZero() && !t.After(now) && n < 100000; n++ {
 		last, t = t, sched.Next(t)
 	}
-	return last
+	return firstOfRepeated(sched, last)
 }
 
 func isEvery(s cron.Schedule) bool { _, ok := s.(cron.ConstantDelaySchedule); return ok }
