@@ -422,3 +422,22 @@ func TestCalendarFallBackNight(t *testing.T) {
 		}
 	}
 }
+
+// TestEditToFallBackNightSaysWhich1_30: moving a rally with /rally edit to
+// 1:30 on the night the clocks fall back tells the lead which 1:30 it is,
+// as /rally create does, and the .ics file agrees.
+func TestEditToFallBackNightSaysWhich1_30(t *testing.T) {
+	t.Parallel()
+	h := rallyHarness(t)
+	id, _ := h.createRally()
+	r := h.cmd(lead, seattleChannel, "rally edit", discordtest.Str("rally", id), discordtest.Str("when", "2027-11-07 01:30"))
+	mustContain(t, r, true, "happens twice", "the first")
+	cal := parseICS(t, h.cmd(volunteer, seattleChannel, "rally calendar", discordtest.Str("rally", id)), "rally-"+id+".ics")
+	e := eventByUID(cal, "rally-"+id+"@"+guildID+".rallybot")
+	if e == nil {
+		t.Fatalf("no event for the rally")
+	}
+	if start, err := e.GetStartAt(); err != nil || !start.Equal(time.Date(2027, 11, 7, 8, 30, 0, 0, time.UTC)) {
+		t.Errorf("DTSTART = %v (%v), want 08:30Z (the first 1:30, PDT)", start, err)
+	}
+}
