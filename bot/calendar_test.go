@@ -441,3 +441,30 @@ func TestEditToFallBackNightSaysWhich1_30(t *testing.T) {
 		t.Errorf("DTSTART = %v (%v), want 08:30Z (the first 1:30, PDT)", start, err)
 	}
 }
+
+// TestMyCalendarHoldsNoMemberIDs: the "Add to calendar" file of a member's
+// rallies names no member: not the one who asked, not the lead who made the
+// rally, not another member going; the rally's own ids (UID, link) only.
+func TestMyCalendarHoldsNoMemberIDs(t *testing.T) {
+	t.Parallel()
+	h := rallyHarness(t)
+	id, _ := h.createRally(discordtest.Str("details", "Bring water"))
+	for _, m := range []discordtest.Member{volunteer, member(1)} {
+		r := h.cmd(m, seattleChannel, "rsvp", discordtest.Str("rally", id), discordtest.Str("status", "going"))
+		if !r.Ephemeral {
+			t.Fatalf("rsvp: %q", r.Text())
+		}
+	}
+	mine := h.cmd(volunteer, seattleChannel, "myrsvps")
+	file := h.click(volunteer, seattleChannel, mine.MessageID, "calendar:mine")
+	cal := parseICS(t, file, "my-rallies.ics")
+	if eventByUID(cal, "rally-"+id+"@"+guildID+".rallybot") == nil {
+		t.Fatalf("the file has no event for the rally:\n%s", file.Files[0].Data)
+	}
+	data := strings.ReplaceAll(string(file.Files[0].Data), "\r\n ", "") // unfolded
+	for _, m := range []discordtest.Member{volunteer, member(1), lead} {
+		if strings.Contains(data, m.UserID) {
+			t.Errorf("the calendar holds member id %s:\n%s", m.UserID, data)
+		}
+	}
+}
