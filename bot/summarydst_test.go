@@ -62,3 +62,23 @@ func TestDailySummaryAcrossDST(t *testing.T) {
 		}
 	})
 }
+
+// TestDailySummarySpringForwardGap: a summary set for 2:30 AM, a time that
+// does not exist the night the clocks spring forward (Mar 14, 2027 in New
+// York), is posted when the clocks jump, at 3:00, not skipped for the day.
+func TestDailySummarySpringForwardGap(t *testing.T) {
+	t.Parallel()
+	ny, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, "DISCORD_GUILD_ID", guildID, "SUMMARY_CRON", "CRON_TZ=America/New_York 30 2 * * *")
+	h.schedSetupCoordinators()
+	posted := summaryRuns(h, ny, time.Date(2027, 3, 13, 0, 0, 30, 0, ny), 72)
+	if len(posted) != 3 {
+		t.Fatalf("%d summaries in 3 days, want 3 (one a day): %v", len(posted), posted)
+	}
+	if at := posted[1]; at.Day() != 14 || at.Hour() != 3 || at.Minute() != 0 {
+		t.Errorf("the summary of Mar 14 was posted at %v, want 3:00 EDT, when the clocks jump past 2:30", at)
+	}
+}

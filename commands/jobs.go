@@ -128,7 +128,41 @@ func summarySlot(sched cron.Schedule, now time.Time) time.Time {
 	for t := sched.Next(now.Add(-summaryGrace - time.Second)); !t.IsZero() && !t.After(now); t = sched.Next(t) {
 		last = t
 	}
+	if t := skippedFiring(sched, now.Add(-summaryGrace-time.Second), now); t.After(last) {
+		last = t
+	}
 	return firstOfRepeated(sched, last)
+}
+
+// skippedFiring is the instant the clocks spring forward, if that happens
+// after from and at or before to and the schedule was set for a wall clock
+// the jump skips (2:30): cron never fires such a time that day, and the
+// day's run is taken to be due when the clocks jump, as classic cron does.
+// Zero otherwise.
+func skippedFiring(sched cron.Schedule, from, to time.Time) time.Time {
+	s, ok := sched.(*cron.SpecSchedule)
+	loc := summaryZone(sched)
+	if !ok || loc == time.UTC {
+		return time.Time{}
+	}
+	for at := from; ; {
+		_, change := at.In(loc).ZoneBounds()
+		if change.IsZero() || change.After(to) {
+			return time.Time{}
+		}
+		_, before := change.Add(-time.Second).In(loc).Zone()
+		_, after := change.In(loc).Zone()
+		if after > before {
+			// The schedule read with the offset before the jump, whose
+			// wall clock runs on through the skipped span.
+			old := *s
+			old.Location = time.FixedZone("", before)
+			if n := old.Next(change.Add(-time.Second)); !n.IsZero() && n.Sub(change) < time.Duration(after-before)*time.Second {
+				return change
+			}
+		}
+		at = change
+	}
 }
 
 // firstOfRepeated is the scheduled time t stands for. On the night the
@@ -233,6 +267,9 @@ func lastFiring(sched cron.Schedule, now time.Time) time.Time {
 	t := sched.Next(now.Add(-7 * 24 * time.Hour))
 	for n := 0; !t.IsZero() && !t.After(now) && n < 100000; n++ {
 		last, t = t, sched.Next(t)
+	}
+	if t := skippedFiring(sched, now.Add(-7*24*time.Hour), now); t.After(last) {
+		last = t
 	}
 	return firstOfRepeated(sched, last)
 }
