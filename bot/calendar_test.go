@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	ics "github.com/arran4/golang-ical"
 
@@ -329,4 +330,141 @@ func TestMyRSVPsListsRoles(t *testing.T) {
 			t.Errorf("%d events after leaving the role, want the RSVP's only", n)
 		}
 	})
+}
+
+// TestCalendarICSText: a title, place and details holding commas,
+// semicolons, backslashes, line breaks (CRLF too, as a client may send
+// them) and long runs of multi-byte characters come back from the .ics file
+// as they were typed, and every content line is at most 75 octets ending in
+// CRLF, with no bare CR or LF inside one, as RFC 5545 requires.
+func TestCalendarICSText(t *testing.T) {
+	t.Parallel()
+	h := rallyHarness(t)
+	title := `Marcha, por; la\justicia ` + strings.Repeat("ñé漢😀", 15)
+	place := "Plaza, 1; B"
+	details := "Traigan agua, gorras; y\r\ncarteles\nüñ" + strings.Repeat("字", 60)
+	id, _ := h.createRally(discordtest.Str("title", title), discordtest.Str("location", place),
+		discordtest.Str("details", details))
+	r := h.cmd(volunteer, seattleChannel, "rally calendar", discordtest.Str("rally", id))
+	cal := parseICS(t, r, "rally-"+id+".ics")
+	data := string(r.Files[0].Data)
+	if !strings.HasSuffix(data, "\r\n") {
+		t.Errorf("the file does not end in CRLF")
+	}
+	for i, line := range strings.Split(strings.TrimSuffix(data, "\r\n"), "\r\n") {
+		if len(line) > 75 {
+			t.Errorf("line %d is %d octets, more than 75: %q", i+1, len(line), line)
+		}
+		if strings.ContainsAny(line, "\r\n") {
+			t.Errorf("line %d holds a bare CR or LF: %q", i+1, line)
+		}
+		if !utf8.ValidString(line) {
+			t.Errorf("line %d splits a character: %q", i+1, line)
+		}
+	}
+	e := eventByUID(cal, "rally-"+id+"@"+guildID+".rallybot")
+	if e == nil {
+		t.Fatalf("no event for the rally:\n%s", data)
+	}
+	if got := ics.FromText(prop(e, ics.ComponentPropertySummary)); got != title {
+		t.Errorf("SUMMARY reads %q, want %q", got, title)
+	}
+	if got := ics.FromText(prop(e, ics.ComponentPropertyLocation)); got != place {
+		t.Errorf("LOCATION reads %q, want %q", got, place)
+	}
+	want := strings.ReplaceAll(details, "\r\n", "\n")
+	if got := ics.FromText(prop(e, ics.ComponentPropertyDescription)); !strings.HasSuffix(got, "\n"+want) {
+		t.Errorf("DESCRIPTION reads %q, want it to end with the details %q", got, want)
+	}
+}
+
+// TestCalendarFallBackNight: a rally at 1:30 AM on the night Seattle's
+// clocks fall back (Sun Nov 7, 2027) is created at the first 1:30 (PDT),
+// the lead is told so, and its .ics file puts it at that same instant; its
+// end, 2:30 PST after the change, too. One that ends in the repeated hour
+// (00:30 PDT for 90 minutes, to 1:00 PST) is written in UTC, since a wall
+// clock of 1:00 would be read as the first one, an hour early.
+func TestCalendarFallBackNight(t *testing.T) {
+	t.Parallel()
+	h := rallyHarness(t)
+	id, r := h.rallyCreate(lead, seattleChannel, createOpts(discordtest.Str("title", "Night vigil"),
+		discordtest.Str("when", "2027-11-07 01:30"), discordtest.Str("duration", "2h"))...)
+	mustContain(t, r, true, "happens twice", "the first")
+	rally := strconv.FormatInt(id, 10)
+	cal := parseICS(t, h.cmd(volunteer, seattleChannel, "rally calendar", discordtest.Str("rally", rally)), "rally-"+rally+".ics")
+	e := eventByUID(cal, "rally-"+rally+"@"+guildID+".rallybot")
+	if e == nil {
+		t.Fatalf("no event for the rally")
+	}
+	start, err := e.GetStartAt()
+	if want := time.Date(2027, 11, 7, 8, 30, 0, 0, time.UTC); err != nil || !start.Equal(want) {
+		t.Errorf("DTSTART = %v (%v), want %v (1:30 PDT)", start, err, want)
+	}
+	end, err := e.GetEndAt()
+	if want := time.Date(2027, 11, 7, 10, 30, 0, 0, time.UTC); err != nil || !end.Equal(want) {
+		t.Errorf("DTEND = %v (%v), want %v (2:30 PST)", end, err, want)
+	}
+	if got := offsetAt(observances(t, cal, "America/Los_Angeles"), "20271107T013000"); got != "-0700" {
+		t.Errorf("the VTIMEZONE puts 1:30 at %q, want -0700 (the first 1:30)", got)
+	}
+
+	id2, _ := h.rallyCreate(lead, seattleChannel, createOpts(discordtest.Str("title", "Late vigil"),
+		discordtest.Str("when", "2027-11-07 00:30"), discordtest.Str("duration", "90m"))...)
+	rally2 := strconv.FormatInt(id2, 10)
+	cal = parseICS(t, h.cmd(volunteer, seattleChannel, "rally calendar", discordtest.Str("rally", rally2)), "rally-"+rally2+".ics")
+	e = eventByUID(cal, "rally-"+rally2+"@"+guildID+".rallybot")
+	if e == nil {
+		t.Fatalf("no event for the second rally")
+	}
+	for p, want := range map[ics.ComponentProperty]string{ics.ComponentPropertyDtStart: "20271107T073000Z", ics.ComponentPropertyDtEnd: "20271107T090000Z"} {
+		if tzid, value := zoned(t, e, p); tzid != "" || value != want {
+			t.Errorf("%s = TZID %q, %q; want UTC %q", p, tzid, value, want)
+		}
+	}
+}
+
+// TestEditToFallBackNightSaysWhich1_30: moving a rally with /rally edit to
+// 1:30 on the night the clocks fall back tells the lead which 1:30 it is,
+// as /rally create does, and the .ics file agrees.
+func TestEditToFallBackNightSaysWhich1_30(t *testing.T) {
+	t.Parallel()
+	h := rallyHarness(t)
+	id, _ := h.createRally()
+	r := h.cmd(lead, seattleChannel, "rally edit", discordtest.Str("rally", id), discordtest.Str("when", "2027-11-07 01:30"))
+	mustContain(t, r, true, "happens twice", "the first")
+	cal := parseICS(t, h.cmd(volunteer, seattleChannel, "rally calendar", discordtest.Str("rally", id)), "rally-"+id+".ics")
+	e := eventByUID(cal, "rally-"+id+"@"+guildID+".rallybot")
+	if e == nil {
+		t.Fatalf("no event for the rally")
+	}
+	if start, err := e.GetStartAt(); err != nil || !start.Equal(time.Date(2027, 11, 7, 8, 30, 0, 0, time.UTC)) {
+		t.Errorf("DTSTART = %v (%v), want 08:30Z (the first 1:30, PDT)", start, err)
+	}
+}
+
+// TestMyCalendarHoldsNoMemberIDs: the "Add to calendar" file of a member's
+// rallies names no member: not the one who asked, not the lead who made the
+// rally, not another member going; the rally's own ids (UID, link) only.
+func TestMyCalendarHoldsNoMemberIDs(t *testing.T) {
+	t.Parallel()
+	h := rallyHarness(t)
+	id, _ := h.createRally(discordtest.Str("details", "Bring water"))
+	for _, m := range []discordtest.Member{volunteer, member(1)} {
+		r := h.cmd(m, seattleChannel, "rsvp", discordtest.Str("rally", id), discordtest.Str("status", "going"))
+		if !r.Ephemeral {
+			t.Fatalf("rsvp: %q", r.Text())
+		}
+	}
+	mine := h.cmd(volunteer, seattleChannel, "myrsvps")
+	file := h.click(volunteer, seattleChannel, mine.MessageID, "calendar:mine")
+	cal := parseICS(t, file, "my-rallies.ics")
+	if eventByUID(cal, "rally-"+id+"@"+guildID+".rallybot") == nil {
+		t.Fatalf("the file has no event for the rally:\n%s", file.Files[0].Data)
+	}
+	data := strings.ReplaceAll(string(file.Files[0].Data), "\r\n ", "") // unfolded
+	for _, m := range []discordtest.Member{volunteer, member(1), lead} {
+		if strings.Contains(data, m.UserID) {
+			t.Errorf("the calendar holds member id %s:\n%s", m.UserID, data)
+		}
+	}
 }

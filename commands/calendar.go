@@ -98,11 +98,11 @@ func icsFile(l Lang, name string, rallies []store.CalendarRally, now time.Time) 
 		e.SetDtStampTime(now.UTC())
 		e.SetSequence(r.Sequence)
 		setTimes(e, r.StartsAt, r.EndsAt, r.TimeZone, zones[r.TimeZone])
-		e.SetSummary(r.Title)
+		e.SetSummary(icsText(r.Title))
 		if r.Location != "" {
-			e.SetLocation(place(l, r.Rally))
+			e.SetLocation(icsText(place(l, r.Rally)))
 		}
-		e.SetDescription(icsDescription(l, r.Rally))
+		e.SetDescription(icsText(icsDescription(l, r.Rally)))
 		if r.MessageID != "" {
 			e.SetURL(messageLink(r.GuildID, r.ChannelID, r.MessageID))
 		}
@@ -119,6 +119,15 @@ func icsFile(l Lang, name string, rallies []store.CalendarRally, now time.Time) 
 	}
 	return File{Name: name, ContentType: icsContentType, Data: []byte(b.String())}, nil
 }
+
+// icsLineBreaks turns every line break into LF, which the library writes
+// as the escape \n. It escapes LF only: a CR (details typed with CRLF)
+// would be written as it is, a bare CR inside a content line, which RFC
+// 5545 forbids and strict calendar apps reject or cut the line at.
+var icsLineBreaks = strings.NewReplacer("\r\n", "\n", "\r", "\n")
+
+// icsText is s as a TEXT value the library can escape whole.
+func icsText(s string) string { return icsLineBreaks.Replace(s) }
 
 const (
 	icsLocalTime = "20060102T150405"

@@ -128,7 +128,66 @@ func summarySlot(sched cron.Schedule, now time.Time) time.Time {
 	for t := sched.Next(now.Add(-summaryGrace - time.Second)); !t.IsZero() && !t.After(now); t = sched.Next(t) {
 		last = t
 	}
-	return last
+	if t := skippedFiring(sched, now.Add(-summaryGrace-time.Second), now); t.After(last) {
+		last = t
+	}
+	return firstOfRepeated(sched, last)
+}
+
+// skippedFiring is the instant the clocks spring forward, if that happens
+// after from and at or before to and the schedule was set for a wall clock
+// the jump skips (2:30): cron never fires such a time that day, and the
+// day's run is taken to be due when the clocks jump, as classic cron does.
+// Zero otherwise.
+func skippedFiring(sched cron.Schedule, from, to time.Time) time.Time {
+	s, ok := sched.(*cron.SpecSchedule)
+	loc := summaryZone(sched)
+	if !ok || loc == time.UTC {
+		return time.Time{}
+	}
+	for at := from; ; {
+		_, change := at.In(loc).ZoneBounds()
+		if change.IsZero() || change.After(to) {
+			return time.Time{}
+		}
+		_, before := change.Add(-time.Second).In(loc).Zone()
+		_, after := change.In(loc).Zone()
+		if after > before {
+			// The schedule read with the offset before the jump, whose
+			// wall clock runs on through the skipped span.
+			old := *s
+			old.Location = time.FixedZone("", before)
+			if n := old.Next(change.Add(-time.Second)); !n.IsZero() && n.Sub(change) < time.Duration(after-before)*time.Second {
+				return change
+			}
+		}
+		at = change
+	}
+}
+
+// firstOfRepeated is the scheduled time t stands for. On the night the
+// clocks fall back, cron fires a spec set in the repeated hour (1:30) at
+// both of its instants; the second shows the wall clock the first did, so
+// it is the same scheduled time, and a daily summary is posted once.
+func firstOfRepeated(sched cron.Schedule, t time.Time) time.Time {
+	if t.IsZero() {
+		return t
+	}
+	local := t.In(summaryZone(sched))
+	begun, _ := local.ZoneBounds()
+	if begun.IsZero() {
+		return t
+	}
+	_, before := begun.Add(-time.Second).Zone()
+	_, offset := local.Zone()
+	shift := time.Duration(before-offset) * time.Second
+	if shift <= 0 || local.Sub(begun) >= shift {
+		return t
+	}
+	if earlier := t.Add(-shift); sched.Next(earlier.Add(-time.Second)).Equal(earlier) {
+		return earlier
+	}
+	return t
 }
 
 // summaryZone is where the schedule's times are written: its CRON_TZ, else UTC.
@@ -209,7 +268,10 @@ func lastFiring(sched cron.Schedule, now time.Time) time.Time {
 	for n := 0; !t.IsZero() && !t.After(now) && n < 100000; n++ {
 		last, t = t, sched.Next(t)
 	}
-	return last
+	if t := skippedFiring(sched, now.Add(-7*24*time.Hour), now); t.After(last) {
+		last = t
+	}
+	return firstOfRepeated(sched, last)
 }
 
 func isEvery(s cron.Schedule) bool { _, ok := s.(cron.ConstantDelaySchedule); return ok }

@@ -479,6 +479,7 @@ func (a *App) rallyEdit(ctx context.Context, in *Input) (*Response, error) {
 	r := in.Rally
 	var u store.RallyUpdate
 	var changed []string
+	var ambiguous string // the note on which 1:30 a fall-back night's `when` is
 	text := func(field string, max int, dst **string, required bool) error {
 		if !in.has(field) {
 			return nil
@@ -508,6 +509,10 @@ func (a *App) rallyEdit(ctx context.Context, in *Input) (*Response, error) {
 		t := start.Time.UTC()
 		u.StartsAt = &t
 		changed = append(changed, "when")
+		if start.Ambiguous {
+			// Which of the night's two 1:30s, as /rally create says.
+			ambiguous = in.Lang.T("rally_ambiguous_time", "Time", in.Lang.clock(start.Time), "Zone", describeZone(start.Time))
+		}
 	}
 	if c, ok, err := checkCapacity(in, 0); err != nil {
 		return nil, err
@@ -591,7 +596,7 @@ func (a *App) rallyEdit(ctx context.Context, in *Input) (*Response, error) {
 		if err := a.db.DisarmUnannounced(ctx, r.ID); err != nil {
 			return nil, err
 		}
-		return ephemeral(in.Lang.T("series_rally_updated", "Title", escape(r.Title), "ID", r.ID, "Series", seriesPlace(in.Lang, r), "Fields", optionList(changed))), nil
+		return ephemeral(in.Lang.T("series_rally_updated", "Title", escape(r.Title), "ID", r.ID, "Series", seriesPlace(in.Lang, r), "Fields", optionList(changed)) + ambiguous), nil
 	}
 	if r.MessageID == "" && !r.Cancelled() {
 		// A day-of-action rally waits for its place; setting it announces it.
@@ -603,7 +608,7 @@ func (a *App) rallyEdit(ctx context.Context, in *Input) (*Response, error) {
 		over = in.Lang.T("rally_over_capacity", "Going", r.Going, "Capacity", r.Capacity)
 	}
 	note := a.mirror(ctx, in.Lang, r.ID)
-	return ephemeral(in.Lang.T("rally_updated", "Title", escape(r.Title), "ID", r.ID, "Fields", optionList(changed)) + over + posted + note), nil
+	return ephemeral(in.Lang.T("rally_updated", "Title", escape(r.Title), "ID", r.ID, "Fields", optionList(changed)) + over + posted + note + ambiguous), nil
 }
 
 func (a *App) rallyCancel(ctx context.Context, in *Input) (*Response, error) {
