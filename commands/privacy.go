@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -67,28 +66,6 @@ func (c *memberCache) forget(key string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	delete(c.here, key)
-}
-
-// forgetUser drops every answer about the user, in every guild.
-func (c *memberCache) forgetUser(userID string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for k := range c.here {
-		if strings.HasSuffix(k, "/"+userID) {
-			delete(c.here, k)
-		}
-	}
-}
-
-// sweep drops the answers too old to be used.
-func (c *memberCache) sweep(now time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for k, at := range c.here {
-		if now.Sub(at) >= memberCacheTTL || now.Before(at) {
-			delete(c.here, k)
-		}
-	}
 }
 
 // stillMember asks Discord whether the user is in the guild: false with no
@@ -293,7 +270,7 @@ func (a *App) answerButton(ctx context.Context, in *Input) (*Response, error) {
 	r := in.Rally // authorize checked the clicker leads its chapter
 	userID := in.Params["user"]
 	approve := in.Params["answer"] == "approve"
-	res, err := a.db.AnswerRequestTelling(ctx, in.GuildID, r.ID, userID, approve, func(res store.AnswerResult) string {
+	res, err := a.db.AnswerRequest(ctx, in.GuildID, r.ID, userID, approve, func(res store.AnswerResult) string {
 		return dmBodies(func(l Lang) string { return answerDM(l, approve, res) })
 	})
 	if errors.Is(err, store.ErrNoSuchRequest) {

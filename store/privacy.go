@@ -331,22 +331,17 @@ type AnswerResult struct {
 	Position int        // on the waitlist
 }
 
-// AnswerRequest approves or declines a member's request in one transaction.
-// Approval seats them as Going would have without approval: a role asked
-// for while the rally still needs it, else a seat, else the waitlist.
-func (db *DB) AnswerRequest(ctx context.Context, guildID string, rallyID int64, userID string, approve bool) (res AnswerResult, err error) {
-	return db.AnswerRequestTelling(ctx, guildID, rallyID, userID, approve, nil)
-}
-
 // AnswerTold words the DM telling a member a lead's answer to their
 // request (dmBodies), from where the answer left them.
 type AnswerTold func(res AnswerResult) string
 
-// AnswerRequestTelling is AnswerRequest owing, in the same transaction, the
-// member's DM telling them (tell; nil: none): the answer and the DM that
-// tells it are one, so a forget-me cannot come between them and leave a DM
-// owed to a member it has just deleted.
-func (db *DB) AnswerRequestTelling(ctx context.Context, guildID string, rallyID int64, userID string, approve bool, tell AnswerTold) (res AnswerResult, err error) {
+// AnswerRequest approves or declines a member's request in one transaction.
+// Approval seats them as Going would have without approval: a role asked
+// for while the rally still needs it, else a seat, else the waitlist. The
+// same transaction owes the member's DM telling them (tell; nil: none):
+// the answer and the DM that tells it are one, so a forget-me cannot come
+// between them and leave a DM owed to a member it has just deleted.
+func (db *DB) AnswerRequest(ctx context.Context, guildID string, rallyID int64, userID string, approve bool, tell AnswerTold) (res AnswerResult, err error) {
 	defer wrap(&err, "answer request")
 	err = db.update(ctx, func(tx *Tx) error {
 		if err := answerRequest(ctx, tx, guildID, rallyID, userID, approve, &res); err != nil || tell == nil {
