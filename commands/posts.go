@@ -59,9 +59,14 @@ func rallyNotice(r store.Rally, text func(Lang) string) store.Notice {
 // a message, cut with "…", so that a bilingual post of the longest texts is
 // not refused by Discord.
 func inLangsFit(langs []Lang, reserve int, text func(Lang) string) string {
-	n := len(langs)
-	share := (maxReply - reserve - (n-1)*utf8.RuneCountInString(bilingualSep)) / n
+	share := langShare(len(langs), reserve)
 	return inLangs(langs, bilingualSep, func(l Lang) string { return truncate(text(l), share) })
+}
+
+// langShare is how many characters each of n languages of a post may take
+// when the rest of it takes reserve, so that the post fits a message.
+func langShare(n, reserve int) int {
+	return (maxReply - reserve - (n-1)*utf8.RuneCountInString(bilingualSep)) / n
 }
 
 // noticeMarkerRoom is the most a notice's marker line takes: "\n-# " and
@@ -70,10 +75,7 @@ const noticeMarkerRoom = 70
 
 // noticeShare is how many characters each language of a channel notice
 // may take so that the notice fits a message.
-func noticeShare(setting string) int {
-	n := len(postLangs(setting))
-	return (maxReply - noticeMarkerRoom - (n-1)*utf8.RuneCountInString(bilingualSep)) / n
-}
+func noticeShare(setting string) int { return langShare(len(postLangs(setting)), noticeMarkerRoom) }
 
 // sendRallyPostsNow sends the notices the rallies owe their channels, from
 // the command that owed them. It returns what the lead should know of those
