@@ -124,11 +124,20 @@ func summarySlot(sched cron.Schedule, now time.Time) time.Time {
 	if every, ok := sched.(cron.ConstantDelaySchedule); ok {
 		return now.Truncate(every.Delay)
 	}
+	return latestFiring(sched, now.Add(-summaryGrace-time.Second), now)
+}
+
+// latestFiring is the scheduled time of the schedule's latest firing after
+// from and at or before now (zero if none): a firing the clocks skipped
+// counts at the jump, and a repeated one as its first (skippedFiring,
+// firstOfRepeated).
+func latestFiring(sched cron.Schedule, from, now time.Time) time.Time {
 	var last time.Time
-	for t := sched.Next(now.Add(-summaryGrace - time.Second)); !t.IsZero() && !t.After(now); t = sched.Next(t) {
-		last = t
+	t := sched.Next(from)
+	for n := 0; !t.IsZero() && !t.After(now) && n < 100000; n++ {
+		last, t = t, sched.Next(t)
 	}
-	if t := skippedFiring(sched, now.Add(-summaryGrace-time.Second), now); t.After(last) {
+	if t := skippedFiring(sched, from, now); t.After(last) {
 		last = t
 	}
 	return firstOfRepeated(sched, last)
@@ -263,15 +272,7 @@ func lastFiring(sched cron.Schedule, now time.Time) time.Time {
 		return time.Time{}
 	}
 	now = now.UTC()
-	var last time.Time
-	t := sched.Next(now.Add(-7 * 24 * time.Hour))
-	for n := 0; !t.IsZero() && !t.After(now) && n < 100000; n++ {
-		last, t = t, sched.Next(t)
-	}
-	if t := skippedFiring(sched, now.Add(-7*24*time.Hour), now); t.After(last) {
-		last = t
-	}
-	return firstOfRepeated(sched, last)
+	return latestFiring(sched, now.Add(-7*24*time.Hour), now)
 }
 
 func isEvery(s cron.Schedule) bool { _, ok := s.(cron.ConstantDelaySchedule); return ok }
