@@ -45,6 +45,13 @@ func (h *harness) afterDMs(m discordtest.Member) []*discordgo.Message {
 	return h.noticeDMs(m, "Are you home safe?")
 }
 
+// pressHomeSafe presses answer ("safe" or "help") on the member's "Home
+// safe?" DM about the rally.
+func (h *harness) pressHomeSafe(m discordtest.Member, answer string, rallyID int64) *discordtest.Reply {
+	h.t.Helper()
+	return h.noticeClickDM(m, h.afterDMs(m)[0], fmt.Sprintf("safehome:%s:%d", answer, rallyID))
+}
+
 // afterPosts returns the channel's messages that contain every part.
 func (h *harness) afterPosts(channel string, parts ...string) []*discordgo.Message {
 	return h.actMessages(channel, parts...)

@@ -61,7 +61,7 @@ func TestSafeHomeForgedInADM(t *testing.T) {
 		t.Errorf("a made-up press by a member never asked made %d calls for help", n)
 	}
 	// The marshal's own DM still answers.
-	mustContain(t, h.noticeClickDM(marshal, h.afterDMs(marshal)[0], fmt.Sprintf("safehome:help:%d", id)), false, "support team")
+	mustContain(t, h.pressHomeSafe(marshal, "help", id), false, "support team")
 	if n := len(h.afterPosts(supportChannel, "I need help")); n != 1 {
 		t.Errorf("%d calls for help after the marshal's press, want 1", n)
 	}
@@ -238,17 +238,17 @@ func TestSafeHomeHelpAfterSafe(t *testing.T) {
 			h.clock.Add(time.Minute)
 			h.runJobs()
 
-			mustContain(t, h.noticeClickDM(marshal, h.afterDMs(marshal)[0], fmt.Sprintf("safehome:safe:%d", id)), false, "glad you are home safe")
+			mustContain(t, h.pressHomeSafe(marshal, "safe", id), false, "glad you are home safe")
 			if got := h.safeHomeButtonState(marshal); got["I'm home safe"] || !got["I need help"] {
 				t.Fatalf("after I'm home safe, the DM's buttons can be pressed: %v; want I need help alone", got)
 			}
-			mustContain(t, h.noticeClickDM(marshal, h.afterDMs(marshal)[0], fmt.Sprintf("safehome:help:%d", id)), false, "support team")
+			mustContain(t, h.pressHomeSafe(marshal, "help", id), false, "support team")
 			if got := h.safeHomeButtonState(marshal); got["I'm home safe"] || got["I need help"] {
 				t.Errorf("after I need help, the DM's buttons can be pressed: %v", got)
 			}
 			// A second press (a double tap, or a client that ignores the
 			// disabled button) raises no second call.
-			mustContain(t, h.noticeClickDM(marshal, h.afterDMs(marshal)[0], fmt.Sprintf("safehome:help:%d", id)), false, "already gone to the support team")
+			mustContain(t, h.pressHomeSafe(marshal, "help", id), false, "already gone to the support team")
 			if n := len(h.afterPosts(supportChannel, "I need help")); n != 1 {
 				t.Errorf("%d calls for help, want 1", n)
 			}
@@ -321,7 +321,7 @@ func TestSafeHomeHelpWhenTheSupportChannelIsGone(t *testing.T) {
 	h.runJobs()
 	h.runJobs()
 	h.fake.FailChannel(supportChannel, http.StatusNotFound, 10003) // Unknown Channel
-	r := h.noticeClickDM(marshal, h.afterDMs(marshal)[0], fmt.Sprintf("safehome:help:%d", id))
+	r := h.pressHomeSafe(marshal, "help", id)
 	if strings.Contains(r.Text(), "as soon as Discord lets it through") || strings.Contains(r.Text(), "has been alerted") {
 		t.Errorf("a call for help that cannot reach the support channel is answered as if it will: %q", r.Text())
 	}
@@ -332,7 +332,7 @@ func TestSafeHomeHelpWhenTheSupportChannelIsGone(t *testing.T) {
 		t.Fatalf("after a call that could not go, the DM's buttons %v; want I need help still open", got)
 	}
 	h.fake.FailChannel(supportChannel, 0, 0)
-	r = h.noticeClickDM(marshal, h.afterDMs(marshal)[0], fmt.Sprintf("safehome:help:%d", id))
+	r = h.pressHomeSafe(marshal, "help", id)
 	mustContain(t, r, false, "has been alerted")
 	if n := len(h.afterPosts(supportChannel, "I need help")); n != 1 {
 		t.Errorf("%d calls for help in the support channel, want 1", n)
@@ -394,7 +394,7 @@ func TestHighRiskCallForHelpKeepsNoID(t *testing.T) {
 	if got := h.privacyHolders(marshal.UserID); len(got) != 0 {
 		t.Fatalf("the marshal is in %v after the high-risk rally ended", got)
 	}
-	mustContain(t, h.noticeClickDM(marshal, h.afterDMs(marshal)[0], fmt.Sprintf("safehome:help:%d", id)), false, "has been alerted")
+	mustContain(t, h.pressHomeSafe(marshal, "help", id), false, "has been alerted")
 	h.clock.Add(time.Minute)
 	h.runJobs()
 	if n := len(h.afterPosts(supportChannel, "<@"+marshal.UserID+">")); n != 1 {
